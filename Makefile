@@ -1,0 +1,50 @@
+# The two commands of the README: `make run` (the product with demo data) and `make test` (everything CI runs).
+# Each installs what it needs: the virtual environment, the packages, and Debian's Chromium for browser tests.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export SEGONE_DATA_DIR ?= .segone
+
+.PHONY: run test lint typecheck pytest install browser demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(INSTALLED): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+# Debian's Chromium drives the browser tests (Playwright never downloads a browser here).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium is missing: run 'sudo apt-get install -y chromium' (browser tests need it)."; \
+	fi
+
+run: $(INSTALLED)
+	$(BIN)/segone db upgrade
+	$(BIN)/segone demo --if-empty
+	$(BIN)/segone serve
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy src
+
+pytest: $(INSTALLED) browser
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .segone .mypy_cache .ruff_cache

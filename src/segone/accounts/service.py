@@ -1,0 +1,189 @@
+"""Use cases of the accounts domain: users, teams, sign-in and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from segone.accounts import audit
+from segone.accounts.models import ApiToken, Team, User
+from segone.accounts.passwords import hash_password, verify_password
+from segone.accounts.permissions import Actor, Permission, Role, require
+from segone.accounts.schemas import TokenCreated, TokenOut, UserCreate, UserOut, UserUpdate
+from segone.errors import Conflict, Invalid, NotFound, Unauthenticated
+from segone.storage.base import utcnow
+
+TOKEN_PREFIX = "sg1_"
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(user_id=user.id, email=user.email, role=Role(user.role))
+
+
+def to_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=Role(user.role),
+        team=user.team.name if user.team else None,
+        active=user.active,
+        created_at=user.created_at,
+    )
+
+
+def _team_named(db: Session, name: str) -> Team:
+    team = db.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        team = Team(name=name)
+        db.add(team)
+        db.flush()
+    return team
+
+
+def get(db: Session, *, actor: Actor, user_id: int) -> User:
+    if actor.user_id != user_id:
+        require(actor, Permission.MANAGE_USERS)
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    return user
+
+
+def get_by_email(db: Session, *, email: str) -> User:
+    user = db.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"There is no user with the e-mail address '{email}'.")
+    return user
+
+
+def list_users(db: Session, *, actor: Actor) -> list[User]:
+    require(actor, Permission.MANAGE_USERS)
+    return list(db.scalars(select(User).order_by(User.email)))
+
+
+def create(db: Session, *, actor: Actor, data: UserCreate) -> User:
+    require(actor, Permission.MANAGE_USERS)
+    if db.scalar(select(User.id).where(User.email == data.email)) is not None:
+        raise Conflict(f"A user with the e-mail address '{data.email}' exists already.")
+    user = User(
+        email=data.email,
+        name=data.name or data.email.split("@")[0],
+        role=data.role.value,
+        team=_team_named(db, data.team) if data.team else None,
+        password_hash=hash_password(data.password) if data.password else None,
+    )
+    db.add(user)
+    db.flush()
+    audit.record(db, actor=actor, action="user.created", summary=f"User {user.email} ({user.role}) created")
+    return user
+
+
+def update(db: Session, *, actor: Actor, user_id: int, data: UserUpdate) -> User:
+    require(actor, Permission.MANAGE_USERS)
+    user = get(db, actor=actor, user_id=user_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "name" in changes and data.name is not None:
+        user.name = data.name
+    if data.role is not None:
+        user.role = data.role.value
+    if "team" in changes:
+        user.team = _team_named(db, data.team) if data.team else None
+    if data.password is not None:
+        user.password_hash = hash_password(data.password)
+    if data.active is not None:
+        user.active = data.active
+    changes.pop("password", None)
+    audit.record(
+        db,
+        actor=actor,
+        action="user.updated",
+        summary=f"User {user.email} updated",
+        details={k: str(v) for k, v in changes.items()},
+    )
+    return user
+
+
+def authenticate(db: Session, *, email: str, password: str) -> User:
+    """The active user with this e-mail and password; one message for every failure, by design."""
+    user = db.scalar(select(User).where(User.email == email.strip().lower()))
+    if (
+        user is None
+        or not user.active
+        or not user.password_hash
+        or not verify_password(user.password_hash, password)
+    ):
+        raise Unauthenticated("The e-mail address or the password is wrong.")
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _token_out(token: ApiToken) -> TokenOut:
+    return TokenOut(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        created_at=token.created_at,
+        last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
+    )
+
+
+def create_token(db: Session, *, actor: Actor, user_id: int, name: str = "api") -> TokenCreated:
+    if actor.user_id != user_id:
+        require(actor, Permission.MANAGE_USERS)
+    else:
+        require(actor, Permission.MANAGE_OWN_TOKENS)
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    if not user.active:
+        raise Invalid(f"User {user.email} is deactivated; activate them before creating a token.")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_hash_token(secret), prefix=secret[:10])
+    db.add(token)
+    db.flush()
+    audit.record(db, actor=actor, action="token.created", summary=f"API token '{name}' for {user.email}")
+    return TokenCreated(**_token_out(token).model_dump(), token=secret)
+
+
+def list_tokens(db: Session, *, actor: Actor, user_id: int) -> list[TokenOut]:
+    if actor.user_id != user_id:
+        require(actor, Permission.MANAGE_USERS)
+    rows = db.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id))
+    return [_token_out(t) for t in rows]
+
+
+def revoke_token(db: Session, *, actor: Actor, token_id: int) -> TokenOut:
+    token = db.get(ApiToken, token_id)
+    if token is None or (actor.user_id != token.user_id and not actor.can(Permission.MANAGE_USERS)):
+        raise NotFound(f"There is no token {token_id}.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(db, actor=actor, action="token.revoked", summary=f"API token {token.prefix}…")
+    return _token_out(token)
+
+
+def user_for_token(db: Session, *, token: str) -> User:
+    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    if row is None or row.revoked_at is not None:
+        raise Unauthenticated("The API token is unknown or revoked.")
+    user = db.get(User, row.user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("The API token's user is deactivated.")
+    now = utcnow()
+    # Written at most once a minute, so that reads through the API stay reads.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
+    return user
+
+
+def count_users(db: Session) -> int:
+    return int(db.scalar(select(func.count(User.id))) or 0)

@@ -1,0 +1,53 @@
+"""What every API route depends on: the runtime, a transaction, and the authenticated actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from segone.accounts import service as accounts
+from segone.accounts.permissions import Actor
+from segone.errors import Unauthenticated
+from segone.knowledge.categories import CategoryList
+from segone.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_db(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
+    with runtime.session() as db:
+        yield db
+
+
+# "function" scope commits before the response is sent, so a client never sees success for a
+# transaction that then fails to commit.
+Db = Annotated[Session, Depends(get_db, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `segone tokens create EMAIL`.")
+
+
+def get_actor(
+    db: Db,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or not credentials.credentials:
+        raise Unauthenticated(
+            "Send an API token as 'Authorization: Bearer <token>' (create one with "
+            "'segone tokens create EMAIL')."
+        )
+    return accounts.actor_for(accounts.user_for_token(db, token=credentials.credentials))
+
+
+def get_categories(runtime: Annotated[Runtime, Depends(get_runtime)]) -> CategoryList:
+    return runtime.categories
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+Categories = Annotated[CategoryList, Depends(get_categories)]

@@ -1,0 +1,1 @@
+"""Customers: profiles of people and businesses, their external identities, and merges."""

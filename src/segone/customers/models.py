@@ -1,0 +1,61 @@
+"""Tables of the customers domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from segone.storage.base import Base, utcnow
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "person" or "business"
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # A merged record stays, pointing at the survivor, so that old links and ids still resolve.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    merged_at: Mapped[datetime | None]
+
+    identities: Mapped[list[CustomerIdentity]] = relationship(
+        back_populates="customer", order_by="CustomerIdentity.id", lazy="selectin"
+    )
+
+
+class CustomerIdentity(Base):
+    """An id of the customer in some system: ``email:ann@example.com``, ``crm:00042``."""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (UniqueConstraint("system", "value", name="uq_customer_identities_system_value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    system: Mapped[str] = mapped_column(String(60))
+    value: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="identities")
+
+    @property
+    def key(self) -> str:
+        return f"{self.system}:{self.value}"
+
+
+class CustomerMerge(Base):
+    """The record of a merge, with a snapshot of the merged record as it was."""
+
+    __tablename__ = "customer_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), unique=True)
+    merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    merged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,122 @@
+"""What the customers domain takes in and gives out."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_SYSTEM = re.compile(r"^[a-z][a-z0-9_.-]{0,59}$")
+
+
+class CustomerKind(enum.StrEnum):
+    PERSON = "person"
+    BUSINESS = "business"
+
+
+def parse_identity(raw: str) -> tuple[str, str]:
+    """``"Email: Ann@X.com "`` -> ``("email", "ann@x.com")``; raises ValueError with the reason."""
+    system, sep, value = raw.strip().partition(":")
+    system, value = system.strip().lower(), value.strip()
+    if not sep or not value:
+        raise ValueError(f"identity '{raw}' must look like 'system:id', e.g. 'email:ann@example.com'")
+    if not _SYSTEM.match(system):
+        raise ValueError(f"identity system '{system}' must start with a letter and hold only a-z, 0-9, _ . -")
+    if len(value) > 300:
+        raise ValueError("an identity's id may be at most 300 characters")
+    if system == "email":
+        value = value.lower()
+    return system, value
+
+
+def _check_identities(values: list[str]) -> list[str]:
+    normalised = []
+    for raw in values:
+        system, value = parse_identity(raw)
+        normalised.append(f"{system}:{value}")
+    if len(set(normalised)) != len(normalised):
+        raise ValueError("the same identity is given twice")
+    return normalised
+
+
+def _check_attributes(values: dict[str, Any]) -> dict[str, Any]:
+    for key, value in values.items():
+        if not key.strip():
+            raise ValueError("attribute names may not be empty")
+        if not isinstance(value, str | int | float | bool) and value is not None:
+            raise ValueError(f"attribute '{key}' must be text, a number, true/false or null")
+    return values
+
+
+class CustomerCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=300)
+    kind: CustomerKind = CustomerKind.PERSON
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    identities: list[str] = Field(default_factory=list, description="e.g. ['email:ann@example.com']")
+
+    _identities = field_validator("identities")(_check_identities)
+    _attributes = field_validator("attributes")(_check_attributes)
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("the name may not be blank")
+        return value
+
+
+class CustomerUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    kind: CustomerKind | None = None
+    attributes: dict[str, Any] | None = Field(
+        default=None, description="Keys to set; a null value removes the key."
+    )
+    add_identities: list[str] = Field(default_factory=list)
+    remove_identities: list[str] = Field(default_factory=list)
+
+    _add = field_validator("add_identities")(_check_identities)
+    _remove = field_validator("remove_identities")(_check_identities)
+
+
+class CustomerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: CustomerKind
+    name: str
+    attributes: dict[str, Any]
+    identities: list[str]
+    created_at: datetime
+    updated_at: datetime
+    merged_into_id: int | None
+
+
+class CustomerSummary(BaseModel):
+    id: int
+    kind: CustomerKind
+    name: str
+    identities: list[str]
+    differentiators: int
+    acknowledged: int
+    last_encounter_at: datetime | None
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerSummary]
+    total: int
+    offset: int
+    limit: int
+
+
+class MergeRequest(BaseModel):
+    merged_id: int = Field(description="The duplicate record; it is folded into this customer.")
+
+
+class MergeOut(BaseModel):
+    survivor: CustomerOut
+    merged_id: int
+    moved: dict[str, int]

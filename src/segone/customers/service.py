@@ -1,0 +1,208 @@
+"""Use cases of the customers domain: create, read, update, search, history.
+
+Merging lives in ``merge.py`` because it moves the records of other domains too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from segone.accounts import audit
+from segone.accounts.models import AuditEntry
+from segone.accounts.permissions import Actor, Permission, require
+from segone.customers import repository
+from segone.customers.models import Customer, CustomerIdentity, CustomerMerge
+from segone.customers.schemas import (
+    CustomerCreate,
+    CustomerKind,
+    CustomerOut,
+    CustomerUpdate,
+    parse_identity,
+)
+from segone.errors import Conflict, Invalid, NotFound
+
+
+def to_out(customer: Customer) -> CustomerOut:
+    return CustomerOut(
+        id=customer.id,
+        kind=CustomerKind(customer.kind),
+        name=customer.name,
+        attributes=dict(customer.attributes or {}),
+        identities=[i.key for i in customer.identities],
+        created_at=customer.created_at,
+        updated_at=customer.updated_at,
+        merged_into_id=customer.merged_into_id,
+    )
+
+
+def get(db: Session, *, actor: Actor, customer_id: int, follow_merges: bool = True) -> Customer:
+    """The customer; a merged record resolves to the one it was merged into."""
+    require(actor, Permission.READ_CUSTOMERS)
+    customer = db.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"There is no customer {customer_id}.")
+    seen = {customer.id}
+    while follow_merges and customer.merged_into_id is not None:
+        survivor = db.get(Customer, customer.merged_into_id)
+        if survivor is None or survivor.id in seen:
+            break
+        seen.add(survivor.id)
+        customer = survivor
+    return customer
+
+
+def get_by_identity(db: Session, *, actor: Actor, identity: str) -> Customer:
+    require(actor, Permission.READ_CUSTOMERS)
+    try:
+        system, value = parse_identity(identity)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from exc
+    customer = repository.by_identity(db, system=system, value=value)
+    if customer is None:
+        raise NotFound(f"No customer has the identity '{system}:{value}'.")
+    return customer
+
+
+def resolve(db: Session, *, actor: Actor, reference: str) -> Customer:
+    """A customer named by its id (``42``) or by any of its identities (``email:ann@x.com``)."""
+    reference = reference.strip()
+    if reference.isdigit():
+        return get(db, actor=actor, customer_id=int(reference))
+    return get_by_identity(db, actor=actor, identity=reference)
+
+
+def _claim_identities(db: Session, customer: Customer, keys: list[str]) -> None:
+    pairs = [parse_identity(k) for k in keys]
+    owners = repository.identity_owners(db, keys=pairs)
+    taken = {f"{s}:{v}": owner for (s, v), owner in owners.items() if owner != customer.id}
+    if taken:
+        raise Conflict(
+            "These identities belong to another customer already: "
+            + ", ".join(f"{k} (customer {o})" for k, o in sorted(taken.items()))
+            + ". Merge the two records if they are the same customer.",
+            details={"taken": taken},
+        )
+    held = {(i.system, i.value) for i in customer.identities}
+    for system, value in pairs:
+        if (system, value) not in held:
+            customer.identities.append(CustomerIdentity(system=system, value=value))
+
+
+def create(db: Session, *, actor: Actor, data: CustomerCreate) -> Customer:
+    require(actor, Permission.WRITE_CUSTOMERS)
+    customer = Customer(kind=data.kind.value, name=data.name, attributes=dict(data.attributes))
+    db.add(customer)
+    _claim_identities(db, customer, data.identities)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="customer.created",
+        customer_id=customer.id,
+        summary=f"Customer {customer.name} created",
+        details={"identities": data.identities},
+    )
+    return customer
+
+
+def update(db: Session, *, actor: Actor, customer_id: int, data: CustomerUpdate) -> Customer:
+    require(actor, Permission.WRITE_CUSTOMERS)
+    customer = get(db, actor=actor, customer_id=customer_id, follow_merges=False)
+    if customer.merged_into_id is not None:
+        raise Conflict(
+            f"Customer {customer.id} was merged into customer {customer.merged_into_id}; "
+            "change that one instead."
+        )
+    changes: dict[str, Any] = {}
+    if data.name is not None and data.name.strip() != customer.name:
+        changes["name"] = {"from": customer.name, "to": data.name.strip()}
+        customer.name = data.name.strip()
+    if data.kind is not None and data.kind.value != customer.kind:
+        changes["kind"] = {"from": customer.kind, "to": data.kind.value}
+        customer.kind = data.kind.value
+    if data.attributes:
+        attributes = dict(customer.attributes or {})
+        for key, value in data.attributes.items():
+            if value is None:
+                if key in attributes:
+                    changes[f"attributes.{key}"] = {"from": attributes.pop(key), "to": None}
+            elif attributes.get(key) != value:
+                changes[f"attributes.{key}"] = {"from": attributes.get(key), "to": value}
+                attributes[key] = value
+        customer.attributes = attributes
+    if data.remove_identities:
+        remove = {parse_identity(k) for k in data.remove_identities}
+        for identity in list(customer.identities):
+            if (identity.system, identity.value) in remove:
+                customer.identities.remove(identity)
+                db.delete(identity)
+        changes["identities_removed"] = data.remove_identities
+        db.flush()
+    if data.add_identities:
+        _claim_identities(db, customer, data.add_identities)
+        changes["identities_added"] = data.add_identities
+    if changes:
+        db.flush()
+        audit.record(
+            db,
+            actor=actor,
+            action="customer.updated",
+            customer_id=customer.id,
+            summary=f"Customer {customer.name} updated: " + ", ".join(changes),
+            details=changes,
+        )
+    return customer
+
+
+def search(
+    db: Session,
+    *,
+    actor: Actor,
+    query: str | None = None,
+    kind: CustomerKind | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Customer], int]:
+    require(actor, Permission.READ_CUSTOMERS)
+    if limit < 1 or limit > 500:
+        raise Invalid("limit must be between 1 and 500.")
+    if offset < 0:
+        raise Invalid("offset may not be negative.")
+    stmt = repository.search_statement(query, kind.value if kind else None)
+    total = repository.count(db, stmt)
+    rows = db.scalars(stmt.order_by(Customer.name, Customer.id).offset(offset).limit(limit))
+    return list(rows), total
+
+
+def merged_ids(db: Session, *, customer_id: int) -> list[int]:
+    """This customer's id and those of every record merged into it, directly or not."""
+    ids = [customer_id]
+    frontier = [customer_id]
+    while frontier:
+        children = list(db.scalars(select(Customer.id).where(Customer.merged_into_id.in_(frontier))))
+        ids.extend(children)
+        frontier = children
+    return ids
+
+
+def history(db: Session, *, actor: Actor, customer_id: int, limit: int = 200) -> list[AuditEntry]:
+    """What happened to this customer's record, newest first, including records merged into it."""
+    customer = get(db, actor=actor, customer_id=customer_id)
+    return audit.for_customers(db, customer_ids=merged_ids(db, customer_id=customer.id), limit=limit)
+
+
+def merges_into(db: Session, *, customer_id: int) -> list[CustomerMerge]:
+    return list(
+        db.scalars(
+            select(CustomerMerge)
+            .where(CustomerMerge.survivor_id == customer_id)
+            .order_by(CustomerMerge.merged_at)
+        )
+    )
+
+
+def count_active(db: Session) -> int:
+    return int(db.scalar(select(func.count(Customer.id)).where(Customer.merged_into_id.is_(None))) or 0)

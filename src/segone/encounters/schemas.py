@@ -1,0 +1,56 @@
+"""What the encounters domain takes in and gives out."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class Channel(enum.StrEnum):
+    MEETING = "meeting"
+    CALL = "call"
+    EMAIL = "email"
+    CHAT = "chat"
+    STORE = "store"
+    OTHER = "other"
+
+
+class NewFact(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    category: str = Field(min_length=1, max_length=60)
+    confidence: float = Field(default=0.8, ge=0.0, le=1.0)
+
+
+class EncounterCreate(BaseModel):
+    channel: Channel
+    occurred_at: datetime | None = Field(default=None, description="Defaults to now.")
+    duration_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+    notes: str = Field(default="", max_length=20000)
+    cares_about: str = Field(default="", max_length=2000)
+    worries_about: str = Field(default="", max_length=2000)
+    listening_share: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Share of the time spent listening and asking, vs talking about our products.",
+    )
+    facts: list[NewFact] = Field(
+        default_factory=list, description="Differentiators learned in this encounter."
+    )
+
+
+class EncounterOut(BaseModel):
+    id: int
+    customer_id: int
+    employee: str | None
+    channel: Channel
+    occurred_at: datetime
+    duration_minutes: int | None
+    notes: str
+    cares_about: str
+    worries_about: str
+    listening_share: float | None
+    differentiator_ids: list[int]
+    created_at: datetime

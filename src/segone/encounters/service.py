@@ -1,0 +1,151 @@
+"""Use cases of the encounters domain: log an encounter, and what was learned in it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from segone.accounts import audit
+from segone.accounts.models import User
+from segone.accounts.permissions import Actor, Permission, require
+from segone.customers import service as customers
+from segone.encounters.models import Encounter
+from segone.encounters.schemas import Channel, EncounterCreate, EncounterOut
+from segone.errors import NotFound
+from segone.knowledge import service as knowledge
+from segone.knowledge.categories import CategoryList
+from segone.knowledge.models import Differentiator
+from segone.knowledge.schemas import DifferentiatorCreate
+from segone.storage.base import utcnow
+
+
+def to_out_many(db: Session, encounters: list[Encounter]) -> list[EncounterOut]:
+    ids = [e.id for e in encounters]
+    employee_ids = {e.employee_id for e in encounters if e.employee_id is not None}
+    emails = (
+        dict(db.execute(select(User.id, User.email).where(User.id.in_(employee_ids))).tuples())
+        if employee_ids
+        else {}
+    )
+    facts: dict[int, list[int]] = {}
+    if ids:
+        for fact_id, encounter_id in db.execute(
+            select(Differentiator.id, Differentiator.encounter_id)
+            .where(Differentiator.encounter_id.in_(ids))
+            .order_by(Differentiator.id)
+        ):
+            if encounter_id is not None:
+                facts.setdefault(encounter_id, []).append(fact_id)
+    return [
+        EncounterOut(
+            id=e.id,
+            customer_id=e.customer_id,
+            employee=emails.get(e.employee_id) if e.employee_id else None,
+            channel=Channel(e.channel),
+            occurred_at=e.occurred_at,
+            duration_minutes=e.duration_minutes,
+            notes=e.notes,
+            cares_about=e.cares_about,
+            worries_about=e.worries_about,
+            listening_share=e.listening_share,
+            differentiator_ids=facts.get(e.id, []),
+            created_at=e.created_at,
+        )
+        for e in encounters
+    ]
+
+
+def get(db: Session, *, actor: Actor, encounter_id: int) -> Encounter:
+    require(actor, Permission.READ_CUSTOMERS)
+    encounter = db.get(Encounter, encounter_id)
+    if encounter is None:
+        raise NotFound(f"There is no encounter {encounter_id}.")
+    return encounter
+
+
+def list_for_customer(db: Session, *, actor: Actor, customer_id: int, limit: int = 100) -> list[Encounter]:
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    stmt = (
+        select(Encounter)
+        .where(Encounter.customer_id == customer.id)
+        .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
+        .limit(limit)
+    )
+    return list(db.scalars(stmt))
+
+
+def record(
+    db: Session,
+    *,
+    actor: Actor,
+    customer_id: int,
+    data: EncounterCreate,
+    categories: CategoryList,
+    employee_id: int | None = None,
+) -> Encounter:
+    """Log an encounter and the differentiators learned in it, all in one transaction."""
+    require(actor, Permission.ADD_ENCOUNTERS)
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    encounter = Encounter(
+        customer_id=customer.id,
+        employee_id=employee_id if employee_id is not None else actor.user_id,
+        channel=data.channel.value,
+        occurred_at=data.occurred_at or utcnow(),
+        duration_minutes=data.duration_minutes,
+        notes=data.notes.strip(),
+        cares_about=data.cares_about.strip(),
+        worries_about=data.worries_about.strip(),
+        listening_share=data.listening_share,
+    )
+    db.add(encounter)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="encounter.recorded",
+        customer_id=customer.id,
+        summary=f"{data.channel.value.capitalize()} with {customer.name}"
+        + (f" ({data.duration_minutes} min)" if data.duration_minutes else ""),
+        details={"encounter_id": encounter.id},
+    )
+    for fact in data.facts:
+        knowledge.add(
+            db,
+            actor=actor,
+            customer_id=customer.id,
+            data=DifferentiatorCreate(
+                text=fact.text,
+                category=fact.category,
+                learned_at=encounter.occurred_at,
+                encounter_id=encounter.id,
+                channel=data.channel,
+                confidence=fact.confidence,
+            ),
+            categories=categories,
+            learned_by_id=encounter.employee_id,
+        )
+    return encounter
+
+
+def last_encounter_at(db: Session, customer_ids: list[int]) -> dict[int, datetime]:
+    if not customer_ids:
+        return {}
+    rows = db.execute(
+        select(Encounter.customer_id, func.max(Encounter.occurred_at))
+        .where(Encounter.customer_id.in_(customer_ids))
+        .group_by(Encounter.customer_id)
+    )
+    return dict(rows.tuples())
+
+
+def move_to(db: Session, *, from_customer_id: int, to_customer_id: int) -> int:
+    """Hand every encounter of one customer record to another (used by merge)."""
+    result = db.execute(
+        update(Encounter)
+        .where(Encounter.customer_id == from_customer_id)
+        .values(customer_id=to_customer_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

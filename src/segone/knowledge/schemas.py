@@ -1,0 +1,96 @@
+"""What the knowledge domain takes in and gives out."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator
+
+from segone.encounters.schemas import Channel
+
+
+class DifferentiatorStatus(enum.StrEnum):
+    CURRENT = "current"
+    OUTDATED = "outdated"
+
+
+def _clean_text(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise ValueError("the text may not be blank")
+    return value
+
+
+class DifferentiatorCreate(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    category: str = Field(min_length=1, max_length=60)
+    learned_at: datetime | None = Field(default=None, description="Defaults to now.")
+    encounter_id: int | None = None
+    channel: Channel | None = None
+    confidence: float = Field(default=0.8, ge=0.0, le=1.0, description="How sure we are, 0 to 1.")
+
+    _text = field_validator("text")(_clean_text)
+
+
+class DifferentiatorUpdate(BaseModel):
+    text: str | None = Field(default=None, min_length=1, max_length=2000)
+    category: str | None = Field(default=None, min_length=1, max_length=60)
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    confirmed: bool = Field(default=False, description="True re-confirms that the fact still holds.")
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else _clean_text(value)
+
+
+class OutdateRequest(BaseModel):
+    replacement: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="What is true now, if known; added as a new fact.",
+    )
+
+
+class AcknowledgeRequest(BaseModel):
+    encounter_id: int | None = None
+    how: str = Field(default="", max_length=500, description="e.g. 'mentioned their new store'.")
+
+
+class AcknowledgementOut(BaseModel):
+    acknowledged_at: datetime
+    acknowledged_by: str | None
+    encounter_id: int | None
+    how: str
+
+
+class DifferentiatorOut(BaseModel):
+    id: int
+    customer_id: int
+    text: str
+    category: str
+    category_label: str
+    learned_by: str | None
+    learned_at: datetime
+    encounter_id: int | None
+    channel: str | None
+    confidence: float
+    status: DifferentiatorStatus
+    outdated_at: datetime | None
+    replaced_by_id: int | None
+    last_confirmed_at: datetime
+    acknowledgement: AcknowledgementOut | None
+
+
+class CategoryOut(BaseModel):
+    name: str
+    label: str
+    kind: str
+    prompt: str
+
+
+class RecognitionOut(BaseModel):
+    current: int
+    acknowledged: int
+    ratio: float | None = Field(description="acknowledged / current; null when nothing is known yet")

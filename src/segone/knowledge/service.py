@@ -1,0 +1,302 @@
+"""Use cases of the knowledge domain: the easel sheet of differentiators and acknowledgements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from segone.accounts import audit
+from segone.accounts.models import User
+from segone.accounts.permissions import Actor, Permission, require
+from segone.customers import service as customers
+from segone.encounters.models import Encounter
+from segone.errors import Conflict, Invalid, NotFound
+from segone.knowledge.categories import CategoryList
+from segone.knowledge.models import Acknowledgement, Differentiator
+from segone.knowledge.schemas import (
+    AcknowledgementOut,
+    AcknowledgeRequest,
+    DifferentiatorCreate,
+    DifferentiatorOut,
+    DifferentiatorStatus,
+    DifferentiatorUpdate,
+    OutdateRequest,
+    RecognitionOut,
+)
+from segone.storage.base import utcnow
+
+
+def _emails(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.execute(select(User.id, User.email).where(User.id.in_(ids))).tuples())
+
+
+def to_out_many(
+    db: Session, facts: list[Differentiator], categories: CategoryList
+) -> list[DifferentiatorOut]:
+    emails = _emails(
+        db,
+        [f.learned_by_id for f in facts]
+        + [f.acknowledgement.acknowledged_by_id for f in facts if f.acknowledgement],
+    )
+    labels = {c.name: c.label for c in categories.all}
+    result = []
+    for fact in facts:
+        ack = fact.acknowledgement
+        result.append(
+            DifferentiatorOut(
+                id=fact.id,
+                customer_id=fact.customer_id,
+                text=fact.text,
+                category=fact.category,
+                category_label=labels.get(fact.category, fact.category.replace("_", " ")),
+                learned_by=emails.get(fact.learned_by_id) if fact.learned_by_id else None,
+                learned_at=fact.learned_at,
+                encounter_id=fact.encounter_id,
+                channel=fact.channel,
+                confidence=fact.confidence,
+                status=DifferentiatorStatus(fact.status),
+                outdated_at=fact.outdated_at,
+                replaced_by_id=fact.replaced_by_id,
+                last_confirmed_at=fact.last_confirmed_at,
+                acknowledgement=AcknowledgementOut(
+                    acknowledged_at=ack.acknowledged_at,
+                    acknowledged_by=emails.get(ack.acknowledged_by_id) if ack.acknowledged_by_id else None,
+                    encounter_id=ack.encounter_id,
+                    how=ack.how,
+                )
+                if ack
+                else None,
+            )
+        )
+    return result
+
+
+def _check_encounter(db: Session, encounter_id: int | None, customer_id: int) -> None:
+    if encounter_id is None:
+        return
+    encounter = db.get(Encounter, encounter_id)
+    if encounter is None or encounter.customer_id != customer_id:
+        raise Invalid(f"Encounter {encounter_id} is not an encounter with customer {customer_id}.")
+
+
+def get(db: Session, *, actor: Actor, differentiator_id: int) -> Differentiator:
+    require(actor, Permission.READ_CUSTOMERS)
+    fact = db.get(Differentiator, differentiator_id)
+    if fact is None:
+        raise NotFound(f"There is no differentiator {differentiator_id}.")
+    return fact
+
+
+def list_for_customer(
+    db: Session, *, actor: Actor, customer_id: int, include_outdated: bool = False
+) -> list[Differentiator]:
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    stmt = select(Differentiator).where(Differentiator.customer_id == customer.id)
+    if not include_outdated:
+        stmt = stmt.where(Differentiator.status == DifferentiatorStatus.CURRENT.value)
+    return list(db.scalars(stmt.order_by(Differentiator.learned_at.desc(), Differentiator.id)))
+
+
+def add(
+    db: Session,
+    *,
+    actor: Actor,
+    customer_id: int,
+    data: DifferentiatorCreate,
+    categories: CategoryList,
+    learned_by_id: int | None = None,
+) -> Differentiator:
+    """Record a differentiator; learned by the acting user unless another employee is named."""
+    require(actor, Permission.ADD_DIFFERENTIATORS)
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    category = categories.get(data.category)
+    if not category.applies_to(customer.kind):
+        raise Invalid(
+            f"'{category.label}' is a {category.kind} category; {customer.name} is a {customer.kind}."
+        )
+    _check_encounter(db, data.encounter_id, customer.id)
+    learned_at = data.learned_at or utcnow()
+    fact = Differentiator(
+        customer_id=customer.id,
+        text=data.text,
+        category=category.name,
+        learned_by_id=learned_by_id if learned_by_id is not None else actor.user_id,
+        learned_at=learned_at,
+        encounter_id=data.encounter_id,
+        channel=data.channel.value if data.channel else None,
+        confidence=data.confidence,
+        last_confirmed_at=learned_at,
+    )
+    db.add(fact)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="differentiator.added",
+        customer_id=customer.id,
+        summary=f"Learned ({category.label}): {fact.text}",
+        details={"differentiator_id": fact.id},
+    )
+    return fact
+
+
+def edit(
+    db: Session,
+    *,
+    actor: Actor,
+    differentiator_id: int,
+    data: DifferentiatorUpdate,
+    categories: CategoryList,
+) -> Differentiator:
+    require(actor, Permission.ADD_DIFFERENTIATORS)
+    fact = get(db, actor=actor, differentiator_id=differentiator_id)
+    if fact.status != DifferentiatorStatus.CURRENT.value:
+        raise Conflict(f"Differentiator {fact.id} is outdated; add what is true now instead.")
+    changes: dict[str, object] = {}
+    if data.text is not None and data.text != fact.text:
+        changes["text"] = {"from": fact.text, "to": data.text}
+        fact.text = data.text
+    if data.category is not None and data.category != fact.category:
+        categories.get(data.category)
+        changes["category"] = {"from": fact.category, "to": data.category}
+        fact.category = data.category
+    if data.confidence is not None and data.confidence != fact.confidence:
+        changes["confidence"] = {"from": fact.confidence, "to": data.confidence}
+        fact.confidence = data.confidence
+    if data.confirmed:
+        fact.last_confirmed_at = utcnow()
+        changes["confirmed"] = True
+    if changes:
+        db.flush()
+        audit.record(
+            db,
+            actor=actor,
+            action="differentiator.edited",
+            customer_id=fact.customer_id,
+            summary=f"Edited: {fact.text}",
+            details={"differentiator_id": fact.id, **changes},
+        )
+    return fact
+
+
+def outdate(
+    db: Session,
+    *,
+    actor: Actor,
+    differentiator_id: int,
+    data: OutdateRequest,
+) -> Differentiator:
+    """Mark a fact as no longer true; with a replacement, the new fact is linked to the old one."""
+    require(actor, Permission.ADD_DIFFERENTIATORS)
+    fact = get(db, actor=actor, differentiator_id=differentiator_id)
+    if fact.status == DifferentiatorStatus.OUTDATED.value:
+        raise Conflict(f"Differentiator {fact.id} is outdated already.")
+    replacement: Differentiator | None = None
+    if data.replacement and data.replacement.strip():
+        replacement = Differentiator(
+            customer_id=fact.customer_id,
+            text=" ".join(data.replacement.split()),
+            category=fact.category,
+            learned_by_id=actor.user_id,
+            channel=None,
+            confidence=fact.confidence,
+        )
+        db.add(replacement)
+        db.flush()
+    fact.status = DifferentiatorStatus.OUTDATED.value
+    fact.outdated_at = utcnow()
+    fact.replaced_by_id = replacement.id if replacement else None
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="differentiator.outdated",
+        customer_id=fact.customer_id,
+        summary=f"No longer true: {fact.text}" + (f" — now: {replacement.text}" if replacement else ""),
+        details={
+            "differentiator_id": fact.id,
+            "replaced_by_id": replacement.id if replacement else None,
+        },
+    )
+    return replacement or fact
+
+
+def acknowledge(
+    db: Session, *, actor: Actor, differentiator_id: int, data: AcknowledgeRequest
+) -> Differentiator:
+    """The customer now knows that we know this; acknowledging twice keeps the first record."""
+    require(actor, Permission.ACKNOWLEDGE)
+    fact = get(db, actor=actor, differentiator_id=differentiator_id)
+    if fact.status != DifferentiatorStatus.CURRENT.value:
+        raise Conflict(f"Differentiator {fact.id} is outdated; acknowledge what is true now.")
+    if fact.acknowledgement is not None:
+        return fact
+    _check_encounter(db, data.encounter_id, fact.customer_id)
+    fact.acknowledgement = Acknowledgement(
+        acknowledged_by_id=actor.user_id, encounter_id=data.encounter_id, how=data.how.strip()
+    )
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="differentiator.acknowledged",
+        customer_id=fact.customer_id,
+        summary=f"Showed the customer we know: {fact.text}",
+        details={"differentiator_id": fact.id, "how": data.how},
+    )
+    return fact
+
+
+def recognition(db: Session, *, actor: Actor, customer_id: int) -> RecognitionOut:
+    """Recognition ratio: of the current facts, how many the customer knows that we know."""
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    current, acknowledged = db.execute(
+        select(func.count(Differentiator.id), func.count(Acknowledgement.id))
+        .select_from(Differentiator)
+        .outerjoin(Acknowledgement)
+        .where(
+            Differentiator.customer_id == customer.id,
+            Differentiator.status == DifferentiatorStatus.CURRENT.value,
+        )
+    ).one()
+    return RecognitionOut(
+        current=current,
+        acknowledged=acknowledged,
+        ratio=round(acknowledged / current, 4) if current else None,
+    )
+
+
+def counts_by_customer(db: Session, customer_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(current facts, acknowledged facts) per customer, for lists."""
+    if not customer_ids:
+        return {}
+    rows = db.execute(
+        select(
+            Differentiator.customer_id,
+            func.count(Differentiator.id),
+            func.count(Acknowledgement.id),
+        )
+        .outerjoin(Acknowledgement)
+        .where(
+            Differentiator.customer_id.in_(customer_ids),
+            Differentiator.status == DifferentiatorStatus.CURRENT.value,
+        )
+        .group_by(Differentiator.customer_id)
+    )
+    return {cid: (n, a) for cid, n, a in rows}
+
+
+def move_to(db: Session, *, from_customer_id: int, to_customer_id: int) -> int:
+    """Hand every fact of one customer record to another (used by merge); returns how many."""
+    result = db.execute(
+        update(Differentiator)
+        .where(Differentiator.customer_id == from_customer_id)
+        .values(customer_id=to_customer_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

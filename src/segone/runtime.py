@@ -1,0 +1,49 @@
+"""What a running process holds: settings, the operational store's engine, the categories in force.
+
+Built once at the edge (``create_app``, the CLI's callback, a test fixture) from a ``Settings`` object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from segone.knowledge.categories import CategoryList, parse_categories
+from segone.settings import Settings
+from segone.storage import migrate
+from segone.storage.engine import create_engine_for, session_factory, session_scope
+
+
+class Runtime:
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self._engine = engine
+
+    @cached_property
+    def engine(self) -> Engine:
+        return self._engine or create_engine_for(self.settings)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    @cached_property
+    def categories(self) -> CategoryList:
+        return CategoryList(parse_categories(self.settings.fact_categories))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed at the end of the block, rolled back on error."""
+        with session_scope(self.sessions) as db:
+            yield db
+
+    def upgrade_schema(self) -> None:
+        migrate.upgrade(self.engine)
+
+    def dispose(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()

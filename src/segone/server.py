@@ -1,0 +1,40 @@
+"""The ASGI application: the REST API under /api/v1 and the web UI, over one runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from segone import __version__
+from segone.api import errors
+from segone.api.routes import customers, differentiators, encounters, imports, meta, users
+from segone.runtime import Runtime
+from segone.settings import Settings
+from segone.web import routes as web
+
+API_PREFIX = "/api/v1"
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or Runtime(settings or Settings())
+    app = FastAPI(
+        title="Segment of One",
+        version=__version__,
+        description=(
+            "Customer learning: what makes each customer different, whether they know we know, "
+            "and every encounter that taught us. Authenticate with 'Authorization: Bearer <token>'."
+        ),
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    for module in (customers, differentiators, encounters, users, meta, imports):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(web.router)
+    return app

@@ -1,0 +1,56 @@
+"""Configuration from ``SEGONE_*`` environment variables, with safe defaults.
+
+A ``Settings`` object is built once at the edge (CLI start, server start, test fixture) and passed in;
+nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SEGONE_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".segone"), description="Where the embedded stores live.")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the operational store; empty means SQLite in data_dir.",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Signs session cookies; empty means a key kept in data_dir/secret_key.",
+    )
+    session_max_age_seconds: int = 12 * 3600
+    cookie_secure: bool = Field(default=False, description="Send the session cookie over HTTPS only.")
+    fact_categories: str = Field(
+        default="",
+        description=(
+            "Differentiator categories as 'name:kind' pairs separated by commas (kind: business, "
+            "consumer or both); empty means the defaults of the product."
+        ),
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'segone.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept beside the data so sessions survive restarts."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key

@@ -1,0 +1,15 @@
+"""Every domain's tables, imported in one place so that Alembic sees the whole schema."""
+
+from segone.accounts import models as accounts_models
+from segone.customers import models as customers_models
+from segone.encounters import models as encounters_models
+from segone.knowledge import models as knowledge_models
+from segone.storage.base import Base
+
+__all__ = [
+    "Base",
+    "accounts_models",
+    "customers_models",
+    "encounters_models",
+    "knowledge_models",
+]
