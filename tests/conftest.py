@@ -40,7 +40,7 @@ def postgres_url() -> Iterator[str]:
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means the same
+    except Exception as exc:  # any failure to reach the server means the same here
         admin.dispose()
         _postgres_unavailable(str(exc).splitlines()[0])
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
