@@ -25,7 +25,10 @@ def to_out_many(db: Session, encounters: list[Encounter]) -> list[EncounterOut]:
     ids = [e.id for e in encounters]
     employee_ids = {e.employee_id for e in encounters if e.employee_id is not None}
     emails = (
-        dict(db.execute(select(User.id, User.email).where(User.id.in_(employee_ids))).tuples())
+        {
+            uid: email
+            for uid, email in db.execute(select(User.id, User.email).where(User.id.in_(employee_ids)))
+        }
         if employee_ids
         else {}
     )
@@ -75,6 +78,17 @@ def list_for_customer(db: Session, *, actor: Actor, customer_id: int, limit: int
     )
     return list(db.scalars(stmt))
 
+
+def list_by_employee(db: Session, *, actor: Actor, employee_id: int, limit: int = 20) -> list[Encounter]:
+    """An employee's own most recent encounters, with any customer."""
+    require(actor, Permission.READ_CUSTOMERS)
+    stmt = (
+        select(Encounter)
+        .where(Encounter.employee_id == employee_id)
+        .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
+        .limit(limit)
+    )
+    return list(db.scalars(stmt))
 
 def record(
     db: Session,
@@ -137,7 +151,7 @@ def last_encounter_at(db: Session, customer_ids: list[int]) -> dict[int, datetim
         .where(Encounter.customer_id.in_(customer_ids))
         .group_by(Encounter.customer_id)
     )
-    return dict(rows.tuples())
+    return {customer_id: at for customer_id, at in rows}
 
 
 def move_to(db: Session, *, from_customer_id: int, to_customer_id: int) -> int:

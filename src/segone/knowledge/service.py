@@ -32,7 +32,7 @@ def _emails(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
     ids = {i for i in user_ids if i is not None}
     if not ids:
         return {}
-    return dict(db.execute(select(User.id, User.email).where(User.id.in_(ids))).tuples())
+    return {uid: email for uid, email in db.execute(select(User.id, User.email).where(User.id.in_(ids)))}
 
 
 def to_out_many(

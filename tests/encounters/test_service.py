@@ -1,0 +1,93 @@
+"""Encounters, and the differentiators learned in them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from segone.encounters import service as encounters
+from segone.encounters.schemas import Channel, EncounterCreate, NewFact
+from segone.errors import Invalid, NotFound
+from segone.knowledge import service as knowledge
+from segone.knowledge.schemas import DifferentiatorCreate
+from segone.runtime import Runtime
+from tests.factories import make_customer, make_user
+
+
+def test_encounter_with_facts_links_them_to_it(runtime: Runtime) -> None:
+    cid = make_customer(runtime)
+    employee = make_user(runtime)
+    when = datetime(2026, 3, 4, 15, 30, tzinfo=UTC)
+    with runtime.session() as db:
+        encounter = encounters.record(
+            db,
+            actor=employee.actor,
+            customer_id=cid,
+            data=EncounterCreate(
+                channel=Channel.STORE,
+                occurred_at=when,
+                duration_minutes=25,
+                notes="Came in for running shoes; training for her first marathon.",
+                cares_about="comfort over looks",
+                listening_share=0.7,
+                facts=[NewFact(text="Training for her first marathon", category="free_time")],
+            ),
+            categories=runtime.categories,
+        )
+    with runtime.session() as db:
+        (out,) = encounters.to_out_many(
+            db, encounters.list_for_customer(db, actor=employee.actor, customer_id=cid)
+        )
+        assert (out.id, out.employee, out.occurred_at, out.listening_share) == (
+            encounter.id,
+            employee.email,
+            when,
+            0.7,
+        )
+        (fact,) = knowledge.list_for_customer(db, actor=employee.actor, customer_id=cid)
+        assert out.differentiator_ids == [fact.id]
+        assert (fact.encounter_id, fact.channel, fact.learned_at, fact.learned_by_id) == (
+            encounter.id,
+            "store",
+            when,
+            employee.id,
+        )
+
+
+def test_a_bad_fact_rolls_back_the_whole_encounter(runtime: Runtime) -> None:
+    cid = make_customer(runtime)
+    employee = make_user(runtime)
+    with pytest.raises(Invalid), runtime.session() as db:
+        encounters.record(
+            db,
+            actor=employee.actor,
+            customer_id=cid,
+            data=EncounterCreate(channel=Channel.CALL, facts=[NewFact(text="x", category="nonsense")]),
+            categories=runtime.categories,
+        )
+    with runtime.session() as db:
+        assert encounters.list_for_customer(db, actor=employee.actor, customer_id=cid) == []
+
+
+def test_fact_cannot_point_at_another_customers_encounter(runtime: Runtime) -> None:
+    first, second = make_customer(runtime), make_customer(runtime)
+    employee = make_user(runtime)
+    with runtime.session() as db:
+        encounter = encounters.record(
+            db,
+            actor=employee.actor,
+            customer_id=first,
+            data=EncounterCreate(channel=Channel.EMAIL),
+            categories=runtime.categories,
+        )
+        with pytest.raises(Invalid, match="not an encounter with customer"):
+            knowledge.add(
+                db,
+                actor=employee.actor,
+                customer_id=second,
+                data=DifferentiatorCreate(text="x", category="values", encounter_id=encounter.id),
+                categories=runtime.categories,
+            )
+        with pytest.raises(NotFound):
+            encounters.get(db, actor=employee.actor, encounter_id=encounter.id + 99)
