@@ -21,6 +21,13 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL of the operational store; empty means SQLite in data_dir.",
     )
+    analytics_url: str = Field(
+        default="",
+        description=(
+            "Ibis URL of the analytics engine (duckdb://, pyspark://local[2], postgres://...); "
+            "empty means a DuckDB file in data_dir."
+        ),
+    )
     secret_key: str = Field(
         default="",
         description="Signs session cookies; empty means a key kept in data_dir/secret_key.",

@@ -121,6 +121,14 @@ def authenticate(db: Session, *, email: str, password: str) -> User:
     return user
 
 
+def session_user(db: Session, *, user_id: int) -> User:
+    """The active user a web session names; Unauthenticated once they are gone or deactivated."""
+    user = db.get(User, user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("Your session has ended; sign in again.")
+    return user
+
+
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -51,3 +51,12 @@ def get_categories(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Categor
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 Categories = Annotated[CategoryList, Depends(get_categories)]
+
+
+# Ids are 32-bit integers on PostgreSQL: larger ones are refused as invalid, not looked up.
+MAX_ID = 2**31 - 1
+CustomerId = Annotated[int, Path(ge=1, le=MAX_ID, description="The customer's id.")]
+DifferentiatorId = Annotated[int, Path(ge=1, le=MAX_ID, description="The differentiator's id.")]
+EncounterId = Annotated[int, Path(ge=1, le=MAX_ID, description="The encounter's id.")]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
+TokenId = Annotated[int, Path(ge=1, le=MAX_ID, description="The API token's id.")]

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _SYSTEM = re.compile(r"^[a-z][a-z0-9_.-]{0,59}$")
+_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
 
 
 class CustomerKind(enum.StrEnum):
@@ -29,6 +30,9 @@ def parse_identity(raw: str) -> tuple[str, str]:
         raise ValueError("an identity's id may be at most 300 characters")
     if system == "email":
         value = value.lower()
+    elif system == "phone":
+        # "0113 496-0000" and "01134960000" are the same number.
+        value = _PHONE_PUNCTUATION.sub("", value) or value
     return system, value
 
 
@@ -113,10 +117,34 @@ class CustomerPage(BaseModel):
 
 
 class MergeRequest(BaseModel):
-    merged_id: int = Field(description="The duplicate record; it is folded into this customer.")
+    merged_id: int = Field(
+        ge=1, le=2**31 - 1, description="The duplicate record; it is folded into this customer."
+    )
 
 
 class MergeOut(BaseModel):
     survivor: CustomerOut
     merged_id: int
     moved: dict[str, int]
+
+
+class ImportProblem(BaseModel):
+    """One thing wrong with an imported file: where it is and what to fix."""
+
+    row: int | None = Field(
+        description="Line of the file where the row starts (the header is line 1); null for the whole file."
+    )
+    column: str | None = Field(default=None, description="The column at fault, as named in the header.")
+    problem: str
+
+
+class ImportReport(BaseModel):
+    """What a customer import did (or, in a dry run or when rows are bad, would do)."""
+
+    dry_run: bool
+    rows: int = Field(description="Data rows read from the file (blank lines are not counted).")
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int = Field(default=0, description="Bad rows left out when skip_bad_rows is on.")
+    errors: list[ImportProblem] = Field(default_factory=list)

@@ -177,6 +177,21 @@ def search(
     return list(rows), total
 
 
+def recently_active(db: Session, *, actor: Actor, limit: int = 8) -> list[Customer]:
+    """The customers whose records changed most recently (facts, encounters, edits), newest first."""
+    require(actor, Permission.READ_CUSTOMERS)
+    latest = func.max(AuditEntry.at)
+    rows = db.execute(
+        select(Customer, latest)
+        .join(AuditEntry, AuditEntry.customer_id == Customer.id)
+        .where(Customer.merged_into_id.is_(None))
+        .group_by(Customer.id)
+        .order_by(latest.desc(), Customer.id.desc())
+        .limit(limit)
+    )
+    return [customer for customer, _ in rows]
+
+
 def merged_ids(db: Session, *, customer_id: int) -> list[int]:
     """This customer's id and those of every record merged into it, directly or not."""
     ids = [customer_id]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class Channel(enum.StrEnum):
@@ -17,10 +17,30 @@ class Channel(enum.StrEnum):
     OTHER = "other"
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """A time in UTC; a time without a zone is taken to be UTC already."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("the time is out of range") from exc
+
+
 class NewFact(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
     category: str = Field(min_length=1, max_length=60)
     confidence: float = Field(default=0.8, ge=0.0, le=1.0)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("the text may not be blank")
+        return value
 
 
 class EncounterCreate(BaseModel):
@@ -39,6 +59,8 @@ class EncounterCreate(BaseModel):
     facts: list[NewFact] = Field(
         default_factory=list, description="Differentiators learned in this encounter."
     )
+
+    _occurred_at = field_validator("occurred_at")(as_utc)
 
 
 class EncounterOut(BaseModel):

@@ -90,6 +90,7 @@ def list_by_employee(db: Session, *, actor: Actor, employee_id: int, limit: int 
     )
     return list(db.scalars(stmt))
 
+
 def record(
     db: Session,
     *,

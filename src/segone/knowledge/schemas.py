@@ -7,7 +7,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
-from segone.encounters.schemas import Channel
+from segone.encounters.schemas import Channel, as_utc
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 class DifferentiatorStatus(enum.StrEnum):
@@ -26,11 +28,12 @@ class DifferentiatorCreate(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
     category: str = Field(min_length=1, max_length=60)
     learned_at: datetime | None = Field(default=None, description="Defaults to now.")
-    encounter_id: int | None = None
+    encounter_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     channel: Channel | None = None
     confidence: float = Field(default=0.8, ge=0.0, le=1.0, description="How sure we are, 0 to 1.")
 
     _text = field_validator("text")(_clean_text)
+    _learned_at = field_validator("learned_at")(as_utc)
 
 
 class DifferentiatorUpdate(BaseModel):
@@ -54,7 +57,7 @@ class OutdateRequest(BaseModel):
 
 
 class AcknowledgeRequest(BaseModel):
-    encounter_id: int | None = None
+    encounter_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     how: str = Field(default="", max_length=500, description="e.g. 'mentioned their new store'.")
 
 
@@ -81,6 +84,13 @@ class DifferentiatorOut(BaseModel):
     replaced_by_id: int | None
     last_confirmed_at: datetime
     acknowledgement: AcknowledgementOut | None
+
+
+class OutdateOut(BaseModel):
+    outdated: DifferentiatorOut = Field(description="The fact as it is now: outdated.")
+    replacement: DifferentiatorOut | None = Field(
+        description="The new fact holding what is true now, when a replacement was given."
+    )
 
 
 class CategoryOut(BaseModel):

@@ -18,6 +18,7 @@ from segone.knowledge.models import Acknowledgement, Differentiator
 from segone.knowledge.schemas import (
     AcknowledgementOut,
     AcknowledgeRequest,
+    CategoryOut,
     DifferentiatorCreate,
     DifferentiatorOut,
     DifferentiatorStatus,
@@ -74,6 +75,15 @@ def to_out_many(
             )
         )
     return result
+
+
+def list_categories(
+    *, actor: Actor, categories: CategoryList, customer_kind: str | None = None
+) -> list[CategoryOut]:
+    """The differentiator categories in force; with a kind of customer, only those that fit it."""
+    require(actor, Permission.READ_CUSTOMERS)
+    chosen = categories.for_kind(customer_kind) if customer_kind else list(categories.all)
+    return [CategoryOut(name=c.name, label=c.label, kind=c.kind, prompt=c.prompt) for c in chosen]
 
 
 def _check_encounter(db: Session, encounter_id: int | None, customer_id: int) -> None:

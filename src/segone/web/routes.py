@@ -1,7 +1,14 @@
-"""(to be written)"""
+"""The web UI: server-rendered pages for people, over the same services as the API.
+
+Every page is in one of the area modules below; this router only combines them.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter()
+from segone.web import account, admin, auth, customers, encounters, home, knowledge
+
+router = APIRouter(include_in_schema=False)
+for area in (auth, home, customers, knowledge, encounters, account, admin):
+    router.include_router(area.router)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
 
 from segone.accounts.schemas import AuditEntryOut
-from segone.api.deps import CurrentActor, Db
+from segone.api.deps import MAX_ID, CurrentActor, CustomerId, Db
+from segone.api.errors import responses
 from segone.customers import merge as merging
 from segone.customers import service as customers
 from segone.customers.schemas import (
@@ -24,15 +27,23 @@ from segone.knowledge import service as knowledge
 router = APIRouter(prefix="/customers", tags=["customers"])
 
 
-@router.get("", response_model=CustomerPage)
+@router.get(
+    "",
+    response_model=CustomerPage,
+    summary="Find customers",
+    responses=responses(401, 403, 422),
+)
 def list_customers(
     db: Db,
     actor: CurrentActor,
     q: str | None = Query(default=None, max_length=200, description="Name, id or any identity."),
-    kind: CustomerKind | None = None,
-    offset: int = Query(default=0, ge=0),
-    limit: int = Query(default=50, ge=1, le=500),
+    kind: CustomerKind | None = Query(default=None, description="Only people, or only businesses."),
+    offset: int = Query(default=0, ge=0, le=MAX_ID, description="How many matches to skip."),
+    limit: int = Query(default=50, ge=1, le=500, description="How many matches to return."),
 ) -> CustomerPage:
+    """A page of customers whose name, id or identity contains `q`, ordered by name, with how many
+    differentiators we know about each and how many of those the customer knows we know. Merged
+    records are left out (their survivor is listed)."""
     rows, total = customers.search(db, actor=actor, query=q, kind=kind, offset=offset, limit=limit)
     ids = [c.id for c in rows]
     counts = knowledge.counts_by_customer(db, ids)
@@ -52,35 +63,86 @@ def list_customers(
     return CustomerPage(items=items, total=total, offset=offset, limit=limit)
 
 
-@router.post("", response_model=CustomerOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=CustomerOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a customer",
+    responses=responses(401, 403, 409, 422),
+)
 def create_customer(db: Db, actor: CurrentActor, data: CustomerCreate) -> CustomerOut:
+    """A new customer record, a person or a business. Identities (`system:id`, e.g.
+    `email:ann@example.com`, `crm:00042`) must not belong to another customer already (409)."""
     return customers.to_out(customers.create(db, actor=actor, data=data))
 
 
-@router.get("/by-identity/{identity}", response_model=CustomerOut)
-def get_customer_by_identity(db: Db, actor: CurrentActor, identity: str) -> CustomerOut:
+@router.get(
+    "/by-identity/{identity}",
+    response_model=CustomerOut,
+    summary="Find a customer by identity",
+    responses=responses(401, 403, 404, 422),
+)
+def get_customer_by_identity(
+    db: Db,
+    actor: CurrentActor,
+    identity: Annotated[str, Path(max_length=400, description="`system:id`, e.g. `email:ann@example.com`.")],
+) -> CustomerOut:
+    """The customer who holds this identity in some system (e-mail addresses are case-insensitive)."""
     return customers.to_out(customers.get_by_identity(db, actor=actor, identity=identity))
 
 
-@router.get("/{customer_id}", response_model=CustomerOut)
-def get_customer(db: Db, actor: CurrentActor, customer_id: int) -> CustomerOut:
+@router.get(
+    "/{customer_id}",
+    response_model=CustomerOut,
+    summary="Get a customer",
+    responses=responses(401, 403, 404, 422),
+)
+def get_customer(db: Db, actor: CurrentActor, customer_id: CustomerId) -> CustomerOut:
+    """The customer's record. The id of a record merged into another gives the surviving record."""
     return customers.to_out(customers.get(db, actor=actor, customer_id=customer_id))
 
 
-@router.patch("/{customer_id}", response_model=CustomerOut)
-def update_customer(db: Db, actor: CurrentActor, customer_id: int, data: CustomerUpdate) -> CustomerOut:
+@router.patch(
+    "/{customer_id}",
+    response_model=CustomerOut,
+    summary="Change a customer",
+    responses=responses(401, 403, 404, 409, 422),
+)
+def update_customer(
+    db: Db, actor: CurrentActor, customer_id: CustomerId, data: CustomerUpdate
+) -> CustomerOut:
+    """Change the name or kind, set attributes (a null value removes one), add or remove identities.
+    Only the fields sent change; every change is in the customer's history."""
     return customers.to_out(customers.update(db, actor=actor, customer_id=customer_id, data=data))
 
 
-@router.post("/{customer_id}/merge", response_model=MergeOut)
-def merge_customer(db: Db, actor: CurrentActor, customer_id: int, data: MergeRequest) -> MergeOut:
+@router.post(
+    "/{customer_id}/merge",
+    response_model=MergeOut,
+    summary="Merge a duplicate record into this customer",
+    responses=responses(401, 403, 404, 409, 422),
+)
+def merge_customer(db: Db, actor: CurrentActor, customer_id: CustomerId, data: MergeRequest) -> MergeOut:
+    """Fold the record `merged_id` into this one: its identities, differentiators and encounters move
+    here; attributes this record lacks are copied. Nothing is lost: the merged record stays, pointing
+    here, so its old id still resolves. Needs the merge_customers permission (managers and up)."""
     survivor, moved = merging.merge(db, actor=actor, survivor_id=customer_id, merged_id=data.merged_id)
     return MergeOut(survivor=customers.to_out(survivor), merged_id=data.merged_id, moved=moved)
 
 
-@router.get("/{customer_id}/history", response_model=list[AuditEntryOut])
+@router.get(
+    "/{customer_id}/history",
+    response_model=list[AuditEntryOut],
+    summary="A customer's history",
+    responses=responses(401, 403, 404, 422),
+)
 def customer_history(
-    db: Db, actor: CurrentActor, customer_id: int, limit: int = Query(default=200, ge=1, le=1000)
+    db: Db,
+    actor: CurrentActor,
+    customer_id: CustomerId,
+    limit: int = Query(default=200, ge=1, le=1000, description="How many entries to return."),
 ) -> list[AuditEntryOut]:
+    """Every change to the customer's record, newest first: who did what and when, including the
+    history of records merged into it."""
     entries = customers.history(db, actor=actor, customer_id=customer_id, limit=limit)
     return [AuditEntryOut.model_validate(e) for e in entries]

@@ -1,7 +1,138 @@
-"""(to be written)"""
+"""Differentiators: the facts on a customer's easel sheet, and whether the customer knows we know."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body, Query, status
 
-router = APIRouter()
+from segone.api.deps import Categories, CurrentActor, CustomerId, Db, DifferentiatorId
+from segone.api.errors import responses
+from segone.knowledge import service as knowledge
+from segone.knowledge.schemas import (
+    AcknowledgeRequest,
+    DifferentiatorCreate,
+    DifferentiatorOut,
+    DifferentiatorUpdate,
+    OutdateOut,
+    OutdateRequest,
+    RecognitionOut,
+)
+
+router = APIRouter(tags=["differentiators"])
+
+
+@router.get(
+    "/customers/{customer_id}/differentiators",
+    response_model=list[DifferentiatorOut],
+    summary="A customer's easel sheet",
+    responses=responses(401, 403, 404, 422),
+)
+def list_differentiators(
+    db: Db,
+    actor: CurrentActor,
+    categories: Categories,
+    customer_id: CustomerId,
+    include_outdated: bool = Query(default=False, description="Also list facts that are no longer true."),
+) -> list[DifferentiatorOut]:
+    """What makes this customer different, most recently learned first: each fact with who learned it,
+    when, in which encounter, how sure we are, and whether the customer knows we know it."""
+    facts = knowledge.list_for_customer(
+        db, actor=actor, customer_id=customer_id, include_outdated=include_outdated
+    )
+    return knowledge.to_out_many(db, facts, categories)
+
+
+@router.post(
+    "/customers/{customer_id}/differentiators",
+    response_model=DifferentiatorOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a differentiator",
+    responses=responses(401, 403, 404, 422),
+)
+def add_differentiator(
+    db: Db, actor: CurrentActor, categories: Categories, customer_id: CustomerId, data: DifferentiatorCreate
+) -> DifferentiatorOut:
+    """Add a fact that makes this customer different, learned by you. The category must be one of
+    `GET /categories` that fits the kind of customer; `encounter_id`, if given, must be an encounter
+    with this customer."""
+    fact = knowledge.add(db, actor=actor, customer_id=customer_id, data=data, categories=categories)
+    return knowledge.to_out_many(db, [fact], categories)[0]
+
+
+@router.patch(
+    "/differentiators/{differentiator_id}",
+    response_model=DifferentiatorOut,
+    summary="Edit or re-confirm a differentiator",
+    responses=responses(401, 403, 404, 409, 422),
+)
+def edit_differentiator(
+    db: Db,
+    actor: CurrentActor,
+    categories: Categories,
+    differentiator_id: DifferentiatorId,
+    data: DifferentiatorUpdate,
+) -> DifferentiatorOut:
+    """Correct the text, category or confidence of a current fact, and/or send `"confirmed": true` to
+    record that it still holds today. An outdated fact cannot be edited (409): add what is true now."""
+    fact = knowledge.edit(
+        db, actor=actor, differentiator_id=differentiator_id, data=data, categories=categories
+    )
+    return knowledge.to_out_many(db, [fact], categories)[0]
+
+
+@router.post(
+    "/differentiators/{differentiator_id}/outdate",
+    response_model=OutdateOut,
+    summary="Mark a differentiator as no longer true",
+    responses=responses(401, 403, 404, 409, 422),
+)
+def outdate_differentiator(
+    db: Db,
+    actor: CurrentActor,
+    categories: Categories,
+    differentiator_id: DifferentiatorId,
+    data: OutdateRequest | None = Body(default=None),
+) -> OutdateOut:
+    """The fact stays on record, marked outdated. With a `replacement`, what is true now is added as a
+    new fact in the same category, linked from the old one (`replaced_by_id`). The body may be left out."""
+    result = knowledge.outdate(
+        db, actor=actor, differentiator_id=differentiator_id, data=data or OutdateRequest()
+    )
+    old = knowledge.get(db, actor=actor, differentiator_id=differentiator_id)
+    outdated, *replacement = knowledge.to_out_many(
+        db, [old] if result.id == old.id else [old, result], categories
+    )
+    return OutdateOut(outdated=outdated, replacement=replacement[0] if replacement else None)
+
+
+@router.post(
+    "/differentiators/{differentiator_id}/acknowledge",
+    response_model=DifferentiatorOut,
+    summary="The customer now knows that we know this",
+    responses=responses(401, 403, 404, 409, 422),
+)
+def acknowledge_differentiator(
+    db: Db,
+    actor: CurrentActor,
+    categories: Categories,
+    differentiator_id: DifferentiatorId,
+    data: AcknowledgeRequest | None = Body(default=None),
+) -> DifferentiatorOut:
+    """Record that the customer has been shown we know this fact: by whom, when, in which encounter
+    (`encounter_id`, an encounter with this customer) and how. Acknowledging again keeps the first
+    record. The body may be left out."""
+    fact = knowledge.acknowledge(
+        db, actor=actor, differentiator_id=differentiator_id, data=data or AcknowledgeRequest()
+    )
+    return knowledge.to_out_many(db, [fact], categories)[0]
+
+
+@router.get(
+    "/customers/{customer_id}/recognition",
+    response_model=RecognitionOut,
+    summary="Does the customer know that we know?",
+    responses=responses(401, 403, 404, 422),
+)
+def recognition(db: Db, actor: CurrentActor, customer_id: CustomerId) -> RecognitionOut:
+    """The recognition ratio: of the customer's current differentiators, the share the customer has
+    been shown we know (null while we know nothing)."""
+    return knowledge.recognition(db, actor=actor, customer_id=customer_id)

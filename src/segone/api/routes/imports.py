@@ -1,7 +1,100 @@
-"""(to be written)"""
+"""Imports: customers from a CSV file (docs/import.md describes the format)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-router = APIRouter()
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from segone.api.deps import CurrentActor, Db
+from segone.api.errors import ErrorOut, responses
+from segone.customers import importer
+from segone.customers.schemas import ImportReport
+from segone.errors import Invalid
+
+router = APIRouter(tags=["imports"])
+
+# Media types a CSV file is sent with in practice (Windows labels .csv files as Excel's).
+_CSV_TYPES = {
+    "",
+    "text/csv",
+    "text/plain",
+    "application/csv",
+    "application/octet-stream",
+    "application/vnd.ms-excel",
+}
+
+_REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+    },
+}
+
+
+async def _csv_bytes(request: Request) -> bytes:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "multipart/form-data":
+        # The form closes its uploaded files when the block ends.
+        async with request.form() as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                uploads = [value for value in form.values() if isinstance(value, UploadFile)]
+                upload = uploads[0] if len(uploads) == 1 else None
+            if upload is None:
+                raise Invalid("Send the CSV file in the multipart form field 'file'.")
+            return await upload.read()
+    if media in _CSV_TYPES:
+        return await request.body()
+    raise HTTPException(
+        415, f"Send the CSV as text/csv or as a multipart form field 'file', not as '{media}'."
+    )
+
+
+@router.post(
+    "/customers/import",
+    response_model=ImportReport,
+    summary="Import customers from a CSV file",
+    openapi_extra={"requestBody": _REQUEST_BODY},
+    responses={
+        **responses(401, 403),
+        415: {"model": ErrorOut, "description": "The body is neither CSV text nor a multipart file."},
+        422: {
+            "model": ErrorOut,
+            "description": "The file or some rows are bad; nothing was imported. `details` is the import "
+            "report, whose `errors` name every bad row (line of the file, column, problem).",
+        },
+    },
+)
+async def import_customers(
+    request: Request,
+    db: Db,
+    actor: CurrentActor,
+    dry_run: bool = Query(default=False, description="Check the file and report; write nothing."),
+    skip_bad_rows: bool = Query(
+        default=False, description="Import the good rows and report the bad ones, instead of nothing."
+    ),
+) -> ImportReport:
+    """One row per customer: `name` (required), `kind`, identity columns (`email`, `phone`,
+    `identity:<system>`, `identities` as `system:id;system:id`) and any other column as an attribute.
+    A row whose identities belong to one existing customer updates it, so a second import of the same
+    file changes nothing. All or nothing: if any row is bad, nothing is written and the 422 response's
+    `details` name every bad row. Needs the import permission (analysts and administrators)."""
+    data = await _csv_bytes(request)
+    return await run_in_threadpool(
+        importer.import_customers,
+        db,
+        actor=actor,
+        data=data,
+        dry_run=dry_run,
+        skip_bad_rows=skip_bad_rows,
+    )

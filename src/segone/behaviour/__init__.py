@@ -1,0 +1,1 @@
+"""Behaviour: events, the metrics computed from them, and buy-till-you-die models."""

@@ -1,0 +1,324 @@
+"""What every BTYD fit shares: validated inputs, aggregation of identical rows, multi-start optimisation.
+
+Inputs follow the conventions of the ``lifetimes`` package: ``x`` repeat purchases (frequency), ``t_x`` the
+time from the first purchase to the last repeat purchase (recency, 0 when ``x = 0``), ``T`` the time since
+the first purchase (age), all in one time unit.
+
+Optimisation (``maximise``) works on log-parameters, so every parameter stays positive, with L-BFGS-B and
+analytic gradients. Fits that depend on where they start are reported for these models (lifetimes'
+Nelder-Mead Pareto/NBD stopping at different parameters, ColtAllen/btyd#86; (M)BG/NBD fits stuck with
+``a, b`` near 0, CamDavidsonPilon/lifetimes#55), and the Pareto/NBD likelihood has a near-flat ridge along
+``s, beta`` (on CDNOW the standard error of beta is 6.2 for an estimate of 11.7). So it starts from a
+deterministic Sobol design of 32 points around a scale-free centre and runs L-BFGS-B from the best three.
+Above 10,000 distinct rows that happens on a seeded sample of 5,000 customers, and only the best optimum
+found there (and the runner-up if it is a different one) is refined on all rows. Damped Newton steps
+(Hessian by differencing the analytic gradient) finish the fit: they converge in a few steps where
+L-BFGS-B crawls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd  # type: ignore[import-untyped]
+from numpy.typing import ArrayLike
+from scipy.optimize import minimize  # type: ignore[import-untyped]
+from scipy.stats import qmc  # type: ignore[import-untyped]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+ParamsT = TypeVar("ParamsT")
+
+# theta (log-parameters) and whether the gradient is needed -> (log-likelihood sum, gradient w.r.t. theta)
+Objective = Callable[[FloatArray, bool], tuple[float, FloatArray]]
+
+LOG_BOUND = 11.0  # |log-parameter| after rescaling time (and money) to unit means
+SCREEN_ABOVE_ROWS = 10_000  # screen starting points on a subsample when there are more distinct rows
+SCREEN_CUSTOMERS = 5_000
+NEWTON_GTOL = 1e-10  # mean gradient per customer, log-parameters
+NEWTON_STEP = 1e-6
+
+
+@dataclass(frozen=True)
+class FitResult(Generic[ParamsT]):
+    """A maximum-likelihood fit.
+
+    ``log_likelihood`` is the total over customers in the caller's units, comparable with other packages;
+    ``converged`` is false when the optimiser stopped without meeting its tolerances or a parameter ran to
+    the edge of the search box (which means the data do not identify it).
+    """
+
+    params: ParamsT
+    log_likelihood: float
+    n_customers: int
+    seconds: float
+    converged: bool
+    n_starts: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Customers:
+    """Per-customer summaries, or distinct ones with ``weights`` counting the customers sharing each."""
+
+    x: FloatArray
+    t_x: FloatArray
+    T: FloatArray
+    weights: FloatArray
+
+    @property
+    def n_customers(self) -> int:
+        return round(float(self.weights.sum()))
+
+
+def float_array(values: ArrayLike, name: str) -> FloatArray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} has missing or infinite values")
+    return array
+
+
+def check_weights(weights: ArrayLike | None, size: int) -> FloatArray:
+    if weights is None:
+        return np.ones(size)
+    w = float_array(weights, "weights")
+    if w.shape[0] != size:
+        raise ValueError("weights must have one value per customer")
+    if np.any(w <= 0):
+        raise ValueError("weights must be positive")
+    return w
+
+
+def customers(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None) -> Customers:
+    """Validate frequency / recency / age arrays (the ``lifetimes`` conventions)."""
+    xa, ta, Ta = float_array(x, "x"), float_array(t_x, "t_x"), float_array(T, "T")
+    if not xa.shape == ta.shape == Ta.shape:
+        raise ValueError("x, t_x and T must have the same length")
+    if np.any(xa < 0) or np.any(xa != np.round(xa)):
+        raise ValueError("x (repeat purchases) must be whole numbers >= 0")
+    if np.any(ta < 0) or np.any(ta > Ta):
+        raise ValueError("t_x (recency) must lie between 0 and T (age)")
+    if np.any(Ta <= 0):
+        raise ValueError("T (age) must be positive")
+    if np.any((xa == 0) & (ta != 0)):
+        raise ValueError("t_x must be 0 for customers without repeat purchases")
+    return Customers(xa, ta, Ta, check_weights(weights, xa.shape[0]))
+
+
+def group_rows(
+    columns: list[FloatArray], weights: FloatArray
+) -> tuple[list[FloatArray], FloatArray, IntArray]:
+    """Distinct rows of ``columns``, the summed weight of each and, per input row, the index of its group.
+
+    Hash-based (``pandas.factorize``): about 0.08 s for a million rows of three columns.
+    """
+    key = np.zeros(weights.shape[0], dtype=np.int64)
+    span = 1
+    for column in columns:
+        codes, count = _factorize(column)
+        if span * count >= 2**62:  # the combined key would overflow: renumber the groups so far first
+            renumbered, span = _factorize(key)
+            key = renumbered.astype(np.int64)
+        key = key * count + codes
+        span *= count
+    group, n_groups = _factorize(key)
+    values = []
+    for column in columns:
+        distinct = np.empty(n_groups)
+        distinct[group] = column  # every row of a group holds the same value
+        values.append(distinct)
+    totals = np.asarray(np.bincount(group, weights=weights, minlength=n_groups), dtype=np.float64)
+    return values, totals, group
+
+
+def distinct_share(values: FloatArray, sample: int = 10_000) -> float:
+    """Share of distinct values among (a seeded sample of at most ``sample`` of) ``values``."""
+    if values.shape[0] > sample:
+        values = values[np.random.default_rng(0).choice(values.shape[0], sample, replace=False)]
+    return float(_factorize(values)[1] / max(values.shape[0], 1))
+
+
+def _factorize(values: npt.NDArray[np.float64] | npt.NDArray[np.int64]) -> tuple[IntArray, int]:
+    codes, uniques = pd.factorize(values)
+    return np.asarray(codes, dtype=np.intp), len(uniques)
+
+
+def aggregate(data: Customers) -> Customers:
+    """One row per distinct ``(x, t_x, T)``, weighted by the number of customers sharing it."""
+    (x, t_x, T), weights, _ = group_rows([data.x, data.t_x, data.T], data.weights)
+    return Customers(x, t_x, T, weights)
+
+
+def subsample_customers(weights: FloatArray, n: int, seed: int = 0) -> tuple[IntArray, FloatArray]:
+    """A seeded sample of ``n`` customers (with replacement) from weighted rows: row indices and counts."""
+    draws = np.random.default_rng(seed).choice(weights.shape[0], n, p=weights / weights.sum())
+    counts = np.bincount(draws, minlength=weights.shape[0])
+    rows = np.flatnonzero(counts)
+    return rows, counts[rows].astype(np.float64)
+
+
+# --- optimisation --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Optimum:
+    theta: FloatArray
+    log_likelihood: float  # total
+    converged: bool
+    n_starts: int
+    message: str
+    scale: float = 1.0  # the unit the data were divided by before fitting
+
+
+def start_points(centre: FloatArray, spread: float = 2.5) -> FloatArray:
+    """The centre plus 31 points of an unscrambled Sobol design in ``centre +- spread`` (deterministic)."""
+    design = qmc.Sobol(d=centre.shape[0], scramble=False).random_base2(m=5)
+    points = centre + spread * (2.0 * np.asarray(design, dtype=np.float64) - 1.0)
+    points[0] = centre  # the first Sobol point is a corner of the box
+    return np.clip(points, -LOG_BOUND + 0.5, LOG_BOUND - 0.5)
+
+
+def maximise(
+    objective: Objective,
+    *,
+    centre: FloatArray,
+    total_weight: float,
+    screening: Objective | None = None,
+    screening_weight: float = 1.0,
+    runs: int = 3,
+) -> Optimum:
+    """Maximise ``objective`` over log-parameters from many deterministic starting points.
+
+    The 32 starts are scored and L-BFGS-B runs from the best ``runs`` of them. With ``screening`` (the same
+    objective on a subsample) that happens on the subsample, and only its best optimum -- and the runner-up
+    when that is a different one -- are carried to all rows. The best point is finished with Newton steps
+    (``_newton``), falling back to L-BFGS-B if they do not converge.
+    """
+    first, first_weight = (objective, total_weight) if screening is None else (screening, screening_weight)
+    starts = start_points(centre)
+    scores = np.array([_safe(first, theta, False, first_weight)[0] for theta in starts])
+    results = sorted(
+        (_lbfgsb(first, starts[i], first_weight) for i in np.argsort(scores)[:runs]), key=lambda res: res[1]
+    )
+    if screening is not None:
+        best = results[0][0]
+        candidates = [best] + [res[0] for res in results[1:2] if np.max(np.abs(res[0] - best)) > 0.05]
+        results = [_finish(objective, theta, total_weight) for theta in candidates]
+    else:
+        results = [_finish(objective, results[0][0], total_weight)]
+    theta, value, success, message = min(results, key=lambda res: res[1])
+    _, grad = _safe(objective, theta, True, total_weight)
+    at_edge = bool(np.any(np.abs(theta) > LOG_BOUND - 1e-3))
+    small_gradient = float(np.max(np.abs(grad))) < 1e-5
+    converged = bool((success or small_gradient) and not at_edge and np.isfinite(value))
+    if at_edge:
+        message = "a parameter reached the edge of the search box; the data do not identify it"
+    elif converged:
+        message = "converged"
+    return Optimum(theta, -value * total_weight, converged, len(starts), message)
+
+
+def _finish(objective: Objective, theta: FloatArray, weight: float) -> tuple[FloatArray, float, bool, str]:
+    """Newton from a point near the optimum; L-BFGS-B (then Newton again) if that does not converge."""
+    result = _newton(objective, theta, weight)
+    if not result[2]:
+        result = _newton(objective, _lbfgsb(objective, result[0], weight)[0], weight)
+    return result
+
+
+def _newton(
+    objective: Objective, theta: FloatArray, weight: float, max_steps: int = 12
+) -> tuple[FloatArray, float, bool, str]:
+    """Damped Newton steps on the mean negative log-likelihood.
+
+    The Hessian is the forward difference of the analytic gradient (``d + 1`` gradient evaluations per step),
+    made positive definite by clipping its eigenvalues; an Armijo line search keeps every step downhill.
+    Converges quadratically near the optimum, where L-BFGS-B crawls along ill-conditioned valleys.
+    """
+    value, grad = _safe(objective, theta, True, weight)
+    for _ in range(max_steps):
+        if float(np.max(np.abs(grad))) < NEWTON_GTOL:
+            return theta, value, True, "converged"
+        hessian = np.empty((theta.shape[0], theta.shape[0]))
+        for i in range(theta.shape[0]):
+            shifted = theta.copy()
+            shifted[i] += NEWTON_STEP
+            hessian[:, i] = (_safe(objective, shifted, True, weight)[1] - grad) / NEWTON_STEP
+        eigenvalues, vectors = np.linalg.eigh(0.5 * (hessian + hessian.T))
+        floor = max(float(np.max(np.abs(eigenvalues))), 1e-12) * 1e-10
+        step = -(vectors @ ((vectors.T @ grad) / np.maximum(np.abs(eigenvalues), floor)))
+        slope = float(grad @ step)
+        rounding = 1e-14 * max(1.0, abs(value))
+        if -slope < rounding:  # the predicted gain is below what the objective can resolve
+            return theta, value, True, "converged"
+        length = 1.0
+        while length > 1e-6:
+            trial = np.clip(theta + length * step, -LOG_BOUND, LOG_BOUND)
+            trial_value, trial_grad = _safe(objective, trial, True, weight)
+            if trial_value <= value + 1e-4 * length * slope:
+                break
+            flat = trial_value <= value + rounding and np.max(np.abs(trial_grad)) < np.max(np.abs(grad))
+            if flat:  # no measurable change in value, but closer to the stationary point
+                break
+            length *= 0.5
+        else:
+            return theta, value, False, "Newton line search failed"
+        theta, value, grad = trial, trial_value, trial_grad
+    return theta, value, float(np.max(np.abs(grad))) < NEWTON_GTOL, "Newton step limit"
+
+
+def fit_rfm(data: Customers, objective_for: Callable[[Customers], Objective], centre: FloatArray) -> Optimum:
+    """Fit a transaction model to ``(x, t_x, T)`` rows: time rescaled to unit mean age, screening sample
+    when large. ``theta`` comes back in rescaled units (rates scale with time); ``log_likelihood`` in the
+    caller's units (the density of ``x`` purchase times gains ``-x log(scale)``)."""
+    scale = float(np.average(data.T, weights=data.weights))
+    scaled = Customers(data.x, data.t_x / scale, data.T / scale, data.weights)
+    screening: Objective | None = None
+    screening_weight = 1.0
+    if data.x.shape[0] > SCREEN_ABOVE_ROWS:
+        rows, counts = subsample_customers(data.weights, SCREEN_CUSTOMERS)
+        sample = Customers(scaled.x[rows], scaled.t_x[rows], scaled.T[rows], counts)
+        screening, screening_weight = objective_for(sample), float(counts.sum())
+    optimum = maximise(
+        objective_for(scaled),
+        centre=centre,
+        total_weight=float(data.weights.sum()),
+        screening=screening,
+        screening_weight=screening_weight,
+    )
+    shift = float(data.weights @ data.x) * np.log(scale)
+    return replace(optimum, log_likelihood=optimum.log_likelihood - shift, scale=scale)
+
+
+def _safe(objective: Objective, theta: FloatArray, grad: bool, weight: float) -> tuple[float, FloatArray]:
+    """Negative mean log-likelihood (and gradient); non-finite values become a large finite penalty."""
+    with np.errstate(all="ignore"):
+        value, gradient = objective(theta, grad)
+    if not np.isfinite(value) or (grad and not np.all(np.isfinite(gradient))):
+        return 1e10, np.zeros_like(theta)
+    return -value / weight, -gradient / weight
+
+
+def _lbfgsb(objective: Objective, theta0: FloatArray, weight: float) -> tuple[FloatArray, float, bool, str]:
+    result = minimize(
+        lambda theta: _safe(objective, np.asarray(theta, dtype=np.float64), True, weight),
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-LOG_BOUND, LOG_BOUND)] * theta0.shape[0],
+        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
+    )
+    return (
+        np.asarray(result.x, dtype=np.float64),
+        float(result.fun),
+        bool(result.success),
+        str(result.message),
+    )

@@ -1,0 +1,172 @@
+"""The append-only events dataset: Parquet files in one directory, read through Ibis on any engine.
+
+Each batch becomes one file, written under a hidden temporary name and renamed, so a batch is visible
+whole or not at all. Nothing is locked: several processes may append at once (file names are unique).
+An event sent twice (same ``event_id``) counts once: ``deduplicated`` keeps one row per id on every read,
+and ``compact`` rewrites the files de-duplicated into fewer, larger ones (new files first, then the old
+ones removed; a reader in between sees both, which the read-time de-duplication makes harmless).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
+from ibis import BaseBackend
+from ibis.expr.types import Table
+
+from segone.analytics import backend
+from segone.behaviour.events import EVENT_SCHEMA
+from segone.errors import Invalid
+
+ROWS_PER_FILE = 10_000_000
+_BATCH_ROWS = 1 << 20
+_TIEBREAK = ("ts", "customer", "type", "value", "quantity", "channel", "offering", "reason", "properties")
+
+
+@dataclass(frozen=True)
+class Compaction:
+    files_before: int
+    files_after: int
+    rows_after: int
+
+
+class EventDataset:
+    """The events under ``directory`` (usually ``settings.data_dir / "events"``)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def files(self) -> list[Path]:
+        """The visible data files, oldest name first (temporary files are hidden)."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(
+            path for path in self.directory.glob("*.parquet") if not path.name.startswith((".", "_"))
+        )
+
+    def write_batch(self, table: pa.Table) -> Path | None:
+        """Append one batch of normalised events (see ``validate_events``) as one file; all or nothing."""
+        table = _conform(table)
+        if table.num_rows == 0:
+            return None
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._new_file("part") as (temporary, final):
+            _write(temporary, table.to_batches(max_chunksize=_BATCH_ROWS))
+        return final
+
+    def read(self, con: BaseBackend) -> Table:
+        """All events, one row per ``event_id``, as an Ibis table on ``con``."""
+        if not self.files():
+            return backend.empty_table(con, EVENT_SCHEMA)
+        return deduplicated(backend.read_parquet_dir(con, self.directory))
+
+    def compact(self, con: BaseBackend, *, rows_per_file: int = ROWS_PER_FILE) -> Compaction:
+        """Rewrite the current files de-duplicated into files of up to ``rows_per_file`` rows.
+
+        Files appended while this runs are left alone; two compactions at once only waste work.
+        """
+        snapshot = self.files()
+        if not snapshot:
+            return Compaction(0, 0, 0)
+        events = deduplicated(backend.read_parquet_files(con, snapshot))
+        batches = (
+            _conform(pa.Table.from_batches([batch]))
+            for batch in backend.to_arrow_batches(events, chunk_size=_BATCH_ROWS)
+        )
+        written: list[Path] = []
+        rows = 0
+        try:
+            for chunk in _chunked(batches, rows_per_file):
+                with self._new_file("compact") as (temporary, final):
+                    rows += _write(temporary, chunk)
+                written.append(final)
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+        for path in snapshot:
+            path.unlink(missing_ok=True)
+        _sync_directory(self.directory)
+        return Compaction(len(snapshot), len(written), rows)
+
+    @contextmanager
+    def _new_file(self, prefix: str) -> Iterator[tuple[Path, Path]]:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        final = self.directory / f"{prefix}-{stamp}-{uuid.uuid4().hex[:12]}.parquet"
+        temporary = self.directory / f".{final.name}.tmp"
+        try:
+            yield temporary, final
+            os.replace(temporary, final)
+            _sync_directory(self.directory)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+
+def deduplicated(events: Table) -> Table:
+    """One row per ``event_id``: the first by timestamp, then by the other fields (the same on any engine)."""
+    order = [ibis.asc(events[name], nulls_first=False) for name in _TIEBREAK]
+    rank = ibis.row_number().over(group_by=events.event_id, order_by=order)
+    return events.mutate(_rank=rank).filter(ibis._._rank == 0).drop("_rank")
+
+
+def _conform(table: pa.Table) -> pa.Table:
+    missing = [name for name in EVENT_SCHEMA.names if name not in table.column_names]
+    if missing:
+        raise Invalid(f"Events lack the columns {', '.join(missing)}; validate them with validate_events.")
+    table = table.select(EVENT_SCHEMA.names)
+    for field in EVENT_SCHEMA:
+        if not field.nullable and table.column(field.name).null_count:
+            raise Invalid(
+                f"Events must have a {field.name} in every row; validate them with validate_events."
+            )
+    try:
+        return table.cast(EVENT_SCHEMA)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise Invalid(f"Events do not fit the event schema: {exc}") from exc
+
+
+def _write(path: Path, batches: Iterable[pa.RecordBatch]) -> int:
+    rows = 0
+    with pq.ParquetWriter(str(path), EVENT_SCHEMA, compression="zstd") as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    with path.open("rb") as written:
+        os.fsync(written.fileno())
+    return rows
+
+
+def _chunked(tables: Iterable[pa.Table], rows_per_file: int) -> Iterator[list[pa.RecordBatch]]:
+    """Group the batches of ``tables`` into lists of at most ``rows_per_file`` rows (never empty)."""
+    current: list[pa.RecordBatch] = []
+    size = 0
+    for table in tables:
+        for batch in table.to_batches():
+            offset = 0
+            while offset < batch.num_rows:
+                take = min(batch.num_rows - offset, rows_per_file - size)
+                current.append(batch.slice(offset, take))
+                size += take
+                offset += take
+                if size == rows_per_file:
+                    yield current
+                    current, size = [], 0
+    if current:
+        yield current
+
+
+def _sync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,133 @@
+"""What every command shares: the runtime, the acting user, output as text or JSON, errors, progress."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from typer.core import TyperGroup
+
+from segone.accounts import service as accounts
+from segone.accounts.permissions import SYSTEM, Actor
+from segone.customers.importer import ImportRejected
+from segone.errors import SegoneError
+from segone.runtime import Runtime
+from segone.storage import migrate
+
+EXIT_ERROR = 2
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def problem_lines(exc: BaseException) -> list[str]:
+    """A failure as the lines a person at the terminal reads: what is wrong, then each detail."""
+    if isinstance(exc, ImportRejected):
+        lines = [exc.message]
+        for problem in exc.report.errors:
+            where = f"row {problem.row}" if problem.row is not None else "file"
+            column = f", column {problem.column}" if problem.column else ""
+            lines.append(f"  {where}{column}: {problem.problem}")
+        return lines
+    if isinstance(exc, SegoneError):
+        return [exc.message]
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error.get("loc", ()))
+            message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+            parts.append(f"{field}: {message}" if field else message)
+        return ["; ".join(parts)]
+    if isinstance(exc, OperationalError):
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+        return [f"The database refused the operation: {reason}"]
+    if isinstance(exc, OSError):
+        name = f" {exc.filename}" if exc.filename else ""
+        return [f"Cannot use{name}: {exc.strerror or exc}"]
+    return [str(exc)]
+
+
+class SegoneGroup(TyperGroup):
+    """The root command: any error of ours becomes a message on stderr and exit code 2, no traceback."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (SegoneError, ValidationError, OperationalError, OSError) as exc:
+            lines = problem_lines(exc)
+            typer.echo(f"Error: {lines[0]}", err=True)
+            for line in lines[1:]:
+                typer.echo(line, err=True)
+            raise typer.Exit(EXIT_ERROR) from exc
+
+
+def head_revision() -> str | None:
+    """The newest migration this version of segone ships."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def runtime_of(ctx: typer.Context, *, migrated: bool = True) -> Runtime:
+    """The process's runtime; with ``migrated``, first checks that the store's schema is current."""
+    runtime: Runtime = ctx.find_root().obj
+    if migrated:
+        current = migrate.current_revision(runtime.engine)
+        head = head_revision()
+        if current != head:
+            state = "is not set up" if current is None else f"is at revision {current}, not {head}"
+            raise SegoneError(f"The store {state}; run 'segone db upgrade' first.")
+    return runtime
+
+
+def actor_named(db: Session, email: str | None) -> Actor:
+    """The user named on the command line, or the operator (all permissions) when none is."""
+    if not email:
+        return SYSTEM
+    return accounts.actor_for(accounts.get_by_email(db, email=email))
+
+
+def to_jsonable(data: Any) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if isinstance(data, list):
+        return [to_jsonable(item) for item in data]
+    if isinstance(data, dict):
+        return {key: to_jsonable(value) for key, value in data.items()}
+    return data
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False, default=str))
+
+
+def stdout() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def progress_bar() -> Iterator[Any]:
+    """A callback ``(stage, done, total)`` drawing a progress bar on stderr when it is a terminal."""
+    console = Console(stderr=True)
+    interactive = console.is_terminal and sys.stderr.isatty()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True, disable=not interactive) as progress:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        yield report

@@ -1,0 +1,187 @@
+"""``segone customers``: import, find and look at customers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from segone.accounts.permissions import SYSTEM
+from segone.cli.common import JsonOption, actor_named, print_json, progress_bar, runtime_of, stdout
+from segone.customers import importer
+from segone.customers import service as customers
+from segone.customers.schemas import CustomerKind, CustomerPage, CustomerSummary
+from segone.encounters import service as encounters
+from segone.knowledge import service as knowledge
+
+app = typer.Typer(
+    help="Customers: import them from CSV, list and search them, show one.", no_args_is_help=True
+)
+
+
+@app.command("import")
+def import_file(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE.csv", help="The CSV file (UTF-8); see docs/import.md for its columns."),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
+    ] = False,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="Import the good rows even if some are bad.")
+    ] = False,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="Import as this user (their permissions, their name in history)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import customers: new identities create customers, known ones update them; all or nothing."""
+    data = file.read_bytes()
+    runtime = runtime_of(ctx)
+    try:
+        with runtime.session() as db, progress_bar() as progress:
+            report = importer.import_customers(
+                db,
+                actor=actor_named(db, as_user),
+                data=data,
+                dry_run=dry_run,
+                skip_bad_rows=skip_bad_rows,
+                progress=progress,
+            )
+    except importer.ImportRejected as exc:
+        if as_json:
+            print_json(exc.report)
+        raise
+    if as_json:
+        print_json(report)
+        return
+    verb = "Checked" if dry_run else "Imported"
+    would = " (dry run: nothing was written)" if dry_run else ""
+    typer.echo(
+        f"{verb} {file.name}: {report.rows} rows; {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged{would}."
+    )
+    if report.errors:
+        typer.echo(f"{report.skipped} bad rows were left out:", err=True)
+        for error in report.errors:
+            column = f", column {error.column}" if error.column else ""
+            typer.echo(f"  row {error.row}{column}: {error.problem}", err=True)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    customer: Annotated[
+        str,
+        typer.Argument(metavar="CUSTOMER", help="The customer's id (42) or any identity (email:ann@x.com)."),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """A customer's easel sheet: who they are, what we know, whether they know we know."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        found = customers.resolve(db, actor=SYSTEM, reference=customer)
+        out = customers.to_out(found)
+        facts = knowledge.to_out_many(
+            db,
+            knowledge.list_for_customer(db, actor=SYSTEM, customer_id=found.id),
+            runtime.categories,
+        )
+        recognition = knowledge.recognition(db, actor=SYSTEM, customer_id=found.id)
+        met = encounters.to_out_many(
+            db, encounters.list_for_customer(db, actor=SYSTEM, customer_id=found.id, limit=5)
+        )
+    if as_json:
+        print_json({"customer": out, "recognition": recognition, "differentiators": facts, "encounters": met})
+        return
+    console = stdout()
+    console.print(f"[bold]{out.name}[/bold]  (customer {out.id}, {out.kind.value})")
+    if out.identities:
+        console.print("Identities: " + ", ".join(out.identities))
+    if out.attributes:
+        console.print("Attributes: " + ", ".join(f"{k}={v}" for k, v in out.attributes.items()))
+    if recognition.current:
+        share = f"{recognition.ratio:.0%}" if recognition.ratio is not None else "-"
+        console.print(f"Knows we know: {recognition.acknowledged} of {recognition.current} facts ({share})")
+    labels = {c.name: c.label for c in runtime.categories.all}
+    by_category: dict[str, list[str]] = {}
+    for fact in facts:
+        mark = "  ✓ knows we know" if fact.acknowledgement else ""
+        who = f"{fact.learned_by or 'unknown'}, {fact.learned_at:%Y-%m-%d}, {fact.confidence:.0%} sure"
+        by_category.setdefault(fact.category, []).append(f"  • {fact.text}  ({who}){mark}")
+    for category, lines in by_category.items():
+        console.print(f"\n[bold]{labels.get(category, category)}[/bold]")
+        for line in lines:
+            console.print(line, markup=False)
+    missing = [c for c in runtime.categories.for_kind(out.kind.value) if c.name not in by_category]
+    if not facts:
+        console.print("\nNothing known yet. Start with:")
+        for first in missing[:3]:
+            console.print(f"  • {first.label}: {first.prompt}", markup=False)
+    elif missing:
+        console.print("\nNot known yet: " + ", ".join(c.label for c in missing), markup=False)
+    if met:
+        console.print("\n[bold]Recent encounters[/bold]")
+        for encounter in met:
+            minutes = f", {encounter.duration_minutes} min" if encounter.duration_minutes else ""
+            notes = encounter.notes.splitlines()[0] if encounter.notes else ""
+            console.print(
+                f"  {encounter.occurred_at:%Y-%m-%d} {encounter.channel.value}{minutes}, "
+                f"{encounter.employee or 'unknown'}: {notes}",
+                markup=False,
+            )
+
+
+@app.command("list")
+def list_customers(
+    ctx: typer.Context,
+    search: Annotated[str | None, typer.Option(help="Part of a name, an identity or an id.")] = None,
+    kind: Annotated[CustomerKind | None, typer.Option(help="Only people or only businesses.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many to show.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="How many to skip (for paging).")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Customers by name, with how much we know about each."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        rows, total = customers.search(db, actor=SYSTEM, query=search, kind=kind, offset=offset, limit=limit)
+        ids = [c.id for c in rows]
+        counts = knowledge.counts_by_customer(db, ids)
+        last_seen = encounters.last_encounter_at(db, ids)
+        items = [
+            CustomerSummary(
+                id=c.id,
+                kind=CustomerKind(c.kind),
+                name=c.name,
+                identities=[i.key for i in c.identities],
+                differentiators=counts.get(c.id, (0, 0))[0],
+                acknowledged=counts.get(c.id, (0, 0))[1],
+                last_encounter_at=last_seen.get(c.id),
+            )
+            for c in rows
+        ]
+    if as_json:
+        print_json(CustomerPage(items=items, total=total, offset=offset, limit=limit))
+        return
+    if not items:
+        hint = "" if search else " Import some with 'segone customers import FILE.csv' or load 'segone demo'."
+        typer.echo(f"No customers found.{hint}")
+        return
+    table = Table("id", "name", "kind", "identities", "facts", "knows we know", box=None)
+    for item in items:
+        table.add_row(
+            str(item.id),
+            item.name,
+            item.kind.value,
+            ", ".join(item.identities[:2]) + (" …" if len(item.identities) > 2 else ""),
+            str(item.differentiators),
+            str(item.acknowledged),
+        )
+    console = stdout()
+    console.print(table)
+    console.print(f"{offset + 1}-{offset + len(items)} of {total}")

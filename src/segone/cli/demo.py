@@ -1,0 +1,69 @@
+"""``segone demo``: load the demo customers, employees and what they learned."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from segone import demo as demo_data
+from segone.accounts.permissions import SYSTEM
+from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
+from segone.errors import Conflict
+
+
+def demo(
+    ctx: typer.Context,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Empty the whole store (users too) and load the demo again.")
+    ] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the store holds customers already.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Another seed gives other (equally realistic) customers.")] = (
+        demo_data.DEFAULT_SEED
+    ),
+    people: Annotated[int, typer.Option(hidden=True, min=1, max=99_999)] = 1500,
+    businesses: Annotated[int, typer.Option(hidden=True, min=1, max=99_999)] = 500,
+    as_json: JsonOption = False,
+) -> None:
+    """Load the demo: ~2,000 customers, what employees learned about them, encounters, demo sign-ins."""
+    runtime = runtime_of(ctx, migrated=False)
+    runtime.upgrade_schema()
+    with runtime.session() as db:
+        existing = demo_data.customer_count(db)
+        if existing and if_empty and not reset:
+            if as_json:
+                print_json({"loaded": False, "customers": existing})
+            else:
+                typer.echo(f"The store holds {existing} customers already; the demo was not loaded.")
+            return
+        if existing and not reset:
+            raise Conflict(
+                f"The store holds {existing} customers already. Use --reset to replace everything with the "
+                "demo, or --if-empty to leave the store as it is."
+            )
+        if reset:
+            demo_data.empty_store(db, actor=SYSTEM)
+        with progress_bar() as progress:
+            summary = demo_data.load(
+                db,
+                actor=SYSTEM,
+                categories=runtime.categories,
+                seed=seed,
+                people=people,
+                businesses=businesses,
+                progress=progress,
+            )
+    if as_json:
+        print_json({"loaded": True, **summary.model_dump(mode="json")})
+        return
+    typer.echo(
+        f"Loaded the demo in {summary.seconds:.1f} s: {summary.customers} customers "
+        f"({summary.people} people, {summary.businesses} businesses), "
+        f"{summary.differentiators} differentiators ({summary.acknowledged} acknowledged), "
+        f"{summary.encounters} encounters."
+    )
+    typer.echo(f"Sign in with password '{demo_data.DEMO_PASSWORD}' as:")
+    for role, email in demo_data.DEMO_LOGINS.items():
+        typer.echo(f"  {role.value:<10} {email}")

@@ -1,0 +1,386 @@
+"""The demo data as a plan in memory: deterministic for a seed, with dates counted back from ``now``.
+
+Pure: no database. ``load.py`` writes the plan.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from segone.demo import content
+from segone.demo.content import BUSINESS, PERSON, Context, Industry
+from segone.demo.users import DEMO_USERS, DemoUser
+from segone.knowledge.categories import CategoryList
+
+DEFAULT_SEED = 20_261_127
+HISTORY_DAYS = 730  # facts and encounters of the past two years
+EMPTY_SHARE = 0.01  # customers we know nothing about yet
+
+PERSON_CHANNELS = (("store", 55), ("call", 15), ("email", 15), ("chat", 15))
+BUSINESS_CHANNELS = (("meeting", 40), ("call", 30), ("email", 20), ("store", 7), ("other", 3))
+DURATIONS = {
+    "store": (5, 45),
+    "call": (3, 30),
+    "chat": (4, 20),
+    "email": (5, 15),
+    "meeting": (30, 120),
+    "other": (10, 30),
+}
+
+
+@dataclass
+class PlannedAcknowledgement:
+    by: str
+    at: datetime
+    encounter: int | None  # index into the customer's encounters
+    how: str
+
+
+@dataclass
+class PlannedFact:
+    text: str
+    category: str
+    learned_by: str
+    learned_at: datetime
+    confidence: float
+    encounter: int | None = None
+    channel: str | None = None
+    acknowledgement: PlannedAcknowledgement | None = None
+
+
+@dataclass
+class PlannedEncounter:
+    employee: str
+    channel: str
+    occurred_at: datetime
+    duration_minutes: int | None
+    notes: str = ""
+    cares_about: str = ""
+    worries_about: str = ""
+    listening_share: float | None = None
+
+
+@dataclass
+class PlannedCustomer:
+    kind: str
+    name: str
+    identities: list[str]
+    attributes: dict[str, str | int]
+    created_at: datetime
+    created_by: str
+    facts: list[PlannedFact] = field(default_factory=list)
+    encounters: list[PlannedEncounter] = field(default_factory=list)
+    duplicate_of: int | None = None  # index of the record this one duplicates
+
+
+@dataclass
+class Plan:
+    users: tuple[DemoUser, ...]
+    customers: list[PlannedCustomer]
+
+
+def _weighted(rng: random.Random, options: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([name for name, _ in options], weights=[weight for _, weight in options])[0]
+
+
+_PROPER = {*content.NAMES_FOR_STAFF, *content.TOWNS, *(c for c, _ in content.BUSINESS_CITIES), "St"}
+
+
+def _inline(fact: str) -> str:
+    """A fact as it reads inside a sentence of notes: 'Daughter plays...' -> 'daughter plays...'."""
+    first = fact.split(" ")[0].rstrip(",:;")
+    if first in _PROPER or (len(first) > 1 and first[1].isupper()):
+        return fact
+    return fact[0].lower() + fact[1:]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+class _Generator:
+    def __init__(self, seed: int, now: datetime, categories: CategoryList) -> None:
+        self.rng = random.Random(seed)
+        self.now = now
+        self.categories = categories
+        self.allowed = {kind: {c.name for c in categories.for_kind(kind)} for kind in (PERSON, BUSINESS)}
+        self.used_texts: set[str] = set()
+        self.used_names: set[str] = set()
+        self.used_emails: set[str] = set()
+        self.person_phones = self._pool("07700 900{:03d}")
+        self.business_phones = self._pool("0113 496 0{:03d}")
+        self.staff = {
+            kind: [u for u in DEMO_USERS if u.serves == kind and u.weight > 0] for kind in (PERSON, BUSINESS)
+        }
+
+    def _pool(self, pattern: str) -> list[str]:
+        numbers = [pattern.format(n) for n in range(1000)]
+        self.rng.shuffle(numbers)
+        return numbers
+
+    # ---- who and when ----
+
+    def employee(self, kind: str) -> DemoUser:
+        staff = self.staff[kind]
+        return self.rng.choices(staff, weights=[u.weight for u in staff])[0]
+
+    def moment(self, start: datetime, end: datetime) -> datetime:
+        """A time between start and end, in working hours."""
+        span = max((end - start).total_seconds(), 3600.0)
+        when = start + timedelta(seconds=self.rng.uniform(0, span))
+        when = when.replace(hour=self.rng.randint(9, 17), minute=self.rng.randrange(0, 60, 5), second=0)
+        when = when.replace(microsecond=0)
+        return min(max(when, start), end)
+
+    # ---- customers ----
+
+    def person(self, number: int) -> PlannedCustomer:
+        rng = self.rng
+        first, last = rng.choice(content.FIRST_NAMES), rng.choice(content.LAST_NAMES)
+        email = self.email(f"{_slug(first)}.{_slug(last)}", ("example.com", "example.net", "example.org"))
+        identities = [f"cdnow:{number:05d}", f"email:{email}"]
+        if rng.random() < 0.25 and self.person_phones:
+            identities.append(f"phone:{self.person_phones.pop()}")
+        city = _weighted(rng, content.PERSON_CITIES)
+        attributes: dict[str, str | int] = {
+            "city": city,
+            "segment": _weighted(rng, content.PERSON_SEGMENTS),
+            "age_band": _weighted(rng, content.AGE_BANDS),
+            "home_store": "York" if city in ("York", "Selby", "Hull") else "Leeds",
+        }
+        return self.customer(PERSON, f"{first} {last}", identities, attributes, Context(city))
+
+    def business(self, number: int) -> PlannedCustomer:
+        rng = self.rng
+        industry: Industry = rng.choice(content.INDUSTRIES)
+        city = _weighted(rng, content.BUSINESS_CITIES)
+        name = self.business_name(industry, city)
+        email = self.email(
+            rng.choice(["hello", "info", "office", "bookings"]), (f"{_slug(name)[:24]}.example",)
+        )
+        identities = [f"crm:B{number:05d}", f"email:{email}"]
+        if rng.random() < 0.4 and self.business_phones:
+            identities.append(f"phone:{self.business_phones.pop()}")
+        segment = _weighted(rng, content.BUSINESS_SEGMENTS)
+        low, high = industry.staff
+        attributes: dict[str, str | int] = {
+            "city": city,
+            "industry": industry.name,
+            "segment": segment,
+            "employees": rng.randint(low, high) * (2 if segment == "Key account" else 1),
+        }
+        customer = self.customer(BUSINESS, name, identities, attributes, Context(city, industry.site))
+        customer.attributes["account_manager"] = customer.created_by
+        return customer
+
+    def business_name(self, industry: Industry, city: str) -> str:
+        rng = self.rng
+        for _ in range(50):
+            name = rng.choice(industry.patterns).format(
+                surname=rng.choice(content.LAST_NAMES),
+                first=rng.choice(content.FIRST_NAMES),
+                noun=rng.choice(content.NOUNS),
+                adjective=rng.choice(content.ADJECTIVES),
+                town=city if rng.random() < 0.8 else rng.choice(content.TOWNS),
+                saint=rng.choice(content.SAINTS),
+            )
+            if name not in self.used_names:
+                self.used_names.add(name)
+                return name
+        name = f"{name} {len(self.used_names)}"
+        self.used_names.add(name)
+        return name
+
+    def email(self, local: str, domains: tuple[str, ...]) -> str:
+        domain = self.rng.choice(domains)
+        candidate = f"{local}@{domain}"
+        while candidate in self.used_emails:
+            candidate = f"{local}{self.rng.randint(1, 999)}@{domain}"
+        self.used_emails.add(candidate)
+        return candidate
+
+    def customer(
+        self, kind: str, name: str, identities: list[str], attributes: dict[str, str | int], context: Context
+    ) -> PlannedCustomer:
+        home = self.employee(kind)
+        created_at = self.moment(self.now - timedelta(days=HISTORY_DAYS), self.now - timedelta(days=14))
+        # A customer since some year up to when they were first entered here.
+        years = min(int(self.rng.expovariate(1 / (5 if kind == PERSON else 6))), 25)
+        attributes["since"] = created_at.year - years
+        customer = PlannedCustomer(kind, name, identities, attributes, created_at, home.email)
+        if self.rng.random() < EMPTY_SHARE:
+            return customer  # nothing known yet: the sheet's empty state
+        facts = self.facts(kind, context)
+        self.timeline(customer, home, facts)
+        return customer
+
+    # ---- what we know ----
+
+    def facts(self, kind: str, context: Context) -> list[tuple[str, str, float]]:
+        """(text, category, confidence) of a customer: shared facts by their share, then unique ones."""
+        rng = self.rng
+        chosen = []
+        for fact in content.SHARED_FACTS:
+            applies = fact.kind in (kind, content.BOTH) and fact.category in self.allowed[kind]
+            if applies and rng.random() < fact.share:
+                chosen.append((fact.text, fact.category, rng.choice([0.7, 0.8, 0.9, 0.9, 1.0])))
+        generators = [
+            g
+            for g in (content.PERSON_UNIQUE if kind == PERSON else content.BUSINESS_UNIQUE)
+            if g[0] in self.allowed[kind]
+        ]
+        count = rng.choices([0, 1, 2, 3, 4], weights=[12, 33, 30, 17, 8])[0] if generators else 0
+        for _ in range(count):
+            for _attempt in range(20):
+                category, make = rng.choice(generators)
+                text = make(rng, context)
+                if text not in self.used_texts:
+                    self.used_texts.add(text)
+                    chosen.append((text, category, rng.choice([0.6, 0.7, 0.8, 0.8, 0.9, 0.95])))
+                    break
+        rng.shuffle(chosen)
+        return chosen
+
+    def timeline(
+        self, customer: PlannedCustomer, home: DemoUser, facts: list[tuple[str, str, float]]
+    ) -> None:
+        """Encounters over the customer's time with us; facts learned in them or on their own; some shown."""
+        rng = self.rng
+        kind = customer.kind
+        count = min(12, max(1, round(len(facts) * rng.uniform(0.3, 0.7))) + rng.randint(0, 2))
+        start, end = customer.created_at, self.now - timedelta(hours=2)
+        times = sorted(self.moment(start, end) for _ in range(count))
+        for when in times:
+            employee = home if rng.random() < 0.7 else self.employee(kind)
+            channel = _weighted(rng, PERSON_CHANNELS if kind == PERSON else BUSINESS_CHANNELS)
+            low, high = DURATIONS[channel]
+            share = min(0.95, max(0.1, rng.gauss(employee.listening, 0.12)))
+            customer.encounters.append(
+                PlannedEncounter(
+                    employee=employee.email,
+                    channel=channel,
+                    occurred_at=when,
+                    duration_minutes=None
+                    if channel == "email" and rng.random() < 0.5
+                    else rng.randint(low, high),
+                    cares_about=rng.choice(content.CARES[kind]) if rng.random() < 0.6 else "",
+                    worries_about=rng.choice(content.WORRIES[kind]) if rng.random() < 0.45 else "",
+                    listening_share=round(share, 2) if rng.random() < 0.9 else None,
+                )
+            )
+        for text, category, confidence in facts:
+            if rng.random() < 0.65:
+                index = rng.randrange(len(customer.encounters))
+                encounter = customer.encounters[index]
+                fact = PlannedFact(
+                    text,
+                    category,
+                    encounter.employee,
+                    encounter.occurred_at,
+                    confidence,
+                    encounter=index,
+                    channel=encounter.channel,
+                )
+            else:
+                learner = home if rng.random() < 0.6 else self.employee(kind)
+                fact = PlannedFact(text, category, learner.email, self.moment(start, end), confidence)
+            fact.acknowledgement = self.acknowledgement(customer, fact)
+            customer.facts.append(fact)
+        for encounter_index, encounter in enumerate(customer.encounters):
+            learned = [f for f in customer.facts if f.encounter == encounter_index]
+            encounter.notes = self.notes(kind, encounter.channel, learned)
+
+    def acknowledgement(self, customer: PlannedCustomer, fact: PlannedFact) -> PlannedAcknowledgement | None:
+        rng = self.rng
+        if rng.random() >= 0.36:
+            return None
+        how = rng.choice(content.ACKNOWLEDGED_HOW)
+        later = [i for i, e in enumerate(customer.encounters) if e.occurred_at > fact.learned_at]
+        if later and rng.random() < 0.75:
+            index = rng.choice(later)
+            encounter = customer.encounters[index]
+            return PlannedAcknowledgement(encounter.employee, encounter.occurred_at, index, how)
+        at = fact.learned_at + timedelta(days=rng.randint(1, 45), hours=rng.randint(0, 6))
+        if at >= self.now:
+            return None
+        return PlannedAcknowledgement(fact.learned_by, at, None, how)
+
+    def notes(self, kind: str, channel: str, learned: list[PlannedFact]) -> str:
+        rng = self.rng
+        item = rng.choice(content.PERSON_ITEMS if kind == PERSON else content.BUSINESS_ITEMS)
+        lines = [rng.choice(content.OPENINGS[channel]).format(item=item)]
+        phrases = rng.sample(content.LEARNED, len(content.LEARNED))
+        lines.extend(
+            phrases[i % len(phrases)].format(fact=_inline(fact.text)) for i, fact in enumerate(learned)
+        )
+        lines.append(rng.choice(content.CLOSINGS[kind]).format(item=item))
+        return " ".join(lines)
+
+    # ---- the same customer twice ----
+
+    def duplicate(self, original: PlannedCustomer, index: int) -> PlannedCustomer:
+        """A second record of a customer, made by a colleague who did not find the first one."""
+        rng = self.rng
+        if original.kind == PERSON:
+            first, _, last = original.name.partition(" ")
+            name = f"{content.NICKNAMES.get(first, first)} {last}"
+            identities = [f"email:{self.email(_slug(name), ('example.org',))}"]
+            if self.person_phones:
+                identities.append(f"phone:{self.person_phones.pop()}")
+            attributes: dict[str, str | int] = {"city": original.attributes["city"], "segment": "Occasional"}
+            colleague = next(u for u in DEMO_USERS if u.team == "Customer Service")
+        else:
+            name = original.name.replace(" & ", " and ") + " Ltd"
+            identities = [
+                f"crm:B{90000 + index:05d}",
+                f"email:{self.email('accounts', (_slug(name)[:24] + '.example',))}",
+            ]
+            attributes = {"city": original.attributes["city"], "industry": original.attributes["industry"]}
+            colleague = next(
+                u for u in DEMO_USERS if u.team == "Business Sales" and u.email != original.created_by
+            )
+        created_at = self.moment(self.now - timedelta(days=120), self.now - timedelta(days=3))
+        copy = PlannedCustomer(
+            original.kind, name, identities, attributes, created_at, colleague.email, duplicate_of=index
+        )
+        encounter = PlannedEncounter(
+            employee=colleague.email,
+            channel="call",
+            occurred_at=self.moment(created_at, self.now - timedelta(hours=2)),
+            duration_minutes=rng.randint(6, 15),
+            cares_about=rng.choice(content.CARES[original.kind]),
+            listening_share=round(colleague.listening, 2),
+        )
+        copy.encounters.append(encounter)
+        known = [f for f in original.facts][:1]
+        for fact in known:
+            copy.facts.append(
+                PlannedFact(fact.text, fact.category, colleague.email, encounter.occurred_at, 0.7, 0, "call")
+            )
+        encounter.notes = (
+            "New caller; could not find them by this e-mail, so made a new record. "
+            + " ".join(f"Mentioned: {_inline(f.text)}." for f in copy.facts)
+            + " Sounds like they have bought from us before: check for an older record."
+        )
+        return copy
+
+
+def generate(
+    *, seed: int, now: datetime, categories: CategoryList, people: int = 1500, businesses: int = 500
+) -> Plan:
+    """The demo: ``people`` consumers (cdnow:00001...), ``businesses`` businesses, and a few duplicates."""
+    generator = _Generator(seed, now, categories)
+    customers = [generator.person(n) for n in range(1, people + 1)]
+    customers += [generator.business(n) for n in range(1, businesses + 1)]
+    # Two people known by a nickname elsewhere, and one business entered twice.
+    people_with_nicknames = [
+        i for i, c in enumerate(customers[:people]) if c.name.split(" ")[0] in content.NICKNAMES and c.facts
+    ]
+    originals = (
+        people_with_nicknames[:2] + [i for i in range(people, people + businesses) if customers[i].facts][:1]
+    )
+    customers += [generator.duplicate(customers[i], i) for i in originals]
+    return Plan(DEMO_USERS, customers)

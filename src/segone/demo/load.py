@@ -1,0 +1,318 @@
+"""Writing the demo into the operational store, and emptying the store for ``segone demo --reset``.
+
+Users are made through the accounts service. Customers, identities, encounters, differentiators,
+acknowledgements and their audit entries go in with bulk inserts (the per-row services would take
+minutes), written as those services write them: the same columns, the same audit actions and summaries,
+at the time each thing happened, so that every customer's history reads as if it had been lived.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any, cast
+
+from pydantic import BaseModel
+from sqlalchemy import Table, func, select, text
+from sqlalchemy.orm import Session
+
+from segone.accounts import service as accounts
+from segone.accounts.models import AuditEntry, User
+from segone.accounts.passwords import hash_password
+from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import UserCreate
+from segone.customers.models import Customer, CustomerIdentity
+from segone.customers.schemas import parse_identity
+from segone.demo.generate import DEFAULT_SEED, Plan, generate
+from segone.demo.users import DEMO_PASSWORD, DEMO_USERS
+from segone.encounters.models import Encounter
+from segone.knowledge.categories import CategoryList
+from segone.knowledge.models import Acknowledgement, Differentiator
+from segone.storage import bulk
+from segone.storage.base import utcnow
+from segone.storage.tables import Base
+
+Progress = Any  # a callable (stage, done, total) -> None, or None
+
+_CUSTOMERS = cast(Table, Customer.__table__)
+_IDENTITIES = cast(Table, CustomerIdentity.__table__)
+_ENCOUNTERS = cast(Table, Encounter.__table__)
+_FACTS = cast(Table, Differentiator.__table__)
+_ACKS = cast(Table, Acknowledgement.__table__)
+_AUDIT = cast(Table, AuditEntry.__table__)
+
+
+class DemoSummary(BaseModel):
+    """What ``segone demo`` loaded."""
+
+    users: int
+    customers: int
+    people: int
+    businesses: int
+    differentiators: int
+    acknowledged: int
+    encounters: int
+    empty_customers: int
+    duplicates: list[tuple[int, int]]  # (the original record, its duplicate) — ready to merge
+    seconds: float
+
+
+def customer_count(db: Session) -> int:
+    """Every customer record, merged ones included: the store is empty only when this is 0."""
+    return int(db.scalar(select(func.count(Customer.id))) or 0)
+
+
+def empty_store(db: Session, *, actor: Actor) -> None:
+    """Delete every row of every table (users included): the store as ``segone db upgrade`` leaves it."""
+    require(actor, Permission.MANAGE_SETTINGS)
+    tables = Base.metadata.sorted_tables
+    if db.get_bind().dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        db.expunge_all()
+        return
+    # Children go first, so each parent's foreign-key check finds an empty child table, except where a
+    # table refers to itself: an index for the time of the delete keeps that check from scanning the
+    # table once per row (minutes instead of milliseconds for tens of thousands of facts).
+    helpers = []
+    for table in tables:
+        indexed = {tuple(c.name for c in index.columns) for index in table.indexes}
+        for key in table.foreign_keys:
+            column = key.parent
+            if key.column.table is table and (column.name,) not in indexed and not column.unique:
+                name = f"tmp_empty_{table.name}_{column.name}"
+                db.execute(text(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table.name}" ("{column.name}")'))
+                helpers.append(name)
+    for table in reversed(tables):
+        db.execute(table.delete())
+    for name in helpers:
+        db.execute(text(f'DROP INDEX "{name}"'))
+    db.expunge_all()
+
+
+def load(
+    db: Session,
+    *,
+    actor: Actor,
+    categories: CategoryList,
+    seed: int = DEFAULT_SEED,
+    people: int = 1500,
+    businesses: int = 500,
+    now: datetime | None = None,
+    progress: Progress = None,
+) -> DemoSummary:
+    """Load the demo into the store: its users (kept if they exist) and its customers."""
+    require(actor, Permission.MANAGE_SETTINGS)
+    started = time.perf_counter()
+    now = now or utcnow().replace(microsecond=0)
+
+    def report(stage: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(stage, done, total)
+
+    report("Creating demo users", 0, len(DEMO_USERS))
+    users = _users(db, actor)
+    report("Creating demo users", len(DEMO_USERS), len(DEMO_USERS))
+    plan = generate(seed=seed, now=now, categories=categories, people=people, businesses=businesses)
+    counts = _write(db, plan, users, categories, report)
+    return DemoSummary(
+        users=len(users),
+        customers=len(plan.customers),
+        people=sum(1 for c in plan.customers if c.kind == "person"),
+        businesses=sum(1 for c in plan.customers if c.kind == "business"),
+        differentiators=counts["differentiators"],
+        acknowledged=counts["acknowledged"],
+        encounters=counts["encounters"],
+        empty_customers=sum(1 for c in plan.customers if not c.facts and not c.encounters),
+        duplicates=counts["duplicates"],
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+def _users(db: Session, actor: Actor) -> dict[str, int]:
+    """The demo users' ids by e-mail, creating those that do not exist yet."""
+    existing: dict[str, int] = {email: user_id for email, user_id in db.execute(select(User.email, User.id))}
+    # They share one password, so one (deliberately slow) hash serves them all.
+    password_hash: str | None = None
+    ids = {}
+    for demo_user in DEMO_USERS:
+        if demo_user.email not in existing:
+            data = UserCreate(
+                email=demo_user.email, name=demo_user.name, role=demo_user.role, team=demo_user.team
+            )
+            user = accounts.create(db, actor=actor, data=data)
+            password_hash = password_hash or hash_password(DEMO_PASSWORD)
+            user.password_hash = password_hash
+            existing[demo_user.email] = user.id
+        ids[demo_user.email] = existing[demo_user.email]
+    db.flush()
+    return ids
+
+
+def _write(
+    db: Session, plan: Plan, users: dict[str, int], categories: CategoryList, report: Any
+) -> dict[str, Any]:
+    connection = db.connection()
+    labels = {c.name: c.label for c in categories.all}
+    audit: list[dict[str, Any]] = []
+
+    def entry(
+        email: str, at: datetime, action: str, customer_id: int, summary: str, details: dict[str, Any]
+    ) -> None:
+        audit.append(
+            {
+                "at": at,
+                "actor_id": users[email],
+                "actor_email": email,
+                "action": action,
+                "customer_id": customer_id,
+                "summary": summary,
+                "details": details,
+            }
+        )
+
+    total = len(plan.customers)
+    report("Writing customers", 0, total)
+    customer_ids = bulk.insert_returning_ids(
+        connection,
+        _CUSTOMERS,
+        [
+            {
+                "kind": c.kind,
+                "name": c.name,
+                "attributes": c.attributes,
+                "created_at": c.created_at,
+                "updated_at": max([c.created_at] + [f.learned_at for f in c.facts]),
+                "merged_into_id": None,
+                "merged_at": None,
+            }
+            for c in plan.customers
+        ],
+    )
+    identities: list[dict[str, Any]] = []
+    for customer_id, customer in zip(customer_ids, plan.customers, strict=True):
+        keys = [parse_identity(raw) for raw in customer.identities]
+        identities.extend(
+            {"customer_id": customer_id, "system": s, "value": v, "created_at": customer.created_at}
+            for s, v in keys
+        )
+        entry(
+            customer.created_by,
+            customer.created_at,
+            "customer.created",
+            customer_id,
+            f"Customer {customer.name} created",
+            {"identities": [f"{s}:{v}" for s, v in keys]},
+        )
+    bulk.insert_rows(connection, _IDENTITIES, identities)
+    report("Writing customers", total, total)
+
+    report("Writing encounters", 0, total)
+    planned_encounters = [
+        (cid, c, e) for cid, c in zip(customer_ids, plan.customers, strict=True) for e in c.encounters
+    ]
+    encounter_ids = bulk.insert_returning_ids(
+        connection,
+        _ENCOUNTERS,
+        [
+            {
+                "customer_id": cid,
+                "employee_id": users[e.employee],
+                "channel": e.channel,
+                "occurred_at": e.occurred_at,
+                "duration_minutes": e.duration_minutes,
+                "notes": e.notes,
+                "cares_about": e.cares_about,
+                "worries_about": e.worries_about,
+                "listening_share": e.listening_share,
+                "created_at": e.occurred_at,
+            }
+            for cid, _c, e in planned_encounters
+        ],
+    )
+    ids_of: dict[int, list[int]] = {}
+    for encounter_id, (cid, customer, e) in zip(encounter_ids, planned_encounters, strict=True):
+        ids_of.setdefault(cid, []).append(encounter_id)
+        entry(
+            e.employee,
+            e.occurred_at,
+            "encounter.recorded",
+            cid,
+            f"{e.channel.capitalize()} with {customer.name}"
+            + (f" ({e.duration_minutes} min)" if e.duration_minutes else ""),
+            {"encounter_id": encounter_id},
+        )
+    report("Writing encounters", total, total)
+
+    report("Writing what we know", 0, total)
+    planned_facts = [(cid, f) for cid, c in zip(customer_ids, plan.customers, strict=True) for f in c.facts]
+    fact_ids = bulk.insert_returning_ids(
+        connection,
+        _FACTS,
+        [
+            {
+                "customer_id": cid,
+                "text": f.text,
+                "category": f.category,
+                "learned_by_id": users[f.learned_by],
+                "learned_at": f.learned_at,
+                "encounter_id": ids_of[cid][f.encounter] if f.encounter is not None else None,
+                "channel": f.channel,
+                "confidence": f.confidence,
+                "status": "current",
+                "outdated_at": None,
+                "replaced_by_id": None,
+                "last_confirmed_at": f.learned_at,
+                "created_at": f.learned_at,
+                "updated_at": f.learned_at,
+            }
+            for cid, f in planned_facts
+        ],
+    )
+    acknowledgements = []
+    for fact_id, (cid, f) in zip(fact_ids, planned_facts, strict=True):
+        entry(
+            f.learned_by,
+            f.learned_at,
+            "differentiator.added",
+            cid,
+            f"Learned ({labels.get(f.category, f.category)}): {f.text}",
+            {"differentiator_id": fact_id},
+        )
+        ack = f.acknowledgement
+        if ack is not None:
+            acknowledgements.append(
+                {
+                    "differentiator_id": fact_id,
+                    "acknowledged_by_id": users[ack.by],
+                    "acknowledged_at": ack.at,
+                    "encounter_id": ids_of[cid][ack.encounter] if ack.encounter is not None else None,
+                    "how": ack.how,
+                }
+            )
+            entry(
+                ack.by,
+                ack.at,
+                "differentiator.acknowledged",
+                cid,
+                f"Showed the customer we know: {f.text}",
+                {"differentiator_id": fact_id, "how": ack.how},
+            )
+    bulk.insert_rows(connection, _ACKS, acknowledgements)
+    report("Writing what we know", total, total)
+
+    report("Writing history", 0, len(audit))
+    audit.sort(key=lambda row: row["at"])
+    bulk.insert_rows(connection, _AUDIT, audit)
+    report("Writing history", len(audit), len(audit))
+    duplicates = [
+        (customer_ids[c.duplicate_of], cid)
+        for cid, c in zip(customer_ids, plan.customers, strict=True)
+        if c.duplicate_of is not None
+    ]
+    return {
+        "differentiators": len(fact_ids),
+        "acknowledged": len(acknowledgements),
+        "encounters": len(encounter_ids),
+        "duplicates": duplicates,
+    }

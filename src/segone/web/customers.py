@@ -1,0 +1,436 @@
+"""Customers: find them, add one, the easel sheet, their details, history and merging duplicates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from segone.customers import merge as merging
+from segone.customers import service as customers
+from segone.customers.models import Customer
+from segone.customers.schemas import CustomerCreate, CustomerKind, CustomerUpdate, parse_identity
+from segone.encounters import service as encounters
+from segone.errors import Conflict, Invalid, NotFound
+from segone.knowledge import service as knowledge
+from segone.knowledge.categories import CategoryList
+from segone.web import session as web_session
+from segone.web.deps import (
+    Categories,
+    CustomerWriter,
+    Form,
+    FormFields,
+    Merger,
+    Reader,
+    RuntimeDep,
+    Viewer,
+    field_errors,
+    see_other,
+    web_router,
+)
+from segone.web.render import render
+from segone.web.views import (
+    CONFIDENCE_CHOICES,
+    KIND_LABELS,
+    channel_label,
+    confidence_choice,
+    confidence_label,
+    customer_cards,
+    sheet,
+)
+
+router = web_router()
+PAGE_SIZE = 25
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() and len(value.strip()) < 12 else None
+
+
+# ---------------------------------------------------------------------------------------------- list
+
+
+@router.get("/customers")
+def customer_list(
+    request: Request,
+    viewer: Reader,
+    runtime: RuntimeDep,
+    q: str = "",
+    kind: str = "",
+    page: str = "1",
+) -> Response:
+    query = q.strip()[:200]
+    kind_filter = CustomerKind(kind) if kind in ("person", "business") else None
+    page_number = max(_int_or_none(page) or 1, 1)
+    with runtime.session() as db:
+        rows, total = customers.search(
+            db,
+            actor=viewer.actor,
+            query=query or None,
+            kind=kind_filter,
+            offset=(page_number - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+        )
+        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        return render(
+            request,
+            "customers/list.html",
+            cards=customer_cards(db, rows),
+            q=query,
+            kind=kind_filter.value if kind_filter else "",
+            total=total,
+            page=page_number,
+            pages=pages,
+            page_size=PAGE_SIZE,
+        )
+
+
+# ----------------------------------------------------------------------------------------- new / edit
+
+
+def _identity_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+
+
+def _parse_identities(form: FormFields, errors: dict[str, str]) -> list[str]:
+    """E-mail, phone and any other 'system:id' lines, each checked where the person typed it."""
+    keys: list[str] = []
+    for field, system in (("email", "email"), ("phone", "phone")):
+        value = form.get(field)
+        if not value:
+            continue
+        if field == "email" and ("@" not in value or " " in value):
+            errors[field] = f"'{value}' does not look like an e-mail address."
+            continue
+        try:
+            parsed = parse_identity(f"{system}:{value}")
+        except ValueError as exc:
+            errors[field] = str(exc)[:1].upper() + str(exc)[1:] + "."
+            continue
+        keys.append(f"{parsed[0]}:{parsed[1]}")
+    for line in _identity_lines(form.raw("identities")):
+        try:
+            system, value = parse_identity(line)
+        except ValueError as exc:
+            errors["identities"] = str(exc)[:1].upper() + str(exc)[1:] + "."
+            continue
+        keys.append(f"{system}:{value}")
+    if len(set(keys)) != len(keys):
+        errors.setdefault("identities", "The same id is given twice.")
+    return list(dict.fromkeys(keys))
+
+
+def _parse_attributes(text: str, errors: dict[str, str]) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip():
+            errors["attributes"] = f"Write each detail as 'name: value' (the line '{line.strip()}' is not)."
+            continue
+        attributes[key.strip()[:100]] = value.strip()
+    return attributes
+
+
+def _attribute_text(attributes: dict[str, Any]) -> str:
+    return "\n".join(f"{k}: {'' if v is None else v}" for k, v in attributes.items())
+
+
+@router.get("/customers/new")
+def new_customer_form(request: Request, viewer: CustomerWriter) -> Response:
+    return render(request, "customers/new.html", values={"kind": "person"}, errors={})
+
+
+@router.post("/customers")
+def create_customer(request: Request, viewer: CustomerWriter, form: Form, runtime: RuntimeDep) -> Response:
+    errors: dict[str, str] = {}
+    identities = _parse_identities(form, errors)
+    attributes = _parse_attributes(form.raw("attributes"), errors)
+    kind = form.get("kind") or "person"
+    if kind not in ("person", "business"):
+        errors["kind"] = "Choose a person or a business."
+    if not form.get("name"):
+        errors["name"] = "The name may not be blank."
+    data: CustomerCreate | None = None
+    if not errors:
+        try:
+            data = CustomerCreate(
+                name=form.get("name"), kind=CustomerKind(kind), identities=identities, attributes=attributes
+            )
+        except ValidationError as exc:
+            errors.update(field_errors(exc))
+    if data is not None and not errors:
+        try:
+            with runtime.session() as db:
+                customer = customers.create(db, actor=viewer.actor, data=data)
+                customer_id, name = customer.id, customer.name
+        except Conflict as exc:
+            errors["identities"] = exc.message
+            return render(request, "customers/new.html", status=409, values=form.values(), errors=errors)
+        web_session.load(request).flash(f"{name} is on file. Start the easel sheet with what you know.")
+        return see_other(f"/customers/{customer_id}")
+    return render(request, "customers/new.html", status=422, values=form.values(), errors=errors)
+
+
+def _redirect_if_merged(
+    request: Request, customer: Customer, requested_id: int, suffix: str = ""
+) -> Response | None:
+    if customer.id == requested_id:
+        return None
+    web_session.load(request).flash(
+        f"Customer record {requested_id} was merged into this one; you are seeing the combined record."
+    )
+    return see_other(f"/customers/{customer.id}{suffix}")
+
+
+@router.get("/customers/{customer_id}/edit")
+def edit_customer_form(
+    request: Request, customer_id: int, viewer: CustomerWriter, runtime: RuntimeDep
+) -> Response:
+    with runtime.session() as db:
+        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        if (moved := _redirect_if_merged(request, customer, customer_id, "/edit")) is not None:
+            return moved
+        out = customers.to_out(customer)
+    values = {"name": out.name, "kind": out.kind.value, "attributes": _attribute_text(out.attributes)}
+    return render(request, "customers/edit.html", customer=out, values=values, errors={})
+
+
+@router.post("/customers/{customer_id}/edit")
+def edit_customer(
+    request: Request, customer_id: int, viewer: CustomerWriter, form: Form, runtime: RuntimeDep
+) -> Response:
+    errors: dict[str, str] = {}
+    added = _parse_identities(form, errors)
+    removed = form.getlist("remove_identity")
+    attributes = _parse_attributes(form.raw("attributes"), errors)
+    kind = form.get("kind")
+    if kind not in ("person", "business"):
+        errors["kind"] = "Choose a person or a business."
+    with runtime.session() as db:
+        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        out = customers.to_out(customer)
+        if not errors:
+            changed = {
+                k: v
+                for k, v in attributes.items()
+                if str(out.attributes.get(k, "")) != v or k not in out.attributes
+            }
+            dropped: dict[str, Any] = {k: None for k in out.attributes if k not in attributes}
+            try:
+                data = CustomerUpdate(
+                    name=form.get("name") or None,
+                    kind=CustomerKind(kind),
+                    attributes={**changed, **dropped} or None,
+                    add_identities=[k for k in added if k not in out.identities],
+                    remove_identities=[k for k in removed if k in out.identities],
+                )
+                if not form.get("name"):
+                    errors["name"] = "The name may not be blank."
+                else:
+                    customers.update(db, actor=viewer.actor, customer_id=customer.id, data=data)
+            except ValidationError as exc:
+                errors.update(
+                    field_errors(exc, {"add_identities": "identities", "remove_identities": "identities"})
+                )
+            except (Conflict, Invalid) as exc:
+                errors["identities"] = exc.message
+        if errors:
+            db.rollback()
+            return render(
+                request, "customers/edit.html", status=422, customer=out, values=form.values(), errors=errors
+            )
+    web_session.load(request).flash("Details saved.")
+    return see_other(f"/customers/{customer.id}")
+
+
+# ------------------------------------------------------------------------------------------ the sheet
+
+
+def render_sheet(
+    request: Request,
+    db: Session,
+    viewer: Viewer,
+    customer: Customer,
+    categories: CategoryList,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    context: dict[str, Any] = {
+        "circled": None,
+        "added": None,
+        "logged": None,
+        "add_errors": {},
+        "add_values": {"confidence": "0.8"},
+        "fact_errors": {},
+        "open_fact": None,
+        "error": None,
+    }
+    context.update(extra)
+    return render(
+        request,
+        "customers/sheet.html",
+        status=status,
+        sheet=sheet(db, viewer, customer, categories),
+        confidence_choices=CONFIDENCE_CHOICES,
+        confidence_label=confidence_label,
+        confidence_choice=confidence_choice,
+        channel_label=channel_label,
+        **context,
+    )
+
+
+@router.get("/customers/{customer_id}")
+def customer_sheet(
+    request: Request,
+    customer_id: int,
+    viewer: Reader,
+    runtime: RuntimeDep,
+    categories: Categories,
+    circled: str = "",
+    added: str = "",
+    logged: str = "",
+) -> Response:
+    with runtime.session() as db:
+        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        if (moved := _redirect_if_merged(request, customer, customer_id)) is not None:
+            return moved
+        return render_sheet(
+            request,
+            db,
+            viewer,
+            customer,
+            categories,
+            circled=_int_or_none(circled),
+            added=_int_or_none(added),
+            logged=_int_or_none(logged),
+        )
+
+
+# ---------------------------------------------------------------------------------------- history
+
+
+ACTION_LABELS = {
+    "customer.created": "Record created",
+    "customer.updated": "Details changed",
+    "customer.merged": "Duplicate merged in",
+    "customer.merged_away": "Merged into another record",
+    "differentiator.added": "Learned",
+    "differentiator.edited": "Differentiator changed",
+    "differentiator.outdated": "No longer true",
+    "differentiator.acknowledged": "Knows we know",
+    "encounter.recorded": "Encounter",
+}
+
+
+@router.get("/customers/{customer_id}/history")
+def customer_history(request: Request, customer_id: int, viewer: Reader, runtime: RuntimeDep) -> Response:
+    with runtime.session() as db:
+        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        if (moved := _redirect_if_merged(request, customer, customer_id, "/history")) is not None:
+            return moved
+        entries = customers.history(db, actor=viewer.actor, customer_id=customer.id, limit=500)
+        merges = customers.merges_into(db, customer_id=customer.id)
+        return render(
+            request,
+            "customers/history.html",
+            customer=customers.to_out(customer),
+            entries=entries,
+            merges=merges,
+            labels=ACTION_LABELS,
+        )
+
+
+# ------------------------------------------------------------------------------------------ merge
+
+
+def _merge_preview(db: Session, viewer: Viewer, survivor: Customer, duplicate: Customer) -> dict[str, Any]:
+    counts = knowledge.counts_by_customer(db, [duplicate.id]).get(duplicate.id, (0, 0))
+    encounter_count = len(
+        encounters.list_for_customer(db, actor=viewer.actor, customer_id=duplicate.id, limit=10000)
+    )
+    ours = survivor.attributes or {}
+    conflicts = {
+        k: (ours[k], v) for k, v in (duplicate.attributes or {}).items() if k in ours and ours[k] != v
+    }
+    return {
+        "duplicate": customers.to_out(duplicate),
+        "facts": counts[0],
+        "acknowledged": counts[1],
+        "encounter_count": encounter_count,
+        "conflicts": conflicts,
+    }
+
+
+def _merge_page(
+    request: Request,
+    db: Session,
+    viewer: Viewer,
+    survivor: Customer,
+    reference: str,
+    *,
+    status: int = 200,
+    error: str | None = None,
+) -> Response:
+    preview: dict[str, Any] | None = None
+    if reference and error is None:
+        try:
+            duplicate = customers.resolve(db, actor=viewer.actor, reference=reference)
+            if duplicate.id == survivor.id:
+                error = f"'{reference}' is this customer already ({survivor.name})."
+            else:
+                preview = _merge_preview(db, viewer, survivor, duplicate)
+        except (NotFound, Invalid) as exc:
+            error, status = exc.message, exc.http_status
+    rows, _ = customers.search(db, actor=viewer.actor, query=survivor.name, limit=6)
+    candidates = [c for c in customer_cards(db, rows) if c.id != survivor.id][:5]
+    return render(
+        request,
+        "customers/merge.html",
+        status=status,
+        customer=customers.to_out(survivor),
+        reference=reference,
+        preview=preview,
+        candidates=candidates,
+        error=error,
+        kind_labels=KIND_LABELS,
+    )
+
+
+@router.get("/customers/{customer_id}/merge")
+def merge_form(
+    request: Request, customer_id: int, viewer: Merger, runtime: RuntimeDep, duplicate: str = ""
+) -> Response:
+    with runtime.session() as db:
+        survivor = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        if (moved := _redirect_if_merged(request, survivor, customer_id, "/merge")) is not None:
+            return moved
+        return _merge_page(request, db, viewer, survivor, duplicate.strip()[:300])
+
+
+@router.post("/customers/{customer_id}/merge")
+def merge(request: Request, customer_id: int, viewer: Merger, form: Form, runtime: RuntimeDep) -> Response:
+    merged_id = _int_or_none(form.get("merged_id"))
+    try:
+        with runtime.session() as db:
+            if merged_id is None:
+                raise Invalid("Choose the duplicate record to merge into this one.")
+            survivor, moved = merging.merge(
+                db, actor=viewer.actor, survivor_id=customer_id, merged_id=merged_id
+            )
+            survivor_id, name = survivor.id, survivor.name
+    except (Invalid, Conflict, NotFound) as exc:
+        with runtime.session() as db:
+            survivor = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+            return _merge_page(request, db, viewer, survivor, "", status=exc.http_status, error=exc.message)
+    web_session.load(request).flash(
+        f"Merged record {merged_id} into {name}: "
+        f"{moved.get('differentiators', 0)} differentiators, {moved.get('encounters', 0)} encounters and "
+        f"{moved.get('identities', 0)} ids moved over. Nothing was lost."
+    )
+    return see_other(f"/customers/{survivor_id}")

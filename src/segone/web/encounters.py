@@ -1,0 +1,251 @@
+"""Encounters: log one in a few taps (with what was learned in it), list them, read one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from segone.customers import service as customers
+from segone.customers.models import Customer
+from segone.encounters import service as encounters
+from segone.encounters.schemas import Channel, EncounterCreate, NewFact
+from segone.errors import Conflict, Invalid, NotFound
+from segone.knowledge import service as knowledge
+from segone.knowledge.categories import CategoryList
+from segone.knowledge.schemas import AcknowledgeRequest, DifferentiatorStatus
+from segone.web import session as web_session
+from segone.web.deps import (
+    Categories,
+    EncounterWriter,
+    Form,
+    FormFields,
+    Reader,
+    RuntimeDep,
+    Viewer,
+    field_errors,
+    see_other,
+    web_router,
+)
+from segone.web.render import render
+from segone.web.views import CHANNEL_LABELS, channel_label, confidence_label, encounter_rows
+
+router = web_router()
+DURATION_CHIPS = (5, 15, 30, 60)
+
+
+def _form_context(
+    db: Session, viewer: Viewer, customer: Customer, categories: CategoryList
+) -> dict[str, Any]:
+    facts = knowledge.to_out_many(
+        db, knowledge.list_for_customer(db, actor=viewer.actor, customer_id=customer.id), categories
+    )
+    return {
+        "customer": customers.to_out(customer),
+        "channels": CHANNEL_LABELS,
+        "choices": categories.for_kind(customer.kind),
+        "not_yet_known": [f for f in facts if f.acknowledgement is None],
+        "durations": DURATION_CHIPS,
+    }
+
+
+@router.get("/customers/{customer_id}/encounters/new")
+def new_encounter_form(
+    request: Request, customer_id: int, viewer: EncounterWriter, runtime: RuntimeDep, categories: Categories
+) -> Response:
+    with runtime.session() as db:
+        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        if customer.id != customer_id:
+            return see_other(f"/customers/{customer.id}/encounters/new")
+        return render(
+            request,
+            "encounters/new.html",
+            values={"listening_share": "50"},
+            fact_rows=[("", "")],
+            acked=set(),
+            errors={},
+            **_form_context(db, viewer, customer, categories),
+        )
+
+
+def _when(form: FormFields, errors: dict[str, str]) -> datetime | None:
+    raw = form.get("occurred_at")
+    if not raw:
+        return None
+    try:
+        local = datetime.fromisoformat(raw)
+    except ValueError:
+        errors["occurred_at"] = "Give the date and time like 2026-03-01 14:30."
+        return None
+    offset = form.get("tz_offset")
+    minutes = int(offset) if offset.lstrip("-").isdigit() and abs(int(offset)) <= 24 * 60 else 0
+    moment = (local.replace(tzinfo=None) + timedelta(minutes=minutes)).replace(tzinfo=UTC)
+    if local.tzinfo is not None:
+        moment = local.astimezone(UTC)
+    if moment > datetime.now(UTC) + timedelta(hours=1):
+        errors["occurred_at"] = "That is in the future; log an encounter once it has happened."
+    return moment
+
+
+def _duration(form: FormFields, errors: dict[str, str]) -> int | None:
+    raw = form.get("duration_minutes")
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > 24 * 60:
+        errors["duration_minutes"] = "Give the minutes as a whole number, at most 1440."
+        return None
+    return int(raw)
+
+
+def _listening(form: FormFields, errors: dict[str, str]) -> float | None:
+    if form.get("listening_touched") != "1":
+        return None
+    raw = form.get("listening_share")
+    if not raw.isdigit() or int(raw) > 100:
+        errors["listening_share"] = "Move the slider between 0 and 100%."
+        return None
+    return int(raw) / 100
+
+
+def _facts(form: FormFields, errors: dict[str, str]) -> tuple[list[NewFact], list[tuple[str, str]]]:
+    texts, cats = form.getlist("fact_text"), form.getlist("fact_category")
+    rows = [(t.strip(), cats[i].strip() if i < len(cats) else "") for i, t in enumerate(texts)]
+    facts: list[NewFact] = []
+    for text, category in rows:
+        if not text:
+            continue
+        if not category:
+            errors["facts"] = "Choose a category for every fact you learned."
+            continue
+        try:
+            facts.append(NewFact(text=" ".join(text.split())[:2000], category=category))
+        except ValidationError:
+            errors["facts"] = "Each fact needs some text and a category."
+    return facts, [r for r in rows if r[0] or r[1]] or [("", "")]
+
+
+@router.post("/customers/{customer_id}/encounters")
+def log_encounter(
+    request: Request,
+    customer_id: int,
+    viewer: EncounterWriter,
+    form: Form,
+    runtime: RuntimeDep,
+    categories: Categories,
+) -> Response:
+    errors: dict[str, str] = {}
+    channel = form.get("channel")
+    if channel not in {c.value for c in Channel}:
+        errors["channel"] = "Choose how you met."
+    occurred_at = _when(form, errors)
+    duration = _duration(form, errors)
+    listening = _listening(form, errors)
+    facts, fact_rows = _facts(form, errors)
+    acked = {int(v) for v in form.getlist("acknowledge") if v.isdigit() and len(v) < 12}
+    status = 422
+    with runtime.session() as db:
+        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        data: EncounterCreate | None = None
+        if not errors:
+            try:
+                data = EncounterCreate(
+                    channel=Channel(channel),
+                    occurred_at=occurred_at,
+                    duration_minutes=duration,
+                    notes=form.raw("notes"),
+                    cares_about=form.get("cares_about"),
+                    worries_about=form.get("worries_about"),
+                    listening_share=listening,
+                    facts=facts,
+                )
+            except ValidationError as exc:
+                errors.update(field_errors(exc))
+        if data is not None and not errors:
+            try:
+                encounter = encounters.record(
+                    db, actor=viewer.actor, customer_id=customer.id, data=data, categories=categories
+                )
+                for fact_id in sorted(acked):
+                    try:
+                        fact = knowledge.get(db, actor=viewer.actor, differentiator_id=fact_id)
+                    except NotFound:
+                        continue
+                    if fact.customer_id != customer.id or fact.status != DifferentiatorStatus.CURRENT.value:
+                        continue
+                    knowledge.acknowledge(
+                        db,
+                        actor=viewer.actor,
+                        differentiator_id=fact.id,
+                        data=AcknowledgeRequest(encounter_id=encounter.id, how="in this encounter"),
+                    )
+                encounter_id = encounter.id
+            except (Invalid, Conflict) as exc:
+                errors["facts" if "categor" in exc.message else "form"] = exc.message
+                status = exc.http_status
+        if errors:
+            db.rollback()
+            return render(
+                request,
+                "encounters/new.html",
+                status=status,
+                values=form.values(),
+                fact_rows=fact_rows,
+                acked=acked,
+                errors=errors,
+                **_form_context(db, viewer, customer, categories),
+            )
+    learned = (
+        f" {len(facts)} new differentiator{'s' if len(facts) != 1 else ''} on the easel sheet."
+        if facts
+        else ""
+    )
+    web_session.load(request).flash(f"Encounter logged.{learned}")
+    return see_other(f"/customers/{customer.id}?logged={encounter_id}")
+
+
+@router.get("/customers/{customer_id}/encounters")
+def encounter_list(request: Request, customer_id: int, viewer: Reader, runtime: RuntimeDep) -> Response:
+    with runtime.session() as db:
+        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        if customer.id != customer_id:
+            return see_other(f"/customers/{customer.id}/encounters")
+        rows = encounters.list_for_customer(db, actor=viewer.actor, customer_id=customer.id, limit=500)
+        return render(
+            request,
+            "encounters/list.html",
+            customer=customers.to_out(customer),
+            rows=encounter_rows(db, viewer, rows),
+        )
+
+
+@router.get("/encounters/{encounter_id}")
+def encounter_detail(
+    request: Request, encounter_id: int, viewer: Reader, runtime: RuntimeDep, categories: Categories
+) -> Response:
+    with runtime.session() as db:
+        encounter = encounters.get(db, actor=viewer.actor, encounter_id=encounter_id)
+        customer = customers.get(db, actor=viewer.actor, customer_id=encounter.customer_id)
+        out = encounters.to_out_many(db, [encounter])[0]
+        all_facts = knowledge.to_out_many(
+            db,
+            knowledge.list_for_customer(
+                db, actor=viewer.actor, customer_id=customer.id, include_outdated=True
+            ),
+            categories,
+        )
+        learned = [f for f in all_facts if f.id in out.differentiator_ids]
+        shown = [f for f in all_facts if f.acknowledgement and f.acknowledgement.encounter_id == encounter.id]
+        return render(
+            request,
+            "encounters/detail.html",
+            customer=customers.to_out(customer),
+            encounter=out,
+            channel=channel_label(out.channel),
+            learned=learned,
+            shown=shown,
+            confidence_label=confidence_label,
+        )

@@ -1,0 +1,238 @@
+"""The route-by-role matrix: every route of the API, called anonymously and with each role's token.
+
+Each route names the permission it needs (from accounts/permissions.py); a role without it gets a 403,
+anonymous callers a 401 (except /health), and a role with it anything but 401 and 403. A new route fails
+``test_every_route_is_in_the_matrix`` until it is added to ``ROUTES`` below.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from segone.accounts import service as accounts
+from segone.accounts.permissions import ROLE_PERMISSIONS, SYSTEM, Permission, Role
+from segone.encounters import service as encounters
+from segone.encounters.schemas import Channel, EncounterCreate
+from segone.knowledge import service as knowledge
+from segone.knowledge.schemas import DifferentiatorCreate
+from segone.runtime import Runtime
+from segone.server import create_app
+from segone.settings import Settings
+from tests.api.conftest import ClientFactory
+from tests.api.helpers import api_routes, api_user, error_of
+from tests.factories import MadeUser, make_customer
+
+PUBLIC = "public"  # no token needed
+SIGNED_IN = "signed in"  # any valid token
+Requirement = Permission | str
+
+_unique = itertools.count(1)
+
+
+@dataclass
+class World:
+    """What the calls refer to: made once per route, before it is called by every role."""
+
+    runtime: Runtime
+    customer: int
+    fact: int
+    encounter: int
+    target_user: int
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    json: Any = None
+    csv: bytes | None = None
+
+
+Builder = Callable[[World, MadeUser | None], Call]
+
+
+def _fresh_customer(world: World) -> int:
+    return make_customer(world.runtime)
+
+
+def _fresh_fact(world: World) -> int:
+    with world.runtime.session() as db:
+        return knowledge.add(
+            db,
+            actor=SYSTEM,
+            customer_id=world.customer,
+            data=DifferentiatorCreate(text=f"Fact {next(_unique)}", category="family"),
+            categories=world.runtime.categories,
+        ).id
+
+
+def _own_token(world: World, user: MadeUser | None) -> int:
+    if user is None:
+        return 1
+    with world.runtime.session() as db:
+        return accounts.create_token(db, actor=SYSTEM, user_id=user.id, name="to revoke").id
+
+
+ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
+    ("GET", "/api/v1/customers"): (Permission.READ_CUSTOMERS, lambda w, u: Call("GET", "/customers")),
+    ("POST", "/api/v1/customers"): (
+        Permission.WRITE_CUSTOMERS,
+        lambda w, u: Call("POST", "/customers", {"name": "New customer"}),
+    ),
+    ("GET", "/api/v1/customers/by-identity/{identity}"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", "/customers/by-identity/crm:matrix"),
+    ),
+    ("GET", "/api/v1/customers/{customer_id}"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}"),
+    ),
+    ("PATCH", "/api/v1/customers/{customer_id}"): (
+        Permission.WRITE_CUSTOMERS,
+        lambda w, u: Call("PATCH", f"/customers/{w.customer}", {"attributes": {"tier": "gold"}}),
+    ),
+    ("POST", "/api/v1/customers/{customer_id}/merge"): (
+        Permission.MERGE_CUSTOMERS,
+        lambda w, u: Call("POST", f"/customers/{w.customer}/merge", {"merged_id": _fresh_customer(w)}),
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/history"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/history"),
+    ),
+    ("POST", "/api/v1/customers/import"): (
+        Permission.IMPORT_DATA,
+        lambda w, u: Call(
+            "POST", "/customers/import", csv=f"name,email\nAnn,ann{next(_unique)}@x.com\n".encode()
+        ),
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/differentiators"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/differentiators"),
+    ),
+    ("POST", "/api/v1/customers/{customer_id}/differentiators"): (
+        Permission.ADD_DIFFERENTIATORS,
+        lambda w, u: Call(
+            "POST", f"/customers/{w.customer}/differentiators", {"text": "Two kids", "category": "family"}
+        ),
+    ),
+    ("PATCH", "/api/v1/differentiators/{differentiator_id}"): (
+        Permission.ADD_DIFFERENTIATORS,
+        lambda w, u: Call("PATCH", f"/differentiators/{w.fact}", {"confirmed": True}),
+    ),
+    ("POST", "/api/v1/differentiators/{differentiator_id}/outdate"): (
+        Permission.ADD_DIFFERENTIATORS,
+        lambda w, u: Call(
+            "POST", f"/differentiators/{_fresh_fact(w)}/outdate", {"replacement": "Three kids"}
+        ),
+    ),
+    ("POST", "/api/v1/differentiators/{differentiator_id}/acknowledge"): (
+        Permission.ACKNOWLEDGE,
+        lambda w, u: Call("POST", f"/differentiators/{w.fact}/acknowledge", {"how": "asked about them"}),
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/recognition"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/recognition"),
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/encounters"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/encounters"),
+    ),
+    ("POST", "/api/v1/customers/{customer_id}/encounters"): (
+        Permission.ADD_ENCOUNTERS,
+        lambda w, u: Call("POST", f"/customers/{w.customer}/encounters", {"channel": "call"}),
+    ),
+    ("GET", "/api/v1/encounters/{encounter_id}"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/encounters/{w.encounter}"),
+    ),
+    ("GET", "/api/v1/me"): (SIGNED_IN, lambda w, u: Call("GET", "/me")),
+    ("GET", "/api/v1/me/tokens"): (Permission.MANAGE_OWN_TOKENS, lambda w, u: Call("GET", "/me/tokens")),
+    ("POST", "/api/v1/me/tokens"): (
+        Permission.MANAGE_OWN_TOKENS,
+        lambda w, u: Call("POST", "/me/tokens", {"name": "laptop"}),
+    ),
+    ("DELETE", "/api/v1/me/tokens/{token_id}"): (
+        Permission.MANAGE_OWN_TOKENS,
+        lambda w, u: Call("DELETE", f"/me/tokens/{_own_token(w, u)}"),
+    ),
+    ("GET", "/api/v1/users"): (Permission.MANAGE_USERS, lambda w, u: Call("GET", "/users")),
+    ("POST", "/api/v1/users"): (
+        Permission.MANAGE_USERS,
+        lambda w, u: Call(
+            "POST", "/users", {"email": f"new{next(_unique)}@example.com", "role": "frontline"}
+        ),
+    ),
+    ("GET", "/api/v1/users/{user_id}"): (
+        Permission.MANAGE_USERS,
+        lambda w, u: Call("GET", f"/users/{w.target_user}"),
+    ),
+    ("PATCH", "/api/v1/users/{user_id}"): (
+        Permission.MANAGE_USERS,
+        lambda w, u: Call("PATCH", f"/users/{w.target_user}", {"team": "Store 2"}),
+    ),
+    ("POST", "/api/v1/users/{user_id}/tokens"): (
+        Permission.MANAGE_USERS,
+        lambda w, u: Call("POST", f"/users/{w.target_user}/tokens", {"name": "feed"}),
+    ),
+    ("GET", "/api/v1/categories"): (Permission.READ_CUSTOMERS, lambda w, u: Call("GET", "/categories")),
+    ("GET", "/api/v1/health"): (PUBLIC, lambda w, u: Call("GET", "/health")),
+}
+
+
+def test_every_route_is_in_the_matrix(tmp_path: Path) -> None:
+    routes = api_routes(create_app(Settings(data_dir=tmp_path, secret_key="test-secret-key")))
+    missing = sorted(routes - set(ROUTES))
+    assert not missing, f"add these routes to ROUTES in {__name__} with the permission each needs: {missing}"
+    stale = sorted(set(ROUTES) - routes)
+    assert not stale, f"these routes are gone; remove them from ROUTES: {stale}"
+
+
+def _allowed(requirement: Requirement, role: Role) -> bool:
+    return requirement in (PUBLIC, SIGNED_IN) or requirement in ROLE_PERMISSIONS[role]
+
+
+def _send(client: httpx.Client, call: Call) -> httpx.Response:
+    if call.csv is not None:
+        return client.request(call.method, call.path, content=call.csv, headers={"content-type": "text/csv"})
+    return client.request(call.method, call.path, json=call.json)
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[0]} {r[1].removeprefix('/api/v1')}")
+def test_route_by_role(route: tuple[str, str], sqlite_runtime: Runtime, sqlite_api: ClientFactory) -> None:
+    requirement, build = ROUTES[route]
+    runtime = sqlite_runtime
+    customer = make_customer(runtime, identities=["crm:matrix"])
+    target = api_user(runtime)
+    with runtime.session() as db:
+        encounter = encounters.record(
+            db,
+            actor=SYSTEM,
+            customer_id=customer,
+            data=EncounterCreate(channel=Channel.CALL),
+            categories=runtime.categories,
+        ).id
+    world = World(runtime, customer, 0, encounter, target.id)
+    world.fact = _fresh_fact(world)
+
+    response = _send(sqlite_api(None), build(world, None))
+    if requirement == PUBLIC:
+        assert response.status_code == 200, response.text
+    else:
+        error_of(response, 401, "unauthenticated")
+
+    for role in Role:
+        user = api_user(runtime, role)
+        response = _send(sqlite_api(user.token), build(world, user))
+        where = f"{route[0]} {route[1]} as {role.value}: {response.status_code} {response.text[:300]}"
+        if _allowed(requirement, role):
+            assert response.status_code < 400, where
+        else:
+            error = error_of(response, 403, "forbidden")
+            assert error["details"] == {"permission": str(requirement), "role": role.value}, where

@@ -1,0 +1,125 @@
+"""POST /api/v1/customers/import over real HTTP: CSV as the body or as a multipart file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from segone.accounts.permissions import SYSTEM, Role
+from segone.customers import service as customers
+from segone.runtime import Runtime
+from tests.conftest import LiveServer
+from tests.factories import make_user
+
+CSV = (
+    "name,kind,email,identity:crm,city\n"
+    "Ann Patel,person,ann@example.com,C1,Leeds\n"
+    "Harbour Cafe,business,,C2,York\n"
+)
+BAD = "name,email\n,nobody@example.com\nGood Row,good@example.com\nBad Mail,nope\n"
+
+
+def _post(
+    server: LiveServer,
+    token: str | None,
+    *,
+    content: str | bytes | None = None,
+    media: str = "text/csv",
+    **kwargs: Any,
+) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if content is not None:
+        headers["Content-Type"] = media
+    return httpx.post(
+        f"{server.url}/api/v1/customers/import", headers=headers, content=content, timeout=30, **kwargs
+    )
+
+
+def _count(runtime: Runtime) -> int:
+    with runtime.session() as db:
+        return customers.count_active(db)
+
+
+def test_anonymous_and_roles_without_the_import_permission_are_refused(
+    runtime: Runtime, live_server: LiveServer
+) -> None:
+    manager = make_user(runtime, Role.MANAGER)
+    assert _post(live_server, None, content=CSV).status_code == 401
+    refused = _post(live_server, manager.token, content=CSV)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "forbidden"
+    assert _count(runtime) == 0
+
+
+def test_csv_body_imports_and_a_second_post_changes_nothing(
+    runtime: Runtime, live_server: LiveServer
+) -> None:
+    analyst = make_user(runtime, Role.ANALYST)
+    headers = {"Authorization": f"Bearer {analyst.token}", "Content-Type": "text/csv; charset=utf-8"}
+    url = f"{live_server.url}/api/v1/customers/import"
+    first = httpx.post(url, content=CSV.encode(), headers=headers, timeout=30)
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "dry_run": False,
+        "rows": 2,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "skipped": 0,
+        "errors": [],
+    }
+    second = httpx.post(url, content=CSV.encode(), headers=headers, timeout=30)
+    assert (second.json()["created"], second.json()["unchanged"]) == (0, 2)
+    with runtime.session() as db:
+        cafe = customers.get_by_identity(db, actor=SYSTEM, identity="crm:C2")
+        assert (cafe.kind, cafe.attributes) == ("business", {"city": "York"})
+
+
+def test_multipart_upload_and_dry_run(runtime: Runtime, live_server: LiveServer) -> None:
+    admin = make_user(runtime, Role.ADMIN)
+    dry = _post(
+        live_server, admin.token, params={"dry_run": "true"}, files={"file": ("c.csv", CSV, "text/csv")}
+    )
+    assert dry.status_code == 200
+    assert (dry.json()["dry_run"], dry.json()["created"]) == (True, 2)
+    assert _count(runtime) == 0
+    real = _post(live_server, admin.token, files={"file": ("c.csv", CSV.encode("utf-8-sig"), "text/csv")})
+    assert real.json()["created"] == 2
+    assert _count(runtime) == 2
+
+
+def test_bad_rows_are_a_422_naming_each_row_and_nothing_is_written(
+    runtime: Runtime, live_server: LiveServer
+) -> None:
+    analyst = make_user(runtime, Role.ANALYST)
+    response = _post(live_server, analyst.token, content=BAD)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert "nothing was imported" in error["message"]
+    assert [(e["row"], e["column"]) for e in error["details"]["errors"]] == [(2, "name"), (4, "email")]
+    assert _count(runtime) == 0
+    partial = _post(
+        live_server,
+        analyst.token,
+        params={"skip_bad_rows": "true"},
+        content=BAD,
+    )
+    assert partial.status_code == 200
+    assert (partial.json()["created"], partial.json()["skipped"]) == (1, 2)
+
+
+def test_other_media_types_and_missing_header_are_explained(
+    runtime: Runtime, live_server: LiveServer
+) -> None:
+    analyst = make_user(runtime, Role.ANALYST)
+    as_json = _post(live_server, analyst.token, json={"name": "Ann"})
+    assert as_json.status_code == 415
+    assert "text/csv" in as_json.json()["error"]["message"]
+    no_name = _post(live_server, analyst.token, content="email\na@example.com\n")
+    assert no_name.status_code == 422
+    assert "no 'name' column" in no_name.json()["error"]["message"]
+    empty = _post(live_server, analyst.token, content=b"")
+    assert empty.status_code == 422
+    assert "empty" in empty.json()["error"]["message"]

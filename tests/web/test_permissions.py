@@ -1,0 +1,198 @@
+"""Every web page by every role: anonymous → sign in, lacking the role → 403 that says why, allowed → in.
+
+The routes are read from the application itself, so a page added without a line in ``EXPECTED`` fails.
+POST routes are sent without the form token: an allowed role gets past the permission check and is
+stopped by the CSRF check (a different 403 page), so the matrix changes nothing and proves both checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from segone.accounts import service as accounts
+from segone.accounts.permissions import ROLE_PERMISSIONS, Permission, Role
+from segone.encounters import service as encounters
+from segone.encounters.schemas import Channel, EncounterCreate
+from segone.knowledge import service as knowledge
+from segone.knowledge.schemas import DifferentiatorCreate
+from segone.server import create_app
+from tests.conftest import LiveServer
+from tests.factories import make_customer, make_user
+from tests.web.conftest import client_for, sign_in, signed_in
+
+PUBLIC = "public"
+SIGNED_IN = "signed in"
+P = Permission
+
+# (method, path) -> what it needs: PUBLIC, SIGNED_IN (any role), or a permission.
+EXPECTED: dict[tuple[str, str], str | Permission] = {
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): SIGNED_IN,
+    ("GET", "/"): P.READ_CUSTOMERS,
+    ("GET", "/customers"): P.READ_CUSTOMERS,
+    ("GET", "/customers/new"): P.WRITE_CUSTOMERS,
+    ("POST", "/customers"): P.WRITE_CUSTOMERS,
+    ("GET", "/customers/{customer_id}"): P.READ_CUSTOMERS,
+    ("GET", "/customers/{customer_id}/edit"): P.WRITE_CUSTOMERS,
+    ("POST", "/customers/{customer_id}/edit"): P.WRITE_CUSTOMERS,
+    ("GET", "/customers/{customer_id}/history"): P.READ_CUSTOMERS,
+    ("GET", "/customers/{customer_id}/merge"): P.MERGE_CUSTOMERS,
+    ("POST", "/customers/{customer_id}/merge"): P.MERGE_CUSTOMERS,
+    ("POST", "/customers/{customer_id}/differentiators"): P.ADD_DIFFERENTIATORS,
+    ("POST", "/differentiators/{differentiator_id}/acknowledge"): P.ACKNOWLEDGE,
+    ("POST", "/differentiators/{differentiator_id}/edit"): P.ADD_DIFFERENTIATORS,
+    ("POST", "/differentiators/{differentiator_id}/outdate"): P.ADD_DIFFERENTIATORS,
+    ("GET", "/customers/{customer_id}/encounters"): P.READ_CUSTOMERS,
+    ("GET", "/customers/{customer_id}/encounters/new"): P.ADD_ENCOUNTERS,
+    ("POST", "/customers/{customer_id}/encounters"): P.ADD_ENCOUNTERS,
+    ("GET", "/encounters/{encounter_id}"): P.READ_CUSTOMERS,
+    ("GET", "/account"): P.MANAGE_OWN_TOKENS,
+    ("POST", "/account/tokens"): P.MANAGE_OWN_TOKENS,
+    ("POST", "/account/tokens/{token_id}/revoke"): P.MANAGE_OWN_TOKENS,
+    ("GET", "/admin/users"): P.MANAGE_USERS,
+    ("POST", "/admin/users"): P.MANAGE_USERS,
+    ("GET", "/admin/users/{user_id}"): P.MANAGE_USERS,
+    ("POST", "/admin/users/{user_id}"): P.MANAGE_USERS,
+    ("POST", "/admin/users/{user_id}/deactivate"): P.MANAGE_USERS,
+    ("POST", "/admin/users/{user_id}/activate"): P.MANAGE_USERS,
+}
+
+
+def _walk(routes: Iterable[Any]) -> Iterable[APIRoute]:
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _walk(included.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def web_routes(app: FastAPI) -> set[tuple[str, str]]:
+    return {
+        (method, route.path)
+        for route in _walk(app.routes)
+        if route.endpoint.__module__.startswith("segone.web.")
+        for method in route.methods
+    }
+
+
+def test_every_web_route_is_in_the_expected_table(live_server: LiveServer) -> None:
+    found = web_routes(create_app(runtime=live_server.runtime))
+    assert found, "no web routes found: did the app stop including the web router?"
+    missing = sorted(found - EXPECTED.keys())
+    gone = sorted(EXPECTED.keys() - found)
+    assert not missing, f"web routes without a line in EXPECTED: {missing}"
+    assert not gone, f"EXPECTED names routes the app does not have: {gone}"
+
+
+def test_web_pages_stay_out_of_the_api_document(live_server: LiveServer) -> None:
+    with client_for(live_server) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+    assert not [p for p in paths if not p.startswith("/api/")]
+
+
+def _concrete(path: str, ids: dict[str, int]) -> str:
+    for name, value in ids.items():
+        path = path.replace("{" + name + "}", str(value))
+    assert "{" not in path, path
+    return path
+
+
+def _allowed(need: str | Permission, role: Role) -> bool:
+    if need in (PUBLIC, SIGNED_IN):
+        return True
+    assert isinstance(need, Permission)
+    return need in ROLE_PERMISSIONS[role]
+
+
+def test_page_role_matrix(live_server: LiveServer) -> None:
+    runtime = live_server.runtime
+    users = {role: make_user(runtime, role) for role in Role}
+    target = make_user(runtime, Role.FRONTLINE)
+    customer_id = make_customer(runtime, name="Matrix Customer")
+    admin = users[Role.ADMIN].actor
+    with runtime.session() as db:
+        fact = knowledge.add(
+            db,
+            actor=admin,
+            customer_id=customer_id,
+            data=DifferentiatorCreate(text="Collects vintage maps", category="free_time"),
+            categories=runtime.categories,
+        )
+        encounter = encounters.record(
+            db,
+            actor=admin,
+            customer_id=customer_id,
+            data=EncounterCreate(channel=Channel.STORE),
+            categories=runtime.categories,
+        )
+        token = accounts.create_token(db, actor=admin, user_id=users[Role.ADMIN].id, name="matrix")
+        ids = {
+            "customer_id": customer_id,
+            "differentiator_id": fact.id,
+            "encounter_id": encounter.id,
+            "token_id": token.id,
+            "user_id": target.id,
+        }
+
+    problems: list[str] = []
+    anonymous = client_for(live_server)
+    clients = {role: sign_in(live_server, user) for role, user in users.items()}
+    for (method, template), need in sorted(EXPECTED.items()):
+        path = _concrete(template, ids)
+        response = anonymous.request(method, path, data={} if method == "POST" else None)
+        if need == PUBLIC:
+            wanted = 200 if method == "GET" else 403  # POST /login without a token: the CSRF page
+            if response.status_code != wanted:
+                problems.append(f"anonymous {method} {path}: {response.status_code}, wanted {wanted}")
+        elif response.status_code != 303 or not response.headers["location"].startswith("/login?next="):
+            problems.append(f"anonymous {method} {path}: {response.status_code}, wanted 303 to /login")
+        elif method == "GET" and response.headers["location"] != "/login?next=" + quote(path, safe="/"):
+            problems.append(f"anonymous GET {path}: does not come back here after sign-in")
+
+        for role, client in clients.items():
+            response = client.request(method, path, data={} if method == "POST" else None)
+            body = response.text
+            if not _allowed(need, role):
+                if response.status_code != 403 or "This needs another role" not in body:
+                    problems.append(
+                        f"{role} {method} {path}: {response.status_code}, wanted the 403 role page"
+                    )
+                elif isinstance(need, Permission) and role.value not in body and "signed in as" not in body:
+                    problems.append(f"{role} {method} {path}: the 403 page does not say who is signed in")
+            elif method == "GET":
+                wanted = 303 if template == "/login" else 200  # signed in already: on to the page
+                if response.status_code != wanted:
+                    problems.append(f"{role} GET {path}: {response.status_code}, wanted {wanted}")
+            elif response.status_code != 403 or "This form has expired" not in body:
+                problems.append(
+                    f"{role} POST {path} without a form token: {response.status_code}, wanted 403"
+                )
+    for client in [anonymous, *clients.values()]:
+        client.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "says"),
+    [
+        (Role.FRONTLINE, "/customers/{customer_id}/merge", "merge duplicate customer records"),
+        (Role.MANAGER, "/admin/users", "manage users"),
+    ],
+)
+def test_the_403_page_says_what_is_missing(live_server: LiveServer, role: Role, path: str, says: str) -> None:
+    user = make_user(live_server.runtime, role)
+    customer_id = make_customer(live_server.runtime)
+    with signed_in(live_server, user) as client:
+        response = client.get(path.format(customer_id=customer_id))
+    assert response.status_code == 403
+    assert says in response.text
+    assert user.email in response.text
+    assert "administrator" in response.text  # who can help, or who may
