@@ -77,3 +77,16 @@ def test_only_admins_manage_other_users(runtime: Runtime) -> None:
             accounts.create_token(db, actor=frontline.actor, user_id=other.id)
         with pytest.raises(Forbidden, match="frontline role may not manage users"):
             require(frontline.actor, Permission.MANAGE_USERS)
+
+
+def test_the_last_active_admin_cannot_be_demoted_or_deactivated(runtime: Runtime) -> None:
+    admin = make_user(runtime, Role.ADMIN)
+    with runtime.session() as db:
+        with pytest.raises(Conflict, match="last active admin"):
+            accounts.update(db, actor=SYSTEM, user_id=admin.id, data=UserUpdate(role=Role.MANAGER))
+        with pytest.raises(Conflict, match="last active admin"):
+            accounts.update(db, actor=SYSTEM, user_id=admin.id, data=UserUpdate(active=False))
+    second = make_user(runtime, Role.ADMIN)
+    with runtime.session() as db:
+        accounts.update(db, actor=SYSTEM, user_id=admin.id, data=UserUpdate(role=Role.MANAGER))
+        assert accounts.get(db, actor=SYSTEM, user_id=second.id).role == Role.ADMIN.value

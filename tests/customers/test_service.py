@@ -91,3 +91,8 @@ def test_resolve_by_id_or_identity(runtime: Runtime) -> None:
             customers.resolve(db, actor=reader.actor, reference="crm:78")
         with pytest.raises(NotFound):
             customers.get(db, actor=reader.actor, customer_id=cid + 1000)
+
+
+def test_resolve_rejects_non_ascii_digits_with_a_clear_error(runtime: Runtime) -> None:
+    with runtime.session() as db, pytest.raises(Invalid, match="system:id"):
+        customers.resolve(db, actor=SYSTEM, reference="²")

@@ -159,3 +159,17 @@ def test_frontline_may_add_but_not_merge_or_import(runtime: Runtime) -> None:
     other = make_customer(runtime)
     with runtime.session() as db, pytest.raises(Forbidden):
         merge.merge(db, actor=employee.actor, survivor_id=cid, merged_id=other)
+
+
+def test_edit_cannot_move_a_fact_into_a_category_of_the_other_kind(runtime: Runtime) -> None:
+    person = make_customer(runtime, kind=CustomerKind.PERSON)
+    fact_id = _add(runtime, person, "Runs marathons", "free_time")
+    employee = make_user(runtime)
+    with runtime.session() as db, pytest.raises(Invalid, match="business category"):
+        knowledge.edit(
+            db,
+            actor=employee.actor,
+            differentiator_id=fact_id,
+            data=DifferentiatorUpdate(category="growth_plans"),
+            categories=runtime.categories,
+        )

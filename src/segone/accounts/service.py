@@ -87,6 +87,18 @@ def update(db: Session, *, actor: Actor, user_id: int, data: UserUpdate) -> User
     require(actor, Permission.MANAGE_USERS)
     user = get(db, actor=actor, user_id=user_id)
     changes = data.model_dump(exclude_unset=True)
+    loses_admin = (data.role is not None and data.role != Role.ADMIN) or data.active is False
+    if user.role == Role.ADMIN.value and user.active and loses_admin:
+        other_admins = db.scalar(
+            select(func.count(User.id)).where(
+                User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id
+            )
+        )
+        if not other_admins:
+            raise Conflict(
+                f"{user.email} is the last active admin; make another user admin first, "
+                "or nobody could manage users any more."
+            )
     if "name" in changes and data.name is not None:
         user.name = data.name
     if data.role is not None:

@@ -69,7 +69,7 @@ def get_by_identity(db: Session, *, actor: Actor, identity: str) -> Customer:
 def resolve(db: Session, *, actor: Actor, reference: str) -> Customer:
     """A customer named by its id (``42``) or by any of its identities (``email:ann@x.com``)."""
     reference = reference.strip()
-    if reference.isdigit():
+    if reference.isascii() and reference.isdigit():
         return get(db, actor=actor, customer_id=int(reference))
     return get_by_identity(db, actor=actor, identity=reference)
 

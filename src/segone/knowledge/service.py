@@ -172,7 +172,12 @@ def edit(
         changes["text"] = {"from": fact.text, "to": data.text}
         fact.text = data.text
     if data.category is not None and data.category != fact.category:
-        categories.get(data.category)
+        category = categories.get(data.category)
+        customer = customers.get(db, actor=actor, customer_id=fact.customer_id)
+        if not category.applies_to(customer.kind):
+            raise Invalid(
+                f"'{category.label}' is a {category.kind} category; {customer.name} is a {customer.kind}."
+            )
         changes["category"] = {"from": fact.category, "to": data.category}
         fact.category = data.category
     if data.confidence is not None and data.confidence != fact.confidence:
