@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from segone import __version__
 from segone.api import errors
-from segone.api.routes import customers, differentiators, encounters, imports, meta, users
+from segone.api.routes import customers, differentiators, encounters, events, imports, meta, users
 from segone.runtime import Runtime
 from segone.settings import Settings
 from segone.web import routes as web
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     errors.install(app)
-    for module in (customers, differentiators, encounters, users, meta, imports):
+    for module in (customers, differentiators, encounters, users, meta, imports, events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web.router)

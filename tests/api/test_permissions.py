@@ -106,6 +106,22 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/history"),
     ),
+    ("POST", "/api/v1/events"): (
+        Permission.IMPORT_DATA,
+        lambda w, u: Call(
+            "POST",
+            "/events",
+            json={
+                "events": [
+                    {
+                        "customer": f"perm:{next(_unique)}",
+                        "type": "visit",
+                        "timestamp": "2024-05-01T10:00:00Z",
+                    }
+                ]
+            },
+        ),
+    ),
     ("POST", "/api/v1/customers/import"): (
         Permission.IMPORT_DATA,
         lambda w, u: Call(

@@ -1,6 +1,7 @@
 """Every domain's tables, imported in one place so that Alembic sees the whole schema."""
 
 from segone.accounts import models as accounts_models
+from segone.behaviour import models as behaviour_models
 from segone.customers import models as customers_models
 from segone.encounters import models as encounters_models
 from segone.knowledge import models as knowledge_models
@@ -9,6 +10,7 @@ from segone.storage.base import Base
 __all__ = [
     "Base",
     "accounts_models",
+    "behaviour_models",
     "customers_models",
     "encounters_models",
     "knowledge_models",

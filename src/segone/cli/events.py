@@ -1,0 +1,145 @@
+"""``segone events``: import event files, flush API batches into the dataset, compact it, count it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from ibis import BaseBackend
+
+from segone.accounts.permissions import SYSTEM
+from segone.analytics import backend
+from segone.behaviour import ingest
+from segone.behaviour.events import ISO8601
+from segone.cli.common import EXIT_ERROR, JsonOption, print_json, runtime_of
+from segone.errors import Invalid
+from segone.runtime import Runtime
+
+app = typer.Typer(
+    help="Events: import files of what customers did, flush API batches, compact and count the dataset.",
+    no_args_is_help=True,
+)
+
+
+def _mapping(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    mapping: dict[str, str] = {}
+    for part in text.split(","):
+        field, sep, column = part.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise Invalid(
+                f"--map takes field=column pairs separated by commas, e.g. customer=cust_id; not '{part}'."
+            )
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+def _connect(runtime: Runtime) -> BaseBackend:
+    return backend.connect(runtime.settings.analytics_url, runtime.settings.data_dir)
+
+
+@app.command("import")
+def import_file(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV, Parquet or JSON Lines (or a CDNOW file).")
+    ],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv, parquet or jsonl; default: by the file's extension.")
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option("--map", help="Source columns of the fields: customer=cust_id,timestamp=date,..."),
+    ] = None,
+    date_format: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--date-format", help="A strptime format such as %Y%m%d (repeatable); default ISO 8601."
+        ),
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option("--preset", help="cdnow: a CDNOW_master.txt-format file.")
+    ] = None,
+    unknown: Annotated[
+        str, typer.Option("--unknown", help="Unknown customer identities: create customers, or reject.")
+    ] = "create",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row; write nothing.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import one file of events as one batch of the dataset; all or nothing."""
+    if unknown not in ("create", "reject"):
+        raise Invalid(f"--unknown must be create or reject, not '{unknown}'.")
+    runtime = runtime_of(ctx)
+    try:
+        report = ingest.import_file(
+            runtime,
+            actor=SYSTEM,
+            path=file,
+            fmt=fmt,
+            mapping=_mapping(mapping),
+            date_formats=tuple(date_format or (ISO8601,)),
+            preset=preset,
+            unknown="reject" if unknown == "reject" else "create",
+            dry_run=dry_run,
+        )
+    except ingest.EventsRejected as exc:
+        if as_json:
+            print_json(exc.report.as_dict())
+        typer.echo(f"Error: {exc.message}", err=True)
+        for error in exc.report.errors:
+            typer.echo(f"  row {error.row}, column {error.column}: {error.problem}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    if as_json:
+        print_json(report.as_dict())
+        return
+    rate = report.rows / report.seconds if report.seconds else 0.0
+    would = " (dry run: nothing was written)" if dry_run else ""
+    typer.echo(
+        f"Imported {file.name}: {report.rows} rows, {report.events_written} events written, "
+        f"{report.customers_created} customers created in {report.seconds:.1f}s "
+        f"({rate:,.0f} events/s){would}."
+    )
+
+
+@app.command()
+def flush(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Move the events received through the API into the dataset."""
+    moved = ingest.flush_staged(runtime_of(ctx))
+    if as_json:
+        print_json({"flushed": moved})
+        return
+    typer.echo(f"Flushed {moved} staged events into the dataset.")
+
+
+@app.command()
+def compact(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Rewrite the dataset de-duplicated into fewer, larger files."""
+    runtime = runtime_of(ctx)
+    result = ingest.compact(_connect(runtime), ingest.dataset_of(runtime))
+    if as_json:
+        print_json(
+            {
+                "files_before": result.files_before,
+                "files_after": result.files_after,
+                "rows": result.rows_after,
+            }
+        )
+        return
+    typer.echo(
+        f"Compacted {result.files_before} files into {result.files_after} ({result.rows_after} events)."
+    )
+
+
+@app.command()
+def count(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """How many events the dataset holds (each event_id once), and how many wait in staging."""
+    runtime = runtime_of(ctx)
+    events = ingest.count(_connect(runtime), ingest.dataset_of(runtime))
+    with runtime.session() as db:
+        staged = ingest.staged_count(db)
+    if as_json:
+        print_json({"events": events, "staged": staged})
+        return
+    typer.echo(f"{events} events ({staged} staged, not yet flushed).")

@@ -1,0 +1,77 @@
+"""POST /events over real HTTP: batches staged all or nothing, idempotent, flushed into the dataset."""
+
+from __future__ import annotations
+
+import shutil
+
+import ibis
+import pytest
+
+from segone.accounts.permissions import Role
+from segone.behaviour import ingest
+from segone.runtime import Runtime
+from tests.api.conftest import ClientFactory
+from tests.api.helpers import api_user, error_of
+from tests.behaviour.conftest import DUCKDB_WARNING
+
+pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
+
+EVENTS = [
+    {
+        "customer": "email:ann@example.com",
+        "type": "purchase",
+        "timestamp": "2024-05-01T10:00:00Z",
+        "value": 12.5,
+    },
+    {"customer": "email:bob@example.com", "type": "contact", "timestamp": "2024-05-02", "channel": "Phone"},
+    {
+        "event_id": "web-1",
+        "customer": "crm:7",
+        "type": "visit",
+        "timestamp": "2024-05-03",
+        "properties": {"p": 1},
+    },
+]
+
+
+def test_a_batch_twice_is_stored_once_and_flushes(runtime: Runtime, api: ClientFactory) -> None:
+    shutil.rmtree(ingest.dataset_of(runtime).directory, ignore_errors=True)
+    client = api(api_user(runtime, Role.ANALYST).token)
+    first = client.post("/events", json={"events": EVENTS})
+    assert first.status_code == 200, first.text
+    assert first.json() == {"received": 3, "new": 3, "duplicates": 0, "customers_created": 3}
+    second = client.post("/events", json={"events": EVENTS})
+    assert second.json() == {"received": 3, "new": 0, "duplicates": 3, "customers_created": 0}
+
+    assert ingest.flush_staged(runtime) == 3
+    con = ibis.duckdb.connect(":memory:")
+    try:
+        assert ingest.count(con, ingest.dataset_of(runtime)) == 3
+    finally:
+        con.disconnect()
+    with runtime.session() as db:
+        assert ingest.staged_count(db) == 0
+
+
+def test_bad_events_name_their_rows_and_store_nothing(runtime: Runtime, api: ClientFactory) -> None:
+    client = api(api_user(runtime, Role.ANALYST).token)
+    bad = [*EVENTS, {"customer": "crm:8", "type": "visit", "timestamp": "yesterday"}]
+    error = error_of(client.post("/events", json={"events": bad}), 422, "invalid")
+    assert [(e["row"], e["column"]) for e in error["details"]["errors"]] == [(4, "timestamp")]
+    rejected = client.post("/events", params={"unknown": "reject"}, json={"events": EVENTS})
+    error = error_of(rejected, 422, "invalid")
+    assert {e["row"] for e in error["details"]["errors"]} == {1, 2, 3}
+    with runtime.session() as db:
+        assert ingest.staged_count(db) == 0
+
+
+def test_a_batch_over_10000_is_refused(runtime: Runtime, api: ClientFactory) -> None:
+    client = api(api_user(runtime, Role.ANALYST).token)
+    events = [{"customer": "crm:1", "type": "visit", "timestamp": "2024-05-01"}] * 10_001
+    error = error_of(client.post("/events", json={"events": events}), 422, "invalid")
+    assert "at most 10000" in error["message"]
+
+
+def test_frontline_users_may_not_send_events(runtime: Runtime, api: ClientFactory) -> None:
+    client = api(api_user(runtime).token)
+    error_of(client.post("/events", json={"events": EVENTS}), 403, "forbidden")

@@ -1,0 +1,141 @@
+"""Event ingestion on SQLite and PostgreSQL: identities resolved in bulk, all or nothing, idempotent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import ibis
+import pytest
+from ibis import BaseBackend
+from sqlalchemy import func, select
+
+from segone.accounts.models import AuditEntry
+from segone.accounts.permissions import SYSTEM
+from segone.behaviour import ingest
+from segone.behaviour.dataset import EventDataset
+from segone.behaviour.events import cdnow_path
+from segone.customers.models import Customer
+from segone.errors import Invalid
+from segone.runtime import Runtime
+from tests.behaviour.conftest import DUCKDB_WARNING
+
+pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> EventDataset:
+    return EventDataset(tmp_path / "events")
+
+
+@pytest.fixture
+def con() -> Iterator[BaseBackend]:
+    backend = ibis.duckdb.connect(":memory:")
+    yield backend
+    backend.disconnect()
+
+
+def _customers(runtime: Runtime) -> int:
+    with runtime.session() as db:
+        return int(db.scalar(select(func.count()).select_from(Customer)) or 0)
+
+
+def test_the_cdnow_master_imports_once(runtime: Runtime, dataset: EventDataset, con: BaseBackend) -> None:
+    path = cdnow_path("CDNOW_master.txt")
+    report = ingest.import_file(runtime, actor=SYSTEM, path=path, preset="cdnow", dataset=dataset)
+    assert (report.rows, report.events_written, report.customers_created) == (69_659, 69_659, 23_570)
+    assert ingest.count(con, dataset) == 69_659
+    assert _customers(runtime) == 23_570
+    with runtime.session() as db:
+        audit = db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "customers.created_from_events")
+        ).all()
+        assert len(audit) == 1 and audit[0].details["count"] == 23_570
+
+    again = ingest.import_file(runtime, actor=SYSTEM, path=path, preset="cdnow", dataset=dataset)
+    assert again.customers_created == 0
+    assert ingest.count(con, dataset) == 69_659
+    assert _customers(runtime) == 23_570
+
+
+def test_a_file_with_bad_rows_writes_nothing(runtime: Runtime, dataset: EventDataset, tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "customer,type,timestamp,value\n"
+        "email:ann@x.com,purchase,2024-05-01,10\n"
+        "email:bob@x.com,purchase,not a date,5\n"
+        "email:cy@x.com,purchase,2024-05-02,lots\n"
+    )
+    with pytest.raises(ingest.EventsRejected) as caught:
+        ingest.import_file(runtime, actor=SYSTEM, path=path, dataset=dataset)
+    rows = {(error.row, error.column) for error in caught.value.report.errors}
+    assert rows == {(2, "timestamp"), (3, "value")}
+    assert dataset.files() == []
+    assert _customers(runtime) == 0
+
+
+def test_mapping_and_date_format(
+    runtime: Runtime, dataset: EventDataset, tmp_path: Path, con: BaseBackend
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("cust_id,date,kind\ncrm:1,20240501,purchase\ncrm:2,20240502,visit\n")
+    report = ingest.import_file(
+        runtime,
+        actor=SYSTEM,
+        path=path,
+        mapping={"customer": "cust_id", "timestamp": "date", "type": "kind"},
+        date_formats=("%Y%m%d",),
+        dataset=dataset,
+    )
+    assert (report.events_written, report.customers_created) == (2, 2)
+    assert ingest.count(con, dataset) == 2
+
+
+def test_reject_names_the_unknown_identities(runtime: Runtime, dataset: EventDataset, tmp_path: Path) -> None:
+    ingest_path = tmp_path / "known.csv"
+    ingest_path.write_text("customer,type,timestamp\ncrm:1,visit,2024-05-01\n")
+    ingest.import_file(runtime, actor=SYSTEM, path=ingest_path, dataset=dataset)
+    path = tmp_path / "events.csv"
+    path.write_text("customer,type,timestamp\ncrm:1,visit,2024-05-02\ncrm:9,visit,2024-05-02\n")
+    with pytest.raises(ingest.EventsRejected) as caught:
+        ingest.import_file(runtime, actor=SYSTEM, path=path, unknown="reject", dataset=dataset)
+    errors = caught.value.report.errors
+    assert [(e.row, e.column) for e in errors] == [(2, "customer")]
+    assert "crm:9" in errors[0].problem
+    assert len(dataset.files()) == 1
+    assert _customers(runtime) == 1
+
+
+def test_staged_batches_are_idempotent_and_flush(runtime: Runtime, con: BaseBackend, tmp_path: Path) -> None:
+    dataset = EventDataset(tmp_path / "events")
+    events = [
+        {
+            "customer": "email:ann@x.com",
+            "type": "purchase",
+            "timestamp": "2024-05-01T10:00:00Z",
+            "value": 9.5,
+        },
+        {
+            "customer": "email:bob@x.com",
+            "type": "visit",
+            "timestamp": "2024-05-02",
+            "properties": {"page": "/"},
+        },
+    ]
+    with runtime.session() as db:
+        first = ingest.stage_batch(db, actor=SYSTEM, events=events)
+    assert (first.received, first.new, first.duplicates, first.customers_created) == (2, 2, 0, 2)
+    with runtime.session() as db:
+        second = ingest.stage_batch(db, actor=SYSTEM, events=events)
+    assert (second.new, second.duplicates, second.customers_created) == (0, 2, 0)
+    assert ingest.flush_staged(runtime, dataset=dataset) == 2
+    assert ingest.count(con, dataset) == 2
+    with runtime.session() as db:
+        assert ingest.staged_count(db) == 0
+    assert ingest.flush_staged(runtime, dataset=dataset) == 0
+
+
+def test_a_batch_too_large_is_refused(runtime: Runtime) -> None:
+    events = [{"customer": "crm:1", "type": "visit", "timestamp": "2024-05-01"}] * (ingest.MAX_BATCH + 1)
+    with runtime.session() as db, pytest.raises(Invalid, match="at most 10000"):
+        ingest.stage_batch(db, actor=SYSTEM, events=events)
