@@ -143,3 +143,31 @@ def test_connect_gives_events_and_profiles(tmp_path: Path) -> None:
         assert seg.backend.name == "duckdb"
     finally:
         seg.close()
+
+
+def test_evaluate_bgnbd_on_the_cdnow_holdout(segone: Invoke, data_dir: Path) -> None:
+    from datetime import date
+
+    from segone.accounts.permissions import SYSTEM
+    from segone.analytics import backend
+    from segone.behaviour.evaluation import evaluate_bgnbd
+
+    dataset = EventDataset(data_dir / "events")
+    dataset.write_batch(read_cdnow_sample())
+    con = backend.connect("duckdb://:memory:", data_dir)
+    try:
+        result = evaluate_bgnbd(dataset.read(con), date(1997, 9, 30), date(1998, 6, 30), actor=SYSTEM)
+    finally:
+        con.disconnect()
+    assert result.actual_total == 1882
+    assert abs(result.predicted_total - 1882) / 1882 < 0.15
+    assert [row["frequency"] for row in result.by_frequency][-1] == "7+"
+    assert result.cumulative[-1]["end"] == "1998-06-30" and result.cumulative[-1]["holdout"]
+    out = as_json(
+        segone(
+            "models", "evaluate", "--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30", "--json"
+        )
+    )
+    assert out["actual_total"] == 1882
+    assert out["predicted_total"] == pytest.approx(result.predicted_total, rel=1e-6)
+    assert out["n_customers"] == 2357 and len(out["cumulative"]) == len(result.cumulative)

@@ -53,6 +53,7 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("GET", "/customers/{customer_id}/encounters/new"): P.ADD_ENCOUNTERS,
     ("POST", "/customers/{customer_id}/encounters"): P.ADD_ENCOUNTERS,
     ("GET", "/encounters/{encounter_id}"): P.READ_CUSTOMERS,
+    ("GET", "/analytics/models"): P.RUN_ANALYTICS,
     ("GET", "/account"): P.MANAGE_OWN_TOKENS,
     ("POST", "/account/tokens"): P.MANAGE_OWN_TOKENS,
     ("POST", "/account/tokens/{token_id}/revoke"): P.MANAGE_OWN_TOKENS,

@@ -174,3 +174,49 @@ def fit_model(model: Model, columns: dict[str, np.ndarray]) -> Any:
         return gammagamma.fit(x, columns[MONEY_COLUMN])
     except ValueError as exc:
         raise Invalid(f"Cannot fit {model.value}: {exc}.") from None
+
+
+@app.command()
+def evaluate(
+    ctx: typer.Context,
+    calibration_end: Annotated[
+        datetime,
+        typer.Option("--calibration-end", formats=["%Y-%m-%d"], metavar="DATE", help="Last calibration day."),
+    ],
+    holdout_end: Annotated[
+        datetime,
+        typer.Option("--holdout-end", formats=["%Y-%m-%d"], metavar="DATE", help="Last holdout day."),
+    ],
+    time_unit: Annotated[
+        TimeUnit, typer.Option("--time-unit", help="Unit of recency and T.")
+    ] = TimeUnit.week,
+    as_json: JsonOption = False,
+) -> None:
+    """Fit BG/NBD to the events up to --calibration-end and compare its predictions with the holdout."""
+    from segone.accounts.permissions import SYSTEM
+    from segone.analytics import backend
+    from segone.behaviour.dataset import EventDataset
+    from segone.behaviour.evaluation import evaluate_bgnbd
+
+    settings = runtime_of(ctx, migrated=False).settings
+    dataset = EventDataset(settings.data_dir / "events")
+    if not dataset.files():
+        raise Invalid(f"There are no events in {dataset.directory}.")
+    con = backend.connect(settings.analytics_url, settings.data_dir)
+    try:
+        result = evaluate_bgnbd(
+            dataset.read(con), calibration_end.date(), holdout_end.date(), time_unit.value, actor=SYSTEM
+        )
+    finally:
+        con.disconnect()
+    if as_json:
+        print_json(result.as_dict())
+        return
+    typer.echo(f"BG/NBD on {result.n_customers} customers, holdout to {result.holdout_end.isoformat()}:")
+    typer.echo(f"  actual repeat purchases    {result.actual_total:.0f}")
+    typer.echo(f"  predicted repeat purchases {result.predicted_total:.1f}")
+    typer.echo(f"  mean absolute error        {result.mean_absolute_error:.3f}")
+    for row in result.by_frequency:
+        typer.echo(
+            f"  frequency {row['frequency']:<3} actual {row['actual']:.2f} predicted {row['predicted']:.2f}"
+        )

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from segone.web import account, admin, auth, customers, encounters, home, knowledge
+from segone.web import account, admin, analytics, auth, customers, encounters, home, knowledge
 
 router = APIRouter(include_in_schema=False)
-for area in (auth, home, customers, knowledge, encounters, account, admin):
+for area in (auth, home, customers, knowledge, encounters, analytics, account, admin):
     router.include_router(area.router)

@@ -1,0 +1,160 @@
+"""How well BG/NBD predicts a holdout period: totals, error, by frequency, cumulative repeat purchases.
+
+Fit on the calibration summary (``rfm_summary``), predict each customer's repeat purchases in the holdout
+(``expected_purchases``) and compare with ``holdout_counts``; the weekly cumulative curve is that of
+Fader, Hardie & Lee (2005): predicted = sum over customers of ``E[X(t)]`` from their first purchase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from ibis.expr.types import Table
+
+from segone.accounts.permissions import Actor, Permission, require
+from segone.analytics import backend
+from segone.behaviour import metrics
+from segone.errors import Invalid
+
+TOP_BUCKET = 7
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    calibration_end: date
+    holdout_end: date
+    time_unit: str
+    n_customers: int
+    parameters: dict[str, float]
+    actual_total: float
+    predicted_total: float
+    mean_absolute_error: float
+    by_frequency: list[dict[str, Any]] = field(default_factory=list)
+    cumulative: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "calibration_end": self.calibration_end.isoformat(),
+            "holdout_end": self.holdout_end.isoformat(),
+            "time_unit": self.time_unit,
+            "n_customers": self.n_customers,
+            "parameters": self.parameters,
+            "actual_total": self.actual_total,
+            "predicted_total": self.predicted_total,
+            "mean_absolute_error": self.mean_absolute_error,
+            "by_frequency": self.by_frequency,
+            "cumulative": self.cumulative,
+        }
+
+
+def evaluate_bgnbd(
+    events: Table, calibration_end: date, holdout_end: date, time_unit: str = "week", *, actor: Actor
+) -> Evaluation:
+    """Fit BG/NBD up to ``calibration_end``; compare its predictions with the holdout to ``holdout_end``."""
+    from segone.behaviour.btyd import bgnbd
+
+    require(actor, Permission.RUN_ANALYTICS)
+    if holdout_end <= calibration_end:
+        raise Invalid("The holdout end must be after the calibration end.")
+    if time_unit not in metrics.TIME_UNITS:
+        raise Invalid(f"time_unit must be one of {', '.join(metrics.TIME_UNITS)}.")
+    unit = metrics.TIME_UNITS[time_unit]
+    summary = backend.to_arrow(metrics.rfm_summary(events, calibration_end, time_unit)).to_pydict()
+    holdout = backend.to_arrow(
+        metrics.holdout_counts(events, calibration_end, holdout_end, time_unit=time_unit)
+    ).to_pydict()
+    if not summary["customer"]:
+        raise Invalid(f"No customer bought anything up to {calibration_end.isoformat()}.")
+    x = np.asarray(summary["frequency"], dtype=np.float64)
+    t_x = np.asarray(summary["recency"], dtype=np.float64)
+    T = np.asarray(summary["T"], dtype=np.float64)
+    try:
+        result = bgnbd.fit(x, t_x, T)
+    except ValueError as exc:
+        raise Invalid(f"Cannot fit bgnbd: {exc}.") from None
+    params = result.params
+    counts = dict(zip(holdout["customer"], holdout["frequency_holdout"], strict=True))
+    actual = np.asarray([float(counts.get(c, 0)) for c in summary["customer"]], dtype=np.float64)
+    horizon = (holdout_end - calibration_end).days / unit
+    predicted = bgnbd.expected_purchases(params, horizon, x, t_x, T)
+
+    buckets = np.minimum(x, TOP_BUCKET).astype(int)
+    by_frequency = []
+    for bucket in range(TOP_BUCKET + 1):
+        chosen = buckets == bucket
+        n = int(chosen.sum())
+        by_frequency.append(
+            {
+                "frequency": f"{bucket}+" if bucket == TOP_BUCKET else str(bucket),
+                "customers": n,
+                "actual": float(actual[chosen].mean()) if n else 0.0,
+                "predicted": float(predicted[chosen].mean()) if n else 0.0,
+            }
+        )
+    return Evaluation(
+        calibration_end=calibration_end,
+        holdout_end=holdout_end,
+        time_unit=time_unit,
+        n_customers=len(x),
+        parameters={
+            name: float(value) for name, value in zip(("r", "alpha", "a", "b"), params.values(), strict=True)
+        },
+        actual_total=float(actual.sum()),
+        predicted_total=float(predicted.sum()),
+        mean_absolute_error=float(np.abs(actual - predicted).mean()),
+        by_frequency=by_frequency,
+        cumulative=_cumulative(events, params, calibration_end, holdout_end, unit),
+    )
+
+
+def _cumulative(
+    events: Table, params: Any, calibration_end: date, holdout_end: date, unit: float
+) -> list[dict[str, Any]]:
+    """Weekly cumulative repeat transactions of the calibration customers, actual and predicted."""
+    from segone.behaviour.btyd import bgnbd
+
+    tx = metrics.transactions(metrics._until(events, holdout_end))
+    days = backend.to_arrow(tx.select("customer", "day")).to_pydict()
+    firsts: dict[str, date] = {}
+    for customer, day in zip(days["customer"], days["day"], strict=True):
+        if customer not in firsts or day < firsts[customer]:
+            firsts[customer] = day
+    firsts = {c: d for c, d in firsts.items() if d <= calibration_end}
+    if not firsts:
+        return []
+    start = min(firsts.values())
+    repeats = sorted(
+        day
+        for customer, day in zip(days["customer"], days["day"], strict=True)
+        if customer in firsts and day > firsts[customer]
+    )
+    first_offsets = np.asarray([(d - start).days for d in firsts.values()], dtype=np.int64)
+    ends = []
+    end = start + timedelta(days=6)
+    while end < holdout_end:
+        ends.append(end)
+        end += timedelta(days=7)
+    ends.append(holdout_end)
+    needed = sorted({(e - start).days - int(o) for e in ends for o in set(first_offsets.tolist())})
+    needed = [n for n in needed if n > 0]
+    expected = dict(zip(needed, bgnbd.expected_purchases_new(params, np.asarray(needed) / unit), strict=True))
+    out = []
+    position = 0
+    for week, end in enumerate(ends, start=1):
+        while position < len(repeats) and repeats[position] <= end:
+            position += 1
+        elapsed = (end - start).days - first_offsets
+        predicted = sum(float(expected[int(e)]) for e in elapsed if e > 0)
+        out.append(
+            {
+                "week": week,
+                "end": end.isoformat(),
+                "actual": position,
+                "predicted": predicted,
+                "holdout": end > calibration_end,
+            }
+        )
+    return out
