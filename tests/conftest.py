@@ -8,6 +8,7 @@ With ``CI=true`` a missing PostgreSQL fails the run instead of skipping.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,6 +100,8 @@ def _runtimes(
 def _runtime_for(backend: str, runtimes: dict[str, Runtime]) -> Iterator[Runtime]:
     runtime = runtimes[backend]
     empty_all_tables(runtime.engine)
+    # The events dataset is part of the store: each test starts without the files of the last one.
+    shutil.rmtree(runtime.settings.data_dir / "events", ignore_errors=True)
     yield runtime
 
 
