@@ -10,9 +10,9 @@ from rich.table import Table
 
 from segone.accounts.permissions import SYSTEM
 from segone.cli.common import JsonOption, actor_named, print_json, progress_bar, runtime_of, stdout
-from segone.customers import importer
+from segone.customers import importer, listing
 from segone.customers import service as customers
-from segone.customers.schemas import CustomerKind, CustomerPage, CustomerSummary
+from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
 from segone.knowledge import service as knowledge
 
@@ -149,25 +149,11 @@ def list_customers(
     """Customers by name, with how much we know about each."""
     runtime = runtime_of(ctx)
     with runtime.session() as db:
-        rows, total = customers.search(db, actor=SYSTEM, query=search, kind=kind, offset=offset, limit=limit)
-        ids = [c.id for c in rows]
-        counts = knowledge.counts_by_customer(db, ids)
-        last_seen = encounters.last_encounter_at(db, ids)
-        items = [
-            CustomerSummary(
-                id=c.id,
-                kind=CustomerKind(c.kind),
-                name=c.name,
-                identities=[i.key for i in c.identities],
-                differentiators=counts.get(c.id, (0, 0))[0],
-                acknowledged=counts.get(c.id, (0, 0))[1],
-                last_encounter_at=last_seen.get(c.id),
-            )
-            for c in rows
-        ]
+        result = listing.page(db, actor=SYSTEM, query=search, kind=kind, offset=offset, limit=limit)
     if as_json:
-        print_json(CustomerPage(items=items, total=total, offset=offset, limit=limit))
+        print_json(result)
         return
+    items, total = result.items, result.total
     if not items:
         hint = "" if search else " Import some with 'segone customers import FILE.csv' or load 'segone demo'."
         typer.echo(f"No customers found.{hint}")

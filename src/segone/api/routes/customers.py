@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, status
 from segone.accounts.schemas import AuditEntryOut
 from segone.api.deps import MAX_ID, CurrentActor, CustomerId, Db
 from segone.api.errors import responses
+from segone.customers import listing
 from segone.customers import merge as merging
 from segone.customers import service as customers
 from segone.customers.schemas import (
@@ -16,13 +17,10 @@ from segone.customers.schemas import (
     CustomerKind,
     CustomerOut,
     CustomerPage,
-    CustomerSummary,
     CustomerUpdate,
     MergeOut,
     MergeRequest,
 )
-from segone.encounters import service as encounters
-from segone.knowledge import service as knowledge
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -44,23 +42,7 @@ def list_customers(
     """A page of customers whose name, id or identity contains `q`, ordered by name, with how many
     differentiators we know about each and how many of those the customer knows we know. Merged
     records are left out (their survivor is listed)."""
-    rows, total = customers.search(db, actor=actor, query=q, kind=kind, offset=offset, limit=limit)
-    ids = [c.id for c in rows]
-    counts = knowledge.counts_by_customer(db, ids)
-    last_seen = encounters.last_encounter_at(db, ids)
-    items = [
-        CustomerSummary(
-            id=c.id,
-            kind=CustomerKind(c.kind),
-            name=c.name,
-            identities=[i.key for i in c.identities],
-            differentiators=counts.get(c.id, (0, 0))[0],
-            acknowledged=counts.get(c.id, (0, 0))[1],
-            last_encounter_at=last_seen.get(c.id),
-        )
-        for c in rows
-    ]
-    return CustomerPage(items=items, total=total, offset=offset, limit=limit)
+    return listing.page(db, actor=actor, query=q, kind=kind, offset=offset, limit=limit)
 
 
 @router.post(
