@@ -170,7 +170,10 @@ def main() -> None:
     for model in args.models.split(","):
         print(f"\n== {model}")
         full_fit = segone_fit(model, data)
-        print(f"  segone full: {full_fit.seconds:.2f}s LL={full_fit.log_likelihood:.2f} {full_fit.params}")
+        print(
+            f"  segone full: {full_fit.seconds:.3f}s LL={full_fit.log_likelihood:.3f} {full_fit.params} "
+            f"({full_fit.message}, {full_fit.n_starts} starts)"
+        )
         sub_fit = segone_fit(model, sub)
         print(f"  segone sub:  {sub_fit.seconds:.2f}s LL={sub_fit.log_likelihood:.2f}")
         lt_sub_params, lt_sub_seconds = lifetimes_fit(model, sub, args.seed)
@@ -180,7 +183,9 @@ def main() -> None:
         if lt_sub_seconds * scale <= args.budget:
             lt_full_params, lt_full_seconds = lifetimes_fit(model, data, args.seed)
             lt_full_ll, extrapolated = total_ll(model, lt_full_params, data), False
-            print(f"  lifetimes full: {lt_full_seconds:.2f}s LL={lt_full_ll:.2f} {lt_full_params}")
+            print(f"  lifetimes full: {lt_full_seconds:.2f}s LL={lt_full_ll:.3f} {lt_full_params}")
+            gain = full_fit.log_likelihood - lt_full_ll
+            print(f"  segone LL - lifetimes LL: {gain:+.3e} ({gain / abs(lt_full_ll):+.1e} relative)")
         else:
             lt_full_seconds, lt_full_ll, extrapolated = lt_sub_seconds * scale, float("nan"), True
             print(f"  lifetimes full: not run; {lt_sub_seconds:.0f}s x {scale:.0f} = {lt_full_seconds:.0f}s")
@@ -208,14 +213,14 @@ def main() -> None:
     for r in results:
         note = " (extrapolated)" if r["lifetimes_full_extrapolated"] else ""
         print(
-            f"| {r['model']} | {args.customers:,} | {r['segone_full_seconds']:.2f} | "
-            f"{r['lifetimes_full_seconds']:.1f}{note} | {r['speedup_full']:.0f}x | "
-            f"{r['segone_full_ll']:.1f} | {r['lifetimes_full_ll']:.1f} |"
+            f"| {r['model']} | {args.customers:,} | {r['segone_full_seconds']:.3f} | "
+            f"{r['lifetimes_full_seconds']:.2f}{note} | {r['speedup_full']:.0f}x | "
+            f"{r['segone_full_ll']:.3f} | {r['lifetimes_full_ll']:.3f} |"
         )
         print(
-            f"| {r['model']} | {args.subsample:,} | {r['segone_sub_seconds']:.2f} | "
-            f"{r['lifetimes_sub_seconds']:.1f} | {r['speedup_sub']:.0f}x | {r['segone_sub_ll']:.1f} | "
-            f"{r['lifetimes_sub_ll']:.1f} |"
+            f"| {r['model']} | {args.subsample:,} | {r['segone_sub_seconds']:.3f} | "
+            f"{r['lifetimes_sub_seconds']:.2f} | {r['speedup_sub']:.0f}x | {r['segone_sub_ll']:.2f} | "
+            f"{r['lifetimes_sub_ll']:.2f} |"
         )
     print(f"\nmachine: {info}")
     if args.json:

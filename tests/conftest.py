@@ -70,7 +70,9 @@ def _make_runtime(backend: str, base_dir: Path, request: pytest.FixtureRequest) 
         url = request.getfixturevalue("postgres_url")
     else:
         url = f"sqlite:///{data_dir / 'segone.db'}"
-    settings = Settings(data_dir=data_dir, database_url=url, secret_key="test-secret-key")
+    settings = Settings(
+        data_dir=data_dir, database_url=url, secret_key="test-secret-key", flush_interval_seconds=0
+    )
     runtime = Runtime(settings, engine=create_engine_for(settings))
     runtime.upgrade_schema()
     return runtime
@@ -119,7 +121,7 @@ def sqlite_runtime(_runtimes: dict[str, Runtime]) -> Iterator[Runtime]:
 @pytest.fixture
 def fresh_settings(tmp_path: Path) -> Settings:
     """Settings for a store of its own in a new folder (CLI and migration tests)."""
-    return Settings(data_dir=tmp_path / "data", secret_key="test-secret-key")
+    return Settings(data_dir=tmp_path / "data", secret_key="test-secret-key", flush_interval_seconds=0)
 
 
 class LiveServer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -9,7 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from segone import __version__
 from segone.api import errors
-from segone.api.routes import customers, differentiators, encounters, events, imports, meta, users
+from segone.api.routes import behaviour, customers, differentiators, encounters, events, imports, meta, users
+from segone.behaviour.flusher import Flusher
 from segone.runtime import Runtime
 from segone.settings import Settings
 from segone.web import routes as web
@@ -18,9 +21,24 @@ API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    runtime: Runtime = app.state.runtime
+    interval = runtime.settings.flush_interval_seconds
+    flusher = Flusher(runtime, interval) if interval > 0 else None
+    if flusher is not None:
+        flusher.start()
+    try:
+        yield
+    finally:
+        if flusher is not None:
+            flusher.stop()
+
+
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or Runtime(settings or Settings())
     app = FastAPI(
+        lifespan=_lifespan,
         title="Segment of One",
         version=__version__,
         description=(
@@ -33,7 +51,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     errors.install(app)
-    for module in (customers, differentiators, encounters, users, meta, imports, events):
+    for module in (customers, behaviour, differentiators, encounters, users, meta, imports, events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web.router)

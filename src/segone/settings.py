@@ -41,6 +41,17 @@ class Settings(BaseSettings):
             "consumer or both); empty means the defaults of the product."
         ),
     )
+    behaviour_horizon_weeks: int = Field(
+        default=52, ge=1, le=520, description="How far ahead expected purchases and CLV look, in weeks."
+    )
+    behaviour_discount_rate: float = Field(
+        default=0.10, ge=0.0, lt=1.0, description="Annual discount rate of the customer lifetime value."
+    )
+    flush_interval_seconds: int = Field(
+        default=30,
+        ge=0,
+        description="How often the server moves staged API events into the dataset; 0 turns it off.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

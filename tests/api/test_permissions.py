@@ -102,6 +102,14 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.MERGE_CUSTOMERS,
         lambda w, u: Call("POST", f"/customers/{w.customer}/merge", {"merged_id": _fresh_customer(w)}),
     ),
+    ("GET", "/api/v1/customers/{customer_id}/behaviour"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/behaviour"),
+    ),
+    ("GET", "/api/v1/behaviour/refreshes/latest"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", "/behaviour/refreshes/latest"),
+    ),
     ("GET", "/api/v1/customers/{customer_id}/history"): (
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/history"),

@@ -36,7 +36,7 @@ import pytest
 from scipy import integrate
 from scipy.special import gammaln
 
-from segone.behaviour.btyd import bgnbd, gammagamma, paretonbd
+from segone.behaviour.btyd import bgnbd, fitting, gammagamma, paretonbd
 from segone.behaviour.btyd._special import _hyp1_quadrature, _hyp1_series
 from segone.behaviour.btyd.bgnbd import BGNBDParams
 from segone.behaviour.btyd.gammagamma import GammaGammaParams
@@ -236,6 +236,92 @@ def test_gammagamma_gradient_matches_finite_differences(cdnow: Cdnow, values: tu
     ll, gradient = gammagamma.log_likelihood_and_gradient(GammaGammaParams(*values), x, m)
     assert ll == pytest.approx(total(np.array(values)), rel=1e-12)
     np.testing.assert_allclose(gradient, finite_differences(total, np.array(values)), rtol=1e-6, atol=1e-4)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gammagamma_hessian_matches_finite_differences(cdnow: Cdnow, weighted: bool) -> None:
+    """The Newton steps of the Gamma-Gamma fit use the analytic Hessian in log-parameters."""
+    repeat = cdnow.x > 0
+    x, m = cdnow.x[repeat], cdnow.zbar[repeat]
+    weights = np.random.default_rng(5).integers(1, 4, x.shape[0]).astype(float) if weighted else None
+    spend = gammagamma._Spend(x, m, weights)
+    theta = np.log([6.0, 3.5, 15.0])
+    value, gradient, hessian = spend.evaluate(theta, 2)
+    assert spend.evaluate(theta, 0)[0] == pytest.approx(value, rel=1e-14)
+    np.testing.assert_allclose(spend.evaluate(theta, 1)[1], gradient, rtol=1e-14)
+    by_hand = gammagamma.log_likelihood(GammaGammaParams(*np.exp(theta)), x, m)
+    assert value == pytest.approx(
+        float(by_hand @ (np.ones_like(x) if weights is None else weights)), rel=1e-12
+    )
+    step = 1e-6
+    numeric = np.column_stack(
+        [
+            (spend.evaluate(theta + step * e, 1)[1] - spend.evaluate(theta - step * e, 1)[1]) / (2 * step)
+            for e in np.eye(3)
+        ]
+    )
+    np.testing.assert_allclose(hessian, numeric, rtol=1e-6, atol=1e-6 * np.max(np.abs(hessian)))
+
+
+def synthetic_spend(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Repeat customers (``x >= 1``) whose spend follows the Gamma-Gamma model at the FH 2013 estimates."""
+    rng = np.random.default_rng(seed)
+    x = 1.0 + rng.poisson(2.0, n)
+    nu = rng.gamma(3.74, 1.0 / 15.44, n)
+    return x, rng.gamma(6.25 * x, 1.0 / nu) / x
+
+
+def test_gammagamma_fast_fit_reaches_the_multistart_optimum_on_many_customers() -> None:
+    """Above 10,000 rows the fit runs Newton on a sample, then on all rows; the 32-start L-BFGS-B search on
+    all rows (``fitting.maximise``, no screening sample) reaches the same optimum, and lifetimes no better."""
+    x, m = synthetic_spend(30_000, 11)
+    fitted = gammagamma.fit(x, m)
+    assert fitted.converged, fitted.message
+    assert fitted.n_starts == 2  # the two-start Newton path, not the multi-start fallback
+    ll = float(gammagamma.log_likelihood(fitted.params, x, m).sum())
+    assert fitted.log_likelihood == pytest.approx(ll, rel=1e-12)
+    scale = float(m.mean())
+    reference = fitting.maximise(
+        gammagamma._Spend(x, m / scale, None).objective,
+        centre=np.array([0.0, np.log(2.0), 0.0]),
+        total_weight=float(x.shape[0]),
+    )
+    reference_ll = reference.log_likelihood - x.shape[0] * np.log(scale)
+    assert fitted.log_likelihood >= reference_ll - 1e-10 * abs(reference_ll)
+    np.testing.assert_allclose(
+        np.log(fitted.params.as_array()), reference.theta + np.array([0.0, 0.0, np.log(scale)]), atol=1e-5
+    )
+    with lifetimes_quietly() as lifetimes:
+        peer = lifetimes.GammaGammaFitter().fit(x, m)
+    peer_params = GammaGammaParams(*(float(peer.params_[k]) for k in ("p", "q", "v")))
+    peer_ll = float(gammagamma.log_likelihood(peer_params, x, m).sum())
+    assert fitted.log_likelihood >= peer_ll - 1e-10 * abs(peer_ll)
+
+
+def test_gammagamma_weights_count_as_repeated_customers() -> None:
+    x, m = synthetic_spend(15_000, 12)
+    weights = np.random.default_rng(13).integers(1, 4, x.shape[0])
+    weighted = gammagamma.fit(x, m, weights=weights)
+    repeated = gammagamma.fit(np.repeat(x, weights), np.repeat(m, weights))
+    assert weighted.converged and repeated.converged
+    assert weighted.n_customers == repeated.n_customers == int(weights.sum())
+    assert weighted.log_likelihood == pytest.approx(repeated.log_likelihood, rel=1e-12)
+    np.testing.assert_allclose(weighted.params.as_array(), repeated.params.as_array(), rtol=1e-7)
+
+
+def test_gammagamma_falls_back_to_the_multistart_search(
+    cdnow: Cdnow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the Newton starts do not converge, the 32-start search decides, and still finds the optimum."""
+
+    def stalled(spend: Any, theta: np.ndarray, max_steps: int = 20) -> tuple:
+        return theta, 1e10, False, "stalled"
+
+    monkeypatch.setattr(gammagamma, "_newton", stalled)
+    fitted = gammagamma.fit(cdnow.x, cdnow.zbar)
+    assert fitted.converged, fitted.message
+    assert fitted.n_starts == 32
+    assert_published(fitted.params, PUBLISHED_GG)
 
 
 def test_hypergeometric_series_and_quadrature_agree() -> None:

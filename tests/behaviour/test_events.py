@@ -7,6 +7,8 @@ import gzip
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -178,6 +180,78 @@ def test_mapping_mistakes_are_refused() -> None:
         validate_events(raw, {"customer": "who", "type": "kind", "ts": "when"}, constants={"type": "visit"})
     fixed = validate_events(raw, {"customer": "who", "ts": "when"}, constants={"type": "Review"})
     assert fixed.table is not None and fixed.table.column("type").to_pylist() == ["review"]
+
+
+TEXTS = [
+    "plain",
+    " padded ",
+    "tab\t",
+    "",
+    "   ",
+    None,
+    "Upper",
+    "caf\u00e9",
+    "\u00a0nbsp",
+    "nel\u0085",
+    "with space",
+    "under_score9",
+    "9starts_with_digit",
+    "dash-ed",
+    "\x1fcontrol",
+]
+
+
+@pytest.mark.parametrize("chunks", [1, 3])
+@pytest.mark.parametrize(
+    "values",
+    [TEXTS, ["purchase", "visit", None, "return"], ["web", "Store", "app"], ["ord-1", "ord-2"], [None, None]],
+)
+def test_fast_text_checks_agree_with_the_arrow_kernels(values: list[str | None], chunks: int) -> None:
+    """Columns that need no trimming or lowercasing skip those kernels; the result must be the same."""
+    import pyarrow.compute as pc
+
+    from segone.behaviour import events
+
+    step = max(1, -(-len(values) // chunks))
+    column = pa.chunked_array(
+        [pa.array(values[i : i + step], pa.string()) for i in range(0, len(values), step)], type=pa.string()
+    )
+    trimmed = pc.utf8_trim_whitespace(column)
+    reference = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    assert events._text(column).to_pylist() == reference.to_pylist()
+    assert events._lower(reference).to_pylist() == pc.utf8_lower(reference).to_pylist()
+    named, problems = events._event_type("type", column, ())
+    lowered = pc.utf8_lower(reference)
+    missing = pc.is_null(lowered).to_pylist()
+    matches = pc.fill_null(pc.match_substring_regex(lowered, events._TYPE_PATTERN), False).to_pylist()
+    assert named.to_pylist() == lowered.to_pylist()
+    assert problems[0].mask.tolist() == missing
+    assert problems[1].mask.tolist() == [not m and not ok for m, ok in zip(missing, matches, strict=True)]
+
+
+def test_a_sliced_column_is_checked_by_its_own_values() -> None:
+    from segone.behaviour import events
+
+    column = pa.array([" x ", "a", "b", "Upper "], pa.string())
+    assert events._plain_ascii(pa.chunked_array([column.slice(1, 2)]), "trimmed")
+    assert events._plain_ascii(pa.chunked_array([column.slice(1, 2)]), "name")
+    assert not events._plain_ascii(pa.chunked_array([column.slice(0, 2)]), "trimmed")
+    assert not events._plain_ascii(pa.chunked_array([column.slice(2, 2)]), "lower")
+    assert not events._plain_ascii(pa.chunked_array([pa.array([1, 2])]), "trimmed")
+
+
+def test_absent_fields_are_null_in_every_row() -> None:
+    from segone.behaviour import events
+
+    rows = (1 << 20) * 2 + 5  # more rows than one shared block of nulls
+    result = validate_events(
+        pa.table({"customer": pa.array(["c"] * rows), "type": ["visit"] * rows, "ts": ["2024-01-01"] * rows})
+    )
+    assert result.table is not None
+    for name in ("customer_id", "offering", "reason", "properties"):
+        column = result.table.column(name)
+        assert (len(column), column.null_count, column.type) == (rows, rows, EVENT_SCHEMA.field(name).type)
+    assert len(events._nulls(0, pa.string())) == 0
 
 
 # --- derived event ids -------------------------------------------------------------------------------------
@@ -436,14 +510,22 @@ def test_two_processes_append_at_once(tmp_path: Path) -> None:
 # --- analytics backends ------------------------------------------------------------------------------------
 
 
-def test_connect_defaults_to_a_duckdb_file_in_the_data_dir(tmp_path: Path) -> None:
-    con = backend.connect("", tmp_path / "data")
+def test_connect_defaults_to_a_duckdb_that_many_processes_open_at_once(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    con = backend.connect("", data_dir)
     assert con.name == "duckdb"
-    con.create_table("t", ibis.memtable(pa.table({"x": [1, 2]})))
+    spill = con.raw_sql("SELECT current_setting('temp_directory')").fetchone()
+    assert spill is not None and spill[0] == str(data_dir / backend.DUCKDB_SPILL_DIR)
+    # Another process (a refresh while the server runs) connects too: no file lock stands in the way.
+    script = (
+        "from pathlib import Path; from segone.analytics import backend; "
+        f"backend.connect('', Path({str(data_dir)!r}))"
+    )
+    other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert other.returncode == 0, other.stderr
     con.disconnect()
-    again = backend.connect("duckdb://", tmp_path / "data")
-    assert (tmp_path / "data" / backend.DUCKDB_FILE).exists()
-    assert again.table("t").count().to_pyarrow().as_py() == 2
+    again = backend.connect("duckdb://", data_dir)
+    assert again.name == "duckdb"
     memory = backend.connect("duckdb://:memory:", tmp_path)
     assert memory.name == "duckdb"
     with pytest.raises(TableNotFound):

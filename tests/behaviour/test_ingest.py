@@ -139,3 +139,90 @@ def test_a_batch_too_large_is_refused(runtime: Runtime) -> None:
     events = [{"customer": "crm:1", "type": "visit", "timestamp": "2024-05-01"}] * (ingest.MAX_BATCH + 1)
     with runtime.session() as db, pytest.raises(Invalid, match="at most 10000"):
         ingest.stage_batch(db, actor=SYSTEM, events=events)
+
+
+IDENTITIES = [
+    "shop:1",
+    "shop:a:b",
+    "Shop:1",
+    " shop:1 ",
+    "shop: 1",
+    "email:Ann@X.com",
+    "Email: Ann@X.com ",
+    "phone:0113 496-0000",
+    "phone:01134960000",
+    "crm:caf\u00e9",
+    "crm:x y",
+    "1shop:2",
+    "shop",
+    "shop:",
+    ":1",
+    "sh op:1",
+    "shop:" + "x" * 300,
+    "shop:" + "x" * 301,
+    "s" * 60 + ":1",
+    "s" * 61 + ":1",
+    "a.b-c_d:~!",
+]
+
+
+def test_identities_are_parsed_as_parse_identity_does() -> None:
+    import pyarrow as pa
+
+    from segone.customers.schemas import parse_identity
+
+    systems, values, bad = ingest._parse_identities(pa.array(IDENTITIES, pa.string()))
+    for identity, system, value in zip(IDENTITIES, systems.to_pylist(), values.to_pylist(), strict=True):
+        expected: tuple[str | None, str | None] = (None, None)
+        problem = None
+        try:
+            expected = parse_identity(identity)
+        except ValueError as exc:
+            problem = str(exc)
+        assert bad.get(identity) == problem, identity
+        assert (system, value) == expected, identity
+
+
+@pytest.mark.parametrize("scan", [True, False])
+def test_identities_are_found_by_lookup_or_by_reading_the_system(
+    runtime: Runtime, dataset: EventDataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan: bool
+) -> None:
+    """Both ways of finding the owners, and the distinct identities counted in parts, give the same ids."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(ingest, "_SCAN_FROM", 1 if scan else 10**9)
+    monkeypatch.setattr(ingest, "_PART_ROWS", 2)  # several parts, each encoded in its own thread
+    first = tmp_path / "first.csv"
+    first.write_text(
+        "customer,type,timestamp\nshop:1,visit,2024-05-01\nEmail:Ann@X.com,visit,2024-05-01\n"
+        "crm:7,visit,2024-05-01\n"
+    )
+    created = ingest.import_file(runtime, actor=SYSTEM, path=first, dataset=dataset)
+    assert created.customers_created == 3
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "customer,type,timestamp\n"
+        "shop:1,visit,2024-05-02\n"
+        "email:ann@x.com,purchase,2024-05-02\n"
+        " Shop:1 ,visit,2024-05-03\n"
+        "crm:7,visit,2024-05-02\n"
+        "shop:2,visit,2024-05-02\n"
+        "shop:1,review,2024-05-04\n"
+        "shop:2,visit,2024-05-05\n"
+    )
+    report = ingest.import_file(runtime, actor=SYSTEM, path=path, dataset=dataset)
+    assert report.customers_created == 1  # shop:2
+    earlier, later = dataset.files()  # named by the time of writing
+    shop1, ann, crm7 = pq.read_table(earlier).column("customer_id").to_pylist()
+    ids = pq.read_table(later).column("customer_id").to_pylist()
+    assert ids[0] == ids[2] == ids[5] == shop1
+    assert ids[1] == ann and ids[3] == crm7
+    assert ids[4] == ids[6] and ids[4] not in (shop1, ann, crm7)
+    assert _customers(runtime) == 4
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("customer,type,timestamp\nshop:1,visit,2024-05-02\nshop:3,visit,2024-05-02\n")
+    with pytest.raises(ingest.EventsRejected) as caught:
+        ingest.import_file(runtime, actor=SYSTEM, path=unknown, unknown="reject", dataset=dataset)
+    assert [(e.row, e.column, e.problem) for e in caught.value.report.errors] == [
+        (2, "customer", "unknown customer shop:3")
+    ]

@@ -167,15 +167,21 @@ def test_demo_loads_once_and_reset_reloads(segone: Invoke, data_dir: Path) -> No
     small = ("--people", "60", "--businesses", "20")
     first = as_json(segone("demo", *small, "--if-empty", "--json"))
     assert first["loaded"] is True and first["customers"] >= 80
+    created = first["behaviour"]["customers_created"]
     skipped = as_json(segone("demo", *small, "--if-empty", "--json"))
-    assert skipped == {"loaded": False, "customers": first["customers"]}
+    assert skipped == {"loaded": False, "customers": first["customers"] + created}
     assert "--reset" in one_line_error(segone("demo", *small))
     again = segone("demo", *small, "--reset")
     assert again.exit_code == 0, again.output
     assert f"password '{demo.DEMO_PASSWORD}'" in again.stdout and demo.FRONTLINE_EMAIL in again.stdout
     listed = as_json(segone("users", "list", "--json"))
     assert {u["email"] for u in listed} >= set(demo.DEMO_LOGINS.values())
-    assert as_json(segone("customers", "list", "--json"))["total"] == first["customers"]
+    behaviour = first["behaviour"]
+    assert (behaviour["events"], behaviour["profiles"], behaviour["as_of"]) == (69_659, 23_570, "1998-06-30")
+    assert behaviour["customers_created"] == 23_570 - 60  # the demo's 60 people are cdnow:00001...00060
+    total = as_json(segone("customers", "list", "--json"))["total"]
+    assert total == first["customers"] + behaviour["customers_created"]
+    assert len(list((data_dir / "events").glob("*.parquet"))) == 1  # the reset removed the old events
 
 
 def test_help_and_version(segone: Invoke) -> None:

@@ -6,8 +6,10 @@ import csv
 import os
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 import pytest
+from polars.testing import assert_frame_equal
 
 import segone
 from segone.behaviour.dataset import EventDataset
@@ -141,6 +143,49 @@ def test_connect_gives_events_and_profiles(tmp_path: Path) -> None:
         assert profiles["purchases"].to_list()[0] == 2
         assert profiles["total_value"].to_list()[0] == pytest.approx(40.0)
         assert seg.backend.name == "duckdb"
+    finally:
+        seg.close()
+
+
+# Ibis 12's to_pandas asks pandas 3 about an option it deprecated (to_polars does not go through pandas).
+@pytest.mark.filterwarnings(r"ignore:The 'future.infer_string' option is deprecated")
+def test_connect_tables_convert_to_polars_as_to_pandas(tmp_path: Path) -> None:
+    given = [
+        {"event_id": "e1", "customer": "crm:1", "type": "purchase", "ts": "2024-01-02T09:30", "value": 10},
+        {"event_id": "e2", "customer": "crm:1", "type": "purchase", "ts": "2024-02-02", "value": 30},
+        {"event_id": "e3", "customer": "crm:1", "type": "contact", "ts": "2024-02-03", "reason": "price"},
+        {"event_id": "e4", "customer": "crm:2", "type": "visit", "ts": "2024-01-05", "channel": "web"},
+        {"event_id": "e5", "customer": "crm:3", "type": "purchase", "ts": "2024-02-20", "value": 5.5},
+    ]
+    # from_pylist takes its columns from the first row: give every row every key.
+    blank = dict.fromkeys(["event_id", "customer", "type", "ts", "value", "channel", "reason"])
+    rows = [blank | row for row in given]
+    validated = validate_events(pa.Table.from_pylist(rows))
+    assert validated.table is not None, validated.errors
+    dataset = EventDataset(tmp_path / "events")
+    dataset.write_batch(validated.table)
+    dataset.write_batch(validated.table.slice(0, 2))  # re-sent: each event_id counts once
+    seg = segone.connect(Settings(data_dir=tmp_path, analytics_url="duckdb://:memory:"))
+    try:
+        events = seg.events.to_polars()
+        assert isinstance(events, pl.DataFrame)
+        assert events.height == 5 and events.columns == list(seg.events.columns)
+        assert events.schema["ts"] == pl.Datetime("us", "UTC")
+        events = events.sort("event_id")
+        assert events["event_id"].to_list() == ["e1", "e2", "e3", "e4", "e5"]
+        assert events["value"].to_list() == [10.0, 30.0, None, None, 5.5]
+        expected = pl.from_pandas(seg.events.to_pandas()).sort("event_id")
+        assert_frame_equal(events, expected, check_dtypes=False)
+
+        profiles = seg.profiles("2024-03-01").to_polars()
+        assert isinstance(profiles, pl.DataFrame)
+        assert profiles.height == 3 and profiles.columns == list(seg.profiles("2024-03-01").columns)
+        profiles = profiles.sort("customer")
+        assert profiles["purchases"].to_list() == [2, 0, 1]
+        assert profiles["total_value"].to_list() == [40.0, None, 5.5]
+        assert profiles["top_contact_reason_1"].to_list() == ["price", None, None]
+        expected = pl.from_pandas(seg.profiles("2024-03-01").to_pandas()).sort("customer")
+        assert_frame_equal(profiles, expected, check_dtypes=False)
     finally:
         seg.close()
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 
 import pytest
 
-from segone.accounts.permissions import Role
+from segone.accounts.permissions import SYSTEM, Role
+from segone.behaviour import ingest, refresh
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import read_cdnow_sample
 from tests.conftest import LiveServer
 from tests.factories import make_user
 from tests.web.conftest import signed_in
+
+# Fader, Hardie & Lee (2005) on the CDNOW sample: r 0.553, alpha 10.578, s 0.606, beta 11.669; the page
+# prints 4 significant digits, whose first three are the published ones.
+PUBLISHED_PARETO_NBD = [("r", "0.553"), ("alpha", "10.5"), ("s", "0.606"), ("beta", "11.6")]
 
 pytestmark = pytest.mark.filterwarnings(r"ignore:fetch_arrow_table\(\) is deprecated:DeprecationWarning")
 
@@ -45,3 +51,25 @@ def test_the_page_says_how_to_import_events_when_there_are_none(sqlite_live_serv
         page = client.get("/analytics/models")
         assert page.status_code == 200
         assert "segone events import FILE --preset cdnow" in page.text
+
+
+def test_the_page_shows_the_last_refresh_and_its_models(sqlite_live_server: LiveServer) -> None:
+    server = sqlite_live_server
+    runtime = server.runtime
+    shutil.rmtree(runtime.settings.data_dir / "events", ignore_errors=True)
+    with signed_in(server, make_user(runtime, Role.ANALYST)) as client:
+        assert "No refresh yet" in client.get("/analytics/models").text
+        with runtime.session() as db:
+            resolved = ingest.resolve_customers(
+                db, actor=SYSTEM, events=read_cdnow_sample(), unknown="create"
+            )
+        assert resolved.table is not None
+        ingest.dataset_of(runtime).write_batch(resolved.table)
+        refresh.refresh(runtime, actor=SYSTEM, as_of=date(1997, 9, 30))
+        html = client.get("/analytics/models").text
+        scores = html[html.index('id="scores"') : html.index("</section>", html.index('id="scores"'))]
+        assert "profiles as of <strong>1997-09-30</strong>" in scores and "2,357 customers" in scores
+        assert "Pareto/NBD" in scores and "-9,595.0" in scores
+        assert all(f"{name} {value}" in scores for name, value in PUBLISHED_PARETO_NBD)
+        assert "Gamma-Gamma" in scores
+    shutil.rmtree(runtime.settings.data_dir / "events", ignore_errors=True)

@@ -7,19 +7,26 @@ Screenshots land in /tmp (segone-*.png) so a person can judge the design.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from segone.accounts.permissions import SYSTEM, Role
+from segone.behaviour import ingest, refresh
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
 from segone.knowledge import service as knowledge
 from segone.knowledge.schemas import AcknowledgeRequest, DifferentiatorCreate
+from tests.behaviour.conftest import DUCKDB_WARNING
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, MadeUser, make_customer, make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.filterwarnings(DUCKDB_WARNING),
+]
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -241,6 +248,24 @@ def _busy_sheet(server: LiveServer) -> int:
             )
             if known:
                 knowledge.acknowledge(db, actor=SYSTEM, differentiator_id=fact.id, data=AcknowledgeRequest())
+    # Her purchases, and other customers' to fit the models on: the behaviour panel is on the sheet too.
+    events = [
+        {
+            "customer": "loyalty:MX-0042",
+            "type": "purchase",
+            "timestamp": f"2024-{month:02d}-14T12:00Z",
+            "value": "64.5",
+        }
+        for month in range(1, 13)
+    ]
+    for n in range(30):
+        events += [
+            {"customer": f"loyalty:OTHER-{n}", "type": "purchase", "timestamp": f"2024-{m:02d}-0{1 + n % 9}"}
+            for m in range(1, 2 + n % 6)
+        ]
+    with server.runtime.session() as db:
+        ingest.stage_batch(db, actor=SYSTEM, events=events)
+    refresh.refresh(server.runtime, actor=SYSTEM, as_of=date(2024, 12, 31))
     return customer_id
 
 
@@ -257,6 +282,12 @@ def test_the_easel_sheet_fits_a_phone(sqlite_live_server: LiveServer, browser: B
             page.goto(server.url + path)
             assert no_horizontal_scroll(page), f"{path} scrolls sideways at {width}px"
         page.goto(f"{server.url}/customers/{customer_id}")
+        panel = page.locator("#behaviour")
+        expect(panel.locator("svg")).to_be_visible()
+        expect(panel.locator("g.stem")).to_have_count(12)
+        expect(panel).to_contain_text("Usually every 4 weeks, like clockwork.")
+        box = panel.locator("svg").bounding_box()
+        assert box is not None and box["width"] <= width
         page.locator(".fact-more summary").first.click()  # an open edit panel must fit too
         assert no_horizontal_scroll(page)
         page.locator(".fact-more summary").first.click()

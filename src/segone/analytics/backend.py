@@ -2,10 +2,14 @@
 
 Everything else builds engine-neutral Ibis expressions and receives a backend from ``connect``:
 
-- ``""`` or ``duckdb://``: a DuckDB file ``analytics.duckdb`` in the data directory (the default);
+- ``""`` or ``duckdb://``: an in-memory DuckDB that spills to ``duckdb-tmp/`` in the data directory (the
+  default). Not a database file: everything it reads is in the Parquet dataset, and a file would be locked
+  by one process at a time (a refresh would lock the server's analytics pages out);
 - ``duckdb://:memory:``: an in-memory DuckDB;
-- ``pyspark://local[2]`` (or ``pyspark://spark://host:7077``, ``pyspark://yarn``): a Spark session, built
-  once per process and reused; ``?key=value`` pairs become Spark settings;
+- ``pyspark://local[2]`` (or ``pyspark://spark://host:7077``, ``pyspark://yarn``, ``pyspark://k8s://...``): a
+  Spark session, built once per process and reused; a bare ``host:port`` means a standalone master
+  (``pyspark://spark-master:7077`` is ``spark://spark-master:7077``); ``?key=value`` pairs become Spark
+  settings (URL-decoded: write ``%26`` for ``&`` and ``%2B`` for ``+`` in a value);
 - any other Ibis URL (``postgres://...``, ``bigquery://...``) goes to ``ibis.connect``.
 """
 
@@ -26,19 +30,23 @@ from ibis.expr.types import Table
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-DUCKDB_FILE = "analytics.duckdb"
+DUCKDB_SPILL_DIR = "duckdb-tmp"
 _LOCAL_MASTER = re.compile(r"^local(\[(?P<threads>\d+|\*)(,\d+)?\])?$")
+_HOST_PORT = re.compile(r"^[A-Za-z0-9.-]+:\d+$")
 
 
 def connect(url: str, data_dir: Path) -> BaseBackend:
     """An Ibis backend for ``url`` (``Settings.analytics_url``); empty means DuckDB in ``data_dir``."""
     if url in ("", "duckdb://"):
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return ibis.duckdb.connect(data_dir / DUCKDB_FILE)
+        spill = data_dir / DUCKDB_SPILL_DIR
+        spill.mkdir(parents=True, exist_ok=True)
+        return ibis.duckdb.connect(":memory:", temp_directory=str(spill))
     if url == "duckdb://:memory:":
         return ibis.duckdb.connect(":memory:")
     if url.startswith("pyspark://"):
         master, _, query = url.removeprefix("pyspark://").partition("?")
+        if _HOST_PORT.match(master):
+            master = f"spark://{master}"
         session = spark_session(master or "local[2]", dict(parse_qsl(query)))
         return ibis.pyspark.connect(session)
     return ibis.connect(url)

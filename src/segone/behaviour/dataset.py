@@ -29,6 +29,9 @@ from segone.errors import Invalid
 
 ROWS_PER_FILE = 10_000_000
 _BATCH_ROWS = 1 << 20
+# Columns of few distinct values are dictionary-encoded; event ids (all distinct) and customers (up to
+# millions) are not: building a dictionary that overflows costs time and makes the file larger.
+_DICTIONARY_COLUMNS = ("type", "channel", "offering", "reason", "properties")
 _TIEBREAK = ("ts", "customer", "type", "value", "quantity", "channel", "offering", "reason", "properties")
 
 
@@ -136,7 +139,9 @@ def _conform(table: pa.Table) -> pa.Table:
 
 def _write(path: Path, batches: Iterable[pa.RecordBatch]) -> int:
     rows = 0
-    with pq.ParquetWriter(str(path), EVENT_SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(
+        str(path), EVENT_SCHEMA, compression="zstd", use_dictionary=list(_DICTIONARY_COLUMNS)
+    ) as writer:
         for batch in batches:
             writer.write_batch(batch)
             rows += batch.num_rows

@@ -116,7 +116,7 @@ def _cumulative(
     """Weekly cumulative repeat transactions of the calibration customers, actual and predicted."""
     from segone.behaviour.btyd import bgnbd
 
-    tx = metrics.transactions(metrics._until(events, holdout_end))
+    tx = metrics.transactions(metrics.until(events, holdout_end))
     days = backend.to_arrow(tx.select("customer", "day")).to_pydict()
     firsts: dict[str, date] = {}
     for customer, day in zip(days["customer"], days["day"], strict=True):

@@ -136,7 +136,7 @@ def validate_events(
                     f"No column for '{field}'. Columns: {', '.join(table.column_names)}; "
                     f"map one, e.g. {{'{field}': '<column>'}}."
                 )
-            columns[field] = pa.chunked_array([pa.nulls(rows, EVENT_SCHEMA.field(field).type)])
+            columns[field] = _nulls(rows, EVENT_SCHEMA.field(field).type)
             continue
         array, found = normalise(label, column, date_formats)
         columns[field] = array
@@ -157,6 +157,13 @@ def validate_events(
         )
         normalised = normalised.set_column(0, "event_id", filled)
     return Validation(normalised.cast(EVENT_SCHEMA), [], 0)
+
+
+def _nulls(rows: int, kind: pa.DataType) -> pa.ChunkedArray:
+    """``rows`` nulls as chunks that share one block (allocating and zeroing 20M offsets takes long)."""
+    block = pa.nulls(min(rows, _SLICE), kind)
+    pieces = [block] * (rows // _SLICE) + ([block.slice(0, rows % _SLICE)] if rows % _SLICE else [])
+    return pa.chunked_array(pieces, type=kind)
 
 
 def _resolve_sources(
@@ -210,8 +217,66 @@ def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Any column as trimmed strings, with empty strings as null."""
     if not pa.types.is_string(column.type):
         column = column.cast(pa.string())
+    if _plain_ascii(column, "trimmed"):
+        return column  # nothing to trim and nothing empty: the column as it is (no copy)
     trimmed = pc.utf8_trim_whitespace(column)
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _lower(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    return text if _plain_ascii(text, "lower") else pc.utf8_lower(text)
+
+
+def _plain_ascii(column: pa.ChunkedArray, check: str) -> bool:
+    """A fast, conservative test on the raw string buffers of every non-null value.
+
+    ``"trimmed"``: non-empty, first and last byte printable ASCII but space (trimming changes nothing);
+    ``"lower"``: non-empty, every byte printable ASCII but A-Z (lowercasing changes nothing); ``"name"``:
+    a lowercase name as ``_TYPE_PATTERN`` wants (a letter, then letters, digits and ``_``).
+    False means "maybe not", never "no": the caller then runs the exact kernels.
+    """
+    if not pa.types.is_string(column.type):
+        return False
+    for chunk in column.chunks:
+        if len(chunk) == 0 or chunk.null_count == len(chunk):
+            continue
+        buffers = chunk.buffers()
+        offsets = np.frombuffer(buffers[1], dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+        starts, ends = offsets[:-1], offsets[1:]
+        if chunk.null_count:
+            valid = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
+            starts, ends = starts[valid], ends[valid]
+        if not bool((ends > starts).all()):
+            return False  # an empty value becomes null (and is no name)
+        data = np.frombuffer(buffers[2], dtype=np.uint8)
+        if check == "trimmed":
+            if not (_printable(data[starts]) and _printable(data[ends - 1])):
+                return False
+            continue
+        # Every byte of the values (and of null slots, if they hold any: at worst a needless slow path).
+        content = data[int(offsets[0]) : int(offsets[-1])]
+        if check == "lower":
+            if not (_all(content >= 0x20) and _all(content < 0x7F)) or bool(
+                ((content >= ord("A")) & (content <= ord("Z"))).any()
+            ):
+                return False
+            continue
+        first = data[starts]
+        lowercase = (content >= ord("a")) & (content <= ord("z"))
+        digits = (content >= ord("0")) & (content <= ord("9"))
+        if not (_all(lowercase | digits | (content == ord("_"))) and _all(first >= ord("a"))):
+            return False
+        if not _all(first <= ord("z")):
+            return False
+    return True
+
+
+def _printable(symbols: npt.NDArray[np.uint8]) -> bool:
+    return _all(symbols > 0x20) and _all(symbols < 0x7F)
+
+
+def _all(condition: npt.NDArray[np.bool_]) -> bool:
+    return bool(condition.all())
 
 
 def _required_text(label: str, column: pa.ChunkedArray, _formats: Sequence[str]) -> _Normalised:
@@ -224,13 +289,16 @@ def _optional_text(label: str, column: pa.ChunkedArray, _formats: Sequence[str])
 
 
 def _channel(label: str, column: pa.ChunkedArray, _formats: Sequence[str]) -> _Normalised:
-    return pc.utf8_lower(_text(column)), []
+    return _lower(_text(column)), []
 
 
 def _event_type(label: str, column: pa.ChunkedArray, _formats: Sequence[str]) -> _Normalised:
-    values = pc.utf8_lower(_text(column))
+    values = _lower(_text(column))
     missing = _mask(pc.is_null(values))
-    invalid = ~missing & ~_mask(pc.match_substring_regex(values, _TYPE_PATTERN))
+    if _plain_ascii(values, "name"):
+        invalid = np.zeros(len(values), dtype=np.bool_)
+    else:
+        invalid = ~missing & ~_mask(pc.match_substring_regex(values, _TYPE_PATTERN))
     return values, [
         _Problem(label, missing, "missing event type"),
         _Problem(label, invalid, "event type must be a lowercase name such as purchase or contact", column),

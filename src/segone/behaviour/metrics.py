@@ -57,7 +57,7 @@ def rfm_summary(
     """
     unit = _unit(time_unit)
     end = _day(calibration_end)
-    window = _until(events, end)
+    window = until(events, end)
     if observation_start is not None:
         window = window.filter(window.ts >= _instant(events, _midnight(_day(observation_start))))
     tx = transactions(window, by=by)
@@ -94,7 +94,7 @@ def holdout_counts(
     end, last = _day(calibration_end), _day(holdout_end)
     if last <= end:
         raise ValueError("holdout_end must be after calibration_end")
-    tx = transactions(_until(events, last), by=by)
+    tx = transactions(until(events, last), by=by)
     customers = tx.filter(tx.day <= end).select(by).distinct()
     later = tx.filter(tx.day > end)
     counts = later.group_by(by).aggregate(_n=later.count(), _mean=later.value.mean())
@@ -121,7 +121,7 @@ def behaviour_profile(events: Table, as_of: date | datetime, *, by: str = "custo
     Ties in a "preferred" or "top" column go to the smallest value, so every engine gives the same answer.
     """
     today = _day(as_of)
-    events = _until(events, as_of)
+    events = until(events, as_of)
 
     counts = {name: events.count(where=events.type == kind) for name, kind in COUNTED_TYPES.items()}
     activity = events.group_by(by).aggregate(events=events.count(), **counts)
@@ -241,7 +241,7 @@ def _instant(events: Table, moment: datetime) -> ibis.Value:
     return ibis.literal(moment if kind.timezone else moment.replace(tzinfo=None), type=kind)
 
 
-def _until(events: Table, moment: date | datetime) -> Table:
+def until(events: Table, moment: date | datetime) -> Table:
     """The events up to ``moment``: a datetime itself, or the end of a date's day (naive times are UTC)."""
     condition: BooleanValue
     if isinstance(moment, datetime):

@@ -9,6 +9,7 @@ import typer
 from segone import demo as demo_data
 from segone.accounts.permissions import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
+from segone.demo import behaviour as demo_behaviour
 from segone.errors import Conflict
 
 
@@ -27,7 +28,8 @@ def demo(
     businesses: Annotated[int, typer.Option(hidden=True, min=1, max=99_999)] = 500,
     as_json: JsonOption = False,
 ) -> None:
-    """Load the demo: ~2,000 customers, what employees learned about them, encounters, demo sign-ins."""
+    """Load the demo: ~2,000 customers, what employees learned about them, encounters, demo sign-ins,
+    and the CDNOW purchase history (69,659 purchases of 23,570 customers) with behaviour profiles."""
     runtime = runtime_of(ctx, migrated=False)
     runtime.upgrade_schema()
     with runtime.session() as db:
@@ -45,6 +47,7 @@ def demo(
             )
         if reset:
             demo_data.empty_store(db, actor=SYSTEM)
+            demo_behaviour.remove_events(runtime)
         with progress_bar() as progress:
             summary = demo_data.load(
                 db,
@@ -55,14 +58,22 @@ def demo(
                 businesses=businesses,
                 progress=progress,
             )
+    with progress_bar() as progress:
+        behaviour = demo_behaviour.load_behaviour(runtime, actor=SYSTEM, progress=progress)
     if as_json:
-        print_json({"loaded": True, **summary.model_dump(mode="json")})
+        loaded = {"loaded": True, **summary.model_dump(mode="json")}
+        print_json({**loaded, "behaviour": behaviour.model_dump(mode="json")})
         return
     typer.echo(
         f"Loaded the demo in {summary.seconds:.1f} s: {summary.customers} customers "
         f"({summary.people} people, {summary.businesses} businesses), "
         f"{summary.differentiators} differentiators ({summary.acknowledged} acknowledged), "
         f"{summary.encounters} encounters."
+    )
+    typer.echo(
+        f"Loaded the CDNOW purchase history in {behaviour.seconds:.1f} s: {behaviour.events} events, "
+        f"{behaviour.customers_created} more customers; behaviour profiles of {behaviour.profiles} customers "
+        f"as of {behaviour.as_of.isoformat()}."
     )
     typer.echo(f"Sign in with password '{demo_data.DEMO_PASSWORD}' as:")
     for role, email in demo_data.DEMO_LOGINS.items():

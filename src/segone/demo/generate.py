@@ -8,8 +8,12 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segone.behaviour.events import read_cdnow_master
 from segone.demo import content
 from segone.demo.content import BUSINESS, PERSON, Context, Industry
 from segone.demo.users import DEMO_USERS, DemoUser
@@ -18,6 +22,7 @@ from segone.knowledge.categories import CategoryList
 DEFAULT_SEED = 20_261_127
 HISTORY_DAYS = 730  # facts and encounters of the past two years
 EMPTY_SHARE = 0.01  # customers we know nothing about yet
+LAPSED_BEFORE = date(1998, 1, 1)  # no purchase in the last six months of the CDNOW history
 
 PERSON_CHANNELS = (("store", 55), ("call", 15), ("email", 15), ("chat", 15))
 BUSINESS_CHANNELS = (("meeting", 40), ("call", 30), ("email", 20), ("store", 7), ("other", 3))
@@ -97,6 +102,27 @@ def _inline(fact: str) -> str:
     return fact[0].lower() + fact[1:]
 
 
+def cdnow_purchases() -> dict[int, tuple[int, date, date]]:
+    """Per CDNOW customer number: purchase days, first and last purchase day, from the packaged history."""
+    events = read_cdnow_master()
+    numbers = pc.cast(pc.utf8_slice_codeunits(events.column("customer"), 6), pa.int64()).to_pylist()
+    days = pc.cast(events.column("ts"), pa.date32()).to_pylist()
+    seen: dict[int, set[date]] = {}
+    for number, day in zip(numbers, days, strict=True):
+        seen.setdefault(number, set()).add(day)
+    return {number: (len(d), min(d), max(d)) for number, d in seen.items()}
+
+
+def _segment(history: tuple[int, date, date]) -> str:
+    """The demo consumer's segment, from their real purchases up to the end of the history (30 June 1998)."""
+    purchase_days, _, last = history
+    if last < LAPSED_BEFORE:
+        return "Lapsed"
+    if purchase_days >= 6:
+        return "Regular"
+    return "Occasional" if purchase_days >= 2 else "One-time buyer"
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
@@ -105,6 +131,7 @@ class _Generator:
     def __init__(self, seed: int, now: datetime, categories: CategoryList) -> None:
         self.rng = random.Random(seed)
         self.now = now
+        self.purchases: dict[int, tuple[int, date, date]] = {}
         self.categories = categories
         self.allowed = {kind: {c.name for c in categories.for_kind(kind)} for kind in (PERSON, BUSINESS)}
         self.used_texts: set[str] = set()
@@ -145,12 +172,16 @@ class _Generator:
         if rng.random() < 0.25 and self.person_phones:
             identities.append(f"phone:{self.person_phones.pop()}")
         city = _weighted(rng, content.PERSON_CITIES)
+        history = self.purchases.get(number)
+        drawn = _weighted(rng, content.PERSON_SEGMENTS)  # drawn all the same: the same seed, the same demo
         attributes: dict[str, str | int] = {
             "city": city,
-            "segment": _weighted(rng, content.PERSON_SEGMENTS),
+            "segment": _segment(history) if history else drawn,
             "age_band": _weighted(rng, content.AGE_BANDS),
             "home_store": "York" if city in ("York", "Selby", "Hull") else "Leeds",
         }
+        if history:
+            attributes["since"] = history[1].year  # their first purchase in the CDNOW history
         return self.customer(PERSON, f"{first} {last}", identities, attributes, Context(city))
 
     def business(self, number: int) -> PlannedCustomer:
@@ -209,7 +240,8 @@ class _Generator:
         created_at = self.moment(self.now - timedelta(days=HISTORY_DAYS), self.now - timedelta(days=14))
         # A customer since some year up to when they were first entered here.
         years = min(int(self.rng.expovariate(1 / (5 if kind == PERSON else 6))), 25)
-        attributes["since"] = created_at.year - years
+        if "since" not in attributes:
+            attributes["since"] = created_at.year - years
         customer = PlannedCustomer(kind, name, identities, attributes, created_at, home.email)
         if self.rng.random() < EMPTY_SHARE:
             return customer  # nothing known yet: the sheet's empty state
@@ -373,6 +405,7 @@ def generate(
 ) -> Plan:
     """The demo: ``people`` consumers (cdnow:00001...), ``businesses`` businesses, and a few duplicates."""
     generator = _Generator(seed, now, categories)
+    generator.purchases = cdnow_purchases()
     customers = [generator.person(n) for n in range(1, people + 1)]
     customers += [generator.business(n) for n in range(1, businesses + 1)]
     # Two people known by a nickname elsewhere, and one business entered twice.

@@ -1,4 +1,4 @@
-"""Analytics: how well the BG/NBD model predicts a holdout period, as charts, tables and CSV."""
+"""Analytics: the last behaviour refresh, and how well BG/NBD predicts a holdout period (charts, CSV)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segone.accounts.permissions import Permission
+from segone.behaviour import profiles
 from segone.errors import Invalid
 from segone.web.deps import RuntimeDep, Viewer, requires, web_router
 from segone.web.render import render
@@ -43,7 +44,11 @@ def model_evaluation(
 
     settings = runtime.settings
     dataset = EventDataset(settings.data_dir / "events")
+    with runtime.session() as db:
+        latest = profiles.latest_refresh(db, actor=viewer.actor)
+        refresh = None if latest is None else profiles.to_out(latest)
     context: dict[str, Any] = {
+        "refresh": refresh,
         "calibration_end": calibration_end,
         "holdout_end": holdout_end,
         "empty": False,

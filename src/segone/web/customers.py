@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from segone.behaviour import profiles
 from segone.customers import merge as merging
 from segone.customers import service as customers
 from segone.customers.models import Customer
@@ -17,6 +18,7 @@ from segone.encounters import service as encounters
 from segone.errors import Conflict, Invalid, NotFound
 from segone.knowledge import service as knowledge
 from segone.knowledge.categories import CategoryList
+from segone.web import behaviour_panel
 from segone.web import session as web_session
 from segone.web.deps import (
     Categories,
@@ -277,6 +279,9 @@ def render_sheet(
         "customers/sheet.html",
         status=status,
         sheet=sheet(db, viewer, customer, categories),
+        behaviour=behaviour_panel.panel(
+            profiles.behaviour_of(db, actor=viewer.actor, customer_id=customer.id)
+        ),
         confidence_choices=CONFIDENCE_CHOICES,
         confidence_label=confidence_label,
         confidence_choice=confidence_choice,

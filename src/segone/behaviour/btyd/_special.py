@@ -20,12 +20,21 @@ FloatArray = npt.NDArray[np.float64]
 LogIntegrand = Callable[[FloatArray, FloatArray], FloatArray]
 
 
+def dot(a: FloatArray, b: FloatArray) -> float:
+    """``a @ b`` without BLAS: its threaded dot product stalls for milliseconds on a busy machine."""
+    return float(np.einsum("i,i->", a, b))
+
+
 def gammaln(x: FloatArray | float) -> FloatArray:
     return np.asarray(_sp.gammaln(x), dtype=np.float64)
 
 
 def digamma(x: FloatArray | float) -> FloatArray:
     return np.asarray(_sp.digamma(x), dtype=np.float64)
+
+
+def trigamma(x: FloatArray | float) -> FloatArray:
+    return np.asarray(_sp.zeta(2.0, x), dtype=np.float64)  # polygamma(1, x), without its Python overhead
 
 
 def betaln(a: FloatArray | float, b: FloatArray | float) -> FloatArray:

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from segone.behaviour.btyd import fitting
-from segone.behaviour.btyd._special import FloatArray, beta_expectation, betaln, digamma, expit, gammaln
+from segone.behaviour.btyd._special import FloatArray, beta_expectation, betaln, digamma, dot, expit, gammaln
 from segone.behaviour.btyd.clv import discounted_purchases
 from segone.behaviour.btyd.fitting import Customers, FitResult, IntArray, Objective
 
@@ -107,7 +107,7 @@ def expected_purchases(
     quadrature because that 2F1 sits close to ``z = 1`` for long horizons.
     """
     data = fitting.customers(x, t_x, T)
-    return p_alive(params, data.x, data.t_x, data.T) * _purchases_if_alive(params, t, data.x, data.T)
+    return p_alive(params, data.x, data.t_x, data.T) * purchases_if_alive(params, t, data.x, data.T)
 
 
 def expected_purchases_new(params: BGNBDParams, t: ArrayLike) -> FloatArray:
@@ -115,7 +115,7 @@ def expected_purchases_new(params: BGNBDParams, t: ArrayLike) -> FloatArray:
     times = fitting.float_array(t, "t")
     if np.any(times < 0):
         raise ValueError("t must be >= 0")
-    return np.array([_purchases_if_alive(params, float(u), np.zeros(1), np.zeros(1))[0] for u in times])
+    return np.array([purchases_if_alive(params, float(u), np.zeros(1), np.zeros(1))[0] for u in times])
 
 
 def clv(
@@ -140,7 +140,7 @@ def clv(
     pairs, _, inverse = fitting.group_rows([data.x, data.T], np.ones(data.x.shape[0]))
 
     def expected(t: float) -> FloatArray:
-        return alive * _purchases_if_alive(params, t, pairs[0], pairs[1])[inverse]
+        return alive * purchases_if_alive(params, t, pairs[0], pairs[1])[inverse]
 
     return values * discounted_purchases(
         expected, periods=periods, discount_rate=discount_rate, period_length=period_length
@@ -158,8 +158,11 @@ def _log_odds_dead(params: BGNBDParams, x: FloatArray, t_x: FloatArray, T: Float
     return np.asarray(odds, dtype=np.float64)
 
 
-def _purchases_if_alive(params: BGNBDParams, t: float, x: FloatArray, T: FloatArray) -> FloatArray:
-    """Expected purchases in ``t`` for a customer alive at ``T`` with ``x`` repeat purchases, per row."""
+def purchases_if_alive(params: BGNBDParams, t: float, x: FloatArray, T: FloatArray) -> FloatArray:
+    """Expected purchases in ``t`` for a customer alive at ``T`` with ``x`` repeat purchases, per row.
+
+    ``expected_purchases`` is ``p_alive`` times this; a CLV over many horizons computes ``p_alive`` once.
+    """
     if t < 0:
         raise ValueError("t must be >= 0")
     if t == 0:
@@ -227,8 +230,8 @@ def _objective(d: _Data) -> Objective:
         lt = np.log(alpha + d.t_x)
         rx = r + d.x
         dead = np.log(a) - log_b1 + rx * (lT - lt)
-        total = float(wx @ per_x + big_w * r * np.log(alpha) - r * (d.zero_w @ l0))
-        total += float(d.w @ (np.logaddexp(0.0, dead) - rx * lT))
+        total = float(wx @ per_x + big_w * r * np.log(alpha) - r * (dot(d.zero_w, l0)))
+        total += float(dot(d.w, np.logaddexp(0.0, dead) - rx * lT))
         if not grad:
             return total, np.zeros(4)
         q = d.w * expit(dead)  # weight of the "died after the last purchase" branch
@@ -237,15 +240,15 @@ def _objective(d: _Data) -> Objective:
         g_r = (
             wx @ (digamma(r + ux) - digamma(r))
             + big_w * np.log(alpha)
-            - d.zero_w @ l0
-            - d.w @ lT
-            + q @ (lT - lt)
+            - dot(d.zero_w, l0)
+            - dot(d.w, lT)
+            + dot(q, lT - lt)
         )
         inv_T, inv_t = 1.0 / (alpha + d.T), 1.0 / (alpha + d.t_x)
-        g_alpha = big_w * r / alpha - r * (d.zero_w @ (1.0 / (alpha + d.zero_T))) - d.w @ (rx * inv_T)
-        g_alpha += q @ (rx * (inv_T - inv_t))
+        g_alpha = big_w * r / alpha - r * (dot(d.zero_w, 1.0 / (alpha + d.zero_T))) - dot(d.w, rx * inv_T)
+        g_alpha += dot(q, rx * (inv_T - inv_t))
         g_a = wx @ (psi_ab - psi_abx) + q.sum() / a
-        g_b = wx @ (digamma(b + ux) - psi_abx + psi_ab - digamma(b)) - q @ (1.0 / (b + d.x - 1.0))
+        g_b = wx @ (digamma(b + ux) - psi_abx + psi_ab - digamma(b)) - dot(q, 1.0 / (b + d.x - 1.0))
         return total, np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
 
     return evaluate

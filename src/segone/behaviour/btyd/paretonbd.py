@@ -31,6 +31,7 @@ from segone.behaviour.btyd._special import (
     FloatArray,
     digamma,
     discounted_survival,
+    dot,
     gammaln,
     log1mexp,
     log_hyp1,
@@ -113,10 +114,21 @@ def expected_purchases(
     if t < 0:
         raise ValueError("t must be >= 0")
     data = fitting.customers(x, t_x, T)
+    return p_alive(params, data.x, data.t_x, data.T) * purchases_if_alive(params, t, data.x, data.T)
+
+
+def purchases_if_alive(params: ParetoNBDParams, t: float, x: ArrayLike, T: ArrayLike) -> FloatArray:
+    """Expected repeat purchases in the next ``t`` time units of a customer known to be alive at ``T``.
+
+    ``expected_purchases`` is ``p_alive`` times this; computing ``p_alive`` once and this per horizon is how
+    a CLV sums many horizons cheaply.
+    """
+    if t < 0:
+        raise ValueError("t must be >= 0")
+    xa, Ta = fitting.float_array(x, "x"), fitting.float_array(T, "T")
     r, alpha, s, beta = params.values()
-    alive = p_alive(params, data.x, data.t_x, data.T)
-    scale = beta + data.T
-    return alive * (r + data.x) / (alpha + data.T) * scale * _decay_integral(s - 1.0, np.log1p(t / scale))
+    scale = beta + Ta
+    return (r + xa) / (alpha + Ta) * scale * _decay_integral(s - 1.0, np.log1p(t / scale))
 
 
 def expected_purchases_new(params: ParetoNBDParams, t: ArrayLike) -> FloatArray:
@@ -259,7 +271,7 @@ def _objective(d: _Data) -> Objective:
         e_r, e_a, log_a = tail_r[d.recency_index], tail_a[d.age_index], alive[d.age_index]
         log_s = np.logaddexp(log_a, e_r + log1mexp(e_a - e_r))
         total = float(d.wx @ (gammaln(r + d.ux) - gammaln(r)))
-        total += big_w * (r * np.log(alpha) + s * np.log(beta)) + float(d.w @ log_s)
+        total += big_w * (r * np.log(alpha) + s * np.log(beta)) + dot(d.w, log_s)
         if not grad:
             return total, np.zeros(4)
         n_age, n_rec = d.age_x.shape[0], d.recency_x.shape[0]
@@ -277,7 +289,11 @@ def _objective(d: _Data) -> Objective:
                 big_w * s / beta,
             ]
         )
-        gradient += d_alive @ share_alive + d_tail_r @ share_rec - d_tail_a @ share_age
+        gradient += (  # einsum, not BLAS: see _special.dot
+            np.einsum("ij,j->i", d_alive, share_alive)
+            + np.einsum("ij,j->i", d_tail_r, share_rec)
+            - np.einsum("ij,j->i", d_tail_a, share_age)
+        )
         return total, gradient * np.exp(theta)
 
     return evaluate

@@ -1,0 +1,131 @@
+"""``segone behaviour refresh`` at scale: every stage timed, the write-back to the store on its own.
+
+    .venv/bin/python benchmarks/refresh.py [--customers 1000000] [--events 20000000]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+Uses the seeded events of ``benchmarks/profiles.py`` (cached under /tmp/segone-bench). A fresh store gets the
+customers (created from the events' identities, timed apart) and the events dataset; then one refresh runs
+as of 2024-12-30 and reports the seconds of each stage: flush, profiles on the engine (DuckDB), the
+Pareto/NBD and Gamma-Gamma fits with the scores, and the write-back of every customer's row to the
+operational store (SQLite by default; with ``--database-url`` a PostgreSQL server, in a database of its
+own that is dropped afterwards). Peak resident memory of the process is reported at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from profiles import AS_OF, CACHE, generate, machine
+from sqlalchemy import create_engine, make_url, text
+
+from segone.accounts.permissions import SYSTEM
+from segone.behaviour import ingest, refresh
+from segone.runtime import Runtime
+from segone.settings import Settings
+
+
+def scratch_database(server_url: str) -> tuple[str, str]:
+    """A new database on the server of ``server_url``: its URL, and its name (to drop afterwards)."""
+    name = f"segone_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False), name
+
+
+def drop_database(server_url: str, name: str) -> None:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def run(data: Path, data_dir: Path, database_url: str) -> None:
+    runtime = Runtime(Settings(data_dir=data_dir, database_url=database_url))
+    runtime.upgrade_schema()
+    events = pq.read_table(data)
+    started = time.perf_counter()
+    with runtime.session() as db:
+        resolved = ingest.resolve_customers(db, actor=SYSTEM, events=events, unknown="create")
+    assert resolved.table is not None
+    print(
+        f"customers created from the events' identities: {resolved.created:,} in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    started = time.perf_counter()
+    ingest.dataset_of(runtime).write_batch(resolved.table)
+    print(
+        f"events written to the dataset: {resolved.table.num_rows:,} in {time.perf_counter() - started:.1f} s"
+    )
+    del events, resolved
+
+    last: dict[str, float] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if done == 0:
+            last[stage] = time.perf_counter()
+
+    started = time.perf_counter()
+    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF, progress=progress)
+    total = time.perf_counter() - started
+    print(
+        f"refresh as of {AS_OF}: {report.customers:,} profiles from {report.events:,} events, {total:.1f} s"
+    )
+    for stage, seconds in report.seconds.items():
+        print(f"  {stage:<36} {seconds:8.1f} s")
+    write = report.seconds["Writing profiles"]
+    print(f"  write-back rate: {report.customers / write:,.0f} rows/s")
+    for name, model in report.models.items():
+        print(
+            f"  {name}: LL {model['log_likelihood']:,.1f}, {model['customers']:,} customers, "
+            f"{model['seconds']:.1f} s"
+        )
+    for note in report.notes:
+        print(f"  note: {note}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the process: {peak:,.0f} MiB")
+    runtime.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=20_000_000)
+    parser.add_argument("--seed", type=int, default=20261127)
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="A PostgreSQL server URL; default: SQLite in a temporary directory.",
+    )
+    args = parser.parse_args()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    data = CACHE / f"events-{args.customers}-{args.events}-{args.seed}.parquet"
+    if not data.exists():
+        generate(data, args.customers, args.events, args.seed)
+    print(f"machine: {machine()}")
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    store = "SQLite" if not args.database_url else "PostgreSQL"
+    print(f"data: {args.events:,} events of {args.customers:,} customers; operational store: {store}")
+    with tempfile.TemporaryDirectory(prefix="segone-refresh-") as directory:
+        if not args.database_url:
+            run(data, Path(directory), "")
+            return
+        url, name = scratch_database(args.database_url)
+        try:
+            run(data, Path(directory), url)
+        finally:
+            drop_database(args.database_url, name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""The server's background flush: staged API events move into the dataset every few seconds.
+
+Without it, events received through ``POST /api/v1/events`` would wait in the staging table until someone
+ran ``segone events flush`` (a refresh flushes first as well). One daemon thread per server process; a
+failed flush is logged and tried again at the next tick, and the rows stay staged meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from segone.behaviour import ingest
+from segone.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Flusher:
+    def __init__(self, runtime: Runtime, interval_seconds: float) -> None:
+        self.runtime = runtime
+        self.interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="segone-flusher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop ticking and flush once more, so nothing received stays behind at shutdown."""
+        self._stop.set()
+        self._thread.join(timeout=30)
+        self.flush()
+
+    def flush(self) -> int:
+        try:
+            moved = ingest.flush_staged(self.runtime)
+        except Exception:
+            log.exception("Flushing staged events failed; they stay staged and the next flush retries.")
+            return 0
+        if moved:
+            log.info("Flushed %d staged events into the dataset.", moved)
+        return moved
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.flush()

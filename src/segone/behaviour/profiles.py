@@ -1,0 +1,75 @@
+"""Reading what the last refresh wrote: one customer's behaviour in one query, and the refresh runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from segone.accounts.permissions import Actor, Permission, require
+from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
+from segone.behaviour.schemas import BehaviourOut, BehaviourProfileOut, RefreshOut, ScoresOut, TimelinePoint
+from segone.customers import service as customers
+
+T = TypeVar("T")
+_PROFILE_FIELDS = [name for name in BehaviourProfileOut.model_fields if name != "top_contact_reasons"]
+
+
+def behaviour_of(db: Session, *, actor: Actor, customer_id: int) -> BehaviourOut:
+    """The customer's profile, scores and purchase timeline (a merged record's id gives the survivor's)."""
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    row = db.execute(
+        select(BehaviourProfile, BehaviourRefresh)
+        .join(BehaviourRefresh, BehaviourRefresh.id == BehaviourProfile.refresh_id)
+        .where(BehaviourProfile.customer_id == customer.id)
+    ).first()
+    if row is None:
+        return BehaviourOut(
+            customer_id=customer.id, as_of=None, refreshed_at=None, profile=None, scores=None, timeline=[]
+        )
+    profile, run = row
+    reasons = [profile.top_contact_reason_1, profile.top_contact_reason_2, profile.top_contact_reason_3]
+    return BehaviourOut(
+        customer_id=customer.id,
+        as_of=profile.as_of,
+        refreshed_at=run.finished_at,
+        profile=BehaviourProfileOut(
+            **{name: _tidy(getattr(profile, name)) for name in _PROFILE_FIELDS},
+            top_contact_reasons=[reason for reason in reasons if reason],
+        ),
+        scores=ScoresOut(
+            p_alive=_tidy(profile.p_alive),
+            expected_purchases=_tidy(profile.expected_purchases),
+            expected_value=_tidy(profile.expected_value),
+            clv=_tidy(profile.clv),
+            horizon_weeks=run.horizon_weeks,
+            annual_discount_rate=run.annual_discount_rate,
+        ),
+        timeline=timeline_points(profile.timeline),
+    )
+
+
+def _tidy(value: T) -> T:
+    """Floats to six decimals: sums of money come back as 4378.549999999997, which helps nobody."""
+    return round(value, 6) if isinstance(value, float) else value  # type: ignore[return-value]
+
+
+def timeline_points(text: str) -> list[TimelinePoint]:
+    """The stored ``[["1997-01-01", 29.33, 1], ...]`` as points sorted by day (engines may not keep order)."""
+    points = [
+        TimelinePoint(day=date.fromisoformat(day), value=value, purchases=purchases)
+        for day, value, purchases in json.loads(text or "[]")
+    ]
+    return sorted(points, key=lambda point: point.day)
+
+
+def to_out(run: BehaviourRefresh) -> RefreshOut:
+    return RefreshOut.model_validate(run, from_attributes=True)
+
+
+def latest_refresh(db: Session, *, actor: Actor) -> BehaviourRefresh | None:
+    require(actor, Permission.READ_CUSTOMERS)
+    return db.scalars(select(BehaviourRefresh).order_by(BehaviourRefresh.id.desc()).limit(1)).first()

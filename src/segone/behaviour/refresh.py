@@ -1,0 +1,298 @@
+"""``segone behaviour refresh``: profiles and model scores computed on the analytics engine, written back.
+
+One refresh, as of a day:
+
+1. staged API events are flushed into the dataset, so everything received counts;
+2. events of merged records are counted for their survivor;
+3. the engine computes ``behaviour_profile``, each customer's recent purchase days (the timeline the
+   customer page plots) and the weekly RFM summary, in three queries;
+4. BG/NBD and Gamma-Gamma are fitted on the summary and score every customer (``scores``);
+5. the operational store's ``behaviour_profiles`` is replaced in one transaction: a page sees the old
+   profiles or the new ones, never a mix, and a failed refresh leaves the old ones and says so in its row
+   of ``behaviour_refreshes``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, cast
+
+import ibis
+import ibis.expr.datatypes as dt
+import pyarrow as pa
+import pyarrow.compute as pc
+from ibis import BaseBackend
+from ibis.expr.types import Table
+from sqlalchemy import Table as SqlTable
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from segone.accounts.permissions import Actor, Permission, require
+from segone.analytics import backend
+from segone.behaviour import ingest, metrics, scores
+from segone.behaviour.dataset import EventDataset
+from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
+from segone.customers.models import Customer
+from segone.errors import Invalid
+from segone.runtime import Runtime
+from segone.storage import bulk
+from segone.storage.base import utcnow
+
+Progress = Callable[[str, int, int], None] | None
+TIMELINE_DAYS = 120  # purchase days kept per customer for the page's plot
+WRITE_CHUNK = 20_000
+_PROFILES = cast(SqlTable, BehaviourProfile.__table__)
+_SUMMARY_UNIT = "week"
+
+
+@dataclass
+class RefreshReport:
+    refresh_id: int
+    as_of: date
+    events: int
+    customers: int
+    staged_flushed: int
+    skipped_customers: int
+    models: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["as_of"] = self.as_of.isoformat()
+        return data
+
+
+def refresh(
+    runtime: Runtime,
+    *,
+    actor: Actor,
+    as_of: date | None = None,
+    progress: Progress = None,
+    con: BaseBackend | None = None,
+    dataset: EventDataset | None = None,
+) -> RefreshReport:
+    """Recompute every customer's profile and scores as of the end of ``as_of`` (default: today, UTC)."""
+    require(actor, Permission.RUN_ANALYTICS)
+    as_of = as_of or utcnow().date()
+    if as_of > utcnow().date():
+        raise Invalid(f"--as-of {as_of.isoformat()} is in the future; profiles describe what has happened.")
+    settings = runtime.settings
+    report = _Stages(progress)
+    with runtime.session() as db:
+        run = BehaviourRefresh(
+            as_of=as_of,
+            status="running",
+            horizon_weeks=settings.behaviour_horizon_weeks,
+            annual_discount_rate=settings.behaviour_discount_rate,
+            models={},
+        )
+        db.add(run)
+        db.flush()
+        run_id = run.id
+    try:
+        return _refresh(runtime, run_id, as_of, report, con=con, dataset=dataset)
+    except BaseException as exc:
+        with runtime.session() as db:
+            failed = db.get(BehaviourRefresh, run_id)
+            if failed is not None:
+                failed.status = "failed"
+                failed.finished_at = utcnow()
+                failed.message = f"{type(exc).__name__}: {exc}"[:2000]
+        raise
+
+
+def _refresh(
+    runtime: Runtime,
+    run_id: int,
+    as_of: date,
+    stages: _Stages,
+    *,
+    con: BaseBackend | None,
+    dataset: EventDataset | None,
+) -> RefreshReport:
+    settings = runtime.settings
+    dataset = dataset or ingest.dataset_of(runtime)
+    stages.start("Flushing staged events")
+    flushed = ingest.flush_staged(runtime, dataset=dataset)
+    stages.done()
+
+    own_connection = con is None
+    con = con or backend.connect(settings.analytics_url, settings.data_dir)
+    try:
+        with runtime.session() as db:
+            survivors = _survivors(db)
+            known = _customer_ids(db)
+        events = _for_survivors(dataset.read(con), survivors)
+
+        stages.start("Computing behaviour profiles")
+        profile = _profiles(events, as_of)
+        stages.done()
+        stages.start("Fitting purchase and spend models")
+        summary = backend.to_arrow(metrics.rfm_summary(events, as_of, _SUMMARY_UNIT, by="customer_id"))
+        scored = scores.score_customers(
+            summary,
+            horizon_weeks=settings.behaviour_horizon_weeks,
+            annual_discount_rate=settings.behaviour_discount_rate,
+        )
+        stages.done()
+        event_count = int(profile.column("events").to_numpy().sum()) if profile.num_rows else 0
+    finally:
+        if own_connection:
+            con.disconnect()
+
+    rows = _joined(profile, scored.table)
+    in_store = pc.is_in(rows.column("customer_id"), value_set=pa.array(known, pa.int64()))
+    skipped = rows.num_rows - pc.sum(in_store.cast(pa.int64())).as_py() if rows.num_rows else 0
+    notes = list(scored.notes)
+    if skipped:
+        notes.append(
+            f"{skipped} customer ids in the events are not in the store (events imported into another "
+            "store?); their profiles were not written."
+        )
+        rows = rows.filter(in_store)
+
+    stages.start("Writing profiles", rows.num_rows)
+    with runtime.session() as db:
+        db.execute(delete(BehaviourProfile))
+        connection = db.connection()
+        for offset in range(0, rows.num_rows, WRITE_CHUNK):
+            chunk = rows.slice(offset, WRITE_CHUNK).to_pylist()
+            for row in chunk:
+                row["refresh_id"] = run_id
+                row["as_of"] = as_of
+            bulk.insert_rows(connection, _PROFILES, chunk)
+            stages.advance(min(offset + WRITE_CHUNK, rows.num_rows))
+        run = db.get(BehaviourRefresh, run_id)
+        assert run is not None
+        run.status = "done"
+        run.finished_at = utcnow()
+        run.events = event_count
+        run.customers = rows.num_rows
+        run.models = scored.models
+        run.message = " ".join(notes) or None
+    stages.done()
+    return RefreshReport(
+        refresh_id=run_id,
+        as_of=as_of,
+        events=event_count,
+        customers=rows.num_rows,
+        staged_flushed=flushed,
+        skipped_customers=int(skipped),
+        models=scored.models,
+        notes=notes,
+        seconds=stages.seconds,
+    )
+
+
+# --- on the engine ------------------------------------------------------------------------------------------
+
+
+def _profiles(events: Table, as_of: date) -> pa.Table:
+    """``behaviour_profile`` by ``customer_id`` with each customer's ``timeline`` (JSON text), as Arrow."""
+    profile = metrics.behaviour_profile(events, as_of, by="customer_id")
+    timeline = _timelines(events, as_of)
+    joined = profile.left_join(timeline, profile.customer_id == timeline.customer_id).drop(
+        "customer_id_right"
+    )
+    joined = joined.mutate(timeline=joined.timeline.fill_null("[]"))
+    return backend.to_arrow(joined.order_by("customer_id"))
+
+
+def _timelines(events: Table, as_of: date) -> Table:
+    """The last ``TIMELINE_DAYS`` purchase days of each customer as ``[["day", value, purchases], ...]``.
+
+    Built as text by the engine (no per-row Python). Spark cannot order inside ``group_concat``, so the
+    days are in no particular order and readers sort them (``profiles.timeline_points``).
+    """
+    tx = metrics.transactions(metrics.until(events, as_of), by="customer_id")
+    newest = ibis.row_number().over(group_by=tx.customer_id, order_by=ibis.desc(tx.day))
+    tx = tx.mutate(_newest=newest).filter(ibis._._newest < TIMELINE_DAYS)
+    value = tx.value.round(2).cast(dt.string).fill_null("null")
+    item = '["' + tx.day.cast(dt.string) + '",' + value + "," + tx.purchases.cast(dt.string) + "]"
+    items = tx.mutate(_item=item)
+    per = items.group_by("customer_id").aggregate(_items=items._item.group_concat(","))
+    return per.select("customer_id", timeline="[" + per._items + "]")
+
+
+def _for_survivors(events: Table, survivors: dict[int, int]) -> Table:
+    """Events of merged records re-labelled with their survivor's id (the store keeps merges, not events)."""
+    if not survivors:
+        return events
+    mapping = ibis.memtable(
+        pa.table(
+            {
+                "_merged": pa.array(list(survivors), pa.int64()),
+                "_survivor": pa.array(list(survivors.values()), pa.int64()),
+            }
+        )
+    )
+    joined = events.left_join(mapping, events.customer_id == mapping._merged)
+    return joined.mutate(customer_id=joined._survivor.fill_null(joined.customer_id)).drop(
+        "_merged", "_survivor"
+    )
+
+
+# --- in the operational store -------------------------------------------------------------------------------
+
+
+def _survivors(db: Session) -> dict[int, int]:
+    """Each merged record's final survivor (merges can chain: A into B, later B into C)."""
+    rows = db.execute(
+        select(Customer.id, Customer.merged_into_id).where(Customer.merged_into_id.is_not(None))
+    )
+    into = {merged: survivor for merged, survivor in rows if survivor is not None}
+    final: dict[int, int] = {}
+    for merged in into:
+        target = into[merged]
+        seen = {merged}
+        while target in into and target not in seen:
+            seen.add(target)
+            target = into[target]
+        final[merged] = target
+    return final
+
+
+def _customer_ids(db: Session) -> list[int]:
+    return list(db.scalars(select(Customer.id).where(Customer.merged_into_id.is_(None))))
+
+
+def _joined(profile: pa.Table, scored: pa.Table) -> pa.Table:
+    """The profile rows with their scores (customers who never bought have none)."""
+    positions = pc.index_in(profile.column("customer_id"), value_set=scored.column("customer_id"))
+    for name in scores.SCORE_COLUMNS:
+        column = scored.column(name).combine_chunks() if scored.num_rows else pa.array([], pa.float64())
+        profile = profile.append_column(name, pc.take(column, positions))
+    return profile
+
+
+# --- progress -----------------------------------------------------------------------------------------------
+
+
+class _Stages:
+    """Reports each stage to the progress callback and keeps how long each took."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.seconds: dict[str, float] = {}
+        self._stage = ""
+        self._total = 1
+        self._started = 0.0
+        self._done = -1
+
+    def start(self, stage: str, total: int = 1) -> None:
+        self._stage, self._total, self._started = stage, max(total, 1), time.perf_counter()
+        self._done = -1
+        self.advance(0)
+
+    def advance(self, done: int) -> None:
+        if self.progress is not None and done != self._done:
+            self.progress(self._stage, done, self._total)
+        self._done = done
+
+    def done(self) -> None:
+        self.advance(self._total)
+        self.seconds[self._stage] = round(time.perf_counter() - self._started, 3)

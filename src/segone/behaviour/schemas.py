@@ -1,0 +1,77 @@
+"""What the behaviour domain gives out: a customer's profile, scores and purchase timeline; a refresh."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class BehaviourProfileOut(BaseModel):
+    """When they buy and how often, when they contact us and why (see ``metrics.behaviour_profile``)."""
+
+    first_purchase: date | None
+    last_purchase: date | None
+    purchases: int = Field(description="Days with a purchase (several purchases on one day count once).")
+    repeat_purchases: int
+    recency_days: int | None = Field(description="Days from the last purchase to the profile's date.")
+    tenure_days: int | None = Field(description="Days from the first purchase to the profile's date.")
+    total_value: float | None
+    mean_value: float | None = Field(description="Mean value of a purchase day.")
+    median_gap_days: float | None
+    gap_cv: float | None = Field(description="Regularity of the gaps: 0 is clockwork, above 1 erratic.")
+    purchases_last_90d: int
+    purchases_prev_90d: int
+    trend_ratio: float | None = Field(description="Last 90 days over the 90 before; null without any before.")
+    preferred_channel: str | None
+    preferred_day_of_week: int | None = Field(description="0 = Monday.")
+    preferred_hour: int | None = Field(description="Hour of day, UTC.")
+    contacts: int
+    top_contact_reasons: list[str]
+    complaints: int
+    returns: int
+    referrals: int
+    reviews: int
+    visits: int
+    events: int
+
+
+class ScoresOut(BaseModel):
+    """Model scores; a null where the refresh could not fit the model (the refresh's message says why)."""
+
+    p_alive: float | None = Field(description="Probability the customer still buys from us (Pareto/NBD).")
+    expected_purchases: float | None = Field(description="Purchase days expected in the next horizon_weeks.")
+    expected_value: float | None = Field(description="Expected value of a purchase (Gamma-Gamma).")
+    clv: float | None = Field(description="Discounted value of the purchases expected in the horizon.")
+    horizon_weeks: int
+    annual_discount_rate: float
+
+
+class TimelinePoint(BaseModel):
+    day: date
+    value: float | None
+    purchases: int
+
+
+class BehaviourOut(BaseModel):
+    customer_id: int
+    as_of: date | None = Field(description="The profile describes the customer up to the end of this day.")
+    refreshed_at: datetime | None
+    profile: BehaviourProfileOut | None = Field(description="Null until a refresh has seen the customer.")
+    scores: ScoresOut | None
+    timeline: list[TimelinePoint] = Field(description="The most recent purchase days, oldest first.")
+
+
+class RefreshOut(BaseModel):
+    id: int
+    as_of: date
+    status: str = Field(description="running, done or failed.")
+    started_at: datetime
+    finished_at: datetime | None
+    events: int | None
+    customers: int | None
+    horizon_weeks: int
+    annual_discount_rate: float
+    models: dict[str, Any]
+    message: str | None

@@ -1,0 +1,74 @@
+"""``segone behaviour``: refresh every customer's profile and model scores; show the last refresh."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from segone.accounts.permissions import SYSTEM
+from segone.behaviour import profiles
+from segone.behaviour import refresh as refreshing
+from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
+
+app = typer.Typer(
+    help="Behaviour: profiles and model scores (P(alive), expected purchases, CLV) for every customer.",
+    no_args_is_help=True,
+)
+
+
+@app.command("refresh")
+def refresh(
+    ctx: typer.Context,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            metavar="DATE",
+            help="Profiles as of the end of this day (default: today, UTC).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Flush staged events, compute profiles and fit the models on the engine, write them to the store."""
+    runtime = runtime_of(ctx)
+    with progress_bar() as progress:
+        report = refreshing.refresh(
+            runtime, actor=SYSTEM, as_of=as_of.date() if as_of else None, progress=progress
+        )
+    if as_json:
+        print_json(report.as_dict())
+        return
+    seconds = sum(report.seconds.values())
+    typer.echo(
+        f"Refreshed {report.customers} customers' behaviour as of {report.as_of.isoformat()} from "
+        f"{report.events} events in {seconds:.1f} s."
+    )
+    for name, model in report.models.items():
+        params = ", ".join(f"{key} {value:.4g}" for key, value in model["params"].items())
+        typer.echo(f"  {name}: {params} (LL {model['log_likelihood']:.1f}, {model['customers']} customers)")
+    for note in report.notes:
+        typer.echo(f"  Note: {note}")
+
+
+@app.command("status")
+def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """When the profiles were last refreshed, as of which day, and how that went."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        run = profiles.latest_refresh(db, actor=SYSTEM)
+        data = None if run is None else profiles.to_out(run).model_dump(mode="json")
+    if as_json:
+        print_json({"refresh": data})
+        return
+    if data is None:
+        typer.echo("No refresh yet: run 'segone behaviour refresh'.")
+        return
+    typer.echo(
+        f"Refresh {data['id']} ({data['status']}) as of {data['as_of']}, started {data['started_at']}: "
+        f"{data['customers'] or 0} customers, {data['events'] or 0} events."
+    )
+    if data["message"]:
+        typer.echo(f"  {data['message']}")

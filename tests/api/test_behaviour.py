@@ -1,0 +1,114 @@
+"""GET /customers/{id}/behaviour and /behaviour/refreshes/latest over real HTTP; the server's flusher."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import httpx
+import pytest
+
+from segone.accounts.permissions import SYSTEM, Role
+from segone.behaviour import ingest, refresh
+from segone.runtime import Runtime
+from segone.settings import Settings
+from tests.api.conftest import ClientFactory
+from tests.api.helpers import api_user, error_of
+from tests.behaviour.conftest import DUCKDB_WARNING
+from tests.conftest import LiveServer
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
+
+AS_OF = date(2024, 6, 30)
+PURCHASES = [("2024-03-01T10:00:00Z", 20.0), ("2024-04-01T11:00:00Z", 30.0), ("2024-04-01T17:00:00Z", 5.0)]
+
+
+def _stage(runtime: Runtime, customers: int = 30) -> None:
+    """Three purchase days for shop:0 (two purchases on 1 April) and a few for each other customer."""
+    events = [
+        {"customer": "shop:0", "type": "purchase", "timestamp": ts, "value": str(value), "channel": "web"}
+        for ts, value in PURCHASES
+    ]
+    events.append({"customer": "shop:0", "type": "complaint", "timestamp": "2024-04-02", "reason": "late"})
+    for n in range(1, customers):
+        for month in range(1, 2 + n % 4):
+            events.append(
+                {
+                    "customer": f"shop:{n}",
+                    "type": "purchase",
+                    "timestamp": f"2024-0{month}-1{n % 9}",
+                    "value": "9",
+                }
+            )
+    with runtime.session() as db:
+        ingest.stage_batch(db, actor=SYSTEM, events=events)
+
+
+def test_behaviour_before_and_after_a_refresh(runtime: Runtime, api: ClientFactory) -> None:
+    _stage(runtime)
+    client = api(api_user(runtime, Role.FRONTLINE).token)
+    customer = client.get("/customers/by-identity/shop:0").json()["id"]
+
+    empty = client.get(f"/customers/{customer}/behaviour")
+    assert empty.status_code == 200
+    assert empty.json() == {
+        "customer_id": customer,
+        "as_of": None,
+        "refreshed_at": None,
+        "profile": None,
+        "scores": None,
+        "timeline": [],
+    }
+    assert client.get("/behaviour/refreshes/latest").json() is None
+
+    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    body = client.get(f"/customers/{customer}/behaviour").json()
+    assert body["as_of"] == "2024-06-30" and body["refreshed_at"] is not None
+    profile = body["profile"]
+    assert (profile["purchases"], profile["repeat_purchases"], profile["total_value"]) == (2, 1, 55.0)
+    assert (profile["first_purchase"], profile["last_purchase"]) == ("2024-03-01", "2024-04-01")
+    assert (profile["recency_days"], profile["complaints"], profile["preferred_channel"]) == (90, 1, "web")
+    assert body["timeline"] == [
+        {"day": "2024-03-01", "value": 20.0, "purchases": 1},
+        {"day": "2024-04-01", "value": 35.0, "purchases": 2},
+    ]
+    scores = body["scores"]
+    assert 0.0 < scores["p_alive"] <= 1.0 and scores["expected_purchases"] > 0.0
+    assert scores["horizon_weeks"] == runtime.settings.behaviour_horizon_weeks
+
+    latest = client.get("/behaviour/refreshes/latest").json()
+    assert latest["id"] == report.refresh_id and latest["status"] == "done"
+    assert latest["customers"] == 30 and "pareto_nbd" in latest["models"]
+
+
+def test_unknown_customer_and_bad_ids(runtime: Runtime, api: ClientFactory) -> None:
+    client = api(api_user(runtime, Role.FRONTLINE).token)
+    missing = error_of(client.get("/customers/999999/behaviour"), 404, "not_found")
+    assert "999999" in missing["message"]
+    error_of(client.get("/customers/abc/behaviour"), 422, "invalid")
+    assert client.get(f"/customers/{make_customer(runtime)}/behaviour").json()["profile"] is None
+
+
+def test_the_server_flushes_staged_events_in_the_background(fresh_settings: Settings) -> None:
+    settings = fresh_settings.model_copy(update={"flush_interval_seconds": 1})
+    runtime = Runtime(settings)
+    runtime.upgrade_schema()
+    server = LiveServer(runtime)
+    try:
+        token = api_user(runtime, Role.ANALYST).token
+        sent = httpx.post(
+            f"{server.url}/api/v1/events",
+            json={"events": [{"customer": "shop:9", "type": "visit", "timestamp": "2024-05-01"}]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert sent.status_code == 200, sent.text
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not ingest.dataset_of(runtime).files():
+            time.sleep(0.2)
+        assert len(ingest.dataset_of(runtime).files()) == 1
+        with runtime.session() as db:
+            assert ingest.staged_count(db) == 0
+    finally:
+        server.stop()
+        runtime.dispose()

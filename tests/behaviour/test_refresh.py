@@ -1,0 +1,286 @@
+"""``behaviour refresh``: profiles and scores computed on the engine and written back, on both stores."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from ibis import BaseBackend
+from sqlalchemy import func, select
+
+from segone.accounts.permissions import SYSTEM, Role
+from segone.analytics import backend
+from segone.behaviour import ingest, metrics, profiles, refresh, scores
+from segone.behaviour.btyd import bgnbd, paretonbd
+from segone.behaviour.events import read_cdnow_sample
+from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
+from segone.customers import merge
+from segone.customers.models import CustomerIdentity
+from segone.errors import Forbidden, Invalid
+from segone.runtime import Runtime
+from tests.behaviour.conftest import DUCKDB_WARNING, SPARK_WARNING, synthetic_events
+from tests.factories import make_user
+
+pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
+
+AS_OF = date(2024, 10, 31)
+CDNOW_CALIBRATION_END = date(1997, 9, 30)
+
+
+def _load(runtime: Runtime, events: pa.Table) -> dict[str, int]:
+    """Resolve the events' identities (creating customers) and write them to the runtime's dataset."""
+    with runtime.session() as db:
+        resolved = ingest.resolve_customers(db, actor=SYSTEM, events=events, unknown="create")
+    assert resolved.table is not None
+    ingest.dataset_of(runtime).write_batch(resolved.table)
+    return _ids(runtime)
+
+
+def _ids(runtime: Runtime) -> dict[str, int]:
+    with runtime.session() as db:
+        rows = db.execute(
+            select(CustomerIdentity.system, CustomerIdentity.value, CustomerIdentity.customer_id)
+        )
+        return {f"{system}:{value}": customer for system, value, customer in rows}
+
+
+def _profile(runtime: Runtime, customer_id: int) -> dict[str, Any]:
+    with runtime.session() as db:
+        row = db.get(BehaviourProfile, customer_id)
+        assert row is not None, f"no profile for customer {customer_id}"
+        return {column.key: getattr(row, column.key) for column in BehaviourProfile.__table__.columns}
+
+
+def test_refresh_writes_the_engines_profiles_and_scores(runtime: Runtime) -> None:
+    ids = _load(runtime, synthetic_events(customers=120))
+    seen: list[tuple[str, int, int]] = []
+    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF, progress=lambda *step: seen.append(step))
+
+    assert [stage for stage, done, total in seen if done == total] == [
+        "Flushing staged events",
+        "Computing behaviour profiles",
+        "Fitting purchase and spend models",
+        "Writing profiles",
+    ]
+    con = backend.connect("duckdb://:memory:", runtime.settings.data_dir)
+    events = ingest.dataset_of(runtime).read(con)
+    expected = backend.to_arrow(metrics.behaviour_profile(events, AS_OF, by="customer_id")).to_pylist()
+    with runtime.session() as db:
+        assert (
+            db.scalar(select(func.count()).select_from(BehaviourProfile)) == len(expected) == report.customers
+        )
+    assert report.events == sum(row["events"] for row in expected)
+    for row in expected:
+        stored = _profile(runtime, row["customer_id"])
+        for name, value in row.items():
+            if isinstance(value, float):
+                assert stored[name] == pytest.approx(value, rel=1e-9), name
+            else:
+                assert stored[name] == value, name
+        assert stored["as_of"] == AS_OF and stored["refresh_id"] == report.refresh_id
+
+    # The hand-made customers, by heart: two purchases on one day are one transaction.
+    ties = _profile(runtime, ids["edge:ties"])
+    assert (ties["purchases"], ties["total_value"], ties["median_gap_days"]) == (2, 35.0, 10.0)
+    assert ties["preferred_channel"] == "store"
+    assert sorted(json.loads(ties["timeline"])) == [["2024-10-01", 15.0, 2], ["2024-10-11", 20.0, 1]]
+    contacts = _profile(runtime, ids["edge:contacts"])
+    assert (contacts["purchases"], contacts["contacts"], contacts["complaints"]) == (0, 8, 1)
+    assert [contacts[f"top_contact_reason_{i}"] for i in (1, 2, 3)] == ["price", "billing", "delivery"]
+    assert contacts["p_alive"] is None and contacts["clv"] is None  # never bought: nothing to score
+    late = _profile(runtime, ids["edge:late"])
+    assert (late["purchases"], late["total_value"]) == (2, 10.0)  # the purchase of 1 November is later
+
+    # The synthetic customers buy at steady rates until the end: BG/NBD finds no dropout, and its scores
+    # (everyone about alive) are used, each on its own customer, with a note that says so.
+    summary = backend.to_arrow(metrics.rfm_summary(events, AS_OF, "week", by="customer_id"))
+    x, t_x, age = (np.asarray(summary.column(c).to_numpy(), float) for c in ("frequency", "recency", "T"))
+    fitted = bgnbd.fit(x, t_x, np.maximum(age, scores.YOUNGEST_WEEKS))
+    assert fitted.params.a < scores.NO_DROPOUT
+    assert report.models["bgnbd"]["log_likelihood"] == pytest.approx(fitted.log_likelihood, abs=1e-2)
+    assert any("no dropout" in note for note in report.notes)
+    alive = bgnbd.p_alive(fitted.params, x, t_x, np.maximum(age, scores.YOUNGEST_WEEKS))
+    for customer_id, p in zip(summary.column("customer_id").to_pylist(), alive, strict=True):
+        assert _profile(runtime, customer_id)["p_alive"] == pytest.approx(p, rel=1e-4)
+    with runtime.session() as db:
+        run = db.get(BehaviourRefresh, report.refresh_id)
+        assert run is not None and run.status == "done" and run.finished_at is not None
+        assert set(run.models) == {"bgnbd", "gamma_gamma"} and "no dropout" in (run.message or "")
+
+
+@pytest.mark.xdist_group("spark")
+@pytest.mark.filterwarnings(SPARK_WARNING)
+def test_spark_refreshes_the_same_profiles_as_duckdb(sqlite_runtime: Runtime, spark: BaseBackend) -> None:
+    runtime = sqlite_runtime
+    _load(runtime, synthetic_events(customers=60))
+    on_duckdb = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    first = _all_profiles(runtime)
+    on_spark = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF, con=spark)
+    second = _all_profiles(runtime)
+    assert on_spark.events == on_duckdb.events and len(second) == len(first) == on_duckdb.customers
+    for customer_id, row in first.items():
+        other = second[customer_id]
+        for name, value in row.items():
+            if name == "refresh_id":
+                continue
+            if name == "timeline":  # the days in any order (see refresh._timelines)
+                assert sorted(json.loads(other[name])) == sorted(json.loads(value))
+            elif name in scores.SCORE_COLUMNS and value is not None:
+                # Fitted on the same summary in another row order: the optimum agrees to ~1e-6.
+                assert other[name] == pytest.approx(value, rel=1e-5), name
+            elif isinstance(value, float):
+                assert other[name] == pytest.approx(value, rel=1e-9), name
+            else:
+                assert other[name] == value, name
+
+
+def _all_profiles(runtime: Runtime) -> dict[int, dict[str, Any]]:
+    with runtime.session() as db:
+        ids = list(db.scalars(select(BehaviourProfile.customer_id)))
+    return {customer_id: _profile(runtime, customer_id) for customer_id in ids}
+
+
+def test_refresh_on_the_cdnow_sample_fits_the_published_pareto_nbd(sqlite_runtime: Runtime) -> None:
+    runtime = sqlite_runtime
+    ids = _load(runtime, read_cdnow_sample())
+    report = refresh.refresh(runtime, actor=SYSTEM, as_of=CDNOW_CALIBRATION_END)
+
+    # Fader, Hardie & Lee (2005), the CDNOW 1/10 sample over 39 weeks: r, alpha, s, beta.
+    params = report.models["pareto_nbd"]["params"]
+    assert [round(params[k], 3) for k in ("r", "alpha", "s", "beta")] == [0.553, 10.578, 0.606, 11.669]
+    assert report.customers == 2357 and report.models["pareto_nbd"]["customers"] == 2357
+    # CDNOW customers do drop out: the Pareto/NBD scores each customer, aligned by customer id.
+    con = backend.connect("duckdb://:memory:", runtime.settings.data_dir)
+    events = ingest.dataset_of(runtime).read(con)
+    summary = backend.to_arrow(metrics.rfm_summary(events, CDNOW_CALIBRATION_END, "week", by="customer_id"))
+    x, t_x, age = (np.asarray(summary.column(c).to_numpy(), float) for c in ("frequency", "recency", "T"))
+    published = paretonbd.ParetoNBDParams(**params)
+    alive = paretonbd.p_alive(published, x, t_x, age)
+    for customer_id, p in zip(summary.column("customer_id").to_pylist()[:300], alive, strict=False):
+        assert _profile(runtime, customer_id)["p_alive"] == pytest.approx(p, rel=1e-4)
+
+    raw = read_cdnow_sample()
+    end = pa.scalar(datetime(1997, 10, 1, tzinfo=UTC), raw.schema.field("ts").type)
+    calibration = raw.filter(pc.less(raw.column("ts"), end))
+    assert report.events == calibration.num_rows
+
+    # Customer 00004, the first of the sample: its purchase days in the file, as the timeline.
+    mine = calibration.filter(pc.equal(calibration.column("customer"), "cdnow:00004")).to_pylist()
+    days: dict[str, float] = {}
+    for event in mine:
+        day = event["ts"].date().isoformat()
+        days[day] = days.get(day, 0.0) + event["value"]
+    points = [(p[0], p[1]) for p in json.loads(_profile(runtime, ids["cdnow:00004"])["timeline"])]
+    assert sorted(points) == sorted((day, round(value, 2)) for day, value in days.items())
+
+
+def test_merged_records_count_for_their_survivor(runtime: Runtime) -> None:
+    events = synthetic_events(customers=30)
+    ids = _load(runtime, events)
+    survivor, merged = ids["crm:00001"], ids["crm:00002"]
+    with runtime.session() as db:
+        merge.merge(db, actor=SYSTEM, survivor_id=survivor, merged_id=merged)
+    refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+
+    per_customer = events.group_by("customer").aggregate([("event_id", "count")]).to_pylist()
+    counts = {row["customer"]: row["event_id_count"] for row in per_customer}
+    late = sum(  # events after AS_OF are not in the profile
+        1
+        for row in events.to_pylist()
+        if row["customer"] in ("crm:00001", "crm:00002") and row["ts"].date() > AS_OF
+    )
+    assert _profile(runtime, survivor)["events"] == counts["crm:00001"] + counts["crm:00002"] - late
+    with runtime.session() as db:
+        assert db.get(BehaviourProfile, merged) is None
+        # The API reads the merged id as the survivor's.
+        assert profiles.behaviour_of(db, actor=SYSTEM, customer_id=merged).customer_id == survivor
+
+
+def test_staged_api_events_are_flushed_first(runtime: Runtime) -> None:
+    ids = _load(runtime, synthetic_events(customers=25))
+    with runtime.session() as db:
+        staged = ingest.stage_batch(
+            db,
+            actor=SYSTEM,
+            events=[
+                {
+                    "customer": "crm:00003",
+                    "type": "purchase",
+                    "timestamp": "2024-10-30T12:00:00Z",
+                    "value": "9.5",
+                },
+                {
+                    "customer": "api:new",
+                    "type": "contact",
+                    "timestamp": "2024-10-29T09:00:00Z",
+                    "reason": "price",
+                },
+            ],
+        )
+    assert staged.new == 2 and staged.customers_created == 1
+    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    assert report.staged_flushed == 2
+    with runtime.session() as db:
+        assert ingest.staged_count(db) == 0
+    ids = _ids(runtime)
+    newcomer = _profile(runtime, ids["api:new"])
+    assert (newcomer["contacts"], newcomer["top_contact_reason_1"], newcomer["purchases"]) == (1, "price", 0)
+    assert _profile(runtime, ids["crm:00003"])["last_purchase"] == date(2024, 10, 30)
+
+
+def test_thin_data_leaves_scores_empty_and_says_why(runtime: Runtime) -> None:
+    small = synthetic_events(customers=5)
+    _load(runtime, small)
+    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    assert report.models == {}
+    assert any("needs 20" in note for note in report.notes), report.notes
+    with runtime.session() as db:
+        assert db.scalar(select(func.count()).where(BehaviourProfile.p_alive.is_not(None))) == 0
+        run = db.get(BehaviourRefresh, report.refresh_id)
+        assert run is not None and run.status == "done" and run.message and "Pareto/NBD" in run.message
+
+
+def test_a_failed_refresh_keeps_the_last_profiles(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    _load(runtime, synthetic_events(customers=40))
+    first = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(scores, "score_customers", broken)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF + timedelta(days=1))
+    with runtime.session() as db:
+        assert set(db.scalars(select(BehaviourProfile.refresh_id))) == {first.refresh_id}
+        failed = profiles.latest_refresh(db, actor=SYSTEM)
+        assert failed is not None and failed.status == "failed" and "disk is full" in (failed.message or "")
+
+
+def test_refresh_refuses_a_future_day_and_roles_without_analytics(runtime: Runtime) -> None:
+    with pytest.raises(Invalid, match="in the future"):
+        refresh.refresh(runtime, actor=SYSTEM, as_of=date.today() + timedelta(days=2))
+    manager = make_user(runtime, Role.MANAGER)
+    with pytest.raises(Forbidden):
+        refresh.refresh(runtime, actor=manager.actor, as_of=AS_OF)
+    with runtime.session() as db:
+        assert db.scalar(select(func.count()).select_from(BehaviourRefresh)) == 0
+
+
+def test_events_of_customers_not_in_the_store_are_skipped_with_a_note(runtime: Runtime) -> None:
+    events = synthetic_events(customers=25)
+    with runtime.session() as db:
+        resolved = ingest.resolve_customers(db, actor=SYSTEM, events=events, unknown="create")
+    assert resolved.table is not None
+    stray = resolved.table.slice(0, 3)
+    for name, values in (("customer_id", [999_999] * 3), ("event_id", ["stray-1", "stray-2", "stray-3"])):
+        field = stray.schema.field(name)
+        stray = stray.set_column(stray.schema.get_field_index(name), field, pa.array(values, field.type))
+    ingest.dataset_of(runtime).write_batch(pa.concat_tables([resolved.table, stray]))
+    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    assert report.skipped_customers == 1
+    assert any("not in the store" in note for note in report.notes)
