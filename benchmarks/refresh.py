@@ -8,13 +8,15 @@ customers (created from the events' identities, timed apart) and the events data
 as of 2024-12-30 and reports the seconds of each stage: flush, profiles on the engine (DuckDB), the
 Pareto/NBD and Gamma-Gamma fits with the scores, and the write-back of every customer's row to the
 operational store (SQLite by default; with ``--database-url`` a PostgreSQL server, in a database of its
-own that is dropped afterwards). Peak resident memory of the process is reported at the end.
+own that is dropped afterwards). The refresh runs in a child process of its own, so that the peak resident
+memory reported is the refresh's, not the set-up's.
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,7 +50,8 @@ def drop_database(server_url: str, name: str) -> None:
     admin.dispose()
 
 
-def run(data: Path, data_dir: Path, database_url: str) -> None:
+def setup(data: Path, data_dir: Path, database_url: str) -> None:
+    """A store with the events' customers, and the events dataset: what a refresh starts from."""
     runtime = Runtime(Settings(data_dir=data_dir, database_url=database_url))
     runtime.upgrade_schema()
     events = pq.read_table(data)
@@ -57,24 +60,18 @@ def run(data: Path, data_dir: Path, database_url: str) -> None:
         resolved = ingest.resolve_customers(db, actor=SYSTEM, events=events, unknown="create")
     assert resolved.table is not None
     print(
-        f"customers created from the events' identities: {resolved.created:,} in "
+        f"setup: {resolved.created:,} customers created from the events' identities in "
         f"{time.perf_counter() - started:.1f} s"
     )
-    started = time.perf_counter()
     ingest.dataset_of(runtime).write_batch(resolved.table)
-    print(
-        f"events written to the dataset: {resolved.table.num_rows:,} in {time.perf_counter() - started:.1f} s"
-    )
-    del events, resolved
+    runtime.dispose()
 
-    last: dict[str, float] = {}
 
-    def progress(stage: str, done: int, total: int) -> None:
-        if done == 0:
-            last[stage] = time.perf_counter()
-
+def child(data_dir: Path, database_url: str) -> None:
+    """The refresh alone, in a fresh process: its seconds per stage and its own peak memory."""
+    runtime = Runtime(Settings(data_dir=data_dir, database_url=database_url))
     started = time.perf_counter()
-    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF, progress=progress)
+    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
     total = time.perf_counter() - started
     print(
         f"refresh as of {AS_OF}: {report.customers:,} profiles from {report.events:,} events, {total:.1f} s"
@@ -91,8 +88,15 @@ def run(data: Path, data_dir: Path, database_url: str) -> None:
     for note in report.notes:
         print(f"  note: {note}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of the process: {peak:,.0f} MiB")
+    print(f"peak RSS of the refresh process: {peak:,.0f} MiB")
     runtime.dispose()
+
+
+def run(data: Path, data_dir: Path, database_url: str) -> None:
+    setup(data, data_dir, database_url)
+    subprocess.run(
+        [sys.executable, __file__, "--child", str(data_dir), "--database-url", database_url], check=True
+    )
 
 
 def main() -> None:
@@ -107,7 +111,11 @@ def main() -> None:
         default="",
         help="A PostgreSQL server URL; default: SQLite in a temporary directory.",
     )
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child, args.database_url)
+        return
     CACHE.mkdir(parents=True, exist_ok=True)
     data = CACHE / f"events-{args.customers}-{args.events}-{args.seed}.parquet"
     if not data.exists():

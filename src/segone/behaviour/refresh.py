@@ -46,6 +46,7 @@ TIMELINE_DAYS = 120  # purchase days kept per customer for the page's plot
 WRITE_CHUNK = 20_000
 _PROFILES = cast(SqlTable, BehaviourProfile.__table__)
 _SUMMARY_UNIT = "week"
+_COLUMNS_READ = ("customer_id", "type", "ts", "value", "quantity", "channel", "reason")
 
 
 @dataclass
@@ -126,13 +127,15 @@ def _refresh(
         with runtime.session() as db:
             survivors = _survivors(db)
             known = _customer_ids(db)
-        events = _for_survivors(dataset.read(con), survivors)
-
         stages.start("Computing behaviour profiles")
-        profile = _profiles(events, as_of)
-        stages.done()
-        stages.start("Fitting purchase and spend models")
-        summary = backend.to_arrow(metrics.rfm_summary(events, as_of, _SUMMARY_UNIT, by="customer_id"))
+        # De-duplicating the dataset is the costliest step: done once, kept by the engine for both queries
+        # (a temporary table on DuckDB, a persisted frame on Spark), with only the columns they read.
+        events = _for_survivors(metrics.until(dataset.read(con), as_of), survivors).select(*_COLUMNS_READ)
+        with events.cache() as cached:
+            profile = _profiles(cached, as_of)
+            stages.done()
+            stages.start("Fitting purchase and spend models")
+            summary = backend.to_arrow(metrics.rfm_summary(cached, as_of, _SUMMARY_UNIT, by="customer_id"))
         scored = scores.score_customers(
             summary,
             horizon_weeks=settings.behaviour_horizon_weeks,

@@ -159,8 +159,10 @@ def timeline(points: list[TimelinePoint], as_of: date) -> Timeline | None:
         end_label=as_of.strftime("%b %Y"),
         top_label=_money(top) if any(point.value for point in points) else "",
         summary=(
-            f"{len(points)} purchase days from {start.isoformat()} to {points[-1].day.isoformat()}, "
-            f"worth {_money(total)} in all"
+            f"{_count(len(points), 'purchase day')} from {start.isoformat()} to "
+            f"{points[-1].day.isoformat()}, worth {_money(total)} in all"
+            if len(points) > 1
+            else f"One purchase day, {start.isoformat()}, worth {_money(total)}"
         ),
     )
 
