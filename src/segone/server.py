@@ -11,7 +11,19 @@ from fastapi.staticfiles import StaticFiles
 
 from segone import __version__
 from segone.api import errors
-from segone.api.routes import behaviour, customers, differentiators, encounters, events, imports, meta, users
+from segone.api.routes import (
+    behaviour,
+    customers,
+    differentiators,
+    encounters,
+    events,
+    imports,
+    knowledge,
+    meta,
+    search,
+    suggestions,
+    users,
+)
 from segone.behaviour.flusher import Flusher
 from segone.runtime import Runtime
 from segone.settings import Settings
@@ -51,7 +63,19 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     errors.install(app)
-    for module in (customers, behaviour, differentiators, encounters, users, meta, imports, events):
+    for module in (
+        customers,
+        behaviour,
+        differentiators,
+        encounters,
+        users,
+        meta,
+        imports,
+        events,
+        search,
+        knowledge,
+        suggestions,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web.router)

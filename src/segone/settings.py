@@ -52,6 +52,23 @@ class Settings(BaseSettings):
         ge=0,
         description="How often the server moves staged API events into the dataset; 0 turns it off.",
     )
+    knowledge_method: str = Field(
+        default="tfidf",
+        pattern="^(tfidf|embeddings)$",
+        description="How statements saying the same thing are found: tfidf, or embeddings (optional extra).",
+    )
+    knowledge_threshold: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=1.0,
+        description=(
+            "Similarity from which two statements of a category are one trait; empty means the method's "
+            "default (0.35 for tfidf, 0.6 for embeddings; see docs/knowledge.md)."
+        ),
+    )
+    freshness_months: int = Field(
+        default=12, ge=1, le=120, description="Facts not confirmed for this many months are flagged stale."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -21,6 +21,7 @@ from segone.accounts.permissions import ROLE_PERMISSIONS, SYSTEM, Permission, Ro
 from segone.encounters import service as encounters
 from segone.encounters.schemas import Channel, EncounterCreate
 from segone.knowledge import service as knowledge
+from segone.knowledge import suggestions
 from segone.knowledge.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
 from segone.server import create_app
@@ -73,6 +74,25 @@ def _fresh_fact(world: World) -> int:
         ).id
 
 
+def _fresh_suggestion(world: World) -> tuple[int, str]:
+    """An encounter whose notes hold one sentence never heard before, and that sentence's suggestion id."""
+    text = f"Collects {next(_unique)} vintage maps of Yorkshire"
+    with world.runtime.session() as db:
+        encounter = encounters.record(
+            db,
+            actor=SYSTEM,
+            customer_id=world.customer,
+            data=EncounterCreate(channel=Channel.CALL, notes=f"Mentioned: {text}."),
+            categories=world.runtime.categories,
+        ).id
+    return encounter, suggestions.sentence_id(text)
+
+
+def _suggestion_call(world: World, action: str) -> Call:
+    encounter, suggestion = _fresh_suggestion(world)
+    return Call("POST", f"/encounters/{encounter}/suggestions/{action}", {"id": suggestion})
+
+
 def _own_token(world: World, user: MadeUser | None) -> int:
     if user is None:
         return 1
@@ -105,6 +125,10 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ("GET", "/api/v1/customers/{customer_id}/behaviour"): (
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/behaviour"),
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/knowledge"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/knowledge"),
     ),
     ("GET", "/api/v1/behaviour/refreshes/latest"): (
         Permission.READ_CUSTOMERS,
@@ -176,6 +200,26 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/encounters/{w.encounter}"),
     ),
+    ("POST", "/api/v1/facts/import"): (
+        Permission.IMPORT_DATA,
+        lambda w, u: Call(
+            "POST",
+            "/facts/import",
+            csv=f"customer,text,category\n{w.customer},Fact {next(_unique)},family\n".encode(),
+        ),
+    ),
+    ("GET", "/api/v1/encounters/{encounter_id}/suggestions"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/encounters/{w.encounter}/suggestions"),
+    ),
+    ("POST", "/api/v1/encounters/{encounter_id}/suggestions/confirm"): (
+        Permission.ADD_DIFFERENTIATORS,
+        lambda w, u: _suggestion_call(w, "confirm"),
+    ),
+    ("POST", "/api/v1/encounters/{encounter_id}/suggestions/reject"): (
+        Permission.ADD_DIFFERENTIATORS,
+        lambda w, u: _suggestion_call(w, "reject"),
+    ),
     ("GET", "/api/v1/me"): (SIGNED_IN, lambda w, u: Call("GET", "/me")),
     ("GET", "/api/v1/me/tokens"): (Permission.MANAGE_OWN_TOKENS, lambda w, u: Call("GET", "/me/tokens")),
     ("POST", "/api/v1/me/tokens"): (
@@ -206,6 +250,7 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         lambda w, u: Call("POST", f"/users/{w.target_user}/tokens", {"name": "feed"}),
     ),
     ("GET", "/api/v1/categories"): (Permission.READ_CUSTOMERS, lambda w, u: Call("GET", "/categories")),
+    ("GET", "/api/v1/search"): (Permission.READ_CUSTOMERS, lambda w, u: Call("GET", "/search?q=fact")),
     ("GET", "/api/v1/health"): (PUBLIC, lambda w, u: Call("GET", "/health")),
 }
 

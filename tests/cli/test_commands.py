@@ -182,6 +182,8 @@ def test_demo_loads_once_and_reset_reloads(segone: Invoke, data_dir: Path) -> No
     total = as_json(segone("customers", "list", "--json"))["total"]
     assert total == first["customers"] + behaviour["customers_created"]
     assert len(list((data_dir / "events").glob("*.parquet"))) == 1  # the reset removed the old events
+    measured = first["knowledge"]
+    assert measured["customers"] == total and 0 < measured["segments_of_one"] < total
 
 
 def test_help_and_version(segone: Invoke) -> None:

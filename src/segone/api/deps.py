@@ -50,6 +50,7 @@ def get_categories(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Categor
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 Categories = Annotated[CategoryList, Depends(get_categories)]
 
 

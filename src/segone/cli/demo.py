@@ -11,6 +11,7 @@ from segone.accounts.permissions import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.demo import behaviour as demo_behaviour
 from segone.errors import Conflict
+from segone.knowledge import refresh as knowledge_refresh
 
 
 def demo(
@@ -60,9 +61,12 @@ def demo(
             )
     with progress_bar() as progress:
         behaviour = demo_behaviour.load_behaviour(runtime, actor=SYSTEM, progress=progress)
+        measured = knowledge_refresh.refresh(runtime, actor=SYSTEM, progress=progress)
     if as_json:
         loaded = {"loaded": True, **summary.model_dump(mode="json")}
-        print_json({**loaded, "behaviour": behaviour.model_dump(mode="json")})
+        print_json(
+            {**loaded, "behaviour": behaviour.model_dump(mode="json"), "knowledge": measured.as_dict()}
+        )
         return
     typer.echo(
         f"Loaded the demo in {summary.seconds:.1f} s: {summary.customers} customers "
@@ -74,6 +78,10 @@ def demo(
         f"Loaded the CDNOW purchase history in {behaviour.seconds:.1f} s: {behaviour.events} events, "
         f"{behaviour.customers_created} more customers; behaviour profiles of {behaviour.profiles} customers "
         f"as of {behaviour.as_of.isoformat()}."
+    )
+    typer.echo(
+        f"Measured what we know: {measured.traits} traits; {measured.segments_of_one} of "
+        f"{measured.customers} customers are segments of one."
     )
     typer.echo(f"Sign in with password '{demo_data.DEMO_PASSWORD}' as:")
     for role, email in demo_data.DEMO_LOGINS.items():

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from segone.cli.common import JsonOption, actor_named, print_json, runtime_of
+from segone.cli.common import (
+    EXIT_ERROR,
+    JsonOption,
+    actor_named,
+    print_json,
+    progress_bar,
+    runtime_of,
+)
 from segone.customers import service as customers
 from segone.encounters.schemas import Channel
+from segone.knowledge import classifier
+from segone.knowledge import importer as facts_importer
 from segone.knowledge import service as knowledge
 from segone.knowledge.schemas import AcknowledgeRequest, DifferentiatorCreate
 
@@ -55,3 +65,91 @@ def add(
         f"Fact {out.id} on {name}'s sheet ({out.category_label}), learned by {out.learned_by}: "
         f"{out.text}.{known}"
     )
+
+
+@app.command("import")
+def import_file(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE.csv",
+            help="The CSV file (UTF-8): customer, text, category, learned_by, learned_at (docs/import.md).",
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
+    ] = False,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="Import as this user (their permissions, their name in history)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import facts the business already knows (e.g. a CRM's notes); all or nothing."""
+    data = file.read_bytes()
+    runtime = runtime_of(ctx)
+    try:
+        with runtime.session() as db, progress_bar() as progress:
+            report = facts_importer.import_facts(
+                db,
+                actor=actor_named(db, as_user),
+                data=data,
+                categories=runtime.categories,
+                data_dir=runtime.settings.data_dir,
+                dry_run=dry_run,
+                progress=progress,
+            )
+    except facts_importer.FactImportRejected as exc:
+        if as_json:
+            print_json(exc.report)
+        typer.echo(f"Error: {exc.message}", err=True)
+        for problem in exc.report.errors:
+            where = f"row {problem.row}" if problem.row is not None else "file"
+            column = f", column {problem.column}" if problem.column else ""
+            typer.echo(f"  {where}{column}: {problem.problem}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    if as_json:
+        print_json(report)
+        return
+    verb = "Checked" if dry_run else "Imported"
+    would = " (dry run: nothing was written)" if dry_run else ""
+    typer.echo(
+        f"{verb} {file.name}: {report.rows} rows; {report.created} facts added, "
+        f"{report.unchanged} already known{would}."
+    )
+    if report.suggested:
+        typer.echo(f"{len(report.suggested)} rows had no category; the classifier chose:")
+        for row in report.suggested:
+            typer.echo(f"  row {row.row}: {row.category} ({row.confidence:.0%} sure)")
+    if report.ignored_columns:
+        typer.echo("Columns not read: " + ", ".join(report.ignored_columns))
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Train as this user (needs the analytics permission).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Teach the category classifier from the confirmed facts; measures it on held-out facts."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        actor = actor_named(db, as_user)
+    report = classifier.train(runtime, actor, progress=lambda message: typer.echo(f"{message}…", err=True))
+    if as_json:
+        print_json(report)
+        return
+    typer.echo(
+        f"Trained on {report.facts} facts in {len(report.categories)} categories in {report.seconds:.1f} s. "
+        f"On {report.held_out} held-out facts it chose the right category for {report.accuracy:.0%} "
+        f"(the keyword rules: {report.rule_accuracy:.0%})."
+    )
+    if report.left_to_rules:
+        typer.echo(
+            "Too few facts yet, left to the keyword rules: "
+            + ", ".join(f"{c.name} ({c.facts})" for c in report.left_to_rules)
+        )
+    typer.echo(f"Saved to {report.model_path}.")

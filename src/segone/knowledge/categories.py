@@ -99,5 +99,9 @@ class CategoryList:
             )
         return category
 
+    def find(self, name: str) -> Category | None:
+        """The category, or None for a name from other settings (a fact keeps the category it had)."""
+        return self._by_name.get(name)
+
     def for_kind(self, customer_kind: str) -> list[Category]:
         return [c for c in self.all if c.applies_to(customer_kind)]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from segone.storage.base import Base, utcnow
@@ -49,3 +50,84 @@ class Acknowledgement(Base):
     how: Mapped[str] = mapped_column(Text, default="")
 
     differentiator: Mapped[Differentiator] = relationship(back_populates="acknowledgement")
+
+
+class RejectedSuggestion(Base):
+    """A sentence of an encounter's notes not to propose again: the employee said it is not a fact, or
+    confirmed it in other words (``differentiator_id``: the fact it became)."""
+
+    __tablename__ = "rejected_suggestions"
+    __table_args__ = (UniqueConstraint("encounter_id", "sentence_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    encounter_id: Mapped[int] = mapped_column(ForeignKey("encounters.id"), index=True)
+    # SHA-256 of the sentence's normalised text: the suggestion's id, stable across page views.
+    sentence_hash: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    rejected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    differentiator_id: Mapped[int | None] = mapped_column(ForeignKey("differentiators.id"))
+
+
+class KnowledgeRefresh(Base):
+    """One run of ``segone knowledge refresh``: how it grouped, what it found, the distinguishability mix."""
+
+    __tablename__ = "knowledge_refreshes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))  # running, done, failed
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    method: Mapped[str] = mapped_column(String(20))
+    threshold: Mapped[float] = mapped_column(Float)
+    customers: Mapped[int | None]
+    differentiators: Mapped[int | None]
+    traits: Mapped[int | None]
+    segments_of_one: Mapped[int | None]
+    # Customers by the size of their confusion set: {"1": n, "2": n, "3-5": n, ...}.
+    distribution: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    seconds: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class KnowledgeTrait(Base):
+    """A trait of the last refresh: a grouped fact, an attribute value or a behaviour band, and its rarity."""
+
+    __tablename__ = "knowledge_traits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refresh_id: Mapped[int] = mapped_column(ForeignKey("knowledge_refreshes.id"), index=True)
+    key: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(20))  # fact, attribute, behaviour
+    question: Mapped[str | None] = mapped_column(String(120))
+    label: Mapped[str] = mapped_column(Text)
+    holders: Mapped[int]
+    rarity: Mapped[float] = mapped_column(Float)
+
+
+class FactTrait(Base):
+    """Which trait a differentiator belongs to (several wordings of one fact share a trait)."""
+
+    __tablename__ = "knowledge_fact_traits"
+
+    differentiator_id: Mapped[int] = mapped_column(
+        ForeignKey("differentiators.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    trait_id: Mapped[int] = mapped_column(ForeignKey("knowledge_traits.id"), index=True)
+
+
+class CustomerMeasure(Base):
+    """A customer's distinguishability as of the last refresh, its look-alikes and the next best question."""
+
+    __tablename__ = "knowledge_customer_measures"
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    refresh_id: Mapped[int] = mapped_column(ForeignKey("knowledge_refreshes.id"), index=True)
+    trait_count: Mapped[int]
+    distinguishability: Mapped[int]
+    look_alikes: Mapped[list[int]] = mapped_column(JSON, default=list)
+    gaps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    next_question: Mapped[str | None] = mapped_column(String(120))
+    next_question_remaining: Mapped[float | None] = mapped_column(Float)

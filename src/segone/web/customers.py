@@ -16,6 +16,7 @@ from segone.customers.models import Customer
 from segone.customers.schemas import CustomerCreate, CustomerKind, CustomerUpdate, parse_identity
 from segone.encounters import service as encounters
 from segone.errors import Conflict, Invalid, NotFound
+from segone.knowledge import insights
 from segone.knowledge import service as knowledge
 from segone.knowledge.categories import CategoryList
 from segone.web import behaviour_panel
@@ -33,6 +34,7 @@ from segone.web.deps import (
     see_other,
     web_router,
 )
+from segone.web.distinguish import distinguish
 from segone.web.render import render
 from segone.web.views import (
     CONFIDENCE_CHOICES,
@@ -282,6 +284,15 @@ def render_sheet(
         behaviour=behaviour_panel.panel(
             profiles.behaviour_of(db, actor=viewer.actor, customer_id=customer.id)
         ),
+        known=distinguish(
+            insights.knowledge_of(
+                db,
+                actor=viewer.actor,
+                customer_id=customer.id,
+                categories=categories,
+                freshness_months=request.app.state.runtime.settings.freshness_months,
+            )
+        ),
         confidence_choices=CONFIDENCE_CHOICES,
         confidence_label=confidence_label,
         confidence_choice=confidence_choice,
@@ -330,6 +341,7 @@ ACTION_LABELS = {
     "differentiator.outdated": "No longer true",
     "differentiator.acknowledged": "Knows we know",
     "encounter.recorded": "Encounter",
+    "suggestion.rejected": "Suggestion rejected",
 }
 
 

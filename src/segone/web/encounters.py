@@ -10,18 +10,23 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from segone.accounts.permissions import Permission
 from segone.customers import service as customers
 from segone.customers.models import Customer
 from segone.encounters import service as encounters
 from segone.encounters.schemas import Channel, EncounterCreate, NewFact
 from segone.errors import Conflict, Invalid, NotFound
 from segone.knowledge import service as knowledge
+from segone.knowledge import suggestions
 from segone.knowledge.categories import CategoryList
 from segone.knowledge.schemas import AcknowledgeRequest, DifferentiatorStatus
+from segone.knowledge.suggestions import SuggestionConfirm, SuggestionReject
+from segone.runtime import Runtime
 from segone.web import session as web_session
 from segone.web.deps import (
     Categories,
     EncounterWriter,
+    FactWriter,
     Form,
     FormFields,
     Reader,
@@ -222,30 +227,140 @@ def encounter_list(request: Request, customer_id: int, viewer: Reader, runtime: 
         )
 
 
+def _detail(
+    request: Request,
+    db: Session,
+    viewer: Viewer,
+    runtime: Runtime,
+    categories: CategoryList,
+    encounter_id: int,
+    status: int = 200,
+    suggestion_error: str | None = None,
+    failed: str | None = None,
+) -> Response:
+    """The encounter page; after a failed confirm or reject, with the message beside that suggestion."""
+    encounter = encounters.get(db, actor=viewer.actor, encounter_id=encounter_id)
+    customer = customers.get(db, actor=viewer.actor, customer_id=encounter.customer_id)
+    out = encounters.to_out_many(db, [encounter])[0]
+    all_facts = knowledge.to_out_many(
+        db,
+        knowledge.list_for_customer(db, actor=viewer.actor, customer_id=customer.id, include_outdated=True),
+        categories,
+    )
+    learned = [f for f in all_facts if f.id in out.differentiator_ids]
+    shown = [f for f in all_facts if f.acknowledgement and f.acknowledgement.encounter_id == encounter.id]
+    heard = (
+        suggestions.suggest(
+            db,
+            actor=viewer.actor,
+            encounter_id=encounter.id,
+            categories=categories,
+            data_dir=runtime.settings.data_dir,
+        )
+        if viewer.can(Permission.ADD_DIFFERENTIATORS)
+        else []
+    )
+    return render(
+        request,
+        "encounters/detail.html",
+        status=status,
+        customer=customers.to_out(customer),
+        encounter=out,
+        channel=channel_label(out.channel),
+        learned=learned,
+        shown=shown,
+        confidence_label=confidence_label,
+        suggestions=heard,
+        choices=categories.for_kind(customer.kind),
+        suggestion_error=suggestion_error,
+        failed=failed,
+    )
+
+
 @router.get("/encounters/{encounter_id}")
 def encounter_detail(
     request: Request, encounter_id: int, viewer: Reader, runtime: RuntimeDep, categories: Categories
 ) -> Response:
     with runtime.session() as db:
-        encounter = encounters.get(db, actor=viewer.actor, encounter_id=encounter_id)
-        customer = customers.get(db, actor=viewer.actor, customer_id=encounter.customer_id)
-        out = encounters.to_out_many(db, [encounter])[0]
-        all_facts = knowledge.to_out_many(
-            db,
-            knowledge.list_for_customer(
-                db, actor=viewer.actor, customer_id=customer.id, include_outdated=True
-            ),
-            categories,
-        )
-        learned = [f for f in all_facts if f.id in out.differentiator_ids]
-        shown = [f for f in all_facts if f.acknowledgement and f.acknowledgement.encounter_id == encounter.id]
-        return render(
-            request,
-            "encounters/detail.html",
-            customer=customers.to_out(customer),
-            encounter=out,
-            channel=channel_label(out.channel),
-            learned=learned,
-            shown=shown,
-            confidence_label=confidence_label,
-        )
+        return _detail(request, db, viewer, runtime, categories, encounter_id)
+
+
+@router.post("/encounters/{encounter_id}/suggestions/confirm")
+def confirm_suggestion(
+    request: Request,
+    encounter_id: int,
+    viewer: FactWriter,
+    form: Form,
+    runtime: RuntimeDep,
+    categories: Categories,
+) -> Response:
+    """Confirm (as suggested, or as edited in the form) one suggestion: it goes on the easel sheet."""
+    suggestion_id = form.get("suggestion")
+    with runtime.session() as db:
+        try:
+            data = SuggestionConfirm(
+                id=suggestion_id, text=form.get("text") or None, category=form.get("category") or None
+            )
+            fact = suggestions.confirm(
+                db,
+                actor=viewer.actor,
+                encounter_id=encounter_id,
+                data=data,
+                categories=categories,
+                data_dir=runtime.settings.data_dir,
+            )
+            text = fact.text
+        except ValidationError as exc:
+            db.rollback()
+            message = next(iter(field_errors(exc).values()), "Check the text and the category.")
+            return _detail(
+                request, db, viewer, runtime, categories, encounter_id, 422, message, suggestion_id
+            )
+        except (Invalid, Conflict, NotFound) as exc:
+            db.rollback()
+            return _detail(
+                request,
+                db,
+                viewer,
+                runtime,
+                categories,
+                encounter_id,
+                exc.http_status,
+                exc.message,
+                suggestion_id,
+            )
+    web_session.load(request).flash(f"On the easel sheet: {text}")
+    return see_other(f"/encounters/{encounter_id}#suggestions")
+
+
+@router.post("/encounters/{encounter_id}/suggestions/reject")
+def reject_suggestion(
+    request: Request,
+    encounter_id: int,
+    viewer: FactWriter,
+    form: Form,
+    runtime: RuntimeDep,
+    categories: Categories,
+) -> Response:
+    """Not a fact: the suggestion is not proposed again."""
+    suggestion_id = form.get("suggestion")
+    with runtime.session() as db:
+        try:
+            suggestions.reject(
+                db,
+                actor=viewer.actor,
+                encounter_id=encounter_id,
+                data=SuggestionReject(id=suggestion_id),
+                categories=categories,
+                data_dir=runtime.settings.data_dir,
+            )
+        except ValidationError:
+            db.rollback()
+            return _detail(
+                request, db, viewer, runtime, categories, encounter_id, 422, "That suggestion is not known."
+            )
+        except NotFound as exc:
+            db.rollback()
+            return _detail(request, db, viewer, runtime, categories, encounter_id, 404, exc.message)
+    web_session.load(request).flash("Rejected: it will not be suggested again.")
+    return see_other(f"/encounters/{encounter_id}#suggestions")

@@ -7,8 +7,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from segone.web import account, admin, analytics, auth, customers, encounters, home, knowledge
+from segone.web import (
+    account,
+    admin,
+    analytics,
+    auth,
+    customers,
+    dashboards,
+    encounters,
+    home,
+    knowledge,
+    search,
+)
 
 router = APIRouter(include_in_schema=False)
-for area in (auth, home, customers, knowledge, encounters, analytics, account, admin):
+for area in (auth, home, customers, knowledge, encounters, analytics, dashboards, account, admin, search):
     router.include_router(area.router)

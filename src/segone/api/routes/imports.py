@@ -1,18 +1,21 @@
-"""Imports: customers from a CSV file (docs/import.md describes the format)."""
+"""Imports: customers and facts from CSV files (docs/import.md describes the formats)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from segone.api.deps import CurrentActor, Db
+from segone.api.deps import CurrentActor, Db, get_runtime
 from segone.api.errors import ErrorOut, responses
 from segone.customers import importer
 from segone.customers.schemas import ImportReport
 from segone.errors import Invalid
+from segone.knowledge import importer as facts_importer
+from segone.knowledge.importer import FactImportReport
+from segone.runtime import Runtime
 
 router = APIRouter(tags=["imports"])
 
@@ -97,4 +100,44 @@ async def import_customers(
         data=data,
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
+    )
+
+
+@router.post(
+    "/facts/import",
+    response_model=FactImportReport,
+    summary="Import facts (differentiators) from a CSV file",
+    openapi_extra={"requestBody": _REQUEST_BODY},
+    responses={
+        **responses(401, 403),
+        415: {"model": ErrorOut, "description": "The body is neither CSV text nor a multipart file."},
+        422: {
+            "model": ErrorOut,
+            "description": "The file or some rows are bad; nothing was imported. `details` is the import "
+            "report, whose `errors` name every bad row (line of the file, column, problem).",
+        },
+    },
+)
+async def import_facts(
+    request: Request,
+    db: Db,
+    actor: CurrentActor,
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    dry_run: bool = Query(default=False, description="Check the file and report; write nothing."),
+) -> FactImportReport:
+    """One row per fact: `customer` (id or identity such as `crm:B00042`) and `text` (required),
+    `category` (when empty the classifier suggests one, and `suggested` in the report names those rows),
+    `learned_by` (an employee's e-mail) and `learned_at` (ISO date or date-time). A fact the customer's
+    sheet holds already is counted as unchanged, so a second import of the same file adds nothing. All or
+    nothing: if any row is bad, nothing is written and the 422 response's `details` name every bad row.
+    Needs the import permission (analysts and administrators)."""
+    data = await _csv_bytes(request)
+    return await run_in_threadpool(
+        facts_importer.import_facts,
+        db,
+        actor=actor,
+        data=data,
+        categories=runtime.categories,
+        data_dir=runtime.settings.data_dir,
+        dry_run=dry_run,
     )

@@ -1,11 +1,21 @@
 """Alembic environment: the engine comes from the caller (see segone.storage.migrate)."""
 
+from typing import Any
+
 from alembic import context
 
+from segone.knowledge.search import SEARCH_SCHEMA_OBJECTS
 from segone.storage.tables import Base
 
 config = context.config
 engine = config.attributes["engine"]
+
+
+def include_object(_object: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:
+    """Leave out the search indexes of migration 0004 (full-text tables, expression indexes): they are
+    made by SQL of their own, not by the models."""
+    return not (reflected and type_ in ("table", "index") and name in SEARCH_SCHEMA_OBJECTS)
+
 
 with engine.begin() as connection:
     context.configure(
@@ -13,6 +23,7 @@ with engine.begin() as connection:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

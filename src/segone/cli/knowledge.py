@@ -1,0 +1,115 @@
+"""``segone knowledge``: search what we know; traits, rarity and distinguishability."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from segone.accounts.permissions import SYSTEM
+from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
+from segone.customers import service as customers
+from segone.knowledge import insights
+from segone.knowledge import refresh as knowledge_refresh
+from segone.knowledge import search as knowledge_search
+from segone.knowledge.schemas import SEARCH_MARK_END, SEARCH_MARK_START, SearchKind
+
+app = typer.Typer(
+    help="Knowledge: search what we know; traits, rarity and distinguishability.", no_args_is_help=True
+)
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    text: Annotated[
+        str,
+        typer.Argument(
+            metavar="TEXT", help="Words or a question, e.g. 'who is expanding into new markets?'."
+        ),
+    ],
+    limit: Annotated[
+        int, typer.Option(min=1, max=knowledge_search.MAX_LIMIT, help="How many hits to show.")
+    ] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Search differentiators and encounter notes, most relevant first."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        page = knowledge_search.search(
+            db, actor=SYSTEM, query=text, limit=limit, categories=runtime.categories
+        )
+    if as_json:
+        print_json(page)
+        return
+    if not page.hits:
+        typer.echo(f"Nothing matches {', '.join(page.terms)}.")
+        return
+    for hit in page.hits:
+        snippet = hit.snippet.replace(SEARCH_MARK_START, "*").replace(SEARCH_MARK_END, "*")
+        if hit.kind is SearchKind.DIFFERENTIATOR:
+            where = f"fact {hit.id}, {hit.category_label}" + (", no longer true" if hit.outdated else "")
+        else:
+            where = f"encounter {hit.id}, {hit.channel}"
+        typer.echo(f"{hit.customer_name} (customer {hit.customer_id}; {where}; {hit.date:%Y-%m-%d})")
+        typer.echo(f"  {snippet}")
+    shown = f"{len(page.hits)} of {page.total}" if page.more else str(len(page.hits))
+    typer.echo(f"{shown} matches for: {', '.join(page.terms)}.")
+
+
+@app.command()
+def refresh(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Group facts into traits; measure rarity, look-alikes and the next best question of every customer."""
+    runtime = runtime_of(ctx)
+    with progress_bar() as progress:
+        report = knowledge_refresh.refresh(runtime, actor=SYSTEM, progress=progress)
+    if as_json:
+        print_json(report.as_dict())
+        return
+    seconds = sum(report.seconds.values())
+    typer.echo(
+        f"Measured {report.customers} customers in {seconds:.1f} s: {report.differentiators} facts in "
+        f"{report.traits} traits; {report.segments_of_one} customers are segments of one."
+    )
+    spread = ", ".join(f"{size}: {count}" for size, count in report.distribution.items())
+    typer.echo(f"  Customers by how many look alike to us (itself included): {spread}")
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    customer: Annotated[str, typer.Argument(metavar="CUSTOMER", help="An id or any identity, e.g. crm:42.")],
+    as_json: JsonOption = False,
+) -> None:
+    """What we know of a customer: each fact's rarity, its look-alikes, gaps and the next best question."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        found = customers.resolve(db, actor=SYSTEM, reference=customer)
+        result = insights.knowledge_of(
+            db,
+            actor=SYSTEM,
+            customer_id=found.id,
+            categories=runtime.categories,
+            freshness_months=runtime.settings.freshness_months,
+        )
+    if as_json:
+        print_json(result)
+        return
+    if result.distinguishability is None:
+        typer.echo("Not measured yet: run 'segone knowledge refresh'.")
+    elif result.distinguishability == 1:
+        typer.echo("A segment of one: no other customer has everything we know of this one.")
+    else:
+        names = ", ".join(f"{a.name} (No. {a.id})" for a in result.look_alikes)
+        typer.echo(f"{result.distinguishability - 1} other customers look like this one to us: {names}")
+    for fact in result.facts:
+        held = "not measured yet" if fact.holders is None else f"{fact.holders} customers"
+        marks = " [rare]" if fact.rare else ""
+        marks += " [they know we know]" if fact.acknowledged else ""
+        marks += " [stale]" if fact.stale else ""
+        typer.echo(f"  {fact.category_label}: {fact.text} ({held}){marks}")
+    if result.next_question:
+        q = result.next_question
+        typer.echo(f"Ask next: {q.label}: {q.prompt} (leaves about {q.expected_look_alikes:.1f} look-alikes)")
+    if result.show_them_you_know:
+        typer.echo(f"Show them you know: facts {', '.join(map(str, result.show_them_you_know))}")

@@ -1,0 +1,152 @@
+""" "Do we know a lot about our customers?": the self-assessment measures, month by month.
+
+Each month's value is the state at the end of that month, rebuilt from the timestamps the store keeps
+(when a fact was learned and outdated, when it was acknowledged, when a customer was created or merged),
+so the series needs no snapshots. Freshness and distinguishability cannot be rebuilt that way: freshness is
+the current state, and the segments of one come from the knowledge refreshes that have run.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, and_, distinct, func, or_, select
+from sqlalchemy.orm import Session
+
+from segone.accounts.models import User
+from segone.accounts.permissions import Actor, Permission, require
+from segone.customers.models import Customer
+from segone.encounters.models import Encounter
+from segone.knowledge.models import Acknowledgement, Differentiator, KnowledgeRefresh
+from segone.storage.base import utcnow
+
+DAYS_PER_MONTH = 30.44
+
+
+class Month(BaseModel):
+    month: str = Field(description="YYYY-MM; values are as at the end of the month.")
+    customers: int
+    known_share: float = Field(description="Share of customers we know at least one fact about.")
+    facts_per_customer: float
+    categories_per_customer: float = Field(description="Distinct categories known, per customer with a fact.")
+    recognition_ratio: float | None
+    contributors_share: float | None = Field(
+        description="Share of today's active employees who recorded a fact in the month."
+    )
+    listening_share: float | None = Field(description="Mean listening share of the month's encounters.")
+
+
+class RefreshPoint(BaseModel):
+    at: datetime
+    customers: int
+    segments_of_one: int
+    distribution: dict[str, int]
+
+
+class Assessment(BaseModel):
+    months: list[Month]
+    fresh_share: float | None = Field(description="Current facts confirmed within the freshness months.")
+    freshness_months: int
+    refreshes: list[RefreshPoint]
+
+
+def assess(db: Session, *, actor: Actor, months: int = 12, freshness_months: int = 12) -> Assessment:
+    require(actor, Permission.VIEW_TEAM_DASHBOARDS)
+    now = utcnow()
+    ends = _month_ends(now, months)
+    series = [_month(db, start, end) for start, end in ends]
+    current = db.scalar(select(func.count()).where(Differentiator.status == "current")) or 0
+    cutoff = now - timedelta(days=freshness_months * DAYS_PER_MONTH)
+    fresh = db.scalar(
+        select(func.count()).where(
+            Differentiator.status == "current", Differentiator.last_confirmed_at >= cutoff
+        )
+    )
+    runs = db.scalars(
+        select(KnowledgeRefresh).where(KnowledgeRefresh.status == "done").order_by(KnowledgeRefresh.id)
+    ).all()
+    return Assessment(
+        months=series,
+        fresh_share=round((fresh or 0) / current, 4) if current else None,
+        freshness_months=freshness_months,
+        refreshes=[
+            RefreshPoint(
+                at=run.finished_at or run.started_at,
+                customers=run.customers or 0,
+                segments_of_one=run.segments_of_one or 0,
+                distribution=run.distribution,
+            )
+            for run in runs[-24:]
+        ],
+    )
+
+
+def _month_ends(now: datetime, months: int) -> list[tuple[datetime, datetime]]:
+    """(start, end) of the last ``months`` calendar months, the current one last (its end is now)."""
+    starts = []
+    year, month = now.year, now.month
+    for _ in range(months):
+        starts.append(datetime(year, month, 1, tzinfo=UTC))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    starts.reverse()
+    return [(start, min(_next_month(start), now)) for start in starts]
+
+
+def _next_month(start: datetime) -> datetime:
+    return datetime(start.year + (start.month == 12), start.month % 12 + 1, 1, tzinfo=UTC)
+
+
+def _current_at(end: datetime) -> ColumnElement[bool]:
+    return and_(
+        Differentiator.learned_at <= end,
+        or_(Differentiator.outdated_at.is_(None), Differentiator.outdated_at > end),
+    )
+
+
+def _month(db: Session, start: datetime, end: datetime) -> Month:
+    customers = (
+        db.scalar(
+            select(func.count()).where(
+                Customer.created_at <= end, or_(Customer.merged_at.is_(None), Customer.merged_at > end)
+            )
+        )
+        or 0
+    )
+    facts = db.scalar(select(func.count()).where(_current_at(end))) or 0
+    known = db.scalar(select(func.count(distinct(Differentiator.customer_id))).where(_current_at(end))) or 0
+    pairs = select(Differentiator.customer_id, Differentiator.category).where(_current_at(end)).distinct()
+    categories = db.scalar(select(func.count()).select_from(pairs.subquery())) or 0
+    acknowledged = (
+        db.scalar(
+            select(func.count())
+            .select_from(Acknowledgement)
+            .join(Differentiator, Differentiator.id == Acknowledgement.differentiator_id)
+            .where(_current_at(end), Acknowledgement.acknowledged_at <= end)
+        )
+        or 0
+    )
+    employees = db.scalar(select(func.count()).where(User.active.is_(True))) or 0
+    contributors = (
+        db.scalar(
+            select(func.count(distinct(Differentiator.learned_by_id))).where(
+                Differentiator.learned_at >= start, Differentiator.learned_at <= end
+            )
+        )
+        or 0
+    )
+    listening = db.scalar(
+        select(func.avg(Encounter.listening_share)).where(
+            Encounter.occurred_at >= start, Encounter.occurred_at <= end
+        )
+    )
+    return Month(
+        month=start.strftime("%Y-%m"),
+        customers=customers,
+        known_share=round(known / customers, 4) if customers else 0.0,
+        facts_per_customer=round(facts / customers, 3) if customers else 0.0,
+        categories_per_customer=round(categories / known, 3) if known else 0.0,
+        recognition_ratio=round(acknowledged / facts, 4) if facts else None,
+        contributors_share=round(min(contributors / employees, 1.0), 4) if employees else None,
+        listening_share=None if listening is None else round(float(listening), 4),
+    )

@@ -1,0 +1,437 @@
+"""Facts import from a CSV file: what the business already knows, such as the notes a CRM export holds.
+
+One row per fact (docs/import.md tells users the same):
+
+- ``customer`` (required): the customer's id (``42``) or any of its identities (``crm:B00042``);
+- ``text`` (required): the fact, at most 2,000 characters;
+- ``category`` (optional): a category in force that fits the customer; when empty the classifier
+  suggests one, and the report names every row whose category was suggested;
+- ``learned_by`` (optional): the e-mail of the employee who learned it; empty means the importing user;
+- ``learned_at`` (optional): ISO date or date and time (``2024-03-01``, ``2024-03-01T14:30:00+01:00``);
+  a time without a zone is UTC; empty means now.
+
+Other columns are ignored (and named in the report). A fact the customer's sheet holds already (same
+text, compared without case and punctuation), or that an earlier row of the file holds, is counted as
+unchanged: importing the same file twice adds nothing the second time. All or nothing, as the customer
+import: every row is checked first, one bad row means nothing is written, and the report names every bad
+row (line, column, problem). ``dry_run`` only checks. Facts are written through the knowledge service, so
+each has the audit entry ``differentiator.added`` as if an employee had added it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from segone.accounts.models import User
+from segone.accounts.permissions import Actor, Permission, require
+from segone.customers import repository
+from segone.customers.importer import _decode, _read
+from segone.customers.models import Customer
+from segone.customers.schemas import ImportProblem, parse_identity
+from segone.errors import Invalid
+from segone.knowledge import service as knowledge
+from segone.knowledge.categories import CategoryList
+from segone.knowledge.classifier import normalise, suggest_category
+from segone.knowledge.models import Differentiator
+from segone.knowledge.schemas import DifferentiatorCreate
+from segone.storage.base import utcnow
+
+COLUMNS = ("customer", "text", "category", "learned_by", "learned_at")
+REQUIRED = ("customer", "text")
+MAX_TEXT = 2000
+BATCH = 1000
+
+Progress = Callable[[str, int, int], None]
+
+
+class SuggestedCategory(BaseModel):
+    row: int = Field(description="Line of the file where the row starts.")
+    category: str
+    confidence: float = Field(description="How sure the classifier was, 0 to 1.")
+
+
+class FactImportReport(BaseModel):
+    """What a facts import did (or, in a dry run or when rows are bad, would do)."""
+
+    dry_run: bool
+    rows: int = Field(description="Data rows read from the file (blank lines are not counted).")
+    created: int = Field(description="Facts added to easel sheets.")
+    unchanged: int = Field(description="Rows whose fact the customer's sheet (or an earlier row) holds.")
+    suggested: list[SuggestedCategory] = Field(
+        default_factory=list, description="Rows without a category, with the category the classifier gave."
+    )
+    ignored_columns: list[str] = Field(default_factory=list, description="Columns segone does not read.")
+    errors: list[ImportProblem] = Field(default_factory=list)
+
+
+class FactImportRejected(Invalid):
+    """The file or some of its rows are bad; the report in ``details`` names every problem."""
+
+    def __init__(self, message: str, report: FactImportReport) -> None:
+        super().__init__(message, details=report.model_dump(mode="json"))
+        self.report = report
+
+
+@dataclass
+class _Row:
+    line: int
+    customer_ref: str
+    text: str
+    category: str
+    learned_by: str
+    learned_at: datetime | None
+    customer_id: int | None = None
+    customer_kind: str = "person"
+    learned_by_id: int | None = None
+
+
+def _empty_report(problems: list[ImportProblem], rows: int = 0) -> FactImportReport:
+    return FactImportReport(dry_run=False, rows=rows, created=0, unchanged=0, errors=problems)
+
+
+def _columns(line: int, header: list[str]) -> tuple[dict[str, int], list[str]]:
+    problems: list[ImportProblem] = []
+    found: dict[str, int] = {}
+    ignored: list[str] = []
+    for index, raw in enumerate(header):
+        key = raw.strip().lower().replace(" ", "_").replace("-", "_")
+        if key in COLUMNS:
+            if key in found:
+                problems.append(ImportProblem(row=line, column=raw.strip(), problem="the column is twice"))
+            found[key] = index
+        elif raw.strip():
+            ignored.append(raw.strip())
+    for name in REQUIRED:
+        if name not in found:
+            problems.append(
+                ImportProblem(
+                    row=line,
+                    column=name,
+                    problem=f"the file has no '{name}' column; the columns are {', '.join(COLUMNS)} "
+                    f"({' and '.join(REQUIRED)} required)",
+                )
+            )
+    if problems:
+        raise FactImportRejected(
+            f"Header (line {line}): {problems[0].problem}"
+            if len(problems) == 1
+            else f"The header of the file has {len(problems)} problems.",
+            _empty_report(problems),
+        )
+    return found, ignored
+
+
+def parse_when(raw: str) -> datetime:
+    """An ISO date (midnight UTC) or date and time (UTC when no zone is given)."""
+    raw = raw.strip()
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), time(), tzinfo=UTC)
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(
+            f"'{raw}' is not a date or time; write it like 2024-03-01 or 2024-03-01T14:30:00"
+        ) from exc
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _parse(
+    line: int, values: list[str], columns: dict[str, int], width: int
+) -> tuple[_Row | None, list[ImportProblem]]:
+    def cell(name: str) -> str:
+        index = columns.get(name)
+        return values[index].strip() if index is not None and index < len(values) else ""
+
+    if len(values) < width or any(v.strip() for v in values[width:]):
+        return None, [
+            ImportProblem(
+                row=line,
+                problem=f"the row has {len(values)} values but the header has {width} columns; look for a "
+                "missing or extra delimiter, or an unclosed quote",
+            )
+        ]
+    problems: list[ImportProblem] = []
+    customer = cell("customer")
+    if not customer:
+        problems.append(ImportProblem(row=line, column="customer", problem="the customer is empty"))
+    text = " ".join(cell("text").split())
+    if not text:
+        problems.append(ImportProblem(row=line, column="text", problem="the text is empty"))
+    elif len(text) > MAX_TEXT:
+        problems.append(
+            ImportProblem(
+                row=line, column="text", problem=f"the text is {len(text)} characters; at most {MAX_TEXT}"
+            )
+        )
+    learned_at: datetime | None = None
+    if cell("learned_at"):
+        try:
+            learned_at = parse_when(cell("learned_at"))
+        except ValueError as exc:
+            problems.append(ImportProblem(row=line, column="learned_at", problem=str(exc)))
+        else:
+            if learned_at > utcnow():
+                problems.append(
+                    ImportProblem(
+                        row=line, column="learned_at", problem=f"{learned_at:%Y-%m-%d} is in the future"
+                    )
+                )
+    row = _Row(line, customer, text, cell("category").lower(), cell("learned_by").lower(), learned_at)
+    return row, problems
+
+
+def _resolve_customers(db: Session, rows: list[_Row]) -> list[ImportProblem]:
+    """Each row's customer (merged records lead to the survivor); problems for those not found."""
+    problems: list[ImportProblem] = []
+    keys: dict[int, tuple[str, str]] = {}
+    wanted_ids: set[int] = set()
+    for row in rows:
+        ref = row.customer_ref
+        if ref.isascii() and ref.isdigit():
+            row.customer_id = int(ref)
+            wanted_ids.add(row.customer_id)
+            continue
+        try:
+            keys[row.line] = parse_identity(ref)
+        except ValueError as exc:
+            message = str(exc)
+            problems.append(
+                ImportProblem(
+                    row=row.line,
+                    column="customer",
+                    problem=f"'{ref}' is neither a customer id nor an identity like crm:B00042 ({message})",
+                )
+            )
+    owners = repository.identity_owners(db, keys=list(keys.values()))
+    for row in rows:
+        if row.line in keys:
+            owner = owners.get(keys[row.line])
+            if owner is None:
+                problems.append(
+                    ImportProblem(
+                        row=row.line,
+                        column="customer",
+                        problem=f"no customer has the identity {row.customer_ref}",
+                    )
+                )
+            else:
+                row.customer_id = owner
+                wanted_ids.add(owner)
+    loaded: dict[int, Customer] = {}
+    id_list = sorted(wanted_ids)
+    for start in range(0, len(id_list), BATCH):
+        chunk = id_list[start : start + BATCH]
+        loaded.update({c.id: c for c in db.scalars(select(Customer).where(Customer.id.in_(chunk)))})
+    found: dict[int, Customer] = {}
+    for customer_id, customer in loaded.items():
+        seen = {customer.id}  # a merged record stands for the one it was merged into
+        while customer.merged_into_id is not None and customer.merged_into_id not in seen:
+            survivor = loaded.get(customer.merged_into_id) or db.get(Customer, customer.merged_into_id)
+            if survivor is None:
+                break
+            seen.add(survivor.id)
+            customer = survivor
+        found[customer_id] = customer
+    for row in rows:
+        if row.customer_id is None:
+            continue
+        customer_row = found.get(row.customer_id)
+        if customer_row is None:
+            if row.line not in keys:
+                problems.append(
+                    ImportProblem(
+                        row=row.line, column="customer", problem=f"there is no customer {row.customer_ref}"
+                    )
+                )
+            row.customer_id = None
+            continue
+        row.customer_id, row.customer_kind = customer_row.id, customer_row.kind
+    return problems
+
+
+def _resolve_users(db: Session, rows: list[_Row]) -> list[ImportProblem]:
+    emails = sorted({row.learned_by for row in rows if row.learned_by})
+    users: dict[str, int] = {}
+    for start in range(0, len(emails), BATCH):
+        chunk = emails[start : start + BATCH]
+        users.update(
+            {
+                email.lower(): uid
+                for uid, email in db.execute(
+                    select(User.id, User.email).where(func.lower(User.email).in_(chunk))
+                )
+            }
+        )
+    problems = []
+    for row in rows:
+        if row.learned_by:
+            if row.learned_by in users:
+                row.learned_by_id = users[row.learned_by]
+            else:
+                problems.append(
+                    ImportProblem(
+                        row=row.line, column="learned_by", problem=f"no user has the e-mail {row.learned_by}"
+                    )
+                )
+    return problems
+
+
+def _check_categories(rows: list[_Row], categories: CategoryList) -> list[ImportProblem]:
+    problems = []
+    names = {c.name: c for c in categories.all}
+    for row in rows:
+        if not row.category:
+            continue
+        category = names.get(row.category)
+        if category is None:
+            problems.append(
+                ImportProblem(
+                    row=row.line,
+                    column="category",
+                    problem=f"'{row.category}' is not a category; use one of {', '.join(sorted(names))}, "
+                    "or leave it empty for a suggestion",
+                )
+            )
+        elif row.customer_id is not None and not category.applies_to(row.customer_kind):
+            problems.append(
+                ImportProblem(
+                    row=row.line,
+                    column="category",
+                    problem=f"'{row.category}' is a {category.kind} category; customer {row.customer_id} is "
+                    f"a {row.customer_kind}",
+                )
+            )
+    return problems
+
+
+def import_facts(
+    db: Session,
+    *,
+    actor: Actor,
+    data: bytes | str,
+    categories: CategoryList,
+    data_dir: Path | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> FactImportReport:
+    """Import facts from CSV text; raises ``FactImportRejected`` (an ``Invalid``) when rows are bad."""
+    require(actor, Permission.IMPORT_DATA)
+    require(actor, Permission.ADD_DIFFERENTIATORS)
+
+    def report(stage: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(stage, done, total)
+
+    try:
+        header_line, header, raw_rows = _read(_decode(data))
+    except Invalid as exc:  # the customer import's file problems, in this import's report
+        details = exc.details if isinstance(exc.details, dict) else {}
+        errors = [ImportProblem.model_validate(e) for e in details.get("errors", [])]
+        message = exc.message.replace("a 'name' column", "the columns " + ", ".join(REQUIRED))
+        raise FactImportRejected(message, _empty_report(errors)) from exc
+    columns, ignored = _columns(header_line, header)
+
+    rows: list[_Row] = []
+    problems: list[ImportProblem] = []
+    for done, (line, values) in enumerate(raw_rows, start=1):
+        row, row_problems = _parse(line, values, columns, len(header))
+        if row is not None:
+            rows.append(row)
+        problems.extend(row_problems)
+        if done % BATCH == 0:
+            report("Checking rows", done, len(raw_rows))
+    report("Checking rows", len(raw_rows), len(raw_rows))
+    with_customer = [row for row in rows if row.customer_ref]
+    problems.extend(_resolve_customers(db, with_customer))
+    problems.extend(_resolve_users(db, rows))
+    problems.extend(_check_categories(rows, categories))
+    problems.sort(key=lambda p: p.row or 0)
+    bad = {p.row for p in problems}
+
+    if problems:
+        message = (
+            f"{len(bad)} of the {len(raw_rows)} rows {'is' if len(bad) == 1 else 'are'} bad; nothing was "
+            + (
+                "written (dry run)."
+                if dry_run
+                else "imported. Fix every row the report names and import the file again."
+            )
+        )
+        raise FactImportRejected(
+            message,
+            FactImportReport(
+                dry_run=dry_run,
+                rows=len(raw_rows),
+                created=0,
+                unchanged=0,
+                ignored_columns=ignored,
+                errors=problems,
+            ),
+        )
+
+    # Facts on the sheets already, and repeats within the file, are not added again.
+    known: set[tuple[int, str]] = set()
+    customer_ids = sorted({row.customer_id for row in rows if row.customer_id is not None})
+    for start in range(0, len(customer_ids), BATCH):
+        chunk = customer_ids[start : start + BATCH]
+        for customer_id, text in db.execute(
+            select(Differentiator.customer_id, Differentiator.text).where(
+                Differentiator.customer_id.in_(chunk), Differentiator.status == "current"
+            )
+        ):
+            known.add((customer_id, normalise(text)))
+    new: list[_Row] = []
+    unchanged = 0
+    for row in rows:
+        assert row.customer_id is not None
+        key = (row.customer_id, normalise(row.text))
+        if key in known:
+            unchanged += 1
+            continue
+        known.add(key)
+        new.append(row)
+
+    suggested: list[SuggestedCategory] = []
+    for kind in ("person", "business"):
+        missing = [row for row in new if not row.category and row.customer_kind == kind]
+        if not missing:
+            continue
+        guesses = suggest_category(
+            [row.text for row in missing], kind, categories=categories, data_dir=data_dir
+        )
+        for row, (category, confidence) in zip(missing, guesses, strict=True):
+            row.category = category
+            suggested.append(SuggestedCategory(row=row.line, category=category, confidence=confidence))
+    suggested.sort(key=lambda s: s.row)
+
+    result = FactImportReport(
+        dry_run=dry_run,
+        rows=len(raw_rows),
+        created=len(new),
+        unchanged=unchanged,
+        suggested=suggested,
+        ignored_columns=ignored,
+    )
+    if dry_run:
+        return result
+    for done, row in enumerate(new, start=1):
+        assert row.customer_id is not None
+        knowledge.add(
+            db,
+            actor=actor,
+            customer_id=row.customer_id,
+            data=DifferentiatorCreate(text=row.text, category=row.category, learned_at=row.learned_at),
+            categories=categories,
+            learned_by_id=row.learned_by_id,
+        )
+        if done % BATCH == 0:
+            report("Writing facts", done, len(new))
+    report("Writing facts", len(new), len(new))
+    return result

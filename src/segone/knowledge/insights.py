@@ -1,0 +1,149 @@
+"""What the last knowledge refresh found about one customer, read in a few queries for pages and the API.
+
+Rarity and distinguishability come from the last ``segone knowledge refresh``; recognition and freshness
+are read live (they change with every acknowledgement and confirmation). A fact added since the refresh
+has no rarity yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from segone.accounts.permissions import Actor
+from segone.customers import service as customers
+from segone.customers.models import Customer
+from segone.knowledge import service as knowledge
+from segone.knowledge.categories import CategoryList
+from segone.knowledge.models import CustomerMeasure, FactTrait, KnowledgeRefresh, KnowledgeTrait
+from segone.knowledge.schemas import RecognitionOut
+from segone.storage.base import utcnow
+
+RARE_SHARE = 0.01  # a trait at most this share of customers hold (or only one customer) is rare
+DAYS_PER_MONTH = 30.44
+
+
+class FactInsight(BaseModel):
+    id: int
+    text: str
+    category: str
+    category_label: str
+    acknowledged: bool
+    trait: str | None = Field(description="The trait the fact belongs to, in its most frequent wording.")
+    holders: int | None = Field(description="Customers holding the trait; null until the next refresh.")
+    rarity: float | None = Field(description="Share of all customers holding the trait.")
+    rare: bool
+    stale: bool = Field(description="Not confirmed for the configured number of months.")
+    last_confirmed_at: datetime
+
+
+class LookAlike(BaseModel):
+    id: int
+    name: str
+
+
+class Question(BaseModel):
+    key: str = Field(description="A fact category, or attribute:<name> for a customer detail.")
+    label: str
+    prompt: str
+    expected_look_alikes: float = Field(description="Look-alikes expected to remain after the answer.")
+
+
+class Gap(BaseModel):
+    category: str
+    label: str
+    prompt: str
+
+
+class KnowledgeOut(BaseModel):
+    customer_id: int
+    refreshed_at: datetime | None
+    distinguishability: int | None = Field(
+        description="Customers holding every trait we know of this one (itself too); 1 = a segment of one."
+    )
+    look_alikes: list[LookAlike]
+    recognition: RecognitionOut
+    facts: list[FactInsight]
+    stale_facts: int
+    gaps: list[Gap]
+    next_question: Question | None
+    show_them_you_know: list[int] = Field(description="Rare facts the customer has not been shown we know.")
+
+
+def knowledge_of(
+    db: Session, *, actor: Actor, customer_id: int, categories: CategoryList, freshness_months: int
+) -> KnowledgeOut:
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    facts = knowledge.list_for_customer(db, actor=actor, customer_id=customer.id)
+    traits = {
+        fact_id: trait
+        for fact_id, trait in db.execute(
+            select(FactTrait.differentiator_id, KnowledgeTrait)
+            .join(KnowledgeTrait, KnowledgeTrait.id == FactTrait.trait_id)
+            .where(FactTrait.differentiator_id.in_([f.id for f in facts] or [0]))
+        )
+    }
+    stale_before = utcnow() - timedelta(days=freshness_months * DAYS_PER_MONTH)
+    insights = []
+    for fact in facts:
+        trait = traits.get(fact.id)
+        rare = trait is not None and (trait.holders <= 1 or trait.rarity <= RARE_SHARE)
+        category = categories.find(fact.category)
+        insights.append(
+            FactInsight(
+                id=fact.id,
+                text=fact.text,
+                category=fact.category,
+                category_label=category.label if category else fact.category,
+                acknowledged=fact.acknowledgement is not None,
+                trait=trait.label if trait else None,
+                holders=trait.holders if trait else None,
+                rarity=round(trait.rarity, 6) if trait else None,
+                rare=rare,
+                stale=fact.last_confirmed_at < stale_before,
+                last_confirmed_at=fact.last_confirmed_at,
+            )
+        )
+    measure = db.get(CustomerMeasure, customer.id)
+    run = db.get(KnowledgeRefresh, measure.refresh_id) if measure else None
+    wanted = measure.look_alikes if measure else []
+    names: dict[int, str] = {
+        customer_id: name
+        for customer_id, name in db.execute(
+            select(Customer.id, Customer.name).where(Customer.id.in_(wanted or [0]))
+        )
+    }
+    known = {f.category for f in facts}
+    gaps = [
+        Gap(category=c.name, label=c.label, prompt=c.prompt)
+        for c in categories.for_kind(customer.kind)
+        if c.name not in known
+    ]
+    return KnowledgeOut(
+        customer_id=customer.id,
+        refreshed_at=run.finished_at if run else None,
+        distinguishability=measure.distinguishability if measure else None,
+        look_alikes=[LookAlike(id=i, name=names[i]) for i in wanted if i in names],
+        recognition=knowledge.recognition(db, actor=actor, customer_id=customer.id),
+        facts=insights,
+        stale_facts=sum(1 for f in insights if f.stale),
+        gaps=gaps,
+        next_question=_question(measure, categories),
+        show_them_you_know=[f.id for f in insights if f.rare and not f.acknowledged],
+    )
+
+
+def _question(measure: CustomerMeasure | None, categories: CategoryList) -> Question | None:
+    if measure is None or measure.next_question is None or measure.next_question_remaining is None:
+        return None
+    key = measure.next_question
+    if key.startswith("attribute:"):
+        name = key.removeprefix("attribute:")
+        label, prompt = name.replace("_", " ").capitalize(), f"What is their {name.replace('_', ' ')}?"
+    else:
+        category = categories.find(key)
+        label, prompt = (category.label, category.prompt) if category else (key, f"Ask about {key}.")
+    return Question(key=key, label=label, prompt=prompt, expected_look_alikes=measure.next_question_remaining)

@@ -1,0 +1,69 @@
+"""How well the easel sheet tells this customer apart: rarity badges, look-alikes, what to ask or show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from segone.knowledge.insights import FactInsight, KnowledgeOut
+
+
+@dataclass
+class Badge:
+    text: str
+    rare: bool
+    title: str
+
+
+@dataclass
+class Distinguish:
+    measured: bool
+    headline: str
+    ask: str | None
+    look_alikes: list[tuple[int, str]] = field(default_factory=list)
+    show: list[FactInsight] = field(default_factory=list)
+    badges: dict[int, Badge] = field(default_factory=dict)
+    stale: int = 0
+
+
+def distinguish(knowledge: KnowledgeOut) -> Distinguish:
+    badges = {fact.id: badge for fact in knowledge.facts if (badge := _badge(fact)) is not None}
+    size = knowledge.distinguishability
+    ask = None
+    if size is None:
+        headline = "Not measured yet: rarity and look-alikes appear after the next knowledge refresh."
+    elif size == 1:
+        headline = "A segment of one: no other customer has everything we know of this one."
+    else:
+        others = size - 1
+        headline = f"{others} {'customer looks' if others == 1 else 'customers look'} like this one to us."
+    if knowledge.next_question is not None and size is not None and size > 1:
+        q = knowledge.next_question
+        ask = f"Ask about {q.label.lower()}: “{q.prompt}”"
+    elif size is None or size > 1:
+        ask = (
+            f"Ask about {knowledge.gaps[0].label.lower()}: “{knowledge.gaps[0].prompt}”"
+            if knowledge.gaps
+            else None
+        )
+    show = [fact for fact in knowledge.facts if fact.id in set(knowledge.show_them_you_know)]
+    return Distinguish(
+        measured=size is not None,
+        headline=headline,
+        ask=ask,
+        look_alikes=[(a.id, a.name) for a in knowledge.look_alikes],
+        show=show,
+        badges=badges,
+        stale=knowledge.stale_facts,
+    )
+
+
+def _badge(fact: FactInsight) -> Badge | None:
+    if fact.holders is None or fact.rarity is None:
+        return None
+    others = fact.holders - 1
+    title = f"{fact.holders} customers share this ({fact.rarity:.2%}); trait: {fact.trait}"
+    if others <= 0:
+        return Badge("Only them", True, title)
+    if fact.rare:
+        return Badge(f"Rare: {others} others", True, title)
+    return Badge(f"Common: {fact.rarity:.0%}" if fact.rarity >= 0.01 else f"{others} others", False, title)

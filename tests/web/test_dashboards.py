@@ -1,0 +1,88 @@
+"""The managers' self-assessment dashboard and the top-10 exercise, on a small hand-made store."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from segone.accounts.permissions import SYSTEM, Role
+from segone.knowledge import refresh
+from segone.knowledge import service as knowledge
+from segone.knowledge.models import Differentiator
+from segone.knowledge.schemas import AcknowledgeRequest, DifferentiatorCreate
+from segone.runtime import Runtime
+from segone.storage.base import utcnow
+from tests.conftest import LiveServer
+from tests.factories import make_customer, make_user
+from tests.web.conftest import signed_in
+
+
+def _facts(runtime: Runtime) -> dict[str, int]:
+    people = {name: make_customer(runtime, name=name) for name in ("Ann Ash", "Bo Birch", "Cy Cedar")}
+    with runtime.session() as db:
+        for name, text, category in (
+            ("Ann Ash", "Keeps bees on the roof", "free_time"),
+            ("Ann Ash", "Has two children", "family"),
+            ("Bo Birch", "Has two children", "family"),
+        ):
+            fact = knowledge.add(
+                db,
+                actor=SYSTEM,
+                customer_id=people[name],
+                data=DifferentiatorCreate(text=text, category=category),
+                categories=runtime.categories,
+            )
+            if text.startswith("Keeps bees"):
+                knowledge.acknowledge(db, actor=SYSTEM, differentiator_id=fact.id, data=AcknowledgeRequest())
+        # One fact learned two months ago and never confirmed since.
+        db.execute(
+            update(Differentiator)
+            .where(Differentiator.customer_id == people["Bo Birch"])
+            .values(learned_at=utcnow() - timedelta(days=62), last_confirmed_at=utcnow() - timedelta(days=62))
+        )
+    return people
+
+
+def test_the_dashboard_answers_do_we_know_a_lot(live_server: LiveServer) -> None:
+    runtime = live_server.runtime
+    _facts(runtime)
+    with signed_in(live_server, make_user(runtime, Role.MANAGER)) as client:
+        page = client.get("/dashboards/knowledge")
+        assert page.status_code == 200
+        html = page.text
+        assert "Not measured yet" in html
+        latest = dict(re.findall(r"<h2>([^<]+)</h2>\s*<p class=\"chart-latest\">([^<]+)</p>", html))
+        assert latest["Facts per customer"] == "1.00"  # 3 facts, 3 customers
+        assert latest["Customers we know anything about"] == "67%"  # Ann and Bo of three
+        assert latest["Recognition ratio: they know we know"] == "33%"  # Ann's bees
+        assert latest["Facts still fresh"] == "100%"  # confirmed within 12 months
+        assert len(re.findall(r'<section class="panel chart">', html)) == 7
+        # Bo's fact was learned two months ago: the series starts earlier than this month.
+        assert html.count('class="chart-dot"') >= 6 * 2
+
+        refresh.refresh(runtime, actor=SYSTEM)
+        after = client.get("/dashboards/knowledge").text
+        assert "<strong>1</strong> of\n    3 customers were <strong>segments of one</strong>" in after
+        spread = dict(
+            re.findall(r"<dt>([^<]+)</dt><dd><span[^>]*></span><span class=\"spread-count\">([^<]+)<", after)
+        )
+        assert spread == {"1": "1", "2": "1", "3-5": "1", "6-10": "0", "11-100": "0", "&gt;100": "0"}
+
+
+def test_the_top_ten_shows_what_makes_each_unique(live_server: LiveServer) -> None:
+    runtime = live_server.runtime
+    people = _facts(runtime)
+    refresh.refresh(runtime, actor=SYSTEM)
+    with signed_in(live_server, make_user(runtime, Role.MANAGER)) as client:
+        by_facts = client.get("/dashboards/top", params={"by": "facts"}).text
+        names = re.findall(r'<h2><a href="/customers/\d+">([^<]+)</a></h2>', by_facts)
+        assert names == ["Ann Ash", "Bo Birch"]  # Cy has no fact to rank by
+        ann = by_facts[by_facts.index("Ann Ash") : by_facts.index("Bo Birch")]
+        assert "A segment of one" in ann and "Keeps bees on the roof" in ann
+        chosen = client.get("/dashboards/top", params={"ids": f"{people['Cy Cedar']}, 999999"}).text
+        assert re.findall(r'<h2><a href="/customers/\d+">([^<]+)</a></h2>', chosen) == ["Cy Cedar"]
+        assert "Nothing we know is theirs alone" in chosen
+    with signed_in(live_server, make_user(runtime, Role.FRONTLINE)) as client:
+        assert client.get("/dashboards/top").status_code == 403

@@ -1,0 +1,54 @@
+"""The easel sheet tells how well we can tell the customer apart: headline, rarity badges, what to ask."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from segone.accounts.permissions import SYSTEM
+from segone.knowledge import refresh
+from segone.knowledge import service as knowledge
+from segone.knowledge.schemas import DifferentiatorCreate
+from tests.conftest import LiveServer
+from tests.factories import MadeUser, make_customer
+
+
+def _box(html: str) -> str:
+    match = re.search(r'<div id="distinguish".*?</div>', html, re.S)
+    assert match, "the sheet says nothing about distinguishability"
+    return match.group(0)
+
+
+def test_the_sheet_shows_rarity_look_alikes_and_the_next_question(
+    live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = frontline_client
+    runtime = live_server.runtime
+    ann, bo = make_customer(runtime, name="Ann Archer"), make_customer(runtime, name="Bo Bright")
+    with runtime.session() as db:
+        for customer, text in (
+            (ann, "Keeps bees on the roof"),
+            (ann, "Has two children"),
+            (bo, "Has two children"),
+        ):
+            knowledge.add(
+                db,
+                actor=SYSTEM,
+                customer_id=customer,
+                data=DifferentiatorCreate(text=text, category="family"),
+                categories=runtime.categories,
+            )
+    assert "Not measured yet" in _box(client.get(f"/customers/{bo}").text)
+
+    refresh.refresh(runtime, actor=SYSTEM)
+    bo_page = client.get(f"/customers/{bo}").text
+    box = _box(bo_page)
+    assert "1 customer looks like this one to us." in box and f'href="/customers/{ann}">Ann Archer<' in box
+    assert "Ask about lifestyle: “What does a typical week look like for them?”" in box
+    assert '<span class="rarity" title="2 customers share this' in bo_page and ">1 others<" not in bo_page
+
+    ann_page = client.get(f"/customers/{ann}").text
+    ann_box = _box(ann_page)
+    assert "A segment of one" in ann_box and "Show them you know:" in ann_box and "Keeps bees" in ann_box
+    assert '<span class="rarity rare"' in ann_page and ">Only them<" in ann_page
