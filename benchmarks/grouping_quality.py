@@ -25,7 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from profiles import machine
+from common import machine
 
 from segone.demo import content
 from segone.knowledge import grouping

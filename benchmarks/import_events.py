@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -33,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from common import machine
 
 CACHE = Path("/tmp/segone-bench")
 START = np.datetime64("2024-01-01T00:00:00", "us")
@@ -163,26 +163,6 @@ def measure(path: Path, customers: int, database_url: str) -> dict[str, Any]:
     return result
 
 
-def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    memory_kib = next(
-        int(line.split()[1])
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
-    )
-    return (
-        f"{os.cpu_count()} CPUs ({model}), {memory_kib / 1024**2:.1f} GiB RAM, "
-        f"Python {platform.python_version()}, PyArrow {pa.__version__}"
-    )
-
-
 def _postgres_database(admin_url: str) -> tuple[str, Callable[[], None]]:
     """A new database on the server of ``admin_url``, and how to drop it."""
     from sqlalchemy import create_engine, text
@@ -227,7 +207,7 @@ def main() -> None:
         started = time.perf_counter()
         generate(path, args.customers, args.events, args.seed, with_ids=not args.derived_ids)
         print(f"generated {path} in {time.perf_counter() - started:.1f} s")
-    print(f"machine: {machine()}")
+    print(f"machine: {f'{machine()}, PyArrow {pa.__version__}'}")
     print(
         f"data: {args.events:,} events of {args.customers:,} customers ({ids}), "
         f"{path.stat().st_size / 2**20:.0f} MiB of zstd Parquet"

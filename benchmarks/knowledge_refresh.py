@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from profiles import machine
+from common import machine
 from search import build
 
 from segone.accounts.permissions import SYSTEM

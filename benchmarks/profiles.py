@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from common import machine
 
 CACHE = Path("/tmp/segone-bench")
 START = np.datetime64("2022-01-01T00:00:00", "us")
@@ -204,24 +204,6 @@ def same_results(first: Path, second: Path) -> None:
     import pandas as pd
 
     pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=False, rtol=1e-9)
-
-
-def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    memory_kib = next(
-        int(line.split()[1])
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
-    )
-    memory = f"{memory_kib / 1024**2:.1f} GiB RAM"
-    return f"{os.cpu_count()} CPUs ({model}), {memory}, Python {platform.python_version()}"
 
 
 def main() -> None:

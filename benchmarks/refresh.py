@@ -20,34 +20,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from profiles import AS_OF, CACHE, generate, machine
-from sqlalchemy import create_engine, make_url, text
+from common import drop_database, machine, scratch_database
+from profiles import AS_OF, CACHE, generate
 
 from segone.accounts.permissions import SYSTEM
 from segone.behaviour import ingest, refresh
 from segone.runtime import Runtime
 from segone.settings import Settings
-
-
-def scratch_database(server_url: str) -> tuple[str, str]:
-    """A new database on the server of ``server_url``: its URL, and its name (to drop afterwards)."""
-    name = f"segone_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False), name
-
-
-def drop_database(server_url: str, name: str) -> None:
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def setup(data: Path, data_dir: Path, database_url: str) -> None:

@@ -17,17 +17,15 @@ own as a request would; it reports p50/p95/p99/max of the measured ones (millise
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from common import drop_database, machine, scratch_database
 from sqlalchemy import create_engine, make_url, text
 
 from segone.accounts.permissions import SYSTEM
@@ -42,36 +40,6 @@ from segone.storage import bulk
 
 CHUNK = 50_000
 START = datetime(2022, 1, 1, tzinfo=UTC)
-
-
-def scratch_database(server_url: str) -> tuple[str, str]:
-    name = f"segone_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False), name
-
-
-def drop_database(server_url: str, name: str) -> None:
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        ram = f"{pages / 2**30:.1f} GiB RAM"
-    except (OSError, ValueError):
-        ram = "unknown RAM"
-    return f"{os.cpu_count()} CPUs ({cpu}), {ram}, Python {platform.python_version()}"
 
 
 # ---- the data ---------------------------------------------------------------------------------------

@@ -113,11 +113,15 @@ def confusion_sets(idx: Index) -> Confusion:
 
 
 def _intersect(idx: Index, traits: Sequence[int]) -> IntArray:
+    """The holders of all ``traits`` (rarest first): each step keeps the candidates found, by binary search,
+    in the next trait's sorted holders, so a common trait costs log(its holders) per candidate."""
     current = idx.holders_of(traits[0])
     for trait in traits[1:]:
         if current.shape[0] <= 1:
             break  # only the customer itself is left
-        current = np.intersect1d(current, idx.holders_of(trait), assume_unique=True)
+        others = idx.holders_of(trait)
+        found = np.minimum(np.searchsorted(others, current), others.shape[0] - 1)
+        current = current[others[found] == current]
     return current
 
 

@@ -92,10 +92,13 @@ def _facts(traits: Traits, facts: Sequence[FactRow], *, threshold: float | None,
     wording: dict[int, Counter[str]] = {}
     for fact, label in zip(facts, labels.tolist(), strict=True):
         wording.setdefault(label, Counter())[fact.text.strip()] += 1
+    # The trait reads as its most frequent wording (the shortest among equals).
+    reads = {
+        label: min(counts.items(), key=lambda item: (-item[1], len(item[0]), item[0]))[0]
+        for label, counts in wording.items()
+    }
     for fact, label in zip(facts, labels.tolist(), strict=True):
-        # The trait reads as its most frequent wording (the shortest among equals).
-        text = min(wording[label].items(), key=lambda item: (-item[1], len(item[0]), item[0]))[0]
-        trait = traits.add(f"fact:{fact.category}:{label}", "fact", fact.category, text)
+        trait = traits.add(f"fact:{fact.category}:{label}", "fact", fact.category, reads[label])
         traits.pairs.add((fact.customer, trait))
         traits.fact_traits[fact.differentiator_id] = trait
 
