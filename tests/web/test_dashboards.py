@@ -65,6 +65,9 @@ def test_the_dashboard_answers_do_we_know_a_lot(live_server: LiveServer) -> None
         refresh.refresh(runtime, actor=SYSTEM)
         after = client.get("/dashboards/knowledge").text
         assert "<strong>1</strong> of\n    3 customers were <strong>segments of one</strong>" in after
+        teams = after[after.index('id="teams"') : after.index('id="distinguishability"')]
+        assert "<dt>No team</dt>" in teams and "33% of 3" in teams  # the test's facts, written as the system
+        after = after[after.index('id="distinguishability"') :]
         spread = dict(
             re.findall(r"<dt>([^<]+)</dt><dd><span[^>]*></span><span class=\"spread-count\">([^<]+)<", after)
         )

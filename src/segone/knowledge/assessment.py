@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from segone.accounts.models import User
+from segone.accounts.models import Team, User
 from segone.accounts.permissions import Actor, Permission, require
 from segone.customers.models import Customer
 from segone.encounters.models import Encounter
@@ -44,8 +44,16 @@ class RefreshPoint(BaseModel):
     distribution: dict[str, int]
 
 
+class TeamRecognition(BaseModel):
+    team: str = Field(description="The team of the employees who learned the facts; 'No team' for the rest.")
+    facts: int = Field(description="Current facts its members learned.")
+    acknowledged: int
+    ratio: float | None
+
+
 class Assessment(BaseModel):
     months: list[Month]
+    teams: list[TeamRecognition] = Field(description="Recognition ratio of the facts each team learned.")
     fresh_share: float | None = Field(description="Current facts confirmed within the freshness months.")
     freshness_months: int
     refreshes: list[RefreshPoint]
@@ -68,6 +76,7 @@ def assess(db: Session, *, actor: Actor, months: int = 12, freshness_months: int
     ).all()
     return Assessment(
         months=series,
+        teams=_teams(db),
         fresh_share=round((fresh or 0) / current, 4) if current else None,
         freshness_months=freshness_months,
         refreshes=[
@@ -150,3 +159,26 @@ def _month(db: Session, start: datetime, end: datetime) -> Month:
         contributors_share=round(min(contributors / employees, 1.0), 4) if employees else None,
         listening_share=None if listening is None else round(float(listening), 4),
     )
+
+
+def _teams(db: Session) -> list[TeamRecognition]:
+    """Recognition ratio per team: of the current facts its members learned, the share acknowledged."""
+    rows = db.execute(
+        select(Team.name, func.count(Differentiator.id), func.count(Acknowledgement.id))
+        .select_from(Differentiator)
+        .outerjoin(Acknowledgement, Acknowledgement.differentiator_id == Differentiator.id)
+        .outerjoin(User, User.id == Differentiator.learned_by_id)
+        .outerjoin(Team, Team.id == User.team_id)
+        .where(Differentiator.status == "current")
+        .group_by(Team.name)
+    ).all()
+    teams = [
+        TeamRecognition(
+            team=name or "No team",
+            facts=facts,
+            acknowledged=acknowledged,
+            ratio=round(acknowledged / facts, 4) if facts else None,
+        )
+        for name, facts, acknowledged in rows
+    ]
+    return sorted(teams, key=lambda t: (t.team == "No team", -(t.ratio or 0.0), t.team))
