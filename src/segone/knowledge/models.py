@@ -128,6 +128,5 @@ class CustomerMeasure(Base):
     trait_count: Mapped[int]
     distinguishability: Mapped[int]
     look_alikes: Mapped[list[int]] = mapped_column(JSON, default=list)
-    gaps: Mapped[list[str]] = mapped_column(JSON, default=list)
     next_question: Mapped[str | None] = mapped_column(String(120))
     next_question_remaining: Mapped[float | None] = mapped_column(Float)

@@ -226,9 +226,12 @@ def _next_questions(
     found: trait_building.Traits,
     categories: CategoryList,
     stage: Callable[[str, int, int], None],
-) -> list[tuple[list[str], str | None, float | None]]:
-    """Per customer: (gaps, next question, look-alikes expected to remain after its answer)."""
-    results: list[tuple[list[str], str | None, float | None]] = []
+) -> list[tuple[str | None, float | None]]:
+    """Per customer: the next question and the look-alikes expected to remain after its answer.
+
+    Customers with the same traits (and kind) share the answer: their look-alikes are the same, and none
+    of them has an answer in the categories asked about.
+    """
     # Details worth asking a customer about: those some customer of the same kind has.
     attribute_questions: dict[str, list[str]] = {}
     for customer in range(idx.n_customers):
@@ -237,27 +240,29 @@ def _next_questions(
         asked.extend(q for q in held if q and q.startswith("attribute:") and q not in asked)
     for questions in attribute_questions.values():
         questions.sort()
-    cache: dict[tuple[tuple[int, ...], str], tuple[list[str], str | None, float | None]] = {}
+    results: list[tuple[str | None, float | None]] = []
+    cache: dict[tuple[tuple[int, ...], str], tuple[str | None, float | None]] = {}
     n = idx.n_customers
     for customer in range(n):
         if customer % 5000 == 0:
             stage("Choosing the next best questions", customer, n)
-        gaps = _gaps(customer, loaded, found, idx, categories)
-        # What we could ask: the empty categories, then the details its look-alikes may have and it lacks.
-        held_questions = {found.questions[t] for t in idx.traits_of(customer).tolist()}
-        kind_questions = attribute_questions.get(loaded.kinds[customer], [])
-        candidates = gaps + [q for q in kind_questions if q not in held_questions]
-        key = tuple(idx.traits_of(customer).tolist())
         if confusion.sizes[customer] <= 1:
-            results.append((gaps, None, None))
+            results.append((None, None))
             continue
-        cached = cache.get((key, loaded.kinds[customer]))
-        if cached is None:
-            members = confusion.members[key]
-            best = measures.next_question(idx, members, customer, candidates, found.questions)
-            cached = (gaps, best[0], best[1]) if best else (gaps, None, None)
-            cache[(key, loaded.kinds[customer])] = cached
-        results.append((gaps, cached[1], cached[2]))
+        traits = tuple(idx.traits_of(customer).tolist())
+        kind = loaded.kinds[customer]
+        answer = cache.get((traits, kind))
+        if answer is None:
+            # What we could ask: the empty categories, then the details others of its kind have and it lacks.
+            held = {found.questions[t] for t in traits}
+            candidates = _gaps(customer, loaded, found, idx, categories)
+            candidates += [q for q in attribute_questions.get(kind, []) if q not in held]
+            best = measures.next_question(
+                idx, confusion.members[traits], customer, candidates, found.questions
+            )
+            answer = best if best is not None else (None, None)
+            cache[(traits, kind)] = answer
+        results.append(answer)
     stage("Choosing the next best questions", n, n)
     return results
 
@@ -276,7 +281,7 @@ def _write(
     idx: measures.Index,
     rarity: np.ndarray[Any, Any],
     confusion: measures.Confusion,
-    questions: list[tuple[list[str], str | None, float | None]],
+    questions: list[tuple[str | None, float | None]],
 ) -> None:
     db.execute(delete(FactTrait))
     db.execute(delete(CustomerMeasure))
@@ -315,9 +320,8 @@ def _write(
             "trait_count": int(idx.held_start[c + 1] - idx.held_start[c]),
             "distinguishability": int(confusion.sizes[c]),
             "look_alikes": [loaded.ids[other] for other in confusion.look_alikes[c]],
-            "gaps": questions[c][0],
-            "next_question": questions[c][1],
-            "next_question_remaining": _rounded(questions[c][2]),
+            "next_question": questions[c][0],
+            "next_question_remaining": _rounded(questions[c][1]),
         }
         for c, customer_id in enumerate(loaded.ids)
     ]

@@ -81,7 +81,6 @@ def upgrade() -> None:
         sa.Column("trait_count", sa.Integer(), nullable=False),
         sa.Column("distinguishability", sa.Integer(), nullable=False),
         sa.Column("look_alikes", sa.JSON(), nullable=False),
-        sa.Column("gaps", sa.JSON(), nullable=False),
         sa.Column("next_question", sa.String(length=120), nullable=True),
         sa.Column("next_question_remaining", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(
