@@ -23,7 +23,7 @@ from common import machine
 from search import build
 
 from segone.accounts.permissions import SYSTEM
-from segone.knowledge import refresh
+from segone.knowledge.distinguishability import refresh
 from segone.runtime import Runtime
 from segone.settings import Settings
 

@@ -1,4 +1,4 @@
-"""``knowledge.search`` over 1,000,000 differentiators: latency percentiles of warm searches.
+"""``search.service`` over 1,000,000 differentiators: latency percentiles of warm searches.
 
     .venv/bin/python benchmarks/search.py [--differentiators 1000000] [--customers 100000]
         [--encounters 200000] [--queries 200] [--keep FOLDER-OR-DATABASE-NAME]
@@ -32,9 +32,9 @@ from segone.accounts.permissions import SYSTEM
 from segone.customers.models import Customer
 from segone.demo import content as demo
 from segone.encounters.models import Encounter
-from segone.knowledge import search as knowledge_search
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
+from segone.search import service as knowledge_search
 from segone.settings import Settings
 from segone.storage import bulk
 

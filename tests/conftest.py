@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from segone.migrations.tables import Base
 from segone.runtime import Runtime
 from segone.settings import Settings
 from segone.storage.engine import create_engine_for
-from segone.storage.tables import Base
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -12,9 +12,9 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from segone.knowledge.categories import CategoryList, parse_categories
+from segone.knowledge.categories.schemas import CategoryList, parse_categories
+from segone.migrations import migrate
 from segone.settings import Settings
-from segone.storage import migrate
 from segone.storage.engine import create_engine_for, session_factory, session_scope
 
 

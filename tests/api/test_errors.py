@@ -15,10 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segone.accounts.permissions import SYSTEM, Role
+from segone.channels import Channel
 from segone.encounters import service as encounters
-from segone.encounters.schemas import Channel, EncounterCreate
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import DifferentiatorCreate
+from segone.encounters.schemas import EncounterCreate
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
 from segone.server import create_app
 from segone.settings import Settings

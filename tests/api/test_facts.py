@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from segone.accounts.permissions import SYSTEM, Role
+from segone.channels import Channel
 from segone.encounters import service as encounters
-from segone.encounters.schemas import Channel, EncounterCreate
+from segone.encounters.schemas import EncounterCreate
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
 from tests.api.conftest import ClientFactory

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from segone.accounts.permissions import SYSTEM, Role
-from segone.knowledge import refresh
+from segone.knowledge.distinguishability import refresh
 from segone.runtime import Runtime
 from tests.api.conftest import ClientFactory
 from tests.api.helpers import api_user, error_of

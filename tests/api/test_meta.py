@@ -12,7 +12,7 @@ import pytest
 
 from segone import __version__
 from segone.accounts.permissions import Role
-from segone.knowledge.categories import DEFAULT_CATEGORIES
+from segone.knowledge.categories.schemas import DEFAULT_CATEGORIES
 from segone.runtime import Runtime
 from segone.server import create_app
 from segone.settings import Settings

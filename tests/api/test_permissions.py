@@ -18,11 +18,12 @@ import pytest
 
 from segone.accounts import service as accounts
 from segone.accounts.permissions import ROLE_PERMISSIONS, SYSTEM, Permission, Role
+from segone.channels import Channel
 from segone.encounters import service as encounters
-from segone.encounters.schemas import Channel, EncounterCreate
-from segone.knowledge import service as knowledge
-from segone.knowledge import suggestions
-from segone.knowledge.schemas import DifferentiatorCreate
+from segone.encounters import suggestions
+from segone.encounters.schemas import EncounterCreate
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
 from segone.server import create_app
 from segone.settings import Settings

@@ -9,7 +9,7 @@ from segone import demo
 from segone.accounts import service as accounts
 from segone.accounts.permissions import SYSTEM
 from segone.customers import service as customers
-from segone.knowledge import service as knowledge
+from segone.knowledge.facts import service as knowledge
 from segone.runtime import Runtime
 from tests.cli.conftest import Invoke, as_json, one_line_error
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from segone.accounts.permissions import SYSTEM, Role
 from segone.demo.load import load as load_demo
-from segone.knowledge import classifier
+from segone.knowledge.categories import classifier
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
 from tests.cli.conftest import Invoke, as_json

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from segone.accounts.permissions import SYSTEM
 from segone.customers.schemas import CustomerKind
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import DifferentiatorCreate
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
 from tests.cli.conftest import Invoke, as_json, one_line_error
 from tests.factories import make_customer

@@ -9,14 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segone.accounts.permissions import SYSTEM
+from segone.channels import Channel
 from segone.customers import merge as merging
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerCreate
 from segone.encounters import service as encounters
-from segone.encounters.schemas import Channel, EncounterCreate, NewFact
+from segone.encounters.schemas import EncounterCreate, NewFact
 from segone.errors import Conflict, Invalid
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import AcknowledgeRequest, DifferentiatorCreate
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.runtime import Runtime
 from tests.conftest import empty_all_tables
 from tests.factories import make_customer

@@ -19,10 +19,10 @@ from segone.customers.models import Customer, CustomerIdentity
 from segone.customers.schemas import CustomerCreate
 from segone.demo.generate import generate
 from segone.encounters.models import Encounter
-from segone.knowledge import service as knowledge
-from segone.knowledge.categories import CategoryList
+from segone.knowledge.categories.schemas import CategoryList
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.knowledge.models import Acknowledgement, Differentiator
-from segone.knowledge.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
 from segone.settings import Settings
 

@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from segone.channels import Channel
 from segone.encounters import service as encounters
-from segone.encounters.schemas import Channel, EncounterCreate, NewFact
+from segone.encounters.schemas import EncounterCreate, NewFact
 from segone.errors import Invalid, NotFound
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import DifferentiatorCreate
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
 from tests.factories import make_customer, make_user
 

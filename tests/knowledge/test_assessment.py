@@ -8,14 +8,14 @@ import pytest
 from sqlalchemy import update
 
 from segone.accounts.permissions import SYSTEM, Role
+from segone.clock import utcnow
 from segone.customers.models import Customer
 from segone.errors import Forbidden
-from segone.knowledge import assessment
-from segone.knowledge import service as knowledge
+from segone.knowledge.assessment import service as assessment
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.knowledge.models import Differentiator
-from segone.knowledge.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.runtime import Runtime
-from segone.storage.base import utcnow
 from tests.factories import make_customer, make_user
 
 

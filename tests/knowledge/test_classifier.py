@@ -11,10 +11,10 @@ from segone.accounts.permissions import SYSTEM, Role
 from segone.customers.schemas import CustomerKind
 from segone.demo.load import load as load_demo
 from segone.errors import Forbidden, Invalid
-from segone.knowledge import classifier
-from segone.knowledge import service as knowledge
-from segone.knowledge.categories import DEFAULT_CATEGORIES
-from segone.knowledge.schemas import DifferentiatorCreate
+from segone.knowledge.categories import classifier
+from segone.knowledge.categories.schemas import DEFAULT_CATEGORIES
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
 from tests.factories import make_customer, make_user
 

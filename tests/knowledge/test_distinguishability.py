@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import func, select, update
 
 from segone.accounts.permissions import SYSTEM, Role
+from segone.clock import utcnow
 from segone.errors import Forbidden
-from segone.knowledge import insights, refresh
-from segone.knowledge import service as knowledge
+from segone.knowledge.distinguishability import refresh
+from segone.knowledge.distinguishability import service as insights
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.knowledge.models import CustomerMeasure, Differentiator, KnowledgeRefresh
-from segone.knowledge.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.runtime import Runtime
-from segone.storage.base import utcnow
 from tests.factories import make_customer, make_user
 
 CHILDREN, CELLO, MOTORBIKES = (

@@ -13,7 +13,7 @@ from segone.accounts.permissions import SYSTEM, Role
 from segone.customers import merge
 from segone.customers.schemas import CustomerKind
 from segone.errors import Forbidden
-from segone.knowledge.importer import FactImportRejected, FactImportReport, import_facts
+from segone.knowledge.facts.importer import FactImportRejected, FactImportReport, import_facts
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
 from tests.factories import MadeUser, make_customer, make_user

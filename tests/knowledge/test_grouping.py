@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from segone.errors import Invalid
-from segone.knowledge import grouping
-from segone.knowledge.grouping import (
+from segone.knowledge.distinguishability import grouping
+from segone.knowledge.distinguishability.grouping import (
     DEFAULT_THRESHOLD,
     METHODS,
     embeddings_available,

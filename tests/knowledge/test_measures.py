@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from segone.knowledge import measures
+from segone.knowledge.distinguishability import measures
 
 # Traits: 0 A (values), 1 B (free_time), 2 C (family), 3 D (team), 4 E (values)
 CATEGORY = ["values", "free_time", "family", "team", "values"]

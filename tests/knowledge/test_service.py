@@ -7,9 +7,9 @@ import pytest
 from segone.accounts.permissions import Role
 from segone.customers.schemas import CustomerKind
 from segone.errors import Conflict, Forbidden, Invalid
-from segone.knowledge import service as knowledge
-from segone.knowledge.categories import CategoryList, parse_categories
-from segone.knowledge.schemas import (
+from segone.knowledge.categories.schemas import CategoryList, parse_categories
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import (
     AcknowledgeRequest,
     DifferentiatorCreate,
     DifferentiatorUpdate,

@@ -16,8 +16,8 @@ from segone.accounts.permissions import SYSTEM, Role
 from segone.behaviour import ingest, refresh
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import AcknowledgeRequest, DifferentiatorCreate
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from tests.behaviour.conftest import DUCKDB_WARNING
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, MadeUser, make_customer, make_user

@@ -9,8 +9,8 @@ import httpx
 from segone.accounts.permissions import SYSTEM
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerKind
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import DifferentiatorCreate
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from tests.conftest import LiveServer
 from tests.factories import MadeUser, make_customer
 from tests.web.conftest import csrf_of, field_error, token_of

@@ -8,12 +8,12 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from segone.accounts.permissions import SYSTEM, Role
-from segone.knowledge import refresh
-from segone.knowledge import service as knowledge
+from segone.clock import utcnow
+from segone.knowledge.distinguishability import refresh
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.knowledge.models import Differentiator
-from segone.knowledge.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.runtime import Runtime
-from segone.storage.base import utcnow
 from tests.conftest import LiveServer
 from tests.factories import make_customer, make_user
 from tests.web.conftest import signed_in

@@ -7,9 +7,9 @@ import re
 import httpx
 
 from segone.accounts.permissions import SYSTEM
-from segone.knowledge import refresh
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import DifferentiatorCreate
+from segone.knowledge.distinguishability import refresh
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from tests.conftest import LiveServer
 from tests.factories import MadeUser, make_customer
 

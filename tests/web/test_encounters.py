@@ -9,8 +9,8 @@ import httpx
 
 from segone.accounts.permissions import SYSTEM
 from segone.encounters import service as encounters
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import DifferentiatorCreate
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from tests.conftest import LiveServer
 from tests.factories import MadeUser, make_customer
 from tests.web.conftest import field_error, token_of

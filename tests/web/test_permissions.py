@@ -17,10 +17,11 @@ from fastapi.routing import APIRoute
 
 from segone.accounts import service as accounts
 from segone.accounts.permissions import ROLE_PERMISSIONS, Permission, Role
+from segone.channels import Channel
 from segone.encounters import service as encounters
-from segone.encounters.schemas import Channel, EncounterCreate
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import DifferentiatorCreate
+from segone.encounters.schemas import EncounterCreate
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.server import create_app
 from tests.conftest import LiveServer
 from tests.factories import make_customer, make_user

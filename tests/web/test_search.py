@@ -5,11 +5,12 @@ from __future__ import annotations
 import httpx
 
 from segone.accounts.permissions import SYSTEM
+from segone.channels import Channel
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
-from segone.encounters.schemas import Channel, EncounterCreate
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import DifferentiatorCreate
+from segone.encounters.schemas import EncounterCreate
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
 from tests.conftest import LiveServer
 from tests.factories import MadeUser, make_customer

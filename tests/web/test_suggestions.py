@@ -11,8 +11,9 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from segone.accounts.permissions import SYSTEM, Role
+from segone.channels import Channel
 from segone.encounters import service as encounters
-from segone.encounters.schemas import Channel, EncounterCreate
+from segone.encounters.schemas import EncounterCreate
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
 from tests.conftest import LiveServer

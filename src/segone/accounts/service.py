@@ -14,8 +14,8 @@ from segone.accounts.models import ApiToken, Team, User
 from segone.accounts.passwords import hash_password, verify_password
 from segone.accounts.permissions import Actor, Permission, Role, require
 from segone.accounts.schemas import TokenCreated, TokenOut, UserCreate, UserOut, UserUpdate
+from segone.clock import utcnow
 from segone.errors import Conflict, Invalid, NotFound, Unauthenticated
-from segone.storage.base import utcnow
 
 TOKEN_PREFIX = "sg1_"
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from segone.accounts import service as accounts
 from segone.accounts.permissions import Actor
 from segone.errors import Unauthenticated
-from segone.knowledge.categories import CategoryList
+from segone.knowledge.categories.schemas import CategoryList
 from segone.runtime import Runtime
 
 

@@ -46,13 +46,13 @@ from segone.behaviour.events import (
     validate_events,
 )
 from segone.behaviour.models import StagedEvent
+from segone.clock import utcnow
 from segone.customers import repository
 from segone.customers.models import Customer, CustomerIdentity
 from segone.customers.schemas import parse_identity
 from segone.errors import Invalid
 from segone.runtime import Runtime
 from segone.storage import bulk
-from segone.storage.base import utcnow
 
 Unknown = Literal["create", "reject"]
 FORMATS = ("csv", "parquet", "jsonl")

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Date, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from segone.storage.base import Base, utcnow
+from segone.clock import utcnow
+from segone.storage.base import Base
 
 
 class StagedEvent(Base):

@@ -35,11 +35,11 @@ from segone.analytics import backend
 from segone.behaviour import ingest, metrics, scores
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
+from segone.clock import utcnow
 from segone.customers.models import Customer
 from segone.errors import Invalid
 from segone.runtime import Runtime
 from segone.storage import bulk
-from segone.storage.base import utcnow
 
 Progress = Callable[[str, int, int], None] | None
 TIMELINE_DAYS = 120  # purchase days kept per customer for the page's plot

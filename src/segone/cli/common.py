@@ -20,8 +20,8 @@ from segone.accounts import service as accounts
 from segone.accounts.permissions import SYSTEM, Actor
 from segone.customers.importer import ImportRejected
 from segone.errors import SegoneError
+from segone.migrations import migrate
 from segone.runtime import Runtime
-from segone.storage import migrate
 
 EXIT_ERROR = 2
 

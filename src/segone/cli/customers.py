@@ -14,7 +14,7 @@ from segone.customers import importer, listing
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
-from segone.knowledge import service as knowledge
+from segone.knowledge.facts import service as knowledge
 
 app = typer.Typer(
     help="Customers: import them from CSV, list and search them, show one.", no_args_is_help=True

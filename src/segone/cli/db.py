@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from segone.cli.common import JsonOption, head_revision, print_json, runtime_of
-from segone.storage import migrate
+from segone.migrations import migrate
 
 app = typer.Typer(
     help="The operational store: create or upgrade its schema, show its revision.", no_args_is_help=True

@@ -11,7 +11,7 @@ from segone.accounts.permissions import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.demo import behaviour as demo_behaviour
 from segone.errors import Conflict
-from segone.knowledge import refresh as knowledge_refresh
+from segone.knowledge.distinguishability import refresh as knowledge_refresh
 
 
 def demo(

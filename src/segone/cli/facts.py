@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from segone.channels import Channel
 from segone.cli.common import (
     EXIT_ERROR,
     JsonOption,
@@ -16,11 +17,10 @@ from segone.cli.common import (
     runtime_of,
 )
 from segone.customers import service as customers
-from segone.encounters.schemas import Channel
-from segone.knowledge import classifier
-from segone.knowledge import importer as facts_importer
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import AcknowledgeRequest, DifferentiatorCreate
+from segone.knowledge.categories import classifier
+from segone.knowledge.facts import importer as facts_importer
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 
 app = typer.Typer(help="Differentiators: what makes each customer different.", no_args_is_help=True)
 

@@ -9,10 +9,10 @@ import typer
 from segone.accounts.permissions import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.customers import service as customers
-from segone.knowledge import insights
-from segone.knowledge import refresh as knowledge_refresh
-from segone.knowledge import search as knowledge_search
-from segone.knowledge.schemas import SEARCH_MARK_END, SEARCH_MARK_START, SearchKind
+from segone.knowledge.distinguishability import refresh as knowledge_refresh
+from segone.knowledge.distinguishability import service as insights
+from segone.search import service as knowledge_search
+from segone.search.schemas import SEARCH_MARK_END, SEARCH_MARK_START, SearchKind
 
 app = typer.Typer(
     help="Knowledge: search what we know; traits, rarity and distinguishability.", no_args_is_help=True

@@ -7,7 +7,19 @@ from typing import Annotated
 import typer
 
 from segone import __version__
-from segone.cli import behaviour, customers, db, demo, events, facts, knowledge, models, serve, tokens, users
+from segone.cli import (
+    behaviour,
+    customers,
+    db,
+    demo,
+    events,
+    facts,
+    forecasts,
+    knowledge,
+    serve,
+    tokens,
+    users,
+)
 from segone.cli.common import SegoneGroup
 from segone.runtime import Runtime
 from segone.settings import Settings
@@ -32,7 +44,7 @@ app.add_typer(tokens.app, name="tokens")
 app.add_typer(customers.app, name="customers")
 app.add_typer(facts.app, name="facts")
 app.add_typer(knowledge.app, name="knowledge")
-app.add_typer(models.app, name="models")
+app.add_typer(forecasts.app, name="models")
 app.add_typer(events.app, name="events")
 app.add_typer(behaviour.app, name="behaviour")
 app.command("serve")(serve.serve)

@@ -30,12 +30,12 @@ from sqlalchemy.orm import Session
 
 from segone.accounts.models import AuditEntry
 from segone.accounts.permissions import Actor, Permission, require
+from segone.clock import utcnow
 from segone.customers import repository
 from segone.customers.models import Customer, CustomerIdentity
 from segone.customers.schemas import ImportProblem, ImportReport, parse_identity
 from segone.errors import Conflict, Invalid
 from segone.storage import bulk
-from segone.storage.base import utcnow
 
 IDENTITY_PREFIX = "identity:"
 KINDS = ("person", "business")

@@ -11,7 +11,7 @@ from segone.accounts.permissions import Actor
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerKind, CustomerPage, CustomerSummary
 from segone.encounters import service as encounters
-from segone.knowledge import service as knowledge
+from segone.knowledge.facts import service as knowledge
 
 
 def page(

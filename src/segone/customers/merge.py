@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from segone.accounts import audit
 from segone.accounts.permissions import Actor, Permission, require
+from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.customers.models import Customer, CustomerIdentity, CustomerMerge
 from segone.encounters import service as encounters
 from segone.errors import Conflict, Invalid
-from segone.knowledge import service as knowledge
-from segone.storage.base import utcnow
+from segone.knowledge.facts import service as knowledge
 
 
 def merge(db: Session, *, actor: Actor, survivor_id: int, merged_id: int) -> tuple[Customer, dict[str, int]]:

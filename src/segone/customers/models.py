@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from segone.storage.base import Base, utcnow
+from segone.clock import utcnow
+from segone.storage.base import Base
 
 
 class Customer(Base):

@@ -17,7 +17,7 @@ from segone.behaviour.events import read_cdnow_master
 from segone.demo import content
 from segone.demo.content import BUSINESS, PERSON, Context, Industry
 from segone.demo.users import DEMO_USERS, DemoUser
-from segone.knowledge.categories import CategoryList
+from segone.knowledge.categories.schemas import CategoryList
 
 DEFAULT_SEED = 20_261_127
 HISTORY_DAYS = 730  # facts and encounters of the past two years

@@ -21,16 +21,16 @@ from segone.accounts.models import AuditEntry, User
 from segone.accounts.passwords import hash_password
 from segone.accounts.permissions import Actor, Permission, require
 from segone.accounts.schemas import UserCreate
+from segone.clock import utcnow
 from segone.customers.models import Customer, CustomerIdentity
 from segone.customers.schemas import parse_identity
 from segone.demo.generate import DEFAULT_SEED, Plan, generate
 from segone.demo.users import DEMO_PASSWORD, DEMO_USERS
 from segone.encounters.models import Encounter
-from segone.knowledge.categories import CategoryList
+from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.models import Acknowledgement, Differentiator
+from segone.migrations.tables import Base
 from segone.storage import bulk
-from segone.storage.base import utcnow
-from segone.storage.tables import Base
 
 Progress = Any  # a callable (stage, done, total) -> None, or None
 

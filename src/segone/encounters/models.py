@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from segone.storage.base import Base, utcnow
+from segone.clock import utcnow
+from segone.storage.base import Base
 
 
 class Encounter(Base):

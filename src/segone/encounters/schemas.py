@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
-
-class Channel(enum.StrEnum):
-    MEETING = "meeting"
-    CALL = "call"
-    EMAIL = "email"
-    CHAT = "chat"
-    STORE = "store"
-    OTHER = "other"
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """A time in UTC; a time without a zone is taken to be UTC already."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("the time is out of range") from exc
+from segone.channels import Channel
+from segone.clock import as_utc
 
 
 class NewFact(BaseModel):

@@ -10,15 +10,16 @@ from sqlalchemy.orm import Session
 from segone.accounts import audit
 from segone.accounts.models import User
 from segone.accounts.permissions import Actor, Permission, require
+from segone.channels import Channel
+from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.encounters.models import Encounter
-from segone.encounters.schemas import Channel, EncounterCreate, EncounterOut
+from segone.encounters.schemas import EncounterCreate, EncounterOut
 from segone.errors import NotFound
-from segone.knowledge import service as knowledge
-from segone.knowledge.categories import CategoryList
+from segone.knowledge.categories.schemas import CategoryList
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.knowledge.models import Differentiator
-from segone.knowledge.schemas import DifferentiatorCreate
-from segone.storage.base import utcnow
 
 
 def to_out_many(db: Session, encounters: list[Encounter]) -> list[EncounterOut]:

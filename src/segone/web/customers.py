@@ -16,9 +16,9 @@ from segone.customers.models import Customer
 from segone.customers.schemas import CustomerCreate, CustomerKind, CustomerUpdate, parse_identity
 from segone.encounters import service as encounters
 from segone.errors import Conflict, Invalid, NotFound
-from segone.knowledge import insights
-from segone.knowledge import service as knowledge
-from segone.knowledge.categories import CategoryList
+from segone.knowledge.categories.schemas import CategoryList
+from segone.knowledge.distinguishability import service as insights
+from segone.knowledge.facts import service as knowledge
 from segone.web import behaviour_panel
 from segone.web import session as web_session
 from segone.web.deps import (

@@ -18,7 +18,10 @@ from segone.behaviour.models import BehaviourProfile
 from segone.customers import service as customers
 from segone.customers.models import Customer
 from segone.errors import NotFound
-from segone.knowledge import assessment, insights
+from segone.knowledge.assessment import service as assessment
+from segone.knowledge.assessment.schemas import Month
+from segone.knowledge.distinguishability import service as insights
+from segone.knowledge.distinguishability.schemas import KnowledgeOut
 from segone.knowledge.models import Differentiator
 from segone.web.deps import RuntimeDep, Viewer, requires, web_router
 from segone.web.render import render
@@ -141,7 +144,7 @@ def _ranked(db: Session, by: str) -> list[int]:
     return list(db.scalars(stmt.limit(TOP)))
 
 
-def _sheet(db: Session, customer: Customer, known: insights.KnowledgeOut) -> dict[str, Any]:
+def _sheet(db: Session, customer: Customer, known: KnowledgeOut) -> dict[str, Any]:
     profile = db.get(BehaviourProfile, customer.id)
     return {
         "id": customer.id,
@@ -162,7 +165,7 @@ def _sheet(db: Session, customer: Customer, known: insights.KnowledgeOut) -> dic
 def _chart(
     title: str,
     values: list[float | None],
-    months: list[assessment.Month] | None,
+    months: list[Month] | None,
     *,
     percent: bool = False,
     labels: list[str] | None = None,

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from segone.accounts import service as accounts
 from segone.accounts.permissions import ROLE_PERMISSIONS, Actor, Permission, Role, require
 from segone.errors import Forbidden, NotFound, SegoneError, Unauthenticated
-from segone.knowledge.categories import CategoryList
+from segone.knowledge.categories.schemas import CategoryList
 from segone.runtime import Runtime
 from segone.web import session as web_session
 from segone.web.render import render

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from segone.knowledge.insights import FactInsight, KnowledgeOut
+from segone.knowledge.distinguishability.schemas import FactInsight, KnowledgeOut
 
 
 @dataclass

@@ -11,16 +11,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segone.accounts.permissions import Permission
+from segone.channels import Channel
 from segone.customers import service as customers
 from segone.customers.models import Customer
 from segone.encounters import service as encounters
-from segone.encounters.schemas import Channel, EncounterCreate, NewFact
+from segone.encounters import suggestions
+from segone.encounters.schemas import EncounterCreate, NewFact
+from segone.encounters.suggestions import SuggestionConfirm, SuggestionReject
 from segone.errors import Conflict, Invalid, NotFound
-from segone.knowledge import service as knowledge
-from segone.knowledge import suggestions
-from segone.knowledge.categories import CategoryList
-from segone.knowledge.schemas import AcknowledgeRequest, DifferentiatorStatus
-from segone.knowledge.suggestions import SuggestionConfirm, SuggestionReject
+from segone.knowledge.categories.schemas import CategoryList
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorStatus
 from segone.runtime import Runtime
 from segone.web import session as web_session
 from segone.web.deps import (

@@ -12,8 +12,8 @@ from starlette.responses import Response
 
 from segone.customers import service as customers
 from segone.errors import Conflict, Invalid
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import (
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import (
     AcknowledgeRequest,
     DifferentiatorCreate,
     DifferentiatorUpdate,

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segone.errors import Invalid
-from segone.knowledge import search as knowledge_search
-from segone.knowledge.schemas import SEARCH_MARK_END, SEARCH_MARK_START, SearchHit, SearchKind
+from segone.search import service as knowledge_search
+from segone.search.schemas import SEARCH_MARK_END, SEARCH_MARK_START, SearchHit, SearchKind
 from segone.web.deps import Categories, Reader, RuntimeDep, web_router
 from segone.web.render import render
 

@@ -8,15 +8,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from segone.channels import Channel
 from segone.customers import service as customers
 from segone.customers.models import Customer
 from segone.customers.schemas import CustomerOut
 from segone.encounters import service as encounters
 from segone.encounters.models import Encounter
-from segone.encounters.schemas import Channel, EncounterOut
-from segone.knowledge import service as knowledge
-from segone.knowledge.categories import Category, CategoryList
-from segone.knowledge.schemas import DifferentiatorOut, DifferentiatorStatus, RecognitionOut
+from segone.encounters.schemas import EncounterOut
+from segone.knowledge.categories.schemas import Category, CategoryList
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorOut, DifferentiatorStatus, RecognitionOut
 from segone.web.deps import Viewer
 
 CHANNEL_LABELS = {

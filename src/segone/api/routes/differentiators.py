@@ -6,8 +6,8 @@ from fastapi import APIRouter, Body, Query, status
 
 from segone.api.deps import Categories, CurrentActor, CustomerId, Db, DifferentiatorId
 from segone.api.errors import responses
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import (
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import (
     AcknowledgeRequest,
     DifferentiatorCreate,
     DifferentiatorOut,

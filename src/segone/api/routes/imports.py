@@ -13,8 +13,8 @@ from segone.api.errors import ErrorOut, responses
 from segone.customers import importer
 from segone.customers.schemas import ImportReport
 from segone.errors import Invalid
-from segone.knowledge import importer as facts_importer
-from segone.knowledge.importer import FactImportReport
+from segone.knowledge.facts import importer as facts_importer
+from segone.knowledge.facts.importer import FactImportReport
 from segone.runtime import Runtime
 
 router = APIRouter(tags=["imports"])

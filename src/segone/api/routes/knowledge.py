@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from segone.api.deps import Categories, CurrentActor, CustomerId, Db, RuntimeDep
 from segone.api.errors import responses
-from segone.knowledge import insights
-from segone.knowledge.insights import KnowledgeOut
+from segone.knowledge.distinguishability import service as insights
+from segone.knowledge.distinguishability.schemas import KnowledgeOut
 
 router = APIRouter(tags=["knowledge"])
 

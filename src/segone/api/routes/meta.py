@@ -14,8 +14,8 @@ from segone import __version__
 from segone.api.deps import Categories, CurrentActor, get_runtime
 from segone.api.errors import responses
 from segone.customers.schemas import CustomerKind
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import CategoryOut
+from segone.knowledge.categories.schemas import CategoryOut
+from segone.knowledge.facts import service as knowledge
 from segone.runtime import Runtime
 
 router = APIRouter(tags=["service"])

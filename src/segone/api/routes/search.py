@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query
 
 from segone.api.deps import Categories, CurrentActor, Db
 from segone.api.errors import responses
-from segone.knowledge import search as knowledge_search
-from segone.knowledge.schemas import SearchKind, SearchPage
+from segone.search import service as knowledge_search
+from segone.search.schemas import SearchKind, SearchPage
 
 router = APIRouter(tags=["search"])
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Response, status
 
 from segone.api.deps import Categories, CurrentActor, Db, EncounterId, get_runtime
 from segone.api.errors import responses
-from segone.knowledge import service as knowledge
-from segone.knowledge import suggestions
-from segone.knowledge.schemas import DifferentiatorOut
-from segone.knowledge.suggestions import Suggestion, SuggestionConfirm, SuggestionReject
+from segone.encounters import suggestions
+from segone.encounters.suggestions import Suggestion, SuggestionConfirm, SuggestionReject
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorOut
 from segone.runtime import Runtime
 
 router = APIRouter(tags=["encounters"])

@@ -23,16 +23,16 @@ from sqlalchemy.orm import Session
 
 from segone.accounts import audit
 from segone.accounts.permissions import Actor, Permission, require
+from segone.channels import Channel
+from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.encounters.models import Encounter
-from segone.encounters.schemas import Channel
 from segone.errors import Conflict, NotFound
-from segone.knowledge import service as knowledge
-from segone.knowledge.categories import DEFAULT_CATEGORIES, CategoryList
-from segone.knowledge.classifier import normalise, suggest_category
+from segone.knowledge.categories.classifier import normalise, suggest_category
+from segone.knowledge.categories.schemas import DEFAULT_CATEGORIES, CategoryList
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.knowledge.models import Differentiator, RejectedSuggestion
-from segone.knowledge.schemas import DifferentiatorCreate
-from segone.storage.base import utcnow
 
 MIN_WORDS = 3
 MAX_TEXT = 2000

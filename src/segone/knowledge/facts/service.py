@@ -10,15 +10,14 @@ from sqlalchemy.orm import Session
 from segone.accounts import audit
 from segone.accounts.models import User
 from segone.accounts.permissions import Actor, Permission, require
+from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.encounters.models import Encounter
 from segone.errors import Conflict, Invalid, NotFound
-from segone.knowledge.categories import CategoryList
-from segone.knowledge.models import Acknowledgement, Differentiator
-from segone.knowledge.schemas import (
+from segone.knowledge.categories.schemas import CategoryList, CategoryOut
+from segone.knowledge.facts.schemas import (
     AcknowledgementOut,
     AcknowledgeRequest,
-    CategoryOut,
     DifferentiatorCreate,
     DifferentiatorOut,
     DifferentiatorStatus,
@@ -26,7 +25,7 @@ from segone.knowledge.schemas import (
     OutdateRequest,
     RecognitionOut,
 )
-from segone.storage.base import utcnow
+from segone.knowledge.models import Acknowledgement, Differentiator
 
 
 def _emails(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:

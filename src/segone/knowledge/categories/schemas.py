@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+
 from segone.errors import Invalid
 
 
@@ -105,3 +107,10 @@ class CategoryList:
 
     def for_kind(self, customer_kind: str) -> list[Category]:
         return [c for c in self.all if c.applies_to(customer_kind)]
+
+
+class CategoryOut(BaseModel):
+    name: str
+    label: str
+    kind: str
+    prompt: str

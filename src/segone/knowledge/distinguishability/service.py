@@ -7,70 +7,22 @@ has no rarity yet.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from segone.accounts.permissions import Actor
+from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.customers.models import Customer
-from segone.knowledge import service as knowledge
-from segone.knowledge.categories import CategoryList
+from segone.knowledge.categories.schemas import CategoryList
+from segone.knowledge.distinguishability.schemas import FactInsight, Gap, KnowledgeOut, LookAlike, Question
+from segone.knowledge.facts import service as knowledge
 from segone.knowledge.models import CustomerMeasure, FactTrait, KnowledgeRefresh, KnowledgeTrait
-from segone.knowledge.schemas import RecognitionOut
-from segone.storage.base import utcnow
 
 RARE_SHARE = 0.01  # a trait at most this share of customers hold (or only one customer) is rare
 DAYS_PER_MONTH = 30.44
-
-
-class FactInsight(BaseModel):
-    id: int
-    text: str
-    category: str
-    category_label: str
-    acknowledged: bool
-    trait: str | None = Field(description="The trait the fact belongs to, in its most frequent wording.")
-    holders: int | None = Field(description="Customers holding the trait; null until the next refresh.")
-    rarity: float | None = Field(description="Share of all customers holding the trait.")
-    rare: bool
-    stale: bool = Field(description="Not confirmed for the configured number of months.")
-    last_confirmed_at: datetime
-
-
-class LookAlike(BaseModel):
-    id: int
-    name: str
-
-
-class Question(BaseModel):
-    key: str = Field(description="A fact category, or attribute:<name> for a customer detail.")
-    label: str
-    prompt: str
-    expected_look_alikes: float = Field(description="Look-alikes expected to remain after the answer.")
-
-
-class Gap(BaseModel):
-    category: str
-    label: str
-    prompt: str
-
-
-class KnowledgeOut(BaseModel):
-    customer_id: int
-    refreshed_at: datetime | None
-    distinguishability: int | None = Field(
-        description="Customers holding every trait we know of this one (itself too); 1 = a segment of one."
-    )
-    look_alikes: list[LookAlike]
-    recognition: RecognitionOut
-    facts: list[FactInsight]
-    stale_facts: int
-    gaps: list[Gap]
-    next_question: Question | None
-    show_them_you_know: list[int] = Field(description="Rare facts the customer has not been shown we know.")
 
 
 def knowledge_of(

@@ -26,16 +26,10 @@ from segone.accounts.permissions import Actor, Permission, require
 from segone.customers.models import Customer
 from segone.encounters.models import Encounter
 from segone.errors import Invalid
-from segone.knowledge.categories import CategoryList
+from segone.knowledge.categories.schemas import CategoryList
+from segone.knowledge.facts.schemas import DifferentiatorStatus
 from segone.knowledge.models import Differentiator
-from segone.knowledge.schemas import (
-    SEARCH_MARK_END,
-    SEARCH_MARK_START,
-    DifferentiatorStatus,
-    SearchHit,
-    SearchKind,
-    SearchPage,
-)
+from segone.search.schemas import SEARCH_MARK_END, SEARCH_MARK_START, SearchHit, SearchKind, SearchPage
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 16

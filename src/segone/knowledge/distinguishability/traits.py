@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from segone.knowledge import grouping
-from segone.knowledge.measures import Holdings
+from segone.knowledge.distinguishability import grouping
+from segone.knowledge.distinguishability.measures import Holdings
 
 IDENTIFIER_SHARE = 0.5  # a detail with more distinct values than this share of its holders is an id
 NUMBER_BANDS = 5

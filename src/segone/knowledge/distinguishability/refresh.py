@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from segone.accounts.permissions import Actor, Permission, require
 from segone.behaviour.models import BehaviourProfile
+from segone.clock import utcnow
 from segone.customers.models import Customer
-from segone.knowledge import grouping, measures
-from segone.knowledge import traits as trait_building
-from segone.knowledge.categories import CategoryList
+from segone.knowledge.categories.schemas import CategoryList
+from segone.knowledge.distinguishability import grouping, measures
+from segone.knowledge.distinguishability import traits as trait_building
 from segone.knowledge.models import (
     CustomerMeasure,
     Differentiator,
@@ -32,7 +33,6 @@ from segone.knowledge.models import (
 )
 from segone.runtime import Runtime
 from segone.storage import bulk
-from segone.storage.base import utcnow
 
 Progress = Callable[[str, int, int], None] | None
 _TRAITS = cast(Table, KnowledgeTrait.__table__)

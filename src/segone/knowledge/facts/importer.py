@@ -31,17 +31,17 @@ from sqlalchemy.orm import Session
 
 from segone.accounts.models import User
 from segone.accounts.permissions import Actor, Permission, require
+from segone.clock import utcnow
 from segone.customers import repository
 from segone.customers.importer import _decode, _read
 from segone.customers.models import Customer
 from segone.customers.schemas import ImportProblem, parse_identity
 from segone.errors import Invalid
-from segone.knowledge import service as knowledge
-from segone.knowledge.categories import CategoryList
-from segone.knowledge.classifier import normalise, suggest_category
+from segone.knowledge.categories.classifier import normalise, suggest_category
+from segone.knowledge.categories.schemas import CategoryList
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.knowledge.models import Differentiator
-from segone.knowledge.schemas import DifferentiatorCreate
-from segone.storage.base import utcnow
 
 COLUMNS = ("customer", "text", "category", "learned_by", "learned_at")
 REQUIRED = ("customer", "text")

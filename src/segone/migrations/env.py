@@ -1,11 +1,11 @@
-"""Alembic environment: the engine comes from the caller (see segone.storage.migrate)."""
+"""Alembic environment: the engine comes from the caller (see segone.migrations.migrate)."""
 
 from typing import Any
 
 from alembic import context
 
-from segone.knowledge.search import SEARCH_SCHEMA_OBJECTS
-from segone.storage.tables import Base
+from segone.migrations.tables import Base
+from segone.search.service import SEARCH_SCHEMA_OBJECTS
 
 config = context.config
 engine = config.attributes["engine"]

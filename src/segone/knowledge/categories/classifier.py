@@ -30,12 +30,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from segone.accounts.permissions import Actor, Permission, require
+from segone.clock import utcnow
 from segone.customers.models import Customer
 from segone.errors import Invalid
-from segone.knowledge.categories import DEFAULT_CATEGORIES, CategoryList
+from segone.knowledge.categories.schemas import DEFAULT_CATEGORIES, CategoryList
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
-from segone.storage.base import utcnow
 
 MODEL_FILE = Path("models") / "fact_categories.pkl"
 MIN_PER_CATEGORY = 5  # a category with fewer confirmed facts is left to the rules

@@ -8,11 +8,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from segone.knowledge.search import SEARCH_SCHEMA_OBJECTS
+from segone.migrations import migrate
+from segone.migrations.tables import Base
 from segone.runtime import Runtime
+from segone.search.service import SEARCH_SCHEMA_OBJECTS
 from segone.settings import Settings
-from segone.storage import migrate
-from segone.storage.tables import Base
 
 # Made by migration 0004 in SQL of its own, not by the models: the full-text search tables (SQLite FTS5,
 # with the shadow tables FTS5 keeps) and the expression indexes (PostgreSQL). Only these are left out.

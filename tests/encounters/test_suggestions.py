@@ -9,15 +9,16 @@ from sqlalchemy import select
 
 from segone.accounts.models import AuditEntry
 from segone.accounts.permissions import SYSTEM
+from segone.channels import Channel
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
-from segone.encounters.schemas import Channel, EncounterCreate
+from segone.encounters import suggestions
+from segone.encounters.schemas import EncounterCreate
+from segone.encounters.suggestions import SuggestionConfirm, SuggestionReject
 from segone.errors import Invalid, NotFound
-from segone.knowledge import service as knowledge
-from segone.knowledge import suggestions
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.knowledge.models import Differentiator, RejectedSuggestion
-from segone.knowledge.schemas import DifferentiatorCreate
-from segone.knowledge.suggestions import SuggestionConfirm, SuggestionReject
 from segone.runtime import Runtime
 from tests.factories import MadeUser, make_customer, make_user
 

@@ -10,23 +10,17 @@ from hypothesis import strategies as st
 
 from segone.accounts import permissions
 from segone.accounts.permissions import SYSTEM, Actor, Role
+from segone.channels import Channel
 from segone.customers import merge as merging
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
-from segone.encounters.schemas import Channel, EncounterCreate
+from segone.encounters.schemas import EncounterCreate
 from segone.errors import Forbidden, Invalid
-from segone.knowledge import service as knowledge
-from segone.knowledge.schemas import (
-    SEARCH_MARK_END,
-    SEARCH_MARK_START,
-    DifferentiatorCreate,
-    DifferentiatorUpdate,
-    OutdateRequest,
-    SearchKind,
-    SearchPage,
-)
-from segone.knowledge.search import search, terms_of
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorCreate, DifferentiatorUpdate, OutdateRequest
 from segone.runtime import Runtime
+from segone.search.schemas import SEARCH_MARK_END, SEARCH_MARK_START, SearchKind, SearchPage
+from segone.search.service import search, terms_of
 from tests.factories import make_customer
 
 QUESTION = "who is expanding into new markets?"

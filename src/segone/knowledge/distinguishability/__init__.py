@@ -1,0 +1,1 @@
+"""Distinguishability: traits (paraphrases grouped), rarity, look-alikes, gaps and the next best question."""

@@ -1,0 +1,1 @@
+"""Facts on the easel sheet: differentiators, acknowledgements ("knows we know"), recognition, import."""

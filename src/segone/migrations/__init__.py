@@ -1,0 +1,1 @@
+"""Schema migrations (Alembic): the registry of every domain's tables and the revisions."""

@@ -1,0 +1,1 @@
+"""Search across what everyone knows: differentiators and encounter notes, ranked by relevance."""
