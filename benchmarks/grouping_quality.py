@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/grouping_quality.py [--statements 1000000] [--specific]
         [--skip-speed] [--skip-quality]
 
-Quality: ``group_statements`` on ``src/segone/knowledge/distinguishability/data/paraphrases.csv`` (hand-labelled groups of
-statements that say the same thing, with near-misses in separate groups) at several thresholds; precision
+Quality: ``group_statements`` on ``src/segone/knowledge/distinguishability/data/paraphrases.csv``
+(hand-labelled groups of statements that say the same thing, with near-misses in separate groups)
+at several thresholds; precision
 and recall of "same trait" pairs (of the pairs put together, the share that belong together; of the pairs
 that belong together, the share put together). TF-IDF always; sentence embeddings when the optional
 ``embeddings`` extra is installed.
@@ -30,7 +31,9 @@ from common import machine
 from segone.demo import content
 from segone.knowledge.distinguishability import grouping
 
-PARAPHRASES = Path(__file__).resolve().parents[1] / "src/segone/knowledge/distinguishability/data/paraphrases.csv"
+PARAPHRASES = (
+    Path(__file__).resolve().parents[1] / "src/segone/knowledge/distinguishability/data/paraphrases.csv"
+)
 TFIDF_THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 EMBEDDING_THRESHOLDS = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
 

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.customers.importer import import_customers
 from segone.runtime import Runtime
 from segone.settings import Settings

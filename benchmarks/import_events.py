@@ -102,7 +102,7 @@ def child(path: Path, customers: int, database_url: str) -> None:
     import warnings
 
     warnings.simplefilter("ignore", DeprecationWarning)
-    from segone.accounts.permissions import SYSTEM
+    from segone.accounts.schemas import SYSTEM
     from segone.behaviour import ingest
     from segone.behaviour.dataset import EventDataset
     from segone.runtime import Runtime

@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from common import machine
-from search import build
 
-from segone.accounts.permissions import SYSTEM
+from search import build
+from segone.accounts.schemas import SYSTEM
 from segone.knowledge.distinguishability import refresh
 from segone.runtime import Runtime
 from segone.settings import Settings

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from common import drop_database, machine, scratch_database
 from profiles import AS_OF, CACHE, generate
 
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.behaviour import ingest, refresh
 from segone.runtime import Runtime
 from segone.settings import Settings

@@ -28,7 +28,7 @@ from typing import Any
 from common import drop_database, machine, scratch_database
 from sqlalchemy import create_engine, make_url, text
 
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.customers.models import Customer
 from segone.demo import content as demo
 from segone.encounters.models import Encounter

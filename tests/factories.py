@@ -6,8 +6,7 @@ import itertools
 from dataclasses import dataclass
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import SYSTEM, Actor, Role
-from segone.accounts.schemas import UserCreate
+from segone.accounts.schemas import SYSTEM, Actor, Role, UserCreate
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerCreate, CustomerKind
 from segone.runtime import Runtime

@@ -7,8 +7,8 @@ import itertools
 import pytest
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import ROLE_PERMISSIONS, SYSTEM, Permission, Role, require
-from segone.accounts.schemas import UserCreate, UserUpdate
+from segone.accounts.schemas import ROLE_PERMISSIONS, SYSTEM, Permission, Role, UserCreate, UserUpdate
+from segone.accounts.service import require
 from segone.errors import Conflict, Forbidden, Unauthenticated
 from segone.runtime import Runtime
 from tests.factories import PASSWORD, make_user

@@ -10,8 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import SYSTEM, Role
-from segone.accounts.schemas import UserCreate
+from segone.accounts.schemas import SYSTEM, Role, UserCreate
 from segone.runtime import Runtime
 from tests.factories import MadeUser
 

@@ -8,7 +8,7 @@ from datetime import date
 import httpx
 import pytest
 
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.behaviour import ingest, refresh
 from segone.runtime import Runtime
 from segone.settings import Settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from segone.accounts.permissions import Role
+from segone.accounts.schemas import Role
 from segone.customers.schemas import CustomerKind
 from segone.runtime import Runtime
 from tests.api.conftest import ClientFactory

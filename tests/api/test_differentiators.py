@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from segone.accounts.permissions import Role
+from segone.accounts.schemas import Role
 from segone.customers.schemas import CustomerKind
 from segone.runtime import Runtime
 from tests.api.conftest import ClientFactory

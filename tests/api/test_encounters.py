@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from segone.accounts.permissions import Role
+from segone.accounts.schemas import Role
 from segone.runtime import Runtime
 from tests.api.conftest import ClientFactory
 from tests.api.helpers import api_user, error_of, fields_at_fault

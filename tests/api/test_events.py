@@ -7,7 +7,7 @@ import shutil
 import ibis
 import pytest
 
-from segone.accounts.permissions import Role
+from segone.accounts.schemas import Role
 from segone.behaviour import ingest
 from segone.runtime import Runtime
 from tests.api.conftest import ClientFactory

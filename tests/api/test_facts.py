@@ -7,7 +7,7 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.channels import Channel
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.knowledge.distinguishability import refresh
 from segone.runtime import Runtime
 from tests.api.conftest import ClientFactory

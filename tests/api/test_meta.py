@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from segone import __version__
-from segone.accounts.permissions import Role
+from segone.accounts.schemas import Role
 from segone.knowledge.categories.schemas import DEFAULT_CATEGORIES
 from segone.runtime import Runtime
 from segone.server import create_app

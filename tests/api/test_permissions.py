@@ -1,6 +1,6 @@
 """The route-by-role matrix: every route of the API, called anonymously and with each role's token.
 
-Each route names the permission it needs (from accounts/permissions.py); a role without it gets a 403,
+Each route names the permission it needs (the table in accounts/schemas.py); a role without it gets a 403,
 anonymous callers a 401 (except /health), and a role with it anything but 401 and 403. A new route fails
 ``test_every_route_is_in_the_matrix`` until it is added to ``ROUTES`` below.
 """
@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import ROLE_PERMISSIONS, SYSTEM, Permission, Role
+from segone.accounts.schemas import ROLE_PERMISSIONS, SYSTEM, Permission, Role
 from segone.channels import Channel
 from segone.encounters import service as encounters
 from segone.encounters import suggestions

@@ -11,7 +11,7 @@ from ibis import BaseBackend
 from sqlalchemy import func, select
 
 from segone.accounts.models import AuditEntry
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.behaviour import ingest
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import cdnow_path

@@ -13,7 +13,7 @@ import pytest
 from ibis import BaseBackend
 from sqlalchemy import func, select
 
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.analytics import backend
 from segone.behaviour import ingest, metrics, profiles, refresh, scores
 from segone.behaviour.btyd import bgnbd, paretonbd

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from segone import demo
 from segone.accounts import service as accounts
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.customers import service as customers
 from segone.knowledge.facts import service as knowledge
 from segone.runtime import Runtime

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.demo.load import load as load_demo
 from segone.knowledge.categories import classifier
 from segone.knowledge.models import Differentiator

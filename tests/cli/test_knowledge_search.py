@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.customers.schemas import CustomerKind
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate

@@ -193,7 +193,7 @@ def test_connect_tables_convert_to_polars_as_to_pandas(tmp_path: Path) -> None:
 def test_evaluate_bgnbd_on_the_cdnow_holdout(segone: Invoke, data_dir: Path) -> None:
     from datetime import date
 
-    from segone.accounts.permissions import SYSTEM
+    from segone.accounts.schemas import SYSTEM
     from segone.analytics import backend
     from segone.behaviour.evaluation import evaluate_bgnbd
 

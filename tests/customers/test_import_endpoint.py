@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.customers import service as customers
 from segone.runtime import Runtime
 from tests.conftest import LiveServer

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from segone.accounts.models import AuditEntry
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.customers import service as customers
 from segone.customers.importer import ImportRejected, import_customers
 from segone.customers.models import Customer, CustomerIdentity

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerCreate, CustomerKind, CustomerUpdate
 from segone.errors import Conflict, Invalid, NotFound

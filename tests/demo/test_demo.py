@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from segone import demo
 from segone.accounts import service as accounts
 from segone.accounts.models import AuditEntry, User
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.customers import merge
 from segone.customers import service as customers
 from segone.customers.models import Customer, CustomerIdentity

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from segone.accounts.models import AuditEntry
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.channels import Channel
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters

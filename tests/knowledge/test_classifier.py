@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.customers.schemas import CustomerKind
 from segone.demo.load import load as load_demo
 from segone.errors import Forbidden, Invalid

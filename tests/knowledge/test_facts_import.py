@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from segone.accounts.models import AuditEntry
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.customers import merge
 from segone.customers.schemas import CustomerKind
 from segone.errors import Forbidden

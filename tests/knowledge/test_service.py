@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from segone.accounts.permissions import Role
+from segone.accounts.schemas import Role
 from segone.customers.schemas import CustomerKind
 from segone.errors import Conflict, Forbidden, Invalid
 from segone.knowledge.categories.schemas import CategoryList, parse_categories

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segone.accounts import permissions
-from segone.accounts.permissions import SYSTEM, Actor, Role
+from segone.accounts.schemas import SYSTEM, Actor, Role
 from segone.channels import Channel
 from segone.customers import merge as merging
 from segone.customers.schemas import CustomerKind

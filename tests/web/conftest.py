@@ -10,7 +10,7 @@ from html import unescape
 import httpx
 import pytest
 
-from segone.accounts.permissions import Role
+from segone.accounts.schemas import Role
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, MadeUser, make_user
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.errors import Unauthenticated
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, MadeUser, make_user

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.behaviour import ingest, refresh
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import read_cdnow_sample

@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import SYSTEM, Role
-from segone.accounts.schemas import UserUpdate
+from segone.accounts.schemas import SYSTEM, Role, UserUpdate
 from segone.customers import service as customers
 from segone.web.deps import safe_next
 from segone.web.session import COOKIE_NAME

@@ -8,7 +8,7 @@ from datetime import date
 import httpx
 import pytest
 
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.behaviour import ingest, refresh
 from tests.behaviour.conftest import DUCKDB_WARNING
 from tests.conftest import LiveServer

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.behaviour import ingest, refresh
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerKind
 from segone.knowledge.facts import service as knowledge

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.clock import utcnow
 from segone.knowledge.distinguishability import refresh
 from segone.knowledge.facts import service as knowledge

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import ROLE_PERMISSIONS, Permission, Role
+from segone.accounts.schemas import ROLE_PERMISSIONS, Permission, Role
 from segone.channels import Channel
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate

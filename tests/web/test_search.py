@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.channels import Channel
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
-from segone.accounts.permissions import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Role
 from segone.channels import Channel
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from segone.accounts.models import AuditEntry
-from segone.accounts.permissions import Actor
+from segone.accounts.schemas import Actor
 
 
-def record(
+def record_audit(
     db: Session,
     *,
     actor: Actor,
@@ -32,7 +32,7 @@ def record(
     return entry
 
 
-def for_customers(db: Session, *, customer_ids: list[int], limit: int = 200) -> list[AuditEntry]:
+def audit_trail(db: Session, *, customer_ids: list[int], limit: int = 200) -> list[AuditEntry]:
     stmt = (
         select(AuditEntry)
         .where(AuditEntry.customer_id.in_(customer_ids))

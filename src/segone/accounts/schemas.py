@@ -1,13 +1,76 @@
-"""What the accounts domain takes in and gives out."""
+"""What the accounts domain takes in and gives out, and the permission vocabulary every domain checks.
+
+Roles are cumulative: a manager can do all a front-line employee can, and more.
+"""
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from segone.accounts.permissions import Role
+
+class Role(enum.StrEnum):
+    FRONTLINE = "frontline"
+    MANAGER = "manager"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class Permission(enum.StrEnum):
+    READ_CUSTOMERS = "read_customers"
+    WRITE_CUSTOMERS = "write_customers"
+    ADD_DIFFERENTIATORS = "add_differentiators"
+    ADD_ENCOUNTERS = "add_encounters"
+    ACKNOWLEDGE = "acknowledge"
+    VIEW_TEAM_DASHBOARDS = "view_team_dashboards"
+    MERGE_CUSTOMERS = "merge_customers"
+    IMPORT_DATA = "import_data"
+    EXPORT_DATA = "export_data"
+    RUN_ANALYTICS = "run_analytics"
+    MANAGE_USERS = "manage_users"
+    MANAGE_SETTINGS = "manage_settings"
+    MANAGE_OWN_TOKENS = "manage_own_tokens"
+
+
+_FRONTLINE = frozenset(
+    {
+        Permission.READ_CUSTOMERS,
+        Permission.WRITE_CUSTOMERS,
+        Permission.ADD_DIFFERENTIATORS,
+        Permission.ADD_ENCOUNTERS,
+        Permission.ACKNOWLEDGE,
+        Permission.MANAGE_OWN_TOKENS,
+    }
+)
+_MANAGER = _FRONTLINE | {Permission.VIEW_TEAM_DASHBOARDS, Permission.MERGE_CUSTOMERS}
+_ANALYST = _MANAGER | {Permission.IMPORT_DATA, Permission.EXPORT_DATA, Permission.RUN_ANALYTICS}
+_ADMIN = _ANALYST | {Permission.MANAGE_USERS, Permission.MANAGE_SETTINGS}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.FRONTLINE: _FRONTLINE,
+    Role.MANAGER: _MANAGER,
+    Role.ANALYST: _ANALYST,
+    Role.ADMIN: _ADMIN,
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in user, or the operator at the CLI (``user_id`` None)."""
+
+    user_id: int | None
+    email: str
+    role: Role
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+
+SYSTEM = Actor(user_id=None, email="system", role=Role.ADMIN)
 
 
 def _normalise_email(value: str) -> str:

@@ -9,15 +9,32 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from segone.accounts import audit
+from segone.accounts.audit import audit_trail as audit_trail
+from segone.accounts.audit import record_audit as record_audit
 from segone.accounts.models import ApiToken, Team, User
 from segone.accounts.passwords import hash_password, verify_password
-from segone.accounts.permissions import Actor, Permission, Role, require
-from segone.accounts.schemas import TokenCreated, TokenOut, UserCreate, UserOut, UserUpdate
+from segone.accounts.schemas import (
+    Actor,
+    Permission,
+    Role,
+    TokenCreated,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
 from segone.clock import utcnow
-from segone.errors import Conflict, Invalid, NotFound, Unauthenticated
+from segone.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 
 TOKEN_PREFIX = "sg1_"
+
+
+def require(actor: Actor, permission: Permission) -> None:
+    if not actor.can(permission):
+        raise Forbidden(
+            f"The {actor.role.value} role may not {permission.value.replace('_', ' ')}.",
+            details={"permission": permission.value, "role": actor.role.value},
+        )
 
 
 def actor_for(user: User) -> Actor:
@@ -79,7 +96,7 @@ def create(db: Session, *, actor: Actor, data: UserCreate) -> User:
     )
     db.add(user)
     db.flush()
-    audit.record(db, actor=actor, action="user.created", summary=f"User {user.email} ({user.role}) created")
+    record_audit(db, actor=actor, action="user.created", summary=f"User {user.email} ({user.role}) created")
     return user
 
 
@@ -110,7 +127,7 @@ def update(db: Session, *, actor: Actor, user_id: int, data: UserUpdate) -> User
     if data.active is not None:
         user.active = data.active
     changes.pop("password", None)
-    audit.record(
+    record_audit(
         db,
         actor=actor,
         action="user.updated",
@@ -170,7 +187,7 @@ def create_token(db: Session, *, actor: Actor, user_id: int, name: str = "api") 
     token = ApiToken(user_id=user.id, name=name, token_hash=_hash_token(secret), prefix=secret[:10])
     db.add(token)
     db.flush()
-    audit.record(db, actor=actor, action="token.created", summary=f"API token '{name}' for {user.email}")
+    record_audit(db, actor=actor, action="token.created", summary=f"API token '{name}' for {user.email}")
     return TokenCreated(**_token_out(token).model_dump(), token=secret)
 
 
@@ -187,7 +204,7 @@ def revoke_token(db: Session, *, actor: Actor, token_id: int) -> TokenOut:
         raise NotFound(f"There is no token {token_id}.")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        audit.record(db, actor=actor, action="token.revoked", summary=f"API token {token.prefix}…")
+        record_audit(db, actor=actor, action="token.revoked", summary=f"API token {token.prefix}…")
     return _token_out(token)
 
 

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import Actor
+from segone.accounts.schemas import Actor
 from segone.errors import Unauthenticated
 from segone.knowledge.categories.schemas import CategoryList
 from segone.runtime import Runtime

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 from ibis.expr.types import Table
 
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import require
 from segone.analytics import backend
 from segone.behaviour import metrics
 from segone.errors import Invalid

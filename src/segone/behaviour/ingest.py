@@ -31,7 +31,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from segone.accounts.models import AuditEntry
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import require
 from segone.analytics import backend
 from segone.behaviour.dataset import Compaction, EventDataset
 from segone.behaviour.events import (

@@ -9,7 +9,8 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import require
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
 from segone.behaviour.schemas import BehaviourOut, BehaviourProfileOut, RefreshOut, ScoresOut, TimelinePoint
 from segone.customers import service as customers

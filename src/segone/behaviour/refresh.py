@@ -30,7 +30,8 @@ from sqlalchemy import Table as SqlTable
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import require
 from segone.analytics import backend
 from segone.behaviour import ingest, metrics, scores
 from segone.behaviour.dataset import EventDataset

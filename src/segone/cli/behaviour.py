@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.behaviour import profiles
 from segone.behaviour import refresh as refreshing
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import SYSTEM, Actor
+from segone.accounts.schemas import SYSTEM, Actor
 from segone.customers.importer import ImportRejected
 from segone.errors import SegoneError
 from segone.migrations import migrate

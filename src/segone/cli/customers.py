@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, actor_named, print_json, progress_bar, runtime_of, stdout
 from segone.customers import importer, listing
 from segone.customers import service as customers

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from segone import demo as demo_data
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.demo import behaviour as demo_behaviour
 from segone.errors import Conflict

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from ibis import BaseBackend
 
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.analytics import backend
 from segone.behaviour import ingest
 from segone.behaviour.events import ISO8601

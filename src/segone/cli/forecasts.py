@@ -193,7 +193,7 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Fit BG/NBD to the events up to --calibration-end and compare its predictions with the holdout."""
-    from segone.accounts.permissions import SYSTEM
+    from segone.accounts.schemas import SYSTEM
     from segone.analytics import backend
     from segone.behaviour.dataset import EventDataset
     from segone.behaviour.evaluation import evaluate_bgnbd

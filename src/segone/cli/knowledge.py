@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from segone.accounts.permissions import SYSTEM
+from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.customers import service as customers
 from segone.knowledge.distinguishability import refresh as knowledge_refresh

@@ -9,8 +9,7 @@ import typer
 from rich.table import Table
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import SYSTEM, Role
-from segone.accounts.schemas import UserCreate
+from segone.accounts.schemas import SYSTEM, Role, UserCreate
 from segone.cli.common import JsonOption, print_json, runtime_of, stdout
 
 app = typer.Typer(help="Users: create them and list them.", no_args_is_help=True)

@@ -29,7 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from segone.accounts.models import AuditEntry
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import require
 from segone.clock import utcnow
 from segone.customers import repository
 from segone.customers.models import Customer, CustomerIdentity

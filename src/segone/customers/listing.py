@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from segone.accounts.permissions import Actor
+from segone.accounts.schemas import Actor
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerKind, CustomerPage, CustomerSummary
 from segone.encounters import service as encounters

@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from segone.accounts import audit
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import record_audit, require
 from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.customers.models import Customer, CustomerIdentity, CustomerMerge
@@ -75,7 +75,7 @@ def merge(db: Session, *, actor: Actor, survivor_id: int, merged_id: int) -> tup
     db.expire(merged, ["identities"])
     summary = f"Merged customer {merged.id} ({merged.name}) into {survivor.id} ({survivor.name})"
     details = {"survivor_id": survivor.id, "merged_id": merged.id, "moved": moved}
-    audit.record(
+    record_audit(
         db,
         actor=actor,
         action="customer.merged",
@@ -83,7 +83,7 @@ def merge(db: Session, *, actor: Actor, survivor_id: int, merged_id: int) -> tup
         summary=summary,
         details=details,
     )
-    audit.record(
+    record_audit(
         db,
         actor=actor,
         action="customer.merged_away",

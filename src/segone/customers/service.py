@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from segone.accounts import audit
 from segone.accounts.models import AuditEntry
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import audit_trail, record_audit, require
 from segone.customers import repository
 from segone.customers.models import Customer, CustomerIdentity, CustomerMerge
 from segone.customers.schemas import (
@@ -97,7 +97,7 @@ def create(db: Session, *, actor: Actor, data: CustomerCreate) -> Customer:
     db.add(customer)
     _claim_identities(db, customer, data.identities)
     db.flush()
-    audit.record(
+    record_audit(
         db,
         actor=actor,
         action="customer.created",
@@ -146,7 +146,7 @@ def update(db: Session, *, actor: Actor, customer_id: int, data: CustomerUpdate)
         changes["identities_added"] = data.add_identities
     if changes:
         db.flush()
-        audit.record(
+        record_audit(
             db,
             actor=actor,
             action="customer.updated",
@@ -206,7 +206,7 @@ def merged_ids(db: Session, *, customer_id: int) -> list[int]:
 def history(db: Session, *, actor: Actor, customer_id: int, limit: int = 200) -> list[AuditEntry]:
     """What happened to this customer's record, newest first, including records merged into it."""
     customer = get(db, actor=actor, customer_id=customer_id)
-    return audit.for_customers(db, customer_ids=merged_ids(db, customer_id=customer.id), limit=limit)
+    return audit_trail(db, customer_ids=merged_ids(db, customer_id=customer.id), limit=limit)
 
 
 def merges_into(db: Session, *, customer_id: int) -> list[CustomerMerge]:

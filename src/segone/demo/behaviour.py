@@ -14,7 +14,7 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from segone.accounts.permissions import Actor
+from segone.accounts.schemas import Actor
 from segone.behaviour import ingest, refresh
 from segone.behaviour.events import cdnow_path
 from segone.runtime import Runtime

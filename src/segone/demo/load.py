@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from segone.accounts import service as accounts
 from segone.accounts.models import AuditEntry, User
 from segone.accounts.passwords import hash_password
-from segone.accounts.permissions import Actor, Permission, require
-from segone.accounts.schemas import UserCreate
+from segone.accounts.schemas import Actor, Permission, UserCreate
+from segone.accounts.service import require
 from segone.clock import utcnow
 from segone.customers.models import Customer, CustomerIdentity
 from segone.customers.schemas import parse_identity

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from segone.accounts.permissions import Role
+from segone.accounts.schemas import Role
 
 DEMO_PASSWORD = "segone-demo"
 DEMO_DOMAIN = "demo.segone.local"

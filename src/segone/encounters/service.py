@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from segone.accounts import audit
 from segone.accounts.models import User
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import record_audit, require
 from segone.channels import Channel
 from segone.clock import utcnow
 from segone.customers import service as customers
@@ -117,7 +117,7 @@ def record(
     )
     db.add(encounter)
     db.flush()
-    audit.record(
+    record_audit(
         db,
         actor=actor,
         action="encounter.recorded",

@@ -21,8 +21,8 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segone.accounts import audit
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import record_audit, require
 from segone.channels import Channel
 from segone.clock import utcnow
 from segone.customers import service as customers
@@ -343,7 +343,7 @@ def reject(
     )
     db.add(rejected)
     db.flush()
-    audit.record(
+    record_audit(
         db,
         actor=actor,
         action="suggestion.rejected",

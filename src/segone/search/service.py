@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, aliased
 
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import require
 from segone.customers.models import Customer
 from segone.encounters.models import Encounter
 from segone.errors import Invalid

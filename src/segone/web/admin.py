@@ -9,8 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import Role
-from segone.accounts.schemas import UserCreate, UserUpdate
+from segone.accounts.schemas import Role, UserCreate, UserUpdate
 from segone.errors import Conflict
 from segone.web import session as web_session
 from segone.web.deps import (

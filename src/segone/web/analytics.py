@@ -11,7 +11,7 @@ from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
-from segone.accounts.permissions import Permission
+from segone.accounts.schemas import Permission
 from segone.behaviour import profiles
 from segone.errors import Invalid
 from segone.web.deps import RuntimeDep, Viewer, requires, web_router

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from segone.accounts.permissions import Permission
+from segone.accounts.schemas import Permission
 from segone.behaviour.models import BehaviourProfile
 from segone.customers import service as customers
 from segone.customers.models import Customer

@@ -22,7 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import ROLE_PERMISSIONS, Actor, Permission, Role, require
+from segone.accounts.schemas import ROLE_PERMISSIONS, Actor, Permission, Role
+from segone.accounts.service import require
 from segone.errors import Forbidden, NotFound, SegoneError, Unauthenticated
 from segone.knowledge.categories.schemas import CategoryList
 from segone.runtime import Runtime

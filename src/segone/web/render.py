@@ -11,7 +11,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from segone.accounts.permissions import Permission
+from segone.accounts.schemas import Permission
 from segone.web import session as web_session
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

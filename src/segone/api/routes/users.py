@@ -5,8 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Body, status
 
 from segone.accounts import service as accounts
-from segone.accounts.permissions import Actor
-from segone.accounts.schemas import TokenCreate, TokenCreated, TokenOut, UserCreate, UserOut, UserUpdate
+from segone.accounts.schemas import (
+    Actor,
+    TokenCreate,
+    TokenCreated,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
 from segone.api.deps import CurrentActor, Db, TokenId, UserId
 from segone.api.errors import responses
 from segone.errors import Unauthenticated

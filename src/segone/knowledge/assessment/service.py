@@ -14,7 +14,8 @@ from sqlalchemy import ColumnElement, and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from segone.accounts.models import Team, User
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import require
 from segone.clock import utcnow
 from segone.customers.models import Customer
 from segone.encounters.models import Encounter

@@ -29,7 +29,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import require
 from segone.clock import utcnow
 from segone.customers.models import Customer
 from segone.errors import Invalid

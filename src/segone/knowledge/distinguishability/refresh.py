@@ -17,7 +17,8 @@ import numpy as np
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import require
 from segone.behaviour.models import BehaviourProfile
 from segone.clock import utcnow
 from segone.customers.models import Customer

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segone.accounts.permissions import Actor
+from segone.accounts.schemas import Actor
 from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.customers.models import Customer

@@ -30,7 +30,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from segone.accounts.models import User
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import require
 from segone.clock import utcnow
 from segone.customers import repository
 from segone.customers.importer import _decode, _read

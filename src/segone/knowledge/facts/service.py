@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from segone.accounts import audit
 from segone.accounts.models import User
-from segone.accounts.permissions import Actor, Permission, require
+from segone.accounts.schemas import Actor, Permission
+from segone.accounts.service import record_audit, require
 from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.encounters.models import Encounter
@@ -143,7 +143,7 @@ def add(
     )
     db.add(fact)
     db.flush()
-    audit.record(
+    record_audit(
         db,
         actor=actor,
         action="differentiator.added",
@@ -187,7 +187,7 @@ def edit(
         changes["confirmed"] = True
     if changes:
         db.flush()
-        audit.record(
+        record_audit(
             db,
             actor=actor,
             action="differentiator.edited",
@@ -226,7 +226,7 @@ def outdate(
     fact.outdated_at = utcnow()
     fact.replaced_by_id = replacement.id if replacement else None
     db.flush()
-    audit.record(
+    record_audit(
         db,
         actor=actor,
         action="differentiator.outdated",
@@ -255,7 +255,7 @@ def acknowledge(
         acknowledged_by_id=actor.user_id, encounter_id=data.encounter_id, how=data.how.strip()
     )
     db.flush()
-    audit.record(
+    record_audit(
         db,
         actor=actor,
         action="differentiator.acknowledged",
