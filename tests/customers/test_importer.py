@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from segone.accounts.models import AuditEntry
 from segone.accounts.schemas import SYSTEM, Role
 from segone.customers import service as customers
-from segone.customers.importer import ImportRejected, import_customers
+from segone.customers.importer import import_customers
 from segone.customers.models import Customer, CustomerIdentity
 from segone.errors import Forbidden
+from segone.importing import ImportRejected
 from segone.runtime import Runtime
 from tests.factories import make_customer, make_user
 
@@ -166,8 +167,8 @@ def test_skip_bad_rows_imports_the_good_ones_and_lists_the_rest(runtime: Runtime
         (b"", "The file is empty"),
         (b"\n\n  \n", "The file is empty"),
         (b"email,city\na@example.com,Leeds\n", "no 'name' column (the header holds 'email', 'city')"),
-        (b"name,email\nJos\xe9,j@example.com\n", "Line 2 is not UTF-8"),
-        (b"\xff\xfen\x00a\x00", "UTF-16"),
+        (b"name,email\nJos\x81,j@example.com\n", "Line 2 is neither UTF-8 nor Windows-1252"),
+        (b"\xff\xfen\x00a\x00", "no 'name' column (the header holds 'na')"),
         (b"name,email,Email\nA,a@example.com,b@example.com\n", "twice"),
         (b"name,identity:9x\nA,1\n", "'9x' is not a system name"),
     ],
@@ -176,6 +177,15 @@ def test_problems_with_the_whole_file_are_named(sqlite_runtime: Runtime, data: b
     with pytest.raises(ImportRejected) as caught:
         _import(sqlite_runtime, data)
     assert message in caught.value.message + " ".join(e.problem for e in caught.value.report.errors)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_files_in_every_encoding_a_spreadsheet_writes_are_read(sqlite_runtime: Runtime, encoding: str) -> None:
+    report = _import(sqlite_runtime, "name,email\nJosé Núñez,jose@example.com\n".encode(encoding))
+    assert report.created == 1
+    with sqlite_runtime.session() as db:
+        out = customers.get_by_identity(db, actor=SYSTEM, identity="email:jose@example.com")
+        assert out.name == "José Núñez"
 
 
 def test_byte_order_mark_semicolons_and_quoted_delimiters_are_understood(sqlite_runtime: Runtime) -> None:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from segone.accounts.models import AuditEntry
-from segone.accounts.schemas import Actor
+from segone.accounts.schemas import Actor, AuditAction, AuditRecord
+from segone.clock import utcnow
+from segone.importing import chunks
+from segone.storage import bulk
+
+WRITE_BATCH = 10_000
+_AUDIT = cast(Table, AuditEntry.__table__)
 
 
 def record_audit(
     db: Session,
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     summary: str,
     customer_id: int | None = None,
     details: dict[str, Any] | None = None,
@@ -23,13 +30,36 @@ def record_audit(
     entry = AuditEntry(
         actor_id=actor.user_id,
         actor_email=actor.email,
-        action=action,
+        action=action.value,
         customer_id=customer_id,
         summary=summary,
         details=details or {},
     )
     db.add(entry)
     return entry
+
+
+def record_audits(db: Session, entries: Sequence[AuditRecord]) -> None:
+    """Many entries in bulk inserts (imports, the demo): the rows ``record_audit`` would write."""
+    now = utcnow()
+    connection = db.connection()
+    for chunk in chunks(entries, WRITE_BATCH):
+        bulk.insert_rows(
+            connection,
+            _AUDIT,
+            [
+                {
+                    "at": entry.at or now,
+                    "actor_id": entry.actor_id,
+                    "actor_email": entry.actor_email,
+                    "action": entry.action.value,
+                    "customer_id": entry.customer_id,
+                    "summary": entry.summary,
+                    "details": entry.details,
+                }
+                for entry in chunk
+            ],
+        )
 
 
 def audit_trail(db: Session, *, customer_ids: list[int], limit: int = 200) -> list[AuditEntry]:

@@ -6,7 +6,7 @@ Roles are cumulative: a manager can do all a front-line employee can, and more.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -138,3 +138,74 @@ class AuditEntryOut(BaseModel):
     customer_id: int | None
     summary: str
     details: dict[str, Any]
+
+
+class AuditAction(enum.StrEnum):
+    """What an audit entry records; the values are the ``action`` strings stored in ``audit_log``."""
+
+    CUSTOMER_CREATED = "customer.created"
+    CUSTOMER_UPDATED = "customer.updated"
+    CUSTOMER_MERGED = "customer.merged"
+    CUSTOMER_MERGED_AWAY = "customer.merged_away"
+    CUSTOMERS_CREATED_FROM_EVENTS = "customers.created_from_events"
+    DIFFERENTIATOR_ADDED = "differentiator.added"
+    DIFFERENTIATOR_EDITED = "differentiator.edited"
+    DIFFERENTIATOR_OUTDATED = "differentiator.outdated"
+    DIFFERENTIATOR_ACKNOWLEDGED = "differentiator.acknowledged"
+    ENCOUNTER_RECORDED = "encounter.recorded"
+    SUGGESTION_REJECTED = "suggestion.rejected"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    TOKEN_CREATED = "token.created"
+    TOKEN_REVOKED = "token.revoked"
+
+    @property
+    def label(self) -> str:
+        """What a page calls the action (a customer's history)."""
+        return _ACTION_LABELS[self]
+
+
+_ACTION_LABELS = {
+    AuditAction.CUSTOMER_CREATED: "Record created",
+    AuditAction.CUSTOMER_UPDATED: "Details changed",
+    AuditAction.CUSTOMER_MERGED: "Duplicate merged in",
+    AuditAction.CUSTOMER_MERGED_AWAY: "Merged into another record",
+    AuditAction.CUSTOMERS_CREATED_FROM_EVENTS: "Customers created from events",
+    AuditAction.DIFFERENTIATOR_ADDED: "Learned",
+    AuditAction.DIFFERENTIATOR_EDITED: "Differentiator changed",
+    AuditAction.DIFFERENTIATOR_OUTDATED: "No longer true",
+    AuditAction.DIFFERENTIATOR_ACKNOWLEDGED: "Knows we know",
+    AuditAction.ENCOUNTER_RECORDED: "Encounter",
+    AuditAction.SUGGESTION_REJECTED: "Suggestion rejected",
+    AuditAction.USER_CREATED: "User created",
+    AuditAction.USER_UPDATED: "User changed",
+    AuditAction.TOKEN_CREATED: "API token created",
+    AuditAction.TOKEN_REVOKED: "API token revoked",
+}
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One entry of a bulk write to the audit trail (``record_audits``)."""
+
+    actor_id: int | None
+    actor_email: str
+    action: AuditAction
+    summary: str
+    customer_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+    """When it happened; None means now."""
+
+    @classmethod
+    def by(
+        cls,
+        actor: Actor,
+        action: AuditAction,
+        summary: str,
+        *,
+        customer_id: int | None = None,
+        details: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> AuditRecord:
+        return cls(actor.user_id, actor.email, action, summary, customer_id, details or {}, at)

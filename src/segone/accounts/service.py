@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -11,10 +12,12 @@ from sqlalchemy.orm import Session
 
 from segone.accounts.audit import audit_trail as audit_trail
 from segone.accounts.audit import record_audit as record_audit
+from segone.accounts.audit import record_audits as record_audits
 from segone.accounts.models import ApiToken, Team, User
 from segone.accounts.passwords import hash_password, verify_password
 from segone.accounts.schemas import (
     Actor,
+    AuditAction,
     Permission,
     Role,
     TokenCreated,
@@ -24,6 +27,7 @@ from segone.accounts.schemas import (
     UserUpdate,
 )
 from segone.clock import utcnow
+from segone.importing import chunks
 from segone.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 
 TOKEN_PREFIX = "sg1_"
@@ -96,7 +100,7 @@ def create(db: Session, *, actor: Actor, data: UserCreate) -> User:
     )
     db.add(user)
     db.flush()
-    record_audit(db, actor=actor, action="user.created", summary=f"User {user.email} ({user.role}) created")
+    record_audit(db, actor=actor, action=AuditAction.USER_CREATED, summary=f"User {user.email} ({user.role}) created")
     return user
 
 
@@ -130,7 +134,7 @@ def update(db: Session, *, actor: Actor, user_id: int, data: UserUpdate) -> User
     record_audit(
         db,
         actor=actor,
-        action="user.updated",
+        action=AuditAction.USER_UPDATED,
         summary=f"User {user.email} updated",
         details={k: str(v) for k, v in changes.items()},
     )
@@ -187,7 +191,7 @@ def create_token(db: Session, *, actor: Actor, user_id: int, name: str = "api") 
     token = ApiToken(user_id=user.id, name=name, token_hash=_hash_token(secret), prefix=secret[:10])
     db.add(token)
     db.flush()
-    record_audit(db, actor=actor, action="token.created", summary=f"API token '{name}' for {user.email}")
+    record_audit(db, actor=actor, action=AuditAction.TOKEN_CREATED, summary=f"API token '{name}' for {user.email}")
     return TokenCreated(**_token_out(token).model_dump(), token=secret)
 
 
@@ -204,7 +208,7 @@ def revoke_token(db: Session, *, actor: Actor, token_id: int) -> TokenOut:
         raise NotFound(f"There is no token {token_id}.")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        record_audit(db, actor=actor, action="token.revoked", summary=f"API token {token.prefix}…")
+        record_audit(db, actor=actor, action=AuditAction.TOKEN_REVOKED, summary=f"API token {token.prefix}…")
     return _token_out(token)
 
 
@@ -224,3 +228,13 @@ def user_for_token(db: Session, *, token: str) -> User:
 
 def count_users(db: Session) -> int:
     return int(db.scalar(select(func.count(User.id))) or 0)
+
+
+def user_ids_by_email(db: Session, *, emails: Collection[str]) -> dict[str, int]:
+    """The ids of the users with these e-mail addresses (compared without case), by lowercase address."""
+    wanted = sorted({email.strip().lower() for email in emails})
+    found: dict[str, int] = {}
+    for chunk in chunks(wanted, 1000):
+        query = select(User.email, User.id).where(func.lower(User.email).in_(chunk))
+        found.update({email.lower(): user_id for email, user_id in db.execute(query)})
+    return found

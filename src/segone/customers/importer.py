@@ -17,26 +17,24 @@ rows imports in seconds, with the same rows and audit entries the customer servi
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from sqlalchemy import Table, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from segone.accounts.models import AuditEntry
-from segone.accounts.schemas import Actor, Permission
-from segone.accounts.service import require
+from segone.accounts.schemas import Actor, AuditAction, AuditRecord, Permission
+from segone.accounts.service import record_audits, require
 from segone.clock import utcnow
 from segone.customers import repository
-from segone.customers.models import Customer, CustomerIdentity
-from segone.customers.schemas import ImportProblem, ImportReport, parse_identity
-from segone.errors import Conflict, Invalid
-from segone.storage import bulk
+from segone.customers import service as customers
+from segone.customers.models import Customer
+from segone.customers.schemas import CustomerImportReport, parse_identity
+from segone.errors import Conflict
+from segone.importing import ImportProblem, ImportRejected, bad_rows_message, chunks, read_sheet
+from segone.progress import Progress, silent
 
 IDENTITY_PREFIX = "identity:"
 KINDS = ("person", "business")
@@ -48,23 +46,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?\d{5,20}$")
 _SYSTEM = re.compile(r"^[a-z][a-z0-9_.-]{0,59}$")
 
-Progress = Callable[[str, int, int], None]
-"""Called as ``progress(stage, done, total)`` while an import runs."""
-
 Key = tuple[str, str]
-# Core tables: bulk inserts through them skip the ORM's per-row bookkeeping.
-_CUSTOMERS = cast(Table, Customer.__table__)
-_IDENTITIES = cast(Table, CustomerIdentity.__table__)
-_AUDIT = cast(Table, AuditEntry.__table__)
-T = TypeVar("T")
-
-
-class ImportRejected(Invalid):
-    """The file or some of its rows are bad; the report in ``details`` names every problem."""
-
-    def __init__(self, message: str, report: ImportReport) -> None:
-        super().__init__(message, details=report.model_dump(mode="json"))
-        self.report = report
 
 
 @dataclass(frozen=True)
@@ -104,16 +86,19 @@ def import_customers(
     data: bytes | str,
     dry_run: bool = False,
     skip_bad_rows: bool = False,
-    progress: Progress | None = None,
-) -> ImportReport:
+    progress: Progress = silent,
+) -> CustomerImportReport:
     """Import customers from CSV text; raises ``ImportRejected`` (an ``Invalid``) when rows are bad.
 
     With ``skip_bad_rows`` the good rows are imported and the bad ones only reported.
     """
     require(actor, Permission.IMPORT_DATA)
-    report = _progress(progress)
-    header_line, header, raw_rows = _read(_decode(data))
-    columns = _columns(header_line, header)
+    try:
+        sheet = read_sheet(data, needs="at least a 'name' column")
+    except ImportRejected as exc:
+        raise ImportRejected(exc.message, _empty_report(exc.problems)) from exc
+    raw_rows = sheet.rows
+    columns = _columns(sheet.header_line, sheet.header)
 
     parsed: list[_Row] = []
     problems: list[ImportProblem] = []
@@ -123,14 +108,14 @@ def import_customers(
         if row is not None:
             parsed.append(row)
         if done % BATCH == 0:
-            report("Checking rows", done, len(raw_rows))
-    report("Checking rows", len(raw_rows), len(raw_rows))
+            progress("Checking rows", done, len(raw_rows))
+    progress("Checking rows", len(raw_rows), len(raw_rows))
 
     # An identity may be on one row only, whether or not that row has other problems too.
     problems.extend(_duplicates(parsed))
     bad_lines = {p.row for p in problems}
     rows = [row for row in parsed if row.line not in bad_lines]
-    owners = repository.identity_owners(db, keys=[key for row in rows for key in row.identities])
+    owners = customers.identity_owners(db, keys=[key for row in rows for key in row.identities])
     rows, match_problems = _matched(rows, owners)
     problems.extend(match_problems)
     problems.sort(key=lambda p: p.row or 0)
@@ -138,15 +123,11 @@ def import_customers(
 
     if problems and not skip_bad_rows and not dry_run:
         raise ImportRejected(
-            f"{bad_rows} of the {len(raw_rows)} rows {'is' if bad_rows == 1 else 'are'} bad; nothing was "
-            "imported. Fix every row the report names and import the file again.",
-            ImportReport(
-                dry_run=False, rows=len(raw_rows), created=0, updated=0, unchanged=0, errors=problems
-            ),
+            bad_rows_message(bad_rows, len(raw_rows)), _empty_report(problems, rows=len(raw_rows))
         )
 
     plan = _plan(db, rows, owners)
-    result = ImportReport(
+    result = CustomerImportReport(
         dry_run=dry_run,
         rows=len(raw_rows),
         created=len(plan.creates),
@@ -157,14 +138,10 @@ def import_customers(
     )
     if dry_run:
         if problems and not skip_bad_rows:
-            raise ImportRejected(
-                f"{bad_rows} of the {len(raw_rows)} rows {'is' if bad_rows == 1 else 'are'} bad "
-                "(dry run: nothing was written).",
-                result,
-            )
+            raise ImportRejected(bad_rows_message(bad_rows, len(raw_rows), dry_run=True), result)
         return result
     try:
-        _write(db, actor, plan, report)
+        _write(db, actor, plan, progress)
     except IntegrityError as exc:
         raise Conflict(
             "Another change to the same customers was saved while this file was imported; nothing was "
@@ -173,63 +150,11 @@ def import_customers(
     return result
 
 
-def _progress(callback: Progress | None) -> Progress:
-    def report(stage: str, done: int, total: int) -> None:
-        if callback is not None:
-            callback(stage, done, total)
-
-    return report
+def _empty_report(problems: list[ImportProblem], rows: int = 0) -> CustomerImportReport:
+    return CustomerImportReport(rows=rows, created=0, updated=0, unchanged=0, errors=problems)
 
 
-def _file_problem(line: int | None, message: str, column: str | None = None) -> ImportRejected:
-    problem = ImportProblem(row=line, column=column, problem=message)
-    return ImportRejected(
-        message,
-        ImportReport(dry_run=False, rows=0, created=0, updated=0, unchanged=0, errors=[problem]),
-    )
-
-
-def _decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data.removeprefix("\ufeff")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _file_problem(None, "The file is UTF-16 text; save it as UTF-8 (in Excel: 'CSV UTF-8').")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise _file_problem(
-            line, f"Line {line} is not UTF-8 text; save the file as UTF-8 (in Excel: 'CSV UTF-8')."
-        ) from exc
-
-
-def _read(text: str) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
-    """The header's line, the header, and each non-blank data row with the line where it starts."""
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    # The header decides the delimiter: spreadsheets in many locales write ';' (values may hold ';').
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    header_line = 0
-    rows: list[tuple[int, list[str]]] = []
-    end = 0
-    try:
-        for values in reader:
-            start, end = end + 1, reader.line_num
-            if not any(value.strip() for value in values):
-                continue
-            if header is None:
-                header, header_line = values, start
-            else:
-                rows.append((start, values))
-    except csv.Error as exc:
-        raise _file_problem(end + 1, f"Line {end + 1} is not valid CSV ({exc}).") from exc
-    if header is None:
-        raise _file_problem(None, "The file is empty: it needs a header line with at least a 'name' column.")
-    return header_line, header, rows
-
-
-def _columns(line: int, header: list[str]) -> _Columns:
+def _columns(line: int | None, header: list[str]) -> _Columns:
     problems: list[ImportProblem] = []
     seen: set[str] = set()
     name: int | None = None
@@ -287,9 +212,9 @@ def _columns(line: int, header: list[str]) -> _Columns:
             if len(problems) == 1
             else f"The header of the file has {len(problems)} problems."
         )
+        where = f"Header (line {line})" if line else "Header"
         raise ImportRejected(
-            message if problems[0].column == "name" else f"Header (line {line}): {message}",
-            ImportReport(dry_run=False, rows=0, created=0, updated=0, unchanged=0, errors=problems),
+            message if problems[0].column == "name" else f"{where}: {message}", _empty_report(problems)
         )
     assert name is not None
     return _Columns(len(header), name, kind, identity, identities, attributes, unnamed)
@@ -429,11 +354,6 @@ def _same(old: Any, new: str) -> bool:
     return old is not None and str(old) == new
 
 
-def _chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _plan(db: Session, rows: list[_Row], owners: dict[Key, int]) -> _Plan:
     plan = _Plan()
     matched = [row.customer_id for row in rows if row.customer_id is not None]
@@ -470,85 +390,52 @@ def _plan(db: Session, rows: list[_Row], owners: dict[Key, int]) -> _Plan:
     return plan
 
 
-def _write(db: Session, actor: Actor, plan: _Plan, report: Progress) -> None:
+def _write(db: Session, actor: Actor, plan: _Plan, progress: Progress) -> None:
     now = utcnow()
     total = len(plan.creates) + len(plan.updates)
     done = 0
-    audit: list[dict[str, Any]] = []
-
-    def audit_row(customer_id: int, action: str, summary: str, details: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "at": now,
-            "actor_id": actor.user_id,
-            "actor_email": actor.email,
-            "action": action,
-            "customer_id": customer_id,
-            "summary": summary,
-            "details": details,
-        }
-
-    connection = db.connection()
-    for chunk in _chunks(plan.creates, WRITE_BATCH):
-        ids = bulk.insert_returning_ids(
-            connection,
-            _CUSTOMERS,
-            [
-                {
-                    "kind": row.kind or "person",
-                    "name": row.name,
-                    "attributes": row.attributes,
-                    "created_at": now,
-                    "updated_at": now,
-                    "merged_into_id": None,
-                    "merged_at": None,
-                }
-                for row in chunk
-            ],
-        )
-        bulk.insert_rows(
-            connection,
-            _IDENTITIES,
-            [
-                {"customer_id": cid, "system": system, "value": value, "created_at": now}
-                for cid, row in zip(ids, chunk, strict=True)
-                for system, value in row.identities
-            ],
-        )
+    audit: list[AuditRecord] = []
+    for chunk in chunks(plan.creates, WRITE_BATCH):
+        new = [(row.kind or "person", row.name, row.attributes, row.identities) for row in chunk]
+        ids = repository.insert_customers(db, new, at=now)
         audit.extend(
-            audit_row(
-                cid,
-                "customer.created",
+            AuditRecord.by(
+                actor,
+                AuditAction.CUSTOMER_CREATED,
                 f"Customer {row.name} created",
-                {"identities": [f"{s}:{v}" for s, v in row.identities], "source": "csv import"},
+                customer_id=customer_id,
+                details={"identities": [f"{s}:{v}" for s, v in row.identities], "source": "csv import"},
+                at=now,
             )
-            for cid, row in zip(ids, chunk, strict=True)
+            for customer_id, row in zip(ids, chunk, strict=True)
         )
         done += len(chunk)
-        report("Writing customers", done, total)
+        progress("Writing customers", done, total)
 
-    for update_chunk in _chunks(plan.updates):
+    for update_chunk in chunks(plan.updates):
         db.execute(
             update(Customer), [{**values, "updated_at": now} for _row, values, _changes in update_chunk]
         )
         audit.extend(
-            audit_row(
-                values["id"],
-                "customer.updated",
+            AuditRecord.by(
+                actor,
+                AuditAction.CUSTOMER_UPDATED,
                 f"Customer {values['name']} updated: " + ", ".join(changes),
-                {**changes, "source": "csv import"},
+                customer_id=values["id"],
+                details={**changes, "source": "csv import"},
+                at=now,
             )
             for _row, values, changes in update_chunk
         )
         done += len(update_chunk)
-        report("Writing customers", done, total)
+        progress("Writing customers", done, total)
 
     new_identities = [
-        {"customer_id": row.customer_id, "system": system, "value": value, "created_at": now}
+        (row.customer_id, system, value)
         for row, keys in plan.new_identities
+        if row.customer_id is not None
         for system, value in keys
     ]
-    for identity_chunk in _chunks(new_identities):
-        bulk.insert_rows(connection, _IDENTITIES, identity_chunk)
-    for audit_chunk in _chunks(audit, WRITE_BATCH):
-        bulk.insert_rows(connection, _AUDIT, audit_chunk)
+    repository.insert_identities(db, new_identities, at=now)
+    record_audits(db, audit)
     db.flush()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from segone.accounts.schemas import Actor, Permission
+from segone.accounts.schemas import Actor, AuditAction, Permission
 from segone.accounts.service import record_audit, require
 from segone.clock import utcnow
 from segone.customers import service as customers
@@ -78,7 +78,7 @@ def merge(db: Session, *, actor: Actor, survivor_id: int, merged_id: int) -> tup
     record_audit(
         db,
         actor=actor,
-        action="customer.merged",
+        action=AuditAction.CUSTOMER_MERGED,
         customer_id=survivor.id,
         summary=summary,
         details=details,
@@ -86,7 +86,7 @@ def merge(db: Session, *, actor: Actor, survivor_id: int, merged_id: int) -> tup
     record_audit(
         db,
         actor=actor,
-        action="customer.merged_away",
+        action=AuditAction.CUSTOMER_MERGED_AWAY,
         customer_id=merged.id,
         summary=summary,
         details=details,

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, Select, String, any_, bindparam, func, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from segone.customers.models import Customer, CustomerIdentity
+from segone.importing import chunks
+from segone.storage import bulk
+
+Key = tuple[str, str]
+NewCustomer = tuple[str, str, dict[str, Any], Iterable[Key]]
+"""(kind, name, attributes, identities) of a customer to insert."""
+
+_CUSTOMERS = cast(Table, Customer.__table__)
+_IDENTITIES = cast(Table, CustomerIdentity.__table__)
 
 
 def by_identity(db: Session, *, system: str, value: str) -> Customer | None:
@@ -69,15 +92,8 @@ def profiles_by_id(db: Session, *, customer_ids: list[int]) -> dict[int, tuple[s
     size = 50_000 if postgres else 5000
     columns = select(Customer.id, Customer.name, Customer.kind, Customer.attributes)
     found: dict[int, tuple[str, str, dict[str, Any]]] = {}
-    for start in range(0, len(customer_ids), size):
-        chunk = customer_ids[start : start + size]
-        # One array parameter on PostgreSQL: a long IN list costs more to send and plan than to answer.
-        condition = (
-            Customer.id == any_(bindparam("ids", chunk, type_=ARRAY(Integer)))
-            if postgres
-            else Customer.id.in_(chunk)
-        )
-        for customer_id, name, kind, attributes in db.execute(columns.where(condition)):
+    for chunk in chunks(customer_ids, size):
+        for customer_id, name, kind, attributes in db.execute(columns.where(_id_condition(db, chunk))):
             found[customer_id] = (name, kind, dict(attributes or {}))
     return found
 
@@ -105,3 +121,86 @@ def search_statement(query: str | None, kind: str | None) -> Select[Customer]:
 
 def count(db: Session, stmt: Select[Customer]) -> int:
     return int(db.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def _id_condition(db: Session, ids: Sequence[int]) -> ColumnElement[bool]:
+    # One array parameter on PostgreSQL: a long IN list costs more to send and plan than to answer.
+    if db.get_bind().dialect.name == "postgresql":
+        return Customer.id == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
+    return Customer.id.in_(ids)
+
+
+def kinds_and_merges(db: Session, *, customer_ids: Sequence[int]) -> dict[int, tuple[str, int | None]]:
+    """(kind, merged_into_id) of many customers at once, by id."""
+    size = 50_000 if db.get_bind().dialect.name == "postgresql" else 5000
+    columns = select(Customer.id, Customer.kind, Customer.merged_into_id)
+    found: dict[int, tuple[str, int | None]] = {}
+    for chunk in chunks(customer_ids, size):
+        for customer_id, kind, merged_into in db.execute(columns.where(_id_condition(db, chunk))):
+            found[customer_id] = (kind, merged_into)
+    return found
+
+
+def identity_count(db: Session, *, system: str) -> int:
+    query = select(func.count()).select_from(_IDENTITIES).where(_IDENTITIES.c.system == system)
+    return int(db.scalar(query) or 0)
+
+
+def identities_of(db: Session, *, system: str) -> tuple[list[str], list[int]]:
+    """Every value of one system and the customer holding it (a million rows in about a second)."""
+    connection = db.connection()
+    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.cursor()  # the driver's own rows: no SQLAlchemy row per identity
+    try:
+        cursor.execute(
+            f"SELECT value, customer_id FROM {_IDENTITIES.name} WHERE system = {placeholder}", (system,)
+        )
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return [row[0] for row in rows], [row[1] for row in rows]
+
+
+def insert_customers(db: Session, customers: Sequence[NewCustomer], *, at: datetime) -> list[int]:
+    """Bulk insert of new customers with their identities; their ids, in order."""
+    connection = db.connection()
+    ids = bulk.insert_returning_ids(
+        connection,
+        _CUSTOMERS,
+        [
+            {
+                "kind": kind,
+                "name": name,
+                "attributes": attributes,
+                "created_at": at,
+                "updated_at": at,
+                "merged_into_id": None,
+                "merged_at": None,
+            }
+            for kind, name, attributes, _identities in customers
+        ],
+    )
+    insert_identities(
+        db,
+        [
+            (customer_id, system, value)
+            for customer_id, (*_, identities) in zip(ids, customers, strict=True)
+            for system, value in identities
+        ],
+        at=at,
+    )
+    return ids
+
+
+def insert_identities(db: Session, identities: Sequence[tuple[int, str, str]], *, at: datetime) -> None:
+    """Bulk insert of (customer id, system, value) identities."""
+    connection = db.connection()
+    for chunk in chunks(identities, 10_000):
+        bulk.insert_rows(
+            connection,
+            _IDENTITIES,
+            [
+                {"customer_id": customer_id, "system": system, "value": value, "created_at": at}
+                for customer_id, system, value in chunk
+            ],
+        )

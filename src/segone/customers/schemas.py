@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from segone.importing import ImportReport
 
 _SYSTEM = re.compile(r"^[a-z][a-z0-9_.-]{0,59}$")
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
@@ -128,23 +130,17 @@ class MergeOut(BaseModel):
     moved: dict[str, int]
 
 
-class ImportProblem(BaseModel):
-    """One thing wrong with an imported file: where it is and what to fix."""
-
-    row: int | None = Field(
-        description="Line of the file where the row starts (the header is line 1); null for the whole file."
-    )
-    column: str | None = Field(default=None, description="The column at fault, as named in the header.")
-    problem: str
-
-
-class ImportReport(BaseModel):
+class CustomerImportReport(ImportReport):
     """What a customer import did (or, in a dry run or when rows are bad, would do)."""
 
-    dry_run: bool
-    rows: int = Field(description="Data rows read from the file (blank lines are not counted).")
     created: int
     updated: int
     unchanged: int
     skipped: int = Field(default=0, description="Bad rows left out when skip_bad_rows is on.")
-    errors: list[ImportProblem] = Field(default_factory=list)
+
+
+class CustomerRef(NamedTuple):
+    """A customer as another domain's import needs it: its id and its kind."""
+
+    id: int
+    kind: str

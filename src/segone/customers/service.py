@@ -5,13 +5,14 @@ Merging lives in ``merge.py`` because it moves the records of other domains too.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from segone.accounts.models import AuditEntry
-from segone.accounts.schemas import Actor, Permission
+from segone.accounts.schemas import Actor, AuditAction, Permission
 from segone.accounts.service import audit_trail, record_audit, require
 from segone.customers import repository
 from segone.customers.models import Customer, CustomerIdentity, CustomerMerge
@@ -19,10 +20,13 @@ from segone.customers.schemas import (
     CustomerCreate,
     CustomerKind,
     CustomerOut,
+    CustomerRef,
     CustomerUpdate,
     parse_identity,
 )
+from segone.clock import utcnow
 from segone.errors import Conflict, Invalid, NotFound
+from segone.importing import chunks
 
 
 def to_out(customer: Customer) -> CustomerOut:
@@ -100,7 +104,7 @@ def create(db: Session, *, actor: Actor, data: CustomerCreate) -> Customer:
     record_audit(
         db,
         actor=actor,
-        action="customer.created",
+        action=AuditAction.CUSTOMER_CREATED,
         customer_id=customer.id,
         summary=f"Customer {customer.name} created",
         details={"identities": data.identities},
@@ -149,7 +153,7 @@ def update(db: Session, *, actor: Actor, customer_id: int, data: CustomerUpdate)
         record_audit(
             db,
             actor=actor,
-            action="customer.updated",
+            action=AuditAction.CUSTOMER_UPDATED,
             customer_id=customer.id,
             summary=f"Customer {customer.name} updated: " + ", ".join(changes),
             details=changes,
@@ -221,3 +225,68 @@ def merges_into(db: Session, *, customer_id: int) -> list[CustomerMerge]:
 
 def count_active(db: Session) -> int:
     return int(db.scalar(select(func.count(Customer.id)).where(Customer.merged_into_id.is_(None))) or 0)
+
+
+# --- identity resolution: the one place imports of every domain find (or create) customers by identity --
+
+SCAN_FROM = 1000
+"""From this many wanted identities of one system on, reading all the system's identities may be cheaper
+than looking each up ..."""
+SCAN_RATIO = 10
+"""... which it is when the system has at most this many identities per identity wanted."""
+_CREATE_BATCH = 10_000
+
+
+def identity_owners(db: Session, *, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Which customer holds each of these identities (``(system, value)`` as ``parse_identity`` gives
+    them), for those that are taken; one query per system and few thousand keys."""
+    return repository.identity_owners(db, keys=list(keys))
+
+
+def identity_holders(db: Session, *, system: str, values: Collection[str]) -> tuple[list[str], list[int]]:
+    """The values of one system that customers hold, each with its customer, as two lists (for imports
+    that join them in Arrow). Holds every wanted value that is taken, and may hold others: when most of
+    the system is wanted, the whole system is read in one query instead of each value looked up."""
+    if len(values) >= SCAN_FROM and repository.identity_count(db, system=system) <= SCAN_RATIO * len(values):
+        return repository.identities_of(db, system=system)
+    owners = repository.identity_owners(db, keys=[(system, value) for value in values])
+    return [value for _system, value in owners], list(owners.values())
+
+
+def create_for_identities(
+    db: Session, *, actor: Actor, keys: Sequence[tuple[str, str]], source: str
+) -> dict[tuple[str, str], int]:
+    """A new customer for each identity nobody holds ("Customer crm:42", a person), for imports of
+    records about customers not met yet; one audit entry for them all. Returns their ids by identity."""
+    require(actor, Permission.IMPORT_DATA)
+    now = utcnow()
+    owners: dict[tuple[str, str], int] = {}
+    for chunk in chunks(keys, _CREATE_BATCH):
+        new = [("person", f"Customer {system}:{value}", {}, [(system, value)]) for system, value in chunk]
+        owners.update(zip(chunk, repository.insert_customers(db, new, at=now), strict=True))
+    record_audit(
+        db,
+        actor=actor,
+        action=AuditAction.CUSTOMERS_CREATED_FROM_EVENTS,
+        summary=f"{len(keys)} customers created for the {source} of unknown identities",
+        details={"count": len(keys), "identities": [f"{s}:{v}" for s, v in keys[:20]], "source": source},
+    )
+    return owners
+
+
+def survivors(db: Session, *, customer_ids: Collection[int]) -> dict[int, CustomerRef]:
+    """The customer each id stands for (a merged record leads to the one it was merged into), for the ids
+    that exist."""
+    loaded = repository.kinds_and_merges(db, customer_ids=sorted(set(customer_ids)))
+    found: dict[int, CustomerRef] = {}
+    for customer_id in list(loaded):
+        current, seen = customer_id, {customer_id}
+        while (merged_into := loaded[current][1]) is not None and merged_into not in seen:
+            if merged_into not in loaded:
+                loaded.update(repository.kinds_and_merges(db, customer_ids=[merged_into]))
+                if merged_into not in loaded:
+                    break
+            seen.add(merged_into)
+            current = merged_into
+        found[customer_id] = CustomerRef(current, loaded[current][0])
+    return found

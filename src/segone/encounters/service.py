@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from segone.accounts.models import User
-from segone.accounts.schemas import Actor, Permission
+from segone.accounts.schemas import Actor, AuditAction, Permission
 from segone.accounts.service import record_audit, require
 from segone.channels import Channel
 from segone.clock import utcnow
@@ -120,7 +120,7 @@ def record(
     record_audit(
         db,
         actor=actor,
-        action="encounter.recorded",
+        action=AuditAction.ENCOUNTER_RECORDED,
         customer_id=customer.id,
         summary=f"{data.channel.value.capitalize()} with {customer.name}"
         + (f" ({data.duration_minutes} min)" if data.duration_minutes else ""),

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segone.accounts.schemas import Actor, Permission
+from segone.accounts.schemas import Actor, AuditAction, Permission
 from segone.accounts.service import record_audit, require
 from segone.channels import Channel
 from segone.clock import utcnow
@@ -346,7 +346,7 @@ def reject(
     record_audit(
         db,
         actor=actor,
-        action="suggestion.rejected",
+        action=AuditAction.SUGGESTION_REJECTED,
         customer_id=encounter.customer_id,
         summary=f"Not a fact: {suggestion.text}",
         details={"encounter_id": encounter.id, "suggestion_id": suggestion.id},

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from segone.accounts.schemas import AuditAction
 from segone.behaviour import profiles
 from segone.customers import merge as merging
 from segone.customers import service as customers
@@ -331,18 +332,7 @@ def customer_sheet(
 # ---------------------------------------------------------------------------------------- history
 
 
-ACTION_LABELS = {
-    "customer.created": "Record created",
-    "customer.updated": "Details changed",
-    "customer.merged": "Duplicate merged in",
-    "customer.merged_away": "Merged into another record",
-    "differentiator.added": "Learned",
-    "differentiator.edited": "Differentiator changed",
-    "differentiator.outdated": "No longer true",
-    "differentiator.acknowledged": "Knows we know",
-    "encounter.recorded": "Encounter",
-    "suggestion.rejected": "Suggestion rejected",
-}
+ACTION_LABELS = {action.value: action.label for action in AuditAction}
 
 
 @router.get("/customers/{customer_id}/history")

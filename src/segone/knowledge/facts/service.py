@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from segone.accounts.models import User
-from segone.accounts.schemas import Actor, Permission
+from segone.accounts.schemas import Actor, AuditAction, Permission
 from segone.accounts.service import record_audit, require
 from segone.clock import utcnow
 from segone.customers import service as customers
@@ -146,7 +146,7 @@ def add(
     record_audit(
         db,
         actor=actor,
-        action="differentiator.added",
+        action=AuditAction.DIFFERENTIATOR_ADDED,
         customer_id=customer.id,
         summary=f"Learned ({category.label}): {fact.text}",
         details={"differentiator_id": fact.id},
@@ -190,7 +190,7 @@ def edit(
         record_audit(
             db,
             actor=actor,
-            action="differentiator.edited",
+            action=AuditAction.DIFFERENTIATOR_EDITED,
             customer_id=fact.customer_id,
             summary=f"Edited: {fact.text}",
             details={"differentiator_id": fact.id, **changes},
@@ -229,7 +229,7 @@ def outdate(
     record_audit(
         db,
         actor=actor,
-        action="differentiator.outdated",
+        action=AuditAction.DIFFERENTIATOR_OUTDATED,
         customer_id=fact.customer_id,
         summary=f"No longer true: {fact.text}" + (f" — now: {replacement.text}" if replacement else ""),
         details={
@@ -258,7 +258,7 @@ def acknowledge(
     record_audit(
         db,
         actor=actor,
-        action="differentiator.acknowledged",
+        action=AuditAction.DIFFERENTIATOR_ACKNOWLEDGED,
         customer_id=fact.customer_id,
         summary=f"Showed the customer we know: {fact.text}",
         details={"differentiator_id": fact.id, "how": data.how},

@@ -1,0 +1,41 @@
+"""The import kit: what every import of a file shares, whatever it imports (it knows no domain).
+
+- ``problems``: ``ImportProblem`` (line, column, what is wrong), the base ``ImportReport`` every import's
+  report extends, and ``ImportRejected`` (an ``Invalid`` carrying the report) for all-or-nothing imports;
+- ``text``: bytes to text with the encoding detected (UTF-8 with or without a byte order mark, UTF-16
+  with one, else Windows-1252) and the delimiter sniffed (``,`` ``;`` tab ``|``);
+- ``sheets``: a CSV, Parquet or JSON Lines file as a header and rows, each with its line (CSV, JSON
+  Lines) or position (Parquet), for imports that check row by row;
+- ``tables``: the same formats as one Arrow table, for imports of millions of rows (events);
+- ``columns``: matching a file's columns to the fields an import reads (aliases, an explicit map);
+- ``batches``: chunks for batch writes.
+
+Imports report progress with ``segone.progress.Progress``.
+"""
+
+from __future__ import annotations
+
+from segone.importing.batches import chunks
+from segone.importing.columns import ColumnMatch, match_columns, normalise_header, parse_mapping
+from segone.importing.problems import ImportProblem, ImportRejected, ImportReport, bad_rows_message
+from segone.importing.sheets import Sheet, read_sheet
+from segone.importing.tables import FORMATS, read_table
+from segone.importing.text import decode, sniff_delimiter
+
+__all__ = [
+    "FORMATS",
+    "ColumnMatch",
+    "ImportProblem",
+    "ImportRejected",
+    "ImportReport",
+    "Sheet",
+    "bad_rows_message",
+    "chunks",
+    "decode",
+    "match_columns",
+    "normalise_header",
+    "parse_mapping",
+    "read_sheet",
+    "read_table",
+    "sniff_delimiter",
+]

@@ -1,0 +1,57 @@
+"""What is wrong with an imported file, and the all-or-nothing refusal that names every problem."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from segone.errors import Invalid
+
+
+class ImportProblem(BaseModel):
+    """One thing wrong with an imported file: where it is and what to fix."""
+
+    row: int | None = Field(
+        description="Where the row is: the line of a CSV or JSON Lines file where it starts (a CSV "
+        "header is line 1), or the record's position (from 1) in Parquet, an events file or an API "
+        "batch; null for the whole file."
+    )
+    column: str | None = Field(default=None, description="The column at fault, as named in the file.")
+    problem: str
+
+
+class ImportReport(BaseModel):
+    """What every import reports; each import's report adds what it did."""
+
+    dry_run: bool = False
+    rows: int = Field(default=0, description="Data rows read from the file (blank lines are not counted).")
+    errors: list[ImportProblem] = Field(default_factory=list)
+
+
+class ImportRejected(Invalid):
+    """The file or some of its rows are bad and nothing was written; ``details`` is the report, whose
+    ``errors`` name every problem."""
+
+    def __init__(self, message: str, report: ImportReport) -> None:
+        super().__init__(message, details=report.model_dump(mode="json"))
+        self.report = report
+
+    @property
+    def problems(self) -> list[ImportProblem]:
+        return self.report.errors
+
+    @classmethod
+    def of_file(cls, message: str, *, row: int | None = None, column: str | None = None) -> ImportRejected:
+        """A problem with the whole file (or its header), reported as the one error."""
+        return cls(message, ImportReport(errors=[ImportProblem(row=row, column=column, problem=message)]))
+
+
+def bad_rows_message(bad: int, rows: int, *, dry_run: bool = False, more: int = 0) -> str:
+    """``"2 of the 3 rows are bad; nothing was imported. ..."``, the message of a rejected import."""
+    verb = "is" if bad == 1 else "are"
+    extra = f" (and {more} more problems)" if more > 0 else ""
+    if dry_run:
+        return f"{bad} of the {rows} rows {verb} bad{extra} (dry run: nothing was written)."
+    return (
+        f"{bad} of the {rows} rows {verb} bad{extra}; nothing was imported. Fix every row the report names "
+        "and import the file again."
+    )
