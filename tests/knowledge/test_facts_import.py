@@ -13,7 +13,8 @@ from segone.accounts.schemas import SYSTEM, Role
 from segone.customers import merge
 from segone.customers.schemas import CustomerKind
 from segone.errors import Forbidden
-from segone.knowledge.facts.importer import FactImportRejected, FactImportReport, import_facts
+from segone.importing import ImportRejected
+from segone.knowledge.facts.importer import FactImportReport, import_facts
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
 from tests.factories import MadeUser, make_customer, make_user
@@ -95,7 +96,7 @@ def test_bad_rows_are_each_named_and_nothing_is_written(runtime: Runtime) -> Non
         ",Has a cat,,,\n"
         "crm:C001,too,many,values,here,and,more\n"
     )
-    with pytest.raises(FactImportRejected) as caught:
+    with pytest.raises(ImportRejected) as caught:
         _import(runtime, data)
     report = caught.value.report
     assert "11 of the 12 rows are bad; nothing was imported" in caught.value.message
@@ -121,7 +122,7 @@ def test_bad_rows_are_each_named_and_nothing_is_written(runtime: Runtime) -> Non
     assert "header has 5 columns" in problems[13]
     assert _count(runtime) == before
     # A dry run names the same rows.
-    with pytest.raises(FactImportRejected, match=r"dry run"):
+    with pytest.raises(ImportRejected, match=r"dry run"):
         _import(runtime, data, dry_run=True)
 
 
@@ -145,9 +146,9 @@ def test_a_merged_customer_s_facts_go_to_the_survivor(runtime: Runtime) -> None:
 
 
 def test_the_header_needs_customer_and_text(sqlite_runtime: Runtime) -> None:
-    with pytest.raises(FactImportRejected, match="no 'text' column"):
+    with pytest.raises(ImportRejected, match="no 'text' column"):
         _import(sqlite_runtime, "customer,note\n1,x\n")
-    with pytest.raises(FactImportRejected, match="empty"):
+    with pytest.raises(ImportRejected, match="empty"):
         _import(sqlite_runtime, "")
 
 

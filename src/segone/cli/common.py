@@ -11,16 +11,18 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as Bars
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from segone.accounts import service as accounts
 from segone.accounts.schemas import SYSTEM, Actor
-from segone.customers.importer import ImportRejected
 from segone.errors import SegoneError
+from segone.importing import ImportRejected
 from segone.migrations import migrate
+from segone.progress import Progress
 from segone.runtime import Runtime
 
 EXIT_ERROR = 2
@@ -32,7 +34,7 @@ def problem_lines(exc: BaseException) -> list[str]:
     """A failure as the lines a person at the terminal reads: what is wrong, then each detail."""
     if isinstance(exc, ImportRejected):
         lines = [exc.message]
-        for problem in exc.report.errors:
+        for problem in exc.problems:
             where = f"row {problem.row}" if problem.row is not None else "file"
             column = f", column {problem.column}" if problem.column else ""
             lines.append(f"  {where}{column}: {problem.problem}")
@@ -117,17 +119,28 @@ def stdout() -> Console:
 
 
 @contextmanager
-def progress_bar() -> Iterator[Any]:
-    """A callback ``(stage, done, total)`` drawing a progress bar on stderr when it is a terminal."""
+def progress_bar() -> Iterator[Progress]:
+    """The ``Progress`` of a long job, drawn as a bar per stage on stderr when it is a terminal."""
     console = Console(stderr=True)
     interactive = console.is_terminal and sys.stderr.isatty()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True, disable=not interactive) as progress:
+    with Bars(*columns, console=console, transient=True, disable=not interactive) as bars:
         tasks: dict[str, Any] = {}
 
-        def report(stage: str, done: int, total: int) -> None:
+        def report(stage: str, done: int, total: int | None) -> None:
             if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
+                tasks[stage] = bars.add_task(stage, total=total)
+            bars.update(tasks[stage], completed=done, total=total)
 
         yield report
+
+
+@contextmanager
+def import_report(as_json: bool) -> Iterator[None]:
+    """When an import is rejected, its report as JSON on stdout with ``--json``; the error as always."""
+    try:
+        yield
+    except ImportRejected as exc:
+        if as_json:
+            print_json(exc.report)
+        raise

@@ -9,7 +9,15 @@ import typer
 from rich.table import Table
 
 from segone.accounts.schemas import SYSTEM
-from segone.cli.common import JsonOption, actor_named, print_json, progress_bar, runtime_of, stdout
+from segone.cli.common import (
+    JsonOption,
+    actor_named,
+    import_report,
+    print_json,
+    progress_bar,
+    runtime_of,
+    stdout,
+)
 from segone.customers import importer, listing
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerKind
@@ -26,7 +34,7 @@ def import_file(
     ctx: typer.Context,
     file: Annotated[
         Path,
-        typer.Argument(metavar="FILE.csv", help="The CSV file (UTF-8); see docs/import.md for its columns."),
+        typer.Argument(metavar="FILE.csv", help="The CSV file; see docs/import.md for its columns."),
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
@@ -43,20 +51,15 @@ def import_file(
     """Import customers: new identities create customers, known ones update them; all or nothing."""
     data = file.read_bytes()
     runtime = runtime_of(ctx)
-    try:
-        with runtime.session() as db, progress_bar() as progress:
-            report = importer.import_customers(
-                db,
-                actor=actor_named(db, as_user),
-                data=data,
-                dry_run=dry_run,
-                skip_bad_rows=skip_bad_rows,
-                progress=progress,
-            )
-    except importer.ImportRejected as exc:
-        if as_json:
-            print_json(exc.report)
-        raise
+    with import_report(as_json), runtime.session() as db, progress_bar() as progress:
+        report = importer.import_customers(
+            db,
+            actor=actor_named(db, as_user),
+            data=data,
+            dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows,
+            progress=progress,
+        )
     if as_json:
         print_json(report)
         return

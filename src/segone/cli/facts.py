@@ -9,9 +9,9 @@ import typer
 
 from segone.channels import Channel
 from segone.cli.common import (
-    EXIT_ERROR,
     JsonOption,
     actor_named,
+    import_report,
     print_json,
     progress_bar,
     runtime_of,
@@ -74,7 +74,7 @@ def import_file(
         Path,
         typer.Argument(
             metavar="FILE.csv",
-            help="The CSV file (UTF-8): customer, text, category, learned_by, learned_at (docs/import.md).",
+            help="The CSV file: customer, text, category, learned_by, learned_at (docs/import.md).",
         ),
     ],
     dry_run: Annotated[
@@ -89,26 +89,16 @@ def import_file(
     """Import facts the business already knows (e.g. a CRM's notes); all or nothing."""
     data = file.read_bytes()
     runtime = runtime_of(ctx)
-    try:
-        with runtime.session() as db, progress_bar() as progress:
-            report = facts_importer.import_facts(
-                db,
-                actor=actor_named(db, as_user),
-                data=data,
-                categories=runtime.categories,
-                data_dir=runtime.settings.data_dir,
-                dry_run=dry_run,
-                progress=progress,
-            )
-    except facts_importer.FactImportRejected as exc:
-        if as_json:
-            print_json(exc.report)
-        typer.echo(f"Error: {exc.message}", err=True)
-        for problem in exc.report.errors:
-            where = f"row {problem.row}" if problem.row is not None else "file"
-            column = f", column {problem.column}" if problem.column else ""
-            typer.echo(f"  {where}{column}: {problem.problem}", err=True)
-        raise typer.Exit(EXIT_ERROR) from exc
+    with import_report(as_json), runtime.session() as db, progress_bar() as progress:
+        report = facts_importer.import_facts(
+            db,
+            actor=actor_named(db, as_user),
+            data=data,
+            categories=runtime.categories,
+            data_dir=runtime.settings.data_dir,
+            dry_run=dry_run,
+            progress=progress,
+        )
     if as_json:
         print_json(report)
         return

@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from segone.api.deps import CurrentActor, Db, get_runtime
 from segone.api.errors import ErrorOut, responses
 from segone.customers import importer
-from segone.customers.schemas import ImportReport
+from segone.customers.schemas import CustomerImportReport
 from segone.errors import Invalid
 from segone.knowledge.facts import importer as facts_importer
 from segone.knowledge.facts.importer import FactImportReport
@@ -65,7 +65,7 @@ async def _csv_bytes(request: Request) -> bytes:
 
 @router.post(
     "/customers/import",
-    response_model=ImportReport,
+    response_model=CustomerImportReport,
     summary="Import customers from a CSV file",
     openapi_extra={"requestBody": _REQUEST_BODY},
     responses={
@@ -86,7 +86,7 @@ async def import_customers(
     skip_bad_rows: bool = Query(
         default=False, description="Import the good rows and report the bad ones, instead of nothing."
     ),
-) -> ImportReport:
+) -> CustomerImportReport:
     """One row per customer: `name` (required), `kind`, identity columns (`email`, `phone`,
     `identity:<system>`, `identities` as `system:id;system:id`) and any other column as an attribute.
     A row whose identities belong to one existing customer updates it, so a second import of the same

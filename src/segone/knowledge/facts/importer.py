@@ -20,36 +20,40 @@ each has the audit entry ``differentiator.added`` as if an employee had added it
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segone.accounts.models import User
+from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.clock import utcnow
-from segone.customers import repository
-from segone.customers.importer import _decode, _read
-from segone.customers.models import Customer
-from segone.customers.schemas import ImportProblem, parse_identity
-from segone.errors import Invalid
+from segone.customers import service as customers
+from segone.customers.schemas import parse_identity
+from segone.importing import (
+    ImportProblem,
+    ImportRejected,
+    ImportReport,
+    bad_rows_message,
+    chunks,
+    match_columns,
+    read_sheet,
+)
 from segone.knowledge.categories.classifier import normalise, suggest_category
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.knowledge.models import Differentiator
+from segone.progress import Progress, silent
 
 COLUMNS = ("customer", "text", "category", "learned_by", "learned_at")
 REQUIRED = ("customer", "text")
 MAX_TEXT = 2000
 BATCH = 1000
-
-Progress = Callable[[str, int, int], None]
 
 
 class SuggestedCategory(BaseModel):
@@ -58,26 +62,15 @@ class SuggestedCategory(BaseModel):
     confidence: float = Field(description="How sure the classifier was, 0 to 1.")
 
 
-class FactImportReport(BaseModel):
+class FactImportReport(ImportReport):
     """What a facts import did (or, in a dry run or when rows are bad, would do)."""
 
-    dry_run: bool
-    rows: int = Field(description="Data rows read from the file (blank lines are not counted).")
     created: int = Field(description="Facts added to easel sheets.")
     unchanged: int = Field(description="Rows whose fact the customer's sheet (or an earlier row) holds.")
     suggested: list[SuggestedCategory] = Field(
         default_factory=list, description="Rows without a category, with the category the classifier gave."
     )
     ignored_columns: list[str] = Field(default_factory=list, description="Columns segone does not read.")
-    errors: list[ImportProblem] = Field(default_factory=list)
-
-
-class FactImportRejected(Invalid):
-    """The file or some of its rows are bad; the report in ``details`` names every problem."""
-
-    def __init__(self, message: str, report: FactImportReport) -> None:
-        super().__init__(message, details=report.model_dump(mode="json"))
-        self.report = report
 
 
 @dataclass
@@ -94,21 +87,13 @@ class _Row:
 
 
 def _empty_report(problems: list[ImportProblem], rows: int = 0) -> FactImportReport:
-    return FactImportReport(dry_run=False, rows=rows, created=0, unchanged=0, errors=problems)
+    return FactImportReport(rows=rows, created=0, unchanged=0, errors=problems)
 
 
-def _columns(line: int, header: list[str]) -> tuple[dict[str, int], list[str]]:
-    problems: list[ImportProblem] = []
-    found: dict[str, int] = {}
-    ignored: list[str] = []
-    for index, raw in enumerate(header):
-        key = raw.strip().lower().replace(" ", "_").replace("-", "_")
-        if key in COLUMNS:
-            if key in found:
-                problems.append(ImportProblem(row=line, column=raw.strip(), problem="the column is twice"))
-            found[key] = index
-        elif raw.strip():
-            ignored.append(raw.strip())
+def _columns(line: int | None, header: list[str]) -> tuple[dict[str, int], list[str]]:
+    match = match_columns(header, COLUMNS)
+    found = match.sources
+    problems = [ImportProblem(row=line, column=title, problem="the column is twice") for title in match.repeated]
     for name in REQUIRED:
         if name not in found:
             problems.append(
@@ -120,13 +105,14 @@ def _columns(line: int, header: list[str]) -> tuple[dict[str, int], list[str]]:
                 )
             )
     if problems:
-        raise FactImportRejected(
-            f"Header (line {line}): {problems[0].problem}"
+        where = f"Header (line {line})" if line else "Header"
+        raise ImportRejected(
+            f"{where}: {problems[0].problem}"
             if len(problems) == 1
             else f"The header of the file has {len(problems)} problems.",
             _empty_report(problems),
         )
-    return found, ignored
+    return found, match.ignored
 
 
 def parse_when(raw: str) -> datetime:
@@ -210,7 +196,7 @@ def _resolve_customers(db: Session, rows: list[_Row]) -> list[ImportProblem]:
                     problem=f"'{ref}' is neither a customer id nor an identity like crm:B00042 ({message})",
                 )
             )
-    owners = repository.identity_owners(db, keys=list(keys.values()))
+    owners = customers.identity_owners(db, keys=list(keys.values()))
     for row in rows:
         if row.line in keys:
             owner = owners.get(keys[row.line])
@@ -225,26 +211,12 @@ def _resolve_customers(db: Session, rows: list[_Row]) -> list[ImportProblem]:
             else:
                 row.customer_id = owner
                 wanted_ids.add(owner)
-    loaded: dict[int, Customer] = {}
-    id_list = sorted(wanted_ids)
-    for start in range(0, len(id_list), BATCH):
-        chunk = id_list[start : start + BATCH]
-        loaded.update({c.id: c for c in db.scalars(select(Customer).where(Customer.id.in_(chunk)))})
-    found: dict[int, Customer] = {}
-    for customer_id, customer in loaded.items():
-        seen = {customer.id}  # a merged record stands for the one it was merged into
-        while customer.merged_into_id is not None and customer.merged_into_id not in seen:
-            survivor = loaded.get(customer.merged_into_id) or db.get(Customer, customer.merged_into_id)
-            if survivor is None:
-                break
-            seen.add(survivor.id)
-            customer = survivor
-        found[customer_id] = customer
+    found = customers.survivors(db, customer_ids=wanted_ids)
     for row in rows:
         if row.customer_id is None:
             continue
-        customer_row = found.get(row.customer_id)
-        if customer_row is None:
+        customer = found.get(row.customer_id)
+        if customer is None:
             if row.line not in keys:
                 problems.append(
                     ImportProblem(
@@ -253,23 +225,12 @@ def _resolve_customers(db: Session, rows: list[_Row]) -> list[ImportProblem]:
                 )
             row.customer_id = None
             continue
-        row.customer_id, row.customer_kind = customer_row.id, customer_row.kind
+        row.customer_id, row.customer_kind = customer.id, customer.kind
     return problems
 
 
 def _resolve_users(db: Session, rows: list[_Row]) -> list[ImportProblem]:
-    emails = sorted({row.learned_by for row in rows if row.learned_by})
-    users: dict[str, int] = {}
-    for start in range(0, len(emails), BATCH):
-        chunk = emails[start : start + BATCH]
-        users.update(
-            {
-                email.lower(): uid
-                for uid, email in db.execute(
-                    select(User.id, User.email).where(func.lower(User.email).in_(chunk))
-                )
-            }
-        )
+    users = accounts.user_ids_by_email(db, emails={row.learned_by for row in rows if row.learned_by})
     problems = []
     for row in rows:
         if row.learned_by:
@@ -320,24 +281,17 @@ def import_facts(
     categories: CategoryList,
     data_dir: Path | None = None,
     dry_run: bool = False,
-    progress: Progress | None = None,
+    progress: Progress = silent,
 ) -> FactImportReport:
-    """Import facts from CSV text; raises ``FactImportRejected`` (an ``Invalid``) when rows are bad."""
+    """Import facts from CSV text; raises ``ImportRejected`` (an ``Invalid``) when rows are bad."""
     require(actor, Permission.IMPORT_DATA)
     require(actor, Permission.ADD_DIFFERENTIATORS)
-
-    def report(stage: str, done: int, total: int) -> None:
-        if progress is not None:
-            progress(stage, done, total)
-
     try:
-        header_line, header, raw_rows = _read(_decode(data))
-    except Invalid as exc:  # the customer import's file problems, in this import's report
-        details = exc.details if isinstance(exc.details, dict) else {}
-        errors = [ImportProblem.model_validate(e) for e in details.get("errors", [])]
-        message = exc.message.replace("a 'name' column", "the columns " + ", ".join(REQUIRED))
-        raise FactImportRejected(message, _empty_report(errors)) from exc
-    columns, ignored = _columns(header_line, header)
+        sheet = read_sheet(data, needs="the columns " + ", ".join(REQUIRED))
+    except ImportRejected as exc:
+        raise ImportRejected(exc.message, _empty_report(exc.problems)) from exc
+    header, raw_rows = sheet.header, sheet.rows
+    columns, ignored = _columns(sheet.header_line, header)
 
     rows: list[_Row] = []
     problems: list[ImportProblem] = []
@@ -347,8 +301,8 @@ def import_facts(
             rows.append(row)
         problems.extend(row_problems)
         if done % BATCH == 0:
-            report("Checking rows", done, len(raw_rows))
-    report("Checking rows", len(raw_rows), len(raw_rows))
+            progress("Checking rows", done, len(raw_rows))
+    progress("Checking rows", len(raw_rows), len(raw_rows))
     with_customer = [row for row in rows if row.customer_ref]
     problems.extend(_resolve_customers(db, with_customer))
     problems.extend(_resolve_users(db, rows))
@@ -357,16 +311,8 @@ def import_facts(
     bad = {p.row for p in problems}
 
     if problems:
-        message = (
-            f"{len(bad)} of the {len(raw_rows)} rows {'is' if len(bad) == 1 else 'are'} bad; nothing was "
-            + (
-                "written (dry run)."
-                if dry_run
-                else "imported. Fix every row the report names and import the file again."
-            )
-        )
-        raise FactImportRejected(
-            message,
+        raise ImportRejected(
+            bad_rows_message(len(bad), len(raw_rows), dry_run=dry_run),
             FactImportReport(
                 dry_run=dry_run,
                 rows=len(raw_rows),
@@ -380,8 +326,7 @@ def import_facts(
     # Facts on the sheets already, and repeats within the file, are not added again.
     known: set[tuple[int, str]] = set()
     customer_ids = sorted({row.customer_id for row in rows if row.customer_id is not None})
-    for start in range(0, len(customer_ids), BATCH):
-        chunk = customer_ids[start : start + BATCH]
+    for chunk in chunks(customer_ids, BATCH):
         for customer_id, text in db.execute(
             select(Differentiator.customer_id, Differentiator.text).where(
                 Differentiator.customer_id.in_(chunk), Differentiator.status == "current"
@@ -433,6 +378,6 @@ def import_facts(
             learned_by_id=row.learned_by_id,
         )
         if done % BATCH == 0:
-            report("Writing facts", done, len(new))
-    report("Writing facts", len(new), len(new))
+            progress("Writing facts", done, len(new))
+    progress("Writing facts", len(new), len(new))
     return result
