@@ -105,6 +105,7 @@ def child(path: Path, customers: int, database_url: str) -> None:
     from segone.accounts.schemas import SYSTEM
     from segone.behaviour import ingest
     from segone.behaviour.dataset import EventDataset
+    from segone.customers import service as customers_service
     from segone.runtime import Runtime
     from segone.settings import Settings
 
@@ -114,20 +115,24 @@ def child(path: Path, customers: int, database_url: str) -> None:
         started = time.perf_counter()
         with runtime.session() as db:
             # The bulk path of ``unknown="create"``: customers and identities, 10,000 rows per insert.
-            ingest._create_customers(db, SYSTEM, [("shop", str(n)) for n in range(customers)])
+            keys = [("shop", str(n)) for n in range(customers)]
+            customers_service.create_for_identities(db, actor=SYSTEM, keys=keys, source="events")
         setup_seconds = time.perf_counter() - started
         setup_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         phases: dict[str, list[float]] = {}
-        ingest.read_events_file = _timed(phases, "read", ingest.read_events_file)  # type: ignore[assignment]
+        ingest.read_table = _timed(phases, "read", ingest.read_table)  # type: ignore[assignment]
         ingest.validate_events = _timed(phases, "validate", ingest.validate_events)  # type: ignore[assignment]
         ingest.resolve_customers = _timed(phases, "resolve", ingest.resolve_customers)  # type: ignore[assignment]
         EventDataset.write_batch = _timed(phases, "write", EventDataset.write_batch)  # type: ignore[method-assign]
         started, cpu = time.perf_counter(), time.process_time()
-        report = ingest.import_file(runtime, actor=SYSTEM, path=path, unknown="reject")
+        dataset = ingest.dataset_of(runtime.settings.data_dir)
+        report = ingest.import_file(
+            runtime.sessions, dataset=dataset, actor=SYSTEM, path=path, unknown="reject"
+        )
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
         load = os.getloadavg()[0]
-        files = ingest.dataset_of(runtime).files()
+        files = dataset.files()
         written = sum(pq.ParquetFile(file).metadata.num_rows for file in files)
         output_mib = sum(file.stat().st_size for file in files) / 2**20
         runtime.dispose()

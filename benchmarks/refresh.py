@@ -45,7 +45,7 @@ def setup(data: Path, data_dir: Path, database_url: str) -> None:
         f"setup: {resolved.created:,} customers created from the events' identities in "
         f"{time.perf_counter() - started:.1f} s"
     )
-    ingest.dataset_of(runtime).write_batch(resolved.table)
+    ingest.dataset_of(runtime.settings.data_dir).write_batch(resolved.table)
     runtime.dispose()
 
 

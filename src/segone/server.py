@@ -24,6 +24,7 @@ from segone.api.routes import (
     suggestions,
     users,
 )
+from segone.behaviour import ingest
 from segone.behaviour.flusher import Flusher
 from segone.runtime import Runtime
 from segone.settings import Settings
@@ -37,7 +38,8 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
     interval = runtime.settings.flush_interval_seconds
-    flusher = Flusher(runtime, interval) if interval > 0 else None
+    dataset = ingest.dataset_of(runtime.settings.data_dir)
+    flusher = Flusher(runtime.sessions, dataset, interval) if interval > 0 else None
     if flusher is not None:
         flusher.start()
     try:

@@ -104,9 +104,9 @@ def test_the_server_flushes_staged_events_in_the_background(fresh_settings: Sett
         )
         assert sent.status_code == 200, sent.text
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not ingest.dataset_of(runtime).files():
+        while time.monotonic() < deadline and not ingest.dataset_of(runtime.settings.data_dir).files():
             time.sleep(0.2)
-        assert len(ingest.dataset_of(runtime).files()) == 1
+        assert len(ingest.dataset_of(runtime.settings.data_dir).files()) == 1
         with runtime.session() as db:
             assert ingest.staged_count(db) == 0
     finally:

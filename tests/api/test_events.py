@@ -35,7 +35,7 @@ EVENTS = [
 
 
 def test_a_batch_twice_is_stored_once_and_flushes(runtime: Runtime, api: ClientFactory) -> None:
-    shutil.rmtree(ingest.dataset_of(runtime).directory, ignore_errors=True)
+    shutil.rmtree(ingest.dataset_of(runtime.settings.data_dir).directory, ignore_errors=True)
     client = api(api_user(runtime, Role.ANALYST).token)
     first = client.post("/events", json={"events": EVENTS})
     assert first.status_code == 200, first.text
@@ -43,10 +43,10 @@ def test_a_batch_twice_is_stored_once_and_flushes(runtime: Runtime, api: ClientF
     second = client.post("/events", json={"events": EVENTS})
     assert second.json() == {"received": 3, "new": 0, "duplicates": 3, "customers_created": 0}
 
-    assert ingest.flush_staged(runtime) == 3
+    assert ingest.flush_staged(runtime.sessions, dataset=ingest.dataset_of(runtime.settings.data_dir)) == 3
     con = ibis.duckdb.connect(":memory:")
     try:
-        assert ingest.count(con, ingest.dataset_of(runtime)) == 3
+        assert ingest.count(con, ingest.dataset_of(runtime.settings.data_dir)) == 3
     finally:
         con.disconnect()
     with runtime.session() as db:

@@ -25,16 +25,13 @@ from segone.behaviour import dataset as dataset_module
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import (
     EVENT_SCHEMA,
-    RowError,
     cdnow_path,
     read_cdnow_master,
     read_cdnow_sample,
-    read_csv,
-    read_jsonl,
-    read_table,
     validate_events,
 )
 from segone.errors import Invalid
+from segone.importing import ImportProblem, read_table
 from tests.behaviour.conftest import DUCKDB_WARNING, ENGINES
 
 CDNOW_SHARED = Path(__file__).resolve().parents[2].parent / "shared/data/cdnow"
@@ -110,8 +107,8 @@ def test_date_formats_are_tried_in_order_and_native_types_accepted() -> None:
     raw = pa.table({"customer": ["a"] * 5, "type": ["visit"] * 5, "ts": texts})
     result = validate_events(raw, date_formats=["%d/%m/%Y", "%Y%m%d"])
     assert result.errors == [
-        RowError(4, "ts", "not a date in the format %d/%m/%Y, %Y%m%d: '30/02/2024'"),
-        RowError(5, "ts", "not a date in the format %d/%m/%Y, %Y%m%d: 'x'"),
+        ImportProblem(row=4, column="ts", problem="not a date in the format %d/%m/%Y, %Y%m%d: '30/02/2024'"),
+        ImportProblem(row=5, column="ts", problem="not a date in the format %d/%m/%Y, %Y%m%d: 'x'"),
     ]
     table = validate_events(raw.slice(0, 3), date_formats=["%d/%m/%Y", "%Y%m%d"]).table
     assert table is not None
@@ -144,17 +141,21 @@ def test_bad_rows_are_reported_with_row_numbers(tmp_path: Path) -> None:
         "crm:4,Big Sale!,2024-01-07,,,[1]\n"  # row 4: not a type name, properties not an object
         "crm:5,visit,,,,\n"  # row 5: no date
     )
-    result = validate_events(read_csv(path))
+    result = validate_events(read_table(path))
     assert not result.ok and result.table is None
     assert result.error_count == 7
     assert result.errors == [
-        RowError(2, "customer", "missing value"),
-        RowError(3, "timestamp", "not a date in the format ISO8601: '2024-02-30'"),
-        RowError(3, "value", "not a number: 'ten'"),
-        RowError(3, "quantity", "not a whole number: '1.5'"),
-        RowError(4, "type", "event type must be a lowercase name such as purchase or contact: 'Big Sale!'"),
-        RowError(4, "properties", "properties must be a JSON object: '[1]'"),
-        RowError(5, "timestamp", "missing date"),
+        ImportProblem(row=2, column="customer", problem="missing value"),
+        ImportProblem(row=3, column="timestamp", problem="not a date in the format ISO8601: '2024-02-30'"),
+        ImportProblem(row=3, column="value", problem="not a number: 'ten'"),
+        ImportProblem(row=3, column="quantity", problem="not a whole number: '1.5'"),
+        ImportProblem(
+            row=4,
+            column="type",
+            problem="event type must be a lowercase name such as purchase or contact: 'Big Sale!'",
+        ),
+        ImportProblem(row=4, column="properties", problem="properties must be a JSON object: '[1]'"),
+        ImportProblem(row=5, column="timestamp", problem="missing date"),
     ]
 
 
@@ -313,7 +314,7 @@ def test_readers_keep_text_and_nested_properties(tmp_path: Path) -> None:
         '{"customer": "a", "type": "review", "ts": "2024-01-01", "properties": {"stars": 5, "text": "ok"}}\n'
         '{"customer": "b", "type": "review", "ts": "2024-01-02", "properties": {"stars": 2}}\n'
     )
-    result = validate_events(read_jsonl(jsonl_path))
+    result = validate_events(read_table(jsonl_path))
     assert result.table is not None
     assert [json.loads(p) for p in result.table.column("properties").to_pylist()] == [
         {"stars": 5, "text": "ok"},

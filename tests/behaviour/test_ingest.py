@@ -15,8 +15,10 @@ from segone.accounts.schemas import SYSTEM
 from segone.behaviour import ingest
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import cdnow_path
+from segone.customers import service as customers_service
 from segone.customers.models import Customer
 from segone.errors import Invalid
+from segone.importing import ImportRejected
 from segone.runtime import Runtime
 from tests.behaviour.conftest import DUCKDB_WARNING
 
@@ -42,7 +44,7 @@ def _customers(runtime: Runtime) -> int:
 
 def test_the_cdnow_master_imports_once(runtime: Runtime, dataset: EventDataset, con: BaseBackend) -> None:
     path = cdnow_path("CDNOW_master.txt")
-    report = ingest.import_file(runtime, actor=SYSTEM, path=path, preset="cdnow", dataset=dataset)
+    report = ingest.import_file(runtime.sessions, actor=SYSTEM, path=path, preset="cdnow", dataset=dataset)
     assert (report.rows, report.events_written, report.customers_created) == (69_659, 69_659, 23_570)
     assert ingest.count(con, dataset) == 69_659
     assert _customers(runtime) == 23_570
@@ -52,7 +54,7 @@ def test_the_cdnow_master_imports_once(runtime: Runtime, dataset: EventDataset, 
         ).all()
         assert len(audit) == 1 and audit[0].details["count"] == 23_570
 
-    again = ingest.import_file(runtime, actor=SYSTEM, path=path, preset="cdnow", dataset=dataset)
+    again = ingest.import_file(runtime.sessions, actor=SYSTEM, path=path, preset="cdnow", dataset=dataset)
     assert again.customers_created == 0
     assert ingest.count(con, dataset) == 69_659
     assert _customers(runtime) == 23_570
@@ -66,8 +68,8 @@ def test_a_file_with_bad_rows_writes_nothing(runtime: Runtime, dataset: EventDat
         "email:bob@x.com,purchase,not a date,5\n"
         "email:cy@x.com,purchase,2024-05-02,lots\n"
     )
-    with pytest.raises(ingest.EventsRejected) as caught:
-        ingest.import_file(runtime, actor=SYSTEM, path=path, dataset=dataset)
+    with pytest.raises(ImportRejected) as caught:
+        ingest.import_file(runtime.sessions, actor=SYSTEM, path=path, dataset=dataset)
     rows = {(error.row, error.column) for error in caught.value.report.errors}
     assert rows == {(2, "timestamp"), (3, "value")}
     assert dataset.files() == []
@@ -80,7 +82,7 @@ def test_mapping_and_date_format(
     path = tmp_path / "orders.csv"
     path.write_text("cust_id,date,kind\ncrm:1,20240501,purchase\ncrm:2,20240502,visit\n")
     report = ingest.import_file(
-        runtime,
+        runtime.sessions,
         actor=SYSTEM,
         path=path,
         mapping={"customer": "cust_id", "timestamp": "date", "type": "kind"},
@@ -94,11 +96,11 @@ def test_mapping_and_date_format(
 def test_reject_names_the_unknown_identities(runtime: Runtime, dataset: EventDataset, tmp_path: Path) -> None:
     ingest_path = tmp_path / "known.csv"
     ingest_path.write_text("customer,type,timestamp\ncrm:1,visit,2024-05-01\n")
-    ingest.import_file(runtime, actor=SYSTEM, path=ingest_path, dataset=dataset)
+    ingest.import_file(runtime.sessions, actor=SYSTEM, path=ingest_path, dataset=dataset)
     path = tmp_path / "events.csv"
     path.write_text("customer,type,timestamp\ncrm:1,visit,2024-05-02\ncrm:9,visit,2024-05-02\n")
-    with pytest.raises(ingest.EventsRejected) as caught:
-        ingest.import_file(runtime, actor=SYSTEM, path=path, unknown="reject", dataset=dataset)
+    with pytest.raises(ImportRejected) as caught:
+        ingest.import_file(runtime.sessions, actor=SYSTEM, path=path, unknown="reject", dataset=dataset)
     errors = caught.value.report.errors
     assert [(e.row, e.column) for e in errors] == [(2, "customer")]
     assert "crm:9" in errors[0].problem
@@ -128,11 +130,11 @@ def test_staged_batches_are_idempotent_and_flush(runtime: Runtime, con: BaseBack
     with runtime.session() as db:
         second = ingest.stage_batch(db, actor=SYSTEM, events=events)
     assert (second.new, second.duplicates, second.customers_created) == (0, 2, 0)
-    assert ingest.flush_staged(runtime, dataset=dataset) == 2
+    assert ingest.flush_staged(runtime.sessions, dataset=dataset) == 2
     assert ingest.count(con, dataset) == 2
     with runtime.session() as db:
         assert ingest.staged_count(db) == 0
-    assert ingest.flush_staged(runtime, dataset=dataset) == 0
+    assert ingest.flush_staged(runtime.sessions, dataset=dataset) == 0
 
 
 def test_a_batch_too_large_is_refused(runtime: Runtime) -> None:
@@ -190,14 +192,14 @@ def test_identities_are_found_by_lookup_or_by_reading_the_system(
     """Both ways of finding the owners, and the distinct identities counted in parts, give the same ids."""
     import pyarrow.parquet as pq
 
-    monkeypatch.setattr(ingest, "_SCAN_FROM", 1 if scan else 10**9)
+    monkeypatch.setattr(customers_service, "SCAN_FROM", 1 if scan else 10**9)
     monkeypatch.setattr(ingest, "_PART_ROWS", 2)  # several parts, each encoded in its own thread
     first = tmp_path / "first.csv"
     first.write_text(
         "customer,type,timestamp\nshop:1,visit,2024-05-01\nEmail:Ann@X.com,visit,2024-05-01\n"
         "crm:7,visit,2024-05-01\n"
     )
-    created = ingest.import_file(runtime, actor=SYSTEM, path=first, dataset=dataset)
+    created = ingest.import_file(runtime.sessions, actor=SYSTEM, path=first, dataset=dataset)
     assert created.customers_created == 3
     path = tmp_path / "events.csv"
     path.write_text(
@@ -210,7 +212,7 @@ def test_identities_are_found_by_lookup_or_by_reading_the_system(
         "shop:1,review,2024-05-04\n"
         "shop:2,visit,2024-05-05\n"
     )
-    report = ingest.import_file(runtime, actor=SYSTEM, path=path, dataset=dataset)
+    report = ingest.import_file(runtime.sessions, actor=SYSTEM, path=path, dataset=dataset)
     assert report.customers_created == 1  # shop:2
     earlier, later = dataset.files()  # named by the time of writing
     shop1, ann, crm7 = pq.read_table(earlier).column("customer_id").to_pylist()
@@ -221,8 +223,8 @@ def test_identities_are_found_by_lookup_or_by_reading_the_system(
     assert _customers(runtime) == 4
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("customer,type,timestamp\nshop:1,visit,2024-05-02\nshop:3,visit,2024-05-02\n")
-    with pytest.raises(ingest.EventsRejected) as caught:
-        ingest.import_file(runtime, actor=SYSTEM, path=unknown, unknown="reject", dataset=dataset)
+    with pytest.raises(ImportRejected) as caught:
+        ingest.import_file(runtime.sessions, actor=SYSTEM, path=unknown, unknown="reject", dataset=dataset)
     assert [(e.row, e.column, e.problem) for e in caught.value.report.errors] == [
         (2, "customer", "unknown customer shop:3")
     ]

@@ -37,7 +37,7 @@ def _load(runtime: Runtime, events: pa.Table) -> dict[str, int]:
     with runtime.session() as db:
         resolved = ingest.resolve_customers(db, actor=SYSTEM, events=events, unknown="create")
     assert resolved.table is not None
-    ingest.dataset_of(runtime).write_batch(resolved.table)
+    ingest.dataset_of(runtime.settings.data_dir).write_batch(resolved.table)
     return _ids(runtime)
 
 
@@ -68,7 +68,7 @@ def test_refresh_writes_the_engines_profiles_and_scores(runtime: Runtime) -> Non
         "Writing profiles",
     ]
     con = backend.connect("duckdb://:memory:", runtime.settings.data_dir)
-    events = ingest.dataset_of(runtime).read(con)
+    events = ingest.dataset_of(runtime.settings.data_dir).read(con)
     expected = backend.to_arrow(metrics.behaviour_profile(events, AS_OF, by="customer_id")).to_pylist()
     with runtime.session() as db:
         assert (
@@ -156,7 +156,7 @@ def test_refresh_on_the_cdnow_sample_fits_the_published_pareto_nbd(sqlite_runtim
     assert report.customers == 2357 and report.models["pareto_nbd"]["customers"] == 2357
     # CDNOW customers do drop out: the Pareto/NBD scores each customer, aligned by customer id.
     con = backend.connect("duckdb://:memory:", runtime.settings.data_dir)
-    events = ingest.dataset_of(runtime).read(con)
+    events = ingest.dataset_of(runtime.settings.data_dir).read(con)
     summary = backend.to_arrow(metrics.rfm_summary(events, CDNOW_CALIBRATION_END, "week", by="customer_id"))
     x, t_x, age = (np.asarray(summary.column(c).to_numpy(), float) for c in ("frequency", "recency", "T"))
     published = paretonbd.ParetoNBDParams(**params)
@@ -280,7 +280,7 @@ def test_events_of_customers_not_in_the_store_are_skipped_with_a_note(runtime: R
     for name, values in (("customer_id", [999_999] * 3), ("event_id", ["stray-1", "stray-2", "stray-3"])):
         field = stray.schema.field(name)
         stray = stray.set_column(stray.schema.get_field_index(name), field, pa.array(values, field.type))
-    ingest.dataset_of(runtime).write_batch(pa.concat_tables([resolved.table, stray]))
+    ingest.dataset_of(runtime.settings.data_dir).write_batch(pa.concat_tables([resolved.table, stray]))
     report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
     assert report.skipped_customers == 1
     assert any("not in the store" in note for note in report.notes)

@@ -180,7 +180,9 @@ def test_problems_with_the_whole_file_are_named(sqlite_runtime: Runtime, data: b
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
-def test_files_in_every_encoding_a_spreadsheet_writes_are_read(sqlite_runtime: Runtime, encoding: str) -> None:
+def test_files_in_every_encoding_a_spreadsheet_writes_are_read(
+    sqlite_runtime: Runtime, encoding: str
+) -> None:
     report = _import(sqlite_runtime, "name,email\nJosé Núñez,jose@example.com\n".encode(encoding))
     assert report.created == 1
     with sqlite_runtime.session() as db:

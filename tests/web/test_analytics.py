@@ -64,7 +64,7 @@ def test_the_page_shows_the_last_refresh_and_its_models(sqlite_live_server: Live
                 db, actor=SYSTEM, events=read_cdnow_sample(), unknown="create"
             )
         assert resolved.table is not None
-        ingest.dataset_of(runtime).write_batch(resolved.table)
+        ingest.dataset_of(runtime.settings.data_dir).write_batch(resolved.table)
         refresh.refresh(runtime, actor=SYSTEM, as_of=date(1997, 9, 30))
         html = client.get("/analytics/models").text
         scores = html[html.index('id="scores"') : html.index("</section>", html.index('id="scores"'))]

@@ -27,8 +27,8 @@ from segone.accounts.schemas import (
     UserUpdate,
 )
 from segone.clock import utcnow
-from segone.importing import chunks
 from segone.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from segone.importing import chunks
 
 TOKEN_PREFIX = "sg1_"
 
@@ -100,7 +100,9 @@ def create(db: Session, *, actor: Actor, data: UserCreate) -> User:
     )
     db.add(user)
     db.flush()
-    record_audit(db, actor=actor, action=AuditAction.USER_CREATED, summary=f"User {user.email} ({user.role}) created")
+    record_audit(
+        db, actor=actor, action=AuditAction.USER_CREATED, summary=f"User {user.email} ({user.role}) created"
+    )
     return user
 
 
@@ -191,7 +193,9 @@ def create_token(db: Session, *, actor: Actor, user_id: int, name: str = "api") 
     token = ApiToken(user_id=user.id, name=name, token_hash=_hash_token(secret), prefix=secret[:10])
     db.add(token)
     db.flush()
-    record_audit(db, actor=actor, action=AuditAction.TOKEN_CREATED, summary=f"API token '{name}' for {user.email}")
+    record_audit(
+        db, actor=actor, action=AuditAction.TOKEN_CREATED, summary=f"API token '{name}' for {user.email}"
+    )
     return TokenCreated(**_token_out(token).model_dump(), token=secret)
 
 

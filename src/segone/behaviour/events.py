@@ -11,8 +11,6 @@ Resolving it to our customer id is the caller's job: ``customer_id`` is left emp
 from __future__ import annotations
 
 import binascii
-import csv
-import gzip
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,10 +24,9 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.json as pajson
-import pyarrow.parquet as pq
 
 from segone.errors import Invalid
+from segone.importing import ImportProblem, match_columns
 
 EVENT_TYPES = ("purchase", "contact", "visit", "complaint", "return", "referral", "review")
 
@@ -66,20 +63,12 @@ _ISO_PATTERN = (
 
 
 @dataclass(frozen=True)
-class RowError:
-    row: int
-    """1-based position of the record in the input (the first data row of a file is row 1)."""
-    column: str
-    """The column of the input (after mapping) that holds the problem."""
-    problem: str
-
-
-@dataclass(frozen=True)
 class Validation:
     """Either ``table`` (normalised to ``EVENT_SCHEMA``) or ``errors``; never both."""
 
     table: pa.Table | None
-    errors: list[RowError]
+    errors: list[ImportProblem]
+    """Each names the record's position (the first data row of a file is row 1) and the input's column."""
     error_count: int = 0
     """All errors found; ``errors`` holds at most ``max_errors`` of them, first rows first."""
 
@@ -169,36 +158,29 @@ def _nulls(rows: int, kind: pa.DataType) -> pa.ChunkedArray:
 def _resolve_sources(
     table: pa.Table, mapping: Mapping[str, str], constants: Mapping[str, Any]
 ) -> dict[str, str]:
-    names = set(table.column_names)
-    sources: dict[str, str] = {}
-    for key, column in mapping.items():
-        field = FIELD_ALIASES.get(key, key)
-        if field not in FIELDS:
-            raise Invalid(f"Unknown event field '{key}' in the column mapping; fields: {', '.join(FIELDS)}.")
-        if column not in names:
-            raise Invalid(f"The mapping names column '{column}', which the input does not have.")
-        if field in constants:
+    match = match_columns(
+        table.column_names, FIELDS, aliases=FIELD_ALIASES, mapping=mapping, exact=True, noun="event field"
+    )
+    for key in mapping:
+        if (field := FIELD_ALIASES.get(key, key)) in constants:
             raise Invalid(f"'{field}' is both mapped to a column and given a constant; choose one.")
-        sources[field] = column
     for key in constants:
         if key not in FIELDS:
             raise Invalid(f"Unknown event field '{key}' in the constants; fields: {', '.join(FIELDS)}.")
-    for field in FIELDS:
-        if field not in sources and field not in constants and field in names:
-            sources[field] = field
-    if "ts" not in sources and "ts" not in constants and "timestamp" in names:
-        sources["ts"] = "timestamp"
-    return sources
+    return {
+        field: column for field, column in match.names(table.column_names).items() if field not in constants
+    }
 
 
-def _row_errors(problems: list[_Problem], limit: int) -> list[RowError]:
-    found: list[tuple[int, int, RowError]] = []
+def _row_errors(problems: list[_Problem], limit: int) -> list[ImportProblem]:
+    found: list[tuple[int, int, ImportProblem]] = []
     for order, problem in enumerate(problems):
         for index in np.flatnonzero(problem.mask)[:limit]:
             text = problem.problem
             if problem.source is not None:
                 text = f"{text}: {problem.source[int(index)].as_py()!r}"
-            found.append((int(index), order, RowError(int(index) + 1, problem.column, text)))
+            error = ImportProblem(row=int(index) + 1, column=problem.column, problem=text)
+            found.append((int(index), order, error))
     found.sort(key=lambda item: (item[0], item[1]))
     return [error for _, _, error in found[:limit]]
 
@@ -612,50 +594,6 @@ def _hex_ids(first: npt.NDArray[np.uint64], second: npt.NDArray[np.uint64]) -> l
         offsets = np.arange(0, 32 * (len(pair) + 1), 32, dtype=np.int32)
         chunks.append(pa.StringArray.from_buffers(len(pair), pa.py_buffer(offsets), pa.py_buffer(text)))
     return chunks
-
-
-# --- readers -----------------------------------------------------------------------------------------------
-
-
-def read_csv(path: Path, *, delimiter: str = ",") -> pa.Table:
-    """Every column as text (dates and numbers are parsed by ``validate_events``, which reports bad rows)."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as text:
-        names = next(csv.reader(text, delimiter=delimiter), [])
-    if not names:
-        raise Invalid(f"{path.name} is empty: the first line must name the columns.")
-    return pacsv.read_csv(
-        str(path),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter),
-        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
-    )
-
-
-def read_parquet(path: Path) -> pa.Table:
-    return pq.read_table(str(path))
-
-
-def read_jsonl(path: Path) -> pa.Table:
-    """JSON Lines, one object per line; nested ``properties`` objects are serialised by validation."""
-    try:
-        return pajson.read_json(str(path))
-    except pa.ArrowInvalid as exc:
-        raise Invalid(f"{path.name} is not valid JSON Lines: {exc}") from exc
-
-
-def read_table(path: Path, *, delimiter: str = ",") -> pa.Table:
-    """Read an events file by its extension: .csv/.tsv/.txt (optionally .gz), .parquet, .jsonl/.ndjson."""
-    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
-    kind = suffixes[-1] if suffixes else ""
-    if kind in (".csv", ".txt"):
-        return read_csv(path, delimiter=delimiter)
-    if kind == ".tsv":
-        return read_csv(path, delimiter="\t")
-    if kind in (".parquet", ".pq"):
-        return read_parquet(path)
-    if kind in (".jsonl", ".ndjson", ".json"):
-        return read_jsonl(path)
-    raise Invalid(f"Cannot tell the format of {path.name}: use .csv, .tsv, .parquet or .jsonl.")
 
 
 # --- the CDNOW preset --------------------------------------------------------------------------------------

@@ -10,15 +10,20 @@ from __future__ import annotations
 import logging
 import threading
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from segone.behaviour import ingest
-from segone.runtime import Runtime
+from segone.behaviour.dataset import EventDataset
 
 log = logging.getLogger(__name__)
 
 
 class Flusher:
-    def __init__(self, runtime: Runtime, interval_seconds: float) -> None:
-        self.runtime = runtime
+    def __init__(
+        self, sessions: sessionmaker[Session], dataset: EventDataset, interval_seconds: float
+    ) -> None:
+        self.sessions = sessions
+        self.dataset = dataset
         self.interval = interval_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="segone-flusher", daemon=True)
@@ -34,7 +39,7 @@ class Flusher:
 
     def flush(self) -> int:
         try:
-            moved = ingest.flush_staged(self.runtime)
+            moved = ingest.flush_staged(self.sessions, dataset=self.dataset)
         except Exception:
             log.exception("Flushing staged events failed; they stay staged and the next flush retries.")
             return 0

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -28,58 +28,44 @@ import pyarrow.compute as pc
 from ibis import BaseBackend
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from segone.accounts.models import AuditEntry
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.analytics import backend
 from segone.behaviour.dataset import Compaction, EventDataset
-from segone.behaviour.events import (
-    EVENT_SCHEMA,
-    ISO8601,
-    RowError,
-    read_cdnow_master,
-    read_csv,
-    read_jsonl,
-    read_parquet,
-    read_table,
-    validate_events,
-)
+from segone.behaviour.events import EVENT_SCHEMA, ISO8601, read_cdnow_master, validate_events
 from segone.behaviour.models import StagedEvent
 from segone.clock import utcnow
-from segone.customers import repository
-from segone.customers.models import Customer, CustomerIdentity
+from segone.customers import service as customers
 from segone.customers.schemas import parse_identity
 from segone.errors import Invalid
-from segone.runtime import Runtime
-from segone.storage import bulk
+from segone.importing import (
+    ImportProblem,
+    ImportRejected,
+    ImportReport,
+    bad_rows_message,
+    chunks,
+    read_table,
+)
+from segone.storage.engine import session_scope
 
 Unknown = Literal["create", "reject"]
-FORMATS = ("csv", "parquet", "jsonl")
 PRESETS = ("cdnow",)
 MAX_BATCH = 10_000
 MAX_ERRORS = 1000
-_WRITE_BATCH = 10_000
 _PART_ROWS = 2_000_000
 
-_CUSTOMERS = cast(Table, Customer.__table__)
-_IDENTITIES = cast(Table, CustomerIdentity.__table__)
 _STAGED = cast(Table, StagedEvent.__table__)
 
 
-@dataclass
-class IngestReport:
-    rows: int
+class IngestReport(ImportReport):
+    """What an events import did (or, in a dry run, would do); ``errors`` name records by position."""
+
     events_written: int = 0
     customers_created: int = 0
-    dry_run: bool = False
     seconds: float = 0.0
-    errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -93,16 +79,9 @@ class BatchReport:
         return asdict(self)
 
 
-class EventsRejected(Invalid):
-    """Some rows are bad; nothing was written. ``details`` is the report naming each bad row."""
-
-    def __init__(self, message: str, report: IngestReport) -> None:
-        super().__init__(message, details=report.as_dict())
-        self.report = report
-
-
-def dataset_of(runtime: Runtime) -> EventDataset:
-    return EventDataset(runtime.settings.data_dir / "events")
+def dataset_of(data_dir: Path) -> EventDataset:
+    """The events dataset under the data directory."""
+    return EventDataset(data_dir / "events")
 
 
 # --- resolving identities -----------------------------------------------------------------------------------
@@ -112,7 +91,7 @@ def dataset_of(runtime: Runtime) -> EventDataset:
 class _Resolved:
     table: pa.Table | None
     created: int
-    errors: list[RowError]
+    errors: list[ImportProblem]
     error_count: int
 
 
@@ -133,7 +112,7 @@ def resolve_customers(
     )
     missing = sorted(set(unknown_keys))
 
-    errors: list[RowError] = []
+    errors: list[ImportProblem] = []
     error_count = 0
     if bad:
         errors, error_count = _identity_errors(raw, bad, lambda text: text)
@@ -145,7 +124,7 @@ def resolve_customers(
             )
         }
         more, count = _identity_errors(raw, unknown_raw, lambda text: text)
-        errors = sorted(errors + more, key=lambda e: e.row)[:MAX_ERRORS]
+        errors = sorted(errors + more, key=lambda e: e.row or 0)[:MAX_ERRORS]
         error_count += count
     if errors:
         return _Resolved(None, 0, errors, error_count)
@@ -154,7 +133,7 @@ def resolve_customers(
     if not write:
         return _Resolved(events, created, [], 0)
     if missing:
-        made = _create_customers(db, actor, missing)
+        made = customers.create_for_identities(db, actor=actor, keys=missing, source="events")
         made_keys = pa.array([f"{system}:{value}" for system, value in made], pa.string())
         made_ids = pa.array(list(made.values()), pa.int64())
         owners = pc.coalesce(owners, pc.take(made_ids, pc.index_in(keys, value_set=made_keys)))
@@ -211,11 +190,6 @@ def _data_address(array: pa.Array) -> tuple[int, int, int]:
 # with a space. Those are split by Arrow kernels; the others (phone numbers, spaces to trim, capitals in the
 # system, other alphabets, mistakes) go through ``parse_identity`` itself.
 _PLAIN_IDENTITY = r"^[a-z][a-z0-9_.-]{0,59}:[!-~]([ -~]{0,298}[!-~])?$"
-_SCAN_FROM = 1000
-"""From this many distinct identities of one system on, reading all the system's identities may be cheaper
-than looking each up ..."""
-_SCAN_RATIO = 10
-"""... which it is when the system has at most this many identities per identity wanted."""
 
 
 def _parse_identities(distinct: pa.Array) -> tuple[pa.Array, pa.Array, dict[str, str]]:
@@ -248,29 +222,16 @@ def _parse_identities(distinct: pa.Array) -> tuple[pa.Array, pa.Array, dict[str,
 
 
 def _owners(db: Session, systems: pa.Array, values: pa.Array, keys: pa.Array) -> pa.Array:
-    """The customer id holding each key (``system:value``), or null, as an int64 array in the keys' order.
-
-    A system with many wanted identities, compared with how many it has, is read whole (one query, joined
-    in Arrow); the others are looked up by ``repository.identity_owners``.
-    """
+    """The customer id holding each key (``system:value``), or null, as an int64 array in the keys' order."""
     found_keys: list[pa.Array] = []
     found_ids: list[pa.Array] = []
-    looked_up: list[tuple[str, str]] = []
     wanted = pc.is_valid(keys)
     for entry in pc.value_counts(systems.filter(wanted)).to_pylist():
-        system, count = str(entry["values"]), int(entry["counts"])
+        system = str(entry["values"])
         in_system = pc.and_(wanted, pc.equal(systems, system))
-        if count >= _SCAN_FROM and _identity_count(db, system) <= _SCAN_RATIO * count:
-            held, ids = _identities_of(db, system)
-            found_keys.append(pc.binary_join_element_wise(f"{system}:", held, ""))
-            found_ids.append(ids)
-        else:
-            system_values = values.filter(in_system).to_pylist()
-            looked_up.extend((system, value) for value in system_values)
-    if looked_up:
-        owners = repository.identity_owners(db, keys=looked_up)
-        found_keys.append(pa.array([f"{system}:{value}" for system, value in owners], pa.string()))
-        found_ids.append(pa.array(list(owners.values()), pa.int64()))
+        held, ids = customers.identity_holders(db, system=system, values=values.filter(in_system).to_pylist())
+        found_keys.append(pc.binary_join_element_wise(f"{system}:", pa.array(held, pa.string()), ""))
+        found_ids.append(pa.array(ids, pa.int64()))
     if not found_keys:
         return pa.nulls(len(keys), pa.int64())
     owner_keys = pa.concat_arrays(found_keys)
@@ -278,106 +239,31 @@ def _owners(db: Session, systems: pa.Array, values: pa.Array, keys: pa.Array) ->
     return pc.take(owner_ids, pc.index_in(keys, value_set=owner_keys))
 
 
-def _identity_count(db: Session, system: str) -> int:
-    query = select(func.count()).select_from(_IDENTITIES).where(_IDENTITIES.c.system == system)
-    return int(db.scalar(query) or 0)
-
-
-def _identities_of(db: Session, system: str) -> tuple[pa.Array, pa.Array]:
-    """Every (value, customer id) of one system, as two Arrow arrays (a million rows in about a second)."""
-    connection = db.connection()
-    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    cursor = connection.connection.cursor()  # the driver's own rows: no SQLAlchemy row per identity
-    try:
-        cursor.execute(
-            f"SELECT value, customer_id FROM {_IDENTITIES.name} WHERE system = {placeholder}", (system,)
-        )
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    return pa.array([row[0] for row in rows], pa.string()), pa.array([row[1] for row in rows], pa.int64())
-
-
 def _flags(array: pa.Array) -> Any:
     """A boolean array as numpy, nulls as False."""
     return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
-def _identity_errors(raw: pa.ChunkedArray, problems: dict[str, str], text: Any) -> tuple[list[RowError], int]:
+def _identity_errors(
+    raw: pa.ChunkedArray, problems: dict[str, str], text: Any
+) -> tuple[list[ImportProblem], int]:
     wanted = pa.array(list(problems), pa.string())
     mask = np.asarray(pc.fill_null(pc.is_in(raw, value_set=wanted), False).to_numpy(zero_copy_only=False))
     rows = np.flatnonzero(mask)
     values = raw.take(pa.array(rows[:MAX_ERRORS])).to_pylist()
     return [
-        RowError(int(row) + 1, "customer", text(problems[value]))
+        ImportProblem(row=int(row) + 1, column="customer", problem=text(problems[value]))
         for row, value in zip(rows[:MAX_ERRORS], values, strict=True)
     ], int(rows.size)
-
-
-def _create_customers(db: Session, actor: Actor, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    require(actor, Permission.IMPORT_DATA)
-    now = utcnow()
-    connection = db.connection()
-    owners: dict[tuple[str, str], int] = {}
-    for start in range(0, len(keys), _WRITE_BATCH):
-        chunk = keys[start : start + _WRITE_BATCH]
-        ids = bulk.insert_returning_ids(
-            connection,
-            _CUSTOMERS,
-            [
-                {
-                    "kind": "person",
-                    "name": f"Customer {system}:{value}",
-                    "attributes": {},
-                    "created_at": now,
-                    "updated_at": now,
-                    "merged_into_id": None,
-                    "merged_at": None,
-                }
-                for system, value in chunk
-            ],
-        )
-        bulk.insert_rows(
-            connection,
-            _IDENTITIES,
-            [
-                {"customer_id": cid, "system": system, "value": value, "created_at": now}
-                for cid, (system, value) in zip(ids, chunk, strict=True)
-            ],
-        )
-        owners.update(zip(chunk, ids, strict=True))
-    shown = [f"{s}:{v}" for s, v in keys[:20]]
-    db.add(
-        AuditEntry(
-            actor_id=actor.user_id,
-            actor_email=actor.email,
-            action="customers.created_from_events",
-            customer_id=None,
-            summary=f"{len(keys)} customers created for the events of unknown identities",
-            details={"count": len(keys), "identities": shown, "source": "events"},
-        )
-    )
-    return owners
 
 
 # --- files --------------------------------------------------------------------------------------------------
 
 
-def read_events_file(path: Path, *, fmt: str | None = None) -> pa.Table:
-    if fmt is None:
-        return read_table(path)
-    if fmt == "csv":
-        return read_csv(path)
-    if fmt == "parquet":
-        return read_parquet(path)
-    if fmt == "jsonl":
-        return read_jsonl(path)
-    raise Invalid(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
-
-
 def import_file(
-    runtime: Runtime,
+    sessions: sessionmaker[Session],
     *,
+    dataset: EventDataset,
     actor: Actor,
     path: Path,
     fmt: str | None = None,
@@ -386,14 +272,14 @@ def import_file(
     preset: str | None = None,
     unknown: Unknown = "create",
     dry_run: bool = False,
-    dataset: EventDataset | None = None,
 ) -> IngestReport:
-    """Validate, resolve and write one file as one batch of the dataset; raises ``EventsRejected``."""
+    """Validate, resolve and write one file (CSV, Parquet, JSON Lines; a CDNOW file with ``preset``) as
+    one batch of the dataset; raises ``ImportRejected`` naming the bad records."""
     require(actor, Permission.IMPORT_DATA)
     started = time.perf_counter()
     with _pages_kept_a_while():
         return _import_file(
-            runtime, actor, path, fmt, mapping, date_formats, preset, unknown, dry_run, dataset, started
+            sessions, dataset, actor, path, fmt, mapping, date_formats, preset, unknown, dry_run, started
         )
 
 
@@ -414,7 +300,8 @@ def _pages_kept_a_while() -> Iterator[None]:
 
 
 def _import_file(
-    runtime: Runtime,
+    sessions: sessionmaker[Session],
+    dataset: EventDataset,
     actor: Actor,
     path: Path,
     fmt: str | None,
@@ -423,7 +310,6 @@ def _import_file(
     preset: str | None,
     unknown: Unknown,
     dry_run: bool,
-    dataset: EventDataset | None,
     started: float,
 ) -> IngestReport:
     if preset is not None:
@@ -431,7 +317,7 @@ def _import_file(
             raise Invalid(f"Unknown preset '{preset}'; presets: {', '.join(PRESETS)}.")
         events = read_cdnow_master(path)
     else:
-        source = read_events_file(path, fmt=fmt)
+        source = read_table(path, fmt=fmt)
         validation = validate_events(source, mapping, date_formats=date_formats, max_errors=MAX_ERRORS)
         if validation.table is None:
             _reject(
@@ -445,7 +331,7 @@ def _import_file(
             )
         assert validation.table is not None
         events = validation.table
-    with runtime.session() as db:
+    with session_scope(sessions) as db:
         resolved = resolve_customers(db, actor=actor, events=events, unknown=unknown, write=not dry_run)
         if resolved.table is None:
             _reject(
@@ -464,7 +350,7 @@ def _import_file(
             report.seconds = time.perf_counter() - started
             return report
     # After the commit: a failure here leaves created customers, and importing again completes the job.
-    (dataset or dataset_of(runtime)).write_batch(resolved.table)
+    dataset.write_batch(resolved.table)
     report.events_written = resolved.table.num_rows
     report.seconds = time.perf_counter() - started
     return report
@@ -473,12 +359,7 @@ def _import_file(
 def _reject(report: IngestReport, name: str) -> None:
     bad = len({error.row for error in report.errors})
     more = report.error_count - len(report.errors)
-    extra = f" (and {more} more problems)" if more > 0 else ""
-    raise EventsRejected(
-        f"{name}: {bad} rows are bad{extra}; nothing was imported. Fix every row the report names and "
-        "import the file again.",
-        report,
-    )
+    raise ImportRejected(f"{name}: {bad_rows_message(bad, report.rows, more=more)}", report)
 
 
 # --- API batches --------------------------------------------------------------------------------------------
@@ -515,9 +396,8 @@ def stage_batch(
     values = [{**row, "received_at": now} for row in rows]
     dialect = db.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for start in range(0, len(values), 2000):
-        statement = insert(_STAGED).on_conflict_do_nothing(index_elements=["event_id"])
-        db.execute(statement, values[start : start + 2000])
+    for chunk in chunks(values):
+        db.execute(insert(_STAGED).on_conflict_do_nothing(index_elements=["event_id"]), chunk)
     new = len(ids) - len(existing)
     return BatchReport(len(events), new, len(events) - new, resolved.created)
 
@@ -544,30 +424,29 @@ def _batch_table(events: list[dict[str, Any]]) -> pa.Table:
 
 def _staged_ids(db: Session, ids: list[str]) -> set[str]:
     found: set[str] = set()
-    for start in range(0, len(ids), 2000):
-        chunk = ids[start : start + 2000]
+    for chunk in chunks(ids):
         found.update(db.scalars(select(StagedEvent.event_id).where(StagedEvent.event_id.in_(chunk))))
     return found
 
 
-def flush_staged(runtime: Runtime, *, dataset: EventDataset | None = None) -> int:
+def flush_staged(sessions: sessionmaker[Session], *, dataset: EventDataset) -> int:
     """Move the staged events into the dataset as one file, then delete them; returns how many moved.
 
     A flush that dies after writing the file leaves the rows staged: the next flush writes them again,
     which the dataset's read-time de-duplication makes harmless.
     """
-    with runtime.session() as db:
+    with session_scope(sessions) as db:
         rows = db.execute(select(_STAGED).order_by(_STAGED.c.id)).mappings().all()
         if not rows:
             return 0
         table = pa.Table.from_pylist(
             [{name: row[name] for name in EVENT_SCHEMA.names} for row in rows], schema=EVENT_SCHEMA
         )
-        (dataset or dataset_of(runtime)).write_batch(table)
+        dataset.write_batch(table)
         # By id, not by range: a row of a batch committed meanwhile with a lower id stays staged.
         ids = [row["id"] for row in rows]
-        for start in range(0, len(ids), 5000):
-            db.execute(delete(StagedEvent).where(StagedEvent.id.in_(ids[start : start + 5000])))
+        for chunk in chunks(ids, 5000):
+            db.execute(delete(StagedEvent).where(StagedEvent.id.in_(chunk)))
     return len(rows)
 
 

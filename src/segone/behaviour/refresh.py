@@ -117,9 +117,9 @@ def _refresh(
     dataset: EventDataset | None,
 ) -> RefreshReport:
     settings = runtime.settings
-    dataset = dataset or ingest.dataset_of(runtime)
+    dataset = dataset or ingest.dataset_of(runtime.settings.data_dir)
     stages.start("Flushing staged events")
-    flushed = ingest.flush_staged(runtime, dataset=dataset)
+    flushed = ingest.flush_staged(runtime.sessions, dataset=dataset)
     stages.done()
 
     own_connection = con is None

@@ -12,28 +12,15 @@ from segone.accounts.schemas import SYSTEM
 from segone.analytics import backend
 from segone.behaviour import ingest
 from segone.behaviour.events import ISO8601
-from segone.cli.common import EXIT_ERROR, JsonOption, print_json, runtime_of
+from segone.cli.common import JsonOption, import_report, print_json, runtime_of
 from segone.errors import Invalid
+from segone.importing import parse_mapping
 from segone.runtime import Runtime
 
 app = typer.Typer(
     help="Events: import files of what customers did, flush API batches, compact and count the dataset.",
     no_args_is_help=True,
 )
-
-
-def _mapping(text: str | None) -> dict[str, str] | None:
-    if not text:
-        return None
-    mapping: dict[str, str] = {}
-    for part in text.split(","):
-        field, sep, column = part.partition("=")
-        if not sep or not field.strip() or not column.strip():
-            raise Invalid(
-                f"--map takes field=column pairs separated by commas, e.g. customer=cust_id; not '{part}'."
-            )
-        mapping[field.strip()] = column.strip()
-    return mapping
 
 
 def _connect(runtime: Runtime) -> BaseBackend:
@@ -72,27 +59,21 @@ def import_file(
     if unknown not in ("create", "reject"):
         raise Invalid(f"--unknown must be create or reject, not '{unknown}'.")
     runtime = runtime_of(ctx)
-    try:
+    with import_report(as_json):
         report = ingest.import_file(
-            runtime,
+            runtime.sessions,
+            dataset=ingest.dataset_of(runtime.settings.data_dir),
             actor=SYSTEM,
             path=file,
             fmt=fmt,
-            mapping=_mapping(mapping),
+            mapping=parse_mapping(mapping),
             date_formats=tuple(date_format or (ISO8601,)),
             preset=preset,
             unknown="reject" if unknown == "reject" else "create",
             dry_run=dry_run,
         )
-    except ingest.EventsRejected as exc:
-        if as_json:
-            print_json(exc.report.as_dict())
-        typer.echo(f"Error: {exc.message}", err=True)
-        for error in exc.report.errors:
-            typer.echo(f"  row {error.row}, column {error.column}: {error.problem}", err=True)
-        raise typer.Exit(EXIT_ERROR) from exc
     if as_json:
-        print_json(report.as_dict())
+        print_json(report)
         return
     rate = report.rows / report.seconds if report.seconds else 0.0
     would = " (dry run: nothing was written)" if dry_run else ""
@@ -106,7 +87,8 @@ def import_file(
 @app.command()
 def flush(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Move the events received through the API into the dataset."""
-    moved = ingest.flush_staged(runtime_of(ctx))
+    runtime = runtime_of(ctx)
+    moved = ingest.flush_staged(runtime.sessions, dataset=ingest.dataset_of(runtime.settings.data_dir))
     if as_json:
         print_json({"flushed": moved})
         return
@@ -117,7 +99,7 @@ def flush(ctx: typer.Context, as_json: JsonOption = False) -> None:
 def compact(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Rewrite the dataset de-duplicated into fewer, larger files."""
     runtime = runtime_of(ctx)
-    result = ingest.compact(_connect(runtime), ingest.dataset_of(runtime))
+    result = ingest.compact(_connect(runtime), ingest.dataset_of(runtime.settings.data_dir))
     if as_json:
         print_json(
             {
@@ -136,7 +118,7 @@ def compact(ctx: typer.Context, as_json: JsonOption = False) -> None:
 def count(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """How many events the dataset holds (each event_id once), and how many wait in staging."""
     runtime = runtime_of(ctx)
-    events = ingest.count(_connect(runtime), ingest.dataset_of(runtime))
+    events = ingest.count(_connect(runtime), ingest.dataset_of(runtime.settings.data_dir))
     with runtime.session() as db:
         staged = ingest.staged_count(db)
     if as_json:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from segone.accounts.models import AuditEntry
 from segone.accounts.schemas import Actor, AuditAction, Permission
 from segone.accounts.service import audit_trail, record_audit, require
+from segone.clock import utcnow
 from segone.customers import repository
 from segone.customers.models import Customer, CustomerIdentity, CustomerMerge
 from segone.customers.schemas import (
@@ -24,7 +25,6 @@ from segone.customers.schemas import (
     CustomerUpdate,
     parse_identity,
 )
-from segone.clock import utcnow
 from segone.errors import Conflict, Invalid, NotFound
 from segone.importing import chunks
 
@@ -262,7 +262,9 @@ def create_for_identities(
     now = utcnow()
     owners: dict[tuple[str, str], int] = {}
     for chunk in chunks(keys, _CREATE_BATCH):
-        new = [("person", f"Customer {system}:{value}", {}, [(system, value)]) for system, value in chunk]
+        new: list[repository.NewCustomer] = [
+            ("person", f"Customer {system}:{value}", {}, [(system, value)]) for system, value in chunk
+        ]
         owners.update(zip(chunk, repository.insert_customers(db, new, at=now), strict=True))
     record_audit(
         db,

@@ -33,7 +33,7 @@ class BehaviourSummary(BaseModel):
 
 def remove_events(runtime: Runtime) -> None:
     """Delete the events dataset (a reset demo starts from no events, like its empty store)."""
-    shutil.rmtree(ingest.dataset_of(runtime).directory, ignore_errors=True)
+    shutil.rmtree(ingest.dataset_of(runtime.settings.data_dir).directory, ignore_errors=True)
 
 
 def load_behaviour(runtime: Runtime, *, actor: Actor, progress: Progress = None) -> BehaviourSummary:
@@ -41,7 +41,12 @@ def load_behaviour(runtime: Runtime, *, actor: Actor, progress: Progress = None)
     if progress is not None:
         progress("Importing the CDNOW purchase history", 0, 1)
     imported = ingest.import_file(
-        runtime, actor=actor, path=cdnow_path("CDNOW_master.txt"), preset="cdnow", unknown="create"
+        runtime.sessions,
+        dataset=ingest.dataset_of(runtime.settings.data_dir),
+        actor=actor,
+        path=cdnow_path("CDNOW_master.txt"),
+        preset="cdnow",
+        unknown="create",
     )
     if progress is not None:
         progress("Importing the CDNOW purchase history", 1, 1)

@@ -93,7 +93,9 @@ def _empty_report(problems: list[ImportProblem], rows: int = 0) -> FactImportRep
 def _columns(line: int | None, header: list[str]) -> tuple[dict[str, int], list[str]]:
     match = match_columns(header, COLUMNS)
     found = match.sources
-    problems = [ImportProblem(row=line, column=title, problem="the column is twice") for title in match.repeated]
+    problems = [
+        ImportProblem(row=line, column=title, problem="the column is twice") for title in match.repeated
+    ]
     for name in REQUIRED:
         if name not in found:
             problems.append(
