@@ -17,10 +17,9 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from segone.accounts import service as accounts
-from segone.accounts.models import AuditEntry, User
 from segone.accounts.passwords import hash_password
-from segone.accounts.schemas import Actor, Permission, UserCreate
-from segone.accounts.service import require
+from segone.accounts.schemas import Actor, AuditAction, AuditRecord, Permission, UserCreate
+from segone.accounts.service import record_audits, require
 from segone.clock import utcnow
 from segone.customers.models import Customer, CustomerIdentity
 from segone.customers.schemas import parse_identity
@@ -30,16 +29,14 @@ from segone.encounters.models import Encounter
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.models import Acknowledgement, Differentiator
 from segone.migrations.tables import Base
+from segone.progress import Progress, silent
 from segone.storage import bulk
-
-Progress = Any  # a callable (stage, done, total) -> None, or None
 
 _CUSTOMERS = cast(Table, Customer.__table__)
 _IDENTITIES = cast(Table, CustomerIdentity.__table__)
 _ENCOUNTERS = cast(Table, Encounter.__table__)
 _FACTS = cast(Table, Differentiator.__table__)
 _ACKS = cast(Table, Acknowledgement.__table__)
-_AUDIT = cast(Table, AuditEntry.__table__)
 
 
 class DemoSummary(BaseModel):
@@ -99,22 +96,18 @@ def load(
     people: int = 1500,
     businesses: int = 500,
     now: datetime | None = None,
-    progress: Progress = None,
+    progress: Progress = silent,
 ) -> DemoSummary:
     """Load the demo into the store: its users (kept if they exist) and its customers."""
     require(actor, Permission.MANAGE_SETTINGS)
     started = time.perf_counter()
     now = now or utcnow().replace(microsecond=0)
 
-    def report(stage: str, done: int, total: int) -> None:
-        if progress is not None:
-            progress(stage, done, total)
-
-    report("Creating demo users", 0, len(DEMO_USERS))
+    progress("Creating demo users", 0, len(DEMO_USERS))
     users = _users(db, actor)
-    report("Creating demo users", len(DEMO_USERS), len(DEMO_USERS))
+    progress("Creating demo users", len(DEMO_USERS), len(DEMO_USERS))
     plan = generate(seed=seed, now=now, categories=categories, people=people, businesses=businesses)
-    counts = _write(db, plan, users, categories, report)
+    counts = _write(db, plan, users, categories, progress)
     return DemoSummary(
         users=len(users),
         customers=len(plan.customers),
@@ -131,7 +124,7 @@ def load(
 
 def _users(db: Session, actor: Actor) -> dict[str, int]:
     """The demo users' ids by e-mail, creating those that do not exist yet."""
-    existing: dict[str, int] = {email: user_id for email, user_id in db.execute(select(User.email, User.id))}
+    existing = accounts.user_ids_by_email(db, emails=[demo_user.email for demo_user in DEMO_USERS])
     # They share one password, so one (deliberately slow) hash serves them all.
     password_hash: str | None = None
     ids = {}
@@ -150,26 +143,21 @@ def _users(db: Session, actor: Actor) -> dict[str, int]:
 
 
 def _write(
-    db: Session, plan: Plan, users: dict[str, int], categories: CategoryList, report: Any
+    db: Session, plan: Plan, users: dict[str, int], categories: CategoryList, report: Progress
 ) -> dict[str, Any]:
     connection = db.connection()
     labels = {c.name: c.label for c in categories.all}
-    audit: list[dict[str, Any]] = []
+    audit: list[AuditRecord] = []
 
     def entry(
-        email: str, at: datetime, action: str, customer_id: int, summary: str, details: dict[str, Any]
+        email: str,
+        at: datetime,
+        action: AuditAction,
+        customer_id: int,
+        summary: str,
+        details: dict[str, Any],
     ) -> None:
-        audit.append(
-            {
-                "at": at,
-                "actor_id": users[email],
-                "actor_email": email,
-                "action": action,
-                "customer_id": customer_id,
-                "summary": summary,
-                "details": details,
-            }
-        )
+        audit.append(AuditRecord(users[email], email, action, summary, customer_id, details, at))
 
     total = len(plan.customers)
     report("Writing customers", 0, total)
@@ -199,7 +187,7 @@ def _write(
         entry(
             customer.created_by,
             customer.created_at,
-            "customer.created",
+            AuditAction.CUSTOMER_CREATED,
             customer_id,
             f"Customer {customer.name} created",
             {"identities": [f"{s}:{v}" for s, v in keys]},
@@ -236,7 +224,7 @@ def _write(
         entry(
             e.employee,
             e.occurred_at,
-            "encounter.recorded",
+            AuditAction.ENCOUNTER_RECORDED,
             cid,
             f"{e.channel.capitalize()} with {customer.name}"
             + (f" ({e.duration_minutes} min)" if e.duration_minutes else ""),
@@ -274,7 +262,7 @@ def _write(
         entry(
             f.learned_by,
             f.learned_at,
-            "differentiator.added",
+            AuditAction.DIFFERENTIATOR_ADDED,
             cid,
             f"Learned ({labels.get(f.category, f.category)}): {f.text}",
             {"differentiator_id": fact_id},
@@ -293,7 +281,7 @@ def _write(
             entry(
                 ack.by,
                 ack.at,
-                "differentiator.acknowledged",
+                AuditAction.DIFFERENTIATOR_ACKNOWLEDGED,
                 cid,
                 f"Showed the customer we know: {f.text}",
                 {"differentiator_id": fact_id, "how": ack.how},
@@ -302,8 +290,8 @@ def _write(
     report("Writing what we know", total, total)
 
     report("Writing history", 0, len(audit))
-    audit.sort(key=lambda row: row["at"])
-    bulk.insert_rows(connection, _AUDIT, audit)
+    audit.sort(key=lambda record: record.at.timestamp() if record.at else 0.0)
+    record_audits(db, audit)
     report("Writing history", len(audit), len(audit))
     duplicates = [
         (customer_ids[c.duplicate_of], cid)
