@@ -17,10 +17,10 @@ from pydantic import BaseModel
 from segone.accounts.schemas import Actor
 from segone.behaviour import ingest, refresh
 from segone.behaviour.events import cdnow_path
+from segone.progress import Progress, silent
 from segone.runtime import Runtime
 
 CDNOW_AS_OF = date(1998, 6, 30)
-Progress = refresh.Progress
 
 
 class BehaviourSummary(BaseModel):
@@ -36,10 +36,9 @@ def remove_events(runtime: Runtime) -> None:
     shutil.rmtree(ingest.dataset_of(runtime.settings.data_dir).directory, ignore_errors=True)
 
 
-def load_behaviour(runtime: Runtime, *, actor: Actor, progress: Progress = None) -> BehaviourSummary:
+def load_behaviour(runtime: Runtime, *, actor: Actor, progress: Progress = silent) -> BehaviourSummary:
     started = time.perf_counter()
-    if progress is not None:
-        progress("Importing the CDNOW purchase history", 0, 1)
+    progress("Importing the CDNOW purchase history", 0, 1)
     imported = ingest.import_file(
         runtime.sessions,
         dataset=ingest.dataset_of(runtime.settings.data_dir),
@@ -48,8 +47,7 @@ def load_behaviour(runtime: Runtime, *, actor: Actor, progress: Progress = None)
         preset="cdnow",
         unknown="create",
     )
-    if progress is not None:
-        progress("Importing the CDNOW purchase history", 1, 1)
+    progress("Importing the CDNOW purchase history", 1, 1)
     report = refresh.refresh(runtime, actor=actor, as_of=CDNOW_AS_OF, progress=progress)
     return BehaviourSummary(
         events=imported.events_written,
