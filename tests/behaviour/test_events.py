@@ -31,7 +31,8 @@ from segone.behaviour.events import (
     validate_events,
 )
 from segone.errors import Invalid
-from segone.importing import ImportProblem, read_table
+from segone.importing import ImportProblem
+from segone.importing.tables import read_table
 from tests.behaviour.conftest import DUCKDB_WARNING, ENGINES
 
 CDNOW_SHARED = Path(__file__).resolve().parents[2].parent / "shared/data/cdnow"

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from segone.errors import Invalid
-from segone.importing import read_table
+from segone.importing.tables import read_table
 
 TEXT = 'customer,type,note\nemail:josé@example.com,visit,Zürich\ncrm:2,purchase,"a,b"\n'
 

@@ -46,8 +46,8 @@ from segone.importing import (
     ImportReport,
     bad_rows_message,
     chunks,
-    read_table,
 )
+from segone.importing.tables import read_table
 from segone.storage.engine import session_scope
 
 Unknown = Literal["create", "reject"]

@@ -6,7 +6,8 @@
   with one, else Windows-1252) and the delimiter sniffed (``,`` ``;`` tab ``|``);
 - ``sheets``: a CSV, Parquet or JSON Lines file as a header and rows, each with its line (CSV, JSON
   Lines) or position (Parquet), for imports that check row by row;
-- ``tables``: the same formats as one Arrow table, for imports of millions of rows (events);
+- ``tables``: the same formats as one Arrow table, for imports of millions of rows (events; imported by
+  its own name, as it loads Arrow);
 - ``columns``: matching a file's columns to the fields an import reads (aliases, an explicit map);
 - ``batches``: chunks for batch writes.
 
@@ -19,11 +20,9 @@ from segone.importing.batches import chunks
 from segone.importing.columns import ColumnMatch, match_columns, normalise_header, parse_mapping
 from segone.importing.problems import ImportProblem, ImportRejected, ImportReport, bad_rows_message
 from segone.importing.sheets import Sheet, read_sheet
-from segone.importing.tables import FORMATS, read_table
 from segone.importing.text import decode, sniff_delimiter
 
 __all__ = [
-    "FORMATS",
     "ColumnMatch",
     "ImportProblem",
     "ImportRejected",
@@ -36,6 +35,5 @@ __all__ = [
     "normalise_header",
     "parse_mapping",
     "read_sheet",
-    "read_table",
     "sniff_delimiter",
 ]

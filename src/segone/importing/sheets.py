@@ -9,9 +9,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from segone.importing.problems import ImportRejected
 from segone.importing.text import decode, sniff_delimiter
 
@@ -70,6 +67,9 @@ def _csv(text: str) -> Sheet:
 
 
 def _parquet(data: bytes) -> Sheet:
+    import pyarrow as pa  # only here: the text formats need no Arrow
+    import pyarrow.parquet as pq
+
     try:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowInvalid, OSError) as exc:
