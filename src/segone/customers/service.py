@@ -5,6 +5,7 @@ Merging lives in ``merge.py`` because it moves the records of other domains too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -221,3 +222,29 @@ def merges_into(db: Session, *, customer_id: int) -> list[CustomerMerge]:
 
 def count_active(db: Session) -> int:
     return int(db.scalar(select(func.count(Customer.id)).where(Customer.merged_into_id.is_(None))) or 0)
+
+
+def kinds_and_attributes(db: Session) -> list[tuple[int, str, dict[str, Any]]]:
+    """(id, kind, attributes) of every customer not merged into another, by id: what knowledge measures."""
+    rows = db.execute(
+        select(Customer.id, Customer.kind, Customer.attributes)
+        .where(Customer.merged_into_id.is_(None))
+        .order_by(Customer.id)
+    )
+    return [(customer_id, kind, attributes or {}) for customer_id, kind, attributes in rows]
+
+
+def names_by_id(db: Session, customer_ids: Iterable[int]) -> dict[int, str]:
+    """The names of these customers (as stored: a merged record keeps its own)."""
+    wanted = sorted(set(customer_ids))
+    if not wanted:
+        return {}
+    return dict(db.execute(select(Customer.id, Customer.name).where(Customer.id.in_(wanted))).all())
+
+
+def kinds_by_id(db: Session, customer_ids: Iterable[int]) -> dict[int, str]:
+    """The kind (person or business) of each of these customers."""
+    wanted = sorted(set(customer_ids))
+    if not wanted:
+        return {}
+    return dict(db.execute(select(Customer.id, Customer.kind).where(Customer.id.in_(wanted))).all())

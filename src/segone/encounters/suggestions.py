@@ -28,8 +28,8 @@ from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.encounters.models import Encounter
 from segone.errors import Conflict, NotFound
-from segone.knowledge.categories.classifier import normalise, suggest_category
 from segone.knowledge.categories.schemas import DEFAULT_CATEGORIES, CategoryList
+from segone.knowledge.categories.service import normalise, suggest_category
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.knowledge.models import Differentiator, RejectedSuggestion
