@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -224,3 +225,20 @@ def user_for_token(db: Session, *, token: str) -> User:
 
 def count_users(db: Session) -> int:
     return int(db.scalar(select(func.count(User.id))) or 0)
+
+
+def emails_by_id(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """The e-mail of each of these users (None ids skipped): how pages and the API name who did what."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
+
+
+def count_active_users(db: Session) -> int:
+    return int(db.scalar(select(func.count()).where(User.active.is_(True))) or 0)
+
+
+def team_names_by_user(db: Session) -> dict[int, str]:
+    """The team of every user who is in one."""
+    return dict(db.execute(select(User.id, Team.name).join(Team, Team.id == User.team_id)).all())

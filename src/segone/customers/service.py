@@ -6,9 +6,10 @@ Merging lives in ``merge.py`` because it moves the records of other domains too.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from segone.accounts.models import AuditEntry
@@ -248,3 +249,16 @@ def kinds_by_id(db: Session, customer_ids: Iterable[int]) -> dict[int, str]:
     if not wanted:
         return {}
     return dict(db.execute(select(Customer.id, Customer.kind).where(Customer.id.in_(wanted))).all())
+
+
+def count_at(db: Session, moment: datetime) -> int:
+    """How many customers there were at this moment: created by then and not yet merged into another."""
+    return int(
+        db.scalar(
+            select(func.count()).where(
+                Customer.created_at <= moment,
+                or_(Customer.merged_at.is_(None), Customer.merged_at > moment),
+            )
+        )
+        or 0
+    )
