@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from segone.accounts.audit import audit_trail as audit_trail
 from segone.accounts.audit import record_audit as record_audit
-from segone.accounts.models import ApiToken, Team, User
+from segone.accounts.models import ApiToken, AuditEntry, Team, User
 from segone.accounts.passwords import hash_password, verify_password
 from segone.accounts.schemas import (
     Actor,
@@ -242,3 +242,17 @@ def count_active_users(db: Session) -> int:
 def team_names_by_user(db: Session) -> dict[int, str]:
     """The team of every user who is in one."""
     return dict(db.execute(select(User.id, Team.name).join(Team, Team.id == User.team_id)).all())
+
+
+def customers_by_latest_change(db: Session) -> Iterator[int]:
+    """Ids of the customers the audit trail names, the most recently changed first."""
+    latest = func.max(AuditEntry.at)
+    stmt = (
+        select(AuditEntry.customer_id)
+        .where(AuditEntry.customer_id.is_not(None))
+        .group_by(AuditEntry.customer_id)
+        .order_by(latest.desc(), AuditEntry.customer_id.desc())
+    )
+    for customer_id in db.scalars(stmt.execution_options(yield_per=500)):
+        if customer_id is not None:
+            yield customer_id

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from segone.accounts.models import AuditEntry
-from segone.accounts.schemas import Actor, Permission
+from segone.accounts import service as accounts
+from segone.accounts.schemas import Actor, AuditEntryOut, Permission
 from segone.accounts.service import audit_trail, record_audit, require
 from segone.customers import repository
 from segone.customers.models import Customer, CustomerIdentity, CustomerMerge
@@ -25,6 +25,7 @@ from segone.customers.schemas import (
     parse_identity,
 )
 from segone.errors import Conflict, Invalid, NotFound
+from segone.storage.batching import batched
 
 
 def to_out(customer: Customer) -> CustomerOut:
@@ -182,16 +183,13 @@ def search(
 def recently_active(db: Session, *, actor: Actor, limit: int = 8) -> list[Customer]:
     """The customers whose records changed most recently (facts, encounters, edits), newest first."""
     require(actor, Permission.READ_CUSTOMERS)
-    latest = func.max(AuditEntry.at)
-    rows = db.execute(
-        select(Customer, latest)
-        .join(AuditEntry, AuditEntry.customer_id == Customer.id)
-        .where(Customer.merged_into_id.is_(None))
-        .group_by(Customer.id)
-        .order_by(latest.desc(), Customer.id.desc())
-        .limit(limit)
-    )
-    return [customer for customer, _ in rows]
+    found: list[Customer] = []
+    for ids in batched(accounts.customers_by_latest_change(db), limit * 4):
+        by_id = {c.id: c for c in db.scalars(select(Customer).where(Customer.id.in_(ids)))}
+        found += [by_id[i] for i in ids if i in by_id and by_id[i].merged_into_id is None]
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
 
 def merged_ids(db: Session, *, customer_id: int) -> list[int]:
@@ -205,10 +203,11 @@ def merged_ids(db: Session, *, customer_id: int) -> list[int]:
     return ids
 
 
-def history(db: Session, *, actor: Actor, customer_id: int, limit: int = 200) -> list[AuditEntry]:
+def history(db: Session, *, actor: Actor, customer_id: int, limit: int = 200) -> list[AuditEntryOut]:
     """What happened to this customer's record, newest first, including records merged into it."""
     customer = get(db, actor=actor, customer_id=customer_id)
-    return audit_trail(db, customer_ids=merged_ids(db, customer_id=customer.id), limit=limit)
+    entries = audit_trail(db, customer_ids=merged_ids(db, customer_id=customer.id), limit=limit)
+    return [AuditEntryOut.model_validate(entry) for entry in entries]
 
 
 def merges_into(db: Session, *, customer_id: int) -> list[CustomerMerge]:
@@ -262,3 +261,25 @@ def count_at(db: Session, moment: datetime) -> int:
         )
         or 0
     )
+
+
+def final_survivors(db: Session) -> dict[int, int]:
+    """Each merged record's final survivor (merges can chain: A into B, later B into C)."""
+    rows = db.execute(
+        select(Customer.id, Customer.merged_into_id).where(Customer.merged_into_id.is_not(None))
+    )
+    into = {merged: survivor for merged, survivor in rows if survivor is not None}
+    final: dict[int, int] = {}
+    for merged in into:
+        target = into[merged]
+        seen = {merged}
+        while target in into and target not in seen:
+            seen.add(target)
+            target = into[target]
+        final[merged] = target
+    return final
+
+
+def current_ids(db: Session) -> list[int]:
+    """The ids of every customer not merged into another."""
+    return list(db.scalars(select(Customer.id).where(Customer.merged_into_id.is_(None))))

@@ -36,6 +36,7 @@ from segone.knowledge.models import (
 from segone.progress import Progress, silent
 from segone.settings import Settings
 from segone.storage import bulk
+from segone.storage.batching import chunks
 from segone.storage.engine import session_scope
 
 _TRAITS = cast(Table, KnowledgeTrait.__table__)
@@ -304,8 +305,8 @@ def _write(
     fact_rows = [
         {"differentiator_id": fact_id, "trait_id": trait_ids[t]} for fact_id, t in found.fact_traits.items()
     ]
-    for start in range(0, len(fact_rows), WRITE_CHUNK):
-        bulk.insert_rows(connection, _FACT_TRAITS, fact_rows[start : start + WRITE_CHUNK])
+    for facts_batch in chunks(fact_rows, WRITE_CHUNK):
+        bulk.insert_rows(connection, _FACT_TRAITS, facts_batch)
     measure_rows = [
         {
             "customer_id": customer_id,
@@ -318,8 +319,8 @@ def _write(
         }
         for c, customer_id in enumerate(loaded.ids)
     ]
-    for start in range(0, len(measure_rows), WRITE_CHUNK):
-        bulk.insert_rows(connection, _MEASURES, measure_rows[start : start + WRITE_CHUNK])
+    for measures_batch in chunks(measure_rows, WRITE_CHUNK):
+        bulk.insert_rows(connection, _MEASURES, measures_batch)
 
 
 def _rounded(value: float | None) -> float | None:
