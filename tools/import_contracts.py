@@ -83,8 +83,8 @@ class PublicSurfaceContract(Contract):
 
     def render_broken_contract(self, check: ContractCheck) -> None:
         for item in check.metadata["broken"]:
+            where = f"{item['importer']}:{item['line']}"
             output.print_error(
-                f"{item['importer']}:{item['line']} imports {item['imported']} ({item['why']}): {item['code']}",
-                bold=False,
+                f"{where} imports {item['imported']} ({item['why']}): {item['code']}", bold=False
             )
             output.new_line()
