@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export SEGONE_DATA_DIR ?= .segone
 
-.PHONY: run test lint typecheck pytest install browser demo clean
+.PHONY: run test lint typecheck imports pytest install browser demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,16 +43,20 @@ run: $(INSTALLED)
 	$(BIN)/segone serve
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 typecheck: $(INSTALLED)
 	$(BIN)/mypy src
 
+# The layers and the domains' public surfaces (pyproject.toml, docs/architecture.md).
+imports: $(INSTALLED)
+	$(BIN)/lint-imports
+
 pytest: $(INSTALLED) $(EMBEDDINGS) browser
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-test: lint typecheck pytest
+test: lint typecheck imports pytest
 
 clean:
 	rm -rf $(VENV) .segone .mypy_cache .ruff_cache

@@ -31,7 +31,7 @@ from segone.settings import Settings
 def child(data_dir: Path) -> None:
     runtime = Runtime(Settings(data_dir=data_dir))
     started = time.perf_counter()
-    report = refresh.refresh(runtime, actor=SYSTEM)
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
     total = time.perf_counter() - started
     print(
         f"knowledge refresh: {report.customers:,} customers, {report.differentiators:,} current facts in "

@@ -9,7 +9,6 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from segone import __version__
 from segone.api import errors
 from segone.api.routes import (
     behaviour,
@@ -28,6 +27,7 @@ from segone.behaviour import ingest
 from segone.behaviour.flusher import Flusher
 from segone.runtime import Runtime
 from segone.settings import Settings
+from segone.version import __version__
 from segone.web import routes as web
 
 API_PREFIX = "/api/v1"

@@ -28,7 +28,7 @@ def test_knowledge_of_a_customer_before_and_after_a_refresh(runtime: Runtime, ap
     assert [f["holders"] for f in before["facts"]] == [None]
     assert before["recognition"] == {"current": 1, "acknowledged": 0, "ratio": 0.0}
 
-    refresh.refresh(runtime, actor=SYSTEM)
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
     body = client.get(f"/customers/{bo}/knowledge").json()
     assert body["distinguishability"] == 2 and body["look_alikes"] == [{"id": ann, "name": "Ann"}]
     assert body["facts"][0]["holders"] == 2 and body["facts"][0]["rarity"] == 1.0

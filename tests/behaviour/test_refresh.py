@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from segone.accounts.schemas import SYSTEM, Role
 from segone.analytics import backend
-from segone.behaviour import ingest, metrics, profiles, refresh, scores
+from segone.behaviour import ingest, metrics, refresh, scores
+from segone.behaviour import service as profiles
 from segone.behaviour.btyd import bgnbd, paretonbd
 from segone.behaviour.events import read_cdnow_sample
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh

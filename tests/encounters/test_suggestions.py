@@ -13,12 +13,13 @@ from segone.channels import Channel
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
 from segone.encounters import suggestions
+from segone.encounters.models import RejectedSuggestion
 from segone.encounters.schemas import EncounterCreate
 from segone.encounters.suggestions import SuggestionConfirm, SuggestionReject
 from segone.errors import Invalid, NotFound
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
-from segone.knowledge.models import Differentiator, RejectedSuggestion
+from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
 from tests.factories import MadeUser, make_customer, make_user
 

@@ -10,7 +10,6 @@ from segone.importing import (
     ImportRejected,
     ImportReport,
     bad_rows_message,
-    chunks,
     match_columns,
     parse_mapping,
     read_sheet,
@@ -74,8 +73,3 @@ def test_a_mapping_is_written_as_field_equals_column_pairs() -> None:
     assert parse_mapping("") is None
     with pytest.raises(Invalid, match="field=column pairs"):
         parse_mapping("customer")
-
-
-def test_chunks_cover_every_item_once() -> None:
-    assert [list(c) for c in chunks(list(range(7)), 3)] == [[0, 1, 2], [3, 4, 5], [6]]
-    assert list(chunks([], 3)) == []

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from segone.accounts.schemas import SYSTEM, Role
+from segone.accounts.schemas import SYSTEM, Actor, Role
 from segone.customers.schemas import CustomerKind
 from segone.demo.load import load as load_demo
 from segone.errors import Forbidden, Invalid
@@ -15,6 +15,7 @@ from segone.knowledge.categories import classifier
 from segone.knowledge.categories.schemas import DEFAULT_CATEGORIES
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
+from segone.progress import Progress, silent
 from segone.runtime import Runtime
 from tests.factories import make_customer, make_user
 
@@ -66,10 +67,21 @@ def test_nothing_recognised_is_a_low_confidence_guess() -> None:
     assert classifier.suggest_category(["Xyzzy plugh"], "person") == [("cares_about", 0.1)]
 
 
+def _train(runtime: Runtime, actor: Actor, progress: Progress = silent) -> classifier.TrainingReport:
+    with runtime.session() as db:
+        return classifier.train(
+            db,
+            actor=actor,
+            categories=runtime.categories,
+            data_dir=runtime.settings.data_dir,
+            progress=progress,
+        )
+
+
 def test_training_needs_the_analytics_permission(runtime: Runtime) -> None:
     for role in (Role.FRONTLINE, Role.MANAGER):
         with pytest.raises(Forbidden):
-            classifier.train(runtime, make_user(runtime, role).actor)
+            _train(runtime, make_user(runtime, role).actor)
 
 
 def test_too_few_confirmed_facts_is_explained(runtime: Runtime) -> None:
@@ -83,7 +95,7 @@ def test_too_few_confirmed_facts_is_explained(runtime: Runtime) -> None:
             categories=runtime.categories,
         )
     with pytest.raises(Invalid, match="Too few confirmed facts"):
-        classifier.train(runtime, make_user(runtime, Role.ANALYST).actor)
+        _train(runtime, make_user(runtime, Role.ANALYST).actor)
     assert not classifier.model_path(runtime.settings.data_dir).exists()
 
 
@@ -91,7 +103,11 @@ def test_a_model_trained_on_the_demo_beats_the_rules_on_held_out_facts(runtime: 
     with runtime.session() as db:
         load_demo(db, actor=SYSTEM, categories=runtime.categories, people=60, businesses=20)
     said: list[str] = []
-    report = classifier.train(runtime, make_user(runtime, Role.ANALYST).actor, progress=said.append)
+    report = _train(
+        runtime,
+        make_user(runtime, Role.ANALYST).actor,
+        progress=lambda stage, _done, _total: said.append(stage),
+    )
 
     assert report.facts >= 100 and report.held_out >= 20
     assert report.accuracy > report.rule_accuracy, report
@@ -137,7 +153,7 @@ def test_categories_the_model_never_saw_are_left_to_the_rules(runtime: Runtime) 
                 data=DifferentiatorCreate(text=text, category=category),
                 categories=runtime.categories,
             )
-    report = classifier.train(runtime, SYSTEM)
+    report = _train(runtime, SYSTEM)
     assert {c.name for c in report.categories} == {"family", "free_time"}
     data_dir = runtime.settings.data_dir
     worried = "Worried and anxious, nervous about the risk"

@@ -60,7 +60,7 @@ def _knowledge(runtime: Runtime, customer: int) -> insights.KnowledgeOut:
 
 def test_hand_worked_distinguishability(runtime: Runtime) -> None:
     people = _store(runtime)
-    report = refresh.refresh(runtime, actor=SYSTEM)
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
     assert (report.customers, report.differentiators, report.traits) == (5, 8, 3)
     assert report.segments_of_one == 1 and report.distribution["1"] == 1
 
@@ -91,7 +91,7 @@ def test_hand_worked_distinguishability(runtime: Runtime) -> None:
 
 def test_acknowledgement_and_staleness_are_read_live(runtime: Runtime) -> None:
     people = _store(runtime)
-    refresh.refresh(runtime, actor=SYSTEM)
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
     ann = _knowledge(runtime, people["Ann"])
     rare = ann.show_them_you_know[0]
     with runtime.session() as db:
@@ -108,11 +108,11 @@ def test_acknowledgement_and_staleness_are_read_live(runtime: Runtime) -> None:
 
 def test_a_new_fact_has_no_rarity_until_the_next_refresh(runtime: Runtime) -> None:
     people = _store(runtime)
-    refresh.refresh(runtime, actor=SYSTEM)
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
     fresh = _fact(runtime, people["Fay"], MOTORBIKES, "lifestyle")
     fay = _knowledge(runtime, people["Fay"])
     assert [(f.id, f.holders, f.rare) for f in fay.facts] == [(fresh, None, False)]
-    second = refresh.refresh(runtime, actor=SYSTEM)
+    second = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
     assert _knowledge(runtime, people["Fay"]).facts[0].holders == 2  # Ann restores motorbikes too
     assert _knowledge(runtime, people["Ann"]).distinguishability == 1
     with runtime.session() as db:
@@ -123,7 +123,7 @@ def test_a_new_fact_has_no_rarity_until_the_next_refresh(runtime: Runtime) -> No
 
 
 def test_an_empty_store_and_permissions(runtime: Runtime) -> None:
-    report = refresh.refresh(runtime, actor=SYSTEM)
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
     assert (report.customers, report.traits, report.segments_of_one) == (0, 0, 0)
     with pytest.raises(Forbidden):
-        refresh.refresh(runtime, actor=make_user(runtime, Role.MANAGER).actor)
+        refresh.refresh(runtime.sessions, runtime.settings, actor=make_user(runtime, Role.MANAGER).actor)

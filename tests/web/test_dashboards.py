@@ -62,7 +62,7 @@ def test_the_dashboard_answers_do_we_know_a_lot(live_server: LiveServer) -> None
         # Bo's fact was learned two months ago: the series starts earlier than this month.
         assert html.count('class="chart-dot"') >= 6 * 2
 
-        refresh.refresh(runtime, actor=SYSTEM)
+        refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
         after = client.get("/dashboards/knowledge").text
         assert "<strong>1</strong> of\n    3 customers were <strong>segments of one</strong>" in after
         teams = after[after.index('id="teams"') : after.index('id="distinguishability"')]
@@ -77,7 +77,7 @@ def test_the_dashboard_answers_do_we_know_a_lot(live_server: LiveServer) -> None
 def test_the_top_ten_shows_what_makes_each_unique(live_server: LiveServer) -> None:
     runtime = live_server.runtime
     people = _facts(runtime)
-    refresh.refresh(runtime, actor=SYSTEM)
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
     with signed_in(live_server, make_user(runtime, Role.MANAGER)) as client:
         by_facts = client.get("/dashboards/top", params={"by": "facts"}).text
         names = re.findall(r'<h2><a href="/customers/\d+">([^<]+)</a></h2>', by_facts)

@@ -41,7 +41,7 @@ def test_the_sheet_shows_rarity_look_alikes_and_the_next_question(
             )
     assert "Not measured yet" in _box(client.get(f"/customers/{bo}").text)
 
-    refresh.refresh(runtime, actor=SYSTEM)
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
     bo_page = client.get(f"/customers/{bo}").text
     box = _box(bo_page)
     assert "1 customer looks like this one to us." in box and f'href="/customers/{ann}">Ann Archer<' in box

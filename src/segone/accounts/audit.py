@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from segone.accounts.models import AuditEntry
 from segone.accounts.schemas import Actor, AuditAction, AuditRecord
 from segone.clock import utcnow
-from segone.importing import chunks
 from segone.storage import bulk
+from segone.storage.batching import chunks
 
 WRITE_BATCH = 10_000
 _AUDIT = cast(Table, AuditEntry.__table__)

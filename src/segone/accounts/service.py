@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from segone.accounts.audit import audit_trail as audit_trail
 from segone.accounts.audit import record_audit as record_audit
 from segone.accounts.audit import record_audits as record_audits
-from segone.accounts.models import ApiToken, Team, User
+from segone.accounts.models import ApiToken, AuditEntry, Team, User
 from segone.accounts.passwords import hash_password, verify_password
 from segone.accounts.schemas import (
     Actor,
@@ -28,7 +28,7 @@ from segone.accounts.schemas import (
 )
 from segone.clock import utcnow
 from segone.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from segone.importing import chunks
+from segone.storage.batching import chunks
 
 TOKEN_PREFIX = "sg1_"
 
@@ -232,6 +232,37 @@ def user_for_token(db: Session, *, token: str) -> User:
 
 def count_users(db: Session) -> int:
     return int(db.scalar(select(func.count(User.id))) or 0)
+
+
+def emails_by_id(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """The e-mail of each of these users (None ids skipped): how pages and the API name who did what."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
+
+
+def count_active_users(db: Session) -> int:
+    return int(db.scalar(select(func.count()).where(User.active.is_(True))) or 0)
+
+
+def team_names_by_user(db: Session) -> dict[int, str]:
+    """The team of every user who is in one."""
+    return dict(db.execute(select(User.id, Team.name).join(Team, Team.id == User.team_id)).all())
+
+
+def customers_by_latest_change(db: Session) -> Iterator[int]:
+    """Ids of the customers the audit trail names, the most recently changed first."""
+    latest = func.max(AuditEntry.at)
+    stmt = (
+        select(AuditEntry.customer_id)
+        .where(AuditEntry.customer_id.is_not(None))
+        .group_by(AuditEntry.customer_id)
+        .order_by(latest.desc(), AuditEntry.customer_id.desc())
+    )
+    for customer_id in db.scalars(stmt.execution_options(yield_per=500)):
+        if customer_id is not None:
+            yield customer_id
 
 
 def user_ids_by_email(db: Session, *, emails: Collection[str]) -> dict[str, int]:

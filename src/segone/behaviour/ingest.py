@@ -45,9 +45,9 @@ from segone.importing import (
     ImportRejected,
     ImportReport,
     bad_rows_message,
-    chunks,
 )
 from segone.importing.tables import read_table
+from segone.storage.batching import ROWS_PER_STATEMENT, chunks
 from segone.storage.engine import session_scope
 
 Unknown = Literal["create", "reject"]
@@ -396,7 +396,7 @@ def stage_batch(
     values = [{**row, "received_at": now} for row in rows]
     dialect = db.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for chunk in chunks(values):
+    for chunk in chunks(values, ROWS_PER_STATEMENT):
         db.execute(insert(_STAGED).on_conflict_do_nothing(index_elements=["event_id"]), chunk)
     new = len(ids) - len(existing)
     return BatchReport(len(events), new, len(events) - new, resolved.created)
@@ -424,7 +424,7 @@ def _batch_table(events: list[dict[str, Any]]) -> pa.Table:
 
 def _staged_ids(db: Session, ids: list[str]) -> set[str]:
     found: set[str] = set()
-    for chunk in chunks(ids):
+    for chunk in chunks(ids, ROWS_PER_STATEMENT):
         found.update(db.scalars(select(StagedEvent.event_id).where(StagedEvent.event_id.in_(chunk))))
     return found
 

@@ -27,8 +27,7 @@ import pyarrow.compute as pc
 from ibis import BaseBackend
 from ibis.expr.types import Table
 from sqlalchemy import Table as SqlTable
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete
 
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
@@ -37,7 +36,7 @@ from segone.behaviour import ingest, metrics, scores
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
 from segone.clock import utcnow
-from segone.customers.models import Customer
+from segone.customers import service as customers
 from segone.errors import Invalid
 from segone.runtime import Runtime
 from segone.storage import bulk
@@ -126,8 +125,8 @@ def _refresh(
     con = con or backend.connect(settings.analytics_url, settings.data_dir)
     try:
         with runtime.session() as db:
-            survivors = _survivors(db)
-            known = _customer_ids(db)
+            survivors = customers.final_survivors(db)
+            known = customers.current_ids(db)
         stages.start("Computing behaviour profiles")
         # De-duplicating the dataset is the costliest step: done once, kept by the engine for both queries
         # (a temporary table on DuckDB, a persisted frame on Spark), with only the columns they read.
@@ -241,27 +240,6 @@ def _for_survivors(events: Table, survivors: dict[int, int]) -> Table:
 
 
 # --- in the operational store -------------------------------------------------------------------------------
-
-
-def _survivors(db: Session) -> dict[int, int]:
-    """Each merged record's final survivor (merges can chain: A into B, later B into C)."""
-    rows = db.execute(
-        select(Customer.id, Customer.merged_into_id).where(Customer.merged_into_id.is_not(None))
-    )
-    into = {merged: survivor for merged, survivor in rows if survivor is not None}
-    final: dict[int, int] = {}
-    for merged in into:
-        target = into[merged]
-        seen = {merged}
-        while target in into and target not in seen:
-            seen.add(target)
-            target = into[target]
-        final[merged] = target
-    return final
-
-
-def _customer_ids(db: Session) -> list[int]:
-    return list(db.scalars(select(Customer.id).where(Customer.merged_into_id.is_(None))))
 
 
 def _joined(profile: pa.Table, scored: pa.Table) -> pa.Table:

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from segone.accounts.schemas import SYSTEM
-from segone.behaviour import profiles
 from segone.behaviour import refresh as refreshing
+from segone.behaviour import service as profiles
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 
 app = typer.Typer(

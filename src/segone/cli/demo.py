@@ -61,7 +61,9 @@ def demo(
             )
     with progress_bar() as progress:
         behaviour = demo_behaviour.load_behaviour(runtime, actor=SYSTEM, progress=progress)
-        measured = knowledge_refresh.refresh(runtime, actor=SYSTEM, progress=progress)
+        measured = knowledge_refresh.refresh(
+            runtime.sessions, runtime.settings, actor=SYSTEM, progress=progress
+        )
     if as_json:
         loaded = {"loaded": True, **summary.model_dump(mode="json")}
         print_json(

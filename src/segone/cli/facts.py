@@ -18,6 +18,7 @@ from segone.cli.common import (
 )
 from segone.customers import service as customers
 from segone.knowledge.categories import classifier
+from segone.knowledge.categories import service as categories
 from segone.knowledge.facts import importer as facts_importer
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
@@ -128,7 +129,14 @@ def train(
     runtime = runtime_of(ctx)
     with runtime.session() as db:
         actor = actor_named(db, as_user)
-    report = classifier.train(runtime, actor, progress=lambda message: typer.echo(f"{message}…", err=True))
+    with runtime.session() as db:
+        report = classifier.train(
+            db,
+            actor=actor,
+            categories=categories.in_force(runtime.settings),
+            data_dir=runtime.settings.data_dir,
+            progress=lambda message, _done, _total: typer.echo(f"{message}…", err=True),
+        )
     if as_json:
         print_json(report)
         return

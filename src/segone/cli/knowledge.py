@@ -62,7 +62,9 @@ def refresh(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Group facts into traits; measure rarity, look-alikes and the next best question of every customer."""
     runtime = runtime_of(ctx)
     with progress_bar() as progress:
-        report = knowledge_refresh.refresh(runtime, actor=SYSTEM, progress=progress)
+        report = knowledge_refresh.refresh(
+            runtime.sessions, runtime.settings, actor=SYSTEM, progress=progress
+        )
     if as_json:
         print_json(report.as_dict())
         return

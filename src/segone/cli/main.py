@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from segone import __version__
 from segone.cli import (
     behaviour,
     customers,
@@ -23,6 +22,7 @@ from segone.cli import (
 from segone.cli.common import SegoneGroup
 from segone.runtime import Runtime
 from segone.settings import Settings
+from segone.version import __version__
 
 app = typer.Typer(
     cls=SegoneGroup,

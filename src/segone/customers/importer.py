@@ -33,8 +33,9 @@ from segone.customers import service as customers
 from segone.customers.models import Customer
 from segone.customers.schemas import CustomerImportReport, parse_identity
 from segone.errors import Conflict
-from segone.importing import ImportProblem, ImportRejected, bad_rows_message, chunks, read_sheet
+from segone.importing import ImportProblem, ImportRejected, bad_rows_message, read_sheet
 from segone.progress import Progress, silent
+from segone.storage.batching import ROWS_PER_STATEMENT, chunks
 
 IDENTITY_PREFIX = "identity:"
 KINDS = ("person", "business")
@@ -412,7 +413,7 @@ def _write(db: Session, actor: Actor, plan: _Plan, progress: Progress) -> None:
         done += len(chunk)
         progress("Writing customers", done, total)
 
-    for update_chunk in chunks(plan.updates):
+    for update_chunk in chunks(plan.updates, ROWS_PER_STATEMENT):
         db.execute(
             update(Customer), [{**values, "updated_at": now} for _row, values, _changes in update_chunk]
         )

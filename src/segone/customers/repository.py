@@ -22,8 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from segone.customers.models import Customer, CustomerIdentity
-from segone.importing import chunks
 from segone.storage import bulk
+from segone.storage.batching import chunks, is_postgres, values_per_statement
 
 Key = tuple[str, str]
 NewCustomer = tuple[str, str, dict[str, Any], Iterable[Key]]
@@ -88,8 +88,7 @@ def identity_owners(db: Session, *, keys: list[tuple[str, str]]) -> dict[tuple[s
 
 def profiles_by_id(db: Session, *, customer_ids: list[int]) -> dict[int, tuple[str, str, dict[str, Any]]]:
     """(name, kind, attributes) of many customers at once, by id (for imports)."""
-    postgres = db.get_bind().dialect.name == "postgresql"
-    size = 50_000 if postgres else 5000
+    size = values_per_statement(db)
     columns = select(Customer.id, Customer.name, Customer.kind, Customer.attributes)
     found: dict[int, tuple[str, str, dict[str, Any]]] = {}
     for chunk in chunks(customer_ids, size):
@@ -125,14 +124,14 @@ def count(db: Session, stmt: Select[Customer]) -> int:
 
 def _id_condition(db: Session, ids: Sequence[int]) -> ColumnElement[bool]:
     # One array parameter on PostgreSQL: a long IN list costs more to send and plan than to answer.
-    if db.get_bind().dialect.name == "postgresql":
+    if is_postgres(db):
         return Customer.id == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
     return Customer.id.in_(ids)
 
 
 def kinds_and_merges(db: Session, *, customer_ids: Sequence[int]) -> dict[int, tuple[str, int | None]]:
     """(kind, merged_into_id) of many customers at once, by id."""
-    size = 50_000 if db.get_bind().dialect.name == "postgresql" else 5000
+    size = values_per_statement(db)
     columns = select(Customer.id, Customer.kind, Customer.merged_into_id)
     found: dict[int, tuple[str, int | None]] = {}
     for chunk in chunks(customer_ids, size):

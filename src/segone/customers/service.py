@@ -5,14 +5,15 @@ Merging lives in ``merge.py`` because it moves the records of other domains too.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from segone.accounts.models import AuditEntry
-from segone.accounts.schemas import Actor, AuditAction, Permission
+from segone.accounts import service as accounts
+from segone.accounts.schemas import Actor, AuditAction, AuditEntryOut, Permission
 from segone.accounts.service import audit_trail, record_audit, require
 from segone.clock import utcnow
 from segone.customers import repository
@@ -26,7 +27,7 @@ from segone.customers.schemas import (
     parse_identity,
 )
 from segone.errors import Conflict, Invalid, NotFound
-from segone.importing import chunks
+from segone.storage.batching import batched, chunks
 
 
 def to_out(customer: Customer) -> CustomerOut:
@@ -184,16 +185,13 @@ def search(
 def recently_active(db: Session, *, actor: Actor, limit: int = 8) -> list[Customer]:
     """The customers whose records changed most recently (facts, encounters, edits), newest first."""
     require(actor, Permission.READ_CUSTOMERS)
-    latest = func.max(AuditEntry.at)
-    rows = db.execute(
-        select(Customer, latest)
-        .join(AuditEntry, AuditEntry.customer_id == Customer.id)
-        .where(Customer.merged_into_id.is_(None))
-        .group_by(Customer.id)
-        .order_by(latest.desc(), Customer.id.desc())
-        .limit(limit)
-    )
-    return [customer for customer, _ in rows]
+    found: list[Customer] = []
+    for ids in batched(accounts.customers_by_latest_change(db), limit * 4):
+        by_id = {c.id: c for c in db.scalars(select(Customer).where(Customer.id.in_(ids)))}
+        found += [by_id[i] for i in ids if i in by_id and by_id[i].merged_into_id is None]
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
 
 def merged_ids(db: Session, *, customer_id: int) -> list[int]:
@@ -207,10 +205,11 @@ def merged_ids(db: Session, *, customer_id: int) -> list[int]:
     return ids
 
 
-def history(db: Session, *, actor: Actor, customer_id: int, limit: int = 200) -> list[AuditEntry]:
+def history(db: Session, *, actor: Actor, customer_id: int, limit: int = 200) -> list[AuditEntryOut]:
     """What happened to this customer's record, newest first, including records merged into it."""
     customer = get(db, actor=actor, customer_id=customer_id)
-    return audit_trail(db, customer_ids=merged_ids(db, customer_id=customer.id), limit=limit)
+    entries = audit_trail(db, customer_ids=merged_ids(db, customer_id=customer.id), limit=limit)
+    return [AuditEntryOut.model_validate(entry) for entry in entries]
 
 
 def merges_into(db: Session, *, customer_id: int) -> list[CustomerMerge]:
@@ -225,6 +224,67 @@ def merges_into(db: Session, *, customer_id: int) -> list[CustomerMerge]:
 
 def count_active(db: Session) -> int:
     return int(db.scalar(select(func.count(Customer.id)).where(Customer.merged_into_id.is_(None))) or 0)
+
+
+def kinds_and_attributes(db: Session) -> list[tuple[int, str, dict[str, Any]]]:
+    """(id, kind, attributes) of every customer not merged into another, by id: what knowledge measures."""
+    rows = db.execute(
+        select(Customer.id, Customer.kind, Customer.attributes)
+        .where(Customer.merged_into_id.is_(None))
+        .order_by(Customer.id)
+    )
+    return [(customer_id, kind, attributes or {}) for customer_id, kind, attributes in rows]
+
+
+def names_by_id(db: Session, customer_ids: Iterable[int]) -> dict[int, str]:
+    """The names of these customers (as stored: a merged record keeps its own)."""
+    wanted = sorted(set(customer_ids))
+    if not wanted:
+        return {}
+    return dict(db.execute(select(Customer.id, Customer.name).where(Customer.id.in_(wanted))).all())
+
+
+def kinds_by_id(db: Session, customer_ids: Iterable[int]) -> dict[int, str]:
+    """The kind (person or business) of each of these customers."""
+    wanted = sorted(set(customer_ids))
+    if not wanted:
+        return {}
+    return dict(db.execute(select(Customer.id, Customer.kind).where(Customer.id.in_(wanted))).all())
+
+
+def count_at(db: Session, moment: datetime) -> int:
+    """How many customers there were at this moment: created by then and not yet merged into another."""
+    return int(
+        db.scalar(
+            select(func.count()).where(
+                Customer.created_at <= moment,
+                or_(Customer.merged_at.is_(None), Customer.merged_at > moment),
+            )
+        )
+        or 0
+    )
+
+
+def final_survivors(db: Session) -> dict[int, int]:
+    """Each merged record's final survivor (merges can chain: A into B, later B into C)."""
+    rows = db.execute(
+        select(Customer.id, Customer.merged_into_id).where(Customer.merged_into_id.is_not(None))
+    )
+    into = {merged: survivor for merged, survivor in rows if survivor is not None}
+    final: dict[int, int] = {}
+    for merged in into:
+        target = into[merged]
+        seen = {merged}
+        while target in into and target not in seen:
+            seen.add(target)
+            target = into[target]
+        final[merged] = target
+    return final
+
+
+def current_ids(db: Session) -> list[int]:
+    """The ids of every customer not merged into another."""
+    return list(db.scalars(select(Customer.id).where(Customer.merged_into_id.is_(None))))
 
 
 # --- identity resolution: the one place imports of every domain find (or create) customers by identity --

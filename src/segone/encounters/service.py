@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from segone.accounts.models import User
+from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor, AuditAction, Permission
 from segone.accounts.service import record_audit, require
 from segone.channels import Channel
@@ -19,29 +19,12 @@ from segone.errors import NotFound
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
-from segone.knowledge.models import Differentiator
 
 
 def to_out_many(db: Session, encounters: list[Encounter]) -> list[EncounterOut]:
     ids = [e.id for e in encounters]
-    employee_ids = {e.employee_id for e in encounters if e.employee_id is not None}
-    emails = (
-        {
-            uid: email
-            for uid, email in db.execute(select(User.id, User.email).where(User.id.in_(employee_ids)))
-        }
-        if employee_ids
-        else {}
-    )
-    facts: dict[int, list[int]] = {}
-    if ids:
-        for fact_id, encounter_id in db.execute(
-            select(Differentiator.id, Differentiator.encounter_id)
-            .where(Differentiator.encounter_id.in_(ids))
-            .order_by(Differentiator.id)
-        ):
-            if encounter_id is not None:
-                facts.setdefault(encounter_id, []).append(fact_id)
+    emails = accounts.emails_by_id(db, [e.employee_id for e in encounters])
+    facts = knowledge.ids_by_encounter(db, ids)
     return [
         EncounterOut(
             id=e.id,
@@ -165,3 +148,13 @@ def move_to(db: Session, *, from_customer_id: int, to_customer_id: int) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def listening_share(db: Session, *, start: datetime, end: datetime) -> float | None:
+    """The mean listening share of the encounters in this period (None when none estimated one)."""
+    mean = db.scalar(
+        select(func.avg(Encounter.listening_share)).where(
+            Encounter.occurred_at >= start, Encounter.occurred_at <= end
+        )
+    )
+    return None if mean is None else round(float(mean), 4)

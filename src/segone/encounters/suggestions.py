@@ -26,13 +26,12 @@ from segone.accounts.service import record_audit, require
 from segone.channels import Channel
 from segone.clock import utcnow
 from segone.customers import service as customers
-from segone.encounters.models import Encounter
+from segone.encounters.models import Encounter, RejectedSuggestion
 from segone.errors import Conflict, NotFound
-from segone.knowledge.categories.classifier import normalise, suggest_category
 from segone.knowledge.categories.schemas import DEFAULT_CATEGORIES, CategoryList
+from segone.knowledge.categories.service import normalise, suggest_category
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
-from segone.knowledge.models import Differentiator, RejectedSuggestion
 
 MIN_WORDS = 3
 MAX_TEXT = 2000
@@ -189,8 +188,7 @@ def _candidates(encounter: Encounter) -> list[tuple[str, str]]:
 
 def _known(db: Session, customer_id: int) -> set[str]:
     """Normalised texts of every fact on the customer's sheet (outdated ones too: not news)."""
-    texts = db.scalars(select(Differentiator.text).where(Differentiator.customer_id == customer_id))
-    return {normalise(text) for text in texts}
+    return {normalise(text) for text in knowledge.texts_of(db, customer_id=customer_id)}
 
 
 def _rejected(db: Session, customer_id: int) -> set[str]:
@@ -274,7 +272,7 @@ def confirm(
     data: SuggestionConfirm,
     categories: CategoryList,
     data_dir: Path | None = None,
-) -> Differentiator:
+) -> knowledge.Differentiator:
     """The suggestion is a fact: it goes on the sheet as learned in the encounter, as edited if it was."""
     require(actor, Permission.ADD_DIFFERENTIATORS)
     suggestion = _find(db, actor, encounter_id, data.id, categories, data_dir)

@@ -8,15 +8,15 @@
   Lines) or position (Parquet), for imports that check row by row;
 - ``tables``: the same formats as one Arrow table, for imports of millions of rows (events; imported by
   its own name, as it loads Arrow);
-- ``columns``: matching a file's columns to the fields an import reads (aliases, an explicit map);
-- ``batches``: chunks for batch writes.
+- ``columns``: matching a file's columns to the fields an import reads (aliases, an explicit map).
+
+Batches for the writes are ``segone.storage.batching``'s.
 
 Imports report progress with ``segone.progress.Progress``.
 """
 
 from __future__ import annotations
 
-from segone.importing.batches import chunks
 from segone.importing.columns import ColumnMatch, match_columns, normalise_header, parse_mapping
 from segone.importing.problems import ImportProblem, ImportRejected, ImportReport, bad_rows_message
 from segone.importing.sheets import Sheet, read_sheet
@@ -29,7 +29,6 @@ __all__ = [
     "ImportReport",
     "Sheet",
     "bad_rows_message",
-    "chunks",
     "decode",
     "match_columns",
     "normalise_header",

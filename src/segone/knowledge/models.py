@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from segone.clock import utcnow
@@ -51,23 +51,6 @@ class Acknowledgement(Base):
     how: Mapped[str] = mapped_column(Text, default="")
 
     differentiator: Mapped[Differentiator] = relationship(back_populates="acknowledgement")
-
-
-class RejectedSuggestion(Base):
-    """A sentence of an encounter's notes not to propose again: the employee said it is not a fact, or
-    confirmed it in other words (``differentiator_id``: the fact it became)."""
-
-    __tablename__ = "rejected_suggestions"
-    __table_args__ = (UniqueConstraint("encounter_id", "sentence_hash"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    encounter_id: Mapped[int] = mapped_column(ForeignKey("encounters.id"), index=True)
-    # SHA-256 of the sentence's normalised text: the suggestion's id, stable across page views.
-    sentence_hash: Mapped[str] = mapped_column(String(64), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    rejected_at: Mapped[datetime] = mapped_column(default=utcnow)
-    differentiator_id: Mapped[int | None] = mapped_column(ForeignKey("differentiators.id"))
 
 
 class KnowledgeRefresh(Base):

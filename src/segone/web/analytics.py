@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segone.accounts.schemas import Permission
-from segone.behaviour import profiles
+from segone.behaviour import service as profiles
 from segone.errors import Invalid
 from segone.web.deps import RuntimeDep, Viewer, requires, web_router
 from segone.web.render import render

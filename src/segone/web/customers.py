@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segone.accounts.schemas import AuditAction
-from segone.behaviour import profiles
+from segone.behaviour import service as profiles
 from segone.customers import merge as merging
 from segone.customers import service as customers
 from segone.customers.models import Customer

@@ -18,11 +18,11 @@ from segone.behaviour.models import BehaviourProfile
 from segone.customers import service as customers
 from segone.customers.models import Customer
 from segone.errors import NotFound
-from segone.knowledge.assessment import service as assessment
 from segone.knowledge.assessment.schemas import Month
 from segone.knowledge.distinguishability import service as insights
 from segone.knowledge.distinguishability.schemas import KnowledgeOut
 from segone.knowledge.models import Differentiator
+from segone.views.self_assessment import self_assessment
 from segone.web.deps import RuntimeDep, Viewer, requires, web_router
 from segone.web.render import render
 
@@ -49,7 +49,7 @@ class Chart:
 def knowledge_dashboard(request: Request, viewer: Manager, runtime: RuntimeDep) -> Response:
     months = runtime.settings.freshness_months
     with runtime.session() as db:
-        found = assessment.assess(db, actor=viewer.actor, freshness_months=months)
+        found = self_assessment(db, actor=viewer.actor, freshness_months=months)
     rows = found.months
     charts = [
         _chart("Customers we know anything about", [m.known_share for m in rows], rows, percent=True),

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from segone.api.deps import CurrentActor, CustomerId, Db
 from segone.api.errors import responses
-from segone.behaviour import profiles
+from segone.behaviour import service as profiles
 from segone.behaviour.schemas import BehaviourOut, RefreshOut
 
 router = APIRouter(tags=["behaviour"])

@@ -10,13 +10,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from segone import __version__
 from segone.api.deps import Categories, CurrentActor, get_runtime
 from segone.api.errors import responses
 from segone.customers.schemas import CustomerKind
 from segone.knowledge.categories.schemas import CategoryOut
 from segone.knowledge.facts import service as knowledge
 from segone.runtime import Runtime
+from segone.version import __version__
 
 router = APIRouter(tags=["service"])
 

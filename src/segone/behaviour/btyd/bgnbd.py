@@ -17,7 +17,7 @@ Likelihood of ``(x, t_x, T)`` (FHL 2005, eq. 6), in log space::
 from __future__ import annotations
 
 import time
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -25,23 +25,17 @@ from numpy.typing import ArrayLike
 from segone.behaviour.btyd import fitting
 from segone.behaviour.btyd._special import FloatArray, beta_expectation, betaln, digamma, dot, expit, gammaln
 from segone.behaviour.btyd.clv import discounted_purchases
-from segone.behaviour.btyd.fitting import Customers, FitResult, IntArray, Objective
+from segone.behaviour.btyd.fitting import Customers, FitResult, IntArray, ModelParams, Objective
 
 
 @dataclass(frozen=True)
-class BGNBDParams:
+class BGNBDParams(ModelParams):
     """``r, alpha``: heterogeneity of purchase rates (gamma); ``a, b``: of drop-out probabilities (beta)."""
 
     r: float
     alpha: float
     a: float
     b: float
-
-    def values(self) -> tuple[float, float, float, float]:
-        return (self.r, self.alpha, self.a, self.b)
-
-    def as_array(self) -> FloatArray:
-        return np.array(astuple(self), dtype=np.float64)
 
 
 def log_likelihood(params: BGNBDParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:

@@ -19,7 +19,7 @@ L-BFGS-B crawls.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -41,6 +41,16 @@ SCREEN_ABOVE_ROWS = 10_000  # screen starting points on a subsample when there a
 SCREEN_CUSTOMERS = 5_000
 NEWTON_GTOL = 1e-10  # mean gradient per customer, log-parameters
 NEWTON_STEP = 1e-6
+
+
+class ModelParams:
+    """What every model's frozen parameter dataclass shares: its values in order, as a tuple or an array."""
+
+    def values(self) -> tuple[float, ...]:
+        return tuple(float(v) for v in astuple(self))  # type: ignore[call-overload]
+
+    def as_array(self) -> FloatArray:
+        return np.array(astuple(self), dtype=np.float64)  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)

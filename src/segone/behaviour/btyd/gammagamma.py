@@ -12,29 +12,23 @@ of the purchase process. Only customers with repeat purchases (``x > 0``) carry 
 from __future__ import annotations
 
 import time
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from segone.behaviour.btyd import fitting
 from segone.behaviour.btyd._special import FloatArray, digamma, dot, gammaln, trigamma
-from segone.behaviour.btyd.fitting import FitResult
+from segone.behaviour.btyd.fitting import FitResult, ModelParams
 
 
 @dataclass(frozen=True)
-class GammaGammaParams:
+class GammaGammaParams(ModelParams):
     """``p``: shape of transaction values; ``q, gamma``: heterogeneity of their scale across customers."""
 
     p: float
     q: float
     gamma: float
-
-    def values(self) -> tuple[float, float, float]:
-        return (self.p, self.q, self.gamma)
-
-    def as_array(self) -> FloatArray:
-        return np.array(astuple(self), dtype=np.float64)
 
     @property
     def mean(self) -> float:

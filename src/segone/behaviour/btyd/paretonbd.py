@@ -21,7 +21,7 @@ finite; see ``_special.log_hyp1`` for how ``F`` is computed near ``z = 1``.
 from __future__ import annotations
 
 import time
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -36,23 +36,17 @@ from segone.behaviour.btyd._special import (
     log1mexp,
     log_hyp1,
 )
-from segone.behaviour.btyd.fitting import Customers, FitResult, IntArray, Objective
+from segone.behaviour.btyd.fitting import Customers, FitResult, IntArray, ModelParams, Objective
 
 
 @dataclass(frozen=True)
-class ParetoNBDParams:
+class ParetoNBDParams(ModelParams):
     """``r, alpha``: purchase-rate heterogeneity (gamma); ``s, beta``: death-rate heterogeneity (gamma)."""
 
     r: float
     alpha: float
     s: float
     beta: float
-
-    def values(self) -> tuple[float, float, float, float]:
-        return (self.r, self.alpha, self.s, self.beta)
-
-    def as_array(self) -> FloatArray:
-        return np.array(astuple(self), dtype=np.float64)
 
 
 def log_likelihood(params: ParetoNBDParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:

@@ -13,22 +13,30 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from segone.accounts.models import Team, User
+from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.clock import utcnow
-from segone.customers.models import Customer
-from segone.encounters.models import Encounter
+from segone.customers import service as customers_service
 from segone.knowledge.assessment.schemas import Assessment, Month, RefreshPoint, TeamRecognition
 from segone.knowledge.models import Acknowledgement, Differentiator, KnowledgeRefresh
 
 DAYS_PER_MONTH = 30.44
 
 
-def assess(db: Session, *, actor: Actor, months: int = 12, freshness_months: int = 12) -> Assessment:
+def assess(
+    db: Session,
+    *,
+    actor: Actor,
+    months: int = 12,
+    freshness_months: int = 12,
+    now: datetime | None = None,
+) -> Assessment:
+    """What we know, month by month up to ``now``. The months' listening share is the encounters' to
+    give (``views.self_assessment`` adds it); it is None here."""
     require(actor, Permission.VIEW_TEAM_DASHBOARDS)
-    now = utcnow()
-    ends = _month_ends(now, months)
+    now = now or utcnow()
+    ends = month_ranges(now, months)
     series = [_month(db, start, end) for start, end in ends]
     current = db.scalar(select(func.count()).where(Differentiator.status == "current")) or 0
     cutoff = now - timedelta(days=freshness_months * DAYS_PER_MONTH)
@@ -57,7 +65,7 @@ def assess(db: Session, *, actor: Actor, months: int = 12, freshness_months: int
     )
 
 
-def _month_ends(now: datetime, months: int) -> list[tuple[datetime, datetime]]:
+def month_ranges(now: datetime, months: int) -> list[tuple[datetime, datetime]]:
     """(start, end) of the last ``months`` calendar months, the current one last (its end is now)."""
     starts = []
     year, month = now.year, now.month
@@ -80,14 +88,7 @@ def _current_at(end: datetime) -> ColumnElement[bool]:
 
 
 def _month(db: Session, start: datetime, end: datetime) -> Month:
-    customers = (
-        db.scalar(
-            select(func.count()).where(
-                Customer.created_at <= end, or_(Customer.merged_at.is_(None), Customer.merged_at > end)
-            )
-        )
-        or 0
-    )
+    customers = customers_service.count_at(db, end)
     facts = db.scalar(select(func.count()).where(_current_at(end))) or 0
     known = db.scalar(select(func.count(distinct(Differentiator.customer_id))).where(_current_at(end))) or 0
     pairs = select(Differentiator.customer_id, Differentiator.category).where(_current_at(end)).distinct()
@@ -101,7 +102,7 @@ def _month(db: Session, start: datetime, end: datetime) -> Month:
         )
         or 0
     )
-    employees = db.scalar(select(func.count()).where(User.active.is_(True))) or 0
+    employees = accounts.count_active_users(db)
     contributors = (
         db.scalar(
             select(func.count(distinct(Differentiator.learned_by_id))).where(
@@ -109,11 +110,6 @@ def _month(db: Session, start: datetime, end: datetime) -> Month:
             )
         )
         or 0
-    )
-    listening = db.scalar(
-        select(func.avg(Encounter.listening_share)).where(
-            Encounter.occurred_at >= start, Encounter.occurred_at <= end
-        )
     )
     return Month(
         month=start.strftime("%Y-%m"),
@@ -123,21 +119,25 @@ def _month(db: Session, start: datetime, end: datetime) -> Month:
         categories_per_customer=round(categories / known, 3) if known else 0.0,
         recognition_ratio=round(acknowledged / facts, 4) if facts else None,
         contributors_share=round(min(contributors / employees, 1.0), 4) if employees else None,
-        listening_share=None if listening is None else round(float(listening), 4),
+        listening_share=None,
     )
 
 
 def _teams(db: Session) -> list[TeamRecognition]:
     """Recognition ratio per team: of the current facts its members learned, the share acknowledged."""
     rows = db.execute(
-        select(Team.name, func.count(Differentiator.id), func.count(Acknowledgement.id))
+        select(Differentiator.learned_by_id, func.count(Differentiator.id), func.count(Acknowledgement.id))
         .select_from(Differentiator)
         .outerjoin(Acknowledgement, Acknowledgement.differentiator_id == Differentiator.id)
-        .outerjoin(User, User.id == Differentiator.learned_by_id)
-        .outerjoin(Team, Team.id == User.team_id)
         .where(Differentiator.status == "current")
-        .group_by(Team.name)
+        .group_by(Differentiator.learned_by_id)
     ).all()
+    team_of = accounts.team_names_by_user(db)
+    totals: dict[str | None, list[int]] = {}
+    for user_id, facts, acknowledged in rows:
+        total = totals.setdefault(team_of.get(user_id) if user_id is not None else None, [0, 0])
+        total[0] += facts
+        total[1] += acknowledged
     teams = [
         TeamRecognition(
             team=name or "No team",
@@ -145,6 +145,6 @@ def _teams(db: Session) -> list[TeamRecognition]:
             acknowledged=acknowledged,
             ratio=round(acknowledged / facts, 4) if facts else None,
         )
-        for name, facts, acknowledged in rows
+        for name, (facts, acknowledged) in totals.items()
     ]
     return sorted(teams, key=lambda t: (t.team == "No team", -(t.ratio or 0.0), t.team))

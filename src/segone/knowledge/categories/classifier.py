@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,15 +28,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.clock import utcnow
-from segone.customers.models import Customer
+from segone.customers import service as customers
 from segone.errors import Invalid
 from segone.knowledge.categories.schemas import DEFAULT_CATEGORIES, CategoryList
 from segone.knowledge.models import Differentiator
-from segone.runtime import Runtime
+from segone.progress import Progress, silent
 
 MODEL_FILE = Path("models") / "fact_categories.pkl"
 MIN_PER_CATEGORY = 5  # a category with fewer confirmed facts is left to the rules
@@ -46,7 +47,7 @@ SEED = 20261127
 FALLBACK = "cares_about"  # when no rule matches: the widest category that fits every customer
 
 Suggestion = tuple[str, float]
-Progress = Callable[[str], None]
+TRAINING_STEPS = 4  # read, measure, train, save: what the progress bar counts
 
 # Word stems per category (matched at the start of a word, case-insensitive). Each hit adds evidence.
 RULES: dict[str, tuple[str, ...]] = {
@@ -390,23 +391,22 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
 
 
-def training_facts(runtime: Runtime) -> list[tuple[str, str, str]]:
+def training_facts(db: Session, categories: CategoryList) -> list[tuple[str, str, str]]:
     """(text, category, customer kind) of each distinct current fact in a category still in force."""
-    in_force = {c.name for c in runtime.categories.all}
+    in_force = {c.name for c in categories.all}
+    rows = db.execute(
+        select(Differentiator.text, Differentiator.category, Differentiator.customer_id)
+        .where(Differentiator.status == "current")
+        .order_by(Differentiator.id)
+    ).all()
+    kinds = customers.kinds_by_id(db, {customer_id for _text, _category, customer_id in rows})
     seen: set[tuple[str, str]] = set()
     facts: list[tuple[str, str, str]] = []
-    with runtime.session() as db:
-        rows = db.execute(
-            select(Differentiator.text, Differentiator.category, Customer.kind)
-            .join(Customer, Customer.id == Differentiator.customer_id)
-            .where(Differentiator.status == "current")
-            .order_by(Differentiator.id)
-        )
-        for text, category, kind in rows:
-            key = (normalise(text), category)
-            if category in in_force and key not in seen:
-                seen.add(key)
-                facts.append((text, category, kind))
+    for text, category, customer_id in rows:
+        key = (normalise(text), category)
+        if category in in_force and key not in seen:
+            seen.add(key)
+            facts.append((text, category, kinds[customer_id]))
     return facts
 
 
@@ -425,17 +425,24 @@ def _write_atomically(path: Path, payload: dict[str, Any]) -> None:
         raise
 
 
-def train(runtime: Runtime, actor: Actor, *, progress: Progress | None = None) -> TrainingReport:
+def train(
+    db: Session,
+    *,
+    actor: Actor,
+    categories: CategoryList,
+    data_dir: Path,
+    progress: Progress = silent,
+) -> TrainingReport:
     """Train the category model on the confirmed facts, measure it on held-out facts, and save it."""
     require(actor, Permission.RUN_ANALYTICS)
     started = time.perf_counter()
+    steps = iter(range(TRAINING_STEPS))
 
     def say(message: str) -> None:
-        if progress is not None:
-            progress(message)
+        progress(message, next(steps), TRAINING_STEPS)
 
     say("Reading the confirmed facts")
-    facts = training_facts(runtime)
+    facts = training_facts(db, categories)
     counts = Counter(category for _text, category, _kind in facts)
     kept = {name for name, n in counts.items() if n >= MIN_PER_CATEGORY}
     if len(kept) < MIN_CATEGORIES:
@@ -462,15 +469,15 @@ def train(runtime: Runtime, actor: Actor, *, progress: Progress | None = None) -
     correct = rule_correct = 0
     for i in test_idx:
         text, category, kind = used[i]
-        guess = suggest_category([text], kind, categories=runtime.categories, model=trial)[0][0]
+        guess = suggest_category([text], kind, categories=categories, model=trial)[0][0]
         correct += guess == category
-        rule_correct += rule_category(text, kind, runtime.categories)[0] == category
+        rule_correct += rule_category(text, kind, categories)[0] == category
 
     say("Training on every confirmed fact")
     final = _pipeline()
     final.fit(texts, labels)
     trained_at = utcnow()
-    path = model_path(runtime.settings.data_dir)
+    path = model_path(data_dir)
     say(f"Saving the model to {path}")
     _write_atomically(
         path,

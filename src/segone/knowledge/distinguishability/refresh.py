@@ -15,13 +15,14 @@ from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import Table, delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
-from segone.behaviour.models import BehaviourProfile
+from segone.behaviour import service as behaviour_service
 from segone.clock import utcnow
-from segone.customers.models import Customer
+from segone.customers import service as customers_service
+from segone.knowledge.categories import service as categories
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.distinguishability import grouping, measures
 from segone.knowledge.distinguishability import traits as trait_building
@@ -32,10 +33,12 @@ from segone.knowledge.models import (
     KnowledgeRefresh,
     KnowledgeTrait,
 )
-from segone.runtime import Runtime
+from segone.progress import Progress, silent
+from segone.settings import Settings
 from segone.storage import bulk
+from segone.storage.batching import chunks
+from segone.storage.engine import session_scope
 
-Progress = Callable[[str, int, int], None] | None
 _TRAITS = cast(Table, KnowledgeTrait.__table__)
 _FACT_TRAITS = cast(Table, FactTrait.__table__)
 _MEASURES = cast(Table, CustomerMeasure.__table__)
@@ -73,10 +76,15 @@ def threshold_of(method: str, configured: float | None) -> float:
     return grouping.DEFAULT_THRESHOLD if method == "tfidf" else grouping.DEFAULT_EMBEDDINGS_THRESHOLD
 
 
-def refresh(runtime: Runtime, *, actor: Actor, progress: Progress = None) -> KnowledgeReport:
+def refresh(
+    sessions: sessionmaker[Session], settings: Settings, *, actor: Actor, progress: Progress = silent
+) -> KnowledgeReport:
+    """Traits, rarity, look-alikes and next questions of every customer, stored as one refresh.
+
+    Runs in several transactions (the run is recorded first, so a failure is recorded too).
+    """
     require(actor, Permission.RUN_ANALYTICS)
-    settings = runtime.settings
-    with runtime.session() as db:
+    with session_scope(sessions) as db:
         run = KnowledgeRefresh(
             status="running",
             method=settings.knowledge_method,
@@ -88,9 +96,9 @@ def refresh(runtime: Runtime, *, actor: Actor, progress: Progress = None) -> Kno
         db.flush()
         run_id = run.id
     try:
-        return _refresh(runtime, run_id, progress)
+        return _refresh(sessions, settings, run_id, progress)
     except BaseException as exc:
-        with runtime.session() as db:
+        with session_scope(sessions) as db:
             failed = db.get(KnowledgeRefresh, run_id)
             if failed is not None:
                 failed.status, failed.finished_at = "failed", utcnow()
@@ -98,14 +106,14 @@ def refresh(runtime: Runtime, *, actor: Actor, progress: Progress = None) -> Kno
         raise
 
 
-def _refresh(runtime: Runtime, run_id: int, progress: Progress) -> KnowledgeReport:
-    settings = runtime.settings
+def _refresh(
+    sessions: sessionmaker[Session], settings: Settings, run_id: int, progress: Progress
+) -> KnowledgeReport:
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
     def stage(name: str, done: int, total: int) -> None:
-        if progress is not None:
-            progress(name, done, total)
+        progress(name, done, total)
 
     def lap(name: str) -> None:
         nonlocal clock
@@ -113,7 +121,7 @@ def _refresh(runtime: Runtime, run_id: int, progress: Progress) -> KnowledgeRepo
         clock = time.perf_counter()
 
     stage("Reading what we know", 0, 1)
-    with runtime.session() as db:
+    with session_scope(sessions) as db:
         loaded = _load(db)
     stage("Reading what we know", 1, 1)
     lap("read")
@@ -137,13 +145,13 @@ def _refresh(runtime: Runtime, run_id: int, progress: Progress) -> KnowledgeRepo
     stage("Finding look-alikes", n, n)
     lap("confusion sets")
 
-    questions = _next_questions(idx, confusion, loaded, found, runtime.categories, stage)
+    questions = _next_questions(idx, confusion, loaded, found, categories.in_force(settings), stage)
     lap("next questions")
 
     distribution = _distribution(confusion.sizes)
     segments_of_one = int(np.count_nonzero(confusion.sizes == 1))
     stage("Writing the results", 0, n)
-    with runtime.session() as db:
+    with session_scope(sessions) as db:
         _write(db, run_id, loaded, found, idx, rarity, confusion, questions)
         run = db.get(KnowledgeRefresh, run_id)
         assert run is not None
@@ -165,11 +173,7 @@ def _refresh(runtime: Runtime, run_id: int, progress: Progress) -> KnowledgeRepo
 
 
 def _load(db: Session) -> _Loaded:
-    customers = db.execute(
-        select(Customer.id, Customer.kind, Customer.attributes)
-        .where(Customer.merged_into_id.is_(None))
-        .order_by(Customer.id)
-    ).all()
+    customers = customers_service.kinds_and_attributes(db)
     ids = [row[0] for row in customers]
     position = {customer_id: i for i, customer_id in enumerate(ids)}
     facts = [
@@ -183,27 +187,16 @@ def _load(db: Session) -> _Loaded:
         )
         if customer_id in position
     ]
-    columns: list[Any] = [BehaviourProfile.customer_id, BehaviourProfile.purchases]
-    columns += [
-        BehaviourProfile.recency_days,
-        BehaviourProfile.mean_value,
-        BehaviourProfile.preferred_channel,
-    ]
     behaviour = {
-        position[row[0]]: {
-            "purchases": row[1],
-            "recency_days": row[2],
-            "mean_value": row[3],
-            "preferred_channel": row[4],
-        }
-        for row in db.execute(select(*columns))
-        if row[0] in position
+        position[customer_id]: traits
+        for customer_id, traits in behaviour_service.traits_by_customer(db).items()
+        if customer_id in position
     }
     return _Loaded(
         ids=ids,
         kinds=[row[1] for row in customers],
         facts=facts,
-        attributes=[row[2] or {} for row in customers],
+        attributes=[row[2] for row in customers],
         behaviour=behaviour,
     )
 
@@ -312,8 +305,8 @@ def _write(
     fact_rows = [
         {"differentiator_id": fact_id, "trait_id": trait_ids[t]} for fact_id, t in found.fact_traits.items()
     ]
-    for start in range(0, len(fact_rows), WRITE_CHUNK):
-        bulk.insert_rows(connection, _FACT_TRAITS, fact_rows[start : start + WRITE_CHUNK])
+    for facts_batch in chunks(fact_rows, WRITE_CHUNK):
+        bulk.insert_rows(connection, _FACT_TRAITS, facts_batch)
     measure_rows = [
         {
             "customer_id": customer_id,
@@ -326,8 +319,8 @@ def _write(
         }
         for c, customer_id in enumerate(loaded.ids)
     ]
-    for start in range(0, len(measure_rows), WRITE_CHUNK):
-        bulk.insert_rows(connection, _MEASURES, measure_rows[start : start + WRITE_CHUNK])
+    for measures_batch in chunks(measure_rows, WRITE_CHUNK):
+        bulk.insert_rows(connection, _MEASURES, measures_batch)
 
 
 def _rounded(value: float | None) -> float | None:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from segone.accounts.schemas import Actor
 from segone.clock import utcnow
 from segone.customers import service as customers
-from segone.customers.models import Customer
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.distinguishability.schemas import FactInsight, Gap, KnowledgeOut, LookAlike, Question
 from segone.knowledge.facts import service as knowledge
@@ -62,12 +61,7 @@ def knowledge_of(
     measure = db.get(CustomerMeasure, customer.id)
     run = db.get(KnowledgeRefresh, measure.refresh_id) if measure else None
     wanted = measure.look_alikes if measure else []
-    names: dict[int, str] = {
-        customer_id: name
-        for customer_id, name in db.execute(
-            select(Customer.id, Customer.name).where(Customer.id.in_(wanted or [0]))
-        )
-    }
+    names = customers.names_by_id(db, wanted)
     known = {f.category for f in facts}
     gaps = [
         Gap(category=c.name, label=c.label, prompt=c.prompt)

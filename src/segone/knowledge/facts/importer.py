@@ -41,7 +41,6 @@ from segone.importing import (
     ImportRejected,
     ImportReport,
     bad_rows_message,
-    chunks,
     match_columns,
     read_sheet,
 )
@@ -51,6 +50,7 @@ from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.knowledge.models import Differentiator
 from segone.progress import Progress, silent
 from segone.storage import bulk
+from segone.storage.batching import chunks
 
 COLUMNS = ("customer", "text", "category", "learned_by", "learned_at")
 REQUIRED = ("customer", "text")

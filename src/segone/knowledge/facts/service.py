@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from segone.accounts.models import User
+from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor, AuditAction, Permission
 from segone.accounts.service import record_audit, require
 from segone.clock import utcnow
@@ -25,20 +23,14 @@ from segone.knowledge.facts.schemas import (
     OutdateRequest,
     RecognitionOut,
 )
-from segone.knowledge.models import Acknowledgement, Differentiator
-
-
-def _emails(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
-    ids = {i for i in user_ids if i is not None}
-    if not ids:
-        return {}
-    return {uid: email for uid, email in db.execute(select(User.id, User.email).where(User.id.in_(ids)))}
+from segone.knowledge.models import Acknowledgement
+from segone.knowledge.models import Differentiator as Differentiator
 
 
 def to_out_many(
     db: Session, facts: list[Differentiator], categories: CategoryList
 ) -> list[DifferentiatorOut]:
-    emails = _emails(
+    emails = accounts.emails_by_id(
         db,
         [f.learned_by_id for f in facts]
         + [f.acknowledgement.acknowledged_by_id for f in facts if f.acknowledgement],
@@ -314,3 +306,24 @@ def move_to(db: Session, *, from_customer_id: int, to_customer_id: int) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def texts_of(db: Session, *, customer_id: int) -> list[str]:
+    """The text of every fact on the customer's sheet, outdated ones too."""
+    return list(db.scalars(select(Differentiator.text).where(Differentiator.customer_id == customer_id)))
+
+
+def ids_by_encounter(db: Session, encounter_ids: list[int]) -> dict[int, list[int]]:
+    """The facts learned in each of these encounters, in the order they were added."""
+    found: dict[int, list[int]] = {}
+    if not encounter_ids:
+        return found
+    rows = db.execute(
+        select(Differentiator.id, Differentiator.encounter_id)
+        .where(Differentiator.encounter_id.in_(encounter_ids))
+        .order_by(Differentiator.id)
+    )
+    for fact_id, encounter_id in rows:
+        if encounter_id is not None:
+            found.setdefault(encounter_id, []).append(fact_id)
+    return found

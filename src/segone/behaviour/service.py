@@ -1,10 +1,11 @@
-"""Reading what the last refresh wrote: one customer's behaviour in one query, and the refresh runs."""
+"""The behaviour domain's use cases: what the last refresh wrote (one customer's behaviour in one query),
+the refresh runs, and the per-customer figures other domains read."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,3 +75,25 @@ def to_out(run: BehaviourRefresh) -> RefreshOut:
 def latest_refresh(db: Session, *, actor: Actor) -> BehaviourRefresh | None:
     require(actor, Permission.READ_CUSTOMERS)
     return db.scalars(select(BehaviourRefresh).order_by(BehaviourRefresh.id.desc()).limit(1)).first()
+
+
+def traits_by_customer(db: Session) -> dict[int, dict[str, Any]]:
+    """Each profiled customer's purchases, recency, mean value and preferred channel (for knowledge)."""
+    rows = db.execute(
+        select(
+            BehaviourProfile.customer_id,
+            BehaviourProfile.purchases,
+            BehaviourProfile.recency_days,
+            BehaviourProfile.mean_value,
+            BehaviourProfile.preferred_channel,
+        )
+    )
+    return {
+        customer_id: {
+            "purchases": purchases,
+            "recency_days": recency_days,
+            "mean_value": mean_value,
+            "preferred_channel": preferred_channel,
+        }
+        for customer_id, purchases, recency_days, mean_value, preferred_channel in rows
+    }

@@ -1,0 +1,47 @@
+"""Batches for statements with many values, sized for the database in use (one place for both).
+
+SQLite allows at most 32,766 bound parameters in a statement (and was built with 999 before 3.32), so a
+long ``IN`` list goes in chunks of ``SQLITE_VALUES``; PostgreSQL takes one array parameter per statement
+(``= ANY(:ids)`` or ``unnest``), whose size costs only memory, in chunks of ``POSTGRES_VALUES``.
+Rows of an executemany are batched by ``ROWS_PER_STATEMENT`` on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+SQLITE_VALUES = 5_000
+POSTGRES_VALUES = 50_000
+ROWS_PER_STATEMENT = 2_000
+
+
+def is_postgres(bind: Session | Connection | Engine) -> bool:
+    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    return engine.dialect.name == "postgresql"
+
+
+def values_per_statement(bind: Session | Connection | Engine) -> int:
+    """How many values one statement takes as a list (``IN``) or an array parameter."""
+    return POSTGRES_VALUES if is_postgres(bind) else SQLITE_VALUES
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of ``size`` items (the last one shorter)."""
+    if size < 1:
+        raise ValueError("a batch holds at least one item")
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of a sequence (no copy of the items)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
