@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 
 from segone.accounts.models import AuditEntry
 from segone.accounts.schemas import SYSTEM, Role
-from segone.customers import merge
 from segone.customers.schemas import CustomerKind
 from segone.errors import Forbidden
 from segone.knowledge.facts.importer import FactImportRejected, FactImportReport, import_facts
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
+from segone.views import merge
 from tests.factories import MadeUser, make_customer, make_user
 
 
