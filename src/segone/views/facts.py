@@ -26,20 +26,13 @@ def add(
     customer_id: int,
     data: DifferentiatorCreate,
     categories: CategoryList,
-    learned_by_id: int | None = None,
 ) -> DifferentiatorOut:
-    """Record a differentiator; ``data.encounter_id``, if given, must be an encounter with the customer."""
+    """Record a differentiator learned by the acting user; ``data.encounter_id``, if given, must be an
+    encounter with the customer."""
     require(actor, Permission.ADD_DIFFERENTIATORS)
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     encounters.check_with_customer(db, encounter_id=data.encounter_id, customer_id=customer.id)
-    fact = knowledge.add(
-        db,
-        actor=actor,
-        customer_id=customer.id,
-        data=data,
-        categories=categories,
-        learned_by_id=learned_by_id,
-    )
+    fact = knowledge.add(db, actor=actor, customer_id=customer.id, data=data, categories=categories)
     return knowledge.to_out_many(db, [fact], categories)[0]
 
 
