@@ -123,6 +123,10 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.MERGE_CUSTOMERS,
         lambda w, u: Call("POST", f"/customers/{w.customer}/merge", {"merged_id": _fresh_customer(w)}),
     ),
+    ("GET", "/api/v1/customers/{customer_id}/sheet"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/sheet"),
+    ),
     ("GET", "/api/v1/customers/{customer_id}/behaviour"): (
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/behaviour"),

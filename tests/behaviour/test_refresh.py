@@ -20,10 +20,10 @@ from segone.behaviour import service as profiles
 from segone.behaviour.btyd import bgnbd, paretonbd
 from segone.behaviour.events import read_cdnow_sample
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
-from segone.customers import merge
 from segone.customers.models import CustomerIdentity
 from segone.errors import Forbidden, Invalid
 from segone.runtime import Runtime
+from segone.views import merge
 from tests.behaviour.conftest import DUCKDB_WARNING, SPARK_WARNING, synthetic_events
 from tests.factories import make_user
 

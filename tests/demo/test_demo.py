@@ -13,7 +13,6 @@ from segone import demo
 from segone.accounts import service as accounts
 from segone.accounts.models import AuditEntry, User
 from segone.accounts.schemas import SYSTEM, Role
-from segone.customers import merge
 from segone.customers import service as customers
 from segone.customers.models import Customer, CustomerIdentity
 from segone.customers.schemas import CustomerCreate
@@ -25,6 +24,7 @@ from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.knowledge.models import Acknowledgement, Differentiator
 from segone.runtime import Runtime
 from segone.settings import Settings
+from segone.views import merge
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -9,9 +9,8 @@ import pytest
 from segone.channels import Channel
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate, NewFact
-from segone.errors import Invalid, NotFound
+from segone.errors import Invalid
 from segone.knowledge.facts import service as knowledge
-from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
 from tests.factories import make_customer, make_user
 
@@ -69,26 +68,3 @@ def test_a_bad_fact_rolls_back_the_whole_encounter(runtime: Runtime) -> None:
         )
     with runtime.session() as db:
         assert encounters.list_for_customer(db, actor=employee.actor, customer_id=cid) == []
-
-
-def test_fact_cannot_point_at_another_customers_encounter(runtime: Runtime) -> None:
-    first, second = make_customer(runtime), make_customer(runtime)
-    employee = make_user(runtime)
-    with runtime.session() as db:
-        encounter = encounters.record(
-            db,
-            actor=employee.actor,
-            customer_id=first,
-            data=EncounterCreate(channel=Channel.EMAIL),
-            categories=runtime.categories,
-        )
-        with pytest.raises(Invalid, match="not an encounter with customer"):
-            knowledge.add(
-                db,
-                actor=employee.actor,
-                customer_id=second,
-                data=DifferentiatorCreate(text="x", category="values", encounter_id=encounter.id),
-                categories=runtime.categories,
-            )
-        with pytest.raises(NotFound):
-            encounters.get(db, actor=employee.actor, encounter_id=encounter.id + 99)

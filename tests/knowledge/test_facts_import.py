@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from segone.accounts.models import AuditEntry
 from segone.accounts.schemas import SYSTEM, Role
-from segone.customers import merge
 from segone.customers.schemas import CustomerKind
 from segone.errors import Forbidden
 from segone.importing import ImportRejected
 from segone.knowledge.facts.importer import FactImportReport, import_facts
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
+from segone.views import merge
 from tests.factories import MadeUser, make_customer, make_user
 
 

@@ -154,7 +154,7 @@ def test_edit_and_reconfirm(runtime: Runtime) -> None:
 def test_frontline_may_add_but_not_merge_or_import(runtime: Runtime) -> None:
     cid = make_customer(runtime)
     employee = make_user(runtime, Role.FRONTLINE)
-    from segone.customers import merge
+    from segone.views import merge
 
     other = make_customer(runtime)
     with runtime.session() as db, pytest.raises(Forbidden):

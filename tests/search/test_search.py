@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from segone.accounts import permissions
 from segone.accounts.schemas import SYSTEM, Actor, Role
 from segone.channels import Channel
-from segone.customers import merge as merging
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate
@@ -21,6 +20,7 @@ from segone.knowledge.facts.schemas import DifferentiatorCreate, DifferentiatorU
 from segone.runtime import Runtime
 from segone.search.schemas import SEARCH_MARK_END, SEARCH_MARK_START, SearchKind, SearchPage
 from segone.search.service import search, terms_of
+from segone.views import merge as merging
 from tests.factories import make_customer
 
 QUESTION = "who is expanding into new markets?"

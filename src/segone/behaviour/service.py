@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,3 +97,20 @@ def traits_by_customer(db: Session) -> dict[int, dict[str, Any]]:
         }
         for customer_id, purchases, recency_days, mean_value, preferred_channel in rows
     }
+
+
+def customer_ids_by_value(
+    db: Session, *, by: Literal["clv", "value"], offset: int = 0, limit: int = 10
+) -> list[int]:
+    """Customers by the value of their next year (``clv``) or what they spent so far (``value``), highest
+    first (ties by id); customers without that number are left out."""
+    column = BehaviourProfile.clv if by == "clv" else BehaviourProfile.total_value
+    return list(
+        db.scalars(
+            select(BehaviourProfile.customer_id)
+            .where(column.is_not(None))
+            .order_by(column.desc(), BehaviourProfile.customer_id)
+            .offset(offset)
+            .limit(limit)
+        )
+    )

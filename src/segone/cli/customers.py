@@ -18,11 +18,12 @@ from segone.cli.common import (
     runtime_of,
     stdout,
 )
-from segone.customers import importer, listing
+from segone.customers import importer
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerKind
-from segone.encounters import service as encounters
-from segone.knowledge.facts import service as knowledge
+from segone.views import customer_list
+from segone.views.customer_sheet import customer_sheet
+from segone.views.schemas import CustomerSheet
 
 app = typer.Typer(
     help="Customers: import them from CSV, list and search them, show one.", no_args_is_help=True
@@ -89,20 +90,22 @@ def show(
     runtime = runtime_of(ctx)
     with runtime.session() as db:
         found = customers.resolve(db, actor=SYSTEM, reference=customer)
-        out = customers.to_out(found)
-        facts = knowledge.to_out_many(
+        sheet = customer_sheet(
             db,
-            knowledge.list_for_customer(db, actor=SYSTEM, customer_id=found.id),
-            runtime.categories,
-        )
-        recognition = knowledge.recognition(db, actor=SYSTEM, customer_id=found.id)
-        met = encounters.to_out_many(
-            db, encounters.list_for_customer(db, actor=SYSTEM, customer_id=found.id, limit=5)
+            actor=SYSTEM,
+            customer_id=found.id,
+            categories=runtime.categories,
+            freshness_months=runtime.settings.freshness_months,
         )
     if as_json:
-        print_json({"customer": out, "recognition": recognition, "differentiators": facts, "encounters": met})
+        print_json(sheet)
         return
+    _print_sheet(sheet)
+
+
+def _print_sheet(sheet: CustomerSheet) -> None:
     console = stdout()
+    out, recognition = sheet.customer, sheet.recognition
     console.print(f"[bold]{out.name}[/bold]  (customer {out.id}, {out.kind.value})")
     if out.identities:
         console.print("Identities: " + ", ".join(out.identities))
@@ -111,26 +114,28 @@ def show(
     if recognition.current:
         share = f"{recognition.ratio:.0%}" if recognition.ratio is not None else "-"
         console.print(f"Knows we know: {recognition.acknowledged} of {recognition.current} facts ({share})")
-    labels = {c.name: c.label for c in runtime.categories.all}
-    by_category: dict[str, list[str]] = {}
-    for fact in facts:
-        mark = "  ✓ knows we know" if fact.acknowledgement else ""
-        who = f"{fact.learned_by or 'unknown'}, {fact.learned_at:%Y-%m-%d}, {fact.confidence:.0%} sure"
-        by_category.setdefault(fact.category, []).append(f"  • {fact.text}  ({who}){mark}")
-    for category, lines in by_category.items():
-        console.print(f"\n[bold]{labels.get(category, category)}[/bold]")
-        for line in lines:
-            console.print(line, markup=False)
-    missing = [c for c in runtime.categories.for_kind(out.kind.value) if c.name not in by_category]
-    if not facts:
+    size = sheet.knowledge.distinguishability
+    if size is not None:
+        others = size - 1
+        alike = (
+            "a segment of one" if size == 1 else f"{others} other{'s' if others > 1 else ''} look alike to us"
+        )
+        console.print(f"Distinguishability: {size} ({alike})")
+    for group in sheet.groups:
+        console.print(f"\n[bold]{group.category.label}[/bold]")
+        for fact in group.facts:
+            mark = "  ✓ knows we know" if fact.acknowledgement else ""
+            who = f"{fact.learned_by or 'unknown'}, {fact.learned_at:%Y-%m-%d}, {fact.confidence:.0%} sure"
+            console.print(f"  • {fact.text}  ({who}){mark}", markup=False)
+    if not sheet.groups:
         console.print("\nNothing known yet. Start with:")
-        for first in missing[:3]:
+        for first in sheet.gaps[:3]:
             console.print(f"  • {first.label}: {first.prompt}", markup=False)
-    elif missing:
-        console.print("\nNot known yet: " + ", ".join(c.label for c in missing), markup=False)
-    if met:
+    elif sheet.gaps:
+        console.print("\nNot known yet: " + ", ".join(c.label for c in sheet.gaps), markup=False)
+    if sheet.encounters:
         console.print("\n[bold]Recent encounters[/bold]")
-        for encounter in met:
+        for encounter in sheet.encounters:
             minutes = f", {encounter.duration_minutes} min" if encounter.duration_minutes else ""
             notes = encounter.notes.splitlines()[0] if encounter.notes else ""
             console.print(
@@ -138,6 +143,9 @@ def show(
                 f"{encounter.employee or 'unknown'}: {notes}",
                 markup=False,
             )
+    if sheet.merged_from:
+        merged = ", ".join(f"{m.id} ({m.name})" for m in sheet.merged_from)
+        console.print(f"\nMerged into this record: {merged}", markup=False)
 
 
 @app.command("list")
@@ -152,7 +160,7 @@ def list_customers(
     """Customers by name, with how much we know about each."""
     runtime = runtime_of(ctx)
     with runtime.session() as db:
-        result = listing.page(db, actor=SYSTEM, query=search, kind=kind, offset=offset, limit=limit)
+        result = customer_list.page(db, actor=SYSTEM, query=search, kind=kind, offset=offset, limit=limit)
     if as_json:
         print_json(result)
         return

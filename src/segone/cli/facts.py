@@ -20,8 +20,8 @@ from segone.customers import service as customers
 from segone.knowledge.categories import classifier
 from segone.knowledge.categories import service as categories
 from segone.knowledge.facts import importer as facts_importer
-from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
+from segone.views import facts
 
 app = typer.Typer(help="Differentiators: what makes each customer different.", no_args_is_help=True)
 
@@ -53,10 +53,15 @@ def add(
     with runtime.session() as db:
         actor = actor_named(db, by)
         found = customers.resolve(db, actor=actor, reference=customer)
-        fact = knowledge.add(db, actor=actor, customer_id=found.id, data=data, categories=runtime.categories)
+        out = facts.add(db, actor=actor, customer_id=found.id, data=data, categories=runtime.categories)
         if acknowledged:
-            knowledge.acknowledge(db, actor=actor, differentiator_id=fact.id, data=AcknowledgeRequest())
-        out = knowledge.to_out_many(db, [fact], runtime.categories)[0]
+            out = facts.acknowledge(
+                db,
+                actor=actor,
+                differentiator_id=out.id,
+                data=AcknowledgeRequest(),
+                categories=runtime.categories,
+            )
         name = found.name
     if as_json:
         print_json(out)

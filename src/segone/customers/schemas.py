@@ -101,23 +101,6 @@ class CustomerOut(BaseModel):
     merged_into_id: int | None
 
 
-class CustomerSummary(BaseModel):
-    id: int
-    kind: CustomerKind
-    name: str
-    identities: list[str]
-    differentiators: int
-    acknowledged: int
-    last_encounter_at: datetime | None
-
-
-class CustomerPage(BaseModel):
-    items: list[CustomerSummary]
-    total: int
-    offset: int
-    limit: int
-
-
 class MergeRequest(BaseModel):
     merged_id: int = Field(
         ge=1, le=2**31 - 1, description="The duplicate record; it is folded into this customer."

@@ -1,15 +1,17 @@
-"""Use cases of the customers domain: create, read, update, search, history.
+"""Use cases of the customers domain: create, read, update, search, history, merging the records.
 
-Merging lives in ``merge.py`` because it moves the records of other domains too.
+A merge moves the facts and encounters of other domains too: ``segone.views.merge`` moves them and calls
+``merge_records`` here for what is the customers' own (identities, attributes, the merge record).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy import update as update_rows
 from sqlalchemy.orm import Session
 
 from segone.accounts import service as accounts
@@ -285,6 +287,86 @@ def final_survivors(db: Session) -> dict[int, int]:
 def current_ids(db: Session) -> list[int]:
     """The ids of every customer not merged into another."""
     return list(db.scalars(select(Customer.id).where(Customer.merged_into_id.is_(None))))
+
+
+def active_ids(db: Session, customer_ids: list[int]) -> set[int]:
+    """Those of these ids that are not merged into another record."""
+    if not customer_ids:
+        return set()
+    return set(
+        db.scalars(
+            select(Customer.id).where(Customer.id.in_(customer_ids), Customer.merged_into_id.is_(None))
+        )
+    )
+
+
+def check_merge(db: Session, *, actor: Actor, survivor_id: int, merged_id: int) -> tuple[Customer, Customer]:
+    """The two records of a merge, once it is sure they may be merged (neither merged already)."""
+    require(actor, Permission.MERGE_CUSTOMERS)
+    if survivor_id == merged_id:
+        raise Invalid("A customer cannot be merged into itself.")
+    survivor = get(db, actor=actor, customer_id=survivor_id, follow_merges=False)
+    merged = get(db, actor=actor, customer_id=merged_id, follow_merges=False)
+    for record in (survivor, merged):
+        if record.merged_into_id is not None:
+            raise Conflict(f"Customer {record.id} was merged into customer {record.merged_into_id} already.")
+    return survivor, merged
+
+
+def merge_records(
+    db: Session, *, actor: Actor, survivor_id: int, merged_id: int, moved: Mapping[str, int]
+) -> tuple[Customer, dict[str, int]]:
+    """Fold one customer record into another: identities move, attributes the survivor lacks are copied.
+
+    Where both hold a different value the survivor's stays and the other is kept in the merge record's
+    snapshot, with the whole merged record as it was. The merged record stays, pointing at the survivor,
+    so old ids, links and later events that name its identities still resolve. ``moved`` counts what other
+    domains moved for this merge; it is recorded in the history with the identities moved here.
+    """
+    survivor, merged = check_merge(db, actor=actor, survivor_id=survivor_id, merged_id=merged_id)
+    snapshot = to_out(merged).model_dump(mode="json")
+    attributes = dict(survivor.attributes or {})
+    conflicts = {}
+    for key, value in (merged.attributes or {}).items():
+        if key not in attributes:
+            attributes[key] = value
+        elif attributes[key] != value:
+            conflicts[key] = value
+    survivor.attributes = attributes
+    snapshot["conflicting_attributes"] = conflicts
+
+    identities = db.execute(
+        update_rows(CustomerIdentity)
+        .where(CustomerIdentity.customer_id == merged.id)
+        .values(customer_id=survivor.id)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount  # type: ignore[attr-defined]
+    counts = {"identities": int(identities or 0), **moved}
+    merged.merged_into_id = survivor.id
+    merged.merged_at = utcnow()
+    db.add(
+        CustomerMerge(
+            survivor_id=survivor.id, merged_id=merged.id, merged_by_id=actor.user_id, snapshot=snapshot
+        )
+    )
+    # Records merged into the merged one earlier now point straight at the survivor.
+    db.execute(
+        update_rows(Customer)
+        .where(Customer.merged_into_id == merged.id, Customer.id != merged.id)
+        .values(merged_into_id=survivor.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.flush()
+    db.expire(survivor, ["identities"])
+    db.expire(merged, ["identities"])
+    summary = f"Merged customer {merged.id} ({merged.name}) into {survivor.id} ({survivor.name})"
+    details = {"survivor_id": survivor.id, "merged_id": merged.id, "moved": counts}
+    merges = ((AuditAction.CUSTOMER_MERGED, survivor.id), (AuditAction.CUSTOMER_MERGED_AWAY, merged.id))
+    for action, customer_id in merges:
+        record_audit(
+            db, actor=actor, action=action, customer_id=customer_id, summary=summary, details=details
+        )
+    return survivor, counts
 
 
 # --- identity resolution: the one place imports of every domain find (or create) customers by identity --

@@ -15,7 +15,7 @@ from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.encounters.models import Encounter
 from segone.encounters.schemas import EncounterCreate, EncounterOut
-from segone.errors import NotFound
+from segone.errors import Invalid, NotFound
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
@@ -158,3 +158,17 @@ def listening_share(db: Session, *, start: datetime, end: datetime) -> float | N
         )
     )
     return None if mean is None else round(float(mean), 4)
+
+
+def check_with_customer(db: Session, *, encounter_id: int | None, customer_id: int) -> None:
+    """Refuse an encounter id that is not an encounter with this customer (None passes)."""
+    if encounter_id is None:
+        return
+    encounter = db.get(Encounter, encounter_id)
+    if encounter is None or encounter.customer_id != customer_id:
+        raise Invalid(f"Encounter {encounter_id} is not an encounter with customer {customer_id}.")
+
+
+def count_for_customer(db: Session, *, actor: Actor, customer_id: int) -> int:
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    return int(db.scalar(select(func.count(Encounter.id)).where(Encounter.customer_id == customer.id)) or 0)

@@ -10,16 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segone.accounts.schemas import AuditAction
-from segone.behaviour import service as profiles
-from segone.customers import merge as merging
 from segone.customers import service as customers
-from segone.customers.models import Customer
-from segone.customers.schemas import CustomerCreate, CustomerKind, CustomerUpdate, parse_identity
-from segone.encounters import service as encounters
+from segone.customers.schemas import CustomerCreate, CustomerKind, CustomerOut, CustomerUpdate, parse_identity
 from segone.errors import Conflict, Invalid, NotFound
 from segone.knowledge.categories.schemas import CategoryList
-from segone.knowledge.distinguishability import service as insights
-from segone.knowledge.facts import service as knowledge
+from segone.views import merge as merging
+from segone.views.customer_list import page as list_page
+from segone.views.customer_sheet import customer_sheet
 from segone.web import behaviour_panel
 from segone.web import session as web_session
 from segone.web.deps import (
@@ -37,15 +34,6 @@ from segone.web.deps import (
 )
 from segone.web.distinguish import distinguish
 from segone.web.render import render
-from segone.web.views import (
-    CONFIDENCE_CHOICES,
-    KIND_LABELS,
-    channel_label,
-    confidence_choice,
-    confidence_label,
-    customer_cards,
-    sheet,
-)
 
 router = web_router()
 PAGE_SIZE = 25
@@ -71,7 +59,7 @@ def customer_list(
     kind_filter = CustomerKind(kind) if kind in ("person", "business") else None
     page_number = max(_int_or_none(page) or 1, 1)
     with runtime.session() as db:
-        rows, total = customers.search(
+        found = list_page(
             db,
             actor=viewer.actor,
             query=query or None,
@@ -79,18 +67,17 @@ def customer_list(
             offset=(page_number - 1) * PAGE_SIZE,
             limit=PAGE_SIZE,
         )
-        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-        return render(
-            request,
-            "customers/list.html",
-            cards=customer_cards(db, rows),
-            q=query,
-            kind=kind_filter.value if kind_filter else "",
-            total=total,
-            page=page_number,
-            pages=pages,
-            page_size=PAGE_SIZE,
-        )
+    return render(
+        request,
+        "customers/list.html",
+        cards=found.items,
+        q=query,
+        kind=kind_filter.value if kind_filter else "",
+        total=found.total,
+        page=page_number,
+        pages=max((found.total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        page_size=PAGE_SIZE,
+    )
 
 
 # ----------------------------------------------------------------------------------------- new / edit
@@ -182,14 +169,15 @@ def create_customer(request: Request, viewer: CustomerWriter, form: Form, runtim
 
 
 def _redirect_if_merged(
-    request: Request, customer: Customer, requested_id: int, suffix: str = ""
+    request: Request, customer_id: int, requested_id: int, suffix: str = ""
 ) -> Response | None:
-    if customer.id == requested_id:
+    """A merged record's pages are its survivor's: redirect there, saying why."""
+    if customer_id == requested_id:
         return None
     web_session.load(request).flash(
         f"Customer record {requested_id} was merged into this one; you are seeing the combined record."
     )
-    return see_other(f"/customers/{customer.id}{suffix}")
+    return see_other(f"/customers/{customer_id}{suffix}")
 
 
 @router.get("/customers/{customer_id}/edit")
@@ -197,10 +185,9 @@ def edit_customer_form(
     request: Request, customer_id: int, viewer: CustomerWriter, runtime: RuntimeDep
 ) -> Response:
     with runtime.session() as db:
-        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
-        if (moved := _redirect_if_merged(request, customer, customer_id, "/edit")) is not None:
-            return moved
-        out = customers.to_out(customer)
+        out = customers.to_out(customers.get(db, actor=viewer.actor, customer_id=customer_id))
+    if (moved := _redirect_if_merged(request, out.id, customer_id, "/edit")) is not None:
+        return moved
     values = {"name": out.name, "kind": out.kind.value, "attributes": _attribute_text(out.attributes)}
     return render(request, "customers/edit.html", customer=out, values=values, errors={})
 
@@ -260,12 +247,13 @@ def render_sheet(
     request: Request,
     db: Session,
     viewer: Viewer,
-    customer: Customer,
+    customer_id: int,
     categories: CategoryList,
     *,
     status: int = 200,
     **extra: Any,
 ) -> Response:
+    """The customer page: the customer sheet, and what a form sent back (errors, the fact just added)."""
     context: dict[str, Any] = {
         "circled": None,
         "added": None,
@@ -277,33 +265,26 @@ def render_sheet(
         "error": None,
     }
     context.update(extra)
+    sheet = customer_sheet(
+        db,
+        actor=viewer.actor,
+        customer_id=customer_id,
+        categories=categories,
+        freshness_months=request.app.state.runtime.settings.freshness_months,
+    )
     return render(
         request,
         "customers/sheet.html",
         status=status,
-        sheet=sheet(db, viewer, customer, categories),
-        behaviour=behaviour_panel.panel(
-            profiles.behaviour_of(db, actor=viewer.actor, customer_id=customer.id)
-        ),
-        known=distinguish(
-            insights.knowledge_of(
-                db,
-                actor=viewer.actor,
-                customer_id=customer.id,
-                categories=categories,
-                freshness_months=request.app.state.runtime.settings.freshness_months,
-            )
-        ),
-        confidence_choices=CONFIDENCE_CHOICES,
-        confidence_label=confidence_label,
-        confidence_choice=confidence_choice,
-        channel_label=channel_label,
+        sheet=sheet,
+        behaviour=behaviour_panel.panel(sheet.behaviour),
+        known=distinguish(sheet),
         **context,
     )
 
 
 @router.get("/customers/{customer_id}")
-def customer_sheet(
+def customer_page(
     request: Request,
     customer_id: int,
     viewer: Reader,
@@ -314,14 +295,14 @@ def customer_sheet(
     logged: str = "",
 ) -> Response:
     with runtime.session() as db:
-        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
-        if (moved := _redirect_if_merged(request, customer, customer_id)) is not None:
+        found = customers.get(db, actor=viewer.actor, customer_id=customer_id).id
+        if (moved := _redirect_if_merged(request, found, customer_id)) is not None:
             return moved
         return render_sheet(
             request,
             db,
             viewer,
-            customer,
+            found,
             categories,
             circled=_int_or_none(circled),
             added=_int_or_none(added),
@@ -339,7 +320,7 @@ ACTION_LABELS = {action.value: action.label for action in AuditAction}
 def customer_history(request: Request, customer_id: int, viewer: Reader, runtime: RuntimeDep) -> Response:
     with runtime.session() as db:
         customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
-        if (moved := _redirect_if_merged(request, customer, customer_id, "/history")) is not None:
+        if (moved := _redirect_if_merged(request, customer.id, customer_id, "/history")) is not None:
             return moved
         entries = customers.history(db, actor=viewer.actor, customer_id=customer.id, limit=500)
         merges = customers.merges_into(db, customer_id=customer.id)
@@ -356,56 +337,38 @@ def customer_history(request: Request, customer_id: int, viewer: Reader, runtime
 # ------------------------------------------------------------------------------------------ merge
 
 
-def _merge_preview(db: Session, viewer: Viewer, survivor: Customer, duplicate: Customer) -> dict[str, Any]:
-    counts = knowledge.counts_by_customer(db, [duplicate.id]).get(duplicate.id, (0, 0))
-    encounter_count = len(
-        encounters.list_for_customer(db, actor=viewer.actor, customer_id=duplicate.id, limit=10000)
-    )
-    ours = survivor.attributes or {}
-    conflicts = {
-        k: (ours[k], v) for k, v in (duplicate.attributes or {}).items() if k in ours and ours[k] != v
-    }
-    return {
-        "duplicate": customers.to_out(duplicate),
-        "facts": counts[0],
-        "acknowledged": counts[1],
-        "encounter_count": encounter_count,
-        "conflicts": conflicts,
-    }
-
-
 def _merge_page(
     request: Request,
     db: Session,
     viewer: Viewer,
-    survivor: Customer,
+    survivor: CustomerOut,
     reference: str,
     *,
     status: int = 200,
     error: str | None = None,
 ) -> Response:
-    preview: dict[str, Any] | None = None
+    preview = None
     if reference and error is None:
         try:
             duplicate = customers.resolve(db, actor=viewer.actor, reference=reference)
             if duplicate.id == survivor.id:
                 error = f"'{reference}' is this customer already ({survivor.name})."
             else:
-                preview = _merge_preview(db, viewer, survivor, duplicate)
+                preview = merging.preview(
+                    db, actor=viewer.actor, survivor_id=survivor.id, duplicate_id=duplicate.id
+                )
         except (NotFound, Invalid) as exc:
             error, status = exc.message, exc.http_status
-    rows, _ = customers.search(db, actor=viewer.actor, query=survivor.name, limit=6)
-    candidates = [c for c in customer_cards(db, rows) if c.id != survivor.id][:5]
+    same_name = list_page(db, actor=viewer.actor, query=survivor.name, limit=6).items
     return render(
         request,
         "customers/merge.html",
         status=status,
-        customer=customers.to_out(survivor),
+        customer=survivor,
         reference=reference,
         preview=preview,
-        candidates=candidates,
+        candidates=[c for c in same_name if c.id != survivor.id][:5],
         error=error,
-        kind_labels=KIND_LABELS,
     )
 
 
@@ -414,8 +377,8 @@ def merge_form(
     request: Request, customer_id: int, viewer: Merger, runtime: RuntimeDep, duplicate: str = ""
 ) -> Response:
     with runtime.session() as db:
-        survivor = customers.get(db, actor=viewer.actor, customer_id=customer_id)
-        if (moved := _redirect_if_merged(request, survivor, customer_id, "/merge")) is not None:
+        survivor = customers.to_out(customers.get(db, actor=viewer.actor, customer_id=customer_id))
+        if (moved := _redirect_if_merged(request, survivor.id, customer_id, "/merge")) is not None:
             return moved
         return _merge_page(request, db, viewer, survivor, duplicate.strip()[:300])
 
@@ -430,14 +393,13 @@ def merge(request: Request, customer_id: int, viewer: Merger, form: Form, runtim
             survivor, moved = merging.merge(
                 db, actor=viewer.actor, survivor_id=customer_id, merged_id=merged_id
             )
-            survivor_id, name = survivor.id, survivor.name
     except (Invalid, Conflict, NotFound) as exc:
         with runtime.session() as db:
-            survivor = customers.get(db, actor=viewer.actor, customer_id=customer_id)
-            return _merge_page(request, db, viewer, survivor, "", status=exc.http_status, error=exc.message)
+            current = customers.to_out(customers.get(db, actor=viewer.actor, customer_id=customer_id))
+            return _merge_page(request, db, viewer, current, "", status=exc.http_status, error=exc.message)
     web_session.load(request).flash(
-        f"Merged record {merged_id} into {name}: "
+        f"Merged record {merged_id} into {survivor.name}: "
         f"{moved.get('differentiators', 0)} differentiators, {moved.get('encounters', 0)} encounters and "
         f"{moved.get('identities', 0)} ids moved over. Nothing was lost."
     )
-    return see_other(f"/customers/{survivor_id}")
+    return see_other(f"/customers/{survivor.id}")

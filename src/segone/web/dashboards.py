@@ -8,29 +8,25 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import desc, func, select
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from segone.accounts.schemas import Permission
-from segone.behaviour.models import BehaviourProfile
-from segone.customers import service as customers
-from segone.customers.models import Customer
-from segone.errors import NotFound
 from segone.knowledge.assessment.schemas import Month
-from segone.knowledge.distinguishability import service as insights
-from segone.knowledge.distinguishability.schemas import KnowledgeOut
-from segone.knowledge.models import Differentiator
+from segone.views.schemas import CustomerSheet
 from segone.views.self_assessment import self_assessment
-from segone.web.deps import RuntimeDep, Viewer, requires, web_router
+from segone.views.top_customers import TOP, Ranking, top_customers
+from segone.web.deps import Categories, RuntimeDep, Viewer, requires, web_router
 from segone.web.render import render
 
 router = web_router()
 Manager = Annotated[Viewer, Depends(requires(Permission.VIEW_TEAM_DASHBOARDS))]
 WIDTH, HEIGHT, PAD = 300, 110, 18
-TOP = 10
-RANKINGS = {"clv": "Value of the next year (CLV)", "value": "Spent so far", "facts": "Most known about"}
+RANKINGS: dict[Ranking, str] = {
+    "clv": "Value of the next year (CLV)",
+    "value": "Spent so far",
+    "facts": "Most known about",
+}
 
 
 @dataclass
@@ -89,75 +85,53 @@ def knowledge_dashboard(request: Request, viewer: Manager, runtime: RuntimeDep) 
 
 @router.get("/dashboards/top")
 def top_ten(
-    request: Request, viewer: Manager, runtime: RuntimeDep, by: str = "clv", ids: str = ""
+    request: Request,
+    viewer: Manager,
+    runtime: RuntimeDep,
+    categories: Categories,
+    by: str = "clv",
+    ids: str = "",
 ) -> Response:
     """The top customers side by side: by CLV, by value, by facts known, or the ones chosen (``ids``)."""
     chosen = [int(part) for part in ids.replace(" ", "").split(",") if part.isdigit() and len(part) < 10][
         :TOP
     ]
-    ranking = by if by in RANKINGS else "clv"
+    ranking: Ranking = next((key for key in RANKINGS if key == by), "clv")
     with runtime.session() as db:
-        customer_ids = chosen or _ranked(db, ranking)
-        sheets = []
-        for customer_id in customer_ids:
-            try:
-                customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
-            except NotFound:
-                continue
-            known = insights.knowledge_of(
-                db,
-                actor=viewer.actor,
-                customer_id=customer.id,
-                categories=runtime.categories,
-                freshness_months=runtime.settings.freshness_months,
-            )
-            sheets.append(_sheet(db, customer, known))
+        sheets = top_customers(
+            db,
+            actor=viewer.actor,
+            by=ranking,
+            chosen=chosen,
+            categories=categories,
+            freshness_months=runtime.settings.freshness_months,
+        )
     return render(
         request,
         "dashboards/top.html",
-        sheets=sheets,
+        sheets=[_side(sheet) for sheet in sheets],
         by=ranking,
         rankings=RANKINGS,
         chosen=",".join(map(str, chosen)),
     )
 
 
-def _ranked(db: Session, by: str) -> list[int]:
-    active = Customer.merged_into_id.is_(None)
-    if by == "facts":
-        count = func.count(Differentiator.id)
-        stmt = (
-            select(Differentiator.customer_id)
-            .join(Customer, Customer.id == Differentiator.customer_id)
-            .where(Differentiator.status == "current", active)
-            .group_by(Differentiator.customer_id)
-            .order_by(desc(count), Differentiator.customer_id)
-        )
-    else:
-        column = BehaviourProfile.clv if by == "clv" else BehaviourProfile.total_value
-        stmt = (
-            select(BehaviourProfile.customer_id)
-            .join(Customer, Customer.id == BehaviourProfile.customer_id)
-            .where(column.is_not(None), active)
-            .order_by(desc(column), BehaviourProfile.customer_id)
-        )
-    return list(db.scalars(stmt.limit(TOP)))
-
-
-def _sheet(db: Session, customer: Customer, known: KnowledgeOut) -> dict[str, Any]:
-    profile = db.get(BehaviourProfile, customer.id)
+def _side(sheet: CustomerSheet) -> dict[str, Any]:
+    """One customer's column of the exercise: what is theirs alone, what is rare, what they know we know."""
+    facts = sheet.facts()
+    scores, profile = sheet.behaviour.scores, sheet.behaviour.profile
     return {
-        "id": customer.id,
-        "name": customer.name,
-        "kind": customer.kind,
-        "distinguishability": known.distinguishability,
-        "unique": [f for f in known.facts if f.holders == 1],
-        "rare": [f for f in known.facts if f.rare and f.holders != 1],
-        "acknowledged": [f for f in known.facts if f.acknowledged],
-        "facts": len(known.facts),
-        "recognition": known.recognition.ratio,
-        "next_question": known.next_question,
-        "clv": None if profile is None else profile.clv,
+        "id": sheet.customer.id,
+        "name": sheet.customer.name,
+        "kind": sheet.customer.kind.value,
+        "distinguishability": sheet.knowledge.distinguishability,
+        "unique": [f for f in facts if f.holders == 1],
+        "rare": [f for f in facts if f.rare and f.holders != 1],
+        "acknowledged": [f for f in facts if f.acknowledgement is not None],
+        "facts": len(facts),
+        "recognition": sheet.recognition.ratio,
+        "next_question": sheet.knowledge.next_question,
+        "clv": None if scores is None else scores.clv,
         "spent": None if profile is None else profile.total_value,
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from segone.knowledge.distinguishability.schemas import FactInsight, KnowledgeOut
+from segone.views.schemas import CustomerSheet, SheetFact
 
 
 @dataclass
@@ -20,13 +20,14 @@ class Distinguish:
     headline: str
     ask: str | None
     look_alikes: list[tuple[int, str]] = field(default_factory=list)
-    show: list[FactInsight] = field(default_factory=list)
+    show: list[SheetFact] = field(default_factory=list)
     badges: dict[int, Badge] = field(default_factory=dict)
     stale: int = 0
 
 
-def distinguish(knowledge: KnowledgeOut) -> Distinguish:
-    badges = {fact.id: badge for fact in knowledge.facts if (badge := _badge(fact)) is not None}
+def distinguish(sheet: CustomerSheet) -> Distinguish:
+    knowledge, facts = sheet.knowledge, sheet.facts()
+    badges = {fact.id: badge for fact in facts if (badge := _badge(fact)) is not None}
     size = knowledge.distinguishability
     ask = None
     if size is None:
@@ -40,12 +41,8 @@ def distinguish(knowledge: KnowledgeOut) -> Distinguish:
         q = knowledge.next_question
         ask = f"Ask about {q.label.lower()}: “{q.prompt}”"
     elif size is None or size > 1:
-        ask = (
-            f"Ask about {knowledge.gaps[0].label.lower()}: “{knowledge.gaps[0].prompt}”"
-            if knowledge.gaps
-            else None
-        )
-    show = [fact for fact in knowledge.facts if fact.id in set(knowledge.show_them_you_know)]
+        ask = f"Ask about {sheet.gaps[0].label.lower()}: “{sheet.gaps[0].prompt}”" if sheet.gaps else None
+    show = [fact for fact in facts if fact.id in set(knowledge.show_them_you_know)]
     return Distinguish(
         measured=size is not None,
         headline=headline,
@@ -57,7 +54,7 @@ def distinguish(knowledge: KnowledgeOut) -> Distinguish:
     )
 
 
-def _badge(fact: FactInsight) -> Badge | None:
+def _badge(fact: SheetFact) -> Badge | None:
     if fact.holders is None or fact.rarity is None:
         return None
     others = fact.holders - 1

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from segone.accounts.schemas import Permission
 from segone.channels import Channel
 from segone.customers import service as customers
-from segone.customers.models import Customer
+from segone.customers.schemas import CustomerOut
 from segone.encounters import service as encounters
 from segone.encounters import suggestions
 from segone.encounters.schemas import EncounterCreate, NewFact
@@ -23,6 +23,7 @@ from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorStatus
 from segone.runtime import Runtime
+from segone.views import facts as fact_views
 from segone.web import session as web_session
 from segone.web.deps import (
     Categories,
@@ -37,23 +38,23 @@ from segone.web.deps import (
     see_other,
     web_router,
 )
+from segone.web.labels import CHANNEL_LABELS, channel_label
 from segone.web.render import render
-from segone.web.views import CHANNEL_LABELS, channel_label, confidence_label, encounter_rows
 
 router = web_router()
 DURATION_CHIPS = (5, 15, 30, 60)
 
 
 def _form_context(
-    db: Session, viewer: Viewer, customer: Customer, categories: CategoryList
+    db: Session, viewer: Viewer, customer: CustomerOut, categories: CategoryList
 ) -> dict[str, Any]:
     facts = knowledge.to_out_many(
         db, knowledge.list_for_customer(db, actor=viewer.actor, customer_id=customer.id), categories
     )
     return {
-        "customer": customers.to_out(customer),
+        "customer": customer,
         "channels": CHANNEL_LABELS,
-        "choices": categories.for_kind(customer.kind),
+        "choices": categories.for_kind(customer.kind.value),
         "not_yet_known": [f for f in facts if f.acknowledgement is None],
         "durations": DURATION_CHIPS,
     }
@@ -64,7 +65,7 @@ def new_encounter_form(
     request: Request, customer_id: int, viewer: EncounterWriter, runtime: RuntimeDep, categories: Categories
 ) -> Response:
     with runtime.session() as db:
-        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        customer = customers.to_out(customers.get(db, actor=viewer.actor, customer_id=customer_id))
         if customer.id != customer_id:
             return see_other(f"/customers/{customer.id}/encounters/new")
         return render(
@@ -154,7 +155,7 @@ def log_encounter(
     acked = {int(v) for v in form.getlist("acknowledge") if v.isdigit() and len(v) < 12}
     status = 422
     with runtime.session() as db:
-        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        customer = customers.to_out(customers.get(db, actor=viewer.actor, customer_id=customer_id))
         data: EncounterCreate | None = None
         if not errors:
             try:
@@ -182,11 +183,12 @@ def log_encounter(
                         continue
                     if fact.customer_id != customer.id or fact.status != DifferentiatorStatus.CURRENT.value:
                         continue
-                    knowledge.acknowledge(
+                    fact_views.acknowledge(
                         db,
                         actor=viewer.actor,
                         differentiator_id=fact.id,
                         data=AcknowledgeRequest(encounter_id=encounter.id, how="in this encounter"),
+                        categories=categories,
                     )
                 encounter_id = encounter.id
             except (Invalid, Conflict) as exc:
@@ -224,7 +226,7 @@ def encounter_list(request: Request, customer_id: int, viewer: Reader, runtime: 
             request,
             "encounters/list.html",
             customer=customers.to_out(customer),
-            rows=encounter_rows(db, viewer, rows),
+            encounters=encounters.to_out_many(db, rows),
         )
 
 
@@ -270,7 +272,6 @@ def _detail(
         channel=channel_label(out.channel),
         learned=learned,
         shown=shown,
-        confidence_label=confidence_label,
         suggestions=heard,
         choices=categories.for_kind(customer.kind),
         suggestion_error=suggestion_error,

@@ -19,6 +19,7 @@ from segone.knowledge.facts.schemas import (
     DifferentiatorUpdate,
     OutdateRequest,
 )
+from segone.views import facts
 from segone.web import session as web_session
 from segone.web.customers import render_sheet
 from segone.web.deps import (
@@ -71,7 +72,7 @@ def add_differentiator(
                 errors.setdefault(key, message)
         if not errors:
             try:
-                fact = knowledge.add(
+                fact = facts.add(
                     db, actor=viewer.actor, customer_id=customer.id, data=data, categories=categories
                 )
                 fact_id = fact.id
@@ -83,7 +84,7 @@ def add_differentiator(
                 request,
                 db,
                 viewer,
-                customer,
+                customer.id,
                 categories,
                 status=422,
                 add_errors=errors,
@@ -105,13 +106,16 @@ def acknowledge(
         fact = knowledge.get(db, actor=viewer.actor, differentiator_id=differentiator_id)
         customer_id = fact.customer_id
         try:
-            knowledge.acknowledge(
-                db, actor=viewer.actor, differentiator_id=fact.id, data=AcknowledgeRequest()
+            facts.acknowledge(
+                db,
+                actor=viewer.actor,
+                differentiator_id=fact.id,
+                data=AcknowledgeRequest(),
+                categories=categories,
             )
         except Conflict as exc:
             db.rollback()
-            customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
-            return render_sheet(request, db, viewer, customer, categories, status=409, error=exc.message)
+            return render_sheet(request, db, viewer, customer_id, categories, status=409, error=exc.message)
     return see_other(f"/customers/{customer_id}?circled={differentiator_id}#fact-{differentiator_id}")
 
 
@@ -163,7 +167,7 @@ def edit_differentiator(
                 request,
                 db,
                 viewer,
-                customer,
+                customer.id,
                 categories,
                 status=status,
                 fact_errors={differentiator_id: errors},
@@ -194,8 +198,7 @@ def outdate_differentiator(
             )
         except Conflict as exc:
             db.rollback()
-            customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
-            return render_sheet(request, db, viewer, customer, categories, status=409, error=exc.message)
+            return render_sheet(request, db, viewer, customer_id, categories, status=409, error=exc.message)
         replaced = result.id != differentiator_id
         new_id = result.id
     session = web_session.load(request)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from segone.accounts.schemas import Permission
+from segone.web import labels
 from segone.web import session as web_session
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -90,7 +91,16 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters.update(day=day, moment=moment, ago=ago, percent=percent)
-env.globals.update(time_tag=time_tag, plural=plural, P=Permission)
+env.globals.update(
+    time_tag=time_tag,
+    plural=plural,
+    P=Permission,
+    channel_label=labels.channel_label,
+    confidence_label=labels.confidence_label,
+    confidence_choice=labels.confidence_choice,
+    confidence_choices=labels.CONFIDENCE_CHOICES,
+    encounter_preview=labels.encounter_preview,
+)
 
 
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:

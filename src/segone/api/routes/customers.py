@@ -7,20 +7,21 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from segone.accounts.schemas import AuditEntryOut
-from segone.api.deps import MAX_ID, CurrentActor, CustomerId, Db
+from segone.api.deps import MAX_ID, Categories, CurrentActor, CustomerId, Db, RuntimeDep
 from segone.api.errors import responses
-from segone.customers import listing
-from segone.customers import merge as merging
 from segone.customers import service as customers
 from segone.customers.schemas import (
     CustomerCreate,
     CustomerKind,
     CustomerOut,
-    CustomerPage,
     CustomerUpdate,
     MergeOut,
     MergeRequest,
 )
+from segone.views import customer_list
+from segone.views import merge as merging
+from segone.views.customer_sheet import customer_sheet
+from segone.views.schemas import CustomerPage, CustomerSheet
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -42,7 +43,7 @@ def list_customers(
     """A page of customers whose name, id or identity contains `q`, ordered by name, with how many
     differentiators we know about each and how many of those the customer knows we know. Merged
     records are left out (their survivor is listed)."""
-    return listing.page(db, actor=actor, query=q, kind=kind, offset=offset, limit=limit)
+    return customer_list.page(db, actor=actor, query=q, kind=kind, offset=offset, limit=limit)
 
 
 @router.post(
@@ -84,6 +85,30 @@ def get_customer(db: Db, actor: CurrentActor, customer_id: CustomerId) -> Custom
     return customers.to_out(customers.get(db, actor=actor, customer_id=customer_id))
 
 
+@router.get(
+    "/{customer_id}/sheet",
+    response_model=CustomerSheet,
+    summary="A customer's easel sheet, whole",
+    responses=responses(401, 403, 404, 422),
+)
+def get_customer_sheet(
+    db: Db, actor: CurrentActor, customer_id: CustomerId, categories: Categories, runtime: RuntimeDep
+) -> CustomerSheet:
+    """Everything the customer page shows, in one call: the customer and their identities; the current
+    differentiators by category (each with who learned it, whether the customer knows we know it, its
+    rarity and whether it is stale); the categories not known yet; facts no longer true; the recognition
+    ratio; how well we tell the customer apart (distinguishability, look-alikes, the next question, rare
+    facts to show them we know); the five most recent encounters; the behaviour profile and scores; and
+    the records merged into this one. The id of a merged record gives the surviving record's sheet."""
+    return customer_sheet(
+        db,
+        actor=actor,
+        customer_id=customer_id,
+        categories=categories,
+        freshness_months=runtime.settings.freshness_months,
+    )
+
+
 @router.patch(
     "/{customer_id}",
     response_model=CustomerOut,
@@ -109,7 +134,7 @@ def merge_customer(db: Db, actor: CurrentActor, customer_id: CustomerId, data: M
     here; attributes this record lacks are copied. Nothing is lost: the merged record stays, pointing
     here, so its old id still resolves. Needs the merge_customers permission (managers and up)."""
     survivor, moved = merging.merge(db, actor=actor, survivor_id=customer_id, merged_id=data.merged_id)
-    return MergeOut(survivor=customers.to_out(survivor), merged_id=data.merged_id, moved=moved)
+    return MergeOut(survivor=survivor, merged_id=data.merged_id, moved=moved)
 
 
 @router.get(

@@ -16,6 +16,7 @@ from segone.knowledge.facts.schemas import (
     OutdateRequest,
     RecognitionOut,
 )
+from segone.views import facts
 
 router = APIRouter(tags=["differentiators"])
 
@@ -54,8 +55,7 @@ def add_differentiator(
     """Add a fact that makes this customer different, learned by you. The category must be one of
     `GET /categories` that fits the kind of customer; `encounter_id`, if given, must be an encounter
     with this customer."""
-    fact = knowledge.add(db, actor=actor, customer_id=customer_id, data=data, categories=categories)
-    return knowledge.to_out_many(db, [fact], categories)[0]
+    return facts.add(db, actor=actor, customer_id=customer_id, data=data, categories=categories)
 
 
 @router.patch(
@@ -120,10 +120,13 @@ def acknowledge_differentiator(
     """Record that the customer has been shown we know this fact: by whom, when, in which encounter
     (`encounter_id`, an encounter with this customer) and how. Acknowledging again keeps the first
     record. The body may be left out."""
-    fact = knowledge.acknowledge(
-        db, actor=actor, differentiator_id=differentiator_id, data=data or AcknowledgeRequest()
+    return facts.acknowledge(
+        db,
+        actor=actor,
+        differentiator_id=differentiator_id,
+        data=data or AcknowledgeRequest(),
+        categories=categories,
     )
-    return knowledge.to_out_many(db, [fact], categories)[0]
 
 
 @router.get(

@@ -10,7 +10,6 @@ from segone.accounts.schemas import Actor, AuditAction, Permission
 from segone.accounts.service import record_audit, require
 from segone.clock import utcnow
 from segone.customers import service as customers
-from segone.encounters.models import Encounter
 from segone.errors import Conflict, Invalid, NotFound
 from segone.knowledge.categories.schemas import CategoryList, CategoryOut
 from segone.knowledge.facts.schemas import (
@@ -77,14 +76,6 @@ def list_categories(
     return [CategoryOut(name=c.name, label=c.label, kind=c.kind, prompt=c.prompt) for c in chosen]
 
 
-def _check_encounter(db: Session, encounter_id: int | None, customer_id: int) -> None:
-    if encounter_id is None:
-        return
-    encounter = db.get(Encounter, encounter_id)
-    if encounter is None or encounter.customer_id != customer_id:
-        raise Invalid(f"Encounter {encounter_id} is not an encounter with customer {customer_id}.")
-
-
 def get(db: Session, *, actor: Actor, differentiator_id: int) -> Differentiator:
     require(actor, Permission.READ_CUSTOMERS)
     fact = db.get(Differentiator, differentiator_id)
@@ -112,7 +103,11 @@ def add(
     categories: CategoryList,
     learned_by_id: int | None = None,
 ) -> Differentiator:
-    """Record a differentiator; learned by the acting user unless another employee is named."""
+    """Record a differentiator; learned by the acting user unless another employee is named.
+
+    An ``encounter_id`` is not checked here (knowledge knows no encounters): callers outside the
+    encounters domain go through ``segone.views.facts``, which checks it is an encounter with the customer.
+    """
     require(actor, Permission.ADD_DIFFERENTIATORS)
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     category = categories.get(data.category)
@@ -120,7 +115,6 @@ def add(
         raise Invalid(
             f"'{category.label}' is a {category.kind} category; {customer.name} is a {customer.kind}."
         )
-    _check_encounter(db, data.encounter_id, customer.id)
     learned_at = data.learned_at or utcnow()
     fact = Differentiator(
         customer_id=customer.id,
@@ -235,14 +229,16 @@ def outdate(
 def acknowledge(
     db: Session, *, actor: Actor, differentiator_id: int, data: AcknowledgeRequest
 ) -> Differentiator:
-    """The customer now knows that we know this; acknowledging twice keeps the first record."""
+    """The customer now knows that we know this; acknowledging twice keeps the first record.
+
+    Entry points go through ``segone.views.facts.acknowledge``, which checks the ``encounter_id``.
+    """
     require(actor, Permission.ACKNOWLEDGE)
     fact = get(db, actor=actor, differentiator_id=differentiator_id)
     if fact.status != DifferentiatorStatus.CURRENT.value:
         raise Conflict(f"Differentiator {fact.id} is outdated; acknowledge what is true now.")
     if fact.acknowledgement is not None:
         return fact
-    _check_encounter(db, data.encounter_id, fact.customer_id)
     fact.acknowledgement = Acknowledgement(
         acknowledged_by_id=actor.user_id, encounter_id=data.encounter_id, how=data.how.strip()
     )
@@ -327,3 +323,18 @@ def ids_by_encounter(db: Session, encounter_ids: list[int]) -> dict[int, list[in
         if encounter_id is not None:
             found.setdefault(encounter_id, []).append(fact_id)
     return found
+
+
+def customer_ids_by_facts(db: Session, *, offset: int = 0, limit: int = 10) -> list[int]:
+    """Customers with the most current facts first (ties by id), for rankings."""
+    count = func.count(Differentiator.id)
+    return list(
+        db.scalars(
+            select(Differentiator.customer_id)
+            .where(Differentiator.status == DifferentiatorStatus.CURRENT.value)
+            .group_by(Differentiator.customer_id)
+            .order_by(count.desc(), Differentiator.customer_id)
+            .offset(offset)
+            .limit(limit)
+        )
+    )

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from segone.accounts.schemas import SYSTEM
 from segone.channels import Channel
-from segone.customers import merge as merging
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerCreate
 from segone.encounters import service as encounters
@@ -19,6 +18,7 @@ from segone.errors import Conflict, Invalid
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.runtime import Runtime
+from segone.views import merge as merging
 from tests.conftest import empty_all_tables
 from tests.factories import make_customer
 

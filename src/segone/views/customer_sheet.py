@@ -1,0 +1,91 @@
+"""The customer sheet: everything the customer page shows, read once for the web, the API and the CLI."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from segone.accounts.schemas import Actor
+from segone.behaviour import service as behaviour
+from segone.customers import service as customers
+from segone.encounters import service as encounters
+from segone.knowledge.categories.schemas import Category, CategoryList, CategoryOut
+from segone.knowledge.distinguishability import service as insights
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorStatus
+from segone.views.schemas import CustomerSheet, FactGroup, MergedRecord, SheetFact, SheetKnowledge
+
+RECENT_ENCOUNTERS = 5
+
+
+def customer_sheet(
+    db: Session, *, actor: Actor, customer_id: int, categories: CategoryList, freshness_months: int
+) -> CustomerSheet:
+    """The easel sheet of a customer (a merged record's id gives the survivor's sheet): who they are,
+    what we know by category and whether they know we know it, how rare each fact is, look-alikes and
+    what to ask next, recent encounters, the behaviour profile and the records merged into this one."""
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    facts = knowledge.to_out_many(
+        db,
+        knowledge.list_for_customer(db, actor=actor, customer_id=customer.id, include_outdated=True),
+        categories,
+    )
+    known = insights.knowledge_of(
+        db, actor=actor, customer_id=customer.id, categories=categories, freshness_months=freshness_months
+    )
+    insight = {fact.id: fact for fact in known.facts}
+    choices = [_category_out(c) for c in categories.for_kind(customer.kind)]
+    groups = {c.name: FactGroup(category=c, facts=[]) for c in choices}
+    for fact in facts:
+        if fact.status != DifferentiatorStatus.CURRENT:
+            continue
+        group = groups.get(fact.category)
+        if group is None:
+            # A category from other settings or another kind: still shown, under its own label.
+            label = CategoryOut(name=fact.category, label=fact.category_label, kind="both", prompt="")
+            group = groups[fact.category] = FactGroup(category=label, facts=[])
+        found = insight.get(fact.id)
+        group.facts.append(
+            SheetFact(
+                **fact.model_dump(),
+                trait=found.trait if found else None,
+                holders=found.holders if found else None,
+                rarity=found.rarity if found else None,
+                rare=found.rare if found else False,
+                stale=found.stale if found else False,
+            )
+        )
+    recent = encounters.list_for_customer(
+        db, actor=actor, customer_id=customer.id, limit=RECENT_ENCOUNTERS + 1
+    )
+    return CustomerSheet(
+        customer=customers.to_out(customer),
+        recognition=known.recognition,
+        categories=choices,
+        groups=[group for group in groups.values() if group.facts],
+        gaps=[c for c in choices if not groups[c.name].facts],
+        outdated=[f for f in facts if f.status == DifferentiatorStatus.OUTDATED],
+        knowledge=SheetKnowledge(
+            refreshed_at=known.refreshed_at,
+            distinguishability=known.distinguishability,
+            look_alikes=known.look_alikes,
+            next_question=known.next_question,
+            show_them_you_know=known.show_them_you_know,
+            stale_facts=known.stale_facts,
+        ),
+        encounters=encounters.to_out_many(db, recent[:RECENT_ENCOUNTERS]),
+        more_encounters=len(recent) > RECENT_ENCOUNTERS,
+        behaviour=behaviour.behaviour_of(db, actor=actor, customer_id=customer.id),
+        merged_from=[
+            MergedRecord(
+                id=m.merged_id,
+                name=m.snapshot.get("name", ""),
+                merged_at=m.merged_at,
+                identities=m.snapshot.get("identities", []),
+            )
+            for m in customers.merges_into(db, customer_id=customer.id)
+        ],
+    )
+
+
+def _category_out(category: Category) -> CategoryOut:
+    return CategoryOut(name=category.name, label=category.label, kind=category.kind, prompt=category.prompt)

@@ -1,0 +1,114 @@
+"""What the views give out: read models that combine several domains' schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from segone.behaviour.schemas import BehaviourOut
+from segone.customers.schemas import CustomerKind, CustomerOut
+from segone.encounters.schemas import EncounterOut
+from segone.knowledge.categories.schemas import CategoryOut
+from segone.knowledge.distinguishability.schemas import LookAlike, Question
+from segone.knowledge.facts.schemas import DifferentiatorOut, RecognitionOut
+
+
+class CustomerSummary(BaseModel):
+    """One customer of a list, with how much we know about them."""
+
+    id: int
+    kind: CustomerKind
+    name: str
+    identities: list[str]
+    differentiators: int = Field(description="Current differentiators on the easel sheet.")
+    acknowledged: int = Field(description="Of those, how many the customer knows we know.")
+    last_encounter_at: datetime | None
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerSummary]
+    total: int
+    offset: int
+    limit: int
+
+
+class SheetFact(DifferentiatorOut):
+    """A current differentiator with what the last knowledge refresh found about it."""
+
+    trait: str | None = Field(description="The trait the fact belongs to, in its most frequent wording.")
+    holders: int | None = Field(description="Customers holding the trait; null until the next refresh.")
+    rarity: float | None = Field(description="Share of all customers holding the trait.")
+    rare: bool
+    stale: bool = Field(description="Not confirmed for the configured number of months.")
+
+
+class FactGroup(BaseModel):
+    category: CategoryOut
+    facts: list[SheetFact] = Field(description="Most recently learned first.")
+
+
+class SheetKnowledge(BaseModel):
+    """How well the sheet tells this customer apart (rarity and look-alikes as of the last refresh)."""
+
+    refreshed_at: datetime | None
+    distinguishability: int | None = Field(
+        description="Customers holding every trait we know of this one (itself too); 1 = a segment of one."
+    )
+    look_alikes: list[LookAlike]
+    next_question: Question | None
+    show_them_you_know: list[int] = Field(description="Rare facts the customer has not been shown we know.")
+    stale_facts: int
+
+
+class MergedRecord(BaseModel):
+    id: int = Field(description="The merged record's id; it still resolves to this customer.")
+    name: str
+    merged_at: datetime
+    identities: list[str]
+
+
+class CustomerSheet(BaseModel):
+    """The easel sheet of one customer: everything the customer page shows, in one read."""
+
+    customer: CustomerOut
+    recognition: RecognitionOut
+    categories: list[CategoryOut] = Field(description="The fact categories that fit this kind of customer.")
+    groups: list[FactGroup] = Field(description="Current facts by category, in the categories' order.")
+    gaps: list[CategoryOut] = Field(description="Categories of this kind with no current fact: ask next.")
+    outdated: list[DifferentiatorOut] = Field(description="Facts no longer true, most recent first.")
+    knowledge: SheetKnowledge
+    encounters: list[EncounterOut] = Field(description="The most recent encounters, newest first.")
+    more_encounters: bool = Field(description="True when there are older encounters than those listed.")
+    behaviour: BehaviourOut
+    merged_from: list[MergedRecord]
+
+    def facts(self) -> list[SheetFact]:
+        """Every current fact, most recently learned first."""
+        every = [fact for group in self.groups for fact in group.facts]
+        return sorted(every, key=lambda fact: (-fact.learned_at.timestamp(), fact.id))
+
+
+class MergePreview(BaseModel):
+    """What merging ``duplicate`` into ``customer`` would move, and the details that differ."""
+
+    customer: CustomerOut
+    duplicate: CustomerOut
+    differentiators: int
+    acknowledged: int
+    encounters: int
+    conflicts: dict[str, tuple[Any, Any]] = Field(
+        description="Detail: (this record's value, the duplicate's)."
+    )
+
+
+class EncounterLine(BaseModel):
+    encounter: EncounterOut
+    customer_name: str
+
+
+class HomePage(BaseModel):
+    recent: list[CustomerSummary] = Field(description="Customers whose records changed most recently.")
+    my_encounters: list[EncounterLine]
+    total_customers: int
