@@ -53,7 +53,7 @@ def child(data_dir: Path, database_url: str) -> None:
     """The refresh alone, in a fresh process: its seconds per stage and its own peak memory."""
     runtime = Runtime(Settings(data_dir=data_dir, database_url=database_url))
     started = time.perf_counter()
-    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
     total = time.perf_counter() - started
     print(
         f"refresh as of {AS_OF}: {report.customers:,} profiles from {report.events:,} events, {total:.1f} s"

@@ -62,7 +62,7 @@ def test_behaviour_before_and_after_a_refresh(runtime: Runtime, api: ClientFacto
     }
     assert client.get("/behaviour/refreshes/latest").json() is None
 
-    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
     body = client.get(f"/customers/{customer}/behaviour").json()
     assert body["as_of"] == "2024-06-30" and body["refreshed_at"] is not None
     profile = body["profile"]

@@ -60,7 +60,13 @@ def _profile(runtime: Runtime, customer_id: int) -> dict[str, Any]:
 def test_refresh_writes_the_engines_profiles_and_scores(runtime: Runtime) -> None:
     ids = _load(runtime, synthetic_events(customers=120))
     seen: list[tuple[str, int, int]] = []
-    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF, progress=lambda *step: seen.append(step))
+    report = refresh.refresh(
+        runtime.sessions,
+        runtime.settings,
+        actor=SYSTEM,
+        as_of=AS_OF,
+        progress=lambda *step: seen.append(step),
+    )
 
     assert [stage for stage, done, total in seen if done == total] == [
         "Flushing staged events",
@@ -119,9 +125,9 @@ def test_refresh_writes_the_engines_profiles_and_scores(runtime: Runtime) -> Non
 def test_spark_refreshes_the_same_profiles_as_duckdb(sqlite_runtime: Runtime, spark: BaseBackend) -> None:
     runtime = sqlite_runtime
     _load(runtime, synthetic_events(customers=60))
-    on_duckdb = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    on_duckdb = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
     first = _all_profiles(runtime)
-    on_spark = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF, con=spark)
+    on_spark = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF, con=spark)
     second = _all_profiles(runtime)
     assert on_spark.events == on_duckdb.events and len(second) == len(first) == on_duckdb.customers
     for customer_id, row in first.items():
@@ -149,7 +155,7 @@ def _all_profiles(runtime: Runtime) -> dict[int, dict[str, Any]]:
 def test_refresh_on_the_cdnow_sample_fits_the_published_pareto_nbd(sqlite_runtime: Runtime) -> None:
     runtime = sqlite_runtime
     ids = _load(runtime, read_cdnow_sample())
-    report = refresh.refresh(runtime, actor=SYSTEM, as_of=CDNOW_CALIBRATION_END)
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=CDNOW_CALIBRATION_END)
 
     # Fader, Hardie & Lee (2005), the CDNOW 1/10 sample over 39 weeks: r, alpha, s, beta.
     params = report.models["pareto_nbd"]["params"]
@@ -186,7 +192,7 @@ def test_merged_records_count_for_their_survivor(runtime: Runtime) -> None:
     survivor, merged = ids["crm:00001"], ids["crm:00002"]
     with runtime.session() as db:
         merge.merge(db, actor=SYSTEM, survivor_id=survivor, merged_id=merged)
-    refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
 
     per_customer = events.group_by("customer").aggregate([("event_id", "count")]).to_pylist()
     counts = {row["customer"]: row["event_id_count"] for row in per_customer}
@@ -224,7 +230,7 @@ def test_staged_api_events_are_flushed_first(runtime: Runtime) -> None:
             ],
         )
     assert staged.new == 2 and staged.customers_created == 1
-    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
     assert report.staged_flushed == 2
     with runtime.session() as db:
         assert ingest.staged_count(db) == 0
@@ -237,7 +243,7 @@ def test_staged_api_events_are_flushed_first(runtime: Runtime) -> None:
 def test_thin_data_leaves_scores_empty_and_says_why(runtime: Runtime) -> None:
     small = synthetic_events(customers=5)
     _load(runtime, small)
-    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
     assert report.models == {}
     assert any("needs 20" in note for note in report.notes), report.notes
     with runtime.session() as db:
@@ -248,14 +254,14 @@ def test_thin_data_leaves_scores_empty_and_says_why(runtime: Runtime) -> None:
 
 def test_a_failed_refresh_keeps_the_last_profiles(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     _load(runtime, synthetic_events(customers=40))
-    first = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    first = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the disk is full")
 
     monkeypatch.setattr(scores, "score_customers", broken)
     with pytest.raises(RuntimeError, match="disk is full"):
-        refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF + timedelta(days=1))
+        refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF + timedelta(days=1))
     with runtime.session() as db:
         assert set(db.scalars(select(BehaviourProfile.refresh_id))) == {first.refresh_id}
         failed = profiles.latest_refresh(db, actor=SYSTEM)
@@ -264,10 +270,12 @@ def test_a_failed_refresh_keeps_the_last_profiles(runtime: Runtime, monkeypatch:
 
 def test_refresh_refuses_a_future_day_and_roles_without_analytics(runtime: Runtime) -> None:
     with pytest.raises(Invalid, match="in the future"):
-        refresh.refresh(runtime, actor=SYSTEM, as_of=date.today() + timedelta(days=2))
+        refresh.refresh(
+            runtime.sessions, runtime.settings, actor=SYSTEM, as_of=date.today() + timedelta(days=2)
+        )
     manager = make_user(runtime, Role.MANAGER)
     with pytest.raises(Forbidden):
-        refresh.refresh(runtime, actor=manager.actor, as_of=AS_OF)
+        refresh.refresh(runtime.sessions, runtime.settings, actor=manager.actor, as_of=AS_OF)
     with runtime.session() as db:
         assert db.scalar(select(func.count()).select_from(BehaviourRefresh)) == 0
 
@@ -282,6 +290,6 @@ def test_events_of_customers_not_in_the_store_are_skipped_with_a_note(runtime: R
         field = stray.schema.field(name)
         stray = stray.set_column(stray.schema.get_field_index(name), field, pa.array(values, field.type))
     ingest.dataset_of(runtime.settings.data_dir).write_batch(pa.concat_tables([resolved.table, stray]))
-    report = refresh.refresh(runtime, actor=SYSTEM, as_of=AS_OF)
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
     assert report.skipped_customers == 1
     assert any("not in the store" in note for note in report.notes)

@@ -65,7 +65,7 @@ def test_the_page_shows_the_last_refresh_and_its_models(sqlite_live_server: Live
             )
         assert resolved.table is not None
         ingest.dataset_of(runtime.settings.data_dir).write_batch(resolved.table)
-        refresh.refresh(runtime, actor=SYSTEM, as_of=date(1997, 9, 30))
+        refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=date(1997, 9, 30))
         html = client.get("/analytics/models").text
         scores = html[html.index('id="scores"') : html.index("</section>", html.index('id="scores"'))]
         assert "profiles as of <strong>1997-09-30</strong>" in scores and "2,357 customers" in scores

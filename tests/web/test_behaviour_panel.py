@@ -59,7 +59,7 @@ def test_the_panel_shows_the_profile_scores_and_a_stem_per_purchase_day(
         ]
     with runtime.session() as db:
         ingest.stage_batch(db, actor=SYSTEM, events=events)
-    refresh.refresh(runtime, actor=SYSTEM, as_of=date(2024, 6, 1))
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=date(2024, 6, 1))
 
     panel = _panel(client.get(f"/customers/{customer}").text)
     assert "as of 2024-06-01" in panel

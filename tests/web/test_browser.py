@@ -265,7 +265,7 @@ def _busy_sheet(server: LiveServer) -> int:
         ]
     with server.runtime.session() as db:
         ingest.stage_batch(db, actor=SYSTEM, events=events)
-    refresh.refresh(server.runtime, actor=SYSTEM, as_of=date(2024, 12, 31))
+    refresh.refresh(server.runtime.sessions, server.runtime.settings, actor=SYSTEM, as_of=date(2024, 12, 31))
     return customer_id
 
 

@@ -15,7 +15,6 @@ One refresh, as of a day:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, cast
@@ -28,6 +27,7 @@ from ibis import BaseBackend
 from ibis.expr.types import Table
 from sqlalchemy import Table as SqlTable
 from sqlalchemy import delete
+from sqlalchemy.orm import Session, sessionmaker
 
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
@@ -38,10 +38,11 @@ from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
 from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.errors import Invalid
-from segone.runtime import Runtime
+from segone.progress import Progress, silent
+from segone.settings import Settings
 from segone.storage import bulk
+from segone.storage.engine import session_scope
 
-Progress = Callable[[str, int, int], None] | None
 TIMELINE_DAYS = 120  # purchase days kept per customer for the page's plot
 WRITE_CHUNK = 20_000
 _PROFILES = cast(SqlTable, BehaviourProfile.__table__)
@@ -68,22 +69,25 @@ class RefreshReport:
 
 
 def refresh(
-    runtime: Runtime,
+    sessions: sessionmaker[Session],
+    settings: Settings,
     *,
     actor: Actor,
     as_of: date | None = None,
-    progress: Progress = None,
+    progress: Progress = silent,
     con: BaseBackend | None = None,
     dataset: EventDataset | None = None,
 ) -> RefreshReport:
-    """Recompute every customer's profile and scores as of the end of ``as_of`` (default: today, UTC)."""
+    """Recompute every customer's profile and scores as of the end of ``as_of`` (default: today, UTC).
+
+    Runs in several transactions of ``sessions`` (the run is recorded first, so a failure is recorded too).
+    """
     require(actor, Permission.RUN_ANALYTICS)
     as_of = as_of or utcnow().date()
     if as_of > utcnow().date():
         raise Invalid(f"--as-of {as_of.isoformat()} is in the future; profiles describe what has happened.")
-    settings = runtime.settings
     report = _Stages(progress)
-    with runtime.session() as db:
+    with session_scope(sessions) as db:
         run = BehaviourRefresh(
             as_of=as_of,
             status="running",
@@ -95,9 +99,9 @@ def refresh(
         db.flush()
         run_id = run.id
     try:
-        return _refresh(runtime, run_id, as_of, report, con=con, dataset=dataset)
+        return _refresh(sessions, settings, run_id, as_of, report, con=con, dataset=dataset)
     except BaseException as exc:
-        with runtime.session() as db:
+        with session_scope(sessions) as db:
             failed = db.get(BehaviourRefresh, run_id)
             if failed is not None:
                 failed.status = "failed"
@@ -107,7 +111,8 @@ def refresh(
 
 
 def _refresh(
-    runtime: Runtime,
+    sessions: sessionmaker[Session],
+    settings: Settings,
     run_id: int,
     as_of: date,
     stages: _Stages,
@@ -115,16 +120,15 @@ def _refresh(
     con: BaseBackend | None,
     dataset: EventDataset | None,
 ) -> RefreshReport:
-    settings = runtime.settings
-    dataset = dataset or ingest.dataset_of(runtime.settings.data_dir)
+    dataset = dataset or ingest.dataset_of(settings.data_dir)
     stages.start("Flushing staged events")
-    flushed = ingest.flush_staged(runtime.sessions, dataset=dataset)
+    flushed = ingest.flush_staged(sessions, dataset=dataset)
     stages.done()
 
     own_connection = con is None
     con = con or backend.connect(settings.analytics_url, settings.data_dir)
     try:
-        with runtime.session() as db:
+        with session_scope(sessions) as db:
             survivors = customers.final_survivors(db)
             known = customers.current_ids(db)
         stages.start("Computing behaviour profiles")
@@ -159,7 +163,7 @@ def _refresh(
         rows = rows.filter(in_store)
 
     stages.start("Writing profiles", rows.num_rows)
-    with runtime.session() as db:
+    with session_scope(sessions) as db:
         db.execute(delete(BehaviourProfile))
         connection = db.connection()
         for offset in range(0, rows.num_rows, WRITE_CHUNK):
@@ -271,7 +275,7 @@ class _Stages:
         self.advance(0)
 
     def advance(self, done: int) -> None:
-        if self.progress is not None and done != self._done:
+        if done != self._done:
             self.progress(self._stage, done, self._total)
         self._done = done
 

@@ -36,7 +36,11 @@ def refresh(
     runtime = runtime_of(ctx)
     with progress_bar() as progress:
         report = refreshing.refresh(
-            runtime, actor=SYSTEM, as_of=as_of.date() if as_of else None, progress=progress
+            runtime.sessions,
+            runtime.settings,
+            actor=SYSTEM,
+            as_of=as_of.date() if as_of else None,
+            progress=progress,
         )
     if as_json:
         print_json(report.as_dict())

@@ -48,7 +48,9 @@ def load_behaviour(runtime: Runtime, *, actor: Actor, progress: Progress = silen
         unknown="create",
     )
     progress("Importing the CDNOW purchase history", 1, 1)
-    report = refresh.refresh(runtime, actor=actor, as_of=CDNOW_AS_OF, progress=progress)
+    report = refresh.refresh(
+        runtime.sessions, runtime.settings, actor=actor, as_of=CDNOW_AS_OF, progress=progress
+    )
     return BehaviourSummary(
         events=imported.events_written,
         customers_created=imported.customers_created,
