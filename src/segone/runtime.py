@@ -1,4 +1,4 @@
-"""What a running process holds: settings, the operational store's engine, the categories in force.
+"""What a running process holds: its settings and the operational store's engine and sessions.
 
 Built once at the edge (``create_app``, the CLI's callback, a test fixture) from a ``Settings`` object.
 """
@@ -12,7 +12,6 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from segone.knowledge.categories.schemas import CategoryList, parse_categories
 from segone.migrations import migrate
 from segone.settings import Settings
 from segone.storage.engine import create_engine_for, session_factory, session_scope
@@ -30,10 +29,6 @@ class Runtime:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return session_factory(self.engine)
-
-    @cached_property
-    def categories(self) -> CategoryList:
-        return CategoryList(parse_categories(self.settings.fact_categories))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

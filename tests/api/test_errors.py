@@ -18,6 +18,7 @@ from segone.accounts.schemas import SYSTEM, Role
 from segone.channels import Channel
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
@@ -230,14 +231,14 @@ def test_random_requests_never_fail_on_the_server(runtime: Runtime, api: ClientF
             actor=SYSTEM,
             customer_id=customer,
             data=EncounterCreate(channel=Channel.CALL),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         ).id
         fact = knowledge.add(
             db,
             actor=SYSTEM,
             customer_id=customer,
             data=DifferentiatorCreate(text="Two kids", category="family"),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         ).id
     ids = {
         "customer_id": [str(customer)],

@@ -22,6 +22,7 @@ from segone.channels import Channel
 from segone.encounters import service as encounters
 from segone.encounters import suggestions
 from segone.encounters.schemas import EncounterCreate
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
@@ -71,7 +72,7 @@ def _fresh_fact(world: World) -> int:
             actor=SYSTEM,
             customer_id=world.customer,
             data=DifferentiatorCreate(text=f"Fact {next(_unique)}", category="family"),
-            categories=world.runtime.categories,
+            categories=categories_in_force(world.runtime.settings),
         ).id
 
 
@@ -84,7 +85,7 @@ def _fresh_suggestion(world: World) -> tuple[int, str]:
             actor=SYSTEM,
             customer_id=world.customer,
             data=EncounterCreate(channel=Channel.CALL, notes=f"Mentioned: {text}."),
-            categories=world.runtime.categories,
+            categories=categories_in_force(world.runtime.settings),
         ).id
     return encounter, suggestions.sentence_id(text)
 
@@ -290,7 +291,7 @@ def test_route_by_role(route: tuple[str, str], sqlite_runtime: Runtime, sqlite_a
             actor=SYSTEM,
             customer_id=customer,
             data=EncounterCreate(channel=Channel.CALL),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         ).id
     world = World(runtime, customer, 0, encounter, target.id)
     world.fact = _fresh_fact(world)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from segone.accounts.schemas import SYSTEM, Role
 from segone.demo.load import load as load_demo
 from segone.knowledge.categories import classifier
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
 from tests.cli.conftest import Invoke, as_json
@@ -82,7 +83,7 @@ def test_only_an_importer_may_import(segone: Invoke, store: Runtime, tmp_path: P
 
 def test_train_learns_from_the_demo_and_says_how_well(segone: Invoke, store: Runtime) -> None:
     with store.session() as db:
-        load_demo(db, actor=SYSTEM, categories=store.categories, people=60, businesses=20)
+        load_demo(db, actor=SYSTEM, categories=categories_in_force(store.settings), people=60, businesses=20)
     result = segone("facts", "train")
     assert result.exit_code == 0, result.output
     assert "Reading the confirmed facts…" in result.stderr  # the progress messages

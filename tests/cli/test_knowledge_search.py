@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from segone.accounts.schemas import SYSTEM
 from segone.customers.schemas import CustomerKind
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
@@ -26,7 +27,7 @@ def _facts(store: Runtime) -> tuple[int, list[int]]:
                     actor=SYSTEM,
                     customer_id=customer,
                     data=DifferentiatorCreate(text=text, category="growth_plans"),
-                    categories=store.categories,
+                    categories=categories_in_force(store.settings),
                 ).id
             )
     return customer, ids

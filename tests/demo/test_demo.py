@@ -19,6 +19,7 @@ from segone.customers.schemas import CustomerCreate
 from segone.demo.generate import generate
 from segone.encounters.models import Encounter
 from segone.knowledge.categories.schemas import CategoryList
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.knowledge.models import Acknowledgement, Differentiator
@@ -36,7 +37,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, 
     runtime = Runtime(settings)
     runtime.upgrade_schema()
     with runtime.session() as db:
-        summary = demo.load(db, actor=SYSTEM, categories=runtime.categories, now=NOW)
+        summary = demo.load(db, actor=SYSTEM, categories=categories_in_force(runtime.settings), now=NOW)
     yield runtime, summary
     runtime.dispose()
 
@@ -117,7 +118,7 @@ def test_every_category_of_each_kind_is_used_and_only_there(loaded: tuple[Runtim
         )
         used = {(kind, category) for kind, category in rows}
     for kind in ("person", "business"):
-        expected = {c.name for c in runtime.categories.for_kind(kind)}
+        expected = {c.name for c in categories_in_force(runtime.settings).for_kind(kind)}
         assert {category for k, category in used if k == kind} == expected
 
 
@@ -179,13 +180,13 @@ def test_history_reads_as_if_the_services_had_written_it(loaded: tuple[Runtime, 
             actor=SYSTEM,
             customer_id=fact.customer_id,
             data=DifferentiatorCreate(text=fact.text, category=fact.category),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
         written = db.scalars(
             select(AuditEntry).where(AuditEntry.details["differentiator_id"].as_integer() == again.id)
         ).one()
         assert (written.action, written.summary) == (added.action, added.summary)
-        out = knowledge.to_out_many(db, [fact], runtime.categories)[0]
+        out = knowledge.to_out_many(db, [fact], categories_in_force(runtime.settings))[0]
         assert out.acknowledgement is not None and out.learned_by is not None
         db.rollback()
 
@@ -219,7 +220,12 @@ def test_the_same_seed_gives_the_same_demo() -> None:
 def test_a_smaller_demo_on_each_backend_leaves_ids_ready_for_new_rows(runtime: Runtime) -> None:
     with runtime.session() as db:
         summary = demo.load(
-            db, actor=SYSTEM, categories=runtime.categories, people=40, businesses=10, now=NOW
+            db,
+            actor=SYSTEM,
+            categories=categories_in_force(runtime.settings),
+            people=40,
+            businesses=10,
+            now=NOW,
         )
     assert summary.customers == 50 + len(summary.duplicates)
     with runtime.session() as db:

@@ -10,6 +10,7 @@ from segone.channels import Channel
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate, NewFact
 from segone.errors import Invalid
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.runtime import Runtime
 from tests.factories import make_customer, make_user
@@ -33,7 +34,7 @@ def test_encounter_with_facts_links_them_to_it(runtime: Runtime) -> None:
                 listening_share=0.7,
                 facts=[NewFact(text="Training for her first marathon", category="free_time")],
             ),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
     with runtime.session() as db:
         (out,) = encounters.to_out_many(
@@ -64,7 +65,7 @@ def test_a_bad_fact_rolls_back_the_whole_encounter(runtime: Runtime) -> None:
             actor=employee.actor,
             customer_id=cid,
             data=EncounterCreate(channel=Channel.CALL, facts=[NewFact(text="x", category="nonsense")]),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
     with runtime.session() as db:
         assert encounters.list_for_customer(db, actor=employee.actor, customer_id=cid) == []

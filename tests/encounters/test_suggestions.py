@@ -17,6 +17,7 @@ from segone.encounters.models import RejectedSuggestion
 from segone.encounters.schemas import EncounterCreate
 from segone.encounters.suggestions import SuggestionConfirm, SuggestionReject
 from segone.errors import Invalid, NotFound
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.knowledge.models import Differentiator
@@ -37,7 +38,7 @@ def _encounter(runtime: Runtime, customer: int, notes: str = NOTES, **more: str)
             actor=SYSTEM,
             customer_id=customer,
             data=EncounterCreate(channel=Channel.STORE, notes=notes, **more),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         ).id
 
 
@@ -48,7 +49,7 @@ def _suggest(runtime: Runtime, encounter: int, user: MadeUser | None = None) -> 
             db,
             actor=user.actor if user else SYSTEM,
             encounter_id=encounter,
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
             data_dir=runtime.settings.data_dir,
         )
 
@@ -84,7 +85,7 @@ def test_facts_on_the_sheet_already_are_not_suggested(runtime: Runtime) -> None:
             data=DifferentiatorCreate(
                 text="daughter plays cello in the Youth Orchestra, a grade 5 exam in May.", category="family"
             ),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
     found = _suggest(runtime, _encounter(runtime, customer))
     assert "Daughter plays cello in the youth orchestra; a grade 5 exam in May" not in [s.text for s in found]
@@ -102,7 +103,7 @@ def test_confirm_adds_the_fact_learned_in_the_encounter(runtime: Runtime) -> Non
             actor=employee.actor,
             encounter_id=encounter,
             data=SuggestionConfirm(id=first.id),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
         fact_id = fact.id
     with runtime.session() as db:
@@ -137,7 +138,7 @@ def test_confirm_with_edited_text_and_category(runtime: Runtime) -> None:
             data=SuggestionConfirm(
                 id=saving.id, text="Saving  for a professional cello ", category="motivations"
             ),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
         assert (fact.text, fact.category, fact.encounter_id) == (
             "Saving for a professional cello",
@@ -157,7 +158,7 @@ def test_confirm_refuses_unknown_suggestions_and_categories_that_do_not_fit(runt
             actor=SYSTEM,
             encounter_id=encounter,
             data=SuggestionConfirm(id="0" * 64),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
     with runtime.session() as db, pytest.raises(Invalid, match="business category"):
         suggestions.confirm(
@@ -165,7 +166,7 @@ def test_confirm_refuses_unknown_suggestions_and_categories_that_do_not_fit(runt
             actor=SYSTEM,
             encounter_id=encounter,
             data=SuggestionConfirm(id=first.id, category="growth_plans"),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
     with runtime.session() as db:
         assert db.scalars(select(Differentiator)).all() == []
@@ -183,7 +184,7 @@ def test_rejected_suggestions_are_not_proposed_again(runtime: Runtime) -> None:
                 actor=employee.actor,
                 encounter_id=encounter,
                 data=SuggestionReject(id=worried.id),
-                categories=runtime.categories,
+                categories=categories_in_force(runtime.settings),
             )
     assert worried.id not in [s.id for s in _suggest(runtime, encounter)]
     # Nor in a later encounter with the same customer whose notes say it again.

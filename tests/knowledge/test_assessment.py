@@ -12,6 +12,7 @@ from segone.clock import utcnow
 from segone.customers.models import Customer
 from segone.errors import Forbidden
 from segone.knowledge.assessment import service as assessment
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.knowledge.models import Differentiator
@@ -31,7 +32,7 @@ def test_months_and_teams_by_hand(runtime: Runtime) -> None:
                 actor=who,  # type: ignore[arg-type]
                 customer_id=customer,
                 data=DifferentiatorCreate(text=text, category=category),
-                categories=runtime.categories,
+                categories=categories_in_force(runtime.settings),
             ).id
 
         old = add(north.actor, ann, "Keeps bees", "free_time")

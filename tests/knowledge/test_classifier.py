@@ -13,6 +13,7 @@ from segone.demo.load import load as load_demo
 from segone.errors import Forbidden, Invalid
 from segone.knowledge.categories import classifier
 from segone.knowledge.categories.schemas import DEFAULT_CATEGORIES
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.progress import Progress, silent
@@ -72,7 +73,7 @@ def _train(runtime: Runtime, actor: Actor, progress: Progress = silent) -> class
         return classifier.train(
             db,
             actor=actor,
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
             data_dir=runtime.settings.data_dir,
             progress=progress,
         )
@@ -92,7 +93,7 @@ def test_too_few_confirmed_facts_is_explained(runtime: Runtime) -> None:
             actor=SYSTEM,
             customer_id=customer,
             data=DifferentiatorCreate(text="Has two children", category="family"),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
     with pytest.raises(Invalid, match="Too few confirmed facts"):
         _train(runtime, make_user(runtime, Role.ANALYST).actor)
@@ -101,7 +102,9 @@ def test_too_few_confirmed_facts_is_explained(runtime: Runtime) -> None:
 
 def test_a_model_trained_on_the_demo_beats_the_rules_on_held_out_facts(runtime: Runtime) -> None:
     with runtime.session() as db:
-        load_demo(db, actor=SYSTEM, categories=runtime.categories, people=60, businesses=20)
+        load_demo(
+            db, actor=SYSTEM, categories=categories_in_force(runtime.settings), people=60, businesses=20
+        )
     said: list[str] = []
     report = _train(
         runtime,
@@ -124,7 +127,7 @@ def test_a_model_trained_on_the_demo_beats_the_rules_on_held_out_facts(runtime: 
     guesses = classifier.suggest_category(
         ["Granddaughter plays flute in the school jazz band; a grade 4 exam in June"],
         "person",
-        categories=runtime.categories,
+        categories=categories_in_force(runtime.settings),
         data_dir=runtime.settings.data_dir,
     )
     assert guesses[0][0] == "family"
@@ -151,7 +154,7 @@ def test_categories_the_model_never_saw_are_left_to_the_rules(runtime: Runtime) 
                 actor=SYSTEM,
                 customer_id=person,
                 data=DifferentiatorCreate(text=text, category=category),
-                categories=runtime.categories,
+                categories=categories_in_force(runtime.settings),
             )
     report = _train(runtime, SYSTEM)
     assert {c.name for c in report.categories} == {"family", "free_time"}

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from segone.accounts.schemas import SYSTEM, Role
 from segone.clock import utcnow
 from segone.errors import Forbidden
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.distinguishability import refresh
 from segone.knowledge.distinguishability import service as insights
 from segone.knowledge.facts import service as knowledge
@@ -32,7 +33,7 @@ def _fact(runtime: Runtime, customer: int, text: str, category: str) -> int:
             actor=SYSTEM,
             customer_id=customer,
             data=DifferentiatorCreate(text=text, category=category),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         ).id
 
 
@@ -54,7 +55,11 @@ def _store(runtime: Runtime) -> dict[str, int]:
 def _knowledge(runtime: Runtime, customer: int) -> insights.KnowledgeOut:
     with runtime.session() as db:
         return insights.knowledge_of(
-            db, actor=SYSTEM, customer_id=customer, categories=runtime.categories, freshness_months=12
+            db,
+            actor=SYSTEM,
+            customer_id=customer,
+            categories=categories_in_force(runtime.settings),
+            freshness_months=12,
         )
 
 

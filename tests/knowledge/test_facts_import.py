@@ -13,6 +13,7 @@ from segone.accounts.schemas import SYSTEM, Role
 from segone.customers.schemas import CustomerKind
 from segone.errors import Forbidden
 from segone.importing import ImportRejected
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts.importer import FactImportReport, import_facts
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
@@ -31,7 +32,7 @@ def _import(runtime: Runtime, data: str, actor: MadeUser | None = None, **option
             db,
             actor=actor.actor if actor else SYSTEM,
             data=data,
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
             data_dir=runtime.settings.data_dir,
             **options,
         )

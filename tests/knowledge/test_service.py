@@ -8,6 +8,7 @@ from segone.accounts.schemas import Role
 from segone.customers.schemas import CustomerKind
 from segone.errors import Conflict, Forbidden, Invalid
 from segone.knowledge.categories.schemas import CategoryList, parse_categories
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import (
     AcknowledgeRequest,
@@ -29,7 +30,7 @@ def _add(
             actor=employee.actor,
             customer_id=customer_id,
             data=DifferentiatorCreate(text=text, category=category),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
         return fact.id
 
@@ -45,9 +46,9 @@ def test_added_fact_records_who_learned_it_and_when(runtime: Runtime) -> None:
             data=DifferentiatorCreate(
                 text="  Two   kids, both at  school ", category="family", confidence=0.6
             ),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
-        (out,) = knowledge.to_out_many(db, [fact], runtime.categories)
+        (out,) = knowledge.to_out_many(db, [fact], categories_in_force(runtime.settings))
     assert out.text == "Two kids, both at school"
     assert (out.learned_by, out.category_label, out.confidence) == (employee.email, "Family make-up", 0.6)
     assert out.acknowledgement is None and out.status == "current"
@@ -63,7 +64,7 @@ def test_category_must_exist_and_fit_the_kind_of_customer(runtime: Runtime) -> N
                 actor=employee.actor,
                 customer_id=person,
                 data=DifferentiatorCreate(text="x", category="hobbies"),
-                categories=runtime.categories,
+                categories=categories_in_force(runtime.settings),
             )
         assert "family" in unknown.value.details["allowed"]
         with pytest.raises(Invalid, match="business category"):
@@ -72,7 +73,7 @@ def test_category_must_exist_and_fit_the_kind_of_customer(runtime: Runtime) -> N
                 actor=employee.actor,
                 customer_id=person,
                 data=DifferentiatorCreate(text="Opening a second store", category="growth_plans"),
-                categories=runtime.categories,
+                categories=categories_in_force(runtime.settings),
             )
 
 
@@ -98,7 +99,7 @@ def test_acknowledge_once_and_recognition_ratio(runtime: Runtime) -> None:
         again = knowledge.acknowledge(
             db, actor=second.actor, differentiator_id=facts[0], data=AcknowledgeRequest()
         )
-        (out,) = knowledge.to_out_many(db, [again], runtime.categories)
+        (out,) = knowledge.to_out_many(db, [again], categories_in_force(runtime.settings))
         assert out.acknowledgement is not None
         assert (out.acknowledgement.acknowledged_by, out.acknowledgement.how) == (
             employee.email,
@@ -146,7 +147,7 @@ def test_edit_and_reconfirm(runtime: Runtime) -> None:
             actor=employee.actor,
             differentiator_id=fact_id,
             data=DifferentiatorUpdate(text="Plays jazz piano", confirmed=True),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
         assert fact.text == "Plays jazz piano" and fact.last_confirmed_at > before
 
@@ -171,5 +172,5 @@ def test_edit_cannot_move_a_fact_into_a_category_of_the_other_kind(runtime: Runt
             actor=employee.actor,
             differentiator_id=fact_id,
             data=DifferentiatorUpdate(category="growth_plans"),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )

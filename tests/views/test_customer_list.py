@@ -7,6 +7,7 @@ from segone.channels import Channel
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.runtime import Runtime
@@ -24,7 +25,7 @@ def _facts(runtime: Runtime, customer_id: int, count: int, acknowledged: int = 0
                 actor=SYSTEM,
                 customer_id=customer_id,
                 data=DifferentiatorCreate(text=f"Fact {n} of {customer_id}", category="worries"),
-                categories=runtime.categories,
+                categories=categories_in_force(runtime.settings),
             )
             if n < acknowledged:
                 knowledge.acknowledge(db, actor=SYSTEM, differentiator_id=fact.id, data=AcknowledgeRequest())
@@ -43,7 +44,7 @@ def test_the_list_counts_facts_and_encounters_and_leaves_merged_records_out(runt
             actor=employee.actor,
             customer_id=ann,
             data=EncounterCreate(channel=Channel.MEETING, notes="Coffee"),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         ).occurred_at
         merge.merge(db, actor=SYSTEM, survivor_id=ann, merged_id=twin)
 

@@ -10,6 +10,7 @@ from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate
 from segone.errors import NotFound
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.distinguishability import refresh
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate, OutdateRequest
@@ -26,7 +27,7 @@ def _sheet(runtime: Runtime, customer_id: int) -> CustomerSheet:
             db,
             actor=SYSTEM,
             customer_id=customer_id,
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
             freshness_months=runtime.settings.freshness_months,
         )
 
@@ -38,7 +39,7 @@ def _add(runtime: Runtime, customer_id: int, text: str, category: str, *, acknow
             actor=SYSTEM,
             customer_id=customer_id,
             data=DifferentiatorCreate(text=text, category=category),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
         if acknowledged:
             knowledge.acknowledge(db, actor=SYSTEM, differentiator_id=fact.id, data=AcknowledgeRequest())
@@ -75,7 +76,7 @@ def test_the_sheet_holds_facts_by_category_encounters_and_merged_records(runtime
                 actor=employee.actor,
                 customer_id=ann,
                 data=EncounterCreate(channel=Channel.CALL, notes="Called"),
-                categories=runtime.categories,
+                categories=categories_in_force(runtime.settings),
             )
         merge.merge(db, actor=SYSTEM, survivor_id=ann, merged_id=twin)
 

@@ -15,6 +15,7 @@ from segone.customers.schemas import CustomerCreate
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate, NewFact
 from segone.errors import Conflict, Invalid
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.runtime import Runtime
@@ -72,7 +73,7 @@ def _load(runtime: Runtime, records: list[Record]) -> list[int]:
                     actor=SYSTEM,
                     customer_id=customer.id,
                     data=DifferentiatorCreate(text=text, category="values"),
-                    categories=runtime.categories,
+                    categories=categories_in_force(runtime.settings),
                 )
                 if acknowledged:
                     knowledge.acknowledge(
@@ -86,7 +87,7 @@ def _load(runtime: Runtime, records: list[Record]) -> list[int]:
                     data=EncounterCreate(
                         channel=Channel.CALL, facts=[NewFact(text=t, category="worries") for t in learned]
                     ),
-                    categories=runtime.categories,
+                    categories=categories_in_force(runtime.settings),
                 )
             ids.append(customer.id)
     return ids

@@ -12,6 +12,7 @@ from segone.clock import utcnow
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate
 from segone.errors import Forbidden
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.runtime import Runtime
 from segone.views.self_assessment import self_assessment
 from tests.factories import make_customer, make_user
@@ -31,7 +32,7 @@ def test_each_month_has_the_mean_listening_share_of_its_encounters(runtime: Runt
                     occurred_at=now - timedelta(days=days_ago, seconds=1),
                     listening_share=share,
                 ),
-                categories=runtime.categories,
+                categories=categories_in_force(runtime.settings),
             )
     with runtime.session() as db:
         found = self_assessment(db, actor=SYSTEM, months=4)

@@ -16,6 +16,7 @@ from segone.accounts.schemas import SYSTEM, Role
 from segone.behaviour import ingest, refresh
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from tests.behaviour.conftest import DUCKDB_WARNING
@@ -244,7 +245,7 @@ def _busy_sheet(server: LiveServer) -> int:
                 actor=SYSTEM,
                 customer_id=customer_id,
                 data=DifferentiatorCreate(text=text, category=category),
-                categories=server.runtime.categories,
+                categories=categories_in_force(server.runtime.settings),
             )
             if known:
                 knowledge.acknowledge(db, actor=SYSTEM, differentiator_id=fact.id, data=AcknowledgeRequest())

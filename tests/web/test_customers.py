@@ -9,6 +9,7 @@ import httpx
 from segone.accounts.schemas import SYSTEM
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerKind
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from tests.conftest import LiveServer
@@ -24,7 +25,7 @@ def _fact(live_server: LiveServer, customer_id: int, text: str, category: str) -
             actor=SYSTEM,
             customer_id=customer_id,
             data=DifferentiatorCreate(text=text, category=category),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
         return fact.id
 

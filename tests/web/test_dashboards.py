@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from segone.accounts.schemas import SYSTEM, Role
 from segone.clock import utcnow
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.distinguishability import refresh
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
@@ -32,7 +33,7 @@ def _facts(runtime: Runtime) -> dict[str, int]:
                 actor=SYSTEM,
                 customer_id=people[name],
                 data=DifferentiatorCreate(text=text, category=category),
-                categories=runtime.categories,
+                categories=categories_in_force(runtime.settings),
             )
             if text.startswith("Keeps bees"):
                 knowledge.acknowledge(db, actor=SYSTEM, differentiator_id=fact.id, data=AcknowledgeRequest())

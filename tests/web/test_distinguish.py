@@ -7,6 +7,7 @@ import re
 import httpx
 
 from segone.accounts.schemas import SYSTEM
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.distinguishability import refresh
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
@@ -37,7 +38,7 @@ def test_the_sheet_shows_rarity_look_alikes_and_the_next_question(
                 actor=SYSTEM,
                 customer_id=customer,
                 data=DifferentiatorCreate(text=text, category="family"),
-                categories=runtime.categories,
+                categories=categories_in_force(runtime.settings),
             )
     assert "Not measured yet" in _box(client.get(f"/customers/{bo}").text)
 

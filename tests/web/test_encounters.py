@@ -9,6 +9,7 @@ import httpx
 
 from segone.accounts.schemas import SYSTEM
 from segone.encounters import service as encounters
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from tests.conftest import LiveServer
@@ -28,7 +29,7 @@ def test_log_an_encounter_with_facts_learned_and_shown(
             actor=SYSTEM,
             customer_id=customer_id,
             data=DifferentiatorCreate(text="Restores old motorbikes", category="free_time"),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         ).id
     form = client.get(f"/customers/{customer_id}/encounters/new")
     assert form.status_code == 200

@@ -20,6 +20,7 @@ from segone.accounts.schemas import ROLE_PERMISSIONS, Permission, Role
 from segone.channels import Channel
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.server import create_app
@@ -131,14 +132,14 @@ def test_page_role_matrix(live_server: LiveServer) -> None:
             actor=admin,
             customer_id=customer_id,
             data=DifferentiatorCreate(text="Collects vintage maps", category="free_time"),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
         encounter = encounters.record(
             db,
             actor=admin,
             customer_id=customer_id,
             data=EncounterCreate(channel=Channel.STORE),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
         token = accounts.create_token(db, actor=admin, user_id=users[Role.ADMIN].id, name="matrix")
         ids = {

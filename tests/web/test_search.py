@@ -9,6 +9,7 @@ from segone.channels import Channel
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
@@ -26,14 +27,14 @@ def _world(runtime: Runtime) -> tuple[int, int, int]:
             data=DifferentiatorCreate(
                 text="Plans to expand into new markets <script>alert(1)</script>", category="growth_plans"
             ),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         ).id
         encounter = encounters.record(
             db,
             actor=SYSTEM,
             customer_id=customer,
             data=EncounterCreate(channel=Channel.CALL, worries_about="Markets are slow this winter"),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         ).id
     return customer, fact, encounter
 

@@ -14,6 +14,7 @@ from segone.accounts.schemas import SYSTEM, Role
 from segone.channels import Channel
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
 from tests.conftest import LiveServer
@@ -36,7 +37,7 @@ def _encounter(runtime: Runtime) -> tuple[int, int]:
             actor=SYSTEM,
             customer_id=customer,
             data=EncounterCreate(channel=Channel.STORE, notes=NOTES),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         ).id
     return customer, encounter
 

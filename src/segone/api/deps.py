@@ -13,6 +13,7 @@ from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor
 from segone.errors import Unauthenticated
 from segone.knowledge.categories.schemas import CategoryList
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.runtime import Runtime
 
 
@@ -46,7 +47,7 @@ def get_actor(
 
 
 def get_categories(runtime: Annotated[Runtime, Depends(get_runtime)]) -> CategoryList:
-    return runtime.categories
+    return categories_in_force(runtime.settings)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -21,6 +21,7 @@ from segone.cli.common import (
 from segone.customers import importer
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerKind
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.views import customer_list
 from segone.views.customer_sheet import customer_sheet
 from segone.views.schemas import CustomerSheet
@@ -94,7 +95,7 @@ def show(
             db,
             actor=SYSTEM,
             customer_id=found.id,
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
             freshness_months=runtime.settings.freshness_months,
         )
     if as_json:

@@ -11,6 +11,7 @@ from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.demo import behaviour as demo_behaviour
 from segone.errors import Conflict
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.distinguishability import refresh as knowledge_refresh
 
 
@@ -53,7 +54,7 @@ def demo(
             summary = demo_data.load(
                 db,
                 actor=SYSTEM,
-                categories=runtime.categories,
+                categories=categories_in_force(runtime.settings),
                 seed=seed,
                 people=people,
                 businesses=businesses,

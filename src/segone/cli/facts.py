@@ -19,6 +19,7 @@ from segone.cli.common import (
 from segone.customers import service as customers
 from segone.knowledge.categories import classifier
 from segone.knowledge.categories import service as categories
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import importer as facts_importer
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.views import facts
@@ -53,14 +54,16 @@ def add(
     with runtime.session() as db:
         actor = actor_named(db, by)
         found = customers.resolve(db, actor=actor, reference=customer)
-        out = facts.add(db, actor=actor, customer_id=found.id, data=data, categories=runtime.categories)
+        out = facts.add(
+            db, actor=actor, customer_id=found.id, data=data, categories=categories_in_force(runtime.settings)
+        )
         if acknowledged:
             out = facts.acknowledge(
                 db,
                 actor=actor,
                 differentiator_id=out.id,
                 data=AcknowledgeRequest(),
-                categories=runtime.categories,
+                categories=categories_in_force(runtime.settings),
             )
         name = found.name
     if as_json:
@@ -100,7 +103,7 @@ def import_file(
             db,
             actor=actor_named(db, as_user),
             data=data,
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
             data_dir=runtime.settings.data_dir,
             dry_run=dry_run,
             progress=progress,

@@ -9,6 +9,7 @@ import typer
 from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.customers import service as customers
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.distinguishability import refresh as knowledge_refresh
 from segone.knowledge.distinguishability import service as insights
 from segone.search import service as knowledge_search
@@ -37,7 +38,7 @@ def search(
     runtime = runtime_of(ctx)
     with runtime.session() as db:
         page = knowledge_search.search(
-            db, actor=SYSTEM, query=text, limit=limit, categories=runtime.categories
+            db, actor=SYSTEM, query=text, limit=limit, categories=categories_in_force(runtime.settings)
         )
     if as_json:
         print_json(page)
@@ -91,7 +92,7 @@ def show(
             db,
             actor=SYSTEM,
             customer_id=found.id,
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
             freshness_months=runtime.settings.freshness_months,
         )
     if as_json:

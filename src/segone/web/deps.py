@@ -26,6 +26,7 @@ from segone.accounts.schemas import ROLE_PERMISSIONS, Actor, Permission, Role
 from segone.accounts.service import require
 from segone.errors import Forbidden, NotFound, SegoneError, Unauthenticated
 from segone.knowledge.categories.schemas import CategoryList
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.runtime import Runtime
 from segone.web import session as web_session
 from segone.web.render import render
@@ -93,7 +94,7 @@ def get_runtime(request: Request) -> Runtime:
 
 
 def get_categories(request: Request) -> CategoryList:
-    return get_runtime(request).categories
+    return categories_in_force(get_runtime(request).settings)
 
 
 def load_viewer(request: Request) -> Viewer | None:

@@ -13,6 +13,7 @@ from segone.api.errors import ErrorOut, responses
 from segone.customers import importer
 from segone.customers.schemas import CustomerImportReport
 from segone.errors import Invalid
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import importer as facts_importer
 from segone.knowledge.facts.importer import FactImportReport
 from segone.runtime import Runtime
@@ -137,7 +138,7 @@ async def import_facts(
         db,
         actor=actor,
         data=data,
-        categories=runtime.categories,
+        categories=categories_in_force(runtime.settings),
         data_dir=runtime.settings.data_dir,
         dry_run=dry_run,
     )
