@@ -10,9 +10,12 @@ from rich.table import Table
 
 from segone.accounts.schemas import SYSTEM
 from segone.cli.common import (
+    DryRunOption,
+    ImportAsOption,
     JsonOption,
     actor_named,
     import_report,
+    imported_line,
     print_json,
     progress_bar,
     runtime_of,
@@ -38,16 +41,11 @@ def import_file(
         Path,
         typer.Argument(metavar="FILE.csv", help="The CSV file; see docs/import.md for its columns."),
     ],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
-    ] = False,
+    dry_run: DryRunOption = False,
     skip_bad_rows: Annotated[
         bool, typer.Option("--skip-bad-rows", help="Import the good rows even if some are bad.")
     ] = False,
-    as_user: Annotated[
-        str | None,
-        typer.Option("--as", help="Import as this user (their permissions, their name in history)."),
-    ] = None,
+    as_user: ImportAsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Import customers: new identities create customers, known ones update them; all or nothing."""
@@ -65,11 +63,13 @@ def import_file(
     if as_json:
         print_json(report)
         return
-    verb = "Checked" if dry_run else "Imported"
-    would = " (dry run: nothing was written)" if dry_run else ""
     typer.echo(
-        f"{verb} {file.name}: {report.rows} rows; {report.created} created, {report.updated} updated, "
-        f"{report.unchanged} unchanged{would}."
+        imported_line(
+            file.name,
+            f"{report.rows} rows; {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged",
+            dry_run=dry_run,
+        )
     )
     if report.errors:
         typer.echo(f"{report.skipped} bad rows were left out:", err=True)

@@ -9,9 +9,12 @@ import typer
 
 from segone.channels import Channel
 from segone.cli.common import (
+    DryRunOption,
+    ImportAsOption,
     JsonOption,
     actor_named,
     import_report,
+    imported_line,
     print_json,
     progress_bar,
     runtime_of,
@@ -86,13 +89,8 @@ def import_file(
             help="The CSV file: customer, text, category, learned_by, learned_at (docs/import.md).",
         ),
     ],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
-    ] = False,
-    as_user: Annotated[
-        str | None,
-        typer.Option("--as", help="Import as this user (their permissions, their name in history)."),
-    ] = None,
+    dry_run: DryRunOption = False,
+    as_user: ImportAsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Import facts the business already knows (e.g. a CRM's notes); all or nothing."""
@@ -111,11 +109,12 @@ def import_file(
     if as_json:
         print_json(report)
         return
-    verb = "Checked" if dry_run else "Imported"
-    would = " (dry run: nothing was written)" if dry_run else ""
     typer.echo(
-        f"{verb} {file.name}: {report.rows} rows; {report.created} facts added, "
-        f"{report.unchanged} already known{would}."
+        imported_line(
+            file.name,
+            f"{report.rows} rows; {report.created} facts added, {report.unchanged} already known",
+            dry_run=dry_run,
+        )
     )
     if report.suggested:
         typer.echo(f"{len(report.suggested)} rows had no category; the classifier chose:")

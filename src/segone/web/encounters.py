@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -287,36 +288,25 @@ def encounter_detail(
         return _detail(request, db, viewer, runtime, categories, encounter_id)
 
 
-@router.post("/encounters/{encounter_id}/suggestions/confirm")
-def confirm_suggestion(
+def _act_on_suggestion(
     request: Request,
     encounter_id: int,
-    viewer: FactWriter,
-    form: Form,
-    runtime: RuntimeDep,
-    categories: Categories,
+    viewer: Viewer,
+    runtime: Runtime,
+    categories: CategoryList,
+    suggestion_id: str | None,
+    act: Callable[[Session], str],
+    invalid: Callable[[ValidationError], str],
 ) -> Response:
-    """Confirm (as suggested, or as edited in the form) one suggestion: it goes on the easel sheet."""
-    suggestion_id = form.get("suggestion")
+    """Run ``act`` (which returns what to tell the employee); on bad input show the encounter again with
+    the problem beside the suggestion, and nothing written."""
     with runtime.session() as db:
         try:
-            data = SuggestionConfirm(
-                id=suggestion_id, text=form.get("text") or None, category=form.get("category") or None
-            )
-            fact = suggestions.confirm(
-                db,
-                actor=viewer.actor,
-                encounter_id=encounter_id,
-                data=data,
-                categories=categories,
-                data_dir=runtime.settings.data_dir,
-            )
-            text = fact.text
+            said = act(db)
         except ValidationError as exc:
             db.rollback()
-            message = next(iter(field_errors(exc).values()), "Check the text and the category.")
             return _detail(
-                request, db, viewer, runtime, categories, encounter_id, 422, message, suggestion_id
+                request, db, viewer, runtime, categories, encounter_id, 422, invalid(exc), suggestion_id
             )
         except (Invalid, Conflict, NotFound) as exc:
             db.rollback()
@@ -331,8 +321,46 @@ def confirm_suggestion(
                 exc.message,
                 suggestion_id,
             )
-    web_session.load(request).flash(f"On the easel sheet: {text}")
+    web_session.load(request).flash(said)
     return see_other(f"/encounters/{encounter_id}#suggestions")
+
+
+@router.post("/encounters/{encounter_id}/suggestions/confirm")
+def confirm_suggestion(
+    request: Request,
+    encounter_id: int,
+    viewer: FactWriter,
+    form: Form,
+    runtime: RuntimeDep,
+    categories: Categories,
+) -> Response:
+    """Confirm (as suggested, or as edited in the form) one suggestion: it goes on the easel sheet."""
+    suggestion_id = form.get("suggestion")
+
+    def confirm(db: Session) -> str:
+        data = SuggestionConfirm(
+            id=suggestion_id, text=form.get("text") or None, category=form.get("category") or None
+        )
+        fact = suggestions.confirm(
+            db,
+            actor=viewer.actor,
+            encounter_id=encounter_id,
+            data=data,
+            categories=categories,
+            data_dir=runtime.settings.data_dir,
+        )
+        return f"On the easel sheet: {fact.text}"
+
+    return _act_on_suggestion(
+        request,
+        encounter_id,
+        viewer,
+        runtime,
+        categories,
+        suggestion_id,
+        confirm,
+        lambda exc: next(iter(field_errors(exc).values()), "Check the text and the category."),
+    )
 
 
 @router.post("/encounters/{encounter_id}/suggestions/reject")
@@ -346,23 +374,25 @@ def reject_suggestion(
 ) -> Response:
     """Not a fact: the suggestion is not proposed again."""
     suggestion_id = form.get("suggestion")
-    with runtime.session() as db:
-        try:
-            suggestions.reject(
-                db,
-                actor=viewer.actor,
-                encounter_id=encounter_id,
-                data=SuggestionReject(id=suggestion_id),
-                categories=categories,
-                data_dir=runtime.settings.data_dir,
-            )
-        except ValidationError:
-            db.rollback()
-            return _detail(
-                request, db, viewer, runtime, categories, encounter_id, 422, "That suggestion is not known."
-            )
-        except NotFound as exc:
-            db.rollback()
-            return _detail(request, db, viewer, runtime, categories, encounter_id, 404, exc.message)
-    web_session.load(request).flash("Rejected: it will not be suggested again.")
-    return see_other(f"/encounters/{encounter_id}#suggestions")
+
+    def reject(db: Session) -> str:
+        suggestions.reject(
+            db,
+            actor=viewer.actor,
+            encounter_id=encounter_id,
+            data=SuggestionReject(id=suggestion_id),
+            categories=categories,
+            data_dir=runtime.settings.data_dir,
+        )
+        return "Rejected: it will not be suggested again."
+
+    return _act_on_suggestion(
+        request,
+        encounter_id,
+        viewer,
+        runtime,
+        categories,
+        suggestion_id,
+        reject,
+        lambda _exc: "That suggestion is not known.",
+    )

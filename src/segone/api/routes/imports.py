@@ -45,6 +45,23 @@ _REQUEST_BODY: dict[str, Any] = {
 }
 
 
+# What every import route documents: a CSV body, and the 415/422 answers to a bad one.
+_IMPORT_ROUTE: dict[str, Any] = {
+    "openapi_extra": {"requestBody": _REQUEST_BODY},
+    "responses": {
+        **responses(401, 403),
+        415: {"model": ErrorOut, "description": "The body is neither CSV text nor a multipart file."},
+        422: {
+            "model": ErrorOut,
+            "description": "The file or some rows are bad; nothing was imported. `details` is the import "
+            "report, whose `errors` name every bad row (line of the file, column, problem).",
+        },
+    },
+}
+
+_DRY_RUN = Query(default=False, description="Check the file and report; write nothing.")
+
+
 async def _csv_bytes(request: Request) -> bytes:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":
@@ -68,22 +85,13 @@ async def _csv_bytes(request: Request) -> bytes:
     "/customers/import",
     response_model=CustomerImportReport,
     summary="Import customers from a CSV file",
-    openapi_extra={"requestBody": _REQUEST_BODY},
-    responses={
-        **responses(401, 403),
-        415: {"model": ErrorOut, "description": "The body is neither CSV text nor a multipart file."},
-        422: {
-            "model": ErrorOut,
-            "description": "The file or some rows are bad; nothing was imported. `details` is the import "
-            "report, whose `errors` name every bad row (line of the file, column, problem).",
-        },
-    },
+    **_IMPORT_ROUTE,
 )
 async def import_customers(
     request: Request,
     db: Db,
     actor: CurrentActor,
-    dry_run: bool = Query(default=False, description="Check the file and report; write nothing."),
+    dry_run: bool = _DRY_RUN,
     skip_bad_rows: bool = Query(
         default=False, description="Import the good rows and report the bad ones, instead of nothing."
     ),
@@ -108,23 +116,14 @@ async def import_customers(
     "/facts/import",
     response_model=FactImportReport,
     summary="Import facts (differentiators) from a CSV file",
-    openapi_extra={"requestBody": _REQUEST_BODY},
-    responses={
-        **responses(401, 403),
-        415: {"model": ErrorOut, "description": "The body is neither CSV text nor a multipart file."},
-        422: {
-            "model": ErrorOut,
-            "description": "The file or some rows are bad; nothing was imported. `details` is the import "
-            "report, whose `errors` name every bad row (line of the file, column, problem).",
-        },
-    },
+    **_IMPORT_ROUTE,
 )
 async def import_facts(
     request: Request,
     db: Db,
     actor: CurrentActor,
     runtime: Annotated[Runtime, Depends(get_runtime)],
-    dry_run: bool = Query(default=False, description="Check the file and report; write nothing."),
+    dry_run: bool = _DRY_RUN,
 ) -> FactImportReport:
     """One row per fact: `customer` (id or identity such as `crm:B00042`) and `text` (required),
     `category` (when empty the classifier suggests one, and `suggested` in the report names those rows),

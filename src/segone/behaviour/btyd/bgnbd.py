@@ -73,15 +73,7 @@ def fit(
     optimum = fitting.fit_rfm(data, lambda rows: _objective(_prepare(rows)), np.zeros(4))
     r, alpha, a, b = np.exp(optimum.theta)
     params = BGNBDParams(float(r), float(alpha * optimum.scale), float(a), float(b))
-    return FitResult(
-        params=params,
-        log_likelihood=float(optimum.log_likelihood),
-        n_customers=data.n_customers,
-        seconds=time.perf_counter() - started,
-        converged=optimum.converged,
-        n_starts=optimum.n_starts,
-        message=optimum.message,
-    )
+    return optimum.result(params, n_customers=data.n_customers, started=started)
 
 
 def p_alive(params: BGNBDParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:

@@ -18,6 +18,7 @@ L-BFGS-B crawls.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import astuple, dataclass, replace
 from typing import Generic, TypeVar
@@ -186,6 +187,18 @@ class Optimum:
     n_starts: int
     message: str
     scale: float = 1.0  # the unit the data were divided by before fitting
+
+    def result(self, params: ParamsT, *, n_customers: int, started: float) -> FitResult[ParamsT]:
+        """The fit as reported: these parameters, this optimum's likelihood and how it ended."""
+        return FitResult(
+            params=params,
+            log_likelihood=float(self.log_likelihood),
+            n_customers=n_customers,
+            seconds=time.perf_counter() - started,
+            converged=self.converged,
+            n_starts=self.n_starts,
+            message=self.message,
+        )
 
 
 def start_points(centre: FloatArray, spread: float = 2.5) -> FloatArray:

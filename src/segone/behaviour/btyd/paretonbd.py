@@ -80,15 +80,7 @@ def fit(
     optimum = fitting.fit_rfm(data, lambda rows: _objective(_prepare(rows)), np.zeros(4))
     r, alpha, s, beta = np.exp(optimum.theta)
     params = ParetoNBDParams(float(r), float(alpha * optimum.scale), float(s), float(beta * optimum.scale))
-    return FitResult(
-        params=params,
-        log_likelihood=float(optimum.log_likelihood),
-        n_customers=data.n_customers,
-        seconds=time.perf_counter() - started,
-        converged=optimum.converged,
-        n_starts=optimum.n_starts,
-        message=optimum.message,
-    )
+    return optimum.result(params, n_customers=data.n_customers, started=started)
 
 
 def p_alive(params: ParetoNBDParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
