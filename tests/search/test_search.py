@@ -8,8 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from segone.accounts import permissions
-from segone.accounts.schemas import SYSTEM, Actor, Role
+from segone.accounts.schemas import ROLE_PERMISSIONS, SYSTEM, Actor, Role
 from segone.channels import Channel
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
@@ -180,7 +179,7 @@ def test_reading_customers_is_needed(runtime: Runtime, monkeypatch: pytest.Monke
     actor = Actor(user_id=None, email="x@example.com", role=Role.FRONTLINE)
     with runtime.session() as db:
         search(db, actor=actor, query="studio")
-    monkeypatch.setitem(permissions.ROLE_PERMISSIONS, Role.FRONTLINE, frozenset())
+    monkeypatch.setitem(ROLE_PERMISSIONS, Role.FRONTLINE, frozenset())
     with runtime.session() as db, pytest.raises(Forbidden, match="read customers"):
         search(db, actor=actor, query="studio")
 
