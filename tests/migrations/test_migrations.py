@@ -9,9 +9,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from segone.migrations import migrate
+from segone.migrations.fulltext import SEARCH_SCHEMA_OBJECTS
 from segone.migrations.tables import Base
 from segone.runtime import Runtime
-from segone.search.service import SEARCH_SCHEMA_OBJECTS
 from segone.settings import Settings
 
 # Made by migration 0004 in SQL of its own, not by the models: the full-text search tables (SQLite FTS5,

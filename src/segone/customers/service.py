@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy import update as update_rows
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor, AuditAction, AuditEntryOut, Permission
@@ -434,3 +434,17 @@ def survivors(db: Session, *, customer_ids: Collection[int]) -> dict[int, Custom
             current = merged_into
         found[customer_id] = CustomerRef(current, loaded[current][0])
     return found
+
+
+def survivor_names(db: Session, customer_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """Each customer's (id, name); for a merged record, the (id, name) of the one it was merged into."""
+    ids = set(customer_ids)
+    if not ids:
+        return {}
+    survivor = aliased(Customer)
+    rows = db.execute(
+        select(Customer.id, Customer.name, survivor.id, survivor.name)
+        .outerjoin(survivor, survivor.id == Customer.merged_into_id)
+        .where(Customer.id.in_(ids))
+    )
+    return {cid: (sid, sname) if sid is not None else (cid, name) for cid, name, sid, sname in rows}

@@ -57,3 +57,18 @@ class EncounterOut(BaseModel):
     listening_share: float | None
     differentiator_ids: list[int]
     created_at: datetime
+
+
+class NoteSearchHit(BaseModel):
+    """An encounter whose notes a full-text search found (``service.note_hits``); ``segone.search``
+    composes these."""
+
+    id: int
+    customer_id: int = Field(description="The customer record it is on (not followed through merges).")
+    channel: str
+    snippet: str = Field(
+        description="An extract with each matched word between the marks of storage.fulltext."
+    )
+    score: float = Field(description="Relevance: higher is better; comparable within one search.")
+    matched_all_terms: bool
+    occurred_at: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -14,11 +15,12 @@ from segone.channels import Channel
 from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.encounters.models import Encounter
-from segone.encounters.schemas import EncounterCreate, EncounterOut
+from segone.encounters.schemas import EncounterCreate, EncounterOut, NoteSearchHit
 from segone.errors import Invalid, NotFound
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
+from segone.storage import fulltext
 
 
 def to_out_many(db: Session, encounters: list[Encounter]) -> list[EncounterOut]:
@@ -172,3 +174,44 @@ def check_with_customer(db: Session, *, encounter_id: int | None, customer_id: i
 def count_for_customer(db: Session, *, actor: Actor, customer_id: int) -> int:
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     return int(db.scalar(select(func.count(Encounter.id)).where(Encounter.customer_id == customer.id)) or 0)
+
+
+# ---- full-text search over the notes (segone.search composes it with the facts) -------------------------
+
+# Indexed by migration 0004.
+NOTES_INDEX = fulltext.FullTextIndex("encounters", ("notes", "cares_about", "worries_about"))
+
+
+def search_notes(db: Session, terms: Sequence[str], *, all_terms: bool, limit: int) -> list[fulltext.Match]:
+    """Encounters whose notes, cares or worries hold every term (``all_terms``) or some, with their
+    relevance; at most ``limit`` (the newest on SQLite)."""
+    return fulltext.matches(db, NOTES_INDEX, terms, all_terms=all_terms, limit=limit)
+
+
+def note_hits(db: Session, found: Sequence[fulltext.Match], terms: Sequence[str]) -> list[NoteSearchHit]:
+    """The encounters of these matches, each with a snippet marking the terms (or the start of the text)."""
+    if not found:
+        return []
+    matched = {m.id: m for m in found}
+    e = Encounter
+    texts = (e.notes, e.cares_about, e.worries_about)
+    rows = db.execute(
+        select(e.id, e.customer_id, e.channel, e.occurred_at, *texts).where(e.id.in_(list(matched)))
+    ).all()
+    snippets = fulltext.snippets(db, NOTES_INDEX, list(matched), terms)
+    hits = []
+    for row in rows:
+        whole = " ".join(part for part in (row.notes, row.cares_about, row.worries_about) if part)
+        match = matched[row.id]
+        hits.append(
+            NoteSearchHit(
+                id=row.id,
+                customer_id=row.customer_id,
+                channel=row.channel,
+                snippet=snippets.get(row.id) or fulltext.unmarked(whole[:200]),
+                score=match.score,
+                matched_all_terms=match.all_terms,
+                occurred_at=row.occurred_at,
+            )
+        )
+    return hits

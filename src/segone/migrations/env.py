@@ -4,8 +4,8 @@ from typing import Any
 
 from alembic import context
 
+from segone.migrations.fulltext import SEARCH_SCHEMA_OBJECTS
 from segone.migrations.tables import Base
-from segone.search.service import SEARCH_SCHEMA_OBJECTS
 
 config = context.config
 engine = config.attributes["engine"]

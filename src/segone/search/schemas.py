@@ -7,8 +7,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-SEARCH_MARK_START = "\u27e6"  # ⟦ before each matched word in a snippet
-SEARCH_MARK_END = "\u27e7"  # ⟧ after it
+from segone.storage.fulltext import MARK_END, MARK_START
+
+SEARCH_MARK_START = MARK_START  # ⟦ before each matched word in a snippet
+SEARCH_MARK_END = MARK_END  # ⟧ after it
 
 
 class SearchKind(enum.StrEnum):

@@ -98,3 +98,19 @@ class RecognitionOut(BaseModel):
     current: int
     acknowledged: int
     ratio: float | None = Field(description="acknowledged / current; null when nothing is known yet")
+
+
+class FactSearchHit(BaseModel):
+    """A fact found by a full-text search (``service.fact_hits``); ``segone.search`` composes these."""
+
+    id: int
+    customer_id: int = Field(description="The customer record the fact is on (not followed through merges).")
+    category: str
+    channel: str | None
+    snippet: str = Field(
+        description="An extract with each matched word between the marks of storage.fulltext."
+    )
+    score: float = Field(description="Relevance: higher is better; comparable within one search.")
+    matched_all_terms: bool
+    outdated: bool
+    learned_at: datetime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -19,11 +21,13 @@ from segone.knowledge.facts.schemas import (
     DifferentiatorOut,
     DifferentiatorStatus,
     DifferentiatorUpdate,
+    FactSearchHit,
     OutdateRequest,
     RecognitionOut,
 )
 from segone.knowledge.models import Acknowledgement
 from segone.knowledge.models import Differentiator as Differentiator
+from segone.storage import fulltext
 
 
 def to_out_many(
@@ -338,3 +342,42 @@ def customer_ids_by_facts(db: Session, *, offset: int = 0, limit: int = 10) -> l
             .limit(limit)
         )
     )
+
+
+# ---- full-text search over the facts (segone.search composes it with the encounter notes) ----------------
+
+FACTS_INDEX = fulltext.FullTextIndex("differentiators", ("text",))  # made by migration 0004
+
+
+def search_facts(
+    db: Session, terms: Sequence[str], *, all_terms: bool, limit: int, include_outdated: bool = False
+) -> list[fulltext.Match]:
+    """Facts holding every term (``all_terms``) or some, with their relevance; at most ``limit`` (the
+    newest on SQLite). Current facts only, unless ``include_outdated``."""
+    current = None if include_outdated else f"t.status = '{DifferentiatorStatus.CURRENT.value}'"
+    return fulltext.matches(db, FACTS_INDEX, terms, all_terms=all_terms, limit=limit, condition=current)
+
+
+def fact_hits(db: Session, found: Sequence[fulltext.Match], terms: Sequence[str]) -> list[FactSearchHit]:
+    """The facts of these matches, each with a snippet marking the terms."""
+    by_id = {m.id: m for m in found}
+    if not by_id:
+        return []
+    d = Differentiator
+    columns = (d.id, d.customer_id, d.text, d.category, d.channel, d.status, d.learned_at)
+    rows = db.execute(select(*columns).where(d.id.in_(list(by_id)))).all()
+    snippets = fulltext.snippets(db, FACTS_INDEX, list(by_id), terms)
+    return [
+        FactSearchHit(
+            id=row.id,
+            customer_id=row.customer_id,
+            category=row.category,
+            channel=row.channel,
+            snippet=snippets.get(row.id) or fulltext.unmarked(row.text),
+            score=by_id[row.id].score,
+            matched_all_terms=by_id[row.id].all_terms,
+            outdated=row.status == DifferentiatorStatus.OUTDATED.value,
+            learned_at=row.learned_at,
+        )
+        for row in rows
+    ]

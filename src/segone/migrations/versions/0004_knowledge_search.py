@@ -4,7 +4,7 @@ SQLite: FTS5 external-content tables (porter stemming) kept in step with their t
 from the rows already there. PostgreSQL: GIN indexes on the same ``to_tsvector('english', ...)``
 expressions the search queries use, so the models keep no search columns.
 
-The objects made here are not in the models; ``segone.knowledge.search.SEARCH_SCHEMA_OBJECTS`` names
+The objects made here are not in the models; ``segone.migrations.fulltext.SEARCH_SCHEMA_OBJECTS`` names
 them, and schema comparison (``migrations/env.py``, the migration test) leaves those names out.
 
 Revision ID: 0004
@@ -21,8 +21,8 @@ down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Kept identical to segone.knowledge.search (DIFFERENTIATOR_TSVECTOR, ENCOUNTER_TSVECTOR): PostgreSQL
-# uses an expression index only for the very same expression.
+# Kept identical to the expressions segone.storage.fulltext searches (FullTextIndex.tsvector of the owners'
+# FACTS_INDEX and NOTES_INDEX): PostgreSQL uses an expression index only for the very same expression.
 _DIFFERENTIATOR_TSVECTOR = "to_tsvector('english'::regconfig, text)"
 _ENCOUNTER_TSVECTOR = "to_tsvector('english'::regconfig, notes || ' ' || cares_about || ' ' || worries_about)"
 
