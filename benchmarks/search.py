@@ -34,7 +34,7 @@ from segone.demo import content as demo
 from segone.encounters.models import Encounter
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
-from segone.search import service as knowledge_search
+from segone.search import service as search_service
 from segone.settings import Settings
 from segone.storage import bulk
 
@@ -265,7 +265,7 @@ def run_queries(runtime: Runtime, texts: list[str]) -> list[tuple[float, str, in
         for query in texts:
             started = time.perf_counter()
             with runtime.session() as db:
-                page = knowledge_search.search(db, actor=SYSTEM, query=query, limit=20)
+                page = search_service.search(db, actor=SYSTEM, query=query, limit=20)
             elapsed = (time.perf_counter() - started) * 1000
             if not warm:
                 measured.append((elapsed, query, page.total))

@@ -59,13 +59,10 @@ def test_facts_search_their_own_table_current_unless_asked(runtime: Runtime) -> 
 
 def test_notes_search_notes_cares_and_worries(runtime: Runtime) -> None:
     customer = make_customer(runtime, name="Ann Lee")
+    data = EncounterCreate(channel=Channel.MEETING, notes="Talked", worries_about="Rent in Leeds")
     with runtime.session() as db:
         meeting = encounters.record(
-            db,
-            actor=SYSTEM,
-            customer_id=customer,
-            data=EncounterCreate(channel=Channel.MEETING, notes="Talked", worries_about="Rent in Leeds"),
-            categories=runtime.categories,
+            db, actor=SYSTEM, customer_id=customer, data=data, categories=runtime.categories
         )
         found = encounters.search_notes(db, ["leeds"], all_terms=True, limit=5)
         assert [m.id for m in found] == [meeting.id]
