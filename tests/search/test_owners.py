@@ -10,7 +10,6 @@ import pytest
 
 from segone.accounts.schemas import SYSTEM
 from segone.channels import Channel
-from segone.customers import merge as merging
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
@@ -20,6 +19,7 @@ from segone.knowledge.facts.schemas import DifferentiatorCreate, OutdateRequest
 from segone.migrations.fulltext import SEARCH_SCHEMA_OBJECTS
 from segone.runtime import Runtime
 from segone.storage import fulltext
+from segone.views import merge as merging
 from tests.factories import make_customer
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "segone"

@@ -368,16 +368,14 @@ def fact_hits(db: Session, found: Sequence[fulltext.Match], terms: Sequence[str]
     rows = db.execute(select(*columns).where(d.id.in_(list(by_id)))).all()
     snippets = fulltext.snippets(db, FACTS_INDEX, list(by_id), terms)
     return [
-        FactSearchHit(
-            id=row.id,
-            customer_id=row.customer_id,
-            category=row.category,
-            channel=row.channel,
-            snippet=snippets.get(row.id) or fulltext.unmarked(row.text),
-            score=by_id[row.id].score,
-            matched_all_terms=by_id[row.id].all_terms,
-            outdated=row.status == DifferentiatorStatus.OUTDATED.value,
-            learned_at=row.learned_at,
+        FactSearchHit.model_validate(
+            {
+                **row._asdict(),  # id, customer_id, category, channel, learned_at (text and status: below)
+                "snippet": snippets.get(row.id) or fulltext.unmarked(row.text),
+                "score": by_id[row.id].score,
+                "matched_all_terms": by_id[row.id].all_terms,
+                "outdated": row.status == DifferentiatorStatus.OUTDATED.value,
+            }
         )
         for row in rows
     ]
