@@ -14,6 +14,7 @@ from segone.customers import service as customers
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as facts
 from segone.knowledge.facts.schemas import DifferentiatorCreate, OutdateRequest
 from segone.migrations.fulltext import SEARCH_SCHEMA_OBJECTS
@@ -29,7 +30,11 @@ def _fact(runtime: Runtime, customer_id: int, text: str) -> int:
     with runtime.session() as db:
         data = DifferentiatorCreate(text=text, category="growth_plans")
         return facts.add(
-            db, actor=SYSTEM, customer_id=customer_id, data=data, categories=runtime.categories
+            db,
+            actor=SYSTEM,
+            customer_id=customer_id,
+            data=data,
+            categories=categories_in_force(runtime.settings),
         ).id
 
 
@@ -62,7 +67,11 @@ def test_notes_search_notes_cares_and_worries(runtime: Runtime) -> None:
     data = EncounterCreate(channel=Channel.MEETING, notes="Talked", worries_about="Rent in Leeds")
     with runtime.session() as db:
         meeting = encounters.record(
-            db, actor=SYSTEM, customer_id=customer, data=data, categories=runtime.categories
+            db,
+            actor=SYSTEM,
+            customer_id=customer,
+            data=data,
+            categories=categories_in_force(runtime.settings),
         )
         found = encounters.search_notes(db, ["leeds"], all_terms=True, limit=5)
         assert [m.id for m in found] == [meeting.id]

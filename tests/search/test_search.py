@@ -14,6 +14,7 @@ from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate
 from segone.errors import Forbidden, Invalid
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate, DifferentiatorUpdate, OutdateRequest
 from segone.runtime import Runtime
@@ -32,7 +33,7 @@ def _fact(runtime: Runtime, customer_id: int, text: str, category: str = "growth
             actor=SYSTEM,
             customer_id=customer_id,
             data=DifferentiatorCreate(text=text, category=category),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         ).id
 
 
@@ -43,13 +44,14 @@ def _encounter(runtime: Runtime, customer_id: int, **text: str) -> int:
             actor=SYSTEM,
             customer_id=customer_id,
             data=EncounterCreate(channel=Channel.MEETING, **text),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         ).id
 
 
 def _search(runtime: Runtime, query: str, **options: object) -> SearchPage:
+    categories = categories_in_force(runtime.settings)
     with runtime.session() as db:
-        return search(db, actor=SYSTEM, query=query, categories=runtime.categories, **options)  # type: ignore[arg-type]
+        return search(db, actor=SYSTEM, query=query, categories=categories, **options)  # type: ignore[arg-type]
 
 
 def _ids(page: SearchPage) -> list[tuple[str, int]]:
@@ -126,7 +128,7 @@ def test_the_index_follows_add_edit_outdate_and_merge(runtime: Runtime) -> None:
             actor=SYSTEM,
             differentiator_id=fact,
             data=DifferentiatorUpdate(text="Opening a second studio in Whitby"),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
     assert _search(runtime, "ripon").hits == []
     assert _ids(_search(runtime, "whitby")) == [("differentiator", fact)]
@@ -169,7 +171,7 @@ def test_dates_are_when_learned_or_when_it_happened(runtime: Runtime) -> None:
             actor=SYSTEM,
             customer_id=customer,
             data=DifferentiatorCreate(text="Hosts jazz nights", category="growth_plans", learned_at=when),
-            categories=runtime.categories,
+            categories=categories_in_force(runtime.settings),
         )
     assert _search(runtime, "jazz").hits[0].date == when
 
