@@ -47,7 +47,7 @@ from segone.importing import (
     bad_rows_message,
 )
 from segone.importing.tables import read_table
-from segone.storage.batching import ROWS_PER_STATEMENT, chunks
+from segone.storage.batching import ROWS_PER_STATEMENT, SQLITE_VALUES, chunks
 from segone.storage.engine import session_scope
 
 Unknown = Literal["create", "reject"]
@@ -445,7 +445,7 @@ def flush_staged(sessions: sessionmaker[Session], *, dataset: EventDataset) -> i
         dataset.write_batch(table)
         # By id, not by range: a row of a batch committed meanwhile with a lower id stays staged.
         ids = [row["id"] for row in rows]
-        for chunk in chunks(ids, 5000):
+        for chunk in chunks(ids, SQLITE_VALUES):
             db.execute(delete(StagedEvent).where(StagedEvent.id.in_(chunk)))
     return len(rows)
 

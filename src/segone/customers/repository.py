@@ -52,7 +52,8 @@ def identity_owners(db: Session, *, keys: list[tuple[str, str]]) -> dict[tuple[s
     by_system: dict[str, list[str]] = {}
     for system, value in dict.fromkeys(keys):
         by_system.setdefault(system, []).append(value)
-    postgres = db.get_bind().dialect.name == "postgresql"
+    postgres = is_postgres(db)
+    size = values_per_statement(db)
     owners: dict[tuple[str, str], int] = {}
     for system, values in by_system.items():
         if postgres:
@@ -68,17 +69,17 @@ def identity_owners(db: Session, *, keys: list[tuple[str, str]]) -> dict[tuple[s
                 .join(wanted, CustomerIdentity.value == wanted.c.value)
                 .where(CustomerIdentity.system == system)
             )
-            batches = [(stmt, {"values": values[i : i + 50_000]}) for i in range(0, len(values), 50_000)]
+            batches = [(stmt, {"values": list(chunk)}) for chunk in chunks(values, size)]
         else:
             # Inside SQLite's limit of bound parameters per statement.
             batches = [
                 (
                     select(CustomerIdentity.value, CustomerIdentity.customer_id).where(
-                        CustomerIdentity.system == system, CustomerIdentity.value.in_(values[i : i + 5000])
+                        CustomerIdentity.system == system, CustomerIdentity.value.in_(chunk)
                     ),
                     {},
                 )
-                for i in range(0, len(values), 5000)
+                for chunk in chunks(values, size)
             ]
         for batch, params in batches:
             for value, customer_id in db.execute(batch, params):
