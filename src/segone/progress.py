@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -23,6 +23,7 @@ class ProgressStatus(BaseModel):
     done: int = Field(description="How much of the stage is done.")
     total: int | None = Field(description="How much the stage has to do; null when not known.")
 
+    @computed_field(description="done / total, at most 1; null when the total is not known.")  # type: ignore[prop-decorator]
     @property
     def fraction(self) -> float | None:
         if not self.total:

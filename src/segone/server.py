@@ -17,6 +17,7 @@ from segone.api.routes import (
     encounters,
     events,
     imports,
+    jobs,
     knowledge,
     meta,
     search,
@@ -25,6 +26,7 @@ from segone.api.routes import (
 )
 from segone.behaviour import ingest
 from segone.behaviour.flusher import Flusher
+from segone.jobs import Jobs
 from segone.runtime import Runtime
 from segone.settings import Settings
 from segone.version import __version__
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.jobs = Jobs()
     errors.install(app)
     for module in (
         customers,
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         search,
         knowledge,
         suggestions,
+        jobs,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -8,6 +8,7 @@ anonymous callers a 401 (except /health), and a role with it anything but 401 an
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,8 @@ class World:
     fact: int
     encounter: int
     target_user: int
+    analyst: httpx.Client
+    job: str = ""
 
 
 @dataclass
@@ -257,6 +260,18 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ),
     ("GET", "/api/v1/categories"): (Permission.READ_CUSTOMERS, lambda w, u: Call("GET", "/categories")),
     ("GET", "/api/v1/search"): (Permission.READ_CUSTOMERS, lambda w, u: Call("GET", "/search?q=fact")),
+    ("POST", "/api/v1/jobs/knowledge-refresh"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("POST", "/jobs/knowledge-refresh"),
+    ),
+    ("POST", "/api/v1/jobs/behaviour-refresh"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("POST", "/jobs/behaviour-refresh", {}),
+    ),
+    ("GET", "/api/v1/jobs/{job_id}"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("GET", f"/jobs/{_finished_job(w)}"),
+    ),
     ("GET", "/api/v1/health"): (PUBLIC, lambda w, u: Call("GET", "/health")),
 }
 
@@ -276,7 +291,25 @@ def _allowed(requirement: Requirement, role: Role) -> bool:
 def _send(client: httpx.Client, call: Call) -> httpx.Response:
     if call.csv is not None:
         return client.request(call.method, call.path, content=call.csv, headers={"content-type": "text/csv"})
-    return client.request(call.method, call.path, json=call.json)
+    response = client.request(call.method, call.path, json=call.json)
+    if response.status_code == 202:
+        _wait_for_job(client, response.json())  # the next call must not meet this job still writing
+    return response
+
+
+def _wait_for_job(client: httpx.Client, job: dict[str, Any]) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while job["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        job = client.get(f"/jobs/{job['id']}").json()
+    assert job["state"] == "done", job
+    return job
+
+
+def _finished_job(world: World) -> str:
+    if not world.job:
+        world.job = _wait_for_job(world.analyst, world.analyst.post("/jobs/knowledge-refresh").json())["id"]
+    return world.job
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[0]} {r[1].removeprefix('/api/v1')}")
@@ -293,7 +326,9 @@ def test_route_by_role(route: tuple[str, str], sqlite_runtime: Runtime, sqlite_a
             data=EncounterCreate(channel=Channel.CALL),
             categories=categories_in_force(runtime.settings),
         ).id
-    world = World(runtime, customer, 0, encounter, target.id)
+    world = World(
+        runtime, customer, 0, encounter, target.id, sqlite_api(api_user(runtime, Role.ANALYST).token)
+    )
     world.fact = _fresh_fact(world)
 
     response = _send(sqlite_api(None), build(world, None))

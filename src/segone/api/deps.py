@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor
 from segone.errors import Unauthenticated
+from segone.jobs import Jobs
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.runtime import Runtime
@@ -46,6 +47,11 @@ def get_actor(
     return accounts.actor_for(accounts.user_for_token(db, token=credentials.credentials))
 
 
+def get_jobs(request: Request) -> Jobs:
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
 def get_categories(runtime: Annotated[Runtime, Depends(get_runtime)]) -> CategoryList:
     return categories_in_force(runtime.settings)
 
@@ -53,6 +59,7 @@ def get_categories(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Categor
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 Categories = Annotated[CategoryList, Depends(get_categories)]
+JobsDep = Annotated[Jobs, Depends(get_jobs)]
 
 
 # Ids are 32-bit integers on PostgreSQL: larger ones are refused as invalid, not looked up.

@@ -68,6 +68,14 @@ class RefreshReport:
         return data
 
 
+def checked_as_of(as_of: date | None) -> date:
+    """The day profiles are computed as of: today (UTC) by default, never a day still to come."""
+    today = utcnow().date()
+    if as_of is not None and as_of > today:
+        raise Invalid(f"--as-of {as_of.isoformat()} is in the future; profiles describe what has happened.")
+    return as_of or today
+
+
 def refresh(
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -83,9 +91,7 @@ def refresh(
     Runs in several transactions of ``sessions`` (the run is recorded first, so a failure is recorded too).
     """
     require(actor, Permission.RUN_ANALYTICS)
-    as_of = as_of or utcnow().date()
-    if as_of > utcnow().date():
-        raise Invalid(f"--as-of {as_of.isoformat()} is in the future; profiles describe what has happened.")
+    as_of = checked_as_of(as_of)
     report = _Stages(progress)
     with session_scope(sessions) as db:
         run = BehaviourRefresh(

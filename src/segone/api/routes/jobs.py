@@ -1,0 +1,95 @@
+"""Long jobs: start a knowledge or behaviour refresh, then poll its progress and result."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from segone.accounts.schemas import Permission
+from segone.accounts.service import require
+from segone.api.deps import CurrentActor, JobsDep, RuntimeDep
+from segone.api.errors import responses
+from segone.behaviour import refresh as behaviour_refresh
+from segone.jobs import JobOut
+from segone.knowledge.distinguishability import refresh as knowledge_refresh
+from segone.progress import Progress
+
+router = APIRouter(tags=["jobs"])
+
+JobId = Annotated[
+    str, Path(min_length=32, max_length=32, pattern="^[0-9a-f]{32}$", description="The job's id.")
+]
+
+
+class BehaviourRefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date | None = Field(
+        default=None, description="Profiles as of the end of this day (YYYY-MM-DD); today if left out."
+    )
+
+
+@router.post(
+    "/jobs/knowledge-refresh",
+    response_model=JobOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a knowledge refresh",
+    responses=responses(401, 403),
+)
+def start_knowledge_refresh(actor: CurrentActor, runtime: RuntimeDep, jobs: JobsDep) -> JobOut:
+    """Traits, rarity, look-alikes and next questions of every customer, as `segone knowledge refresh`
+    computes them, in the background. Answers at once with the job; poll `GET /jobs/{job_id}` for its
+    stage and, at the end, its result. While one runs, starting again answers with that job. Needs the
+    analytics permission."""
+    require(actor, Permission.RUN_ANALYTICS)
+
+    def work(progress: Progress) -> dict[str, Any]:
+        report = knowledge_refresh.refresh(runtime.sessions, runtime.settings, actor=actor, progress=progress)
+        return report.as_dict()
+
+    return jobs.start("knowledge-refresh", work)
+
+
+@router.post(
+    "/jobs/behaviour-refresh",
+    response_model=JobOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a behaviour refresh",
+    responses=responses(401, 403, 422),
+)
+def start_behaviour_refresh(
+    actor: CurrentActor,
+    runtime: RuntimeDep,
+    jobs: JobsDep,
+    data: BehaviourRefreshRequest | None = Body(default=None),
+) -> JobOut:
+    """Every customer's behaviour profile and model scores as of a day, as `segone behaviour refresh`
+    computes them (staged events are flushed first), in the background. Answers at once with the job;
+    poll `GET /jobs/{job_id}`. While one runs, starting again answers with that job. A day still to come
+    is refused (422). Needs the analytics permission."""
+    require(actor, Permission.RUN_ANALYTICS)
+    as_of = behaviour_refresh.checked_as_of((data or BehaviourRefreshRequest()).as_of)
+
+    def work(progress: Progress) -> dict[str, Any]:
+        report = behaviour_refresh.refresh(
+            runtime.sessions, runtime.settings, actor=actor, as_of=as_of, progress=progress
+        )
+        return report.as_dict()
+
+    return jobs.start("behaviour-refresh", work)
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobOut,
+    summary="Where a job is",
+    responses=responses(401, 403, 404, 422),
+)
+def get_job(actor: CurrentActor, jobs: JobsDep, job_id: JobId) -> JobOut:
+    """The job's state (`running`, `done`, `failed`), its current stage with how much of it is done, the
+    stages it went through, and at the end its result or why it failed."""
+    require(actor, Permission.RUN_ANALYTICS)
+    return jobs.get(job_id)
