@@ -47,7 +47,7 @@ from segone.importing import (
     bad_rows_message,
 )
 from segone.importing.tables import read_table
-from segone.storage.batching import ROWS_PER_STATEMENT, SQLITE_VALUES, chunks
+from segone.storage.batching import ROWS_PER_STATEMENT, SQLITE_VALUES, chunks, is_postgres
 from segone.storage.engine import session_scope
 
 Unknown = Literal["create", "reject"]
@@ -394,8 +394,7 @@ def stage_batch(
     existing = _staged_ids(db, ids)
     now = utcnow()
     values = [{**row, "received_at": now} for row in rows]
-    dialect = db.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if is_postgres(db) else sqlite.insert
     for chunk in chunks(values, ROWS_PER_STATEMENT):
         db.execute(insert(_STAGED).on_conflict_do_nothing(index_elements=["event_id"]), chunk)
     new = len(ids) - len(existing)

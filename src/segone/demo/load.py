@@ -31,6 +31,7 @@ from segone.knowledge.models import Acknowledgement, Differentiator
 from segone.migrations.tables import Base
 from segone.progress import Progress, silent
 from segone.storage import bulk
+from segone.storage.batching import is_postgres
 
 _CUSTOMERS = cast(Table, Customer.__table__)
 _IDENTITIES = cast(Table, CustomerIdentity.__table__)
@@ -63,7 +64,7 @@ def empty_store(db: Session, *, actor: Actor) -> None:
     """Delete every row of every table (users included): the store as ``segone db upgrade`` leaves it."""
     require(actor, Permission.MANAGE_SETTINGS)
     tables = Base.metadata.sorted_tables
-    if db.get_bind().dialect.name == "postgresql":
+    if is_postgres(db):
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         db.expunge_all()

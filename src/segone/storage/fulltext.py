@@ -24,6 +24,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from segone.storage.batching import is_postgres
+
 MARK_START = "\u27e6"  # ⟦ before each matched word in a snippet
 MARK_END = "\u27e7"  # ⟧ after it
 SNIPPET_WORDS = 24
@@ -99,10 +101,6 @@ def unmarked(value: str) -> str:
     return value.replace(MARK_START, "").replace(MARK_END, "")
 
 
-def _postgres(db: Session) -> bool:
-    return db.get_bind().dialect.name == "postgresql"
-
-
 def _fts5(terms: Sequence[str], operator: str) -> str:
     # Each word quoted: FTS5 then takes it as a plain string (stemmed by the porter tokenizer).
     return f" {operator} ".join('"' + t.replace('"', '""') + '"' for t in terms)
@@ -131,7 +129,7 @@ def matches(
     those), on PostgreSQL the first the GIN index gives. ``condition``: SQL over the table aliased ``t``,
     written by the table's owner (never user input), e.g. ``t.status = 'current'``.
     """
-    if _postgres(db):
+    if is_postgres(db):
         rows = _postgres_matches(db, index, _tsquery(terms, "&" if all_terms else "|"), limit, condition)
     else:
         rows = _sqlite_matches(db, index, _fts5(terms, "AND" if all_terms else "OR"), limit, condition)
@@ -176,7 +174,7 @@ def snippets(db: Session, index: FullTextIndex, ids: Sequence[int], terms: Seque
     :data:`MARK_START` and :data:`MARK_END` (plain text otherwise); rows without a match are left out."""
     if not ids:
         return {}
-    if _postgres(db):
+    if is_postgres(db):
         # ts_headline drops what looks like an HTML tag: hide < and > from it, and bring them back.
         document = f"replace(replace({index.document}, '<', :lt), '>', :gt)"
         sql = (
