@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -155,3 +156,29 @@ def import_report(as_json: bool) -> Iterator[None]:
         if as_json:
             print_json(exc.report)
         raise
+
+
+Report = TypeVar("Report")
+
+
+def run_import(
+    ctx: typer.Context,
+    file: Path,
+    *,
+    as_user: str | None,
+    as_json: bool,
+    load: Callable[[Session, Actor, bytes, Progress], Report],
+) -> Report | None:
+    """Read the file and ``load`` it in one transaction, as the named user, under a progress bar.
+
+    With ``--json`` the report is printed (a rejected file's too) and None returned: the caller says
+    nothing more. Otherwise the report, for the caller's summary.
+    """
+    data = file.read_bytes()
+    runtime = runtime_of(ctx)
+    with import_report(as_json), runtime.session() as db, progress_bar() as progress:
+        report = load(db, actor_named(db, as_user), data, progress)
+    if as_json:
+        print_json(report)
+        return None
+    return report

@@ -13,11 +13,9 @@ from segone.cli.common import (
     DryRunOption,
     ImportAsOption,
     JsonOption,
-    actor_named,
-    import_report,
     imported_line,
     print_json,
-    progress_bar,
+    run_import,
     runtime_of,
     stdout,
 )
@@ -49,19 +47,16 @@ def import_file(
     as_json: JsonOption = False,
 ) -> None:
     """Import customers: new identities create customers, known ones update them; all or nothing."""
-    data = file.read_bytes()
-    runtime = runtime_of(ctx)
-    with import_report(as_json), runtime.session() as db, progress_bar() as progress:
-        report = importer.import_customers(
-            db,
-            actor=actor_named(db, as_user),
-            data=data,
-            dry_run=dry_run,
-            skip_bad_rows=skip_bad_rows,
-            progress=progress,
-        )
-    if as_json:
-        print_json(report)
+    report = run_import(
+        ctx,
+        file,
+        as_user=as_user,
+        as_json=as_json,
+        load=lambda db, actor, data, progress: importer.import_customers(
+            db, actor=actor, data=data, dry_run=dry_run, skip_bad_rows=skip_bad_rows, progress=progress
+        ),
+    )
+    if report is None:
         return
     typer.echo(
         imported_line(

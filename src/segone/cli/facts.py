@@ -13,10 +13,9 @@ from segone.cli.common import (
     ImportAsOption,
     JsonOption,
     actor_named,
-    import_report,
     imported_line,
     print_json,
-    progress_bar,
+    run_import,
     runtime_of,
 )
 from segone.customers import service as customers
@@ -94,20 +93,23 @@ def import_file(
     as_json: JsonOption = False,
 ) -> None:
     """Import facts the business already knows (e.g. a CRM's notes); all or nothing."""
-    data = file.read_bytes()
-    runtime = runtime_of(ctx)
-    with import_report(as_json), runtime.session() as db, progress_bar() as progress:
-        report = facts_importer.import_facts(
+    settings = runtime_of(ctx, migrated=False).settings  # run_import checks the schema
+    report = run_import(
+        ctx,
+        file,
+        as_user=as_user,
+        as_json=as_json,
+        load=lambda db, actor, data, progress: facts_importer.import_facts(
             db,
-            actor=actor_named(db, as_user),
+            actor=actor,
             data=data,
-            categories=categories_in_force(runtime.settings),
-            data_dir=runtime.settings.data_dir,
+            categories=categories_in_force(settings),
+            data_dir=settings.data_dir,
             dry_run=dry_run,
             progress=progress,
-        )
-    if as_json:
-        print_json(report)
+        ),
+    )
+    if report is None:
         return
     typer.echo(
         imported_line(
