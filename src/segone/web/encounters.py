@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -288,25 +287,55 @@ def encounter_detail(
         return _detail(request, db, viewer, runtime, categories, encounter_id)
 
 
-def _act_on_suggestion(
+@router.post("/encounters/{encounter_id}/suggestions/confirm")
+@router.post("/encounters/{encounter_id}/suggestions/reject")
+def act_on_suggestion(
     request: Request,
     encounter_id: int,
-    viewer: Viewer,
-    runtime: Runtime,
-    categories: CategoryList,
-    suggestion_id: str | None,
-    act: Callable[[Session], str],
-    invalid: Callable[[ValidationError], str],
+    viewer: FactWriter,
+    form: Form,
+    runtime: RuntimeDep,
+    categories: Categories,
 ) -> Response:
-    """Run ``act`` (which returns what to tell the employee); on bad input show the encounter again with
-    the problem beside the suggestion, and nothing written."""
+    """Confirm one suggestion (as suggested, or as edited in the form: it goes on the easel sheet), or
+    reject it (it is not proposed again): the last part of the path says which. On bad input the
+    encounter is shown again with the problem beside the suggestion, and nothing is written."""
+    action = request.url.path.rsplit("/", 1)[-1]
+    suggestion_id = form.get("suggestion")
     with runtime.session() as db:
         try:
-            said = act(db)
+            if action == "confirm":
+                data = SuggestionConfirm(
+                    id=suggestion_id, text=form.get("text") or None, category=form.get("category") or None
+                )
+                fact = suggestions.confirm(
+                    db,
+                    actor=viewer.actor,
+                    encounter_id=encounter_id,
+                    data=data,
+                    categories=categories,
+                    data_dir=runtime.settings.data_dir,
+                )
+                said = f"On the easel sheet: {fact.text}"
+            else:
+                suggestions.reject(
+                    db,
+                    actor=viewer.actor,
+                    encounter_id=encounter_id,
+                    data=SuggestionReject(id=suggestion_id),
+                    categories=categories,
+                    data_dir=runtime.settings.data_dir,
+                )
+                said = "Rejected: it will not be suggested again."
         except ValidationError as exc:
             db.rollback()
+            message = (
+                next(iter(field_errors(exc).values()), "Check the text and the category.")
+                if action == "confirm"
+                else "That suggestion is not known."
+            )
             return _detail(
-                request, db, viewer, runtime, categories, encounter_id, 422, invalid(exc), suggestion_id
+                request, db, viewer, runtime, categories, encounter_id, 422, message, suggestion_id
             )
         except (Invalid, Conflict, NotFound) as exc:
             db.rollback()
@@ -323,76 +352,3 @@ def _act_on_suggestion(
             )
     web_session.load(request).flash(said)
     return see_other(f"/encounters/{encounter_id}#suggestions")
-
-
-@router.post("/encounters/{encounter_id}/suggestions/confirm")
-def confirm_suggestion(
-    request: Request,
-    encounter_id: int,
-    viewer: FactWriter,
-    form: Form,
-    runtime: RuntimeDep,
-    categories: Categories,
-) -> Response:
-    """Confirm (as suggested, or as edited in the form) one suggestion: it goes on the easel sheet."""
-    suggestion_id = form.get("suggestion")
-
-    def confirm(db: Session) -> str:
-        data = SuggestionConfirm(
-            id=suggestion_id, text=form.get("text") or None, category=form.get("category") or None
-        )
-        fact = suggestions.confirm(
-            db,
-            actor=viewer.actor,
-            encounter_id=encounter_id,
-            data=data,
-            categories=categories,
-            data_dir=runtime.settings.data_dir,
-        )
-        return f"On the easel sheet: {fact.text}"
-
-    return _act_on_suggestion(
-        request,
-        encounter_id,
-        viewer,
-        runtime,
-        categories,
-        suggestion_id,
-        confirm,
-        lambda exc: next(iter(field_errors(exc).values()), "Check the text and the category."),
-    )
-
-
-@router.post("/encounters/{encounter_id}/suggestions/reject")
-def reject_suggestion(
-    request: Request,
-    encounter_id: int,
-    viewer: FactWriter,
-    form: Form,
-    runtime: RuntimeDep,
-    categories: Categories,
-) -> Response:
-    """Not a fact: the suggestion is not proposed again."""
-    suggestion_id = form.get("suggestion")
-
-    def reject(db: Session) -> str:
-        suggestions.reject(
-            db,
-            actor=viewer.actor,
-            encounter_id=encounter_id,
-            data=SuggestionReject(id=suggestion_id),
-            categories=categories,
-            data_dir=runtime.settings.data_dir,
-        )
-        return "Rejected: it will not be suggested again."
-
-    return _act_on_suggestion(
-        request,
-        encounter_id,
-        viewer,
-        runtime,
-        categories,
-        suggestion_id,
-        reject,
-        lambda _exc: "That suggestion is not known.",
-    )
