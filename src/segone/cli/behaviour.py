@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from segone.accounts.schemas import SYSTEM
-from segone.behaviour import refresh as refreshing
 from segone.behaviour import service as profiles
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 
@@ -33,6 +32,9 @@ def refresh(
     as_json: JsonOption = False,
 ) -> None:
     """Flush staged events, compute profiles and fit the models on the engine, write them to the store."""
+    # Here, not at the top: the engine and the models take seconds to load; --help does without them.
+    from segone.behaviour import refresh as refreshing
+
     runtime = runtime_of(ctx)
     with progress_bar() as progress:
         report = refreshing.refresh(

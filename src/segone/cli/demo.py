@@ -6,13 +6,10 @@ from typing import Annotated
 
 import typer
 
-from segone import demo as demo_data
 from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
-from segone.demo import behaviour as demo_behaviour
 from segone.errors import Conflict
 from segone.knowledge.categories.service import in_force as categories_in_force
-from segone.knowledge.distinguishability import refresh as knowledge_refresh
 
 
 def demo(
@@ -23,15 +20,22 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing when the store holds customers already.")
     ] = False,
-    seed: Annotated[int, typer.Option(help="Another seed gives other (equally realistic) customers.")] = (
-        demo_data.DEFAULT_SEED
-    ),
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Another seed gives other (equally realistic) customers [default: the demo's]."),
+    ] = None,
     people: Annotated[int, typer.Option(hidden=True, min=1, max=99_999)] = 1500,
     businesses: Annotated[int, typer.Option(hidden=True, min=1, max=99_999)] = 500,
     as_json: JsonOption = False,
 ) -> None:
     """Load the demo: ~2,000 customers, what employees learned about them, encounters, demo sign-ins,
     and the CDNOW purchase history (69,659 purchases of 23,570 customers) with behaviour profiles."""
+    # Here, not at the top: the demo's purchase history and the engine take seconds to load, and the other
+    # commands (and --help) start without them.
+    from segone import demo as demo_data
+    from segone.demo import behaviour as demo_behaviour
+    from segone.knowledge.distinguishability import refresh as knowledge_refresh
+
     runtime = runtime_of(ctx, migrated=False)
     runtime.upgrade_schema()
     with runtime.session() as db:
@@ -55,7 +59,7 @@ def demo(
                 db,
                 actor=SYSTEM,
                 categories=categories_in_force(runtime.settings),
-                seed=seed,
+                seed=demo_data.DEFAULT_SEED if seed is None else seed,
                 people=people,
                 businesses=businesses,
                 progress=progress,

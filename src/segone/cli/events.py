@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from ibis import BaseBackend
 
 from segone.accounts.schemas import SYSTEM
-from segone.analytics import backend
-from segone.behaviour import ingest
-from segone.behaviour.events import ISO8601
 from segone.cli.common import JsonOption, import_report, print_json, runtime_of
 from segone.errors import Invalid
 from segone.importing import parse_mapping
 from segone.runtime import Runtime
 
+if TYPE_CHECKING:
+    from ibis import BaseBackend
+
+# The commands import the events dataset (PyArrow) and the engine (Ibis) themselves: seconds of loading
+# that the other commands, and --help, do without.
 app = typer.Typer(
     help="Events: import files of what customers did, flush API batches, compact and count the dataset.",
     no_args_is_help=True,
@@ -24,6 +25,8 @@ app = typer.Typer(
 
 
 def _connect(runtime: Runtime) -> BaseBackend:
+    from segone.analytics import backend
+
     return backend.connect(runtime.settings.analytics_url, runtime.settings.data_dir)
 
 
@@ -56,6 +59,9 @@ def import_file(
     as_json: JsonOption = False,
 ) -> None:
     """Import one file of events as one batch of the dataset; all or nothing."""
+    from segone.behaviour import ingest
+    from segone.behaviour.events import ISO8601
+
     if unknown not in ("create", "reject"):
         raise Invalid(f"--unknown must be create or reject, not '{unknown}'.")
     runtime = runtime_of(ctx)
@@ -87,6 +93,8 @@ def import_file(
 @app.command()
 def flush(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Move the events received through the API into the dataset."""
+    from segone.behaviour import ingest
+
     runtime = runtime_of(ctx)
     moved = ingest.flush_staged(runtime.sessions, dataset=ingest.dataset_of(runtime.settings.data_dir))
     if as_json:
@@ -98,6 +106,8 @@ def flush(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @app.command()
 def compact(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Rewrite the dataset de-duplicated into fewer, larger files."""
+    from segone.behaviour import ingest
+
     runtime = runtime_of(ctx)
     result = ingest.compact(_connect(runtime), ingest.dataset_of(runtime.settings.data_dir))
     if as_json:
@@ -117,6 +127,8 @@ def compact(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @app.command()
 def count(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """How many events the dataset holds (each event_id once), and how many wait in staging."""
+    from segone.behaviour import ingest
+
     runtime = runtime_of(ctx)
     events = ingest.count(_connect(runtime), ingest.dataset_of(runtime.settings.data_dir))
     with runtime.session() as db:

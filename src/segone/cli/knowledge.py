@@ -10,7 +10,6 @@ from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.customers import service as customers
 from segone.knowledge.categories.service import in_force as categories_in_force
-from segone.knowledge.distinguishability import refresh as knowledge_refresh
 from segone.knowledge.distinguishability import service as insights
 from segone.search import service as knowledge_search
 from segone.search.schemas import SEARCH_MARK_END, SEARCH_MARK_START, SearchKind
@@ -61,6 +60,9 @@ def search(
 @app.command()
 def refresh(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Group facts into traits; measure rarity, look-alikes and the next best question of every customer."""
+    # Here, not at the top: grouping needs NumPy, SciPy and scikit-learn; --help does without them.
+    from segone.knowledge.distinguishability import refresh as knowledge_refresh
+
     runtime = runtime_of(ctx)
     with progress_bar() as progress:
         report = knowledge_refresh.refresh(
