@@ -21,13 +21,11 @@ so the calibration summary is rebuilt from CDNOW_sample.txt, and the CSV is used
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,10 +39,9 @@ from segone.behaviour.btyd._special import _hyp1_quadrature, _hyp1_series
 from segone.behaviour.btyd.bgnbd import BGNBDParams
 from segone.behaviour.btyd.gammagamma import GammaGammaParams
 from segone.behaviour.btyd.paretonbd import ParetoNBDParams
+from tests.cdnow import SAMPLE_LOG, SUMMARY
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-SHARED_CDNOW = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cdnow"
-FILES = ("CDNOW_sample.txt", "cdnow_customers_summary.csv")
 CALIBRATION_END = pd.Timestamp("1997-09-30")
 HOLDOUT_END = pd.Timestamp("1998-06-30")  # weeks 40 to 78: 39 weeks
 
@@ -62,25 +59,11 @@ class Cdnow:
     holdout: np.ndarray  # repeat transactions in weeks 40-78
 
 
-def cdnow_directory() -> Path:
-    candidates = [SHARED_CDNOW]
-    spec = importlib.util.find_spec("lifetimes")
-    if spec is not None and spec.origin is not None:
-        candidates.append(Path(spec.origin).parent / "datasets")
-    for directory in candidates:
-        if all((directory / name).exists() for name in FILES):
-            return directory
-    message = f"CDNOW data neither in {SHARED_CDNOW} nor in an installed lifetimes/datasets"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def cdnow() -> Cdnow:
     """The calibration summary and holdout counts, built from the transaction log like the papers did."""
     raw = pd.read_csv(
-        cdnow_directory() / "CDNOW_sample.txt",
+        SAMPLE_LOG,
         sep=r"\s+",
         header=None,
         names=["id", "master_id", "date", "cds", "dollars"],
@@ -106,7 +89,7 @@ def cdnow() -> Cdnow:
 
 @pytest.fixture(scope="module")
 def summary_csv() -> pd.DataFrame:
-    return pd.read_csv(cdnow_directory() / "cdnow_customers_summary.csv")
+    return pd.read_csv(SUMMARY)
 
 
 @pytest.fixture(scope="module")

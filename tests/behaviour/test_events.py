@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -34,8 +35,7 @@ from segone.errors import Invalid
 from segone.importing import ImportProblem
 from segone.importing.tables import read_table
 from tests.behaviour.conftest import DUCKDB_WARNING, ENGINES
-
-CDNOW_SHARED = Path(__file__).resolve().parents[2].parent / "shared/data/cdnow"
+from tests.cdnow import SUMMARY, WITH_TRANSACTIONS
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
 
@@ -361,10 +361,22 @@ def test_cdnow_sample_keeps_the_sample_id() -> None:
     assert ("cdnow:00004", '{"sample_id": 1}') in pairs
 
 
+def _lifetimes_datasets() -> Path:
+    """The files of Lifetimes 0.11.3 (a dev dependency), the source both copies name; found, not imported."""
+    spec = importlib.util.find_spec("lifetimes")
+    assert spec is not None and spec.origin is not None, "make test installs lifetimes==0.11.3"
+    return Path(spec.origin).parent / "datasets"
+
+
 @pytest.mark.parametrize("name", ["CDNOW_master.txt", "CDNOW_sample.txt"])
-def test_shipped_cdnow_files_are_the_shared_ones(name: str) -> None:
+def test_shipped_cdnow_logs_are_the_published_ones(name: str) -> None:
     with gzip.open(cdnow_path(name)) as shipped:
-        assert shipped.read() == (CDNOW_SHARED / name).read_bytes()
+        assert shipped.read() == (_lifetimes_datasets() / name).read_bytes()
+
+
+@pytest.mark.parametrize("path", [SUMMARY, WITH_TRANSACTIONS], ids=lambda path: path.name)
+def test_the_cdnow_summaries_of_the_tests_are_the_published_ones(path: Path) -> None:
+    assert path.read_bytes() == (_lifetimes_datasets() / path.name).read_bytes()
 
 
 # --- the events dataset ------------------------------------------------------------------------------------

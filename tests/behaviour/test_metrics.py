@@ -28,8 +28,8 @@ from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import read_cdnow_sample
 from segone.behaviour.metrics import behaviour_profile, holdout_counts, rfm_summary, transactions
 from tests.behaviour.conftest import DUCKDB_WARNING, ENGINES, SPARK_WARNING, synthetic_events, write_events
+from tests.cdnow import SAMPLE_LOG, WITH_TRANSACTIONS
 
-CDNOW_SHARED = Path(__file__).resolve().parents[2].parent / "shared/data/cdnow"
 CALIBRATION_END = date(1997, 9, 30)
 HOLDOUT_END = date(1998, 6, 30)
 AS_OF = date(2024, 10, 31)
@@ -118,9 +118,7 @@ def test_duckdb_and_spark_give_identical_results(
 
 @pytest.fixture(scope="module")
 def cdnow_summary() -> pd.DataFrame:
-    path = CDNOW_SHARED / "cdnow_customers_summary_with_transactions.csv"
-    assert path.exists(), f"{path} is part of the project's shared data"
-    return pd.read_csv(path).set_index("ID").sort_index()
+    return pd.read_csv(WITH_TRANSACTIONS).set_index("ID").sort_index()
 
 
 def by_sample_id(frame: pd.DataFrame, cdnow: pd.DataFrame) -> pd.DataFrame:
@@ -148,7 +146,7 @@ def test_rfm_summary_reproduces_the_cdnow_summary(
 
 def test_holdout_counts_match_the_raw_file(results: dict[str, pd.DataFrame], inputs: Inputs) -> None:
     raw = pd.read_csv(
-        CDNOW_SHARED / "CDNOW_sample.txt",
+        SAMPLE_LOG,
         sep=r"\s+",
         header=None,
         names=["master", "id", "day", "cds", "usd"],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import polars as pl
@@ -15,23 +14,11 @@ import segone
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import read_cdnow_sample, validate_events
 from segone.settings import Settings
+from tests.cdnow import SUMMARY, WITH_TRANSACTIONS
 from tests.cli.conftest import Invoke, as_json, one_line_error
-
-CDNOW = Path(__file__).resolve().parents[2].parent / "shared/data/cdnow"
-SUMMARY = CDNOW / "cdnow_customers_summary.csv"
-WITH_TRANSACTIONS = CDNOW / "cdnow_customers_summary_with_transactions.csv"
 
 # Ibis 12 calls DuckDB 2's deprecated fetch_arrow_table(); harmless until either changes.
 pytestmark = pytest.mark.filterwarnings(r"ignore:fetch_arrow_table\(\) is deprecated:DeprecationWarning")
-
-
-@pytest.fixture
-def cdnow() -> Path:
-    if not SUMMARY.is_file() or not WITH_TRANSACTIONS.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"The CDNOW summaries are missing from {CDNOW}")
-        pytest.skip(f"The CDNOW summaries are not in {CDNOW}")
-    return CDNOW
 
 
 def check_bgnbd(fitted: dict[str, object]) -> None:
@@ -49,7 +36,7 @@ def check_bgnbd(fitted: dict[str, object]) -> None:
     assert fitted["converged"] is True
 
 
-def test_bgnbd_from_a_summary_gives_the_published_estimates(segone: Invoke, cdnow: Path) -> None:
+def test_bgnbd_from_a_summary_gives_the_published_estimates(segone: Invoke) -> None:
     fitted = as_json(segone("models", "fit", "bgnbd", "--summary", str(SUMMARY), "--json"))
     assert fitted["model"] == "bgnbd" and fitted["seconds"] >= 0
     check_bgnbd(fitted)
@@ -58,7 +45,7 @@ def test_bgnbd_from_a_summary_gives_the_published_estimates(segone: Invoke, cdno
     assert "alpha" in text.stdout and "-9582.4" in text.stdout
 
 
-def test_pareto_nbd_from_a_summary(segone: Invoke, cdnow: Path) -> None:
+def test_pareto_nbd_from_a_summary(segone: Invoke) -> None:
     fitted = as_json(segone("models", "fit", "pareto-nbd", "--summary", str(SUMMARY), "--json"))
     params = fitted["parameters"]
     assert set(params) == {"r", "alpha", "s", "beta"}
@@ -69,7 +56,7 @@ def test_pareto_nbd_from_a_summary(segone: Invoke, cdnow: Path) -> None:
     assert fitted["n_customers"] == 2357
 
 
-def test_gamma_gamma_fits_the_repeat_customers(segone: Invoke, cdnow: Path, tmp_path: Path) -> None:
+def test_gamma_gamma_fits_the_repeat_customers(segone: Invoke, tmp_path: Path) -> None:
     renamed = tmp_path / "spend.csv"
     with WITH_TRANSACTIONS.open(newline="") as source, renamed.open("w", newline="") as target:
         writer = csv.writer(target)
