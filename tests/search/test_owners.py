@@ -81,15 +81,18 @@ def test_notes_search_notes_cares_and_worries(runtime: Runtime) -> None:
     assert f"{fulltext.MARK_START}Leeds{fulltext.MARK_END}" in hit.snippet
 
 
-def test_survivor_names_follow_a_merge(runtime: Runtime) -> None:
+def test_survivors_follow_a_merge(runtime: Runtime) -> None:
     survivor = make_customer(runtime, name="Survivor Ltd")
     merged = make_customer(runtime, name="Survivor Limited")
     other = make_customer(runtime, name="Other")
     with runtime.session() as db:
         merging.merge(db, actor=SYSTEM, survivor_id=survivor, merged_id=merged)
     with runtime.session() as db:
-        names = customers.survivor_names(db, [merged, other, survivor])
-        assert customers.survivor_names(db, []) == {}
+        names = {
+            cid: (ref.id, ref.name)
+            for cid, ref in customers.survivors(db, customer_ids=[merged, other, survivor]).items()
+        }
+        assert customers.survivors(db, customer_ids=[]) == {}
     assert names == {
         merged: (survivor, "Survivor Ltd"),
         survivor: (survivor, "Survivor Ltd"),

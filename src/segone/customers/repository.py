@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from segone.customers.models import Customer, CustomerIdentity
+from segone.customers.schemas import CustomerRef
 from segone.storage import bulk
 from segone.storage.batching import chunks, is_postgres, values_per_statement
 
@@ -130,14 +131,14 @@ def _id_condition(db: Session, ids: Sequence[int]) -> ColumnElement[bool]:
     return Customer.id.in_(ids)
 
 
-def kinds_and_merges(db: Session, *, customer_ids: Sequence[int]) -> dict[int, tuple[str, int | None]]:
-    """(kind, merged_into_id) of many customers at once, by id."""
+def refs_and_merges(db: Session, *, customer_ids: Sequence[int]) -> dict[int, tuple[CustomerRef, int | None]]:
+    """(the customer's id, kind and name; merged_into_id) of many customers at once, by id."""
     size = values_per_statement(db)
-    columns = select(Customer.id, Customer.kind, Customer.merged_into_id)
-    found: dict[int, tuple[str, int | None]] = {}
+    columns = select(Customer.id, Customer.kind, Customer.name, Customer.merged_into_id)
+    found: dict[int, tuple[CustomerRef, int | None]] = {}
     for chunk in chunks(customer_ids, size):
-        for customer_id, kind, merged_into in db.execute(columns.where(_id_condition(db, chunk))):
-            found[customer_id] = (kind, merged_into)
+        for customer_id, kind, name, merged_into in db.execute(columns.where(_id_condition(db, chunk))):
+            found[customer_id] = (CustomerRef(customer_id, kind, name), merged_into)
     return found
 
 

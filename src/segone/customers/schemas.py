@@ -123,7 +123,8 @@ class CustomerImportReport(ImportReport):
 
 
 class CustomerRef(NamedTuple):
-    """A customer as another domain's import needs it: its id and its kind."""
+    """A customer as another domain needs to name it: its id, its kind and its name."""
 
     id: int
     kind: str
+    name: str

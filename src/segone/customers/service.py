@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy import update as update_rows
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor, AuditAction, AuditEntryOut, Permission
@@ -419,32 +419,18 @@ def create_for_identities(
 
 
 def survivors(db: Session, *, customer_ids: Collection[int]) -> dict[int, CustomerRef]:
-    """The customer each id stands for (a merged record leads to the one it was merged into), for the ids
-    that exist."""
-    loaded = repository.kinds_and_merges(db, customer_ids=sorted(set(customer_ids)))
+    """The customer each id stands for (a merged record leads to the one it was finally merged into), for
+    the ids that exist."""
+    loaded = repository.refs_and_merges(db, customer_ids=sorted(set(customer_ids)))
     found: dict[int, CustomerRef] = {}
     for customer_id in list(loaded):
         current, seen = customer_id, {customer_id}
         while (merged_into := loaded[current][1]) is not None and merged_into not in seen:
             if merged_into not in loaded:
-                loaded.update(repository.kinds_and_merges(db, customer_ids=[merged_into]))
+                loaded.update(repository.refs_and_merges(db, customer_ids=[merged_into]))
                 if merged_into not in loaded:
                     break
             seen.add(merged_into)
             current = merged_into
-        found[customer_id] = CustomerRef(current, loaded[current][0])
+        found[customer_id] = loaded[current][0]
     return found
-
-
-def survivor_names(db: Session, customer_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
-    """Each customer's (id, name); for a merged record, the (id, name) of the one it was merged into."""
-    ids = set(customer_ids)
-    if not ids:
-        return {}
-    survivor = aliased(Customer)
-    rows = db.execute(
-        select(Customer.id, Customer.name, survivor.id, survivor.name)
-        .outerjoin(survivor, survivor.id == Customer.merged_into_id)
-        .where(Customer.id.in_(ids))
-    )
-    return {cid: (sid, sname) if sid is not None else (cid, name) for cid, name, sid, sname in rows}

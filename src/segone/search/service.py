@@ -8,7 +8,7 @@ rest, each group ranked by relevance (SQLite ``bm25``, PostgreSQL ``ts_rank_cd``
 Composed from the owners of what is searched: ``knowledge.facts.service.search_facts`` and
 ``encounters.service.search_notes`` give the matches of their own tables (through ``storage.fulltext``,
 over the indexes of migration 0004), ``fact_hits`` / ``note_hits`` the hits of the page with snippets, and
-``customers.service.survivor_names`` whose they are. To keep a search fast on millions of facts, at most
+``customers.service.survivors`` whose they are. To keep a search fast on millions of facts, at most
 ``CANDIDATES`` matches of each kind and group are ranked (when more match: on SQLite the newest, on
 PostgreSQL the first the index gives), and the group holding only some of the words is ranked only when
 the group holding all of them does not fill the page.
@@ -90,18 +90,18 @@ def _hits(
     """The hits of the page, with their customers' names (the survivor's, after a merge)."""
     found_facts = facts.fact_hits(db, [m for k, m in page if k is SearchKind.DIFFERENTIATOR], terms)
     found_notes = encounters.note_hits(db, [m for k, m in page if k is SearchKind.ENCOUNTER], terms)
-    owners = customers.survivor_names(
-        db, [*(h.customer_id for h in found_facts), *(h.customer_id for h in found_notes)]
+    owners = customers.survivors(
+        db, customer_ids=[*(h.customer_id for h in found_facts), *(h.customer_id for h in found_notes)]
     )
     labels = {c.name: c.label for c in categories.all} if categories else {}
     hits: dict[tuple[SearchKind, int], SearchHit] = {}
     for fact in found_facts:
-        owner_id, owner_name = owners[fact.customer_id]
+        owner = owners[fact.customer_id]
         hits[(SearchKind.DIFFERENTIATOR, fact.id)] = SearchHit(
             kind=SearchKind.DIFFERENTIATOR,
             id=fact.id,
-            customer_id=owner_id,
-            customer_name=owner_name,
+            customer_id=owner.id,
+            customer_name=owner.name,
             category=fact.category,
             category_label=labels.get(fact.category, fact.category.replace("_", " ")),
             channel=fact.channel,
@@ -112,12 +112,12 @@ def _hits(
             date=fact.learned_at,
         )
     for note in found_notes:
-        owner_id, owner_name = owners[note.customer_id]
+        owner = owners[note.customer_id]
         hits[(SearchKind.ENCOUNTER, note.id)] = SearchHit(
             kind=SearchKind.ENCOUNTER,
             id=note.id,
-            customer_id=owner_id,
-            customer_name=owner_name,
+            customer_id=owner.id,
+            customer_name=owner.name,
             category=None,
             category_label=None,
             channel=note.channel,
