@@ -68,7 +68,9 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     details = []
     for e in exc.errors():
-        problem = e.get("msg", "is not valid")
+        # A schema's own check says what is wrong in words; pydantic's prefix is not for people (the web
+        # and the CLI drop it too, so every entry point shows the same message).
+        problem = str(e.get("msg", "is not valid")).removeprefix("Value error, ")
         if e.get("type") == "json_invalid" and e.get("ctx", {}).get("error"):
             problem = f"{problem}: {e['ctx']['error']}"
         details.append({"field": _location(e.get("loc", ())), "problem": problem})

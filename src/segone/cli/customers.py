@@ -21,7 +21,7 @@ from segone.cli.common import (
 )
 from segone.customers import importer
 from segone.customers import service as customers
-from segone.customers.schemas import CustomerKind
+from segone.customers.schemas import CustomerKind, attribute_text
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.views import customer_list
 from segone.views.customer_sheet import customer_sheet
@@ -106,7 +106,10 @@ def _print_sheet(sheet: CustomerSheet) -> None:
     if out.identities:
         console.print("Identities: " + ", ".join(out.identities))
     if out.attributes:
-        console.print("Attributes: " + ", ".join(f"{k}={v}" for k, v in out.attributes.items()))
+        console.print(
+            "Attributes: " + ", ".join(f"{k}={attribute_text(v)}" for k, v in out.attributes.items()),
+            markup=False,
+        )
     if recognition.current:
         share = f"{recognition.ratio:.0%}" if recognition.ratio is not None else "-"
         console.print(f"Knows we know: {recognition.acknowledged} of {recognition.current} facts ({share})")

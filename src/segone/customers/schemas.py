@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+import json
+import math
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -48,23 +50,89 @@ def _check_identities(values: list[str]) -> list[str]:
     return normalised
 
 
-def _check_attributes(values: dict[str, Any]) -> dict[str, Any]:
-    for key, value in values.items():
-        if not key.strip():
-            raise ValueError("attribute names may not be empty")
-        if not isinstance(value, str | int | float | bool) and value is not None:
-            raise ValueError(f"attribute '{key}' must be text, a number, true/false or null")
-    return values
+AttributeValue = str | int | float | bool
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, list | tuple | set | frozenset):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def attribute_value(key: str, value: Any) -> AttributeValue:
+    """What is stored for an attribute: text, a number or true/false as given; a date (or date and time)
+    as its ISO text, since JSON has no date type. Anything else (a list, an object) is refused."""
+    if not key.strip():
+        raise ValueError("attribute names may not be empty")
+    if isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"attribute '{key}' must be a finite number")
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    raise ValueError(f"attribute '{key}' must be text, a number, true/false or a date, not {_kind_of(value)}")
+
+
+def _stored_attributes(values: dict[str, Any]) -> dict[str, AttributeValue]:
+    # On a new customer a null sets nothing, as on an update it removes the key.
+    return {key: attribute_value(key, value) for key, value in values.items() if value is not None}
+
+
+def _attribute_changes(values: dict[str, Any] | None) -> dict[str, AttributeValue | None] | None:
+    if values is None:
+        return None
+    return {key: None if value is None else attribute_value(key, value) for key, value in values.items()}
+
+
+def attribute_text(value: Any) -> str:
+    """An attribute's value as people read it on the sheet, in the CLI and in the edit form: yes/no for
+    true/false, a number or text as it is, and never Python's repr (a list or object stored before lists
+    were refused shows as JSON)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def attribute_from_text(text: str, *, like: Any = None) -> AttributeValue:
+    """A value typed as text (the edit form) in the type of the value it replaces when it reads as one:
+    a number stays a number and yes/no (or true/false) stays true/false; anything else is text."""
+    word = text.strip()
+    if isinstance(like, bool):
+        if word.lower() in ("yes", "true"):
+            return True
+        if word.lower() in ("no", "false"):
+            return False
+    elif isinstance(like, int | float) and _NUMBER.match(word):
+        try:
+            number = float(word) if any(c in word for c in ".eE") else int(word)
+        except (ValueError, OverflowError):  # more digits than Python reads as a number
+            return text
+        if isinstance(number, int) or math.isfinite(number):
+            return number
+    return text
 
 
 class CustomerCreate(BaseModel):
     name: str = Field(min_length=1, max_length=300)
     kind: CustomerKind = CustomerKind.PERSON
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Text, numbers, true/false or dates (ISO text, YYYY-MM-DD) by name; no lists or "
+        "objects. A null sets nothing.",
+    )
     identities: list[str] = Field(default_factory=list, description="e.g. ['email:ann@example.com']")
 
     _identities = field_validator("identities")(_check_identities)
-    _attributes = field_validator("attributes")(_check_attributes)
+    _attributes = field_validator("attributes")(_stored_attributes)
 
     @field_validator("name")
     @classmethod
@@ -79,11 +147,14 @@ class CustomerUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=300)
     kind: CustomerKind | None = None
     attributes: dict[str, Any] | None = Field(
-        default=None, description="Keys to set; a null value removes the key."
+        default=None,
+        description="Keys to set to text, a number, true/false or a date (ISO text); a null value removes "
+        "the key.",
     )
     add_identities: list[str] = Field(default_factory=list)
     remove_identities: list[str] = Field(default_factory=list)
 
+    _attributes = field_validator("attributes")(_attribute_changes)
     _add = field_validator("add_identities")(_check_identities)
     _remove = field_validator("remove_identities")(_check_identities)
 

@@ -136,7 +136,7 @@ def update(db: Session, *, actor: Actor, customer_id: int, data: CustomerUpdate)
             if value is None:
                 if key in attributes:
                     changes[f"attributes.{key}"] = {"from": attributes.pop(key), "to": None}
-            elif attributes.get(key) != value:
+            elif key not in attributes or (type(attributes[key]), attributes[key]) != (type(value), value):
                 changes[f"attributes.{key}"] = {"from": attributes.get(key), "to": value}
                 attributes[key] = value
         customer.attributes = attributes

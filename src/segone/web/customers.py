@@ -11,7 +11,15 @@ from starlette.responses import Response
 
 from segone.accounts.schemas import AuditAction
 from segone.customers import service as customers
-from segone.customers.schemas import CustomerCreate, CustomerKind, CustomerOut, CustomerUpdate, parse_identity
+from segone.customers.schemas import (
+    CustomerCreate,
+    CustomerKind,
+    CustomerOut,
+    CustomerUpdate,
+    attribute_from_text,
+    attribute_text,
+    parse_identity,
+)
 from segone.errors import Conflict, Invalid, NotFound
 from segone.knowledge.categories.schemas import CategoryList
 from segone.views import merge as merging
@@ -129,7 +137,7 @@ def _parse_attributes(text: str, errors: dict[str, str]) -> dict[str, Any]:
 
 
 def _attribute_text(attributes: dict[str, Any]) -> str:
-    return "\n".join(f"{k}: {'' if v is None else v}" for k, v in attributes.items())
+    return "\n".join(f"{k}: {attribute_text(v)}" for k, v in attributes.items())
 
 
 @router.get("/customers/new")
@@ -207,10 +215,12 @@ def edit_customer(
         customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
         out = customers.to_out(customer)
         if not errors:
+            # A detail left as the form showed it keeps its value and type; an edited one keeps its type
+            # when the new text reads as one (a number stays a number).
             changed = {
-                k: v
+                k: attribute_from_text(v, like=out.attributes.get(k))
                 for k, v in attributes.items()
-                if str(out.attributes.get(k, "")) != v or k not in out.attributes
+                if k not in out.attributes or attribute_text(out.attributes[k]) != v
             }
             dropped: dict[str, Any] = {k: None for k in out.attributes if k not in attributes}
             try:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from segone.accounts.schemas import Permission
+from segone.customers.schemas import attribute_text
 from segone.web import labels
 from segone.web import session as web_session
 
@@ -90,7 +91,7 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.filters.update(day=day, moment=moment, ago=ago, percent=percent)
+env.filters.update(day=day, moment=moment, ago=ago, percent=percent, attribute=attribute_text)
 env.globals.update(
     time_tag=time_tag,
     plural=plural,
