@@ -23,6 +23,20 @@ class Invalid(SegoneError):
     code = "invalid"
     http_status = 422
 
+    @classmethod
+    def of_field(cls, field: str, message: str, **more: Any) -> Invalid:
+        """A refusal of one field's value, with ``details`` in the shape of the API's validation errors
+        (``[{"field", "problem", ...more}]``) so that clients and forms find the field either way."""
+        return cls(message, details=[{"field": field, "problem": message, **more}])
+
+    @property
+    def field(self) -> str | None:
+        """The field an ``of_field`` refusal names (None for others)."""
+        if isinstance(self.details, list) and self.details and isinstance(self.details[0], dict):
+            field = self.details[0].get("field")
+            return field if isinstance(field, str) else None
+        return None
+
 
 class NotFound(SegoneError):
     code = "not_found"

@@ -7,10 +7,14 @@ nothing reads the environment at import time.
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Encounters dated earlier are typos (1800 for 2018); SEGONE_ENCOUNTER_DATE_FLOOR moves the line.
+DEFAULT_ENCOUNTER_DATE_FLOOR = date(1900, 1, 1)
 
 
 class Settings(BaseSettings):
@@ -68,6 +72,10 @@ class Settings(BaseSettings):
     )
     freshness_months: int = Field(
         default=12, ge=1, le=120, description="Facts not confirmed for this many months are flagged stale."
+    )
+    encounter_date_floor: date = Field(
+        default=DEFAULT_ENCOUNTER_DATE_FLOOR,
+        description="The earliest day an encounter may be dated (UTC); earlier dates are refused as typos.",
     )
     host: str = "127.0.0.1"
     port: int = 8000

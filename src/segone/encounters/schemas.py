@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from segone.channels import Channel
 from segone.clock import as_utc
+from segone.knowledge.facts.schemas import MAX_ID
 
 
 class NewFact(BaseModel):
@@ -25,8 +27,16 @@ class NewFact(BaseModel):
 
 
 class EncounterCreate(BaseModel):
+    # A misspelt field is refused rather than dropped: "acknowledged" for "acknowledge" must not pass
+    # as an encounter that showed the customer nothing.
+    model_config = ConfigDict(extra="forbid")
+
     channel: Channel
-    occurred_at: datetime | None = Field(default=None, description="Defaults to now.")
+    occurred_at: datetime | None = Field(
+        default=None,
+        description="Defaults to now; not in the future (beyond a few minutes of clock skew) and not "
+        "before the configured earliest day (SEGONE_ENCOUNTER_DATE_FLOOR, 1900-01-01 by default).",
+    )
     duration_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
     notes: str = Field(default="", max_length=20000)
     cares_about: str = Field(default="", max_length=2000)
@@ -39,6 +49,12 @@ class EncounterCreate(BaseModel):
     )
     facts: list[NewFact] = Field(
         default_factory=list, description="Differentiators learned in this encounter."
+    )
+    acknowledge: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Ids of the customer's current differentiators shown to them in this encounter: each "
+        "is acknowledged with it. Any other id refuses the encounter, naming the ids.",
     )
 
     _occurred_at = field_validator("occurred_at")(as_utc)

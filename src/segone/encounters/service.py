@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -19,7 +19,8 @@ from segone.encounters.schemas import EncounterCreate, EncounterOut, NoteSearchH
 from segone.errors import Invalid, NotFound
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.facts import service as knowledge
-from segone.knowledge.facts.schemas import DifferentiatorCreate
+from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
+from segone.settings import DEFAULT_ENCOUNTER_DATE_FLOOR
 from segone.storage import fulltext
 
 
@@ -77,6 +78,26 @@ def list_by_employee(db: Session, *, actor: Actor, employee_id: int, limit: int 
     return list(db.scalars(stmt))
 
 
+# A clock a little ahead of ours (a phone, another server) must not make "just now" a future encounter.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def check_when(occurred_at: datetime | None, *, date_floor: date) -> None:
+    """Refuse an encounter dated in the future (beyond ``CLOCK_SKEW``) or before ``date_floor`` (UTC)."""
+    if occurred_at is None:
+        return
+    if occurred_at > utcnow() + CLOCK_SKEW:
+        raise Invalid.of_field(
+            "occurred_at", "The encounter's date is in the future; log an encounter once it has happened."
+        )
+    if occurred_at < datetime.combine(date_floor, time(), tzinfo=UTC):
+        raise Invalid.of_field(
+            "occurred_at",
+            f"The encounter's date is before {date_floor.isoformat()}, the earliest an encounter may have; "
+            "check the year.",
+        )
+
+
 def record(
     db: Session,
     *,
@@ -85,10 +106,14 @@ def record(
     data: EncounterCreate,
     categories: CategoryList,
     employee_id: int | None = None,
+    date_floor: date = DEFAULT_ENCOUNTER_DATE_FLOOR,
 ) -> Encounter:
-    """Log an encounter and the differentiators learned in it, all in one transaction."""
+    """Log an encounter, the differentiators learned in it and those shown to the customer
+    (``data.acknowledge``), all in one transaction; ``date_floor`` is the settings'
+    ``encounter_date_floor``."""
     require(actor, Permission.ADD_ENCOUNTERS)
     customer = customers.get(db, actor=actor, customer_id=customer_id)
+    check_when(data.occurred_at, date_floor=date_floor)
     encounter = Encounter(
         customer_id=customer.id,
         employee_id=employee_id if employee_id is not None else actor.user_id,
@@ -126,6 +151,14 @@ def record(
             ),
             categories=categories,
             learned_by_id=encounter.employee_id,
+        )
+    if data.acknowledge:
+        knowledge.acknowledge_shown(
+            db,
+            actor=actor,
+            customer_id=customer.id,
+            differentiator_ids=data.acknowledge,
+            data=AcknowledgeRequest(encounter_id=encounter.id, how="in this encounter"),
         )
     return encounter
 

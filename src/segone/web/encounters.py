@@ -21,9 +21,7 @@ from segone.encounters.suggestions import SuggestionConfirm, SuggestionReject
 from segone.errors import Conflict, Invalid, NotFound
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.facts import service as knowledge
-from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorStatus
 from segone.runtime import Runtime
-from segone.views import facts as fact_views
 from segone.web import session as web_session
 from segone.web.deps import (
     Categories,
@@ -83,19 +81,16 @@ def _when(form: FormFields, errors: dict[str, str]) -> datetime | None:
     raw = form.get("occurred_at")
     if not raw:
         return None
-    try:
-        local = datetime.fromisoformat(raw)
-    except ValueError:
-        errors["occurred_at"] = "Give the date and time like 2026-03-01 14:30."
-        return None
     offset = form.get("tz_offset")
     minutes = int(offset) if offset.lstrip("-").isdigit() and abs(int(offset)) <= 24 * 60 else 0
-    moment = (local.replace(tzinfo=None) + timedelta(minutes=minutes)).replace(tzinfo=UTC)
-    if local.tzinfo is not None:
-        moment = local.astimezone(UTC)
-    if moment > datetime.now(UTC) + timedelta(hours=1):
-        errors["occurred_at"] = "That is in the future; log an encounter once it has happened."
-    return moment
+    try:
+        local = datetime.fromisoformat(raw)
+        if local.tzinfo is not None:
+            return local.astimezone(UTC)
+        return (local + timedelta(minutes=minutes)).replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # not a time, or one at the very edge of the calendar
+        errors["occurred_at"] = "Give the date and time like 2026-03-01 14:30."
+        return None
 
 
 def _duration(form: FormFields, errors: dict[str, str]) -> int | None:
@@ -149,6 +144,12 @@ def log_encounter(
     if channel not in {c.value for c in Channel}:
         errors["channel"] = "Choose how you met."
     occurred_at = _when(form, errors)
+    if "occurred_at" not in errors:
+        # The service's own rule, asked early so the date is marked together with the other fields.
+        try:
+            encounters.check_when(occurred_at, date_floor=runtime.settings.encounter_date_floor)
+        except Invalid as exc:
+            errors["occurred_at"] = exc.message
     duration = _duration(form, errors)
     listening = _listening(form, errors)
     facts, fact_rows = _facts(form, errors)
@@ -168,31 +169,23 @@ def log_encounter(
                     worries_about=form.get("worries_about"),
                     listening_share=listening,
                     facts=facts,
+                    acknowledge=sorted(acked),
                 )
             except ValidationError as exc:
                 errors.update(field_errors(exc))
         if data is not None and not errors:
             try:
-                encounter = encounters.record(
-                    db, actor=viewer.actor, customer_id=customer.id, data=data, categories=categories
-                )
-                for fact_id in sorted(acked):
-                    try:
-                        fact = knowledge.get(db, actor=viewer.actor, differentiator_id=fact_id)
-                    except NotFound:
-                        continue
-                    if fact.customer_id != customer.id or fact.status != DifferentiatorStatus.CURRENT.value:
-                        continue
-                    fact_views.acknowledge(
-                        db,
-                        actor=viewer.actor,
-                        differentiator_id=fact.id,
-                        data=AcknowledgeRequest(encounter_id=encounter.id, how="in this encounter"),
-                        categories=categories,
-                    )
-                encounter_id = encounter.id
+                encounter_id = encounters.record(
+                    db,
+                    actor=viewer.actor,
+                    customer_id=customer.id,
+                    data=data,
+                    categories=categories,
+                    date_floor=runtime.settings.encounter_date_floor,
+                ).id
             except (Invalid, Conflict) as exc:
-                errors["facts" if "categor" in exc.message else "form"] = exc.message
+                field = exc.field if isinstance(exc, Invalid) else None
+                errors[field or ("facts" if "categor" in exc.message else "form")] = exc.message
                 status = exc.http_status
         if errors:
             db.rollback()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
 
-from segone.api.deps import Categories, CurrentActor, CustomerId, Db, EncounterId
+from segone.api.deps import Categories, CurrentActor, CustomerId, Db, EncounterId, RuntimeDep
 from segone.api.errors import responses
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate, EncounterOut
@@ -39,12 +39,26 @@ def list_encounters(
     responses=responses(401, 403, 404, 422),
 )
 def record_encounter(
-    db: Db, actor: CurrentActor, categories: Categories, customer_id: CustomerId, data: EncounterCreate
+    db: Db,
+    actor: CurrentActor,
+    runtime: RuntimeDep,
+    categories: Categories,
+    customer_id: CustomerId,
+    data: EncounterCreate,
 ) -> EncounterOut:
-    """Log an encounter with the customer, held by you: the channel, notes, what they care and worry
-    about, the share of the time spent listening, and the differentiators learned in it (`facts`).
-    All of it is saved together or not at all: one bad fact (e.g. an unknown category) saves nothing."""
-    encounter = encounters.record(db, actor=actor, customer_id=customer_id, data=data, categories=categories)
+    """Log an encounter with the customer, held by you: the channel, when (not in the future, not before
+    the configured earliest date), notes, what they care and worry about, the share of the time spent
+    listening, the differentiators learned in it (`facts`) and the ids of the customer's current
+    differentiators shown to them (`acknowledge`). All of it is saved together or not at all: one bad
+    fact (e.g. an unknown category) or one id that is not this customer's current fact saves nothing."""
+    encounter = encounters.record(
+        db,
+        actor=actor,
+        customer_id=customer_id,
+        data=data,
+        categories=categories,
+        date_floor=runtime.settings.encounter_date_floor,
+    )
     return encounters.to_out_many(db, [encounter])[0]
 
 

@@ -258,6 +258,50 @@ def acknowledge(
     return fact
 
 
+def acknowledge_shown(
+    db: Session,
+    *,
+    actor: Actor,
+    customer_id: int,
+    differentiator_ids: Sequence[int],
+    data: AcknowledgeRequest,
+) -> list[Differentiator]:
+    """Acknowledge several facts of one customer at once (those shown to them in an encounter).
+
+    Only the customer's own current facts can be: any other id (another customer's fact, an outdated
+    one, one that does not exist) refuses them all, naming each such id. The encounter in ``data`` is
+    the caller's to check, as in ``acknowledge``.
+    """
+    require(actor, Permission.ACKNOWLEDGE)
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    wanted = list(dict.fromkeys(differentiator_ids))
+    if not wanted:
+        return []
+    own = set(
+        db.scalars(
+            select(Differentiator.id).where(
+                Differentiator.id.in_(wanted),
+                Differentiator.customer_id == customer.id,
+                Differentiator.status == DifferentiatorStatus.CURRENT.value,
+            )
+        )
+    )
+    others = [fact_id for fact_id in wanted if fact_id not in own]
+    if others:
+        named = ", ".join(str(fact_id) for fact_id in others)
+        what = (
+            f"Differentiator {named} is not a current fact"
+            if len(others) == 1
+            else (f"Differentiators {named} are not current facts")
+        )
+        raise Invalid.of_field(
+            "acknowledge",
+            f"{what} of {customer.name}; only the customer's own current facts can be acknowledged.",
+            differentiator_ids=others,
+        )
+    return [acknowledge(db, actor=actor, differentiator_id=fact_id, data=data) for fact_id in wanted]
+
+
 def recognition(db: Session, *, actor: Actor, customer_id: int) -> RecognitionOut:
     """Recognition ratio: of the current facts, how many the customer knows that we know."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
