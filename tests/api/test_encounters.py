@@ -145,3 +145,63 @@ def test_listed_most_recent_first_and_limited(runtime: Runtime, api: ClientFacto
     assert days == ["2026-01-03", "2026-01-02", "2026-01-01"]
     assert len(client.get(f"/customers/{cid}/encounters", params={"limit": 2}).json()) == 2
     assert fields_at_fault(client.get(f"/customers/{cid}/encounters", params={"limit": 0})) == {"limit"}
+
+
+def test_dates_the_pages_refuse_are_refused_with_the_same_message(
+    runtime: Runtime, api: ClientFactory
+) -> None:
+    cid = make_customer(runtime)
+    client = api(api_user(runtime).token)
+    url = f"/customers/{cid}/encounters"
+    for when, message in (
+        (
+            "2099-01-01T00:00:00Z",
+            "The encounter's date is in the future; log an encounter once it has happened.",
+        ),
+        (
+            "1800-01-01T00:00:00Z",
+            "The encounter's date is before 1900-01-01, the earliest an encounter may have; check the year.",
+        ),
+    ):
+        error = error_of(client.post(url, json={"channel": "call", "occurred_at": when}), 422, "invalid")
+        assert error["message"] == message
+        assert error["details"] == [{"field": "occurred_at", "problem": message}]
+    assert client.get(url).json() == []
+
+
+def test_acknowledging_in_an_encounter_takes_only_the_customers_current_facts(
+    runtime: Runtime, api: ClientFactory
+) -> None:
+    ann, bob = make_customer(runtime, name="Ann Example"), make_customer(runtime, name="Bob")
+    client = api(api_user(runtime).token)
+    bees = client.post(
+        f"/customers/{ann}/differentiators", json={"text": "Keeps bees", "category": "free_time"}
+    )
+    sails = client.post(f"/customers/{bob}/differentiators", json={"text": "Sails", "category": "free_time"})
+    bees_id, sails_id = bees.json()["id"], sails.json()["id"]
+    url = f"/customers/{ann}/encounters"
+
+    error = error_of(
+        client.post(url, json={"channel": "store", "acknowledge": [bees_id, sails_id]}), 422, "invalid"
+    )
+    message = (
+        f"Differentiator {sails_id} is not a current fact of Ann Example; only the customer's own current "
+        "facts can be acknowledged."
+    )
+    assert error["message"] == message
+    assert error["details"] == [
+        {"field": "acknowledge", "problem": message, "differentiator_ids": [sails_id]}
+    ]
+    # A misspelt field is refused too, not dropped while the encounter is saved.
+    assert fields_at_fault(client.post(url, json={"channel": "store", "acknowledged": [sails_id]})) == {
+        "acknowledged"
+    }
+    assert client.get(url).json() == []
+    (fact,) = client.get(f"/customers/{ann}/differentiators").json()
+    assert fact["acknowledgement"] is None
+
+    met = client.post(url, json={"channel": "store", "acknowledge": [bees_id]})
+    assert met.status_code == 201, met.text
+    (fact,) = client.get(f"/customers/{ann}/differentiators").json()
+    assert fact["acknowledgement"]["encounter_id"] == met.json()["id"]
+    assert client.get(f"/customers/{bob}/differentiators").json()[0]["acknowledgement"] is None

@@ -105,7 +105,7 @@ def test_a_bad_encounter_form_comes_back_with_the_problems_marked(
     errors = field_error(response.text)
     assert "Choose how you met." in errors
     assert "Give the minutes as a whole number, at most 1440." in errors
-    assert "That is in the future; log an encounter once it has happened." in errors
+    assert "The encounter's date is in the future; log an encounter once it has happened." in errors
     assert "Choose a category for every fact you learned." in errors
     assert "Keep me" in response.text and 'value="Has twins"' in response.text
     with live_server.runtime.session() as db:
@@ -135,3 +135,43 @@ def test_a_bad_encounter_form_comes_back_with_the_problems_marked(
     with live_server.runtime.session() as db:
         (only,) = encounters.list_for_customer(db, actor=SYSTEM, customer_id=customer_id)
         assert only.listening_share is None
+
+
+def test_the_form_refuses_what_the_service_refuses_with_its_message(
+    live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = frontline_client
+    runtime = live_server.runtime
+    ann, bob = make_customer(runtime, name="Ann Example"), make_customer(runtime, name="Bob")
+    with runtime.session() as db:
+        sails = knowledge.add(
+            db,
+            actor=SYSTEM,
+            customer_id=bob,
+            data=DifferentiatorCreate(text="Sails", category="free_time"),
+            categories=categories_in_force(runtime.settings),
+        ).id
+    token = token_of(client, f"/customers/{ann}/encounters/new")
+
+    early = client.post(
+        f"/customers/{ann}/encounters",
+        data={"csrf_token": token, "channel": "call", "occurred_at": "1800-01-01T10:00", "tz_offset": "0"},
+    )
+    assert early.status_code == 422
+    assert field_error(early.text) == [
+        "Please check the parts marked below.",
+        "The encounter's date is before 1900-01-01, the earliest an encounter may have; check the year.",
+    ]
+    # A fact of another customer (a form sent from a stale or edited page) is named, not skipped.
+    other = client.post(
+        f"/customers/{ann}/encounters",
+        data={"csrf_token": token, "channel": "call", "acknowledge": str(sails)},
+    )
+    assert other.status_code == 422
+    assert (
+        f"Differentiator {sails} is not a current fact of Ann Example; only the customer's own current facts "
+        "can be acknowledged." in field_error(other.text)
+    )
+    with runtime.session() as db:
+        assert encounters.list_for_customer(db, actor=SYSTEM, customer_id=ann) == []
+        assert knowledge.get(db, actor=SYSTEM, differentiator_id=sails).acknowledgement is None
