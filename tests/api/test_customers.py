@@ -122,6 +122,26 @@ def test_update_changes_only_what_is_sent(runtime: Runtime, api: ClientFactory) 
     assert history[0]["details"]["attributes.city"] == {"from": "Leeds", "to": None}
 
 
+def test_attribute_values_are_scalar_and_keep_their_types(runtime: Runtime, api: ClientFactory) -> None:
+    client = api(api_user(runtime).token)
+    nested = {"b": [1, 2, {"c": None}]}
+    problem = "attribute 'b' must be text, a number, true/false or a date, not a list"
+    cid = client.post("/customers", json={"name": "Ann", "attributes": {"stores": 2}}).json()["id"]
+    for response in (
+        client.post("/customers", json={"name": "Bob", "attributes": nested}),
+        client.patch(f"/customers/{cid}", json={"attributes": nested}),
+    ):
+        error = error_of(response, 422, "invalid")
+        assert (error["message"], error["details"]) == (
+            f"attributes: {problem}",
+            [{"field": "attributes", "problem": problem}],
+        )
+    typed = {"spend": 1250.5, "vip": False, "since": "2019-03-01", "city": "Leeds"}
+    assert client.patch(f"/customers/{cid}", json={"attributes": typed}).status_code == 200
+    (ann,) = client.get("/customers").json()["items"]
+    assert client.get(f"/customers/{ann['id']}").json()["attributes"] == {"stores": 2, **typed}
+
+
 def test_search_filters_and_pages(runtime: Runtime, api: ClientFactory) -> None:
     for n in range(7):
         make_customer(runtime, name=f"Shopper {n}", identities=[f"email:shopper{n}@example.com"])

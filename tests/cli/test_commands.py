@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sqlalchemy import update
+
 from segone import demo
 from segone.accounts import service as accounts
 from segone.accounts.schemas import SYSTEM
 from segone.customers import service as customers
+from segone.customers.models import Customer
+from segone.customers.schemas import CustomerUpdate
 from segone.knowledge.facts import service as knowledge
 from segone.runtime import Runtime
 from tests.cli.conftest import Invoke, as_json, one_line_error
@@ -191,3 +195,27 @@ def test_help_and_version(segone: Invoke) -> None:
     assert segone("--version").stdout.startswith("segone ")
     for group in ("db", "users", "tokens", "customers", "facts"):
         assert segone(group, "--help").exit_code == 0
+
+
+def test_customers_show_prints_details_as_people_read_them(
+    segone: Invoke, store: Runtime, tmp_path: Path
+) -> None:
+    people = tmp_path / "people.csv"
+    # A cell is text, whatever it looks like: the import never stores a list.
+    people.write_text('name,email,shoe\nAnn Patel,ann@example.com,"[1, 2]"\n')
+    assert segone("customers", "import", str(people)).exit_code == 0
+    with store.session() as db:
+        ann = customers.get_by_identity(db, actor=SYSTEM, identity="email:ann@example.com")
+        assert ann.attributes == {"shoe": "[1, 2]"}
+        customers.update(
+            db, actor=SYSTEM, customer_id=ann.id, data=CustomerUpdate(attributes={"vip": True, "stores": 2})
+        )
+        # A list stored before lists were refused still shows as JSON, not as Python's repr.
+        db.execute(
+            update(Customer)
+            .where(Customer.id == ann.id)
+            .values(attributes={"shoe": "[1, 2]", "vip": True, "stores": 2, "old": {"c": None}})
+        )
+    shown = segone("customers", "show", "email:ann@example.com")
+    assert shown.exit_code == 0, shown.output
+    assert 'Attributes: shoe=[1, 2], vip=yes, stores=2, old={"c": null}' in shown.stdout

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from pydantic import ValidationError
 
 from segone.accounts.schemas import SYSTEM, Role
 from segone.customers import service as customers
-from segone.customers.schemas import CustomerCreate, CustomerKind, CustomerUpdate
+from segone.customers.schemas import (
+    CustomerCreate,
+    CustomerKind,
+    CustomerUpdate,
+    attribute_from_text,
+    attribute_text,
+)
 from segone.errors import Conflict, Invalid, NotFound
 from segone.runtime import Runtime
 from tests.factories import make_customer, make_user
@@ -61,6 +69,59 @@ def test_update_sets_and_removes_attributes_and_identities(runtime: Runtime) -> 
         entry = customers.history(db, actor=SYSTEM, customer_id=cid)[0]
         assert entry.action == "customer.updated"
         assert entry.details["attributes.city"] == {"from": "Leeds", "to": "York"}
+
+
+NOT_A_LIST = "attribute 'b' must be text, a number, true/false or a date, not a list"
+
+
+def test_attribute_values_are_scalar_on_create_and_update() -> None:
+    nested = {"b": [1, 2, {"c": None}]}
+    for make in (
+        lambda: CustomerCreate(name="Ann", attributes=nested),
+        lambda: CustomerUpdate(attributes=nested),
+    ):
+        with pytest.raises(ValidationError) as refusal:
+            make()
+        (error,) = refusal.value.errors()
+        assert (error["loc"], error["msg"]) == (("attributes",), f"Value error, {NOT_A_LIST}")
+    with pytest.raises(ValidationError, match=r"attribute 'b' must be .*, not an object"):
+        CustomerUpdate(attributes={"b": {"c": 1}})
+    with pytest.raises(ValidationError, match="attribute 'score' must be a finite number"):
+        CustomerCreate(name="Ann", attributes={"score": float("nan")})
+    with pytest.raises(ValidationError, match="attribute names may not be empty"):
+        CustomerUpdate(attributes={" ": "x"})
+    # A date is kept as its ISO text (JSON has no date type); a null sets nothing on a new customer.
+    made = CustomerCreate(name="Ann", attributes={"since": date(2019, 3, 1), "gone": None})
+    assert made.attributes == {"since": "2019-03-01"}
+
+
+def test_attribute_types_are_kept_and_shown_without_python_repr(runtime: Runtime) -> None:
+    values = {"city": "Leeds", "stores": 2, "spend": 1250.5, "vip": True, "since": "2019-03-01"}
+    cid = make_customer(runtime, attributes=values)
+    with runtime.session() as db:
+        customers.update(db, actor=SYSTEM, customer_id=cid, data=CustomerUpdate(attributes={"stores": True}))
+    with runtime.session() as db:
+        out = customers.to_out(customers.get(db, actor=SYSTEM, customer_id=cid))
+        assert out.attributes == {**values, "stores": True}
+        assert [type(v) for v in out.attributes.values()] == [str, bool, float, bool, str]
+        # 2 and true are equal in Python; the change of type is still a change, and recorded.
+        assert customers.history(db, actor=SYSTEM, customer_id=cid)[0].details == {
+            "attributes.stores": {"from": 2, "to": True}
+        }
+    shown = [attribute_text(v) for v in (True, False, 2, 1250.5, "Leeds", None, [1, 2, {"c": None}])]
+    assert shown == ["yes", "no", "2", "1250.5", "Leeds", "", '[1, 2, {"c": null}]']
+
+
+def test_text_typed_in_a_form_keeps_the_type_of_the_value_it_replaces() -> None:
+    assert attribute_from_text("13", like=12) == 13
+    assert attribute_from_text("12.5", like=12) == 12.5
+    assert attribute_from_text("about 12", like=12) == "about 12"
+    assert attribute_from_text("1_000", like=12) == "1_000"
+    assert attribute_from_text("No", like=True) is False
+    assert attribute_from_text("true", like=False) is True
+    assert attribute_from_text("maybe", like=True) == "maybe"
+    assert attribute_from_text("13", like="12") == "13"
+    assert attribute_from_text("13", like=None) == "13"
 
 
 def test_search_by_name_identity_and_id_with_paging(runtime: Runtime) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import httpx
+from sqlalchemy import update
 
 from segone.accounts.schemas import SYSTEM
 from segone.customers import service as customers
+from segone.customers.models import Customer
 from segone.customers.schemas import CustomerKind
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
@@ -135,6 +138,46 @@ def test_edit_details_adds_and_removes_ids_and_details(
     )
     assert blank.status_code == 422
     assert "The name may not be blank." in field_error(blank.text)
+
+
+def test_details_show_as_people_read_them_and_keep_their_types_when_edited(
+    live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = frontline_client
+    runtime = live_server.runtime
+    typed = {"VIP": True, "Stores": 2, "Spend": 1250.5, "Since": "2019-03-01"}
+    customer_id = make_customer(runtime, name="Dora", attributes=typed)
+    with runtime.session() as db:  # a list stored before lists were refused
+        db.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(attributes={**typed, "Legacy": [1, 2, {"c": None}]})
+        )
+    sheet = unescape(client.get(f"/customers/{customer_id}").text)
+    shown = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>", sheet))
+    assert shown == {
+        "VIP": "yes",
+        "Stores": "2",
+        "Spend": "1250.5",
+        "Since": "2019-03-01",
+        "Legacy": '[1, 2, {"c": null}]',
+    }
+    assert "{'c': None}" not in sheet and "True" not in shown.values()
+
+    form = unescape(client.get(f"/customers/{customer_id}/edit").text)
+    text = 'VIP: yes\nStores: 2\nSpend: 1250.5\nSince: 2019-03-01\nLegacy: [1, 2, {"c": null}]'
+    assert text in form
+    token = token_of(client, f"/customers/{customer_id}/edit")
+    edited = text.replace("VIP: yes", "VIP: no").replace("Stores: 2", "Stores: 3")
+    response = client.post(
+        f"/customers/{customer_id}/edit",
+        data={"csrf_token": token, "name": "Dora", "kind": "person", "attributes": edited},
+    )
+    assert response.status_code == 303
+    with runtime.session() as db:
+        out = customers.to_out(customers.get(db, actor=SYSTEM, customer_id=customer_id))
+    assert out.attributes == {**typed, "VIP": False, "Stores": 3, "Legacy": [1, 2, {"c": None}]}
+    assert type(out.attributes["Stores"]) is int
 
 
 def test_blank_sheet_teaches_what_to_learn_first_for_its_kind(
