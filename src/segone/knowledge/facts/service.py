@@ -292,7 +292,7 @@ def acknowledge_shown(
         what = (
             f"Differentiator {named} is not a current fact"
             if len(others) == 1
-            else (f"Differentiators {named} are not current facts")
+            else f"Differentiators {named} are not current facts"
         )
         raise Invalid.of_field(
             "acknowledge",
