@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 from segone import demo
 from segone.accounts import service as accounts
 from segone.accounts.schemas import SYSTEM
+from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.knowledge.facts import service as knowledge
 from segone.runtime import Runtime
@@ -177,7 +179,13 @@ def test_demo_loads_once_and_reset_reloads(segone: Invoke, data_dir: Path) -> No
     listed = as_json(segone("users", "list", "--json"))
     assert {u["email"] for u in listed} >= set(demo.DEMO_LOGINS.values())
     behaviour = first["behaviour"]
-    assert (behaviour["events"], behaviour["profiles"], behaviour["as_of"]) == (69_659, 23_570, "1998-06-30")
+    # The purchases are moved to end on the day of loading, the profiles' day.
+    day = date.fromisoformat(first["day"])
+    assert (behaviour["events"], behaviour["profiles"], behaviour["as_of"]) == (69_659, 23_570, first["day"])
+    assert behaviour["shift_days"] == (day - date(1998, 6, 30)).days
+    assert behaviour["first_day"] == (date(1997, 1, 1) + (day - date(1998, 6, 30))).isoformat()
+    assert utcnow().date() - day <= timedelta(days=1)
+    assert "moved forward by" in again.stdout and "to end today" in again.stdout
     assert behaviour["customers_created"] == 23_570 - 60  # the demo's 60 people are cdnow:00001...00060
     total = as_json(segone("customers", "list", "--json"))["total"]
     assert total == first["customers"] + behaviour["customers_created"]

@@ -41,6 +41,7 @@ def model_evaluation(
     from segone.analytics import backend
     from segone.behaviour.dataset import EventDataset
     from segone.behaviour.evaluation import evaluate_bgnbd
+    from segone.demo.timeline import read_record
 
     settings = runtime.settings
     dataset = EventDataset(settings.data_dir / "events")
@@ -56,6 +57,7 @@ def model_evaluation(
         "result": None,
         "cumulative_svg": {},
         "frequency_svg": {},
+        "demo": read_record(settings.data_dir),
     }
     if not dataset.files():
         context["empty"] = True
