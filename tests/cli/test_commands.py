@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from segone import demo
@@ -143,10 +143,12 @@ def test_customers_list_show_and_facts_add(segone: Invoke, store: Runtime, tmp_p
     assert (fact["learned_by"], fact["category_label"]) == ("rep@example.com", "Growth plans")
     assert fact["acknowledgement"]["acknowledged_by"] == "rep@example.com"
 
+    with store.session() as db:
+        customers.note_first_activity(db, {fact["customer_id"]: datetime(2019, 3, 8, tzinfo=UTC)})
     sheet = segone("customers", "show", "crm:C2")
     assert sheet.exit_code == 0
     assert "Harbour Cafe" in sheet.stdout and "Opening a second café in Otley in spring" in sheet.stdout
-    assert "knows we know" in sheet.stdout
+    assert "knows we know" in sheet.stdout and "customer since March 2019" in sheet.stdout
     shown = as_json(segone("customers", "show", str(fact["customer_id"]), "--json"))
     assert shown["customer"]["identities"] == ["email:hello@harbour.example", "crm:C2"]
     assert shown["recognition"] == {"current": 1, "acknowledged": 1, "ratio": 1.0}
