@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
+
+_fixed: ContextVar[datetime | None] = ContextVar("segone_clock_fixed", default=None)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    fixed = _fixed.get()
+    return fixed if fixed is not None else datetime.now(UTC)
+
+
+@contextmanager
+def fixed_at(moment: datetime) -> Iterator[None]:
+    """Within this block (in this thread or task), ``utcnow()`` is ``moment``.
+
+    For a load that must not depend on when it runs (the demo writes the same store all day long) and for
+    tests that need a given time. Durations are measured with ``time.perf_counter``, so none reads 0 here.
+    """
+    moment = as_utc(moment) or moment
+    token = _fixed.set(moment)
+    try:
+        yield
+    finally:
+        _fixed.reset(token)
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
@@ -10,6 +11,7 @@ from sqlalchemy import update
 from segone import demo
 from segone.accounts import service as accounts
 from segone.accounts.schemas import SYSTEM
+from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.customers.models import Customer
 from segone.customers.schemas import CustomerUpdate
@@ -145,10 +147,12 @@ def test_customers_list_show_and_facts_add(segone: Invoke, store: Runtime, tmp_p
     assert (fact["learned_by"], fact["category_label"]) == ("rep@example.com", "Growth plans")
     assert fact["acknowledgement"]["acknowledged_by"] == "rep@example.com"
 
+    with store.session() as db:
+        customers.note_first_activity(db, {fact["customer_id"]: datetime(2019, 3, 8, tzinfo=UTC)})
     sheet = segone("customers", "show", "crm:C2")
     assert sheet.exit_code == 0
     assert "Harbour Cafe" in sheet.stdout and "Opening a second café in Otley in spring" in sheet.stdout
-    assert "knows we know" in sheet.stdout
+    assert "knows we know" in sheet.stdout and "customer since March 2019" in sheet.stdout
     shown = as_json(segone("customers", "show", str(fact["customer_id"]), "--json"))
     assert shown["customer"]["identities"] == ["email:hello@harbour.example", "crm:C2"]
     assert shown["recognition"] == {"current": 1, "acknowledged": 1, "ratio": 1.0}
@@ -181,7 +185,13 @@ def test_demo_loads_once_and_reset_reloads(segone: Invoke, data_dir: Path) -> No
     listed = as_json(segone("users", "list", "--json"))
     assert {u["email"] for u in listed} >= set(demo.DEMO_LOGINS.values())
     behaviour = first["behaviour"]
-    assert (behaviour["events"], behaviour["profiles"], behaviour["as_of"]) == (69_659, 23_570, "1998-06-30")
+    # The purchases are moved to end on the day of loading, the profiles' day.
+    day = date.fromisoformat(first["day"])
+    assert (behaviour["events"], behaviour["profiles"], behaviour["as_of"]) == (69_659, 23_570, first["day"])
+    assert behaviour["shift_days"] == (day - date(1998, 6, 30)).days
+    assert behaviour["first_day"] == (date(1997, 1, 1) + (day - date(1998, 6, 30))).isoformat()
+    assert utcnow().date() - day <= timedelta(days=1)
+    assert "moved forward by" in again.stdout and "to end today" in again.stdout
     assert behaviour["customers_created"] == 23_570 - 60  # the demo's 60 people are cdnow:00001...00060
     total = as_json(segone("customers", "list", "--json"))["total"]
     assert total == first["customers"] + behaviour["customers_created"]

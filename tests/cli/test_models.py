@@ -203,3 +203,9 @@ def test_evaluate_bgnbd_on_the_cdnow_holdout(segone: Invoke, data_dir: Path) -> 
     assert out["actual_total"] == 1882
     assert out["predicted_total"] == pytest.approx(result.predicted_total, rel=1e-6)
     assert out["n_customers"] == 2357 and len(out["cumulative"]) == len(result.cumulative)
+    # Without dates, the events' span gives the same split: the holdout to the last day, calibration to
+    # the day halfway (so the tour's command works on the demo's moved purchases too).
+    default = as_json(segone("models", "evaluate", "--json"))
+    assert (default["calibration_end"], default["holdout_end"]) == ("1997-09-30", "1998-06-30")
+    assert default["actual_total"] == 1882
+    assert default["predicted_total"] == pytest.approx(out["predicted_total"], rel=1e-6)

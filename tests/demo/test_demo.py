@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -27,7 +27,8 @@ from segone.runtime import Runtime
 from segone.settings import Settings
 from segone.views import merge
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+DAY = date(2026, 11, 27)
+NOW = datetime(2026, 11, 27, tzinfo=UTC)  # the demo's "now": the start of its day
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, 
     runtime = Runtime(settings)
     runtime.upgrade_schema()
     with runtime.session() as db:
-        summary = demo.load(db, actor=SYSTEM, categories=categories_in_force(runtime.settings), now=NOW)
+        summary = demo.load(db, actor=SYSTEM, categories=categories_in_force(runtime.settings), day=DAY)
     yield runtime, summary
     runtime.dispose()
 
@@ -225,7 +226,7 @@ def test_a_smaller_demo_on_each_backend_leaves_ids_ready_for_new_rows(runtime: R
             categories=categories_in_force(runtime.settings),
             people=40,
             businesses=10,
-            now=NOW,
+            day=DAY,
         )
     assert summary.customers == 50 + len(summary.duplicates)
     with runtime.session() as db:

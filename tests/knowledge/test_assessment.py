@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from segone.accounts.schemas import SYSTEM, Role
 from segone.clock import utcnow
-from segone.customers.models import Customer
+from segone.customers import service as customers
 from segone.errors import Forbidden
 from segone.knowledge.assessment import service as assessment
 from segone.knowledge.categories.service import in_force as categories_in_force
@@ -39,15 +39,14 @@ def test_months_and_teams_by_hand(runtime: Runtime) -> None:
         shown = add(north.actor, ann, "Has two children", "family")
         add(south.actor, bo, "Sings in a choir", "free_time")
         knowledge.acknowledge(db, actor=SYSTEM, differentiator_id=shown, data=AcknowledgeRequest())
-        # Ann has been a customer for 100 days and we learned of her bees 70 days ago; the rest is new.
+        # Ann first bought 100 days ago (her record is new) and we learned of her bees 70 days ago; the
+        # rest is new.
         db.execute(
             update(Differentiator)
             .where(Differentiator.id == old)
             .values(learned_at=utcnow() - timedelta(days=70))
         )
-        db.execute(
-            update(Customer).where(Customer.id == ann).values(created_at=utcnow() - timedelta(days=100))
-        )
+        customers.note_first_activity(db, {ann: utcnow() - timedelta(days=100)})
         found = assessment.assess(db, actor=SYSTEM, months=3)
 
     now = found.months[-1]

@@ -10,7 +10,8 @@ import pytest
 from segone.accounts.schemas import SYSTEM, Role
 from segone.behaviour import ingest, refresh
 from segone.behaviour.dataset import EventDataset
-from segone.behaviour.events import read_cdnow_sample
+from segone.behaviour.events import moved, read_cdnow_sample
+from segone.demo.timeline import cdnow_shift, remove_record, write_record
 from tests.conftest import LiveServer
 from tests.factories import make_user
 from tests.web.conftest import signed_in
@@ -37,6 +38,7 @@ def test_the_page_evaluates_bgnbd_on_the_cdnow_sample(sqlite_live_server: LiveSe
             assert html.index("<svg") < html.index("<table")
             assert ">1882<" in html and ">7+<" in html and "format=csv" in html
             assert 'href="/analytics/models"' in html
+            assert "moved forward" not in html  # not the demo's events
             csv_text = client.get(f"/analytics/models?{query}&format=csv")
             assert csv_text.status_code == 200 and csv_text.headers["content-type"].startswith("text/csv")
             assert "repeat purchases in holdout,1882" in csv_text.text
@@ -73,3 +75,26 @@ def test_the_page_shows_the_last_refresh_and_its_models(sqlite_live_server: Live
         assert all(f"{name} {value}" in scores for name, value in PUBLISHED_PARETO_NBD)
         assert "Gamma-Gamma" in scores
     shutil.rmtree(runtime.settings.data_dir / "events", ignore_errors=True)
+
+
+def test_the_page_says_how_the_demo_moved_the_purchases(sqlite_live_server: LiveServer) -> None:
+    server = sqlite_live_server
+    data_dir = server.runtime.settings.data_dir
+    directory = data_dir / "events"
+    shutil.rmtree(directory, ignore_errors=True)
+    day = date(2026, 11, 27)
+    EventDataset(directory).write_batch(moved(read_cdnow_sample(), cdnow_shift(day)))
+    write_record(data_dir, seed=7, day=day)
+    try:
+        with signed_in(server, make_user(server.runtime, Role.ANALYST)) as client:
+            html = " ".join(client.get("/analytics/models").text.split())
+        assert (
+            "The demo's purchases are CDNOW's (1997-01-01 to 1998-06-30) moved forward by 10,377 days "
+            "so that they end on the day the demo was loaded (2026-11-27); the published checks "
+            "(docs/benchmarks.md) run on the unshifted files."
+        ) in html
+        # The default split is the published one, moved: 39 weeks of calibration, 39 of holdout.
+        assert 'value="2026-02-27"' in html and 'value="2026-11-27"' in html and ">1882<" in html
+    finally:
+        remove_record(data_dir)
+        shutil.rmtree(directory, ignore_errors=True)

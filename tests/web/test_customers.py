@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import httpx
@@ -193,6 +194,9 @@ def test_blank_sheet_teaches_what_to_learn_first_for_its_kind(
     options = re.findall(r'<option value="([a-z_]+)"', page)
     assert "growth_plans" in options and "family" not in options
     assert "Nothing known yet" in page
+    with live_server.runtime.session() as db:
+        customers.note_first_activity(db, {business: datetime(2019, 3, 8, tzinfo=UTC)})
+    assert "Customer since March 2019" in client.get(f"/customers/{business}").text
 
 
 def test_add_acknowledge_edit_and_outdate_differentiators(

@@ -57,6 +57,10 @@ def test_the_dashboard_answers_do_we_know_a_lot(live_server: LiveServer) -> None
         latest = dict(re.findall(r"<h2>([^<]+)</h2>\s*<p class=\"chart-latest\">([^<]+)</p>", html))
         assert latest["Facts per customer"] == "1.00"  # 3 facts, 3 customers
         assert latest["Customers we know anything about"] == "67%"  # Ann and Bo of three
+        assert (
+            "counted from their first activity: first purchase, first encounter or when they were added"
+            in html
+        )
         assert latest["Recognition ratio: they know we know"] == "33%"  # Ann's bees
         assert latest["Facts still fresh"] == "100%"  # confirmed within 12 months
         assert len(re.findall(r'<section class="panel chart">', html)) == 7

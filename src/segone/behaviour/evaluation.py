@@ -51,6 +51,22 @@ class Evaluation:
         }
 
 
+def default_period(
+    events: Table, calibration_end: date | None = None, holdout_end: date | None = None
+) -> tuple[date, date]:
+    """The calibration and holdout ends, those not given taken from the events' span: the holdout ends
+    on the last event's day, the calibration halfway from the first (on CDNOW, and on the demo's moved
+    CDNOW, that is the published split: 39 weeks of calibration, 39 of holdout)."""
+    if calibration_end is not None and holdout_end is not None:
+        return calibration_end, holdout_end
+    span = backend.to_arrow(events.aggregate(lo=events.ts.min(), hi=events.ts.max())).to_pylist()[0]
+    if span["lo"] is None:
+        raise Invalid("There are no events to evaluate a model on.")
+    lo, hi = span["lo"].date(), span["hi"].date()
+    end = holdout_end or hi
+    return calibration_end or lo + timedelta(days=(hi - lo).days // 2), end
+
+
 def evaluate_bgnbd(
     events: Table, calibration_end: date, holdout_end: date, time_unit: str = "week", *, actor: Actor
 ) -> Evaluation:

@@ -14,7 +14,7 @@ import binascii
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -594,6 +594,14 @@ def _hex_ids(first: npt.NDArray[np.uint64], second: npt.NDArray[np.uint64]) -> l
         offsets = np.arange(0, 32 * (len(pair) + 1), 32, dtype=np.int32)
         chunks.append(pa.StringArray.from_buffers(len(pair), pa.py_buffer(offsets), pa.py_buffer(text)))
     return chunks
+
+
+def moved(events: pa.Table, by: timedelta) -> pa.Table:
+    """Events (``EVENT_SCHEMA``) moved ``by`` in time, with ids derived from the moved events: those an
+    import of the moved events would give them, so importing them again changes nothing."""
+    ts = pc.add(events.column("ts"), pa.scalar(by, pa.duration("us")))
+    shifted = events.set_column(events.schema.get_field_index("ts"), EVENT_SCHEMA.field("ts"), ts)
+    return shifted.set_column(0, EVENT_SCHEMA.field("event_id"), derive_event_ids(shifted))
 
 
 # --- the CDNOW preset --------------------------------------------------------------------------------------

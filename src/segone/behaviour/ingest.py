@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -140,7 +141,16 @@ def resolve_customers(
     customer_ids = pc.take(owners, positions)
     index = events.schema.get_field_index("customer_id")
     resolved = events.set_column(index, EVENT_SCHEMA.field("customer_id"), customer_ids)
+    customers.note_first_activity(db, _first_events(resolved))
     return _Resolved(resolved, created, [], 0)
+
+
+def _first_events(events: pa.Table) -> dict[int, datetime]:
+    """Each customer's earliest event: their first activity may be older than their record."""
+    firsts = events.select(["customer_id", "ts"]).group_by("customer_id").aggregate([("ts", "min")])
+    return dict(
+        zip(firsts.column("customer_id").to_pylist(), firsts.column("ts_min").to_pylist(), strict=True)
+    )
 
 
 def _distinct(raw: pa.ChunkedArray) -> tuple[pa.Array, pa.ChunkedArray]:
@@ -331,6 +341,34 @@ def _import_file(
             )
         assert validation.table is not None
         events = validation.table
+    return _import_events(sessions, dataset, actor, events, unknown, dry_run, started, path.name)
+
+
+def import_events(
+    sessions: sessionmaker[Session],
+    *,
+    dataset: EventDataset,
+    actor: Actor,
+    events: pa.Table,
+    unknown: Unknown = "create",
+    name: str = "The events",
+) -> IngestReport:
+    """Resolve and write events already read and checked (``EVENT_SCHEMA``, as ``validate_events`` or
+    ``read_cdnow_master`` give them) as one batch of the dataset, like ``import_file``."""
+    require(actor, Permission.IMPORT_DATA)
+    return _import_events(sessions, dataset, actor, events, unknown, False, time.perf_counter(), name)
+
+
+def _import_events(
+    sessions: sessionmaker[Session],
+    dataset: EventDataset,
+    actor: Actor,
+    events: pa.Table,
+    unknown: Unknown,
+    dry_run: bool,
+    started: float,
+    name: str,
+) -> IngestReport:
     with session_scope(sessions) as db:
         resolved = resolve_customers(db, actor=actor, events=events, unknown=unknown, write=not dry_run)
         if resolved.table is None:
@@ -341,7 +379,7 @@ def _import_file(
                     errors=resolved.errors,
                     error_count=resolved.error_count,
                 ),
-                path.name,
+                name,
             )
         assert resolved.table is not None
         report = IngestReport(rows=events.num_rows, customers_created=resolved.created, dry_run=dry_run)

@@ -102,7 +102,9 @@ def show(
 def _print_sheet(sheet: CustomerSheet) -> None:
     console = stdout()
     out, recognition = sheet.customer, sheet.recognition
-    console.print(f"[bold]{out.name}[/bold]  (customer {out.id}, {out.kind.value})")
+    console.print(
+        f"[bold]{out.name}[/bold]  (customer {out.id}, {out.kind.value}, customer since {out.since:%B %Y})"
+    )
     if out.identities:
         console.print("Identities: " + ", ".join(out.identities))
     if out.attributes:

@@ -8,6 +8,7 @@ import typer
 
 from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
+from segone.clock import utcnow
 from segone.errors import Conflict
 from segone.knowledge.categories.service import in_force as categories_in_force
 
@@ -29,15 +30,19 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Load the demo: ~2,000 customers, what employees learned about them, encounters, demo sign-ins,
-    and the CDNOW purchase history (69,659 purchases of 23,570 customers) with behaviour profiles."""
+    and the CDNOW purchase history (69,659 purchases of 23,570 customers, moved forward to end today)
+    with behaviour profiles. The same seed on the same day gives the same store."""
     # Here, not at the top: the demo's purchase history and the engine take seconds to load, and the other
     # commands (and --help) start without them.
     from segone import demo as demo_data
     from segone.demo import behaviour as demo_behaviour
+    from segone.demo.timeline import CDNOW_FIRST_DAY, CDNOW_LAST_DAY
     from segone.knowledge.distinguishability import refresh as knowledge_refresh
 
     runtime = runtime_of(ctx, migrated=False)
     runtime.upgrade_schema()
+    day = utcnow().date()  # once: a load that runs past midnight stays on one timeline
+    seed = demo_data.DEFAULT_SEED if seed is None else seed
     with runtime.session() as db:
         existing = demo_data.customer_count(db)
         if existing and if_empty and not reset:
@@ -59,13 +64,16 @@ def demo(
                 db,
                 actor=SYSTEM,
                 categories=categories_in_force(runtime.settings),
-                seed=demo_data.DEFAULT_SEED if seed is None else seed,
+                seed=seed,
                 people=people,
                 businesses=businesses,
+                day=day,
                 progress=progress,
             )
     with progress_bar() as progress:
-        behaviour = demo_behaviour.load_behaviour(runtime, actor=SYSTEM, progress=progress)
+        behaviour = demo_behaviour.load_behaviour(
+            runtime, actor=SYSTEM, day=day, seed=seed, progress=progress
+        )
         measured = knowledge_refresh.refresh(
             runtime.sessions, runtime.settings, actor=SYSTEM, progress=progress
         )
@@ -85,6 +93,11 @@ def demo(
         f"Loaded the CDNOW purchase history in {behaviour.seconds:.1f} s: {behaviour.events} events, "
         f"{behaviour.customers_created} more customers; behaviour profiles of {behaviour.profiles} customers "
         f"as of {behaviour.as_of.isoformat()}."
+    )
+    typer.echo(
+        f"The purchases are CDNOW's ({CDNOW_FIRST_DAY.isoformat()} to {CDNOW_LAST_DAY.isoformat()}) moved "
+        f"forward by {behaviour.shift_days} days to end today: {behaviour.first_day.isoformat()} to "
+        f"{behaviour.as_of.isoformat()}."
     )
     typer.echo(
         f"Measured what we know: {measured.traits} traits; {measured.segments_of_one} of "

@@ -180,13 +180,23 @@ def fit_model(model: Model, columns: dict[str, np.ndarray]) -> Any:
 def evaluate(
     ctx: typer.Context,
     calibration_end: Annotated[
-        datetime,
-        typer.Option("--calibration-end", formats=["%Y-%m-%d"], metavar="DATE", help="Last calibration day."),
-    ],
+        datetime | None,
+        typer.Option(
+            "--calibration-end",
+            formats=["%Y-%m-%d"],
+            metavar="DATE",
+            help="Last calibration day [default: halfway through the events].",
+        ),
+    ] = None,
     holdout_end: Annotated[
-        datetime,
-        typer.Option("--holdout-end", formats=["%Y-%m-%d"], metavar="DATE", help="Last holdout day."),
-    ],
+        datetime | None,
+        typer.Option(
+            "--holdout-end",
+            formats=["%Y-%m-%d"],
+            metavar="DATE",
+            help="Last holdout day [default: the last event's].",
+        ),
+    ] = None,
     time_unit: Annotated[
         TimeUnit, typer.Option("--time-unit", help="Unit of recency and T.")
     ] = TimeUnit.week,
@@ -196,7 +206,7 @@ def evaluate(
     from segone.accounts.schemas import SYSTEM
     from segone.analytics import backend
     from segone.behaviour.dataset import EventDataset
-    from segone.behaviour.evaluation import evaluate_bgnbd
+    from segone.behaviour.evaluation import default_period, evaluate_bgnbd
 
     settings = runtime_of(ctx, migrated=False).settings
     dataset = EventDataset(settings.data_dir / "events")
@@ -204,9 +214,13 @@ def evaluate(
         raise Invalid(f"There are no events in {dataset.directory}.")
     con = backend.connect(settings.analytics_url, settings.data_dir)
     try:
-        result = evaluate_bgnbd(
-            dataset.read(con), calibration_end.date(), holdout_end.date(), time_unit.value, actor=SYSTEM
+        events = dataset.read(con)
+        start, end = default_period(
+            events,
+            calibration_end.date() if calibration_end else None,
+            holdout_end.date() if holdout_end else None,
         )
+        result = evaluate_bgnbd(events, start, end, time_unit.value, actor=SYSTEM)
     finally:
         con.disconnect()
     if as_json:

@@ -21,6 +21,10 @@ class Customer(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The customer's first activity: when added, lowered to an earlier purchase (or other event) or
+    # encounter as those are recorded (``service.note_first_activity``). "Customers by the end of a
+    # month" counts by it: a whole purchase history imported today is not a crowd of new customers.
+    since: Mapped[datetime] = mapped_column(default=utcnow)
     # A merged record stays, pointing at the survivor, so that old links and ids still resolve.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     merged_at: Mapped[datetime | None]

@@ -20,11 +20,12 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from segone.customers.models import Customer, CustomerIdentity
 from segone.customers.schemas import CustomerRef
 from segone.storage import bulk
-from segone.storage.batching import chunks, is_postgres, values_per_statement
+from segone.storage.batching import ROWS_PER_STATEMENT, chunks, is_postgres, values_per_statement
 
 Key = tuple[str, str]
 NewCustomer = tuple[str, str, dict[str, Any], Iterable[Key]]
@@ -162,6 +163,32 @@ def identities_of(db: Session, *, system: str) -> tuple[list[str], list[int]]:
     return [row[0] for row in rows], [row[1] for row in rows]
 
 
+def lower_since(db: Session, earliest: dict[int, datetime]) -> int:
+    """Set ``since`` to the given time for those of these customers whose ``since`` is later; how many."""
+    size = values_per_statement(db)
+    lowered: list[dict[str, Any]] = []
+    for chunk in chunks(sorted(earliest), size):
+        rows = db.execute(select(Customer.id, Customer.since).where(_id_condition(db, chunk)))
+        lowered.extend(
+            {"_id": customer_id, "_since": earliest[customer_id]}
+            for customer_id, since in rows
+            if earliest[customer_id] < since
+        )
+    statement = (
+        _CUSTOMERS.update()
+        .where(_CUSTOMERS.c.id == bindparam("_id"))
+        .values(since=bindparam("_since"), updated_at=_CUSTOMERS.c.updated_at)
+    )
+    connection = db.connection()
+    for batch in chunks(lowered, ROWS_PER_STATEMENT):
+        connection.execute(statement, list(batch))
+    for row in lowered:
+        loaded = db.identity_map.get(identity_key(Customer, row["_id"]))
+        if loaded is not None:
+            db.expire(loaded, ["since"])
+    return len(lowered)
+
+
 def insert_customers(db: Session, customers: Sequence[NewCustomer], *, at: datetime) -> list[int]:
     """Bulk insert of new customers with their identities; their ids, in order."""
     connection = db.connection()
@@ -175,6 +202,7 @@ def insert_customers(db: Session, customers: Sequence[NewCustomer], *, at: datet
                 "attributes": attributes,
                 "created_at": at,
                 "updated_at": at,
+                "since": at,
                 "merged_into_id": None,
                 "merged_at": None,
             }

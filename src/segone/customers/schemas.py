@@ -169,6 +169,10 @@ class CustomerOut(BaseModel):
     identities: list[str]
     created_at: datetime
     updated_at: datetime
+    since: datetime = Field(
+        description="The customer's first activity: their first purchase (or other event), first "
+        "encounter, or when they were added, whichever came first."
+    )
     merged_into_id: int | None
 
 

@@ -41,6 +41,7 @@ def to_out(customer: Customer) -> CustomerOut:
         identities=[i.key for i in customer.identities],
         created_at=customer.created_at,
         updated_at=customer.updated_at,
+        since=customer.since,
         merged_into_id=customer.merged_into_id,
     )
 
@@ -100,7 +101,10 @@ def _claim_identities(db: Session, customer: Customer, keys: list[str]) -> None:
 
 def create(db: Session, *, actor: Actor, data: CustomerCreate) -> Customer:
     require(actor, Permission.WRITE_CUSTOMERS)
-    customer = Customer(kind=data.kind.value, name=data.name, attributes=dict(data.attributes))
+    now = utcnow()
+    customer = Customer(
+        kind=data.kind.value, name=data.name, attributes=dict(data.attributes), created_at=now, since=now
+    )
     db.add(customer)
     _claim_identities(db, customer, data.identities)
     db.flush()
@@ -255,16 +259,37 @@ def kinds_by_id(db: Session, customer_ids: Iterable[int]) -> dict[int, str]:
 
 
 def count_at(db: Session, moment: datetime) -> int:
-    """How many customers there were at this moment: created by then and not yet merged into another."""
+    """How many customers there were at this moment: active by then (their first purchase, encounter or
+    being added, ``since``) and not yet merged into another."""
     return int(
         db.scalar(
             select(func.count()).where(
-                Customer.created_at <= moment,
+                Customer.since <= moment,
                 or_(Customer.merged_at.is_(None), Customer.merged_at > moment),
             )
         )
         or 0
     )
+
+
+def note_first_activity(db: Session, firsts: Mapping[int, datetime]) -> int:
+    """Lower each customer's ``since`` to the time of an activity of theirs (a purchase or other event,
+    an encounter) where that is earlier; returns how many customers changed.
+
+    Activity of a merged record counts for the record it was finally merged into (the merged one stays
+    as it was when merged). ``updated_at`` stays: an import of old purchases does not make a customer's
+    record "recently changed".
+    """
+    if not firsts:
+        return 0
+    # The merged records, not every customer named: few are merged, and an import names thousands.
+    final = final_survivors(db)
+    earliest: dict[int, datetime] = {}
+    for customer_id, at in firsts.items():
+        target = final.get(customer_id, customer_id)
+        if target not in earliest or at < earliest[target]:
+            earliest[target] = at
+    return repository.lower_since(db, earliest)
 
 
 def final_survivors(db: Session) -> dict[int, int]:
@@ -333,6 +358,7 @@ def merge_records(
         elif attributes[key] != value:
             conflicts[key] = value
     survivor.attributes = attributes
+    survivor.since = min(survivor.since, merged.since)
     snapshot["conflicting_attributes"] = conflicts
 
     identities = db.execute(

@@ -1,8 +1,9 @@
 """The demo: a realistic, deterministic customer base to try segone on (``segone demo``).
 
 About 1,500 consumers (the CDNOW customers ``cdnow:00001``...``cdnow:01500``) and 500 businesses, what
-employees learned about them over two years, their encounters, and who knows that we know. Sign in as
-any role with ``DEMO_LOGINS[role]`` and ``DEMO_PASSWORD``.
+employees learned about them over two years, their encounters, and who knows that we know, with the CDNOW
+purchase history moved to end on the day it is loaded (``timeline``). Sign in as any role with
+``DEMO_LOGINS[role]`` and ``DEMO_PASSWORD``.
 """
 
 from segone.demo.generate import DEFAULT_SEED

@@ -2,8 +2,9 @@
 
 CDNOW customers 1 to 1,500 are the demo's consumers (``cdnow:00001``...); the other 22,070 customers of
 the history arrive as new customers named after their identity, as any import of unknown customers would
-create them. The profiles are taken as of the last day of the history, 30 June 1998, so that the scores
-describe the data rather than the 28 years since.
+create them. The purchases are moved forward by whole days so that their last day, 30 June 1998, is the
+demo's day (``timeline``): the profiles are taken as of that day, and a sheet's purchases and encounters
+are of the same years. The record of the shift goes into the data directory for the pages that state it.
 """
 
 from __future__ import annotations
@@ -16,45 +17,57 @@ from pydantic import BaseModel
 
 from segone.accounts.schemas import Actor
 from segone.behaviour import ingest, refresh
-from segone.behaviour.events import cdnow_path
+from segone.behaviour.events import moved, read_cdnow_master
+from segone.clock import fixed_at
+from segone.demo.timeline import cdnow_shift, demo_moment, remove_record, write_record
 from segone.progress import Progress, silent
 from segone.runtime import Runtime
-
-CDNOW_AS_OF = date(1998, 6, 30)
 
 
 class BehaviourSummary(BaseModel):
     events: int
     customers_created: int
     profiles: int
+    shift_days: int
+    first_day: date
     as_of: date
     seconds: float
 
 
 def remove_events(runtime: Runtime) -> None:
-    """Delete the events dataset (a reset demo starts from no events, like its empty store)."""
+    """Delete the events dataset and the demo's record (a reset demo starts from no events, like its
+    empty store)."""
     shutil.rmtree(ingest.dataset_of(runtime.settings.data_dir).directory, ignore_errors=True)
+    remove_record(runtime.settings.data_dir)
 
 
-def load_behaviour(runtime: Runtime, *, actor: Actor, progress: Progress = silent) -> BehaviourSummary:
+def load_behaviour(
+    runtime: Runtime, *, actor: Actor, day: date, seed: int, progress: Progress = silent
+) -> BehaviourSummary:
+    """Import CDNOW moved to end on ``day`` (the demo's day, which ``seed`` was loaded with) and refresh
+    the behaviour profiles as of that day."""
     started = time.perf_counter()
     progress("Importing the CDNOW purchase history", 0, 1)
-    imported = ingest.import_file(
-        runtime.sessions,
-        dataset=ingest.dataset_of(runtime.settings.data_dir),
-        actor=actor,
-        path=cdnow_path("CDNOW_master.txt"),
-        preset="cdnow",
-        unknown="create",
-    )
+    shift = cdnow_shift(day)
+    events = moved(read_cdnow_master(), shift)
+    # The customers the import creates are dated like the rest of the demo, not by the time of loading.
+    with fixed_at(demo_moment(day)):
+        imported = ingest.import_events(
+            runtime.sessions,
+            dataset=ingest.dataset_of(runtime.settings.data_dir),
+            actor=actor,
+            events=events,
+            unknown="create",
+        )
+    record = write_record(runtime.settings.data_dir, seed=seed, day=day)
     progress("Importing the CDNOW purchase history", 1, 1)
-    report = refresh.refresh(
-        runtime.sessions, runtime.settings, actor=actor, as_of=CDNOW_AS_OF, progress=progress
-    )
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=actor, as_of=day, progress=progress)
     return BehaviourSummary(
         events=imported.events_written,
         customers_created=imported.customers_created,
         profiles=report.customers,
-        as_of=CDNOW_AS_OF,
+        shift_days=record.shift_days,
+        first_day=record.first_purchase_day,
+        as_of=day,
         seconds=round(time.perf_counter() - started, 2),
     )

@@ -1,4 +1,5 @@
-"""The demo data as a plan in memory: deterministic for a seed, with dates counted back from ``now``.
+"""The demo data as a plan in memory: deterministic for a seed, with dates counted back from ``now``
+(the start of the load day, see ``timeline``).
 
 Pure: no database. ``load.py`` writes the plan.
 """
@@ -16,13 +17,16 @@ import pyarrow.compute as pc
 from segone.behaviour.events import read_cdnow_master
 from segone.demo import content
 from segone.demo.content import BUSINESS, PERSON, Context, Industry
+from segone.demo.timeline import cdnow_shift, demo_moment
 from segone.demo.users import DEMO_USERS, DemoUser
 from segone.knowledge.categories.schemas import CategoryList
 
 DEFAULT_SEED = 20_261_127
 HISTORY_DAYS = 730  # facts and encounters of the past two years
 EMPTY_SHARE = 0.01  # customers we know nothing about yet
-LAPSED_BEFORE = date(1998, 1, 1)  # no purchase in the last six months of the CDNOW history
+# No purchase in the last six months of the CDNOW history. The segments are read from the unshifted
+# history (they are about its shape); what a person sees is dated on the demo's timeline.
+LAPSED_BEFORE = date(1998, 1, 1)
 
 PERSON_CHANNELS = (("store", 55), ("call", 15), ("email", 15), ("chat", 15))
 BUSINESS_CHANNELS = (("meeting", 40), ("call", 30), ("email", 20), ("store", 7), ("other", 3))
@@ -76,6 +80,7 @@ class PlannedCustomer:
     attributes: dict[str, str | int]
     created_at: datetime
     created_by: str
+    since: datetime  # the first activity: the first (moved) purchase or becoming a customer, if earlier
     facts: list[PlannedFact] = field(default_factory=list)
     encounters: list[PlannedEncounter] = field(default_factory=list)
     duplicate_of: int | None = None  # index of the record this one duplicates
@@ -123,6 +128,13 @@ def _segment(history: tuple[int, date, date]) -> str:
     return "Occasional" if purchase_days >= 2 else "One-time buyer"
 
 
+def _years_before(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year - years, day=28)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
@@ -131,6 +143,7 @@ class _Generator:
     def __init__(self, seed: int, now: datetime, categories: CategoryList) -> None:
         self.rng = random.Random(seed)
         self.now = now
+        self.shift = cdnow_shift(now.date())
         self.purchases: dict[int, tuple[int, date, date]] = {}
         self.categories = categories
         self.allowed = {kind: {c.name for c in categories.for_kind(kind)} for kind in (PERSON, BUSINESS)}
@@ -180,9 +193,8 @@ class _Generator:
             "age_band": _weighted(rng, content.AGE_BANDS),
             "home_store": "York" if city in ("York", "Selby", "Hull") else "Leeds",
         }
-        if history:
-            attributes["since"] = history[1].year  # their first purchase in the CDNOW history
-        return self.customer(PERSON, f"{first} {last}", identities, attributes, Context(city))
+        first_purchase = demo_moment(history[1] + self.shift) if history else None
+        return self.customer(PERSON, f"{first} {last}", identities, attributes, Context(city), first_purchase)
 
     def business(self, number: int) -> PlannedCustomer:
         rng = self.rng
@@ -234,15 +246,23 @@ class _Generator:
         return candidate
 
     def customer(
-        self, kind: str, name: str, identities: list[str], attributes: dict[str, str | int], context: Context
+        self,
+        kind: str,
+        name: str,
+        identities: list[str],
+        attributes: dict[str, str | int],
+        context: Context,
+        first_purchase: datetime | None = None,
     ) -> PlannedCustomer:
         home = self.employee(kind)
         created_at = self.moment(self.now - timedelta(days=HISTORY_DAYS), self.now - timedelta(days=14))
-        # A customer since some year up to when they were first entered here.
+        # A customer since some years before they were first entered here, or since their first purchase.
         years = min(int(self.rng.expovariate(1 / (5 if kind == PERSON else 6))), 25)
-        if "since" not in attributes:
-            attributes["since"] = created_at.year - years
-        customer = PlannedCustomer(kind, name, identities, attributes, created_at, home.email)
+        since = (
+            _years_before(created_at, years) if first_purchase is None else min(first_purchase, created_at)
+        )
+        attributes["since"] = since.year
+        customer = PlannedCustomer(kind, name, identities, attributes, created_at, home.email, since)
         if self.rng.random() < EMPTY_SHARE:
             return customer  # nothing known yet: the sheet's empty state
         facts = self.facts(kind, context)
@@ -376,7 +396,14 @@ class _Generator:
             )
         created_at = self.moment(self.now - timedelta(days=120), self.now - timedelta(days=3))
         copy = PlannedCustomer(
-            original.kind, name, identities, attributes, created_at, colleague.email, duplicate_of=index
+            original.kind,
+            name,
+            identities,
+            attributes,
+            created_at,
+            colleague.email,
+            created_at,
+            duplicate_of=index,
         )
         encounter = PlannedEncounter(
             employee=colleague.email,

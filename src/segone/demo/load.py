@@ -4,12 +4,15 @@ Users are made through the accounts service. Customers, identities, encounters, 
 acknowledgements and their audit entries go in with bulk inserts (the per-row services would take
 minutes), written as those services write them: the same columns, the same audit actions and summaries,
 at the time each thing happened, so that every customer's history reads as if it had been lived.
+
+Everything is dated from the start of the load day (``timeline.demo_moment``), the clock included while
+the demo writes (its users' records and audit entries): two loads on one day write the same store.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from pydantic import BaseModel
@@ -20,10 +23,11 @@ from segone.accounts import service as accounts
 from segone.accounts.passwords import hash_password
 from segone.accounts.schemas import Actor, AuditAction, AuditRecord, Permission, UserCreate
 from segone.accounts.service import record_audits, require
-from segone.clock import utcnow
+from segone.clock import fixed_at, utcnow
 from segone.customers.models import Customer, CustomerIdentity
 from segone.customers.schemas import parse_identity
 from segone.demo.generate import DEFAULT_SEED, Plan, generate
+from segone.demo.timeline import demo_moment
 from segone.demo.users import DEMO_PASSWORD, DEMO_USERS
 from segone.encounters.models import Encounter
 from segone.knowledge.categories.schemas import CategoryList
@@ -52,6 +56,7 @@ class DemoSummary(BaseModel):
     encounters: int
     empty_customers: int
     duplicates: list[tuple[int, int]]  # (the original record, its duplicate) — ready to merge
+    day: date
     seconds: float
 
 
@@ -96,19 +101,21 @@ def load(
     seed: int = DEFAULT_SEED,
     people: int = 1500,
     businesses: int = 500,
-    now: datetime | None = None,
+    day: date | None = None,
     progress: Progress = silent,
 ) -> DemoSummary:
-    """Load the demo into the store: its users (kept if they exist) and its customers."""
+    """Load the demo as of ``day`` (default: today, UTC) into the store: its users (kept if they exist)
+    and its customers."""
     require(actor, Permission.MANAGE_SETTINGS)
     started = time.perf_counter()
-    now = now or utcnow().replace(microsecond=0)
-
-    progress("Creating demo users", 0, len(DEMO_USERS))
-    users = _users(db, actor)
-    progress("Creating demo users", len(DEMO_USERS), len(DEMO_USERS))
-    plan = generate(seed=seed, now=now, categories=categories, people=people, businesses=businesses)
-    counts = _write(db, plan, users, categories, progress)
+    day = day or utcnow().date()
+    now = demo_moment(day)
+    with fixed_at(now):
+        progress("Creating demo users", 0, len(DEMO_USERS))
+        users = _users(db, actor)
+        progress("Creating demo users", len(DEMO_USERS), len(DEMO_USERS))
+        plan = generate(seed=seed, now=now, categories=categories, people=people, businesses=businesses)
+        counts = _write(db, plan, users, categories, progress)
     return DemoSummary(
         users=len(users),
         customers=len(plan.customers),
@@ -119,6 +126,7 @@ def load(
         encounters=counts["encounters"],
         empty_customers=sum(1 for c in plan.customers if not c.facts and not c.encounters),
         duplicates=counts["duplicates"],
+        day=day,
         seconds=round(time.perf_counter() - started, 2),
     )
 
@@ -172,6 +180,7 @@ def _write(
                 "attributes": c.attributes,
                 "created_at": c.created_at,
                 "updated_at": max([c.created_at] + [f.learned_at for f in c.facts]),
+                "since": c.since,
                 "merged_into_id": None,
                 "merged_at": None,
             }

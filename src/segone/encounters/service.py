@@ -127,6 +127,7 @@ def record(
     )
     db.add(encounter)
     db.flush()
+    customers.note_first_activity(db, {customer.id: encounter.occurred_at})
     record_audit(
         db,
         actor=actor,

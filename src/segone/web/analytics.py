@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -40,7 +40,8 @@ def model_evaluation(
 ) -> Response:
     from segone.analytics import backend
     from segone.behaviour.dataset import EventDataset
-    from segone.behaviour.evaluation import evaluate_bgnbd
+    from segone.behaviour.evaluation import default_period, evaluate_bgnbd
+    from segone.demo.timeline import read_record
 
     settings = runtime.settings
     dataset = EventDataset(settings.data_dir / "events")
@@ -56,6 +57,7 @@ def model_evaluation(
         "result": None,
         "cumulative_svg": {},
         "frequency_svg": {},
+        "demo": read_record(settings.data_dir),
     }
     if not dataset.files():
         context["empty"] = True
@@ -63,14 +65,9 @@ def model_evaluation(
     con = backend.connect(settings.analytics_url, settings.data_dir)
     try:
         events = dataset.read(con)
-        start, end = _date(calibration_end), _date(holdout_end)
-        if start is None or end is None:
-            span = backend.to_arrow(events.aggregate(lo=events.ts.min(), hi=events.ts.max())).to_pylist()[0]
-            lo, hi = span["lo"].date(), span["hi"].date()
-            end = end or hi
-            start = start or lo + timedelta(days=(hi - lo).days // 2)
-        context.update(calibration_end=start.isoformat(), holdout_end=end.isoformat())
         try:
+            start, end = default_period(events, _date(calibration_end), _date(holdout_end))
+            context.update(calibration_end=start.isoformat(), holdout_end=end.isoformat())
             result = evaluate_bgnbd(events, start, end, "week", actor=viewer.actor)
         except Invalid as exc:
             context["error"] = str(exc)

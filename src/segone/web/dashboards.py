@@ -22,6 +22,12 @@ from segone.web.render import render
 router = web_router()
 Manager = Annotated[Viewer, Depends(requires(Permission.VIEW_TEAM_DASHBOARDS))]
 WIDTH, HEIGHT, PAD = 300, 110, 18
+# Customers count from their first activity, not from when their record was made: a purchase history
+# imported today would otherwise make thousands of customers new this month, and the share drop.
+KNOWN_SHARE_NOTE = (
+    "Of the customers active by the month's end \u2014 counted from their first activity: first purchase, "
+    "first encounter or when they were added \u2014 the share we know at least one fact about."
+)
 RANKINGS: dict[Ranking, str] = {
     "clv": "Value of the next year (CLV)",
     "value": "Spent so far",
@@ -37,6 +43,7 @@ class Chart:
     first: str
     last: str
     latest: str
+    note: str = ""
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -48,7 +55,13 @@ def knowledge_dashboard(request: Request, viewer: Manager, runtime: RuntimeDep) 
         found = self_assessment(db, actor=viewer.actor, freshness_months=months)
     rows = found.months
     charts = [
-        _chart("Customers we know anything about", [m.known_share for m in rows], rows, percent=True),
+        _chart(
+            "Customers we know anything about",
+            [m.known_share for m in rows],
+            rows,
+            percent=True,
+            note=KNOWN_SHARE_NOTE,
+        ),
         _chart("Facts per customer", [m.facts_per_customer for m in rows], rows),
         _chart("Categories known, per known customer", [m.categories_per_customer for m in rows], rows),
         _chart(
@@ -143,6 +156,7 @@ def _chart(
     *,
     percent: bool = False,
     labels: list[str] | None = None,
+    note: str = "",
 ) -> Chart:
     names = labels if labels is not None else [m.month for m in months or []]
     known = [(i, v) for i, v in enumerate(values) if v is not None]
@@ -165,4 +179,5 @@ def _chart(
         first=names[0] if names else "",
         last=names[-1] if names else "",
         latest=shown(known[-1][1]) if known else "\u2013",
+        note=note,
     )
