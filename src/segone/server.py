@@ -30,6 +30,7 @@ from segone.jobs import Jobs
 from segone.runtime import Runtime
 from segone.settings import Settings
 from segone.version import __version__
+from segone.web import api_docs
 from segone.web import routes as web
 
 API_PREFIX = "/api/v1"
@@ -62,7 +63,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             "and every encounter that taught us. Authenticate with 'Authorization: Bearer <token>'."
         ),
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        # segone serves /docs and /redoc itself (web/api_docs.py): FastAPI's own pages load from a CDN.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.runtime = runtime
@@ -84,5 +86,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    api_docs.mount_assets(app)
     app.include_router(web.router)
     return app

@@ -1,5 +1,5 @@
 """The wheel a user installs: built from this tree, installed in a fresh virtual environment with nothing
-else of the repository in reach, it loads the demo and serves pages, static files and the API."""
+else of the repository in reach, it loads the demo and serves pages, static files, the API and its docs."""
 
 from __future__ import annotations
 
@@ -70,6 +70,11 @@ def test_the_wheel_installs_in_a_fresh_venv_loads_the_demo_and_serves(tmp_path: 
         stylesheet = browser.get("/static/css/app.css")
         assert stylesheet.status_code == 200
         assert stylesheet.headers["content-type"].startswith("text/css")
+        # The API reference's viewers come with the install (a dependency), not from a CDN.
+        assert "/docs/swagger-ui-bundle.js" in browser.get("/docs").text
+        assert "/redoc/redoc.standalone.js" in browser.get("/redoc").text
+        for asset in ("/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/redoc/redoc.standalone.js"):
+            assert browser.get(asset).status_code == 200, asset
         (token,) = _CSRF.findall(login.text)
         signed_in = browser.post(
             "/login",

@@ -1,4 +1,4 @@
-"""Helpers for the web UI tests: a signed-in HTTP client, the form token of a page."""
+"""Helpers for the web UI tests: a signed-in HTTP client, the form token of a page, Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from html import unescape
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 from segone.accounts.schemas import Role
 from tests.conftest import LiveServer
@@ -18,6 +19,34 @@ from tests.factories import PASSWORD, MadeUser, make_user
 def pytest_configure(config: pytest.Config) -> None:
     # Registered here too, so the browser tests' group marker is known when xdist is not loaded.
     config.addinivalue_line("markers", "xdist_group(name): run these tests in one xdist worker")
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TABLET = {"width": 1024, "height": 768}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(viewport=TABLET, locale="en-GB", timezone_id="Europe/London")
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
 
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -6,11 +6,10 @@ Screenshots land in /tmp (segone-*.png) so a person can judge the design.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from segone.accounts.schemas import SYSTEM, Role
 from segone.behaviour import ingest, refresh
@@ -29,33 +28,7 @@ pytestmark = [
     pytest.mark.filterwarnings(DUCKDB_WARNING),
 ]
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TABLET = {"width": 1024, "height": 768}
 NOTES = "Looked at running shoes; training for her first marathon."
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport=TABLET, locale="en-GB", timezone_id="Europe/London")
-    context.set_default_timeout(10_000)
-    yield context
-    context.close()
 
 
 def sign_in(page: Page, server: LiveServer, user: MadeUser, then: str = "/") -> None:

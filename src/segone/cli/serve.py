@@ -28,5 +28,7 @@ def serve(
     runtime.upgrade_schema()
     host = host or runtime.settings.host
     port = port or runtime.settings.port
-    typer.echo(f"Segment of One on http://{host}:{port} (API docs at /docs); Ctrl+C stops it.", err=True)
+    typer.echo(
+        f"Segment of One on http://{host}:{port} (API docs at /docs and /redoc); Ctrl+C stops it.", err=True
+    )
     uvicorn.run(create_app(runtime=runtime), host=host, port=port, log_level="info")

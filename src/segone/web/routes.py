@@ -11,6 +11,7 @@ from segone.web import (
     account,
     admin,
     analytics,
+    api_docs,
     auth,
     customers,
     dashboards,
@@ -21,5 +22,17 @@ from segone.web import (
 )
 
 router = APIRouter(include_in_schema=False)
-for area in (auth, home, customers, knowledge, encounters, analytics, dashboards, account, admin, search):
+for area in (
+    auth,
+    home,
+    customers,
+    knowledge,
+    encounters,
+    analytics,
+    dashboards,
+    account,
+    admin,
+    search,
+    api_docs,
+):
     router.include_router(area.router)
