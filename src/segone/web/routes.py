@@ -12,6 +12,7 @@ from segone.web import (
     admin,
     analytics,
     auth,
+    customer_import,
     customers,
     dashboards,
     encounters,
@@ -21,5 +22,18 @@ from segone.web import (
 )
 
 router = APIRouter(include_in_schema=False)
-for area in (auth, home, customers, knowledge, encounters, analytics, dashboards, account, admin, search):
+# customer_import before customers: /customers/import is not the page of a customer numbered "import".
+for area in (
+    auth,
+    home,
+    customer_import,
+    customers,
+    knowledge,
+    encounters,
+    analytics,
+    dashboards,
+    account,
+    admin,
+    search,
+):
     router.include_router(area.router)
