@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -109,8 +109,7 @@ class _Grouping:
     warnings: list[ImportProblem] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Outcome:
+class _Outcome(NamedTuple):
     """What importing a customer's rows does."""
 
     outcome: ImportOutcome
@@ -178,6 +177,11 @@ def import_customers(
 
     bad_lines = {p.row for p in problems}
     rows = [row for row in parsed if row.line not in bad_lines]
+    # As read, before later rows merge into them.
+    first_rows = [
+        replace(row, identities=dict(row.identities), attributes=dict(row.attributes))
+        for row in parsed[:PREVIEW_ROWS]
+    ]
     owners = customers.identity_owners(db, keys=[key for row in rows for key in row.identities])
     grouping = _group(rows, owners)
     problems.extend(grouping.problems)
@@ -204,7 +208,7 @@ def import_customers(
         skipped=bad_rows if skip_bad_rows else 0,
         errors=problems,
         warnings=warnings,
-        preview=_preview(parsed[:PREVIEW_ROWS], bad_lines, grouping, plan),
+        preview=_preview(first_rows, bad_lines, grouping, plan),
     )
     if dry_run:
         if problems and not skip_bad_rows:
@@ -338,7 +342,7 @@ def _parse_row(line: int, values: list[str], columns: _Columns) -> tuple[_Row | 
     problems: list[ImportProblem] = []
     kind: str | None = None
     if columns.kind is not None:
-        raw_kind = " ".join(columns.kind.cells(values)).lower()
+        raw_kind = columns.kind.text(values).lower()
         if raw_kind in KINDS:
             kind = raw_kind
         elif raw_kind:
@@ -346,11 +350,9 @@ def _parse_row(line: int, values: list[str], columns: _Columns) -> tuple[_Row | 
                 problem(columns.kind.label, f"'{raw_kind}' is not a kind; use person or business")
             )
 
-    attributes = {
-        source.name: " ".join(cells) for source in columns.attributes if (cells := source.cells(values))
-    }
-    name = " ".join(columns.name.cells(values)) if columns.name is not None else ""
-    company = " ".join(columns.company.cells(values)) if columns.company is not None else ""
+    attributes = {source.name: text for source in columns.attributes if (text := source.text(values))}
+    name = columns.name.text(values) if columns.name is not None else ""
+    company = columns.company.text(values) if columns.company is not None else ""
     name_column = columns.name.label if columns.name is not None else "name"
     if company and columns.company is not None:
         if name:
@@ -455,7 +457,7 @@ def _group(rows: list[_Row], owners: dict[Key, int]) -> _Grouping:
                 )
             )
         else:
-            customer = replace(row, identities=dict(row.identities), attributes=dict(row.attributes))
+            customer = row  # the first row of a customer holds what later rows merge into it
             if what == "customer":
                 customer.customer_id = number
                 by_customer[number] = customer
@@ -531,7 +533,7 @@ def _plan(db: Session, rows: list[_Row], owners: dict[Key, int]) -> _Plan:
             plan.new_identities.append((row, added))
         if not changes:
             plan.unchanged += 1
-            plan.outcomes[row.line] = replace(outcome, outcome=ImportOutcome.UNCHANGED)
+            plan.outcomes[row.line] = outcome._replace(outcome=ImportOutcome.UNCHANGED)
             continue
         values = {
             "id": row.customer_id,
