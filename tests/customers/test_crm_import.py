@@ -272,3 +272,19 @@ def test_the_dry_run_preview_shows_the_first_ten_rows_as_they_will_be_imported(
     assert (duplicate.row, duplicate.outcome.value, duplicate.merged_with) == (10, "merge", 2)
     with sqlite_runtime.session() as db:
         assert customers.count_active(db) == 0
+
+
+def test_phone_and_e_mail_columns_read_as_attributes_say_how_to_map_them(sqlite_runtime: Runtime) -> None:
+    data = "name,email,Phone Number,E-Mail Address,city\nAnn,ann@example.com,0113 496 0000,ann@work.example,Leeds\n"
+    report = _import(sqlite_runtime, data)
+    assert [(w.row, w.column, w.problem) for w in report.warnings] == [
+        (1, "Phone Number", "imported as an attribute; to match customers by it, map it: phone=Phone Number"),
+        (
+            1,
+            "E-Mail Address",
+            "imported as an attribute; to match customers by it, map it: email=E-Mail Address",
+        ),
+    ]
+    mapped = _import(sqlite_runtime, data, mapping={"phone": "Phone Number"})
+    assert (mapped.updated, [w.column for w in mapped.warnings]) == (1, ["E-Mail Address"])
+    assert "phone:01134960000" in _customer(sqlite_runtime, "email:ann@example.com").identities

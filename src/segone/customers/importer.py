@@ -74,6 +74,15 @@ _SYSTEM = re.compile(r"^[a-z][a-z0-9_.-]{0,59}$")
 
 Key = tuple[str, str]
 
+# Titles of e-mail and phone columns in exports, which a file without a map reads as attributes.
+_LOOKALIKES = {
+    **dict.fromkeys(("e_mail", "email_address", "e_mail_address", "mail", "work_email"), "email"),
+    **dict.fromkeys(
+        ("phone_number", "telephone", "tel", "mobile", "mobile_phone", "mobile_phone_number", "cell"),
+        "phone",
+    ),
+}
+
 
 @dataclass(frozen=True)
 class _Columns:
@@ -162,6 +171,7 @@ def import_customers(
     raw_rows = sheet.rows
     columns = _columns(sheet.header_line, sheet.header, sources)
     warnings = _shadowed(sheet.header_line, sheet.header, shadowed, sources)
+    warnings.extend(_identity_lookalikes(sheet.header_line, columns))
     warnings.extend(formula_warnings(sheet.header, raw_rows))
 
     parsed: list[_Row] = []
@@ -313,6 +323,24 @@ def _shadowed(
                 problem=f"not imported: the mapping reads {source.name} from '{source.label}'",
             )
         )
+    return warnings
+
+
+def _identity_lookalikes(line: int | None, columns: _Columns) -> list[ImportProblem]:
+    """A warning for each attribute column whose title says it holds e-mail addresses or phone numbers:
+    as attributes they match nothing, and a map makes them identities."""
+    warnings = []
+    for source in columns.attributes:
+        field = _LOOKALIKES.get(normalise_header(source.name))
+        if field is not None:
+            warnings.append(
+                ImportProblem(
+                    row=line,
+                    column=source.label,
+                    problem=f"imported as an attribute; to match customers by it, map it: "
+                    f"{field}={source.label}",
+                )
+            )
     return warnings
 
 
