@@ -275,7 +275,10 @@ def test_the_dry_run_preview_shows_the_first_ten_rows_as_they_will_be_imported(
 
 
 def test_phone_and_e_mail_columns_read_as_attributes_say_how_to_map_them(sqlite_runtime: Runtime) -> None:
-    data = "name,email,Phone Number,E-Mail Address,city\nAnn,ann@example.com,0113 496 0000,ann@work.example,Leeds\n"
+    data = (
+        "name,email,Phone Number,E-Mail Address,city\n"
+        "Ann,ann@example.com,0113 496 0000,ann@work.example,Leeds\n"
+    )
     report = _import(sqlite_runtime, data)
     assert [(w.row, w.column, w.problem) for w in report.warnings] == [
         (1, "Phone Number", "imported as an attribute; to match customers by it, map it: phone=Phone Number"),
