@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ CSV = (
     "Ann Patel,person,ann@example.com,C1,Leeds\n"
     "Harbour Cafe,business,,C2,York\n"
 )
+CRM = Path(__file__).parents[1] / "data" / "crm"
 BAD = "name,email\n,nobody@example.com\nGood Row,good@example.com\nBad Mail,nope\n"
 
 
@@ -60,15 +62,23 @@ def test_csv_body_imports_and_a_second_post_changes_nothing(
     url = f"{live_server.url}/api/v1/customers/import"
     first = httpx.post(url, content=CSV.encode(), headers=headers, timeout=30)
     assert first.status_code == 200, first.text
-    assert first.json() == {
+    body = first.json()
+    assert {key: value for key, value in body.items() if key != "preview"} == {
         "dry_run": False,
         "rows": 2,
+        "encoding": "utf-8",
         "created": 2,
         "updated": 0,
         "unchanged": 0,
+        "merged": 0,
         "skipped": 0,
         "errors": [],
+        "warnings": [],
     }
+    assert [(p["row"], p["name"], p["kind"], p["outcome"]) for p in body["preview"]] == [
+        (2, "Ann Patel", "person", "create"),
+        (3, "Harbour Cafe", "business", "create"),
+    ]
     second = httpx.post(url, content=CSV.encode(), headers=headers, timeout=30)
     assert (second.json()["created"], second.json()["unchanged"]) == (0, 2)
     with runtime.session() as db:
@@ -123,3 +133,56 @@ def test_other_media_types_and_missing_header_are_explained(
     empty = _post(live_server, analyst.token, content=b"")
     assert empty.status_code == 422
     assert "empty" in empty.json()["error"]["message"]
+
+
+def test_crm_exports_with_a_preset_map_and_encoding(runtime: Runtime, live_server: LiveServer) -> None:
+    analyst = make_user(runtime, Role.ANALYST)
+    salesforce = (CRM / "salesforce-contacts.csv").read_bytes()
+    wrong = _post(
+        live_server, analyst.token, content=salesforce, params={"preset": "salesforce", "encoding": "utf-8"}
+    )
+    assert wrong.status_code == 422
+    error = wrong.json()["error"]
+    assert error["message"].startswith("The file is not utf-8 text: line 2 holds bytes utf-8 cannot read")
+    assert error["details"]["errors"][0]["row"] == 2
+
+    dry = _post(
+        live_server,
+        analyst.token,
+        params={"preset": "salesforce", "dry_run": "true"},
+        files={"file": ("salesforce-contacts.csv", salesforce, "application/vnd.ms-excel")},
+    )
+    assert dry.status_code == 200, dry.text
+    report = dry.json()
+    assert (report["encoding"], report["created"], report["merged"]) == ("windows-1252", 9, 1)
+    assert [(w["row"], w["column"]) for w in report["warnings"]] == [(7, "Account Name"), (9, None)]
+    assert report["preview"][0]["name"] == "Zoë Müller"
+    assert report["preview"][6] == {
+        "row": 8,
+        "name": "Grünwald Ltd",
+        "kind": "business",
+        "identities": ["salesforce:0035g00000A1bCjAAJ", "phone:+442079460000"],
+        "attributes": {"Mailing City": "London"},
+        "outcome": "create",
+        "customer_id": None,
+        "merged_with": None,
+    }
+    assert _count(runtime) == 0
+
+    hubspot = (CRM / "hubspot-contacts.csv").read_bytes()
+    mapped = _post(
+        live_server,
+        analyst.token,
+        content=hubspot,
+        params={"preset": "hubspot", "map": "identity:crm=Record ID,stage=Lifecycle Stage"},
+    )
+    assert mapped.status_code == 200, mapped.text
+    assert mapped.json()["created"] == 9
+    with runtime.session() as db:
+        northwind = customers.to_out(customers.get_by_identity(db, actor=SYSTEM, identity="crm:55"))
+        assert (northwind.name, northwind.kind.value) == ("Northwind Traders", "business")
+        assert "hubspot:55" in northwind.identities
+        assert northwind.attributes == {"stage": "Customer", "Create Date": "2023-07-15 16:45"}
+    bad_map = _post(live_server, analyst.token, content=hubspot, params={"map": "name"})
+    assert bad_map.status_code == 422
+    assert "field=column pairs" in bad_map.json()["error"]["message"]

@@ -10,6 +10,8 @@ from segone.importing import (
     ImportRejected,
     ImportReport,
     bad_rows_message,
+    column_positions,
+    mapped_sources,
     match_columns,
     parse_mapping,
     read_sheet,
@@ -36,10 +38,12 @@ def test_a_rejected_file_carries_its_report_with_every_row_problem() -> None:
     assert rejected.details == {
         "dry_run": False,
         "rows": 3,
+        "encoding": None,
         "errors": [
             {"row": 3, "column": "name", "problem": "the name is empty"},
             {"row": 4, "column": "email", "problem": "not an e-mail address"},
         ],
+        "warnings": [],
         "created": 0,
     }
 
@@ -66,6 +70,33 @@ def test_mapping_mistakes_are_refused() -> None:
         match_columns(["a"], ["customer"], mapping={"colour": "a"}, noun="event field")
     with pytest.raises(Invalid, match="names column 'b', which the input does not have"):
         match_columns(["a"], ["customer"], mapping={"customer": "b"})
+    with pytest.raises(Invalid, match=r"column 'a\+c', which the input does not have \(its columns: 'a'\)"):
+        match_columns(["a"], ["customer"], mapping={"customer": "a+c"})  # no joins for events
+
+
+def test_a_mapped_column_is_found_as_written_else_without_case_and_spaces() -> None:
+    header = ["Email", " email ", "First Name", "Last Name", "A+B"]
+    assert column_positions(header, " email ") == (1,)
+    assert column_positions(header, "EMAIL") == (0,)
+    assert column_positions(header, "first name + last name", joins=True) == (2, 3)
+    assert column_positions(header, "A+B", joins=True) == (4,)  # a column titled so wins over a join
+    with pytest.raises(Invalid, match="names column 'Surname'"):
+        column_positions(header, "First Name+Surname", joins=True)
+
+
+def test_mapped_sources_join_columns_and_leave_out_those_a_field_shadows() -> None:
+    header = ["Record ID", "First Name", "Last Name", "Name", "City", ""]
+    sources, shadowed = mapped_sources(header, {"name": "First Name+Last Name", "id": "Record ID"})
+    assert [(s.name, s.label, s.positions) for s in sources] == [
+        ("name", "First Name+Last Name", (1, 2)),
+        ("id", "Record ID", (0,)),
+        ("City", "City", (4,)),
+        ("", "", (5,)),
+    ]
+    assert shadowed == [3]
+    assert sources[0].cells(["1", " Zoë ", "", "x", "Leeds", ""]) == ["Zoë"]
+    unmapped, none = mapped_sources(header, None)
+    assert [s.name for s in unmapped] == header and none == []
 
 
 def test_a_mapping_is_written_as_field_equals_column_pairs() -> None:

@@ -15,36 +15,72 @@ TEXT = "name,city\nJosé Núñez,Zürich\n“Quoted” Ann,Kraków\n"
 
 
 @pytest.mark.parametrize(
-    ("encoding", "text"),
+    ("encoding", "text", "label"),
     [
-        ("utf-8", TEXT),
-        ("utf-8-sig", TEXT),  # UTF-8 with a byte order mark, as Excel's "CSV UTF-8"
-        ("utf-16", TEXT),  # with a byte order mark (little-endian here), as "Unicode text"
-        ("utf-16-be", "\ufeff" + TEXT),
-        ("cp1252", TEXT.replace("Kraków", "Krakow")),  # Windows-1252 has no ó
+        ("utf-8", TEXT, "utf-8"),
+        ("utf-8-sig", TEXT, "utf-8"),  # UTF-8 with a byte order mark, as Excel's "CSV UTF-8"
+        ("utf-16", TEXT, "utf-16"),  # with a byte order mark (little-endian here), as "Unicode text"
+        ("utf-16-be", "\ufeff" + TEXT, "utf-16"),
+        ("cp1252", TEXT.replace("Kraków", "Krakow"), "windows-1252"),  # Windows-1252 has no ó
     ],
 )
-def test_each_encoding_is_detected(tmp_path: Path, encoding: str, text: str) -> None:
+def test_each_encoding_is_detected(tmp_path: Path, encoding: str, text: str, label: str) -> None:
     path = tmp_path / "people.csv"
     path.write_bytes(text.encode(encoding))
     sheet = read_sheet(path.read_bytes(), needs="a 'name' column")
     assert sheet.header == ["name", "city"]
     assert sheet.rows[0] == (2, ["José Núñez", "Zürich"])
     assert sheet.rows[1][1][0] == "“Quoted” Ann"
+    assert sheet.encoding == label
 
 
-def test_text_neither_utf8_nor_windows_1252_names_its_line(tmp_path: Path) -> None:
-    path = tmp_path / "bad.csv"
-    path.write_bytes(b"name\nAnn\nBo\x81b\n")
+def test_bytes_windows_1252_lacks_are_read_as_latin_1() -> None:
+    sheet = read_sheet(b"name\nAnn\nBo\x81b \xe9\n", needs="a 'name' column")
+    assert (sheet.encoding, sheet.rows[1][1][0]) == ("latin-1", "Bo\x81b é")
+
+
+@pytest.mark.parametrize(
+    ("named", "label"),
+    [("windows-1250", "windows-1250"), ("CP1250", "windows-1250"), ("latin2", "iso8859-2")],
+)
+def test_a_named_encoding_wins_over_detection(named: str, label: str) -> None:
+    data = "name\nŁukasz Żółć\n".encode("cp1250")  # detection would read it as Windows-1252
+    assert read_sheet(data, needs="a 'name' column").rows[0][1] != ["Łukasz Żółć"]
+    if label == "iso8859-2":
+        data = "name\nŁukasz Żółć\n".encode("latin2")
+    sheet = read_sheet(data, needs="a 'name' column", encoding=named)
+    assert (sheet.encoding, sheet.rows[0][1]) == (label, ["Łukasz Żółć"])
+
+
+def test_a_wrong_or_unknown_named_encoding_is_a_clear_error() -> None:
+    data = "name\nZoë\nFrançois\n".encode("cp1252")
     with pytest.raises(ImportRejected) as caught:
-        read_sheet(path.read_bytes(), needs="a 'name' column")
-    assert "Line 3 is neither UTF-8 nor Windows-1252" in caught.value.message
-    assert [(p.row, p.column) for p in caught.value.problems] == [(3, None)]
-    assert caught.value.details["errors"][0]["row"] == 3
+        read_sheet(data, needs="a 'name' column", encoding="utf-8")
+    assert caught.value.message.startswith("The file is not utf-8 text: line 2 holds bytes utf-8 cannot")
+    assert "Leave the encoding out to have it detected" in caught.value.message
+    assert caught.value.problems[0].row == 2
+    for name in ("klingon", "base64"):
+        with pytest.raises(ImportRejected, match=f"'{name}' is not a text encoding"):
+            read_sheet(data, needs="a 'name' column", encoding=name)
+    named_utf8 = read_sheet("\ufeffname\nZoë\n".encode("utf-8-sig"), needs="", encoding="UTF-8")
+    assert (named_utf8.header, named_utf8.encoding) == (["name"], "utf-8")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00", "an Excel workbook"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "an Excel workbook"),
+        (b"name\nA\x00n\x00n\x00", "Line 2 holds a NUL byte"),
+    ],
+)
+def test_workbooks_and_other_binary_files_are_refused(data: bytes, message: str) -> None:
+    with pytest.raises(ImportRejected, match=message):
+        read_sheet(data, needs="a 'name' column")
 
 
 def test_text_given_as_str_loses_only_its_byte_order_mark() -> None:
-    assert decode("\ufeffname\n") == "name\n"
+    assert decode("\ufeffname\n") == ("name\n", None)
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])

@@ -35,6 +35,12 @@ def test_windows_1252_after_a_utf8_looking_start_is_read_too(tmp_path: Path) -> 
     assert table.column("customer")[-1].as_py() == "crm:é"
 
 
+def test_bytes_windows_1252_lacks_are_read_as_latin_1(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"customer,type\ncrm:\x81\xe9,visit\n")
+    assert read_table(path).column("customer").to_pylist() == ["crm:\x81é"]
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_the_delimiter_is_sniffed_from_the_header(tmp_path: Path, delimiter: str) -> None:
     path = tmp_path / "events.csv.gz"

@@ -158,3 +158,21 @@ def test_only_roles_that_may_import_data_can_import(runtime: Runtime) -> None:
     for role in (Role.FRONTLINE, Role.MANAGER):
         with pytest.raises(Forbidden):
             _import(runtime, "customer,text\ncrm:C001,Likes jazz\n", make_user(runtime, role))
+
+
+def test_the_report_names_the_encoding_and_formula_looking_cells(sqlite_runtime: Runtime) -> None:
+    make_customer(sqlite_runtime, identities=["crm:C001"])
+    data = 'customer,text\ncrm:C001,"=HYPERLINK(""https://x.example"",""Zoë\'s café"")"\n'.encode("cp1252")
+    with sqlite_runtime.session() as db:
+        report = import_facts(
+            db,
+            actor=SYSTEM,
+            data=data,
+            categories=categories_in_force(sqlite_runtime.settings),
+            data_dir=sqlite_runtime.settings.data_dir,
+            dry_run=True,
+        )
+    assert (report.encoding, report.created) == ("windows-1252", 1)
+    assert [(w.row, w.column, w.problem) for w in report.warnings] == [
+        (2, "text", "looks like a spreadsheet formula; stored as text")
+    ]

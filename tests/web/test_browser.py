@@ -7,12 +7,14 @@ Screenshots land in /tmp (segone-*.png) so a person can judge the design.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from segone.accounts.schemas import SYSTEM, Role
 from segone.behaviour import ingest, refresh
+from segone.customers import service as customers
 from segone.customers.schemas import CustomerKind
 from segone.encounters import service as encounters
 from segone.knowledge.categories.service import in_force as categories_in_force
@@ -28,6 +30,7 @@ pytestmark = [
     pytest.mark.filterwarnings(DUCKDB_WARNING),
 ]
 
+CRM = Path(__file__).parents[1] / "data" / "crm"
 NOTES = "Looked at running shoes; training for her first marathon."
 
 
@@ -278,3 +281,43 @@ def test_the_easel_sheet_fits_a_phone(sqlite_live_server: LiveServer, browser: B
             page.screenshot(path="/tmp/segone-sheet-phone-top.png")
     finally:
         context.close()
+
+
+def test_an_analyst_checks_a_crm_export_then_imports_it(
+    sqlite_live_server: LiveServer, context: BrowserContext
+) -> None:
+    server = sqlite_live_server
+    user = make_user(server.runtime, Role.ANALYST)
+    page = context.new_page()
+    sign_in(page, server, user, then="/customers")
+    page.get_by_role("link", name="Import from a file").click()
+    expect(page.get_by_role("heading", name="Import customers")).to_be_visible()
+    page.get_by_label("File").set_input_files(str(CRM / "salesforce-contacts.csv"))
+    page.get_by_label("Exported from").select_option("salesforce")
+    page.get_by_role("button", name="Check").click()
+
+    counts = page.locator(".import-counts")
+    expect(counts).to_contain_text("10 rows, read as windows-1252")
+    expect(counts).to_contain_text("9 new customers, 0 updated, 0 unchanged, 1 row merged into earlier rows")
+    expect(page.locator(".import-warnings")).to_contain_text("Row 7, Account Name: looks like a spreadsheet")
+    rows = page.locator(".import-preview tbody tr")
+    expect(rows).to_have_count(10)
+    expect(rows.nth(0)).to_contain_text("Zoë Müller")
+    expect(rows.nth(0)).to_contain_text("salesforce:0035g00000A1bCdAAJ")
+    expect(rows.nth(6)).to_contain_text("Grünwald Ltd")
+    expect(rows.nth(6).locator(".badge-business")).to_be_visible()
+    expect(rows.nth(7)).to_contain_text("Merged with row 2")
+    assert no_horizontal_scroll(page)
+    page.screenshot(path="/tmp/segone-import-check.png", full_page=True)
+    with server.runtime.session() as db:
+        assert customers.count_active(db) == 0
+
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.wait_for_url(f"{server.url}/customers")
+    expect(page.locator(".flash")).to_contain_text("Imported salesforce-contacts.csv: 9 new customers")
+    expect(page.get_by_role("link", name="Siobhán O\u2019Brien")).to_be_visible()
+    page.get_by_label("Find a customer by name, number or any id").fill("grünwald")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("link", name="Grünwald Ltd").click()
+    expect(page.get_by_role("heading", name="Grünwald Ltd")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("salesforce:0035g00000A1bCjAAJ")

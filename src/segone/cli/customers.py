@@ -21,7 +21,9 @@ from segone.cli.common import (
 )
 from segone.customers import importer
 from segone.customers import service as customers
+from segone.customers.crm_presets import PRESETS
 from segone.customers.schemas import CustomerKind, attribute_text
+from segone.importing import ImportProblem, parse_mapping
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.views import customer_list
 from segone.views.customer_sheet import customer_sheet
@@ -39,6 +41,23 @@ def import_file(
         Path,
         typer.Argument(metavar="FILE.csv", help="The CSV file; see docs/import.md for its columns."),
     ],
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset", help=f"A CRM's contact export: {' or '.join(PRESETS)} (names, ids, e-mail, phone)."
+        ),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="Columns of the fields, e.g. 'name=First Name+Last Name,phone=Mobile' (wins over --preset).",
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="The file's encoding (windows-1250, latin-1...); default: detected."),
+    ] = None,
     dry_run: DryRunOption = False,
     skip_bad_rows: Annotated[
         bool, typer.Option("--skip-bad-rows", help="Import the good rows even if some are bad.")
@@ -47,30 +66,49 @@ def import_file(
     as_json: JsonOption = False,
 ) -> None:
     """Import customers: new identities create customers, known ones update them; all or nothing."""
+    fields = parse_mapping(mapping)
     report = run_import(
         ctx,
         file,
         as_user=as_user,
         as_json=as_json,
         load=lambda db, actor, data, progress: importer.import_customers(
-            db, actor=actor, data=data, dry_run=dry_run, skip_bad_rows=skip_bad_rows, progress=progress
+            db,
+            actor=actor,
+            data=data,
+            dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows,
+            mapping=fields,
+            preset=preset,
+            encoding=encoding,
+            progress=progress,
         ),
     )
     if report is None:
         return
+    merged = f", {report.merged} merged into earlier rows" if report.merged else ""
+    read_as = f" (read as {report.encoding})" if report.encoding else ""
     typer.echo(
         imported_line(
             file.name,
-            f"{report.rows} rows; {report.created} created, {report.updated} updated, "
-            f"{report.unchanged} unchanged",
+            f"{report.rows} rows{read_as}; {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged{merged}",
             dry_run=dry_run,
         )
     )
+    if report.warnings:
+        typer.echo(f"{len(report.warnings)} warnings:", err=True)
+        _print_problems(report.warnings)
     if report.errors:
         typer.echo(f"{report.skipped} bad rows were left out:", err=True)
-        for error in report.errors:
-            column = f", column {error.column}" if error.column else ""
-            typer.echo(f"  row {error.row}{column}: {error.problem}", err=True)
+        _print_problems(report.errors)
+
+
+def _print_problems(problems: list[ImportProblem]) -> None:
+    for problem in problems:
+        where = f"row {problem.row}" if problem.row is not None else "file"
+        column = f", column {problem.column}" if problem.column else ""
+        typer.echo(f"  {where}{column}: {problem.problem}", err=True)
 
 
 @app.command()

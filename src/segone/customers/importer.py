@@ -2,24 +2,32 @@
 
 The mapping of the header (docs/import.md tells users the same):
 
-- ``name`` (required) and ``kind`` (``person`` or ``business``; empty means person for a new customer
-  and "leave as it is" for an existing one);
+- ``name`` (required unless there is a ``company``) and ``kind`` (``person`` or ``business``; empty means
+  person for a new customer and "leave as it is" for an existing one);
+- ``company``: a row with a name keeps it as the attribute ``company``; a row without one is the
+  business itself (named so, kind business);
 - identity columns: ``email``, ``phone``, ``identity:<system>`` (``identity:crm``), and ``identities``
   holding ``system:id;system:id``;
 - every other column is an attribute; an empty cell leaves the attribute as it is.
 
+A mapping (``--map``) reads any of these from other columns (``name=First Name+Last Name`` joins two);
+a preset (``crm_presets``) is a mapping for a CRM's contact export. The encoding is detected unless named.
+
 A row whose identities belong to exactly one customer updates that customer, so importing the same file
-twice changes nothing the second time. The import is all or nothing: every row is checked first and one
-bad row means nothing is written, with a report that names every bad row. ``dry_run`` only checks.
-Writes go in batches (bulk inserts, one identity lookup per few thousand keys) so that a file of 100,000
-rows imports in seconds, with the same rows and audit entries the customer service would write.
+twice changes nothing the second time. Within a file, rows import as if one after another: a row sharing
+an identity with an earlier row (or matching the same customer) is merged into that row's customer, its
+name and non-empty values winning, and named in the warnings. The import is all or nothing: every row is
+checked first and one bad row means nothing is written, with a report that names every bad row.
+``dry_run`` only checks. Writes go in batches (bulk inserts, one identity lookup per few thousand keys)
+so that a file of 100,000 rows imports in seconds, with the same rows and audit entries the customer
+service would write.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -30,10 +38,26 @@ from segone.accounts.service import record_audits, require
 from segone.clock import utcnow
 from segone.customers import repository
 from segone.customers import service as customers
+from segone.customers.crm_presets import preset_mapping
 from segone.customers.models import Customer
-from segone.customers.schemas import CustomerImportReport, parse_identity
-from segone.errors import Conflict
-from segone.importing import ImportProblem, ImportRejected, bad_rows_message, read_sheet
+from segone.customers.schemas import (
+    CustomerImportReport,
+    CustomerKind,
+    ImportOutcome,
+    ImportPreviewRow,
+    parse_identity,
+)
+from segone.errors import Conflict, Invalid
+from segone.importing import (
+    ImportProblem,
+    ImportRejected,
+    Source,
+    bad_rows_message,
+    formula_warnings,
+    mapped_sources,
+    normalise_header,
+    read_sheet,
+)
 from segone.progress import Progress, silent
 from segone.storage.batching import ROWS_PER_STATEMENT, chunks
 
@@ -42,6 +66,7 @@ KINDS = ("person", "business")
 MAX_NAME = 300
 BATCH = 2000
 WRITE_BATCH = 10_000
+PREVIEW_ROWS = 10
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?\d{5,20}$")
@@ -49,15 +74,25 @@ _SYSTEM = re.compile(r"^[a-z][a-z0-9_.-]{0,59}$")
 
 Key = tuple[str, str]
 
+# Titles of e-mail and phone columns in exports, which a file without a map reads as attributes.
+_LOOKALIKES = {
+    **dict.fromkeys(("e_mail", "email_address", "e_mail_address", "mail", "work_email"), "email"),
+    **dict.fromkeys(
+        ("phone_number", "telephone", "tel", "mobile", "mobile_phone", "mobile_phone_number", "cell"),
+        "phone",
+    ),
+}
+
 
 @dataclass(frozen=True)
 class _Columns:
     width: int
-    name: int
-    kind: int | None
-    identity: list[tuple[int, str, str]]  # (index, header, system): email, phone, identity:<system>
-    identities: int | None
-    attributes: list[tuple[int, str]]
+    name: Source | None
+    company: Source | None
+    kind: Source | None
+    identity: list[tuple[Source, str]]  # (source, system): email, phone, identity:<system>
+    identities: Source | None
+    attributes: list[Source]
     unnamed: list[int]
 
 
@@ -72,12 +107,36 @@ class _Row:
 
 
 @dataclass
+class _Grouping:
+    """The good rows as the customers they make."""
+
+    customers: list[_Row] = field(default_factory=list)
+    """One per customer, under the line of its first row, holding every row's values merged into it."""
+    merged: dict[int, int] = field(default_factory=dict)
+    """A later row's line -> the line of the first row of its customer."""
+    problems: list[ImportProblem] = field(default_factory=list)
+    warnings: list[ImportProblem] = field(default_factory=list)
+
+
+class _Outcome(NamedTuple):
+    """What importing a customer's rows does."""
+
+    outcome: ImportOutcome
+    kind: str
+    """The customer's kind after the import."""
+    customer_id: int | None
+    """The stored customer it updates."""
+
+
+@dataclass
 class _Plan:
     creates: list[_Row] = field(default_factory=list)
     # (row, the customer's new column values, the changes as the audit trail records them)
     updates: list[tuple[_Row, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     new_identities: list[tuple[_Row, list[Key]]] = field(default_factory=list)
     unchanged: int = 0
+    outcomes: dict[int, _Outcome] = field(default_factory=dict)
+    """By the line of a customer's first row."""
 
 
 def import_customers(
@@ -87,19 +146,33 @@ def import_customers(
     data: bytes | str,
     dry_run: bool = False,
     skip_bad_rows: bool = False,
+    mapping: dict[str, str] | None = None,
+    preset: str | None = None,
+    encoding: str | None = None,
     progress: Progress = silent,
 ) -> CustomerImportReport:
     """Import customers from CSV text; raises ``ImportRejected`` (an ``Invalid``) when rows are bad.
 
-    With ``skip_bad_rows`` the good rows are imported and the bad ones only reported.
+    ``mapping`` reads fields from other columns (``{"name": "First Name+Last Name"}``) and wins over
+    ``preset`` (``hubspot``, ``salesforce``); ``encoding`` names the file's encoding instead of detecting
+    it. With ``skip_bad_rows`` the good rows are imported and the bad ones only reported.
     """
     require(actor, Permission.IMPORT_DATA)
     try:
-        sheet = read_sheet(data, needs="at least a 'name' column")
+        sheet = read_sheet(data, needs="at least a 'name' column", encoding=encoding)
+        if preset:
+            mapping = {**preset_mapping(preset, sheet.header), **(mapping or {})}
+        sources, shadowed = mapped_sources(sheet.header, mapping)
     except ImportRejected as exc:
         raise ImportRejected(exc.message, _empty_report(exc.problems)) from exc
+    except Invalid as exc:
+        problem = ImportProblem(row=None, column=None, problem=exc.message)
+        raise ImportRejected(exc.message, _empty_report([problem])) from exc
     raw_rows = sheet.rows
-    columns = _columns(sheet.header_line, sheet.header)
+    columns = _columns(sheet.header_line, sheet.header, sources)
+    warnings = _shadowed(sheet.header_line, sheet.header, shadowed, sources)
+    warnings.extend(_identity_lookalikes(sheet.header_line, columns))
+    warnings.extend(formula_warnings(sheet.header, raw_rows))
 
     parsed: list[_Row] = []
     problems: list[ImportProblem] = []
@@ -112,30 +185,40 @@ def import_customers(
             progress("Checking rows", done, len(raw_rows))
     progress("Checking rows", len(raw_rows), len(raw_rows))
 
-    # An identity may be on one row only, whether or not that row has other problems too.
-    problems.extend(_duplicates(parsed))
     bad_lines = {p.row for p in problems}
     rows = [row for row in parsed if row.line not in bad_lines]
+    # As read, before later rows merge into them.
+    first_rows = [
+        replace(row, identities=dict(row.identities), attributes=dict(row.attributes))
+        for row in parsed[:PREVIEW_ROWS]
+    ]
     owners = customers.identity_owners(db, keys=[key for row in rows for key in row.identities])
-    rows, match_problems = _matched(rows, owners)
-    problems.extend(match_problems)
+    grouping = _group(rows, owners)
+    problems.extend(grouping.problems)
+    warnings.extend(grouping.warnings)
     problems.sort(key=lambda p: p.row or 0)
-    bad_rows = len({p.row for p in problems})
+    warnings.sort(key=lambda p: p.row or 0)
+    bad_lines = {p.row for p in problems}
+    bad_rows = len(bad_lines)
 
     if problems and not skip_bad_rows and not dry_run:
-        raise ImportRejected(
-            bad_rows_message(bad_rows, len(raw_rows)), _empty_report(problems, rows=len(raw_rows))
-        )
+        report = _empty_report(problems, rows=len(raw_rows))
+        report.encoding, report.warnings = sheet.encoding, warnings
+        raise ImportRejected(bad_rows_message(bad_rows, len(raw_rows)), report)
 
-    plan = _plan(db, rows, owners)
+    plan = _plan(db, grouping.customers, owners)
     result = CustomerImportReport(
         dry_run=dry_run,
         rows=len(raw_rows),
+        encoding=sheet.encoding,
         created=len(plan.creates),
         updated=len(plan.updates),
         unchanged=plan.unchanged,
+        merged=len(grouping.merged),
         skipped=bad_rows if skip_bad_rows else 0,
         errors=problems,
+        warnings=warnings,
+        preview=_preview(first_rows, bad_lines, grouping, plan),
     )
     if dry_run:
         if problems and not skip_bad_rows:
@@ -155,37 +238,40 @@ def _empty_report(problems: list[ImportProblem], rows: int = 0) -> CustomerImpor
     return CustomerImportReport(rows=rows, created=0, updated=0, unchanged=0, errors=problems)
 
 
-def _columns(line: int | None, header: list[str]) -> _Columns:
+def _columns(line: int | None, header: list[str], sources: list[Source]) -> _Columns:
     problems: list[ImportProblem] = []
     seen: set[str] = set()
-    name: int | None = None
-    kind: int | None = None
-    identities: int | None = None
-    identity: list[tuple[int, str, str]] = []
-    attributes: list[tuple[int, str]] = []
+    name: Source | None = None
+    company: Source | None = None
+    kind: Source | None = None
+    identities: Source | None = None
+    identity: list[tuple[Source, str]] = []
+    attributes: list[Source] = []
     unnamed: list[int] = []
-    for index, raw in enumerate(header):
-        title = raw.strip()
+    for source in sources:
+        title = source.name
         key = title.lower()
         if not title:
-            unnamed.append(index)
+            unnamed.extend(source.positions)
             continue
         if key in seen:
             problems.append(ImportProblem(row=line, column=title, problem=f"the column '{title}' is twice"))
             continue
         seen.add(key)
         if key == "name":
-            name = index
+            name = source
+        elif key == "company":
+            company = source
         elif key == "kind":
-            kind = index
+            kind = source
         elif key == "identities":
-            identities = index
+            identities = source
         elif key in ("email", "phone"):
-            identity.append((index, title, key))
+            identity.append((source, key))
         elif key.startswith(IDENTITY_PREFIX):
             system = key.removeprefix(IDENTITY_PREFIX).strip()
             if _SYSTEM.match(system):
-                identity.append((index, title, system))
+                identity.append((source, system))
             else:
                 problems.append(
                     ImportProblem(
@@ -195,16 +281,17 @@ def _columns(line: int | None, header: list[str]) -> _Columns:
                     )
                 )
         else:
-            attributes.append((index, title))
-    if name is None:
+            attributes.append(source)
+    if name is None and company is None:
         found = ", ".join(f"'{h.strip()}'" for h in header if h.strip()) or "nothing"
         problems.insert(
             0,
             ImportProblem(
                 row=line,
                 column="name",
-                problem=f"The file has no 'name' column (the header holds {found}); "
-                "every customer needs one.",
+                problem=f"The file has no 'name' column (the header holds {found}); every customer needs "
+                "one. Map one (name=First Name+Last Name), or use the preset of the CRM that exported "
+                "the file (hubspot, salesforce).",
             ),
         )
     if problems:
@@ -217,8 +304,44 @@ def _columns(line: int | None, header: list[str]) -> _Columns:
         raise ImportRejected(
             message if problems[0].column == "name" else f"{where}: {message}", _empty_report(problems)
         )
-    assert name is not None
-    return _Columns(len(header), name, kind, identity, identities, attributes, unnamed)
+    return _Columns(len(header), name, company, kind, identity, identities, attributes, unnamed)
+
+
+def _shadowed(
+    line: int | None, header: list[str], shadowed: list[int], sources: list[Source]
+) -> list[ImportProblem]:
+    """A warning for each column left out because the mapping reads its field from other columns."""
+    by_name = {normalise_header(source.name): source for source in sources}
+    warnings = []
+    for index in shadowed:
+        title = header[index].strip()
+        source = by_name[normalise_header(title)]
+        warnings.append(
+            ImportProblem(
+                row=line,
+                column=title,
+                problem=f"not imported: the mapping reads {source.name} from '{source.label}'",
+            )
+        )
+    return warnings
+
+
+def _identity_lookalikes(line: int | None, columns: _Columns) -> list[ImportProblem]:
+    """A warning for each attribute column whose title says it holds e-mail addresses or phone numbers:
+    as attributes they match nothing, and a map makes them identities."""
+    warnings = []
+    for source in columns.attributes:
+        field = _LOOKALIKES.get(normalise_header(source.name))
+        if field is not None:
+            warnings.append(
+                ImportProblem(
+                    row=line,
+                    column=source.label,
+                    problem=f"imported as an attribute; to match customers by it, map it: "
+                    f"{field}={source.label}",
+                )
+            )
+    return warnings
 
 
 def normalise_identity(raw: str) -> Key:
@@ -245,28 +368,43 @@ def _parse_row(line: int, values: list[str], columns: _Columns) -> tuple[_Row | 
             )
         ]
     problems: list[ImportProblem] = []
-    name = values[columns.name].strip()
-    if not name:
-        problems.append(problem("name", "the name is empty; every customer needs one"))
-    elif len(name) > MAX_NAME:
-        problems.append(problem("name", f"the name is {len(name)} characters long; at most {MAX_NAME}"))
-
     kind: str | None = None
     if columns.kind is not None:
-        raw_kind = values[columns.kind].strip().lower()
+        raw_kind = columns.kind.text(values).lower()
         if raw_kind in KINDS:
             kind = raw_kind
         elif raw_kind:
-            problems.append(problem("kind", f"'{raw_kind}' is not a kind; use person or business"))
+            problems.append(
+                problem(columns.kind.label, f"'{raw_kind}' is not a kind; use person or business")
+            )
+
+    attributes = {source.name: text for source in columns.attributes if (text := source.text(values))}
+    name = columns.name.text(values) if columns.name is not None else ""
+    company = columns.company.text(values) if columns.company is not None else ""
+    name_column = columns.name.label if columns.name is not None else "name"
+    if company and columns.company is not None:
+        if name:
+            attributes[columns.company.name] = company
+        elif kind != "person":
+            # A row naming only a company is that company: HubSpot and Salesforce export accounts so.
+            name, kind, name_column = company, "business", columns.company.label
+    if not name:
+        problems.append(problem(name_column, "the name is empty; every customer needs one"))
+    elif len(name) > MAX_NAME:
+        problems.append(problem(name_column, f"the name is {len(name)} characters long; at most {MAX_NAME}"))
 
     identities: dict[Key, str] = {}
     has_identity_problem = False
-    candidates = [(title, f"{system}:{values[index].strip()}") for index, title, system in columns.identity]
-    candidates = [(title, raw) for title, raw in candidates if raw.partition(":")[2]]
+    candidates = [
+        (source.label, f"{system}:{cell}")
+        for source, system in columns.identity
+        for cell in source.cells(values)
+    ]
     if columns.identities is not None:
-        for part in values[columns.identities].split(";"):
-            if part.strip():
-                candidates.append(("identities", part.strip()))
+        for cell in columns.identities.cells(values):
+            candidates.extend(
+                (columns.identities.label, part.strip()) for part in cell.split(";") if part.strip()
+            )
     for title, raw in candidates:
         try:
             identities.setdefault(normalise_identity(raw), title)
@@ -284,42 +422,40 @@ def _parse_row(line: int, values: list[str], columns: _Columns) -> tuple[_Row | 
     for index in columns.unnamed:
         if values[index].strip():
             problems.append(problem(None, f"column {index + 1} holds a value but has no name in the header"))
-
-    attributes = {key: values[index].strip() for index, key in columns.attributes if values[index].strip()}
     return _Row(line, name, kind, identities, attributes), problems
 
 
-def _duplicates(rows: list[_Row]) -> list[ImportProblem]:
-    """Rows that repeat an identity of an earlier row are bad (the earlier row is named)."""
-    first: dict[Key, int] = {}
-    problems: list[ImportProblem] = []
+def _group(rows: list[_Row], owners: dict[Key, int]) -> _Grouping:
+    """Rows as the customers they make, as if imported one after another: a row that shares an
+    identity with an earlier row, or matches the customer an earlier row matched, updates that row's
+    customer (its name and non-empty values win); a row whose identities lead to two customers is bad."""
+    grouping = _Grouping()
+    by_key: dict[Key, _Row] = {}
+    by_customer: dict[int, _Row] = {}
+    by_line: dict[int, _Row] = {}
+
+    def lead(key: Key) -> tuple[str, int] | None:
+        """The customer an identity leads to: an earlier row's (by its line) or a stored one."""
+        earlier = by_key.get(key)
+        if earlier is None and key in owners:
+            earlier = by_customer.get(owners[key])
+        if earlier is not None:
+            return ("row", earlier.line)
+        return ("customer", owners[key]) if key in owners else None
+
     for row in rows:
-        for (system, value), column in row.identities.items():
-            if (system, value) in first:
-                problems.append(
-                    ImportProblem(
-                        row=row.line,
-                        column=column,
-                        problem=f"the identity {system}:{value} is on row {first[(system, value)]} too",
-                    )
-                )
+        leads: dict[tuple[str, int], Key] = {}
         for key in row.identities:
-            first.setdefault(key, row.line)
-    return problems
-
-
-def _matched(rows: list[_Row], owners: dict[Key, int]) -> tuple[list[_Row], list[ImportProblem]]:
-    """Each row's existing customer, if any; a row may match one customer, and a customer one row."""
-    claimed: dict[int, int] = {}
-    kept: list[_Row] = []
-    problems: list[ImportProblem] = []
-    for row in rows:
-        found = {owners[key] for key in row.identities if key in owners}
-        if len(found) > 1:
+            if (target := lead(key)) is not None:
+                leads.setdefault(target, key)
+        if len(leads) > 1:
             held = ", ".join(
-                f"{s}:{v} (customer {owners[(s, v)]})" for s, v in row.identities if (s, v) in owners
+                f"{s}:{v} (customer {number})"
+                if what == "customer"
+                else f"{s}:{v} (the customer of row {number})"
+                for (what, number), (s, v) in leads.items()
             )
-            problems.append(
+            grouping.problems.append(
                 ImportProblem(
                     row=row.line,
                     column=None,
@@ -328,22 +464,64 @@ def _matched(rows: list[_Row], owners: dict[Key, int]) -> tuple[list[_Row], list
                 )
             )
             continue
-        if found:
-            customer_id = found.pop()
-            if customer_id in claimed:
-                problems.append(
-                    ImportProblem(
-                        row=row.line,
-                        column=None,
-                        problem=f"the row is customer {customer_id}, like row {claimed[customer_id]}; "
-                        "put each customer on one row",
-                    )
+        if leads:
+            (what, number), (system, value) = next(iter(leads.items()))
+        else:
+            what, number = "new", 0
+        if what == "row":
+            customer = by_line[number]
+            customer.name = row.name
+            customer.kind = row.kind or customer.kind
+            customer.attributes.update(row.attributes)
+            for key, column in row.identities.items():
+                customer.identities.setdefault(key, column)
+            grouping.merged[row.line] = number
+            grouping.warnings.append(
+                ImportProblem(
+                    row=row.line,
+                    column=None,
+                    problem=f"merged with row {number}, the same customer ({system}:{value}): this row's "
+                    "name and non-empty values win",
                 )
-                continue
-            claimed[customer_id] = row.line
-            row.customer_id = customer_id
-        kept.append(row)
-    return kept, problems
+            )
+        else:
+            customer = row  # the first row of a customer holds what later rows merge into it
+            if what == "customer":
+                customer.customer_id = number
+                by_customer[number] = customer
+            by_line[row.line] = customer
+            grouping.customers.append(customer)
+        for key in row.identities:
+            by_key.setdefault(key, customer)
+    return grouping
+
+
+def _preview(
+    rows: list[_Row], bad_lines: set[int | None], grouping: _Grouping, plan: _Plan
+) -> list[ImportPreviewRow]:
+    """These rows as they are imported: each row's own values, its customer's kind, what it does."""
+    preview = []
+    for row in rows:
+        merged_with = grouping.merged.get(row.line)
+        done = None if row.line in bad_lines else plan.outcomes.get(merged_with or row.line)
+        if done is None:
+            outcome, kind, customer_id = ImportOutcome.BAD, row.kind, None
+        else:
+            outcome = ImportOutcome.MERGE if merged_with is not None else done.outcome
+            kind, customer_id = done.kind, done.customer_id
+        preview.append(
+            ImportPreviewRow(
+                row=row.line,
+                name=row.name,
+                kind=CustomerKind(kind) if kind else None,
+                identities=[f"{s}:{v}" for s, v in row.identities],
+                attributes=row.attributes,
+                outcome=outcome,
+                customer_id=customer_id,
+                merged_with=merged_with,
+            )
+        )
+    return preview
 
 
 def _same(old: Any, new: str) -> bool:
@@ -362,8 +540,11 @@ def _plan(db: Session, rows: list[_Row], owners: dict[Key, int]) -> _Plan:
     for row in rows:
         if row.customer_id is None:
             plan.creates.append(row)
+            plan.outcomes[row.line] = _Outcome(ImportOutcome.CREATE, row.kind or "person", None)
             continue
         name, kind, attributes = existing[row.customer_id]
+        outcome = _Outcome(ImportOutcome.UPDATE, row.kind or kind, row.customer_id)
+        plan.outcomes[row.line] = outcome
         changes: dict[str, Any] = {}
         if row.name != name:
             changes["name"] = {"from": name, "to": row.name}
@@ -380,6 +561,7 @@ def _plan(db: Session, rows: list[_Row], owners: dict[Key, int]) -> _Plan:
             plan.new_identities.append((row, added))
         if not changes:
             plan.unchanged += 1
+            plan.outcomes[row.line] = outcome._replace(outcome=ImportOutcome.UNCHANGED)
             continue
         values = {
             "id": row.customer_id,

@@ -188,13 +188,47 @@ class MergeOut(BaseModel):
     moved: dict[str, int]
 
 
+class ImportOutcome(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    MERGE = "merge"
+    BAD = "bad"
+
+
+class ImportPreviewRow(BaseModel):
+    """One row of the file as the import reads it, and what it does."""
+
+    row: int = Field(description="Line of the file where the row starts.")
+    name: str
+    kind: CustomerKind | None = Field(
+        description="The customer's kind after the import; null for a bad row that gives none."
+    )
+    identities: list[str]
+    attributes: dict[str, str]
+    outcome: ImportOutcome = Field(
+        description="create, update or unchanged (the customer of this row), merge (folded into an "
+        "earlier row's customer: see merged_with), or bad (see the report's errors)."
+    )
+    customer_id: int | None = Field(default=None, description="The existing customer the row updates.")
+    merged_with: int | None = Field(default=None, description="The earlier row this row was merged with.")
+
+
 class CustomerImportReport(ImportReport):
     """What a customer import did (or, in a dry run or when rows are bad, would do)."""
 
     created: int
     updated: int
     unchanged: int
+    merged: int = Field(
+        default=0,
+        description="Rows that share an identity with an earlier row (or match the same customer) and "
+        "were merged into that row's customer; each is named in the warnings.",
+    )
     skipped: int = Field(default=0, description="Bad rows left out when skip_bad_rows is on.")
+    preview: list[ImportPreviewRow] = Field(
+        default_factory=list, description="The first rows of the file as they are imported."
+    )
 
 
 class CustomerRef(NamedTuple):

@@ -24,7 +24,17 @@ class ImportReport(BaseModel):
 
     dry_run: bool = False
     rows: int = Field(default=0, description="Data rows read from the file (blank lines are not counted).")
+    encoding: str | None = Field(
+        default=None,
+        description="The encoding the file was read in: the one named, else detected (utf-8, utf-16, "
+        "windows-1252, latin-1); null for Parquet, text sent as text, or a file refused before reading.",
+    )
     errors: list[ImportProblem] = Field(default_factory=list)
+    warnings: list[ImportProblem] = Field(
+        default_factory=list,
+        description="What was imported but deserves a look, such as a cell that looks like a spreadsheet "
+        "formula (stored as text); a warning never stops an import.",
+    )
 
 
 class ImportRejected(Invalid):

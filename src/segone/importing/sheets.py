@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from segone.importing.problems import ImportRejected
@@ -23,20 +23,24 @@ class Sheet:
     rows: list[tuple[int, list[str]]]
     """Each non-blank row: where it is (CSV, JSON Lines: its first line; Parquet: its position from 1)
     and its cells as text, in the header's order."""
+    encoding: str | None = None
+    """How the text was read (``text.Decoded.encoding``); None for Parquet and text given as text."""
 
 
-def read_sheet(data: bytes | str, *, needs: str, fmt: str = "csv") -> Sheet:
-    """Read a CSV (encoding detected, delimiter sniffed), Parquet or JSON Lines file.
+def read_sheet(data: bytes | str, *, needs: str, fmt: str = "csv", encoding: str | None = None) -> Sheet:
+    """Read a CSV (encoding detected unless named, delimiter sniffed), Parquet or JSON Lines file.
 
     ``needs`` says what the header must hold, for the message about an empty file (``"a 'name'
     column"``). Raises ``ImportRejected`` for a file that cannot be read.
     """
     if fmt == "csv":
-        sheet = _csv(decode(data))
+        decoded = decode(data, encoding=encoding)
+        sheet = replace(_csv(decoded.text), encoding=decoded.encoding)
     elif fmt == "parquet":
         sheet = _parquet(data.encode() if isinstance(data, str) else data)
     elif fmt == "jsonl":
-        sheet = _jsonl(decode(data))
+        decoded = decode(data, encoding=encoding)
+        sheet = replace(_jsonl(decoded.text), encoding=decoded.encoding)
     else:
         raise ImportRejected.of_file(f"Unknown format '{fmt}'; use one of {', '.join(SHEET_FORMATS)}.")
     if not sheet.header:

@@ -14,7 +14,7 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from segone.errors import Invalid
-from segone.importing.text import FALLBACK, bom_encoding, sniff_delimiter
+from segone.importing.text import FALLBACK, detect_encoding, sniff_delimiter
 
 FORMATS = ("csv", "parquet", "jsonl")
 _SUFFIXES = {
@@ -42,8 +42,9 @@ def format_of(path: Path) -> str:
 def read_table(path: Path, *, fmt: str | None = None, delimiter: str | None = None) -> pa.Table:
     """Read a CSV (optionally gzipped), Parquet or JSON Lines file; ``fmt`` by the extension when None.
 
-    CSV: the encoding is detected (UTF-8 with or without a byte order mark, UTF-16 with one, else
-    Windows-1252) and the delimiter sniffed from the header unless given; a ``.tsv`` file is tab-separated.
+    CSV: the encoding is detected (``text.detect_encoding``: UTF-8 with or without a byte order mark,
+    UTF-16 with one, else Windows-1252, else Latin-1) and the delimiter sniffed from the header unless
+    given; a ``.tsv`` file is tab-separated.
     """
     kind = fmt or format_of(path)
     if kind == "csv":
@@ -64,11 +65,8 @@ def _csv(path: Path, delimiter: str | None) -> pa.Table:
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     with opener(path, "rb") as file:
         head = file.read(_HEAD)
-    encoding = bom_encoding(head) or "utf-8"
+    encoding = detect_encoding(head, partial=True)
     text = head.decode(encoding, errors="ignore")
-    if encoding == "utf-8" and _not_utf8(head):
-        encoding = FALLBACK
-        text = head.decode(FALLBACK, errors="replace")
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = delimiter or sniff_delimiter(first_line)
     names = next(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=delimiter), [])
@@ -89,11 +87,3 @@ def _csv(path: Path, delimiter: str | None) -> pa.Table:
         if encoding != "utf-8" or "UTF8" not in str(exc):
             raise
     return read(FALLBACK)  # valid UTF-8 at the start only
-
-
-def _not_utf8(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return exc.start < len(head) - 3  # not merely a character cut at the end of the sample
-    return False

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -147,6 +147,7 @@ FactWriter = Annotated[Viewer, Depends(requires(Permission.ADD_DIFFERENTIATORS))
 EncounterWriter = Annotated[Viewer, Depends(requires(Permission.ADD_ENCOUNTERS))]
 Acknowledger = Annotated[Viewer, Depends(requires(Permission.ACKNOWLEDGE))]
 Merger = Annotated[Viewer, Depends(requires(Permission.MERGE_CUSTOMERS))]
+Importer = Annotated[Viewer, Depends(requires(Permission.IMPORT_DATA))]
 TokenOwner = Annotated[Viewer, Depends(requires(Permission.MANAGE_OWN_TOKENS))]
 UserAdmin = Annotated[Viewer, Depends(requires(Permission.MANAGE_USERS))]
 Categories = Annotated[CategoryList, Depends(get_categories)]
@@ -166,6 +167,11 @@ class FormFields:
     def raw(self, name: str) -> str:
         value = self._data.get(name)
         return value if isinstance(value, str) else ""
+
+    def upload(self, name: str) -> UploadFile | None:
+        """The file sent in a file field, or None when none was chosen."""
+        value = self._data.get(name)
+        return value if isinstance(value, UploadFile) and value.filename else None
 
     def getlist(self, name: str) -> list[str]:
         return [v for v in self._data.getlist(name) if isinstance(v, str)]
@@ -280,6 +286,8 @@ class WebRoute(APIRoute):
                         title="That address is not quite right",
                         message=problems,
                     )
+            finally:
+                await request.close()  # closes the files a posted form spooled to disk
             web_session.save(request, response)
             return response
 

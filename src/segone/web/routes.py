@@ -13,6 +13,7 @@ from segone.web import (
     analytics,
     api_docs,
     auth,
+    customer_import,
     customers,
     dashboards,
     encounters,
@@ -22,9 +23,11 @@ from segone.web import (
 )
 
 router = APIRouter(include_in_schema=False)
+# customer_import before customers: /customers/import is not the page of a customer numbered "import".
 for area in (
     auth,
     home,
+    customer_import,
     customers,
     knowledge,
     encounters,

@@ -11,8 +11,10 @@ from starlette.datastructures import UploadFile
 from segone.api.deps import CurrentActor, Db, get_runtime
 from segone.api.errors import ErrorOut, responses
 from segone.customers import importer
+from segone.customers.crm_presets import PRESETS
 from segone.customers.schemas import CustomerImportReport
 from segone.errors import Invalid
+from segone.importing import parse_mapping
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import importer as facts_importer
 from segone.knowledge.facts.importer import FactImportReport
@@ -95,12 +97,33 @@ async def import_customers(
     skip_bad_rows: bool = Query(
         default=False, description="Import the good rows and report the bad ones, instead of nothing."
     ),
+    preset: str | None = Query(
+        default=None,
+        description=f"A CRM's contact export: {', '.join(PRESETS)}. Names are joined, e-mail and phone "
+        "become identities, the record id a `hubspot:` / `salesforce:` identity, the company an "
+        "attribute (or the customer, on a row without a person's name).",
+    ),
+    mapping: str | None = Query(
+        default=None,
+        alias="map",
+        description="Columns of the fields as `field=column` pairs separated by commas; `+` joins "
+        "columns: `name=First Name+Last Name,phone=Mobile`. Wins over the preset field by field.",
+    ),
+    encoding: str | None = Query(
+        default=None,
+        description="The file's encoding (`windows-1250`, `latin-1`...); by default detected: UTF-8, "
+        "UTF-16 with a byte order mark, else Windows-1252, else Latin-1.",
+    ),
 ) -> CustomerImportReport:
-    """One row per customer: `name` (required), `kind`, identity columns (`email`, `phone`,
-    `identity:<system>`, `identities` as `system:id;system:id`) and any other column as an attribute.
-    A row whose identities belong to one existing customer updates it, so a second import of the same
-    file changes nothing. All or nothing: if any row is bad, nothing is written and the 422 response's
-    `details` name every bad row. Needs the import permission (analysts and administrators)."""
+    """One row per customer: `name` (required unless a `company` names the customer), `kind`, identity
+    columns (`email`, `phone`, `identity:<system>`, `identities` as `system:id;system:id`) and any other
+    column as an attribute; `preset` and `map` read other layouts. A row whose identities belong to one
+    existing customer updates it, so a second import of the same file changes nothing; a row sharing an
+    identity with an earlier row is merged into that row's customer and named in `warnings`, as are cells
+    that look like spreadsheet formulas (stored as text). `preview` shows the first rows as they are
+    imported. All or nothing: if any row is bad, nothing is written and the 422 response's `details` name
+    every bad row. Needs the import permission (analysts and administrators)."""
+    fields = parse_mapping(mapping)
     data = await _csv_bytes(request)
     return await run_in_threadpool(
         importer.import_customers,
@@ -109,6 +132,9 @@ async def import_customers(
         data=data,
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
+        mapping=fields,
+        preset=preset,
+        encoding=encoding,
     )
 
 

@@ -41,6 +41,7 @@ from segone.importing import (
     ImportRejected,
     ImportReport,
     bad_rows_message,
+    formula_warnings,
     match_columns,
     read_sheet,
 )
@@ -298,6 +299,7 @@ def import_facts(
         raise ImportRejected(exc.message, _empty_report(exc.problems)) from exc
     header, raw_rows = sheet.header, sheet.rows
     columns, ignored = _columns(sheet.header_line, header)
+    warnings = formula_warnings(header, raw_rows)
 
     rows: list[_Row] = []
     problems: list[ImportProblem] = []
@@ -322,10 +324,12 @@ def import_facts(
             FactImportReport(
                 dry_run=dry_run,
                 rows=len(raw_rows),
+                encoding=sheet.encoding,
                 created=0,
                 unchanged=0,
                 ignored_columns=ignored,
                 errors=problems,
+                warnings=warnings,
             ),
         )
 
@@ -366,10 +370,12 @@ def import_facts(
     result = FactImportReport(
         dry_run=dry_run,
         rows=len(raw_rows),
+        encoding=sheet.encoding,
         created=len(new),
         unchanged=unchanged,
         suggested=suggested,
         ignored_columns=ignored,
+        warnings=warnings,
     )
     if dry_run:
         return result
