@@ -30,6 +30,7 @@ from segone.accounts.service import record_audits, require
 from segone.clock import utcnow
 from segone.customers import repository
 from segone.customers import service as customers
+from segone.customers.layout import ATTRIBUTE_PREFIX, ID, IDENTITY_PREFIX
 from segone.customers.models import Customer
 from segone.customers.schemas import CustomerImportReport, parse_identity
 from segone.errors import Conflict
@@ -37,7 +38,6 @@ from segone.importing import ImportProblem, ImportRejected, bad_rows_message, re
 from segone.progress import Progress, silent
 from segone.storage.batching import ROWS_PER_STATEMENT, chunks
 
-IDENTITY_PREFIX = "identity:"
 KINDS = ("person", "business")
 MAX_NAME = 300
 BATCH = 2000
@@ -170,11 +170,24 @@ def _columns(line: int | None, header: list[str]) -> _Columns:
         if not title:
             unnamed.append(index)
             continue
+        if key.startswith(ATTRIBUTE_PREFIX):
+            # Named exactly as the header says after the prefix: how an export keeps any attribute name.
+            attribute = raw.lstrip()[len(ATTRIBUTE_PREFIX) :]
+            key = ATTRIBUTE_PREFIX + attribute
+            if not attribute.strip():
+                problems.append(
+                    ImportProblem(row=line, column=title, problem="the column names no attribute")
+                )
+                continue
         if key in seen:
             problems.append(ImportProblem(row=line, column=title, problem=f"the column '{title}' is twice"))
             continue
         seen.add(key)
-        if key == "name":
+        if key == ID:
+            continue  # segone's number of the customer, as an export writes it: customers match by identity
+        if key.startswith(ATTRIBUTE_PREFIX):
+            attributes.append((index, key.removeprefix(ATTRIBUTE_PREFIX)))
+        elif key == "name":
             name = index
         elif key == "kind":
             kind = index
@@ -196,6 +209,7 @@ def _columns(line: int | None, header: list[str]) -> _Columns:
                 )
         else:
             attributes.append((index, title))
+    problems.extend(_repeated_attributes(line, header, attributes))
     if name is None:
         found = ", ".join(f"'{h.strip()}'" for h in header if h.strip()) or "nothing"
         problems.insert(
@@ -219,6 +233,21 @@ def _columns(line: int | None, header: list[str]) -> _Columns:
         )
     assert name is not None
     return _Columns(len(header), name, kind, identity, identities, attributes, unnamed)
+
+
+def _repeated_attributes(
+    line: int | None, header: list[str], attributes: list[tuple[int, str]]
+) -> list[ImportProblem]:
+    """An attribute named by two columns (``city`` and ``attribute:city``)."""
+    first: dict[str, int] = {}
+    problems = []
+    for index, key in attributes:
+        if key in first:
+            title = header[index].strip()
+            problem = f"the attribute '{key}' is in column '{header[first[key]].strip()}' too"
+            problems.append(ImportProblem(row=line, column=title, problem=problem))
+        first.setdefault(key, index)
+    return problems
 
 
 def normalise_identity(raw: str) -> Key:

@@ -18,7 +18,9 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from segone.customers.models import Customer, CustomerIdentity
@@ -205,3 +207,62 @@ def insert_identities(db: Session, identities: Sequence[tuple[int, str, str]], *
                 for customer_id, system, value in chunk
             ],
         )
+
+
+# --- exports: keyset pages (``id > last ORDER BY id LIMIT n``), never the whole table at once -------------
+
+
+def attribute_keys(db: Session) -> list[str]:
+    """Every attribute name of the customers not merged into another, sorted; counted in the database."""
+    if is_postgres(db):
+        query = (
+            f"SELECT DISTINCT json_object_keys(attributes) FROM {_CUSTOMERS.name} "
+            "WHERE merged_into_id IS NULL AND json_typeof(attributes) = 'object'"
+        )
+    else:
+        query = (
+            f"SELECT DISTINCT a.key FROM {_CUSTOMERS.name}, json_each({_CUSTOMERS.name}.attributes) AS a "
+            "WHERE merged_into_id IS NULL AND json_type(attributes) = 'object'"
+        )
+    return sorted(db.scalars(text(query)))
+
+
+def export_page(db: Session, *, after: int, limit: int) -> Sequence[Row[int, str, str, dict[str, Any]]]:
+    """(id, kind, name, attributes) of the next ``limit`` customers not merged into another, by id."""
+    return db.execute(
+        select(Customer.id, Customer.kind, Customer.name, Customer.attributes)
+        .where(Customer.merged_into_id.is_(None), Customer.id > after)
+        .order_by(Customer.id)
+        .limit(limit)
+    ).all()
+
+
+def identities_between(db: Session, *, first: int, last: int) -> Sequence[Row[int, str, str]]:
+    """(customer id, system, value) of the identities of the customers with ids from first to last, each
+    customer's in the order they were added."""
+    return db.execute(
+        select(CustomerIdentity.customer_id, CustomerIdentity.system, CustomerIdentity.value)
+        .where(CustomerIdentity.customer_id.between(first, last))
+        .order_by(CustomerIdentity.customer_id, CustomerIdentity.id)
+    ).all()
+
+
+def names_and_first_identities(
+    db: Session, *, customer_ids: Sequence[int]
+) -> dict[int, tuple[str, str | None]]:
+    """(name, first identity as ``system:value`` or None) of many customers at once, by id."""
+    size = values_per_statement(db)
+    found: dict[int, tuple[str, str | None]] = {}
+    for chunk in chunks(customer_ids, size):
+        names = dict(db.execute(select(Customer.id, Customer.name).where(_id_condition(db, chunk))).all())
+        first: dict[int, str] = {}
+        held = select(CustomerIdentity.customer_id, CustomerIdentity.system, CustomerIdentity.value)
+        condition = (
+            CustomerIdentity.customer_id == any_(bindparam("ids", list(chunk), type_=ARRAY(Integer)))
+            if is_postgres(db)
+            else CustomerIdentity.customer_id.in_(chunk)
+        )
+        for customer_id, system, value in db.execute(held.where(condition).order_by(CustomerIdentity.id)):
+            first.setdefault(customer_id, f"{system}:{value}")
+        found.update({customer_id: (name, first.get(customer_id)) for customer_id, name in names.items()})
+    return found
