@@ -15,11 +15,24 @@ from segone.web import (
     customers,
     dashboards,
     encounters,
+    exports,
     home,
     knowledge,
     search,
 )
 
 router = APIRouter(include_in_schema=False)
-for area in (auth, home, customers, knowledge, encounters, analytics, dashboards, account, admin, search):
+for area in (
+    auth,
+    home,
+    customers,
+    knowledge,
+    encounters,
+    analytics,
+    dashboards,
+    account,
+    admin,
+    search,
+    exports,
+):
     router.include_router(area.router)
