@@ -144,3 +144,10 @@ def test_a_failed_write_leaves_no_file_under_the_name(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == [path]
     assert write_file(encode(Format.CSV, COLUMNS, batches(1, 2)), path) == path.stat().st_size
     assert path.read_bytes().startswith(b"id,name")
+
+
+def test_text_where_another_type_was_expected_is_still_guarded() -> None:
+    columns = (Column("n", Kind.INTEGER), Column("at", Kind.TIMESTAMP), Column("ok", Kind.BOOLEAN))
+    rows = [{"n": "=1+1", "at": "@now", "ok": "-x"}, {"n": "12", "at": "later", "ok": True}]
+    data = b"".join(encode(Format.CSV, columns, [rows]))
+    assert data == b"n,at,ok\r\n'=1+1,'@now,'-x\r\n12,later,true\r\n"

@@ -464,10 +464,16 @@ def export_customers(db: Session, *, actor: Actor, batch_size: int = EXPORT_BATC
 
     def read(session: Session) -> Iterator[Batch]:
         after = 0
-        while page := repository.export_page(session, after=after, limit=batch_size):
+        while True:
+            page, last = repository.export_page(session, after=after, limit=batch_size)
+            if last == after:
+                return
+            after = last
+            if not page:  # every record of the page was merged into another
+                continue
             identities: dict[int, list[str]] = {}
             for customer_id, system, value in repository.identities_between(
-                session, first=page[0].id, last=page[-1].id
+                session, first=page[0][0], last=page[-1][0]
             ):
                 identities.setdefault(customer_id, []).append(f"{system}:{value}")
             rows = []
@@ -478,12 +484,11 @@ def export_customers(db: Session, *, actor: Actor, batch_size: int = EXPORT_BATC
                     "name": name,
                     "identities": ";".join(identities.get(customer_id, ())),
                 }
-                for key, value in (attributes or {}).items():
+                for key, value in attributes.items():
                     if key in headers:  # an attribute first set after the export started has no column
                         row[headers[key]] = value
                 rows.append(row)
             yield rows
-            after = page[-1].id
 
     return Export("customers", columns, count_active(db), read)
 

@@ -9,7 +9,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from segone.exporting.cells import escape
+from segone.exporting.cells import QUOTE, TRIGGERS, escape
 from segone.exporting.columns import Batch, Column, Kind
 
 
@@ -24,10 +24,6 @@ def _text(value: Any) -> str:
     return escape(value if type(value) is str else text_of(value))
 
 
-def _as_is(value: Any) -> Any:
-    return value
-
-
 def _boolean(value: Any) -> str:
     return "true" if value else "false"
 
@@ -36,13 +32,20 @@ def _timestamp(value: Any) -> str:
     return str(value.isoformat())
 
 
+def _guarded(form: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A column's formatter that still guards text given where another type was expected."""
+    return lambda value: escape(value) if type(value) is str else form(value)
+
+
 _FORMATTERS: dict[Kind, Callable[[Any], Any]] = {
     Kind.TEXT: _text,
-    Kind.INTEGER: _as_is,  # the csv module writes the digits
-    Kind.FLOAT: repr,  # the shortest text that reads back as the same float
-    Kind.BOOLEAN: _boolean,
-    Kind.TIMESTAMP: _timestamp,
+    Kind.INTEGER: _guarded(str),
+    Kind.FLOAT: _guarded(repr),  # the shortest text that reads back as the same float
+    Kind.BOOLEAN: _guarded(_boolean),
+    Kind.TIMESTAMP: _guarded(_timestamp),
 }
+_SAFE_START = TRIGGERS | {QUOTE}
+"""A text cell starting with none of these is written as it is (most cells: no call per cell)."""
 
 
 def rows_of(batch: Batch) -> Sequence[Any]:
@@ -68,7 +71,14 @@ def csv_chunks(columns: Sequence[Column], batches: Iterable[Batch]) -> Iterator[
     for batch in batches:
         writer.writerows(
             [
-                ["" if (value := row.get(name)) is None else form(value) for name, form in cells]
+                [
+                    ""
+                    if (value := row.get(name)) is None
+                    else value
+                    if (kind := type(value)) is int or (kind is str and value[:1] not in _SAFE_START)
+                    else form(value)
+                    for name, form in cells
+                ]
                 for row in rows_of(batch)
             ]
         )

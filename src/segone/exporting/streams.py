@@ -31,7 +31,7 @@ def media_type(fmt: Format) -> str:
 
 
 def file_name(name: str, fmt: Format, at: datetime) -> str:
-    """``segone-customers-20261210-1432.csv``: what a download is saved as."""
+    """``segone-customers-20261206-1432.csv``: what a download is saved as."""
     return f"segone-{name}-{at:%Y%m%d-%H%M}.{fmt.value}"
 
 

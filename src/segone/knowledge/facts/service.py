@@ -385,7 +385,7 @@ def export_facts(db: Session, *, actor: Actor, batch_size: int = EXPORT_BATCH) -
     """
     require(actor, Permission.EXPORT_DATA)
     d, a = Differentiator, Acknowledgement
-    page = (
+    facts_page = (
         select(
             d.id,
             d.customer_id,
@@ -400,45 +400,52 @@ def export_facts(db: Session, *, actor: Actor, batch_size: int = EXPORT_BATCH) -
             d.last_confirmed_at,
             d.outdated_at,
             d.replaced_by_id,
-            a.id.label("acknowledgement_id"),
-            a.acknowledged_at,
-            a.acknowledged_by_id,
-            a.how,
-            a.encounter_id.label("acknowledged_encounter_id"),
         )
-        .outerjoin(a, a.differentiator_id == d.id)
         .order_by(d.id)
         .limit(batch_size)
+    )
+    # The acknowledgements of a page by a range of the unique index: no join whose plan could read them
+    # all for every page.
+    acknowledgements = select(
+        a.differentiator_id, a.acknowledged_at, a.acknowledged_by_id, a.how, a.encounter_id
     )
 
     def read(session: Session) -> Iterator[Batch]:
         people: dict[int, tuple[str, str]] = {}  # employees are few: each is looked up once per export
         after = 0
-        while facts := session.execute(page.where(d.id > after)).all():
+        while facts := session.execute(facts_page.where(d.id > after)).all():
+            first, last = facts[0].id, facts[-1].id
+            acks = {
+                ack.differentiator_id: ack
+                for ack in session.execute(acknowledgements.where(a.differentiator_id.between(first, last)))
+            }
             customers_named = customers.names_and_first_identities(
                 session, customer_ids=[f.customer_id for f in facts]
             )
-            wanted = {f.learned_by_id for f in facts} | {f.acknowledged_by_id for f in facts}
+            wanted = {f.learned_by_id for f in facts} | {ack.acknowledged_by_id for ack in acks.values()}
             people.update(accounts.people_by_id(session, wanted - people.keys()))
             rows = []
             for f in facts:
                 name, identity = customers_named.get(f.customer_id, ("", None))
                 learner = people.get(f.learned_by_id) if f.learned_by_id else None
-                acknowledger = people.get(f.acknowledged_by_id) if f.acknowledged_by_id else None
+                ack = acks.get(f.id)
+                acknowledger = people.get(ack.acknowledged_by_id) if ack and ack.acknowledged_by_id else None
                 row: dict[str, Any] = {
                     **f._asdict(),
                     "customer": identity or str(f.customer_id),
                     "customer_name": name,
                     "learned_by": learner[1] if learner else None,
                     "learned_by_name": learner[0] if learner else None,
-                    "acknowledged": f.acknowledgement_id is not None,
+                    "acknowledged": ack is not None,
+                    "acknowledged_at": ack.acknowledged_at if ack else None,
                     "acknowledged_by": acknowledger[1] if acknowledger else None,
                     "acknowledged_by_name": acknowledger[0] if acknowledger else None,
-                    "acknowledged_how": f.how if f.acknowledgement_id is not None else None,
+                    "acknowledged_how": ack.how if ack else None,
+                    "acknowledged_encounter_id": ack.encounter_id if ack else None,
                 }
                 rows.append(row)
             yield rows
-            after = facts[-1].id
+            after = last
 
     total = int(db.scalar(select(func.count(d.id))) or 0)
     return Export("facts", EXPORT_COLUMNS, total, read)
