@@ -30,16 +30,21 @@ def export(
             "--output",
             "-o",
             metavar="PATH",
-            help="The file to write (replaced if it exists); '-' or none: stdout (Parquet needs '-').",
+            help="The file to write (replaced if it exists), or '-' for stdout. Without it CSV goes to "
+            "stdout; Parquet needs it.",
         ),
     ] = None,
     as_user: Annotated[
         str | None,
-        typer.Option("--as", help="Export as this user (their permissions, their name in the audit trail)."),
+        typer.Option(
+            "--as",
+            metavar="EMAIL",
+            help="Export as this user (their permissions, their name in the audit trail).",
+        ),
     ] = None,
 ) -> None:
-    """Export every customer (in the layout 'customers import' reads back), fact or encounter; one row at a
-    time in constant memory, with a progress bar on stderr. See docs/cli.md for the columns."""
+    """Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows
+    at a time in constant memory, with a progress bar on stderr. See docs/cli.md for the columns."""
     if output is None and fmt is Format.PARQUET:
         raise Invalid("Parquet is binary: name a file with --output, or write it to stdout with --output -.")
     runtime = runtime_of(ctx)
