@@ -169,6 +169,10 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
             "POST", "/customers/import", csv=f"name,email\nAnn,ann{next(_unique)}@x.com\n".encode()
         ),
     ),
+    ("GET", "/api/v1/exports/{what}"): (
+        Permission.EXPORT_DATA,
+        lambda w, u: Call("GET", "/exports/customers?format=parquet"),
+    ),
     ("GET", "/api/v1/customers/{customer_id}/differentiators"): (
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/differentiators"),

@@ -173,6 +173,9 @@ def test_skip_bad_rows_imports_the_good_ones_and_lists_the_rest(runtime: Runtime
         (b"\xff\xfen\x00a\x00", "no 'name' column (the header holds 'na')"),
         (b"name,email,Email\nA,a@example.com,b@example.com\n", "twice"),
         (b"name,identity:9x\nA,1\n", "'9x' is not a system name"),
+        (b"name,email,city,attribute:city\nA,a@example.com,X,Y\n", "'city' is in column 'city' too"),
+        (b"name,email,attribute: \nA,a@example.com,X\n", "names no attribute"),
+        (b"name,email,id,ID\nA,a@example.com,1,1\n", "twice"),
     ],
 )
 def test_problems_with_the_whole_file_are_named(sqlite_runtime: Runtime, data: bytes, message: str) -> None:
@@ -202,6 +205,25 @@ def test_byte_order_mark_semicolons_and_quoted_delimiters_are_understood(sqlite_
         out = customers.to_out(customers.get_by_identity(db, actor=SYSTEM, identity="web:ann"))
         assert out.name == "Patel; Ann"
         assert out.attributes == {"Notes": 'likes "jazz"'}
+
+
+def test_the_columns_an_export_writes_read_back(sqlite_runtime: Runtime) -> None:
+    data = (
+        "id,name,identities,attribute:email,attribute:Kind,attribute:City,attribute:city,attribute: padded \n"
+        "917,'=Ann,crm:1;email:ann@example.com,'@work,gold,Bath,bath,kept\n"
+    )
+    assert _import(sqlite_runtime, data).created == 1
+    with sqlite_runtime.session() as db:
+        out = customers.to_out(customers.get_by_identity(db, actor=SYSTEM, identity="crm:1"))
+    assert out.name == "=Ann"  # the guard of a formula-like cell is taken off
+    assert out.id != 917  # the id of another store is not kept: customers match by identity
+    assert out.attributes == {
+        "email": "@work",
+        "Kind": "gold",
+        "City": "Bath",
+        "city": "bath",
+        " padded ": "kept",
+    }
 
 
 def test_only_roles_that_may_import_data_can_import(runtime: Runtime) -> None:

@@ -163,3 +163,10 @@ def test_not_parquet_and_unknown_formats_are_refused() -> None:
         read_sheet(b"name\nAnn\n", needs="a 'name' column", fmt="parquet")
     with pytest.raises(ImportRejected, match="Unknown format 'xlsx'"):
         read_sheet(b"", needs="a 'name' column", fmt="xlsx")
+
+
+def test_the_quote_guarding_a_formula_like_cell_is_taken_off() -> None:
+    text = "'=name,note\n'=HYPERLINK(\"x\"),'+44\n'plain,''-twice\n"
+    sheet = read_sheet(text.encode(), needs="a 'name' column")
+    assert sheet.header == ["=name", "note"]
+    assert sheet.rows == [(2, ['=HYPERLINK("x")', "+44"]), (3, ["'plain", "'-twice"])]

@@ -6,6 +6,7 @@ Screenshots land in /tmp (segone-*.png) so a person can judge the design.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -321,3 +322,23 @@ def test_an_analyst_checks_a_crm_export_then_imports_it(
     page.get_by_role("link", name="Grünwald Ltd").click()
     expect(page.get_by_role("heading", name="Grünwald Ltd")).to_be_visible()
     expect(page.locator("main")).to_contain_text("salesforce:0035g00000A1bCjAAJ")
+
+
+def test_an_analyst_downloads_the_customers_from_the_list(
+    sqlite_live_server: LiveServer, context: BrowserContext
+) -> None:
+    server = sqlite_live_server
+    make_customer(server.runtime, name="=Ann Patel", identities=["crm:B1"], attributes={"city": "Leeds"})
+    page = context.new_page()
+    sign_in(page, server, make_user(server.runtime, Role.ANALYST), then="/customers")
+    page.get_by_text("Export", exact=True).click()
+    row = page.locator(".export-menu-panel li").filter(has_text="Customers")
+    expect(row.get_by_role("link", name="Parquet")).to_be_visible()
+    page.screenshot(path="/tmp/segone-export-menu.png")
+    with page.expect_download() as download:
+        row.get_by_role("link", name="CSV").click()
+    saved = download.value
+    assert re.fullmatch(r"segone-customers-\d{8}-\d{4}\.csv", saved.suggested_filename)
+    lines = Path(saved.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "id,kind,name,identities,city"
+    assert lines[1].endswith(",person,'=Ann Patel,crm:B1,Leeds")

@@ -70,6 +70,7 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("GET", "/account"): P.MANAGE_OWN_TOKENS,
     ("POST", "/account/tokens"): P.MANAGE_OWN_TOKENS,
     ("POST", "/account/tokens/{token_id}/revoke"): P.MANAGE_OWN_TOKENS,
+    ("GET", "/exports/{what}"): P.EXPORT_DATA,
     ("GET", "/admin/users"): P.MANAGE_USERS,
     ("POST", "/admin/users"): P.MANAGE_USERS,
     ("GET", "/admin/users/{user_id}"): P.MANAGE_USERS,
@@ -112,7 +113,7 @@ def test_web_pages_stay_out_of_the_api_document(live_server: LiveServer) -> None
     assert not [p for p in paths if not p.startswith("/api/")]
 
 
-def _concrete(path: str, ids: dict[str, int]) -> str:
+def _concrete(path: str, ids: dict[str, int | str]) -> str:
     for name, value in ids.items():
         path = path.replace("{" + name + "}", str(value))
     assert "{" not in path, path
@@ -154,6 +155,7 @@ def test_page_role_matrix(live_server: LiveServer) -> None:
             "encounter_id": encounter.id,
             "token_id": token.id,
             "user_id": target.id,
+            "what": "encounters",
         }
 
     problems: list[str] = []

@@ -158,6 +158,7 @@ class AuditAction(enum.StrEnum):
     USER_UPDATED = "user.updated"
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
+    DATA_EXPORTED = "data.exported"
 
     @property
     def label(self) -> str:
@@ -181,6 +182,7 @@ _ACTION_LABELS = {
     AuditAction.USER_UPDATED: "User changed",
     AuditAction.TOKEN_CREATED: "API token created",
     AuditAction.TOKEN_REVOKED: "API token revoked",
+    AuditAction.DATA_EXPORTED: "Data exported",
 }
 
 

@@ -242,6 +242,16 @@ def emails_by_id(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
     return dict(db.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
 
 
+def people_by_id(db: Session, user_ids: Iterable[int | None]) -> dict[int, tuple[str, str]]:
+    """The (name, e-mail) of each of these users (None ids skipped), for exports that name who did what."""
+    ids = sorted({i for i in user_ids if i is not None})
+    found: dict[int, tuple[str, str]] = {}
+    for chunk in chunks(ids, 1000):
+        rows = db.execute(select(User.id, User.name, User.email).where(User.id.in_(chunk)))
+        found.update({user_id: (name, email) for user_id, name, email in rows})
+    return found
+
+
 def count_active_users(db: Session) -> int:
     return int(db.scalar(select(func.count()).where(User.active.is_(True))) or 0)
 

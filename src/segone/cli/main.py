@@ -12,6 +12,7 @@ from segone.cli import (
     db,
     demo,
     events,
+    export,
     facts,
     forecasts,
     knowledge,
@@ -49,6 +50,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(behaviour.app, name="behaviour")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("export")(export.export)
 
 
 def _print_version(value: bool) -> None:

@@ -39,6 +39,7 @@ from segone.clock import utcnow
 from segone.customers import repository
 from segone.customers import service as customers
 from segone.customers.crm_presets import preset_mapping
+from segone.customers.layout import ATTRIBUTE_PREFIX, ID, IDENTITY_PREFIX
 from segone.customers.models import Customer
 from segone.customers.schemas import (
     CustomerImportReport,
@@ -61,7 +62,6 @@ from segone.importing import (
 from segone.progress import Progress, silent
 from segone.storage.batching import ROWS_PER_STATEMENT, chunks
 
-IDENTITY_PREFIX = "identity:"
 KINDS = ("person", "business")
 MAX_NAME = 300
 BATCH = 2000
@@ -254,11 +254,25 @@ def _columns(line: int | None, header: list[str], sources: list[Source]) -> _Col
         if not title:
             unnamed.extend(source.positions)
             continue
+        attribute: str | None = None
+        if key.startswith(ATTRIBUTE_PREFIX) and len(source.positions) == 1:
+            # Named exactly as the header says after the prefix: how an export keeps any attribute name.
+            attribute = header[source.positions[0]].lstrip()[len(ATTRIBUTE_PREFIX) :]
+            key = ATTRIBUTE_PREFIX + attribute
+            if not attribute.strip():
+                problems.append(
+                    ImportProblem(row=line, column=title, problem="the column names no attribute")
+                )
+                continue
         if key in seen:
             problems.append(ImportProblem(row=line, column=title, problem=f"the column '{title}' is twice"))
             continue
         seen.add(key)
-        if key == "name":
+        if key == ID:
+            continue  # segone's number of the customer, as an export writes it: customers match by identity
+        if attribute is not None:
+            attributes.append(replace(source, name=attribute))
+        elif key == "name":
             name = source
         elif key == "company":
             company = source
@@ -282,6 +296,7 @@ def _columns(line: int | None, header: list[str], sources: list[Source]) -> _Col
                 )
         else:
             attributes.append(source)
+    problems.extend(_repeated_attributes(line, header, attributes))
     if name is None and company is None:
         found = ", ".join(f"'{h.strip()}'" for h in header if h.strip()) or "nothing"
         problems.insert(
@@ -342,6 +357,21 @@ def _identity_lookalikes(line: int | None, columns: _Columns) -> list[ImportProb
                 )
             )
     return warnings
+
+
+def _repeated_attributes(
+    line: int | None, header: list[str], attributes: list[Source]
+) -> list[ImportProblem]:
+    """An attribute named by two columns (``city`` and ``attribute:city``)."""
+    first: dict[str, Source] = {}
+    problems = []
+    for source in attributes:
+        if source.name in first:
+            earlier = first[source.name].label
+            problem = f"the attribute '{source.name}' is in column '{earlier}' too"
+            problems.append(ImportProblem(row=line, column=source.label, problem=problem))
+        first.setdefault(source.name, source)
+    return problems
 
 
 def normalise_identity(raw: str) -> Key:

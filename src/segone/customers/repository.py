@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -18,6 +19,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -150,16 +152,7 @@ def identity_count(db: Session, *, system: str) -> int:
 
 def identities_of(db: Session, *, system: str) -> tuple[list[str], list[int]]:
     """Every value of one system and the customer holding it (a million rows in about a second)."""
-    connection = db.connection()
-    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    cursor = connection.connection.cursor()  # the driver's own rows: no SQLAlchemy row per identity
-    try:
-        cursor.execute(
-            f"SELECT value, customer_id FROM {_IDENTITIES.name} WHERE system = {placeholder}", (system,)
-        )
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = _driver_rows(db, f"SELECT value, customer_id FROM {_IDENTITIES.name} WHERE system = ?", (system,))
     return [row[0] for row in rows], [row[1] for row in rows]
 
 
@@ -233,3 +226,91 @@ def insert_identities(db: Session, identities: Sequence[tuple[int, str, str]], *
                 for customer_id, system, value in chunk
             ],
         )
+
+
+# --- exports: keyset pages (``id > last ORDER BY id LIMIT n``), never the whole table at once -------------
+
+
+def attribute_keys(db: Session) -> list[str]:
+    """Every attribute name of the customers not merged into another, sorted; counted in the database."""
+    if is_postgres(db):
+        query = (
+            f"SELECT DISTINCT json_object_keys(attributes) FROM {_CUSTOMERS.name} "
+            "WHERE merged_into_id IS NULL AND json_typeof(attributes) = 'object'"
+        )
+    else:
+        query = (
+            f"SELECT DISTINCT a.key FROM {_CUSTOMERS.name}, json_each({_CUSTOMERS.name}.attributes) AS a "
+            "WHERE merged_into_id IS NULL AND json_type(attributes) = 'object'"
+        )
+    return sorted(db.scalars(text(query)))
+
+
+def _driver_rows(db: Session, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The driver's own rows of a query (``?`` placeholders): no SQLAlchemy row or type processing per
+    row, which would take most of an export's time."""
+    connection = db.connection()
+    if connection.dialect.paramstyle != "qmark":
+        query = query.replace("?", "%s")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(query, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def export_page(
+    db: Session, *, after: int, limit: int
+) -> tuple[list[tuple[int, str, str, dict[str, Any]]], int]:
+    """(id, kind, name, attributes) of the customers not merged into another among the next ``limit``
+    records by id, and the last id read (``after`` when there are no more).
+
+    Merged records are skipped here rather than in the query: then the only plan is a walk of the primary
+    key, also before PostgreSQL has statistics of a table just imported (otherwise it may read every
+    customer through the merged_into_id index and sort them, for each page).
+    """
+    rows = _driver_rows(
+        db,
+        f"SELECT id, kind, name, attributes, merged_into_id FROM {_CUSTOMERS.name} "
+        "WHERE id > ? ORDER BY id LIMIT ?",
+        (after, limit),
+    )
+    # SQLite gives the JSON as text; psycopg decodes it already.
+    live = [
+        (customer_id, kind, name, json.loads(attributes) if isinstance(attributes, str) else attributes or {})
+        for customer_id, kind, name, attributes, merged_into in rows
+        if merged_into is None
+    ]
+    return live, rows[-1][0] if rows else after
+
+
+def identities_between(db: Session, *, first: int, last: int) -> list[tuple[int, str, str]]:
+    """(customer id, system, value) of the identities of the customers with ids from first to last, each
+    customer's in the order they were added."""
+    query = (
+        f"SELECT customer_id, system, value FROM {_IDENTITIES.name} "
+        "WHERE customer_id BETWEEN ? AND ? ORDER BY customer_id, id"
+    )
+    return cast(list[tuple[int, str, str]], _driver_rows(db, query, (first, last)))
+
+
+def names_and_first_identities(
+    db: Session, *, customer_ids: Sequence[int]
+) -> dict[int, tuple[str, str | None]]:
+    """(name, first identity as ``system:value`` or None) of many customers at once, by id."""
+    size = values_per_statement(db)
+    found: dict[int, tuple[str, str | None]] = {}
+    for chunk in chunks(customer_ids, size):
+        names = dict(db.execute(select(Customer.id, Customer.name).where(_id_condition(db, chunk))).all())
+        first: dict[int, str] = {}
+        held = select(CustomerIdentity.customer_id, CustomerIdentity.system, CustomerIdentity.value)
+        condition = (
+            CustomerIdentity.customer_id == any_(bindparam("ids", list(chunk), type_=ARRAY(Integer)))
+            if is_postgres(db)
+            else CustomerIdentity.customer_id.in_(chunk)
+        )
+        for customer_id, system, value in db.execute(held.where(condition).order_by(CustomerIdentity.id)):
+            first.setdefault(customer_id, f"{system}:{value}")
+        found.update({customer_id: (name, first.get(customer_id)) for customer_id, name in names.items()})
+    return found

@@ -6,7 +6,7 @@ A merge moves the facts and encounters of other domains too: ``segone.views.merg
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from segone.accounts.schemas import Actor, AuditAction, AuditEntryOut, Permissio
 from segone.accounts.service import audit_trail, record_audit, require
 from segone.clock import utcnow
 from segone.customers import repository
+from segone.customers.layout import attribute_headers
 from segone.customers.models import Customer, CustomerIdentity, CustomerMerge
 from segone.customers.schemas import (
     CustomerCreate,
@@ -29,6 +30,7 @@ from segone.customers.schemas import (
     parse_identity,
 )
 from segone.errors import Conflict, Invalid, NotFound
+from segone.exporting import Batch, Column, Export, Kind
 from segone.storage.batching import batched, chunks
 
 
@@ -460,3 +462,66 @@ def survivors(db: Session, *, customer_ids: Collection[int]) -> dict[int, Custom
             current = merged_into
         found[customer_id] = loaded[current][0]
     return found
+
+
+# --- exports --------------------------------------------------------------------------------------------
+
+EXPORT_BATCH = 10_000
+"""Customers per page of an export: one query for them and one for their identities."""
+
+
+def export_customers(db: Session, *, actor: Actor, batch_size: int = EXPORT_BATCH) -> Export:
+    """Every customer not merged into another, by id, in the layout the customer import reads back:
+    ``id``, ``kind``, ``name``, ``identities`` (``system:value;system:value``, in the order they were added)
+    and a column per attribute name held at the start (``attribute:<name>`` where the plain name would not
+    read back as that attribute: ``customers.layout``).
+
+    Entry points go through ``segone.views.exports.start``, which records the export in the audit trail.
+    """
+    require(actor, Permission.EXPORT_DATA)
+    headers = attribute_headers(repository.attribute_keys(db))
+    columns = (
+        Column("id", Kind.INTEGER),
+        Column("kind"),
+        Column("name"),
+        Column("identities"),
+        *(Column(header) for header in headers.values()),
+    )
+
+    def read(session: Session) -> Iterator[Batch]:
+        after = 0
+        while True:
+            page, last = repository.export_page(session, after=after, limit=batch_size)
+            if last == after:
+                return
+            after = last
+            if not page:  # every record of the page was merged into another
+                continue
+            identities: dict[int, list[str]] = {}
+            for customer_id, system, value in repository.identities_between(
+                session, first=page[0][0], last=page[-1][0]
+            ):
+                identities.setdefault(customer_id, []).append(f"{system}:{value}")
+            rows = []
+            for customer_id, kind, name, attributes in page:
+                row: dict[str, Any] = {
+                    "id": customer_id,
+                    "kind": kind,
+                    "name": name,
+                    "identities": ";".join(identities.get(customer_id, ())),
+                }
+                for key, value in attributes.items():
+                    if key in headers:  # an attribute first set after the export started has no column
+                        row[headers[key]] = value
+                rows.append(row)
+            yield rows
+
+    return Export("customers", columns, count_active(db), read)
+
+
+def names_and_first_identities(
+    db: Session, *, customer_ids: Collection[int]
+) -> dict[int, tuple[str, str | None]]:
+    """Each customer's name and first identity (``crm:C001``; None when it has none), for exports of
+    other domains that name the customer of each row."""
+    return repository.names_and_first_identities(db, customer_ids=sorted(set(customer_ids)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select, update
@@ -17,11 +17,13 @@ from segone.customers import service as customers
 from segone.encounters.models import Encounter
 from segone.encounters.schemas import EncounterCreate, EncounterOut, NoteSearchHit
 from segone.errors import Invalid, NotFound
+from segone.exporting import Batch, Column, Export, Kind
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.settings import DEFAULT_ENCOUNTER_DATE_FLOOR
 from segone.storage import fulltext
+from segone.storage.batching import chunks, values_per_statement
 
 
 def to_out_many(db: Session, encounters: list[Encounter]) -> list[EncounterOut]:
@@ -208,6 +210,89 @@ def check_with_customer(db: Session, *, encounter_id: int | None, customer_id: i
 def count_for_customer(db: Session, *, actor: Actor, customer_id: int) -> int:
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     return int(db.scalar(select(func.count(Encounter.id)).where(Encounter.customer_id == customer.id)) or 0)
+
+
+# ---- exports --------------------------------------------------------------------------------------------
+
+EXPORT_BATCH = 10_000
+EXPORT_COLUMNS = (
+    Column("id", Kind.INTEGER),
+    Column("customer_id", Kind.INTEGER),
+    Column("customer"),
+    Column("customer_name"),
+    Column("employee"),
+    Column("employee_name"),
+    Column("channel"),
+    Column("occurred_at", Kind.TIMESTAMP),
+    Column("duration_minutes", Kind.INTEGER),
+    Column("listening_share", Kind.FLOAT),
+    Column("cares_about"),
+    Column("worries_about"),
+    Column("notes"),
+    Column("facts_learned", Kind.INTEGER),
+    Column("fact_ids"),
+    Column("created_at", Kind.TIMESTAMP),
+)
+"""``customer`` is the customer's first identity (its id when it has none), ``employee`` an e-mail and
+``fact_ids`` the ids of the facts learned in the encounter, separated by ``;``."""
+
+
+def export_encounters(db: Session, *, actor: Actor, batch_size: int = EXPORT_BATCH) -> Export:
+    """Every encounter, by id: with whom, by whom, how and when, what the customer cares and worries about,
+    the listening share, the notes, and the facts learned in it.
+
+    Entry points go through ``segone.views.exports.start``, which records the export in the audit trail.
+    """
+    require(actor, Permission.EXPORT_DATA)
+    e = Encounter
+    columns = (
+        e.id,
+        e.customer_id,
+        e.employee_id,
+        e.channel,
+        e.occurred_at,
+        e.duration_minutes,
+        e.listening_share,
+        e.cares_about,
+        e.worries_about,
+        e.notes,
+        e.created_at,
+    )
+    page = select(*columns).order_by(e.id).limit(batch_size)
+
+    def read(session: Session) -> Iterator[Batch]:
+        people: dict[int, tuple[str, str]] = {}  # employees are few: each is looked up once per export
+        after = 0
+        while encounters := session.execute(page.where(e.id > after)).all():
+            ids = [encounter.id for encounter in encounters]
+            facts: dict[int, list[int]] = {}
+            for chunk in chunks(ids, values_per_statement(session)):
+                facts.update(knowledge.ids_by_encounter(session, list(chunk)))
+            named = customers.names_and_first_identities(
+                session, customer_ids=[encounter.customer_id for encounter in encounters]
+            )
+            people.update(accounts.people_by_id(session, {x.employee_id for x in encounters} - people.keys()))
+            rows = []
+            for encounter in encounters:
+                name, identity = named.get(encounter.customer_id, ("", None))
+                employee = people.get(encounter.employee_id) if encounter.employee_id else None
+                learned = facts.get(encounter.id, [])
+                rows.append(
+                    {
+                        **encounter._asdict(),
+                        "customer": identity or str(encounter.customer_id),
+                        "customer_name": name,
+                        "employee": employee[1] if employee else None,
+                        "employee_name": employee[0] if employee else None,
+                        "facts_learned": len(learned),
+                        "fact_ids": ";".join(str(fact_id) for fact_id in learned),
+                    }
+                )
+            yield rows
+            after = encounters[-1].id
+
+    total = int(db.scalar(select(func.count(e.id))) or 0)
+    return Export("encounters", EXPORT_COLUMNS, total, read)
 
 
 # ---- full-text search over the notes (segone.search composes it with the facts) -------------------------

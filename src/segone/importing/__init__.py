@@ -5,7 +5,8 @@
 - ``text``: bytes to text with the encoding named or detected (UTF-8 with or without a byte order mark,
   UTF-16 with one, else Windows-1252, else Latin-1) and the delimiter sniffed (``,`` ``;`` tab ``|``);
 - ``sheets``: a CSV, Parquet or JSON Lines file as a header and rows, each with its line (CSV, JSON
-  Lines) or position (Parquet), for imports that check row by row;
+  Lines) or position (Parquet), for imports that check row by row; a CSV cell's formula guard (``'=x``,
+  ``segone.exporting.cells``) is taken off;
 - ``tables``: the same formats as one Arrow table, for imports of millions of rows (events; imported by
   its own name, as it loads Arrow);
 - ``columns``: matching a file's columns to the fields an import reads (aliases, an explicit map that

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from segone.exporting.cells import unescape
 from segone.importing.problems import ImportRejected
 from segone.importing.text import decode, sniff_delimiter
 
@@ -49,6 +50,8 @@ def read_sheet(data: bytes | str, *, needs: str, fmt: str = "csv", encoding: str
 
 
 def _csv(text: str) -> Sheet:
+    """Cells as the text they hold: the ``'`` that guards a formula-like cell (``'=1+2``, as exports and
+    spreadsheets write it) is taken off (``segone.exporting.cells``)."""
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     # The header decides the delimiter: spreadsheets in many locales write ';' (values may hold ';').
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
@@ -61,6 +64,7 @@ def _csv(text: str) -> Sheet:
             start, end = end + 1, reader.line_num
             if not any(value.strip() for value in values):
                 continue
+            values = [unescape(value) if value[:1] == "'" else value for value in values]
             if not header:
                 header, header_line = values, start
             else:

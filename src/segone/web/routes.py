@@ -17,6 +17,7 @@ from segone.web import (
     customers,
     dashboards,
     encounters,
+    exports,
     home,
     knowledge,
     search,
@@ -37,5 +38,6 @@ for area in (
     admin,
     search,
     api_docs,
+    exports,
 ):
     router.include_router(area.router)

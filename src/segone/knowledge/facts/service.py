@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from segone.accounts.service import record_audit, require
 from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.errors import Conflict, Invalid, NotFound
+from segone.exporting import Batch, Column, Export, Kind
 from segone.knowledge.categories.schemas import CategoryList, CategoryOut
 from segone.knowledge.facts.schemas import (
     AcknowledgementOut,
@@ -386,6 +388,111 @@ def customer_ids_by_facts(db: Session, *, offset: int = 0, limit: int = 10) -> l
             .limit(limit)
         )
     )
+
+
+# ---- exports --------------------------------------------------------------------------------------------
+
+EXPORT_BATCH = 10_000
+EXPORT_COLUMNS = (
+    Column("id", Kind.INTEGER),
+    Column("customer_id", Kind.INTEGER),
+    Column("customer"),
+    Column("customer_name"),
+    Column("category"),
+    Column("text"),
+    Column("status"),
+    Column("learned_at", Kind.TIMESTAMP),
+    Column("learned_by"),
+    Column("learned_by_name"),
+    Column("encounter_id", Kind.INTEGER),
+    Column("channel"),
+    Column("confidence", Kind.FLOAT),
+    Column("last_confirmed_at", Kind.TIMESTAMP),
+    Column("outdated_at", Kind.TIMESTAMP),
+    Column("replaced_by_id", Kind.INTEGER),
+    Column("acknowledged", Kind.BOOLEAN),
+    Column("acknowledged_at", Kind.TIMESTAMP),
+    Column("acknowledged_by"),
+    Column("acknowledged_by_name"),
+    Column("acknowledged_how"),
+    Column("acknowledged_encounter_id", Kind.INTEGER),
+)
+"""``customer`` is the customer's first identity, or its id when it has none, and ``learned_by`` an
+e-mail: the facts import reads ``customer``, ``text``, ``category``, ``learned_by``, ``learned_at`` back."""
+
+
+def export_facts(db: Session, *, actor: Actor, batch_size: int = EXPORT_BATCH) -> Export:
+    """Every fact, current and outdated, by id: its customer, who learned it when and where (encounter,
+    channel), how sure we are, when it was last confirmed, and whether the customer knows we know.
+
+    Entry points go through ``segone.views.exports.start``, which records the export in the audit trail.
+    """
+    require(actor, Permission.EXPORT_DATA)
+    d, a = Differentiator, Acknowledgement
+    facts_page = (
+        select(
+            d.id,
+            d.customer_id,
+            d.category,
+            d.text,
+            d.status,
+            d.learned_at,
+            d.learned_by_id,
+            d.encounter_id,
+            d.channel,
+            d.confidence,
+            d.last_confirmed_at,
+            d.outdated_at,
+            d.replaced_by_id,
+        )
+        .order_by(d.id)
+        .limit(batch_size)
+    )
+    # The acknowledgements of a page by a range of the unique index: no join whose plan could read them
+    # all for every page.
+    acknowledgements = select(
+        a.differentiator_id, a.acknowledged_at, a.acknowledged_by_id, a.how, a.encounter_id
+    )
+
+    def read(session: Session) -> Iterator[Batch]:
+        people: dict[int, tuple[str, str]] = {}  # employees are few: each is looked up once per export
+        after = 0
+        while facts := session.execute(facts_page.where(d.id > after)).all():
+            first, last = facts[0].id, facts[-1].id
+            acks = {
+                ack.differentiator_id: ack
+                for ack in session.execute(acknowledgements.where(a.differentiator_id.between(first, last)))
+            }
+            customers_named = customers.names_and_first_identities(
+                session, customer_ids=[f.customer_id for f in facts]
+            )
+            wanted = {f.learned_by_id for f in facts} | {ack.acknowledged_by_id for ack in acks.values()}
+            people.update(accounts.people_by_id(session, wanted - people.keys()))
+            rows = []
+            for f in facts:
+                name, identity = customers_named.get(f.customer_id, ("", None))
+                learner = people.get(f.learned_by_id) if f.learned_by_id else None
+                ack = acks.get(f.id)
+                acknowledger = people.get(ack.acknowledged_by_id) if ack and ack.acknowledged_by_id else None
+                row: dict[str, Any] = {
+                    **f._asdict(),
+                    "customer": identity or str(f.customer_id),
+                    "customer_name": name,
+                    "learned_by": learner[1] if learner else None,
+                    "learned_by_name": learner[0] if learner else None,
+                    "acknowledged": ack is not None,
+                    "acknowledged_at": ack.acknowledged_at if ack else None,
+                    "acknowledged_by": acknowledger[1] if acknowledger else None,
+                    "acknowledged_by_name": acknowledger[0] if acknowledger else None,
+                    "acknowledged_how": ack.how if ack else None,
+                    "acknowledged_encounter_id": ack.encounter_id if ack else None,
+                }
+                rows.append(row)
+            yield rows
+            after = last
+
+    total = int(db.scalar(select(func.count(d.id))) or 0)
+    return Export("facts", EXPORT_COLUMNS, total, read)
 
 
 # ---- full-text search over the facts (segone.search composes it with the encounter notes) ----------------

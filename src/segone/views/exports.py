@@ -1,0 +1,47 @@
+"""The exports: which domain gives the rows of each, and the one audit entry every export writes.
+
+The CLI (``segone export``), the API (``GET /api/v1/exports/{what}``) and the web's Export buttons all start
+an export here, in the caller's transaction, then stream its rows in a session of their own
+(``segone.exporting.stream``): the audit entry is committed before the first row goes out.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from segone.accounts.schemas import Actor, AuditAction
+from segone.accounts.service import record_audit
+from segone.customers import service as customers
+from segone.encounters import service as encounters
+from segone.exporting import Export, Format
+from segone.knowledge.facts import service as knowledge
+
+
+class ExportKind(enum.StrEnum):
+    CUSTOMERS = "customers"
+    FACTS = "facts"
+    ENCOUNTERS = "encounters"
+
+
+_SOURCES: dict[ExportKind, Callable[..., Export]] = {
+    ExportKind.CUSTOMERS: customers.export_customers,
+    ExportKind.FACTS: knowledge.export_facts,
+    ExportKind.ENCOUNTERS: encounters.export_encounters,
+}
+
+
+def start(db: Session, *, actor: Actor, what: ExportKind, fmt: Format) -> Export:
+    """The export, once the actor may export (``Forbidden`` otherwise), recorded in the audit trail as
+    who exported what, in which format, and how many rows there were at the start."""
+    export: Export = _SOURCES[what](db, actor=actor)
+    record_audit(
+        db,
+        actor=actor,
+        action=AuditAction.DATA_EXPORTED,
+        summary=f"Exported {export.rows:,} {export.name} as {fmt.value.upper()}",
+        details={"export": export.name, "format": fmt.value, "rows": export.rows},
+    )
+    return export
