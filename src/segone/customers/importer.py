@@ -33,7 +33,7 @@ from segone.customers import service as customers
 from segone.customers.models import Customer
 from segone.customers.schemas import CustomerImportReport, parse_identity
 from segone.errors import Conflict
-from segone.importing import ImportProblem, ImportRejected, bad_rows_message, read_sheet
+from segone.importing import ImportProblem, ImportRejected, bad_rows_message, read_sheet, reported_as_dry_run
 from segone.progress import Progress, silent
 from segone.storage.batching import ROWS_PER_STATEMENT, chunks
 
@@ -94,12 +94,13 @@ def import_customers(
     With ``skip_bad_rows`` the good rows are imported and the bad ones only reported.
     """
     require(actor, Permission.IMPORT_DATA)
-    try:
-        sheet = read_sheet(data, needs="at least a 'name' column")
-    except ImportRejected as exc:
-        raise ImportRejected(exc.message, _empty_report(exc.problems)) from exc
+    with reported_as_dry_run(dry_run):
+        try:
+            sheet = read_sheet(data, needs="at least a 'name' column")
+        except ImportRejected as exc:
+            raise ImportRejected(exc.message, _empty_report(exc.problems)) from exc
+        columns = _columns(sheet.header_line, sheet.header)
     raw_rows = sheet.rows
-    columns = _columns(sheet.header_line, sheet.header)
 
     parsed: list[_Row] = []
     problems: list[ImportProblem] = []
