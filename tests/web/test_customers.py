@@ -9,13 +9,17 @@ from html import unescape
 import httpx
 from sqlalchemy import update
 
-from segone.accounts.schemas import SYSTEM
+from segone.accounts import service as accounts
+from segone.accounts.schemas import SYSTEM, Role, UserCreate
+from segone.channels import Channel
 from segone.customers import service as customers
 from segone.customers.models import Customer
 from segone.customers.schemas import CustomerKind
+from segone.encounters import service as encounters
+from segone.encounters.schemas import EncounterCreate, NewFact
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
-from segone.knowledge.facts.schemas import DifferentiatorCreate
+from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from tests.conftest import LiveServer
 from tests.factories import MadeUser, make_customer
 from tests.web.conftest import csrf_of, field_error, token_of
@@ -340,6 +344,45 @@ def test_merge_a_duplicate_with_a_confirm_step(
     )
     assert twice.status_code == 409
     assert "merged into customer" in twice.text
+
+
+def test_colleagues_are_named_with_their_e_mail_on_hover(
+    live_server: LiveServer, manager_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = manager_client
+    runtime = live_server.runtime
+    customer_id = make_customer(runtime, name="Gwen Harper")
+    with runtime.session() as db:
+        megan = accounts.create(
+            db,
+            actor=SYSTEM,
+            data=UserCreate(email="megan.clarke@demo.segone.local", name="Megan Clarke", role=Role.FRONTLINE),
+        )
+        encounter = encounters.record(
+            db,
+            actor=accounts.actor_for(megan),
+            customer_id=customer_id,
+            data=EncounterCreate(
+                channel=Channel.CALL, facts=[NewFact(text="Keeps bees on the roof", category="free_time")]
+            ),
+            categories=categories_in_force(runtime.settings),
+        )
+        (fact_id,) = encounters.to_out_many(db, [encounter])[0].differentiator_ids
+        knowledge.acknowledge(
+            db, actor=accounts.actor_for(megan), differentiator_id=fact_id, data=AcknowledgeRequest()
+        )
+        encounter_id = encounter.id
+    megan_html = '<span class="person" title="megan.clarke@demo.segone.local">Megan Clarke</span>'
+    pages = {
+        f"/customers/{customer_id}": 3,  # learned by, circled by, the encounter's line
+        f"/customers/{customer_id}/encounters": 1,
+        f"/encounters/{encounter_id}": 1,
+        f"/customers/{customer_id}/history": 3,  # the encounter, the fact learned, the fact circled
+    }
+    for path, times in pages.items():
+        html = client.get(path).text
+        assert html.count(megan_html) == times, path
+        assert html.count("megan.clarke@demo.segone.local") == times, f"{path} shows the e-mail as text"
 
 
 def test_home_shows_recent_customers_and_my_encounters(

@@ -26,13 +26,14 @@ from segone.storage import fulltext
 
 def to_out_many(db: Session, encounters: list[Encounter]) -> list[EncounterOut]:
     ids = [e.id for e in encounters]
-    emails = accounts.emails_by_id(db, [e.employee_id for e in encounters])
+    people = accounts.people_by_id(db, [e.employee_id for e in encounters])
     facts = knowledge.ids_by_encounter(db, ids)
     return [
         EncounterOut(
             id=e.id,
             customer_id=e.customer_id,
-            employee=emails.get(e.employee_id) if e.employee_id else None,
+            employee=people[e.employee_id].email if e.employee_id in people else None,
+            employee_name=people[e.employee_id].name if e.employee_id in people else None,
             channel=Channel(e.channel),
             occurred_at=e.occurred_at,
             duration_minutes=e.duration_minutes,

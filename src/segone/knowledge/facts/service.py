@@ -33,7 +33,7 @@ from segone.storage import fulltext
 def to_out_many(
     db: Session, facts: list[Differentiator], categories: CategoryList
 ) -> list[DifferentiatorOut]:
-    emails = accounts.emails_by_id(
+    people = accounts.people_by_id(
         db,
         [f.learned_by_id for f in facts]
         + [f.acknowledgement.acknowledged_by_id for f in facts if f.acknowledgement],
@@ -42,6 +42,8 @@ def to_out_many(
     result = []
     for fact in facts:
         ack = fact.acknowledgement
+        learned_by = people.get(fact.learned_by_id) if fact.learned_by_id else None
+        acknowledged_by = people.get(ack.acknowledged_by_id) if ack and ack.acknowledged_by_id else None
         result.append(
             DifferentiatorOut(
                 id=fact.id,
@@ -49,7 +51,8 @@ def to_out_many(
                 text=fact.text,
                 category=fact.category,
                 category_label=labels.get(fact.category, fact.category.replace("_", " ")),
-                learned_by=emails.get(fact.learned_by_id) if fact.learned_by_id else None,
+                learned_by=learned_by.email if learned_by else None,
+                learned_by_name=learned_by.name if learned_by else None,
                 learned_at=fact.learned_at,
                 encounter_id=fact.encounter_id,
                 channel=fact.channel,
@@ -60,7 +63,8 @@ def to_out_many(
                 last_confirmed_at=fact.last_confirmed_at,
                 acknowledgement=AcknowledgementOut(
                     acknowledged_at=ack.acknowledged_at,
-                    acknowledged_by=emails.get(ack.acknowledged_by_id) if ack.acknowledged_by_id else None,
+                    acknowledged_by=acknowledged_by.email if acknowledged_by else None,
+                    acknowledged_by_name=acknowledged_by.name if acknowledged_by else None,
                     encounter_id=ack.encounter_id,
                     how=ack.how,
                 )
