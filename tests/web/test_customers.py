@@ -67,6 +67,31 @@ def test_find_customers_by_name_number_or_any_id_with_pages(
     assert "Nobody matches" in nobody
 
 
+def test_a_page_past_the_end_goes_to_the_last_page(
+    live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = frontline_client
+    for n in range(27):
+        make_customer(live_server.runtime, name=f"Yara Quill {n:02d}")
+    make_customer(live_server.runtime, name="Ada Lovelace", kind=CustomerKind.BUSINESS)
+
+    past = client.get("/customers", params={"page": "9999"})
+    assert past.status_code == 303 and past.headers["location"] == "/customers?q=&kind=&page=2"
+    last = client.get(past.headers["location"]).text
+    assert "Page 2 of 2" in last and last.count('class="customer-card"') == 3
+    assert "No customers yet" not in last
+    # The search and the kind are kept.
+    found = client.get("/customers", params={"q": "quill", "kind": "person", "page": "3"})
+    assert found.headers["location"] == "/customers?q=quill&kind=person&page=2"
+    assert "Yara Quill 26" in client.get(found.headers["location"]).text
+    one_page = client.get("/customers", params={"kind": "business", "page": "2"})
+    assert one_page.headers["location"] == "/customers?q=&kind=business&page=1"
+    assert "Ada Lovelace" in client.get(one_page.headers["location"]).text
+    nobody = client.get("/customers", params={"q": "qwertyuiop", "page": "4"})
+    assert nobody.headers["location"] == "/customers?q=qwertyuiop&kind=&page=1"
+    assert "Nobody matches" in client.get(nobody.headers["location"]).text
+
+
 def test_new_customer_form_corrects_next_to_the_field(
     live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
 ) -> None:
