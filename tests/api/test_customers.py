@@ -67,6 +67,7 @@ def test_create_read_and_find_by_identity(runtime: Runtime, api: ClientFactory) 
     assert client.get("/customers/by-identity/crm:00042").json()["id"] == created["id"]
     (entry,) = client.get(f"/customers/{created['id']}/history").json()
     assert (entry["action"], entry["actor_email"]) == ("customer.created", clerk.email)
+    assert entry["actor_name"] == clerk.email.split("@")[0]  # the name of a user created without one
 
 
 def test_bad_customers_are_refused_with_the_fields_at_fault(runtime: Runtime, api: ClientFactory) -> None:

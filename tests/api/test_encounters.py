@@ -68,6 +68,7 @@ def test_log_an_encounter_with_what_was_learned(runtime: Runtime, api: ClientFac
         clerk.email,
         "meeting",
     )
+    assert encounter["employee_name"] == clerk.email.split("@")[0]  # the name of a user created without one
     assert datetime.fromisoformat(encounter["occurred_at"]) == datetime(2026, 5, 4, 15, tzinfo=UTC)
     assert (encounter["duration_minutes"], encounter["listening_share"]) == (45, 0.7)
     assert (encounter["notes"], encounter["cares_about"]) == (

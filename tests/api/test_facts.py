@@ -45,6 +45,20 @@ def _encounter(runtime: Runtime, customer: int) -> int:
         ).id
 
 
+def test_a_facts_file_refused_under_a_dry_run_says_it_was_one(runtime: Runtime, api: ClientFactory) -> None:
+    make_customer(runtime, identities=["crm:C9"])
+    analyst = api_user(runtime, Role.ANALYST)
+    headers = {"content-type": "text/csv"}
+    with api(analyst.token) as client:
+        for csv in ("customer,words\ncrm:C9,Has two children\n", "", "customer,text\ncrm:NOPE,Has a dog\n"):
+            checked = client.post("/facts/import?dry_run=true", content=csv, headers=headers)
+            assert checked.status_code == 422, csv
+            assert checked.json()["error"]["details"]["dry_run"] is True, csv
+            imported = client.post("/facts/import", content=csv, headers=headers)
+            assert imported.json()["error"]["details"]["dry_run"] is False, csv
+    assert _facts(runtime) == 0
+
+
 def test_import_facts_from_a_csv_body(runtime: Runtime, api: ClientFactory) -> None:
     customer = make_customer(runtime, identities=["crm:C9"])
     analyst = api_user(runtime, Role.ANALYST)

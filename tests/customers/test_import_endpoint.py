@@ -120,6 +120,18 @@ def test_bad_rows_are_a_422_naming_each_row_and_nothing_is_written(
     assert (partial.json()["created"], partial.json()["skipped"]) == (1, 2)
 
 
+def test_a_file_refused_under_a_dry_run_says_it_was_one(runtime: Runtime, live_server: LiveServer) -> None:
+    analyst = make_user(runtime, Role.ANALYST)
+    for content in ("email\na@example.com\n", b"", b"\xff\xfe\x00", BAD, "name,identity:\nAnn,1\n"):
+        checked = _post(live_server, analyst.token, params={"dry_run": "true"}, content=content)
+        assert checked.status_code == 422, content
+        assert checked.json()["error"]["details"]["dry_run"] is True, content
+        imported = _post(live_server, analyst.token, content=content)
+        assert imported.status_code == 422, content
+        assert imported.json()["error"]["details"]["dry_run"] is False, content
+    assert _count(runtime) == 0
+
+
 def test_other_media_types_and_missing_header_are_explained(
     runtime: Runtime, live_server: LiveServer
 ) -> None:

@@ -15,6 +15,7 @@ from segone.importing import (
     match_columns,
     parse_mapping,
     read_sheet,
+    reported_as_dry_run,
 )
 
 
@@ -53,6 +54,21 @@ def test_messages_of_rejected_imports() -> None:
     assert bad_rows_message(3, 9, more=2).startswith("3 of the 9 rows are bad (and 2 more problems); nothing")
     whole = ImportRejected.of_file("The file is empty.")
     assert [(p.row, p.column, p.problem) for p in whole.problems] == [(None, None, "The file is empty.")]
+
+
+def test_a_refusal_while_only_checking_says_it_was_a_dry_run() -> None:
+    with pytest.raises(ImportRejected) as checked, reported_as_dry_run(True):
+        read_sheet(b"", needs="a name")
+    assert checked.value.report.dry_run is True and checked.value.details["dry_run"] is True
+    assert checked.value.message.startswith("The file is empty")
+    assert isinstance(checked.value.__cause__, ImportRejected)
+    with pytest.raises(ImportRejected) as imported, reported_as_dry_run(False):
+        read_sheet(b"", needs="a name")
+    assert imported.value.report.dry_run is False and imported.value.details["dry_run"] is False
+    marked = ImportRejected("2 rows are bad", _Report(dry_run=True, rows=2, created=0))
+    with pytest.raises(ImportRejected) as already, reported_as_dry_run(True):
+        raise marked
+    assert already.value is marked  # a report that says so already goes as it is
 
 
 def test_columns_match_by_name_alias_or_map() -> None:

@@ -9,13 +9,17 @@ from html import unescape
 import httpx
 from sqlalchemy import update
 
-from segone.accounts.schemas import SYSTEM
+from segone.accounts import service as accounts
+from segone.accounts.schemas import SYSTEM, Role, UserCreate
+from segone.channels import Channel
 from segone.customers import service as customers
 from segone.customers.models import Customer
 from segone.customers.schemas import CustomerKind
+from segone.encounters import service as encounters
+from segone.encounters.schemas import EncounterCreate, NewFact
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
-from segone.knowledge.facts.schemas import DifferentiatorCreate
+from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from tests.conftest import LiveServer
 from tests.factories import MadeUser, make_customer
 from tests.web.conftest import csrf_of, field_error, token_of
@@ -61,6 +65,31 @@ def test_find_customers_by_name_number_or_any_id_with_pages(
 
     nobody = client.get("/customers", params={"q": "qwertyuiop"}).text
     assert "Nobody matches" in nobody
+
+
+def test_a_page_past_the_end_goes_to_the_last_page(
+    live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = frontline_client
+    for n in range(27):
+        make_customer(live_server.runtime, name=f"Yara Quill {n:02d}")
+    make_customer(live_server.runtime, name="Ada Lovelace", kind=CustomerKind.BUSINESS)
+
+    past = client.get("/customers", params={"page": "9999"})
+    assert past.status_code == 303 and past.headers["location"] == "/customers?q=&kind=&page=2"
+    last = client.get(past.headers["location"]).text
+    assert "Page 2 of 2" in last and last.count('class="customer-card"') == 3
+    assert "No customers yet" not in last
+    # The search and the kind are kept.
+    found = client.get("/customers", params={"q": "quill", "kind": "person", "page": "3"})
+    assert found.headers["location"] == "/customers?q=quill&kind=person&page=2"
+    assert "Yara Quill 26" in client.get(found.headers["location"]).text
+    one_page = client.get("/customers", params={"kind": "business", "page": "2"})
+    assert one_page.headers["location"] == "/customers?q=&kind=business&page=1"
+    assert "Ada Lovelace" in client.get(one_page.headers["location"]).text
+    nobody = client.get("/customers", params={"q": "qwertyuiop", "page": "4"})
+    assert nobody.headers["location"] == "/customers?q=qwertyuiop&kind=&page=1"
+    assert "Nobody matches" in client.get(nobody.headers["location"]).text
 
 
 def test_new_customer_form_corrects_next_to_the_field(
@@ -326,7 +355,7 @@ def test_merge_a_duplicate_with_a_confirm_step(
     sheet = client.get(done.headers["location"]).text
     assert "Nothing was lost" in sheet
     assert "Sings in a choir" in sheet
-    assert "loyalty:EM-1" in sheet
+    assert "loyalty:<wbr>EM-1" in sheet  # an id may end a line after its colon
 
     old = client.get(f"/customers/{duplicate}")
     assert old.status_code == 303 and old.headers["location"] == f"/customers/{survivor}"
@@ -340,6 +369,45 @@ def test_merge_a_duplicate_with_a_confirm_step(
     )
     assert twice.status_code == 409
     assert "merged into customer" in twice.text
+
+
+def test_colleagues_are_named_with_their_e_mail_on_hover(
+    live_server: LiveServer, manager_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = manager_client
+    runtime = live_server.runtime
+    customer_id = make_customer(runtime, name="Gwen Harper")
+    with runtime.session() as db:
+        megan = accounts.create(
+            db,
+            actor=SYSTEM,
+            data=UserCreate(email="megan.clarke@demo.segone.local", name="Megan Clarke", role=Role.FRONTLINE),
+        )
+        encounter = encounters.record(
+            db,
+            actor=accounts.actor_for(megan),
+            customer_id=customer_id,
+            data=EncounterCreate(
+                channel=Channel.CALL, facts=[NewFact(text="Keeps bees on the roof", category="free_time")]
+            ),
+            categories=categories_in_force(runtime.settings),
+        )
+        (fact_id,) = encounters.to_out_many(db, [encounter])[0].differentiator_ids
+        knowledge.acknowledge(
+            db, actor=accounts.actor_for(megan), differentiator_id=fact_id, data=AcknowledgeRequest()
+        )
+        encounter_id = encounter.id
+    megan_html = '<span class="person" title="megan.clarke@demo.segone.local">Megan Clarke</span>'
+    pages = {
+        f"/customers/{customer_id}": 3,  # learned by, circled by, the encounter's line
+        f"/customers/{customer_id}/encounters": 1,
+        f"/encounters/{encounter_id}": 1,
+        f"/customers/{customer_id}/history": 3,  # the encounter, the fact learned, the fact circled
+    }
+    for path, times in pages.items():
+        html = client.get(path).text
+        assert html.count(megan_html) == times, path
+        assert html.count("megan.clarke@demo.segone.local") == times, f"{path} shows the e-mail as text"
 
 
 def test_home_shows_recent_customers_and_my_encounters(

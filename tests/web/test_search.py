@@ -81,6 +81,19 @@ def test_an_empty_search_explains_and_a_bad_one_says_why(
     assert client.get("/search", params={"q": "markets", "page": "x"}).status_code == 200
 
 
+def test_a_page_past_the_last_match_goes_to_the_last_page(
+    live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = frontline_client
+    _, _, encounter = _world(live_server.runtime)
+    past = client.get("/search", params={"q": "markets", "kind": "encounter", "page": "7"})
+    assert past.status_code == 303 and past.headers["location"] == "/search?q=markets&kind=encounter&page=1"
+    html = client.get(past.headers["location"]).text
+    assert f"/encounters/{encounter}" in html and "Nothing we know matches" not in html
+    nothing = client.get("/search", params={"q": "harpsichord", "page": "3"})
+    assert nothing.status_code == 200 and "Nothing we know matches" in nothing.text
+
+
 def test_every_page_has_the_search_box_in_its_header(
     live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
 ) -> None:

@@ -111,6 +111,15 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class Person:
+    """A user as pages name who did something: ``name`` (their e-mail when they gave none) and ``email``,
+    which tells two people of the same name apart."""
+
+    name: str
+    email: str
+
+
 class TokenCreate(BaseModel):
     name: str = Field(default="api", min_length=1, max_length=120)
 
@@ -134,6 +143,11 @@ class AuditEntryOut(BaseModel):
     id: int
     at: datetime
     actor_email: str
+    actor_name: str | None = Field(
+        default=None,
+        description="The name of the user who made the change (their e-mail when they have none); null for "
+        "the operator at the command line.",
+    )
     action: str
     customer_id: int | None
     summary: str

@@ -19,6 +19,7 @@ from segone.accounts.schemas import (
     Actor,
     AuditAction,
     Permission,
+    Person,
     Role,
     TokenCreated,
     TokenOut,
@@ -234,21 +235,16 @@ def count_users(db: Session) -> int:
     return int(db.scalar(select(func.count(User.id))) or 0)
 
 
-def emails_by_id(db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
-    """The e-mail of each of these users (None ids skipped): how pages and the API name who did what."""
-    ids = {i for i in user_ids if i is not None}
-    if not ids:
-        return {}
-    return dict(db.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
-
-
-def people_by_id(db: Session, user_ids: Iterable[int | None]) -> dict[int, tuple[str, str]]:
-    """The (name, e-mail) of each of these users (None ids skipped), for exports that name who did what."""
+def people_by_id(db: Session, user_ids: Iterable[int | None]) -> dict[int, Person]:
+    """The name and e-mail of each of these users (None ids skipped): how pages and the API name who did
+    what."""
     ids = sorted({i for i in user_ids if i is not None})
-    found: dict[int, tuple[str, str]] = {}
+    found: dict[int, Person] = {}
     for chunk in chunks(ids, 1000):
         rows = db.execute(select(User.id, User.name, User.email).where(User.id.in_(chunk)))
-        found.update({user_id: (name, email) for user_id, name, email in rows})
+        found.update(
+            {user_id: Person(name=name.strip() or email, email=email) for user_id, name, email in rows}
+        )
     return found
 
 

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from segone.errors import Invalid
-from segone.importing import ImportProblem, match_columns
+from segone.importing import ImportProblem, ImportRejected, match_columns
 
 EVENT_TYPES = ("purchase", "contact", "visit", "complaint", "return", "referral", "review")
 
@@ -121,9 +121,10 @@ def validate_events(
         normalise = _NORMALISERS[field]
         if column is None:
             if field in ("customer", "type", "ts"):
-                raise Invalid(
+                raise ImportRejected.of_file(
                     f"No column for '{field}'. Columns: {', '.join(table.column_names)}; "
-                    f"map one, e.g. {{'{field}': '<column>'}}."
+                    f"map one, e.g. {{'{field}': '<column>'}}.",
+                    column=field,
                 )
             columns[field] = _nulls(rows, EVENT_SCHEMA.field(field).type)
             continue

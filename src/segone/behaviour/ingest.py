@@ -46,6 +46,7 @@ from segone.importing import (
     ImportRejected,
     ImportReport,
     bad_rows_message,
+    reported_as_dry_run,
 )
 from segone.importing.tables import read_table
 from segone.storage.batching import ROWS_PER_STATEMENT, SQLITE_VALUES, chunks, is_postgres
@@ -287,7 +288,7 @@ def import_file(
     one batch of the dataset; raises ``ImportRejected`` naming the bad records."""
     require(actor, Permission.IMPORT_DATA)
     started = time.perf_counter()
-    with _pages_kept_a_while():
+    with _pages_kept_a_while(), reported_as_dry_run(dry_run):
         return _import_file(
             sessions, dataset, actor, path, fmt, mapping, date_formats, preset, unknown, dry_run, started
         )
@@ -397,7 +398,8 @@ def _import_events(
 def _reject(report: IngestReport, name: str) -> None:
     bad = len({error.row for error in report.errors})
     more = report.error_count - len(report.errors)
-    raise ImportRejected(f"{name}: {bad_rows_message(bad, report.rows, more=more)}", report)
+    message = bad_rows_message(bad, report.rows, dry_run=report.dry_run, more=more)
+    raise ImportRejected(f"{name}: {message}", report)
 
 
 # --- API batches --------------------------------------------------------------------------------------------

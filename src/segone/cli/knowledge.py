@@ -11,6 +11,7 @@ from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.customers import service as customers
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.distinguishability import service as insights
+from segone.knowledge.distinguishability.schemas import FactInsight
 from segone.search import service as knowledge_search
 from segone.search.schemas import SEARCH_MARK_END, SEARCH_MARK_START, SearchKind
 
@@ -108,13 +109,24 @@ def show(
         names = ", ".join(f"{a.name} (No. {a.id})" for a in result.look_alikes)
         typer.echo(f"{result.distinguishability - 1} other customers look like this one to us: {names}")
     for fact in result.facts:
-        held = "not measured yet" if fact.holders is None else f"{fact.holders} customers"
-        marks = " [rare]" if fact.rare else ""
-        marks += " [they know we know]" if fact.acknowledged else ""
-        marks += " [stale]" if fact.stale else ""
-        typer.echo(f"  {fact.category_label}: {fact.text} ({held}){marks}")
+        typer.echo(_fact_line(fact))
     if result.next_question:
         q = result.next_question
         typer.echo(f"Ask next: {q.label}: {q.prompt} (leaves about {q.expected_look_alikes:.1f} look-alikes)")
-    if result.show_them_you_know:
-        typer.echo(f"Show them you know: facts {', '.join(map(str, result.show_them_you_know))}")
+    to_show = [fact for fact in result.facts if fact.id in set(result.show_them_you_know)]
+    if to_show:
+        typer.echo("Show them you know:")
+        for fact in to_show:
+            typer.echo(_fact_line(fact))
+
+
+def _fact_line(fact: FactInsight) -> str:
+    """``  Free time: Keeps bees (1 customer, 2.00%) [rare]``: the fact, its category and how rare it is."""
+    if fact.holders is None or fact.rarity is None:
+        held = "not measured yet"
+    else:
+        held = f"{fact.holders} customer{'' if fact.holders == 1 else 's'}, {fact.rarity:.2%}"
+    marks = " [rare]" if fact.rare else ""
+    marks += " [they know we know]" if fact.acknowledged else ""
+    marks += " [stale]" if fact.stale else ""
+    return f"  {fact.category_label}: {fact.text} ({held}){marks}"

@@ -58,6 +58,7 @@ from segone.importing import (
     mapped_sources,
     normalise_header,
     read_sheet,
+    reported_as_dry_run,
 )
 from segone.progress import Progress, silent
 from segone.storage.batching import ROWS_PER_STATEMENT, chunks
@@ -158,18 +159,19 @@ def import_customers(
     it. With ``skip_bad_rows`` the good rows are imported and the bad ones only reported.
     """
     require(actor, Permission.IMPORT_DATA)
-    try:
-        sheet = read_sheet(data, needs="at least a 'name' column", encoding=encoding)
-        if preset:
-            mapping = {**preset_mapping(preset, sheet.header), **(mapping or {})}
-        sources, shadowed = mapped_sources(sheet.header, mapping)
-    except ImportRejected as exc:
-        raise ImportRejected(exc.message, _empty_report(exc.problems)) from exc
-    except Invalid as exc:
-        problem = ImportProblem(row=None, column=None, problem=exc.message)
-        raise ImportRejected(exc.message, _empty_report([problem])) from exc
+    with reported_as_dry_run(dry_run):
+        try:
+            sheet = read_sheet(data, needs="at least a 'name' column", encoding=encoding)
+            if preset:
+                mapping = {**preset_mapping(preset, sheet.header), **(mapping or {})}
+            sources, shadowed = mapped_sources(sheet.header, mapping)
+        except ImportRejected as exc:
+            raise ImportRejected(exc.message, _empty_report(exc.problems)) from exc
+        except Invalid as exc:
+            problem = ImportProblem(row=None, column=None, problem=exc.message)
+            raise ImportRejected(exc.message, _empty_report([problem])) from exc
+        columns = _columns(sheet.header_line, sheet.header, sources)
     raw_rows = sheet.rows
-    columns = _columns(sheet.header_line, sheet.header, sources)
     warnings = _shadowed(sheet.header_line, sheet.header, shadowed, sources)
     warnings.extend(_identity_lookalikes(sheet.header_line, columns))
     warnings.extend(formula_warnings(sheet.header, raw_rows))

@@ -217,7 +217,13 @@ def history(db: Session, *, actor: Actor, customer_id: int, limit: int = 200) ->
     """What happened to this customer's record, newest first, including records merged into it."""
     customer = get(db, actor=actor, customer_id=customer_id)
     entries = audit_trail(db, customer_ids=merged_ids(db, customer_id=customer.id), limit=limit)
-    return [AuditEntryOut.model_validate(entry) for entry in entries]
+    people = accounts.people_by_id(db, [entry.actor_id for entry in entries])
+    return [
+        AuditEntryOut.model_validate(entry).model_copy(
+            update={"actor_name": people[entry.actor_id].name if entry.actor_id in people else None}
+        )
+        for entry in entries
+    ]
 
 
 def merges_into(db: Session, *, customer_id: int) -> list[CustomerMerge]:

@@ -63,7 +63,10 @@ class EncounterCreate(BaseModel):
 class EncounterOut(BaseModel):
     id: int
     customer_id: int
-    employee: str | None
+    employee: str | None = Field(description="The e-mail of the employee who held it.")
+    employee_name: str | None = Field(
+        default=None, description="Their name (their e-mail when they have none)."
+    )
     channel: Channel
     occurred_at: datetime
     duration_minutes: int | None

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from segone.accounts import service as accounts
-from segone.accounts.schemas import Actor, AuditAction, Permission
+from segone.accounts.schemas import Actor, AuditAction, Permission, Person
 from segone.accounts.service import record_audit, require
 from segone.channels import Channel
 from segone.clock import utcnow
@@ -28,13 +28,14 @@ from segone.storage.batching import chunks, values_per_statement
 
 def to_out_many(db: Session, encounters: list[Encounter]) -> list[EncounterOut]:
     ids = [e.id for e in encounters]
-    emails = accounts.emails_by_id(db, [e.employee_id for e in encounters])
+    people = accounts.people_by_id(db, [e.employee_id for e in encounters])
     facts = knowledge.ids_by_encounter(db, ids)
     return [
         EncounterOut(
             id=e.id,
             customer_id=e.customer_id,
-            employee=emails.get(e.employee_id) if e.employee_id else None,
+            employee=people[e.employee_id].email if e.employee_id in people else None,
+            employee_name=people[e.employee_id].name if e.employee_id in people else None,
             channel=Channel(e.channel),
             occurred_at=e.occurred_at,
             duration_minutes=e.duration_minutes,
@@ -261,7 +262,7 @@ def export_encounters(db: Session, *, actor: Actor, batch_size: int = EXPORT_BAT
     page = select(*columns).order_by(e.id).limit(batch_size)
 
     def read(session: Session) -> Iterator[Batch]:
-        people: dict[int, tuple[str, str]] = {}  # employees are few: each is looked up once per export
+        people: dict[int, Person] = {}  # employees are few: each is looked up once per export
         after = 0
         while encounters := session.execute(page.where(e.id > after)).all():
             ids = [encounter.id for encounter in encounters]
@@ -282,8 +283,8 @@ def export_encounters(db: Session, *, actor: Actor, batch_size: int = EXPORT_BAT
                         **encounter._asdict(),
                         "customer": identity or str(encounter.customer_id),
                         "customer_name": name,
-                        "employee": employee[1] if employee else None,
-                        "employee_name": employee[0] if employee else None,
+                        "employee": employee.email if employee else None,
+                        "employee_name": employee.name if employee else None,
                         "facts_learned": len(learned),
                         "fact_ids": ";".join(str(fact_id) for fact_id in learned),
                     }

@@ -1,7 +1,8 @@
 """The import kit: what every import of a file shares, whatever it imports (it knows no domain).
 
 - ``problems``: ``ImportProblem`` (line, column, what is wrong), the base ``ImportReport`` every import's
-  report extends, and ``ImportRejected`` (an ``Invalid`` carrying the report) for all-or-nothing imports;
+  report extends, and ``ImportRejected`` (an ``Invalid`` carrying the report) for all-or-nothing imports,
+  whose report says it was a dry run when the import runs under ``reported_as_dry_run``;
 - ``text``: bytes to text with the encoding named or detected (UTF-8 with or without a byte order mark,
   UTF-16 with one, else Windows-1252, else Latin-1) and the delimiter sniffed (``,`` ``;`` tab ``|``);
 - ``sheets``: a CSV, Parquet or JSON Lines file as a header and rows, each with its line (CSV, JSON
@@ -30,7 +31,13 @@ from segone.importing.columns import (
     parse_mapping,
 )
 from segone.importing.formulas import FORMULA_WARNING, formula_warnings, looks_like_formula
-from segone.importing.problems import ImportProblem, ImportRejected, ImportReport, bad_rows_message
+from segone.importing.problems import (
+    ImportProblem,
+    ImportRejected,
+    ImportReport,
+    bad_rows_message,
+    reported_as_dry_run,
+)
 from segone.importing.sheets import Sheet, read_sheet
 from segone.importing.text import Decoded, decode, encoding_label, sniff_delimiter
 
@@ -54,5 +61,6 @@ __all__ = [
     "normalise_header",
     "parse_mapping",
     "read_sheet",
+    "reported_as_dry_run",
     "sniff_delimiter",
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from pydantic import BaseModel, Field
 
 from segone.errors import Invalid
@@ -53,6 +56,18 @@ class ImportRejected(Invalid):
     def of_file(cls, message: str, *, row: int | None = None, column: str | None = None) -> ImportRejected:
         """A problem with the whole file (or its header), reported as the one error."""
         return cls(message, ImportReport(errors=[ImportProblem(row=row, column=column, problem=message)]))
+
+
+@contextmanager
+def reported_as_dry_run(dry_run: bool) -> Iterator[None]:
+    """A file refused while it is only checked says so in its report (``dry_run`` true), whatever refused
+    it: its encoding, its format, its header or its rows."""
+    try:
+        yield
+    except ImportRejected as exc:
+        if not dry_run or exc.report.dry_run:
+            raise
+        raise ImportRejected(exc.message, exc.report.model_copy(update={"dry_run": True})) from exc
 
 
 def bad_rows_message(bad: int, rows: int, *, dry_run: bool = False, more: int = 0) -> str:

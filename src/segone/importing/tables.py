@@ -13,7 +13,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from segone.errors import Invalid
+from segone.importing.problems import ImportRejected
 from segone.importing.text import FALLBACK, detect_encoding, sniff_delimiter
 
 FORMATS = ("csv", "parquet", "jsonl")
@@ -35,7 +35,9 @@ def format_of(path: Path) -> str:
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     kind = _SUFFIXES.get(suffixes[-1] if suffixes else "")
     if kind is None:
-        raise Invalid(f"Cannot tell the format of {path.name}: use .csv, .tsv, .parquet or .jsonl.")
+        raise ImportRejected.of_file(
+            f"Cannot tell the format of {path.name}: use .csv, .tsv, .parquet or .jsonl."
+        )
     return kind
 
 
@@ -50,15 +52,21 @@ def read_table(path: Path, *, fmt: str | None = None, delimiter: str | None = No
     if kind == "csv":
         if delimiter is None and ".tsv" in [s.lower() for s in path.suffixes[-2:]]:
             delimiter = "\t"
-        return _csv(path, delimiter)
+        try:
+            return _csv(path, delimiter)
+        except pa.ArrowInvalid as exc:
+            raise ImportRejected.of_file(f"{path.name} is not valid CSV: {exc}") from exc
     if kind == "parquet":
-        return pq.read_table(str(path))
+        try:
+            return pq.read_table(str(path))
+        except pa.ArrowInvalid as exc:
+            raise ImportRejected.of_file(f"{path.name} is not Parquet: {exc}") from exc
     if kind == "jsonl":
         try:
             return pajson.read_json(str(path))
         except pa.ArrowInvalid as exc:
-            raise Invalid(f"{path.name} is not valid JSON Lines: {exc}") from exc
-    raise Invalid(f"Unknown format '{kind}'; use one of {', '.join(FORMATS)}.")
+            raise ImportRejected.of_file(f"{path.name} is not valid JSON Lines: {exc}") from exc
+    raise ImportRejected.of_file(f"Unknown format '{kind}'; use one of {', '.join(FORMATS)}.")
 
 
 def _csv(path: Path, delimiter: str | None) -> pa.Table:
@@ -71,7 +79,7 @@ def _csv(path: Path, delimiter: str | None) -> pa.Table:
     delimiter = delimiter or sniff_delimiter(first_line)
     names = next(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=delimiter), [])
     if not names:
-        raise Invalid(f"{path.name} is empty: the first line must name the columns.")
+        raise ImportRejected.of_file(f"{path.name} is empty: the first line must name the columns.")
 
     def read(encoding: str) -> pa.Table:
         return pacsv.read_csv(

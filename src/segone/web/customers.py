@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -75,6 +76,11 @@ def customer_list(
             offset=(page_number - 1) * PAGE_SIZE,
             limit=PAGE_SIZE,
         )
+    pages = max((found.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    if page_number > pages:
+        # A page past the end (an old link, a list that shrank): the last page there is.
+        kept = {"q": query, "kind": kind_filter.value if kind_filter else "", "page": pages}
+        return see_other(f"/customers?{urlencode(kept)}")
     return render(
         request,
         "customers/list.html",
@@ -83,7 +89,7 @@ def customer_list(
         kind=kind_filter.value if kind_filter else "",
         total=found.total,
         page=page_number,
-        pages=max((found.total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=pages,
         page_size=PAGE_SIZE,
     )
 

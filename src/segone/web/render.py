@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -76,6 +77,17 @@ def time_tag(value: datetime | None, style: str = "moment") -> Markup:
     return Markup('<time datetime="{}" data-local="{}">{}</time>').format(iso, style, text)
 
 
+_BREAK_BEFORE = re.compile(r"(?=[.@])")
+_BREAK_AFTER = re.compile(r"(?<=[:/])(?!/)")
+
+
+def breakable(value: object) -> Markup:
+    """An e-mail address or an id, escaped, that may end a line before a dot or an @ and after a colon or
+    a slash (``ann<wbr>@example<wbr>.com``) rather than in the middle of a word."""
+    html = _BREAK_AFTER.sub("<wbr>", _BREAK_BEFORE.sub("<wbr>", str(escape(value))))
+    return Markup(html.removeprefix("<wbr>"))
+
+
 def percent(value: float | None) -> str:
     return "\u2013" if value is None else f"{round(value * 100)}%"
 
@@ -91,7 +103,9 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.filters.update(day=day, moment=moment, ago=ago, percent=percent, attribute=attribute_text)
+env.filters.update(
+    day=day, moment=moment, ago=ago, percent=percent, attribute=attribute_text, breakable=breakable
+)
 env.globals.update(
     time_tag=time_tag,
     plural=plural,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 from starlette.requests import Request
@@ -11,7 +12,7 @@ from starlette.responses import Response
 from segone.errors import Invalid
 from segone.search import service as knowledge_search
 from segone.search.schemas import SEARCH_MARK_END, SEARCH_MARK_START, SearchHit, SearchKind
-from segone.web.deps import Categories, Reader, RuntimeDep, web_router
+from segone.web.deps import Categories, Reader, RuntimeDep, see_other, web_router
 from segone.web.render import render
 
 router = web_router()
@@ -75,6 +76,11 @@ def search_page(
             )
         except Invalid as exc:
             return render(request, "search/results.html", status=422, **{**context, "error": exc.message})
+    if not found.hits and found.total and page_number > 1:
+        # A page past the last match: the last page of matches.
+        last = min((found.total + PAGE_SIZE - 1) // PAGE_SIZE, MAX_PAGE)
+        kept = {"q": query, "kind": context["kind"], "page": last}
+        return see_other(f"/search?{urlencode(kept)}")
     context.update(
         rows=[_row(hit) for hit in found.hits],
         total=found.total,

@@ -44,6 +44,7 @@ from segone.importing import (
     formula_warnings,
     match_columns,
     read_sheet,
+    reported_as_dry_run,
 )
 from segone.knowledge.categories.classifier import normalise, suggest_category
 from segone.knowledge.categories.schemas import CategoryList
@@ -293,12 +294,13 @@ def import_facts(
     """Import facts from CSV text; raises ``ImportRejected`` (an ``Invalid``) when rows are bad."""
     require(actor, Permission.IMPORT_DATA)
     require(actor, Permission.ADD_DIFFERENTIATORS)
-    try:
-        sheet = read_sheet(data, needs="the columns " + ", ".join(REQUIRED))
-    except ImportRejected as exc:
-        raise ImportRejected(exc.message, _empty_report(exc.problems)) from exc
+    with reported_as_dry_run(dry_run):
+        try:
+            sheet = read_sheet(data, needs="the columns " + ", ".join(REQUIRED))
+        except ImportRejected as exc:
+            raise ImportRejected(exc.message, _empty_report(exc.problems)) from exc
+        columns, ignored = _columns(sheet.header_line, sheet.header)
     header, raw_rows = sheet.header, sheet.rows
-    columns, ignored = _columns(sheet.header_line, header)
     warnings = formula_warnings(header, raw_rows)
 
     rows: list[_Row] = []

@@ -64,7 +64,10 @@ class AcknowledgeRequest(BaseModel):
 
 class AcknowledgementOut(BaseModel):
     acknowledged_at: datetime
-    acknowledged_by: str | None
+    acknowledged_by: str | None = Field(description="The e-mail of the user who acknowledged it.")
+    acknowledged_by_name: str | None = Field(
+        default=None, description="Their name (their e-mail when they have none)."
+    )
     encounter_id: int | None
     how: str
 
@@ -75,7 +78,10 @@ class DifferentiatorOut(BaseModel):
     text: str
     category: str
     category_label: str
-    learned_by: str | None
+    learned_by: str | None = Field(description="The e-mail of the employee who learned it.")
+    learned_by_name: str | None = Field(
+        default=None, description="Their name (their e-mail when they have none)."
+    )
     learned_at: datetime
     encounter_id: int | None
     channel: str | None

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from segone.accounts import service as accounts
-from segone.accounts.schemas import Actor, AuditAction, Permission
+from segone.accounts.schemas import Actor, AuditAction, Permission, Person
 from segone.accounts.service import record_audit, require
 from segone.clock import utcnow
 from segone.customers import service as customers
@@ -35,7 +35,7 @@ from segone.storage import fulltext
 def to_out_many(
     db: Session, facts: list[Differentiator], categories: CategoryList
 ) -> list[DifferentiatorOut]:
-    emails = accounts.emails_by_id(
+    people = accounts.people_by_id(
         db,
         [f.learned_by_id for f in facts]
         + [f.acknowledgement.acknowledged_by_id for f in facts if f.acknowledgement],
@@ -44,6 +44,8 @@ def to_out_many(
     result = []
     for fact in facts:
         ack = fact.acknowledgement
+        learned_by = people.get(fact.learned_by_id) if fact.learned_by_id else None
+        acknowledged_by = people.get(ack.acknowledged_by_id) if ack and ack.acknowledged_by_id else None
         result.append(
             DifferentiatorOut(
                 id=fact.id,
@@ -51,7 +53,8 @@ def to_out_many(
                 text=fact.text,
                 category=fact.category,
                 category_label=labels.get(fact.category, fact.category.replace("_", " ")),
-                learned_by=emails.get(fact.learned_by_id) if fact.learned_by_id else None,
+                learned_by=learned_by.email if learned_by else None,
+                learned_by_name=learned_by.name if learned_by else None,
                 learned_at=fact.learned_at,
                 encounter_id=fact.encounter_id,
                 channel=fact.channel,
@@ -62,7 +65,8 @@ def to_out_many(
                 last_confirmed_at=fact.last_confirmed_at,
                 acknowledgement=AcknowledgementOut(
                     acknowledged_at=ack.acknowledged_at,
-                    acknowledged_by=emails.get(ack.acknowledged_by_id) if ack.acknowledged_by_id else None,
+                    acknowledged_by=acknowledged_by.email if acknowledged_by else None,
+                    acknowledged_by_name=acknowledged_by.name if acknowledged_by else None,
                     encounter_id=ack.encounter_id,
                     how=ack.how,
                 )
@@ -455,7 +459,7 @@ def export_facts(db: Session, *, actor: Actor, batch_size: int = EXPORT_BATCH) -
     )
 
     def read(session: Session) -> Iterator[Batch]:
-        people: dict[int, tuple[str, str]] = {}  # employees are few: each is looked up once per export
+        people: dict[int, Person] = {}  # employees are few: each is looked up once per export
         after = 0
         while facts := session.execute(facts_page.where(d.id > after)).all():
             first, last = facts[0].id, facts[-1].id
@@ -478,12 +482,12 @@ def export_facts(db: Session, *, actor: Actor, batch_size: int = EXPORT_BATCH) -
                     **f._asdict(),
                     "customer": identity or str(f.customer_id),
                     "customer_name": name,
-                    "learned_by": learner[1] if learner else None,
-                    "learned_by_name": learner[0] if learner else None,
+                    "learned_by": learner.email if learner else None,
+                    "learned_by_name": learner.name if learner else None,
                     "acknowledged": ack is not None,
                     "acknowledged_at": ack.acknowledged_at if ack else None,
-                    "acknowledged_by": acknowledger[1] if acknowledger else None,
-                    "acknowledged_by_name": acknowledger[0] if acknowledger else None,
+                    "acknowledged_by": acknowledger.email if acknowledger else None,
+                    "acknowledged_by_name": acknowledger.name if acknowledger else None,
                     "acknowledged_how": ack.how if ack else None,
                     "acknowledged_encounter_id": ack.encounter_id if ack else None,
                 }

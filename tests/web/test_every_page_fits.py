@@ -1,0 +1,314 @@
+"""Every page holds at a tablet's width (820 px) and on a desktop (1440 px), with the content that breaks
+layouts: a 2,000-character word, a 300-character name, long e-mail addresses, a busy behaviour chart.
+
+An administrator sees every page; a front-line employee is refused one (the 403 page). The test fails
+listing each element wider than the viewport, and checks the tablet glitches a pilot found: the sign-in
+page's background, cut placeholders, a channel button alone on its line, oversized chart labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from segone import demo
+from segone.accounts import service as accounts
+from segone.accounts.schemas import SYSTEM, Role, UserCreate
+from segone.behaviour import ingest
+from segone.behaviour import refresh as behaviour_refresh
+from segone.channels import Channel
+from segone.encounters import service as encounters
+from segone.encounters.schemas import EncounterCreate, NewFact
+from segone.knowledge.categories.service import in_force as categories_in_force
+from segone.knowledge.distinguishability import refresh as knowledge_refresh
+from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
+from tests.behaviour.conftest import DUCKDB_WARNING
+from tests.conftest import LiveServer
+from tests.factories import PASSWORD, make_customer
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.filterwarnings(DUCKDB_WARNING),
+    pytest.mark.filterwarnings(r"ignore:fetch_arrow_table\(\) is deprecated:DeprecationWarning"),
+]
+
+WIDTHS = (820, 1440)
+DEMO_DAY = date(2026, 11, 27)
+# One word, no break opportunity anywhere: the longest a fact may be, and the longest a name may be.
+WORD = ("Donaudampfschifffahrtsgesellschaftskapitaen" * 50)[:2000]
+NAME = "Hubert " + ("Wolfeschlegelsteinhausenbergerdorff" * 9)[:293]
+ADMIN_EMAIL = "maximiliana.oyelaran-vandersloot.customer-experience@head-office.example-retail-group.co.uk"
+FRONTLINE_EMAIL = "bartholomew.featherstonehaugh-cholmondeley@store-leeds-briggate.example-retail-group.co.uk"
+CUSTOMER_EMAIL = "hubert.wolfeschlegelsteinhausenbergerdorff.senior@a-rather-long-company-domain.example"
+
+
+@dataclass(frozen=True)
+class Store:
+    admin: str
+    frontline: str
+    customer: int
+    duplicate: int
+    encounter: int
+    admin_id: int
+
+
+def _store(server: LiveServer) -> Store:
+    runtime = server.runtime
+    categories = categories_in_force(runtime.settings)
+    with runtime.session() as db:
+        demo.load(db, actor=SYSTEM, categories=categories, people=30, businesses=8, day=DEMO_DAY)
+        admin = accounts.create(
+            db,
+            actor=SYSTEM,
+            data=UserCreate(
+                email=ADMIN_EMAIL,
+                name="Maximiliana Oyelaran-Vandersloot",
+                role=Role.ADMIN,
+                team="Head Office",
+                password=PASSWORD,
+            ),
+        )
+        accounts.create(
+            db,
+            actor=SYSTEM,
+            data=UserCreate(
+                email=FRONTLINE_EMAIL,
+                name="Bartholomew Featherstonehaugh-Cholmondeley",
+                role=Role.FRONTLINE,
+                team="Store Leeds",
+                password=PASSWORD,
+            ),
+        )
+        admin_actor, admin_id = accounts.actor_for(admin), admin.id
+    customer = make_customer(
+        runtime,
+        name=NAME,
+        identities=[f"email:{CUSTOMER_EMAIL}", "loyalty:LONG-0001", f"crm:{WORD[:300]}"],
+        attributes={"Home store": "Briggate, Leeds", "Nickname": WORD[:300]},
+    )
+    duplicate = make_customer(runtime, name=NAME, identities=["loyalty:LONG-0002"])
+    with runtime.session() as db:
+        facts = [
+            (WORD, "free_time"),
+            ("Lives with her partner and their two greyhounds", "family"),
+            ("Prefers a text message to a call", "preferences"),
+        ]
+        for text, category in facts:
+            fact = knowledge.add(
+                db,
+                actor=admin_actor,
+                customer_id=customer,
+                data=DifferentiatorCreate(text=text, category=category),
+                categories=categories,
+            )
+            knowledge.acknowledge(db, actor=admin_actor, differentiator_id=fact.id, data=AcknowledgeRequest())
+        knowledge.add(
+            db,
+            actor=admin_actor,
+            customer_id=customer,
+            data=DifferentiatorCreate(text=f"Collects {WORD[:1500]}", category="values"),
+            categories=categories,
+        )
+        encounter = encounters.record(
+            db,
+            actor=admin_actor,
+            customer_id=customer,
+            data=EncounterCreate(
+                channel=Channel.STORE,
+                occurred_at=datetime(2026, 11, 20, 11, 30, tzinfo=UTC),
+                duration_minutes=25,
+                notes=f"Asked about {WORD} again.\n{WORD[:500]}",
+                cares_about=WORD[:2000],
+                worries_about="Delivery times",
+                listening_share=0.7,
+                facts=[NewFact(text=f"Restores {WORD[:1200]}", category="free_time")],
+            ),
+            categories=categories,
+        ).id
+    # Purchases every month for the behaviour chart, and other customers' for the models to fit on.
+    events = [
+        {"customer": "loyalty:LONG-0001", "type": "purchase", "timestamp": f"2024-{m:02d}-14", "value": "64"}
+        for m in range(1, 13)
+    ]
+    for n in range(30):
+        events += [
+            {"customer": f"loyalty:OTHER-{n}", "type": "purchase", "timestamp": f"2024-{m:02d}-0{1 + n % 9}"}
+            for m in range(1, 2 + n % 6)
+        ]
+    with runtime.session() as db:
+        ingest.stage_batch(db, actor=SYSTEM, events=events)
+    behaviour_refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=date(2024, 12, 31))
+    knowledge_refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
+    return Store(ADMIN_EMAIL, FRONTLINE_EMAIL, customer, duplicate, encounter, admin_id)
+
+
+def _screenshots(store: Store) -> dict[str, str]:
+    """Pages a person should look at after a change of layout: written to /tmp/segone-<name>-820.png."""
+    c = f"/customers/{store.customer}"
+    return {
+        "/": "home",
+        c: "long-sheet",
+        f"{c}/encounters/new": "encounter-form",
+        f"/encounters/{store.encounter}": "long-encounter",
+        "/analytics/models": "models",
+        "/dashboards/knowledge": "dashboard",
+    }
+
+
+def _pages(store: Store) -> list[str]:
+    c = f"/customers/{store.customer}"
+    return [
+        "/",
+        "/customers",
+        "/customers?page=2",
+        "/customers?q=wolfeschlegel",
+        "/customers/new",
+        c,
+        f"{c}/edit",
+        f"{c}/history",
+        f"{c}/merge",
+        f"{c}/merge?duplicate=loyalty:LONG-0002",
+        f"{c}/encounters",
+        f"{c}/encounters/new",
+        f"/encounters/{store.encounter}",
+        "/search?q=collects",
+        "/search?q=asked+again",
+        "/dashboards/knowledge",
+        "/dashboards/top",
+        "/dashboards/top?by=facts",
+        "/analytics/models",
+        "/account",
+        "/admin/users",
+        f"/admin/users/{store.admin_id}",
+        "/customers/987654",
+    ]
+
+
+# Everything that is wider than the viewport or reaches past its right edge, and any sideways scroll.
+_OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const found = [];
+  if (document.documentElement.scrollWidth > width) {
+    found.push(`the page scrolls sideways: ${document.documentElement.scrollWidth}px in ${width}px`);
+  }
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.closest('.visually-hidden, .skip') || !el.checkVisibility()) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    if (box.width > width + 0.5 || box.right > width + 0.5) {
+      const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+        [...el.classList].map(c => '.' + c).join('');
+      found.push(`${name} ${Math.round(box.left)}..${Math.round(box.right)}px: ` +
+        `"${(el.textContent || '').trim().slice(0, 40)}"`);
+    }
+  }
+  return found.slice(0, 15);
+}"""
+
+# Inputs whose placeholder does not fit in the box (measured in the input's own font).
+_CUT_PLACEHOLDERS = """() => {
+  const canvas = document.createElement('canvas').getContext('2d');
+  const cut = [];
+  for (const input of document.querySelectorAll('input[placeholder], textarea[placeholder]')) {
+    if (input.tagName === 'TEXTAREA' || !input.checkVisibility()) continue;
+    const style = getComputedStyle(input);
+    canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const needed = canvas.measureText(input.placeholder).width;
+    if (needed > room) {
+      cut.push(`#${input.id}: "${input.placeholder}" needs ${Math.ceil(needed)}px of ${room}px`);
+    }
+  }
+  return cut;
+}"""
+
+# The chart's labels as they are drawn: their font size scaled as the SVG is.
+_CHART_LABEL_SIZES = """() => [...document.querySelectorAll('#behaviour svg text')].map(
+  text => parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM().a)"""
+
+_ROWS_OF_CHANNELS = """() => {
+  const rows = {};
+  for (const choice of document.querySelectorAll('.channel-choices .choice')) {
+    rows[choice.offsetTop] = (rows[choice.offsetTop] || 0) + 1;
+  }
+  return Object.values(rows);
+}"""
+
+
+def _sign_in(page: Page, server: LiveServer, email: str) -> None:
+    page.goto(f"{server.url}/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server.url}/")
+
+
+def _sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login*")
+
+
+def _problems(page: Page, path: str, width: int) -> list[str]:
+    found = [f"{path} at {width}px: {what}" for what in page.evaluate(_OVERFLOW)]
+    found += [f"{path} at {width}px: cut placeholder {what}" for what in page.evaluate(_CUT_PLACEHOLDERS)]
+    return found
+
+
+def test_every_page_fits_a_tablet_and_a_desktop(sqlite_live_server: LiveServer, browser: Browser) -> None:
+    server = sqlite_live_server
+    store = _store(server)
+    problems: list[str] = []
+    screenshots = _screenshots(store)
+    for width in WIDTHS:
+        context = browser.new_context(
+            viewport={"width": width, "height": 1000}, locale="en-GB", timezone_id="Europe/London"
+        )
+        context.set_default_timeout(10_000)
+        try:
+            page = context.new_page()
+            page.goto(f"{server.url}/login")
+            problems += _problems(page, "/login", width)
+            if width == 820:
+                page.screenshot(path="/tmp/segone-login-820.png")
+            covered = page.evaluate(
+                "() => document.documentElement.getBoundingClientRect().height >= window.innerHeight"
+            )
+            if not covered:
+                problems.append(f"/login at {width}px: the background stops short of the window's bottom")
+
+            _sign_in(page, server, store.admin)
+            for path in _pages(store):
+                response = page.goto(server.url + path)
+                assert response is not None
+                expected = 404 if path == "/customers/987654" else 200
+                assert response.status == expected, (path, response.status)
+                problems += _problems(page, path, width)
+                if width == 820 and path in screenshots:
+                    page.screenshot(path=f"/tmp/segone-{screenshots[path]}-820.png", full_page=True)
+                if path == f"/customers/{store.customer}":
+                    page.locator(".fact-more summary").first.click()  # an open edit panel must fit too
+                    problems += _problems(page, f"{path} (a fact's edit panel open)", width)
+                    body = float(page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)"))
+                    sizes = page.evaluate(_CHART_LABEL_SIZES)
+                    assert sizes, "the behaviour chart has no labels"
+                    if max(sizes) > body:
+                        drawn = f"chart labels drawn at {max(sizes):.1f}px, body text at {body}px"
+                        problems.append(f"{path} at {width}px: {drawn}")
+                if path.endswith("/encounters/new"):
+                    rows = page.evaluate(_ROWS_OF_CHANNELS)
+                    if len(set(rows)) != 1:
+                        problems.append(f"{path} at {width}px: the channel buttons sit in rows of {rows}")
+            _sign_out(page)
+
+            _sign_in(page, server, store.frontline)
+            response = page.goto(f"{server.url}/admin/users")
+            assert response is not None and response.status == 403
+            problems += _problems(page, "/admin/users (forbidden)", width)
+        finally:
+            context.close()
+    assert problems == [], "\n".join(problems)
