@@ -86,7 +86,9 @@ def test_the_panel_shows_the_profile_scores_and_a_stem_per_purchase_day(
         "Jan 2024",
         "Jun 2024",
     ]
-    assert re.findall(r'class="chart-value"[^>]*>([^<]+)<', svg) == ["24 May: $40.00"]  # the last, also the largest
+    assert re.findall(r'class="chart-value"[^>]*>([^<]+)<', svg) == [
+        "24 May: $40.00"
+    ]  # the last, also the largest
 
 
 def test_two_purchases_on_consecutive_days_are_too_few_to_tell_a_rhythm(

@@ -118,7 +118,7 @@ def evaluate(
     require(actor, Permission.RUN_ANALYTICS)
     if model not in MODELS:
         raise Invalid(f"model must be one of {', '.join(MODELS)}.")
-    chosen = _models()[model]
+    spec = _models()[model]
     if holdout_end <= calibration_end:
         raise Invalid("The holdout end must be after the calibration end.")
     if time_unit not in metrics.TIME_UNITS:
@@ -134,14 +134,14 @@ def evaluate(
     t_x = np.asarray(summary["recency"], dtype=np.float64)
     T = np.asarray(summary["T"], dtype=np.float64)
     try:
-        result = chosen.fit(x, t_x, T)
+        result = spec.fit(x, t_x, T)
     except ValueError as exc:
         raise Invalid(f"Cannot fit {model}: {exc}.") from None
     params = result.params
     counts = dict(zip(holdout["customer"], holdout["frequency_holdout"], strict=True))
     actual = np.asarray([float(counts.get(c, 0)) for c in summary["customer"]], dtype=np.float64)
     horizon = (holdout_end - calibration_end).days / unit
-    predicted = chosen.expected_purchases(params, horizon, x, t_x, T)
+    predicted = spec.expected_purchases(params, horizon, x, t_x, T)
 
     buckets = np.minimum(x, TOP_BUCKET).astype(int)
     by_frequency = []
@@ -163,14 +163,14 @@ def evaluate(
         time_unit=time_unit,
         n_customers=len(x),
         parameters={
-            name: float(value) for name, value in zip(chosen.parameters, params.values(), strict=True)
+            name: float(value) for name, value in zip(spec.parameters, params.values(), strict=True)
         },
         actual_total=float(actual.sum()),
         predicted_total=float(predicted.sum()),
         mean_absolute_error=float(np.abs(actual - predicted).mean()),
         by_frequency=by_frequency,
         cumulative=_cumulative(
-            events, lambda t: chosen.expected_purchases_new(params, t), calibration_end, holdout_end, unit
+            events, lambda t: spec.expected_purchases_new(params, t), calibration_end, holdout_end, unit
         ),
     )
 
