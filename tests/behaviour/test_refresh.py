@@ -187,7 +187,8 @@ def test_refresh_on_the_cdnow_sample_fits_the_published_pareto_nbd(sqlite_runtim
 
     # Gamma-Gamma's expected value per purchase rests on all customers' average in proportion to the
     # weight the reading states: all of it without a repeat purchase, less with each repeat purchase.
-    money = dict(zip(summary.column("customer_id").to_pylist(), summary.column("monetary_value").to_pylist()))
+    ids, means = summary.column("customer_id").to_pylist(), summary.column("monetary_value").to_pylist()
+    money = dict(zip(ids, means, strict=True))
     with runtime.session() as db:
         once = db.scalar(select(BehaviourProfile.customer_id).where(BehaviourProfile.purchases == 1).limit(1))
         often = db.scalar(

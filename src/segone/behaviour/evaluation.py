@@ -162,9 +162,7 @@ def evaluate(
         holdout_end=holdout_end,
         time_unit=time_unit,
         n_customers=len(x),
-        parameters={
-            name: float(value) for name, value in zip(spec.parameters, params.values(), strict=True)
-        },
+        parameters={name: float(value) for name, value in zip(spec.parameters, params.values(), strict=True)},
         actual_total=float(actual.sum()),
         predicted_total=float(predicted.sum()),
         mean_absolute_error=float(np.abs(actual - predicted).mean()),

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 CHAR_WIDTH = 6.6  # an average character of the charts' 11px labels, to size the label column
 LABEL_COLUMN_MAX = 220
+LABEL_GAP = 14  # px between the end labels of two lines, below which they would print over each other
+MAX_DOTS = 40
 
 
 @dataclass
@@ -137,10 +139,10 @@ def line_chart(
     )
     inner_w = width - plot.left - plot.right
     inner_h = height - plot.top - plot.bottom
-    n = max(len(x_labels) - 1, 1)
+    intervals = max(len(x_labels) - 1, 1)
 
     def x(i: int) -> float:
-        return plot.left + i * inner_w / n
+        return plot.left + i * inner_w / intervals
 
     def y(v: float) -> float:
         return plot.top + inner_h - v / high * inner_h
@@ -149,15 +151,28 @@ def line_chart(
     plot.y_grid = [f"{y(v):.1f}" for v in scale]
     plot.x_ticks = _x_ticks(x_labels, x, plot, x_tick_every)
     lines = []
-    for name, kind, vs in series:
+    ends = [
+        next(((i, v) for i, v in reversed(list(enumerate(vs))) if v is not None), None) for _, _, vs in series
+    ]
+    # The lowest of several lines ending close together is labelled under its end, the others above.
+    lowest = min((e[1], k) for k, e in enumerate(ends) if e is not None)[1] if any(ends) else -1
+    crowded = (
+        len([e for e in ends if e is not None]) > 1
+        and (max(e[1] for e in ends if e is not None) - min(e[1] for e in ends if e is not None))
+        / high
+        * inner_h
+        < LABEL_GAP
+    )
+    for position, (name, kind, vs) in enumerate(series):
         known = [(i, v) for i, v in enumerate(vs) if v is not None]
         last = None
         if known:
             i, v = known[-1]
             right_half = x(i) > plot.left + inner_w / 2
+            below = crowded and position == lowest
             last = Label(
                 f"{x(i) + (-6 if right_half else 6):.1f}",
-                f"{y(v) - 7:.1f}",
+                f"{y(v) + (15 if below else -7):.1f}",
                 f"{name + ' ' if name else ''}{shown(v)}",
                 "end" if right_half else "start",
             )
@@ -166,12 +181,15 @@ def line_chart(
                 name=name,
                 kind=kind,
                 points=" ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in known),
+                # Dots mark the points of a short series; a long one is a line (its values are in the table).
                 dots=[
                     Dot(
                         f"{x(i):.1f}", f"{y(v):.1f}", f"{x_labels[i]}: {name + ' ' if name else ''}{shown(v)}"
                     )
                     for i, v in known
-                ],
+                ]
+                if len(known) <= MAX_DOTS
+                else [],
                 last=last,
             )
         )

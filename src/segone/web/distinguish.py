@@ -37,7 +37,8 @@ def distinguish(sheet: CustomerSheet) -> Distinguish:
         headline = "A segment of one: no other customer has everything we know of this one."
     else:
         others = size - 1
-        headline = f"{others} {'customer looks' if others == 1 else 'customers look'} like this one to us."
+        who = "customer looks" if others == 1 else "customers look"
+        headline = f"{formatting.count(others)} {who} like this one to us."
     if knowledge.next_question is not None and size is not None and size > 1:
         q = knowledge.next_question
         ask = f"Ask about {q.label.lower()}: “{q.prompt}”"
