@@ -10,7 +10,7 @@ import secrets
 from datetime import date
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Encounters dated earlier are typos (1800 for 2018); SEGONE_ENCOUNTER_DATE_FLOOR moves the line.
@@ -77,8 +77,21 @@ class Settings(BaseSettings):
         default=DEFAULT_ENCOUNTER_DATE_FLOOR,
         description="The earliest day an encounter may be dated (UTC); earlier dates are refused as typos.",
     )
+    currency: str = Field(
+        default="USD",
+        pattern="^[A-Za-z]{3}$",
+        description=(
+            "ISO 4217 code of the currency of every amount (purchase values, expected value, CLV); "
+            "the demo's CDNOW amounts are US dollars."
+        ),
+    )
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("currency")
+    @classmethod
+    def _upper_case(cls, value: str) -> str:
+        return value.upper()
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -54,11 +54,13 @@ def test_behaviour_before_and_after_a_refresh(runtime: Runtime, api: ClientFacto
     assert empty.status_code == 200
     assert empty.json() == {
         "customer_id": customer,
+        "currency": "USD",
         "as_of": None,
         "refreshed_at": None,
         "profile": None,
         "scores": None,
         "timeline": [],
+        "reading": None,
     }
     assert client.get("/behaviour/refreshes/latest").json() is None
 
@@ -76,6 +78,17 @@ def test_behaviour_before_and_after_a_refresh(runtime: Runtime, api: ClientFacto
     scores = body["scores"]
     assert 0.0 < scores["p_alive"] <= 1.0 and scores["expected_purchases"] > 0.0
     assert scores["horizon_weeks"] == runtime.settings.behaviour_horizon_weeks
+    assert scores["model"] in {"Pareto/NBD", "BG/NBD"}
+    # The words of the customer page, with the same evidence rules and the configured currency.
+    statements = {s["topic"]: s for s in body["reading"]["statements"]}
+    assert statements["cadence"] == {
+        "topic": "cadence",
+        "text": "How often they buy: too few purchases to tell (2 purchase days; we say it from 5).",
+        "enough_evidence": False,
+    }
+    assert statements["weekday"]["enough_evidence"] is False
+    figures = {f["label"]: f["text"] for f in body["reading"]["figures"]}
+    assert figures["Spent up to 2024-06-30"] == "$55.00"
 
     latest = client.get("/behaviour/refreshes/latest").json()
     assert latest["id"] == report.refresh_id and latest["status"] == "done"

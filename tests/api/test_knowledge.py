@@ -32,6 +32,7 @@ def test_knowledge_of_a_customer_before_and_after_a_refresh(runtime: Runtime, ap
     body = client.get(f"/customers/{bo}/knowledge").json()
     assert body["distinguishability"] == 2 and body["look_alikes"] == [{"id": ann, "name": "Ann"}]
     assert body["facts"][0]["holders"] == 2 and body["facts"][0]["rarity"] == 1.0
+    assert body["facts"][0]["population"] == 2  # the customers with a family fact
     assert body["next_question"]["key"] == "lifestyle" and body["next_question"]["expected_look_alikes"] == 0
     assert "family" not in {gap["category"] for gap in body["gaps"]}
     ann_body = client.get(f"/customers/{ann}/knowledge").json()

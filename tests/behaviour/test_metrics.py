@@ -203,6 +203,8 @@ def reference_profile(events: pd.DataFrame, cutoff: pd.Timestamp, today: date) -
             r["reason"] for r in rows if r["type"] == "contact" and isinstance(r["reason"], str)
         )
         top = sorted(reasons, key=lambda reason: (-reasons[reason], reason))[:3] + [None] * 3
+        channels = [r["channel"] for r in rows if isinstance(r["channel"], str)]
+        weekdays, hours = [r["ts"].weekday() for r in rows], [r["ts"].hour for r in rows]
         profiles.append(
             {
                 "customer": customer,
@@ -219,11 +221,13 @@ def reference_profile(events: pd.DataFrame, cutoff: pd.Timestamp, today: date) -
                 "purchases_last_90d": recent,
                 "purchases_prev_90d": before,
                 "trend_ratio": recent / before if before else None,
-                "preferred_channel": most_frequent(
-                    r["channel"] for r in rows if isinstance(r["channel"], str)
-                ),
-                "preferred_day_of_week": most_frequent(r["ts"].weekday() for r in rows),
-                "preferred_hour": most_frequent(r["ts"].hour for r in rows),
+                "preferred_channel": most_frequent(channels),
+                "preferred_channel_events": Counter(channels).most_common(1)[0][1] if channels else 0,
+                "channel_events": len(channels),
+                "preferred_day_of_week": most_frequent(weekdays),
+                "preferred_day_events": Counter(weekdays).most_common(1)[0][1],
+                "preferred_hour": most_frequent(hours),
+                "preferred_hour_events": Counter(hours).most_common(1)[0][1],
                 "contacts": kinds["contact"],
                 "top_contact_reason_1": top[0],
                 "top_contact_reason_2": top[1],

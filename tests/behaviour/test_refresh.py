@@ -185,6 +185,35 @@ def test_refresh_on_the_cdnow_sample_fits_the_published_pareto_nbd(sqlite_runtim
     points = [(p[0], p[1]) for p in json.loads(_profile(runtime, ids["cdnow:00004"])["timeline"])]
     assert sorted(points) == sorted((day, round(value, 2)) for day, value in days.items())
 
+    # Gamma-Gamma's expected value per purchase rests on all customers' average in proportion to the
+    # weight the reading states: all of it without a repeat purchase, less with each repeat purchase.
+    ids, means = summary.column("customer_id").to_pylist(), summary.column("monetary_value").to_pylist()
+    money = dict(zip(ids, means, strict=True))
+    with runtime.session() as db:
+        once = db.scalar(select(BehaviourProfile.customer_id).where(BehaviourProfile.purchases == 1).limit(1))
+        often = db.scalar(
+            select(BehaviourProfile.customer_id).where(BehaviourProfile.purchases == 6).limit(1)
+        )
+        assert once is not None and often is not None
+        single = profiles.behaviour_of(db, actor=SYSTEM, customer_id=once, currency="USD")
+        regular = profiles.behaviour_of(db, actor=SYSTEM, customer_id=often, currency="USD")
+    assert single.scores is not None and regular.scores is not None
+    assert single.scores.model == "Pareto/NBD"
+    average = single.scores.value_population_mean
+    assert average is not None and single.scores.value_population_weight == 1.0
+    assert single.scores.expected_value == pytest.approx(average, rel=1e-5)
+    weight = regular.scores.value_population_weight
+    assert weight is not None and 0 < weight < 1
+    assert regular.scores.expected_value == pytest.approx(
+        weight * average + (1 - weight) * money[often], rel=1e-5
+    )
+    assert single.reading is not None
+    note = next(f.note for f in single.reading.figures if f.label == "Expected value per purchase")
+    assert note == (
+        "Based on 1 purchase day; with no repeat purchase yet the estimate is all customers' average, "
+        f"${average:,.2f}."
+    )
+
 
 def test_merged_records_count_for_their_survivor(runtime: Runtime) -> None:
     events = synthetic_events(customers=30)
@@ -205,7 +234,10 @@ def test_merged_records_count_for_their_survivor(runtime: Runtime) -> None:
     with runtime.session() as db:
         assert db.get(BehaviourProfile, merged) is None
         # The API reads the merged id as the survivor's.
-        assert profiles.behaviour_of(db, actor=SYSTEM, customer_id=merged).customer_id == survivor
+        assert (
+            profiles.behaviour_of(db, actor=SYSTEM, customer_id=merged, currency="USD").customer_id
+            == survivor
+        )
 
 
 def test_staged_api_events_are_flushed_first(runtime: Runtime) -> None:

@@ -15,7 +15,10 @@ from tests.cli.conftest import Invoke, as_json, one_line_error
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
 
 
-def test_refresh_the_cdnow_history_and_read_its_status(segone: Invoke, store: Runtime) -> None:
+def test_refresh_the_cdnow_history_and_read_its_status(
+    segone: Invoke, store: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEGONE_CURRENCY", "EUR")
     assert "No refresh yet" in segone("behaviour", "status").stdout
     path = str(cdnow_path("CDNOW_master.txt"))
     assert segone("events", "import", path, "--preset", "cdnow").exit_code == 0
@@ -32,6 +35,26 @@ def test_refresh_the_cdnow_history_and_read_its_status(segone: Invoke, store: Ru
     }
     status = as_json(segone("behaviour", "status", "--json"))["refresh"]
     assert (status["id"], status["status"], status["customers"]) == (report["refresh_id"], "done", 23_570)
+    assert "23,570 customers, 69,659 events." in segone("behaviour", "status").stdout
+
+    # Customer 42 bought on 1 and 2 January 1997: too few purchases to tell a rhythm or a weekday; the
+    # amounts in the configured currency; the expected value says what it leans on.
+    shown = segone("customers", "show", "cdnow:00042")
+    assert shown.exit_code == 0, shown.output
+    lines = [line.strip() for line in shown.stdout.splitlines()]
+    assert "Behaviour (as of 1998-06-30)" in lines
+    assert "• Bought on 2 days, the last on 1997-01-02 (18 months before 1998-06-30)." in lines
+    assert "• How often they buy: too few purchases to tell (2 purchase days; we say it from 5)." in lines
+    assert "• Favourite weekday: too few events to tell (2 events; we say it from 8)." in lines
+    assert "Spent up to 1998-06-30: \u20ac38.32" in lines
+    assert not any("Usually every" in line or "Wednesdays" in line for line in lines)
+    note = lines[
+        lines.index(next(x for x in lines if x.startswith("Expected value per purchase: \u20ac"))) + 1
+    ]
+    assert note.startswith(
+        "Based on 2 purchase days; with few purchases the estimate leans on all customers'"
+    )
+    assert "average of \u20ac" in note
 
     # As of the end of the first week, only the first week's buyers have a profile.
     early = segone("behaviour", "refresh", "--as-of", "1997-01-07")

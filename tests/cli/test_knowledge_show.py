@@ -57,13 +57,16 @@ def test_show_prints_each_fact_with_its_category_and_rarity(segone: Invoke, stor
     assert lines[0] == "A segment of one: no other customer has everything we know of this one."
     show = lines.index("Show them you know:")
     assert sorted(lines[1:show]) == [
-        "  Family make-up: Has two children (4 customers, 80.00%)",
-        "  Free time: Plays the cello in an orchestra (3 customers, 60.00%)",
-        "  Lifestyle: Restores vintage motorbikes (1 customer, 20.00%) [rare]",
-        "  Personal values: Keeps bees on the roof (1 customer, 20.00%) [rare] [they know we know]",
+        "  Family make-up: Has two children (4 of 4 customers we know about in family make-up)",
+        "  Free time: Plays the cello in an orchestra (3 of 3 customers we know about in free time)",
+        "  Lifestyle: Restores vintage motorbikes (1 of 1 customer we know about in lifestyle) [rare]",
+        "  Personal values: Keeps bees on the roof (1 of 1 customer we know about in personal values) [rare]"
+        " [they know we know]",
     ]
     # The rare facts not shown to her yet, in words: not their numbers.
-    assert lines[show + 1 :] == ["  Lifestyle: Restores vintage motorbikes (1 customer, 20.00%) [rare]"]
+    assert lines[show + 1 :] == [
+        "  Lifestyle: Restores vintage motorbikes (1 of 1 customer we know about in lifestyle) [rare]"
+    ]
 
     knowledge_json = as_json(segone("knowledge", "show", str(people["Ann"]), "--json"))
     motorbikes = next(f for f in knowledge_json["facts"] if f["text"] == MOTORBIKES)

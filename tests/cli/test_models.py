@@ -177,35 +177,47 @@ def test_connect_tables_convert_to_polars_as_to_pandas(tmp_path: Path) -> None:
         seg.close()
 
 
-def test_evaluate_bgnbd_on_the_cdnow_holdout(segone: Invoke, data_dir: Path) -> None:
+def test_evaluate_each_model_on_the_cdnow_holdout(segone: Invoke, data_dir: Path) -> None:
     from datetime import date
 
     from segone.accounts.schemas import SYSTEM
     from segone.analytics import backend
-    from segone.behaviour.evaluation import evaluate_bgnbd
+    from segone.behaviour.evaluation import evaluate
 
     dataset = EventDataset(data_dir / "events")
     dataset.write_batch(read_cdnow_sample())
     con = backend.connect("duckdb://:memory:", data_dir)
     try:
-        result = evaluate_bgnbd(dataset.read(con), date(1997, 9, 30), date(1998, 6, 30), actor=SYSTEM)
+        result = evaluate(
+            dataset.read(con), date(1997, 9, 30), date(1998, 6, 30), model="bgnbd", actor=SYSTEM
+        )
     finally:
         con.disconnect()
     assert result.actual_total == 1882
     assert abs(result.predicted_total - 1882) / 1882 < 0.15
     assert [row["frequency"] for row in result.by_frequency][-1] == "7+"
     assert result.cumulative[-1]["end"] == "1998-06-30" and result.cumulative[-1]["holdout"]
-    out = as_json(
-        segone(
-            "models", "evaluate", "--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30", "--json"
-        )
-    )
+    period = ("--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30")
+    out = as_json(segone("models", "evaluate", *period, "--model", "bgnbd", "--json"))
+    assert out["model"] == "bgnbd" and set(out["parameters"]) == {"r", "alpha", "a", "b"}
     assert out["actual_total"] == 1882
     assert out["predicted_total"] == pytest.approx(result.predicted_total, rel=1e-6)
     assert out["n_customers"] == 2357 and len(out["cumulative"]) == len(result.cumulative)
     # Without dates, the events' span gives the same split: the holdout to the last day, calibration to
     # the day halfway (so the tour's command works on the demo's moved purchases too).
-    default = as_json(segone("models", "evaluate", "--json"))
+    default = as_json(segone("models", "evaluate", "--model", "bgnbd", "--json"))
     assert (default["calibration_end"], default["holdout_end"]) == ("1997-09-30", "1998-06-30")
     assert default["actual_total"] == 1882
     assert default["predicted_total"] == pytest.approx(out["predicted_total"], rel=1e-6)
+    # Pareto/NBD, the model that scores the customers, is the default: its own fit and predictions.
+    pareto = as_json(segone("models", "evaluate", *period, "--json"))
+    assert pareto["model"] == "pareto-nbd" and set(pareto["parameters"]) == {"r", "alpha", "s", "beta"}
+    assert round(pareto["parameters"]["r"], 3) == 0.553  # Fader, Hardie & Lee (2005)
+    assert pareto["actual_total"] == 1882 and pareto["predicted_total"] != out["predicted_total"]
+    assert abs(pareto["predicted_total"] - 1882) / 1882 < 0.15
+    assert len(pareto["cumulative"]) == len(out["cumulative"])
+    text = segone("models", "evaluate", *period)
+    assert text.exit_code == 0, text.output
+    assert "Pareto/NBD on 2,357 customers, calibration to 1997-09-30, holdout to 1998-06-30:" in text.stdout
+    assert "actual repeat purchases    1,882" in text.stdout
+    assert "Invalid value for '--model'" in segone("models", "evaluate", "--model", "gamma-gamma").output

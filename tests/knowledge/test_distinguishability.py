@@ -75,8 +75,10 @@ def test_hand_worked_distinguishability(runtime: Runtime) -> None:
     ann = _knowledge(runtime, people["Ann"])
     by_text = {fact.text: fact for fact in ann.facts}
     assert by_text[MOTORBIKES].holders == 1 and by_text[MOTORBIKES].rare
-    assert by_text[CHILDREN].holders == 4 and by_text[CHILDREN].rarity == pytest.approx(0.8)
-    assert not by_text[CHILDREN].rare
+    # Rarity is counted among the customers with a family fact (all four but Fay), not all five.
+    assert (by_text[CHILDREN].holders, by_text[CHILDREN].population) == (4, 4)
+    assert by_text[CHILDREN].rarity == pytest.approx(1.0) and not by_text[CHILDREN].rare
+    assert by_text[MOTORBIKES].population == 1  # nobody else's lifestyle is known
     assert ann.look_alikes == [] and ann.next_question is None
     assert ann.show_them_you_know == [by_text[MOTORBIKES].id]  # rare, and not yet shown
 
@@ -125,6 +127,33 @@ def test_a_new_fact_has_no_rarity_until_the_next_refresh(runtime: Runtime) -> No
         refreshes = set(db.scalars(select(CustomerMeasure.refresh_id)))
         assert refreshes == {second.refresh_id}
         assert db.scalar(select(func.count()).select_from(KnowledgeRefresh)) == 2
+
+
+def test_rarity_counts_the_customers_we_know_about_in_the_category(runtime: Runtime) -> None:
+    """Three of ten customers with a known family share a fact: common (30%), however many customers we
+    know nothing about; three of sixty is rare (5%)."""
+    nobody = [make_customer(runtime) for _ in range(12)]
+    family = [make_customer(runtime) for _ in range(10)]
+    for customer in family[:3]:
+        _fact(runtime, customer, CHILDREN, "family")
+    for n, customer in enumerate(family[3:]):
+        _fact(runtime, customer, f"Lives with {n + 2} cousins and an aunt", "family")
+    _fact(runtime, make_customer(runtime), CELLO, "free_time")  # known, but not in family
+    gone = _fact(runtime, nobody[0], CHILDREN, "family")
+    with runtime.session() as db:  # an outdated fact is not knowledge of the customer's family
+        db.execute(update(Differentiator).where(Differentiator.id == gone).values(status="outdated"))
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
+    children = _knowledge(runtime, family[0]).facts[0]
+    assert (children.holders, children.population, children.rare) == (3, 10, False)
+    assert children.rarity == pytest.approx(0.3)
+
+    # Fifty more customers whose family we know: the same three now hold it among sixty, and it is rare.
+    for n in range(50):
+        _fact(runtime, make_customer(runtime), f"Lives with {n + 9} cousins and an aunt", "family")
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
+    children = _knowledge(runtime, family[0]).facts[0]
+    assert (children.holders, children.population) == (3, 60)
+    assert children.rarity == pytest.approx(0.05) and children.rare
 
 
 def test_an_empty_store_and_permissions(runtime: Runtime) -> None:

@@ -21,15 +21,23 @@ HELD = {
 
 
 def _index() -> measures.Index:
+    return measures.index(_holdings(), len(HELD))
+
+
+def _holdings() -> measures.Holdings:
     pairs = [(c, t) for c, traits in HELD.items() for t in traits]
-    holdings = measures.Holdings(
+    return measures.Holdings(
         customers=np.array([c for c, _ in pairs]), traits=np.array([t for _, t in pairs]), n_traits=5
     )
-    return measures.index(holdings, len(HELD))
 
 
-def test_rarity_is_the_share_of_customers_holding_a_trait() -> None:
-    assert measures.rarity(_index()).tolist() == pytest.approx([3 / 7, 2 / 7, 1 / 7, 1 / 7, 2 / 7])
+def test_rarity_is_counted_among_the_customers_known_in_the_category() -> None:
+    # values: A and E, held by customers 0, 1, 2 and 5, 6: five customers we know a value of; free
+    # time: B, customers 0 and 1; family and team: one customer each. Customer 3 (nothing known) and
+    # the customers known in other categories do not count.
+    population = measures.populations(_holdings(), CATEGORY)
+    assert population.tolist() == [5, 2, 1, 1, 5]
+    assert measures.rarity(_index(), population).tolist() == pytest.approx([3 / 5, 1.0, 1.0, 1.0, 2 / 5])
 
 
 def test_confusion_sets_by_hand() -> None:

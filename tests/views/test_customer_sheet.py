@@ -29,6 +29,7 @@ def _sheet(runtime: Runtime, customer_id: int) -> CustomerSheet:
             customer_id=customer_id,
             categories=categories_in_force(runtime.settings),
             freshness_months=runtime.settings.freshness_months,
+            currency=runtime.settings.currency,
         )
 
 

@@ -65,10 +65,49 @@ def test_the_panel_shows_the_profile_scores_and_a_stem_per_purchase_day(
     assert "as of 2024-06-01" in panel
     assert re.search(r"Still buying from us: \d+% likely|At risk|Probably lapsed", panel)
     assert panel.count('<g class="stem') == len(days)
-    assert "6 purchase days from 2024-01-05 to 2024-05-24, worth 240.00 in all" in panel
-    assert "Bought on 6 days, last 8 days ago." in panel
-    assert "Usually every 4 weeks, like clockwork." in panel
-    assert "Mostly on Fridays, around 18:00 UTC." in panel
+    assert "6 purchase days from 2024-01-05 to 2024-05-24, worth $240.00 in all" in panel
+    assert "Bought on 6 days, the last on 2024-05-24 (8 days before 2024-06-01)." in panel
+    assert "Usually every 4 weeks, like clockwork (the middle of 5 gaps between purchase days)." in panel
+    assert "Most active on Fridays: 6 of 8 events." in panel
+    assert "Most active around 18:00 UTC: 6 of 8 events." in panel
     assert "Contacted us 1 time, about delivery." in panel
     assert "1 referral" in panel
-    assert "Purchases expected in 52 weeks" in panel and "Spent so far" in panel
+    assert "Purchase days expected in the 52 weeks after 2024-06-01" in panel
+    assert "Spent up to 2024-06-01</dt><dd>$240.00<" in panel
+    # The plot has its axes and units, and its values written on it, not only in hover titles.
+    svg = panel[panel.index("<svg") : panel.index("</svg>")]
+    assert "value of the day (USD)" in svg and "purchase days as of 2024-06-01" in svg
+    assert re.findall(r'class="chart-tick"[^>]*>([^<]+)<', svg) == [
+        "$0",
+        "$10",
+        "$20",
+        "$30",
+        "$40",
+        "Jan 2024",
+        "Jun 2024",
+    ]
+    assert re.findall(r'class="chart-value"[^>]*>([^<]+)<', svg) == [
+        "24 May: $40.00"
+    ]  # the last, also the largest
+
+
+def test_two_purchases_on_consecutive_days_are_too_few_to_tell_a_rhythm(
+    live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = frontline_client
+    runtime = live_server.runtime
+    customer = make_customer(runtime, name="Duo Twice", identities=["shop:duo"])
+    events = [
+        {"customer": "shop:duo", "type": "purchase", "timestamp": "1997-01-01", "value": "26.55"},
+        {"customer": "shop:duo", "type": "purchase", "timestamp": "1997-01-02", "value": "11.77"},
+    ]
+    with runtime.session() as db:
+        ingest.stage_batch(db, actor=SYSTEM, events=events)
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=date(1998, 6, 30))
+
+    panel = _panel(client.get(f"/customers/{customer}").text)
+    assert "How often they buy: too few purchases to tell (2 purchase days; we say it from 5)." in panel
+    assert "Favourite weekday: too few events to tell (2 events; we say it from 8)." in panel
+    assert "Usually every" not in panel and "Wednesdays" not in panel
+    assert "Bought on 2 days, the last on 1997-01-02 (18 months before 1998-06-30)." in panel
+    assert "Spent up to 1998-06-30</dt><dd>$38.32<" in panel

@@ -263,7 +263,7 @@ def test_the_easel_sheet_fits_a_phone(sqlite_live_server: LiveServer, browser: B
         panel = page.locator("#behaviour")
         expect(panel.locator("svg")).to_be_visible()
         expect(panel.locator("g.stem")).to_have_count(12)
-        expect(panel).to_contain_text("Usually every 4 weeks, like clockwork.")
+        expect(panel).to_contain_text("Usually every 4 weeks, like clockwork (the middle of 11 gaps")
         box = panel.locator("svg").bounding_box()
         assert box is not None and box["width"] <= width
         page.locator(".fact-more summary").first.click()  # an open edit panel must fit too

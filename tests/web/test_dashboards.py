@@ -48,7 +48,7 @@ def _facts(runtime: Runtime) -> dict[str, int]:
 
 def test_the_dashboard_answers_do_we_know_a_lot(live_server: LiveServer) -> None:
     runtime = live_server.runtime
-    _facts(runtime)
+    people = _facts(runtime)
     with signed_in(live_server, make_user(runtime, Role.MANAGER)) as client:
         page = client.get("/dashboards/knowledge")
         assert page.status_code == 200
@@ -66,17 +66,66 @@ def test_the_dashboard_answers_do_we_know_a_lot(live_server: LiveServer) -> None
         assert len(re.findall(r'<section class="panel chart">', html)) == 7
         # Bo's fact was learned two months ago: the series starts earlier than this month.
         assert html.count('class="chart-dot"') >= 6 * 2
+        # Every chart has its axes, ticks and unit, and its last value written on it (no hover needed).
+        charts = re.findall(r'<section class="panel chart">\s*<h2>([^<]+)</h2>.*?</section>', html, re.S)
+        assert len(charts) == 7
+        known = html[html.index("<h2>Customers we know anything about</h2>") :]
+        known = known[: known.index("</svg>")]
+        ticks = re.findall(r'class="chart-tick"[^>]*>([^<]+)<', known)
+        assert ticks[:5] == ["0%", "25%", "50%", "75%", "100%"] and len(ticks) >= 6  # and the months
+        assert "% of active customers" in known and "end of month" in known
+        assert re.findall(r'class="chart-value"[^>]*>([^<]+)<', known) == ["67%"]
+        facts = html[html.index("<h2>Facts per customer</h2>") :]
+        facts = facts[: facts.index("</svg>")]
+        assert "facts per customer</text>" in facts
+        assert re.findall(r'class="chart-value"[^>]*>([^<]+)<', facts) == ["1.00"]
+        assert "hover" not in html
 
+        # A team with a long name learns a fact the customer has not been shown we know.
+        flagship = make_user(runtime, Role.FRONTLINE, team="Flagship store, Regent Street")
+        with runtime.session() as db:
+            knowledge.add(
+                db,
+                actor=flagship.actor,
+                customer_id=people["Ann Ash"],
+                data=DifferentiatorCreate(text="Sings in a choir", category="free_time"),
+                categories=categories_in_force(runtime.settings),
+            )
         refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
         after = client.get("/dashboards/knowledge").text
         assert "<strong>1</strong> of\n    3 customers were <strong>segments of one</strong>" in after
         teams = after[after.index('id="teams"') : after.index('id="distinguishability"')]
-        assert "<dt>No team</dt>" in teams and "33% of 3" in teams  # the test's facts, written as the system
-        after = after[after.index('id="distinguishability"') :]
-        spread = dict(
-            re.findall(r"<dt>([^<]+)</dt><dd><span[^>]*></span><span class=\"spread-count\">([^<]+)<", after)
+        bars = _bars(teams)
+        # The test's facts were written as the system (no team); the flagship's employee learned one.
+        assert (
+            bars["No team"][1] == "33% of 3 facts"
+            and bars["Flagship store, Regent Street"][1] == "0% of 1 fact"
         )
-        assert spread == {"1": "1", "2": "1", "3-5": "1", "6-10": "0", "11-100": "0", "&gt;100": "0"}
+        # Each bar starts at the same x, whatever the length of its team's name: one baseline.
+        assert len({x for x, _ in bars.values()}) == 1
+        assert "% of the team" in teams and ">100%<" in teams  # the axis, with its unit
+        after = after[after.index('id="distinguishability"') :]
+        spread = _bars(after)
+        assert {size: value for size, (_, value) in spread.items()} == {
+            "1": "1 customer",
+            "2": "1 customer",
+            "3-5": "1 customer",
+            "6-10": "0 customers",
+            "11-100": "0 customers",
+            "&gt;100": "0 customers",
+        }
+        assert len({x for x, _ in spread.values()}) == 1
+
+
+def _bars(html: str) -> dict[str, tuple[str, str]]:
+    """Each bar of the first bar chart in ``html``: its label, the x it starts at and the value written."""
+    chart = html[html.index("<svg") : html.index("</svg>")]
+    found = re.findall(
+        r'class="chart-bar-label"[^>]*>([^<]+)</text>\s*<rect x="([^"]+)"[^>]*/>\s*'
+        r'<text class="chart-value"[^>]*>([^<]+)</text>',
+        chart,
+    )
+    return {label: (x, value) for label, x, value in found}
 
 
 def test_the_top_ten_shows_what_makes_each_unique(live_server: LiveServer) -> None:

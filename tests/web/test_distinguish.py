@@ -47,9 +47,43 @@ def test_the_sheet_shows_rarity_look_alikes_and_the_next_question(
     box = _box(bo_page)
     assert "1 customer looks like this one to us." in box and f'href="/customers/{ann}">Ann Archer<' in box
     assert "Ask about lifestyle: “What does a typical week look like for them?”" in box
-    assert '<span class="rarity" title="2 customers share this' in bo_page and ">1 others<" not in bo_page
+    # Both customers whose family we know have two children: common among them, and said so.
+    assert (
+        '<span class="rarity" title="Trait: Has two children">'
+        "Common: 2 of 2 customers we know about in family make-up (100%)</span>"
+    ) in bo_page
 
     ann_page = client.get(f"/customers/{ann}").text
     ann_box = _box(ann_page)
     assert "A segment of one" in ann_box and "Show them you know:" in ann_box and "Keeps bees" in ann_box
-    assert '<span class="rarity rare"' in ann_page and ">Only them<" in ann_page
+    assert '<span class="rarity rare"' in ann_page
+    assert ">Only them of 2 customers we know about in family make-up<" in ann_page
+
+
+def test_a_rare_badge_gives_its_denominator(
+    live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    """Two of forty customers whose family we know have twins: rare, counted among those forty, not among
+    every customer (ten more we know nothing about)."""
+    client, _ = frontline_client
+    runtime = live_server.runtime
+    for _ in range(10):
+        make_customer(runtime)
+    family = [make_customer(runtime) for _ in range(40)]
+    with runtime.session() as db:
+        for n, customer in enumerate(family):
+            knowledge.add(
+                db,
+                actor=SYSTEM,
+                customer_id=customer,
+                data=DifferentiatorCreate(
+                    text="Has twins" if n < 2 else f"Lives with {n} cousins and an aunt", category="family"
+                ),
+                categories=categories_in_force(runtime.settings),
+            )
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
+    page = client.get(f"/customers/{family[0]}").text
+    assert (
+        '<span class="rarity rare" title="Trait: Has twins">'
+        "Rare: 2 of 40 customers we know about in family make-up</span>"
+    ) in page

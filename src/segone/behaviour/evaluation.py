@@ -1,4 +1,6 @@
-"""How well BG/NBD predicts a holdout period: totals, error, by frequency, cumulative repeat purchases.
+"""How well a purchase model predicts a holdout period: totals, error, by frequency, cumulative repeat
+purchases. Either model can be evaluated: Pareto/NBD (the one that scores the customers, ``scores``) or
+BG/NBD (which screens for it).
 
 Fit on the calibration summary (``rfm_summary``), predict each customer's repeat purchases in the holdout
 (``expected_purchases``) and compare with ``holdout_counts``; the weekly cumulative curve is that of
@@ -7,9 +9,10 @@ Fader, Hardie & Lee (2005): predicted = sum over customers of ``E[X(t)]`` from t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from ibis.expr.types import Table
@@ -23,8 +26,41 @@ from segone.errors import Invalid
 TOP_BUCKET = 7
 
 
+class Model(NamedTuple):
+    """What evaluating a purchase model needs of it: its parameters' names, how to fit it, how to predict."""
+
+    parameters: tuple[str, ...]
+    fit: Callable[..., Any]
+    expected_purchases: Callable[..., Any]
+    expected_purchases_new: Callable[..., Any]
+
+
+def _models() -> dict[str, Model]:
+    from segone.behaviour.btyd import bgnbd, paretonbd
+
+    return {
+        "pareto-nbd": Model(
+            ("r", "alpha", "s", "beta"),
+            paretonbd.fit,
+            paretonbd.expected_purchases,
+            paretonbd.expected_purchases_new,
+        ),
+        "bgnbd": Model(
+            ("r", "alpha", "a", "b"),
+            bgnbd.fit,
+            bgnbd.expected_purchases,
+            bgnbd.expected_purchases_new,
+        ),
+    }
+
+
+MODELS = ("pareto-nbd", "bgnbd")
+MODEL_LABELS = {"pareto-nbd": "Pareto/NBD", "bgnbd": "BG/NBD"}
+
+
 @dataclass(frozen=True)
 class Evaluation:
+    model: str
     calibration_end: date
     holdout_end: date
     time_unit: str
@@ -38,6 +74,7 @@ class Evaluation:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "model": self.model,
             "calibration_end": self.calibration_end.isoformat(),
             "holdout_end": self.holdout_end.isoformat(),
             "time_unit": self.time_unit,
@@ -67,13 +104,21 @@ def default_period(
     return calibration_end or lo + timedelta(days=(hi - lo).days // 2), end
 
 
-def evaluate_bgnbd(
-    events: Table, calibration_end: date, holdout_end: date, time_unit: str = "week", *, actor: Actor
+def evaluate(
+    events: Table,
+    calibration_end: date,
+    holdout_end: date,
+    time_unit: str = "week",
+    *,
+    model: str = "pareto-nbd",
+    actor: Actor,
 ) -> Evaluation:
-    """Fit BG/NBD up to ``calibration_end``; compare its predictions with the holdout to ``holdout_end``."""
-    from segone.behaviour.btyd import bgnbd
-
+    """Fit ``model`` (``pareto-nbd`` or ``bgnbd``) up to ``calibration_end``; compare its predictions with
+    the holdout to ``holdout_end``."""
     require(actor, Permission.RUN_ANALYTICS)
+    if model not in MODELS:
+        raise Invalid(f"model must be one of {', '.join(MODELS)}.")
+    spec = _models()[model]
     if holdout_end <= calibration_end:
         raise Invalid("The holdout end must be after the calibration end.")
     if time_unit not in metrics.TIME_UNITS:
@@ -89,14 +134,14 @@ def evaluate_bgnbd(
     t_x = np.asarray(summary["recency"], dtype=np.float64)
     T = np.asarray(summary["T"], dtype=np.float64)
     try:
-        result = bgnbd.fit(x, t_x, T)
+        result = spec.fit(x, t_x, T)
     except ValueError as exc:
-        raise Invalid(f"Cannot fit bgnbd: {exc}.") from None
+        raise Invalid(f"Cannot fit {model}: {exc}.") from None
     params = result.params
     counts = dict(zip(holdout["customer"], holdout["frequency_holdout"], strict=True))
     actual = np.asarray([float(counts.get(c, 0)) for c in summary["customer"]], dtype=np.float64)
     horizon = (holdout_end - calibration_end).days / unit
-    predicted = bgnbd.expected_purchases(params, horizon, x, t_x, T)
+    predicted = spec.expected_purchases(params, horizon, x, t_x, T)
 
     buckets = np.minimum(x, TOP_BUCKET).astype(int)
     by_frequency = []
@@ -112,27 +157,30 @@ def evaluate_bgnbd(
             }
         )
     return Evaluation(
+        model=model,
         calibration_end=calibration_end,
         holdout_end=holdout_end,
         time_unit=time_unit,
         n_customers=len(x),
-        parameters={
-            name: float(value) for name, value in zip(("r", "alpha", "a", "b"), params.values(), strict=True)
-        },
+        parameters={name: float(value) for name, value in zip(spec.parameters, params.values(), strict=True)},
         actual_total=float(actual.sum()),
         predicted_total=float(predicted.sum()),
         mean_absolute_error=float(np.abs(actual - predicted).mean()),
         by_frequency=by_frequency,
-        cumulative=_cumulative(events, params, calibration_end, holdout_end, unit),
+        cumulative=_cumulative(
+            events, lambda t: spec.expected_purchases_new(params, t), calibration_end, holdout_end, unit
+        ),
     )
 
 
 def _cumulative(
-    events: Table, params: Any, calibration_end: date, holdout_end: date, unit: float
+    events: Table,
+    expected_new: Callable[[Any], Any],
+    calibration_end: date,
+    holdout_end: date,
+    unit: float,
 ) -> list[dict[str, Any]]:
     """Weekly cumulative repeat transactions of the calibration customers, actual and predicted."""
-    from segone.behaviour.btyd import bgnbd
-
     tx = metrics.transactions(metrics.until(events, holdout_end))
     days = backend.to_arrow(tx.select("customer", "day")).to_pydict()
     firsts: dict[str, date] = {}
@@ -157,7 +205,7 @@ def _cumulative(
     ends.append(holdout_end)
     needed = sorted({(e - start).days - int(o) for e in ends for o in set(first_offsets.tolist())})
     needed = [n for n in needed if n > 0]
-    expected = dict(zip(needed, bgnbd.expected_purchases_new(params, np.asarray(needed) / unit), strict=True))
+    expected = dict(zip(needed, expected_new(np.asarray(needed) / unit), strict=True))
     out = []
     position = 0
     for week, end in enumerate(ends, start=1):

@@ -116,7 +116,9 @@ def behaviour_profile(events: Table, as_of: date | datetime, *, by: str = "custo
     transaction), ``median_gap_days`` between transactions and ``gap_cv`` (their coefficient of variation,
     sample standard deviation / mean: 0 is clockwork), ``purchases_last_90d, purchases_prev_90d`` and
     ``trend_ratio`` (last / previous; null when there was none before), ``preferred_channel``,
-    ``preferred_day_of_week`` (0 = Monday) and ``preferred_hour`` (UTC) over all events, ``contacts`` and
+    ``preferred_day_of_week`` (0 = Monday) and ``preferred_hour`` (UTC) over all events, each with the
+    number of events behind it (``preferred_channel_events`` of ``channel_events``, the events with a
+    channel; ``preferred_day_events`` and ``preferred_hour_events`` of ``events``), ``contacts`` and
     ``top_contact_reason_1..3``, ``complaints, returns, referrals, reviews, visits, events``.
     Ties in a "preferred" or "top" column go to the smallest value, so every engine gives the same answer.
     """
@@ -124,7 +126,9 @@ def behaviour_profile(events: Table, as_of: date | datetime, *, by: str = "custo
     events = until(events, as_of)
 
     counts = {name: events.count(where=events.type == kind) for name, kind in COUNTED_TYPES.items()}
-    activity = events.group_by(by).aggregate(events=events.count(), **counts)
+    activity = events.group_by(by).aggregate(
+        events=events.count(), channel_events=events.count(where=events.channel.notnull()), **counts
+    )
 
     tx = transactions(events, by=by)
     previous = tx.day.lag().over(group_by=tx[by], order_by=tx.day)
@@ -157,7 +161,7 @@ def behaviour_profile(events: Table, as_of: date | datetime, *, by: str = "custo
     parts = [
         purchases,
         _preferred(events.filter(events.channel.notnull()), by, "channel", "preferred_channel"),
-        _preferred(moments, by, "preferred_day_of_week", "preferred_day_of_week"),
+        _preferred(moments, by, "preferred_day_of_week", "preferred_day_of_week", "preferred_day_events"),
         _preferred(moments, by, "preferred_hour", "preferred_hour"),
         top_reasons,
     ]
@@ -185,8 +189,12 @@ def behaviour_profile(events: Table, as_of: date | datetime, *, by: str = "custo
             / profile.purchases_prev_90d.cast(dt.float64).nullif(0)
         ),
         preferred_channel=profile.preferred_channel,
+        preferred_channel_events=profile.preferred_channel_events.fill_null(0),
+        channel_events=profile.channel_events,
         preferred_day_of_week=profile.preferred_day_of_week,
+        preferred_day_events=profile.preferred_day_events.fill_null(0),
         preferred_hour=profile.preferred_hour,
+        preferred_hour_events=profile.preferred_hour_events.fill_null(0),
         contacts=profile.contacts,
         top_contact_reason_1=profile.top_contact_reason_1,
         top_contact_reason_2=profile.top_contact_reason_2,
@@ -208,9 +216,11 @@ def _most_frequent(table: Table, by: str, keep: int) -> Table:
     return ranked.filter(ranked._rank < keep)
 
 
-def _preferred(table: Table, by: str, column: str, name: str) -> Table:
+def _preferred(table: Table, by: str, column: str, name: str, events: str | None = None) -> Table:
+    """The most frequent value of ``column`` as ``name``, and how many events have it as ``events``
+    (default ``<name>_events``)."""
     top = _most_frequent(table.select(table[by], _value=table[column]), by, 1)
-    return top.select(top[by], **{name: top._value})
+    return top.select(top[by], **{name: top._value, events or f"{name}_events": top._n})
 
 
 def _unit(time_unit: str) -> float:

@@ -81,6 +81,12 @@ class BehaviourProfile(Base):
     preferred_channel: Mapped[str | None] = mapped_column(String(100))
     preferred_day_of_week: Mapped[int | None]
     preferred_hour: Mapped[int | None]
+    # The events behind each preference (null in profiles written before they were counted): a habit is
+    # stated only when enough events show it (``behaviour.reading``).
+    preferred_channel_events: Mapped[int | None]
+    channel_events: Mapped[int | None]
+    preferred_day_events: Mapped[int | None]
+    preferred_hour_events: Mapped[int | None]
     contacts: Mapped[int]
     top_contact_reason_1: Mapped[str | None] = mapped_column(String(300))
     top_contact_reason_2: Mapped[str | None] = mapped_column(String(300))

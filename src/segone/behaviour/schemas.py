@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -25,8 +25,12 @@ class BehaviourProfileOut(BaseModel):
     purchases_prev_90d: int
     trend_ratio: float | None = Field(description="Last 90 days over the 90 before; null without any before.")
     preferred_channel: str | None
+    preferred_channel_events: int | None = Field(description="Events through the preferred channel.")
+    channel_events: int | None = Field(description="Events with a channel.")
     preferred_day_of_week: int | None = Field(description="0 = Monday.")
+    preferred_day_events: int | None = Field(description="Events on the preferred day of the week.")
     preferred_hour: int | None = Field(description="Hour of day, UTC.")
+    preferred_hour_events: int | None = Field(description="Events in the preferred hour.")
     contacts: int
     top_contact_reasons: list[str]
     complaints: int
@@ -40,9 +44,20 @@ class BehaviourProfileOut(BaseModel):
 class ScoresOut(BaseModel):
     """Model scores; a null where the refresh could not fit the model (the refresh's message says why)."""
 
-    p_alive: float | None = Field(description="Probability the customer still buys from us (Pareto/NBD).")
+    model: str | None = Field(
+        description="The purchase model behind p_alive and expected_purchases: Pareto/NBD, or BG/NBD when "
+        "it finds that nobody has stopped buying."
+    )
+    p_alive: float | None = Field(description="Probability the customer still buys from us.")
     expected_purchases: float | None = Field(description="Purchase days expected in the next horizon_weeks.")
     expected_value: float | None = Field(description="Expected value of a purchase (Gamma-Gamma).")
+    value_population_mean: float | None = Field(
+        description="All customers' average value per purchase in the Gamma-Gamma fit."
+    )
+    value_population_weight: float | None = Field(
+        description="The share of expected_value that rests on that average rather than on the customer's "
+        "own purchases: 1 without a repeat purchase, falling as repeat purchases add up."
+    )
     clv: float | None = Field(description="Discounted value of the purchases expected in the horizon.")
     horizon_weeks: int
     annual_discount_rate: float
@@ -54,13 +69,44 @@ class TimelinePoint(BaseModel):
     purchases: int
 
 
+class Statement(BaseModel):
+    """One sentence of a reading: a habit, or why the data cannot tell it yet (with the rule)."""
+
+    topic: str = Field(
+        description="purchases, cadence, trend, weekday, hour, channel or contacts (a habit not shown "
+        "strongly enough, hour or channel, is left out)."
+    )
+    text: str
+    enough_evidence: bool = Field(description="False when the text says the data is too thin to tell.")
+
+
+class Figure(BaseModel):
+    label: str
+    value: float
+    text: str = Field(description="The value as shown, amounts in the configured currency.")
+    note: str | None = None
+
+
+class BehaviourReading(BaseModel):
+    """The profile and scores in words, the same on the page, in the API and at the terminal."""
+
+    alive: Literal["likely", "risk", "lapsed", "unknown"]
+    headline: str
+    statements: list[Statement]
+    figures: list[Figure]
+    signals: list[str] = Field(description="The other events counted: complaints, returns, visits...")
+    note: str | None
+
+
 class BehaviourOut(BaseModel):
     customer_id: int
+    currency: str = Field(description="ISO 4217 code of every amount (SEGONE_CURRENCY).")
     as_of: date | None = Field(description="The profile describes the customer up to the end of this day.")
     refreshed_at: datetime | None
     profile: BehaviourProfileOut | None = Field(description="Null until a refresh has seen the customer.")
     scores: ScoresOut | None
     timeline: list[TimelinePoint] = Field(description="The most recent purchase days, oldest first.")
+    reading: BehaviourReading | None = Field(description="Null until a refresh has seen the customer.")
 
 
 class RefreshOut(BaseModel):

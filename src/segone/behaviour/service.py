@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
+from segone.behaviour import reading
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
 from segone.behaviour.schemas import BehaviourOut, BehaviourProfileOut, RefreshOut, ScoresOut, TimelinePoint
 from segone.customers import service as customers
@@ -20,8 +21,21 @@ T = TypeVar("T")
 _PROFILE_FIELDS = [name for name in BehaviourProfileOut.model_fields if name != "top_contact_reasons"]
 
 
-def behaviour_of(db: Session, *, actor: Actor, customer_id: int) -> BehaviourOut:
-    """The customer's profile, scores and purchase timeline (a merged record's id gives the survivor's)."""
+MODEL_NAMES = {"pareto_nbd": "Pareto/NBD", "bgnbd": "BG/NBD", "gamma_gamma": "Gamma-Gamma"}
+
+
+def scoring_model(models: dict[str, Any]) -> str | None:
+    """The purchase model a refresh scored the customers with (``refresh.models``): Pareto/NBD, or BG/NBD
+    when it found that nobody has stopped buying (``scores._fit_purchases``); None when neither fitted."""
+    for key in ("pareto_nbd", "bgnbd"):
+        if key in models:
+            return MODEL_NAMES[key]
+    return None
+
+
+def behaviour_of(db: Session, *, actor: Actor, customer_id: int, currency: str) -> BehaviourOut:
+    """The customer's profile, scores, purchase timeline and their reading in words, amounts in
+    ``currency`` (a merged record's id gives the survivor's)."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     row = db.execute(
         select(BehaviourProfile, BehaviourRefresh)
@@ -30,28 +44,54 @@ def behaviour_of(db: Session, *, actor: Actor, customer_id: int) -> BehaviourOut
     ).first()
     if row is None:
         return BehaviourOut(
-            customer_id=customer.id, as_of=None, refreshed_at=None, profile=None, scores=None, timeline=[]
+            customer_id=customer.id,
+            currency=currency,
+            as_of=None,
+            refreshed_at=None,
+            profile=None,
+            scores=None,
+            timeline=[],
+            reading=None,
         )
     profile, run = row
     reasons = [profile.top_contact_reason_1, profile.top_contact_reason_2, profile.top_contact_reason_3]
+    out = BehaviourProfileOut(
+        **{name: _tidy(getattr(profile, name)) for name in _PROFILE_FIELDS},
+        top_contact_reasons=[reason for reason in reasons if reason],
+    )
+    average, weight = _spend_prior(run.models, out.repeat_purchases)
+    scores = ScoresOut(
+        model=scoring_model(run.models),
+        p_alive=_tidy(profile.p_alive),
+        expected_purchases=_tidy(profile.expected_purchases),
+        expected_value=_tidy(profile.expected_value),
+        value_population_mean=_tidy(average) if profile.expected_value is not None else None,
+        value_population_weight=_tidy(weight) if profile.expected_value is not None else None,
+        clv=_tidy(profile.clv),
+        horizon_weeks=run.horizon_weeks,
+        annual_discount_rate=run.annual_discount_rate,
+    )
     return BehaviourOut(
         customer_id=customer.id,
+        currency=currency,
         as_of=profile.as_of,
         refreshed_at=run.finished_at,
-        profile=BehaviourProfileOut(
-            **{name: _tidy(getattr(profile, name)) for name in _PROFILE_FIELDS},
-            top_contact_reasons=[reason for reason in reasons if reason],
-        ),
-        scores=ScoresOut(
-            p_alive=_tidy(profile.p_alive),
-            expected_purchases=_tidy(profile.expected_purchases),
-            expected_value=_tidy(profile.expected_value),
-            clv=_tidy(profile.clv),
-            horizon_weeks=run.horizon_weeks,
-            annual_discount_rate=run.annual_discount_rate,
-        ),
+        profile=out,
+        scores=scores,
         timeline=timeline_points(profile.timeline),
+        reading=reading.read(out, scores, as_of=profile.as_of, currency=currency),
     )
+
+
+def _spend_prior(models: dict[str, Any], repeat_purchases: int) -> tuple[float | None, float | None]:
+    """Gamma-Gamma's population mean value per purchase, ``p gamma / (q - 1)``, and the weight the
+    customer's expected value puts on it, ``(q - 1) / (p x + q - 1)`` for ``x`` repeat purchases (Fader &
+    Hardie 2013, eq. 5): the rest rests on the customer's own mean."""
+    params = (models.get("gamma_gamma") or {}).get("params") or {}
+    p, q, gamma = params.get("p"), params.get("q"), params.get("gamma")
+    if p is None or q is None or gamma is None or q <= 1.0:
+        return None, None
+    return p * gamma / (q - 1.0), (q - 1.0) / (p * repeat_purchases + q - 1.0)
 
 
 def _tidy(value: T) -> T:

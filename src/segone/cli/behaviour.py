@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from segone import formatting
 from segone.accounts.schemas import SYSTEM
 from segone.behaviour import service as profiles
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
@@ -49,12 +50,18 @@ def refresh(
         return
     seconds = sum(report.seconds.values())
     typer.echo(
-        f"Refreshed {report.customers} customers' behaviour as of {report.as_of.isoformat()} from "
-        f"{report.events} events in {seconds:.1f} s."
+        f"Refreshed {formatting.count(report.customers)} customers' behaviour as of "
+        f"{report.as_of.isoformat()} from {formatting.count(report.events)} events in {seconds:.1f} s."
     )
     for name, model in report.models.items():
         params = ", ".join(f"{key} {value:.4g}" for key, value in model["params"].items())
-        typer.echo(f"  {name}: {params} (LL {model['log_likelihood']:.1f}, {model['customers']} customers)")
+        typer.echo(
+            f"  {name}: {params} (LL {model['log_likelihood']:,.1f}, "
+            f"{formatting.count(model['customers'])} customers)"
+        )
+    scorer = profiles.scoring_model(report.models)
+    if scorer:
+        typer.echo(f"  The customers' P(alive) and expected purchases are {scorer}'s.")
     for note in report.notes:
         typer.echo(f"  Note: {note}")
 
@@ -74,7 +81,8 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     typer.echo(
         f"Refresh {data['id']} ({data['status']}) as of {data['as_of']}, started {data['started_at']}: "
-        f"{data['customers'] or 0} customers, {data['events'] or 0} events."
+        f"{formatting.count(data['customers'] or 0)} customers, "
+        f"{formatting.count(data['events'] or 0)} events."
     )
     if data["message"]:
         typer.echo(f"  {data['message']}")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from segone import formatting
 from segone.accounts.schemas import SYSTEM
 from segone.cli.common import (
     DryRunOption,
@@ -130,6 +131,7 @@ def show(
             customer_id=found.id,
             categories=categories_in_force(runtime.settings),
             freshness_months=runtime.settings.freshness_months,
+            currency=runtime.settings.currency,
         )
     if as_json:
         print_json(sheet)
@@ -182,9 +184,30 @@ def _print_sheet(sheet: CustomerSheet) -> None:
                 f"{encounter.employee or 'unknown'}: {notes}",
                 markup=False,
             )
+    _print_behaviour(sheet)
     if sheet.merged_from:
         merged = ", ".join(f"{m.id} ({m.name})" for m in sheet.merged_from)
         console.print(f"\nMerged into this record: {merged}", markup=False)
+
+
+def _print_behaviour(sheet: CustomerSheet) -> None:
+    """The behaviour reading, in the words of the customer page (``behaviour.reading``)."""
+    behaviour, console = sheet.behaviour, stdout()
+    reading = behaviour.reading
+    if reading is None or behaviour.as_of is None:
+        return
+    console.print(f"\n[bold]Behaviour[/bold] (as of {behaviour.as_of.isoformat()})")
+    console.print(f"  {reading.headline}", markup=False)
+    for statement in reading.statements:
+        console.print(f"  • {statement.text}", markup=False)
+    for figure in reading.figures:
+        console.print(f"  {figure.label}: {figure.text}", markup=False)
+        if figure.note:
+            console.print(f"    {figure.note}", markup=False)
+    if reading.signals:
+        console.print("  Other events: " + ", ".join(reading.signals), markup=False)
+    if reading.note:
+        console.print(f"  {reading.note}", markup=False)
 
 
 @app.command("list")
@@ -220,4 +243,6 @@ def list_customers(
         )
     console = stdout()
     console.print(table)
-    console.print(f"{offset + 1}-{offset + len(items)} of {total}")
+    console.print(
+        f"{formatting.count(offset + 1)}-{formatting.count(offset + len(items))} of {formatting.count(total)}"
+    )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from segone import formatting
 from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, import_report, print_json, runtime_of
 from segone.errors import Invalid
@@ -84,8 +85,9 @@ def import_file(
     rate = report.rows / report.seconds if report.seconds else 0.0
     would = " (dry run: nothing was written)" if dry_run else ""
     typer.echo(
-        f"Imported {file.name}: {report.rows} rows, {report.events_written} events written, "
-        f"{report.customers_created} customers created in {report.seconds:.1f}s "
+        f"Imported {file.name}: {formatting.count(report.rows)} rows, "
+        f"{formatting.count(report.events_written)} events written, "
+        f"{formatting.count(report.customers_created)} customers created in {report.seconds:.1f}s "
         f"({rate:,.0f} events/s){would}."
     )
 
@@ -100,7 +102,7 @@ def flush(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json({"flushed": moved})
         return
-    typer.echo(f"Flushed {moved} staged events into the dataset.")
+    typer.echo(f"Flushed {formatting.count(moved)} staged events into the dataset.")
 
 
 @app.command()
@@ -120,7 +122,8 @@ def compact(ctx: typer.Context, as_json: JsonOption = False) -> None:
         )
         return
     typer.echo(
-        f"Compacted {result.files_before} files into {result.files_after} ({result.rows_after} events)."
+        f"Compacted {formatting.count(result.files_before)} files into "
+        f"{formatting.count(result.files_after)} ({formatting.count(result.rows_after)} events)."
     )
 
 
@@ -136,4 +139,4 @@ def count(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json({"events": events, "staged": staged})
         return
-    typer.echo(f"{events} events ({staged} staged, not yet flushed).")
+    typer.echo(f"{formatting.count(events)} events ({formatting.count(staged)} staged, not yet flushed).")

@@ -27,6 +27,11 @@ class Model(StrEnum):
     gamma_gamma = "gamma-gamma"
 
 
+class PurchaseModel(StrEnum):
+    pareto_nbd = "pareto-nbd"
+    bgnbd = "bgnbd"
+
+
 class TimeUnit(StrEnum):
     week = "week"
     day = "day"
@@ -200,13 +205,21 @@ def evaluate(
     time_unit: Annotated[
         TimeUnit, typer.Option("--time-unit", help="Unit of recency and T.")
     ] = TimeUnit.week,
+    model: Annotated[
+        PurchaseModel,
+        typer.Option(
+            "--model", help="The purchase model: pareto-nbd scores the customers; bgnbd screens for it."
+        ),
+    ] = PurchaseModel.pareto_nbd,
     as_json: JsonOption = False,
 ) -> None:
-    """Fit BG/NBD to the events up to --calibration-end and compare its predictions with the holdout."""
+    """Fit a purchase model to the events up to --calibration-end and compare its predictions with the
+    holdout."""
+    from segone import formatting
     from segone.accounts.schemas import SYSTEM
     from segone.analytics import backend
     from segone.behaviour.dataset import EventDataset
-    from segone.behaviour.evaluation import default_period, evaluate_bgnbd
+    from segone.behaviour.evaluation import MODEL_LABELS, default_period, evaluate
 
     settings = runtime_of(ctx, migrated=False).settings
     dataset = EventDataset(settings.data_dir / "events")
@@ -220,15 +233,18 @@ def evaluate(
             calibration_end.date() if calibration_end else None,
             holdout_end.date() if holdout_end else None,
         )
-        result = evaluate_bgnbd(events, start, end, time_unit.value, actor=SYSTEM)
+        result = evaluate(events, start, end, time_unit.value, model=model.value, actor=SYSTEM)
     finally:
         con.disconnect()
     if as_json:
         print_json(result.as_dict())
         return
-    typer.echo(f"BG/NBD on {result.n_customers} customers, holdout to {result.holdout_end.isoformat()}:")
-    typer.echo(f"  actual repeat purchases    {result.actual_total:.0f}")
-    typer.echo(f"  predicted repeat purchases {result.predicted_total:.1f}")
+    typer.echo(
+        f"{MODEL_LABELS[result.model]} on {formatting.count(result.n_customers)} customers, calibration to "
+        f"{result.calibration_end.isoformat()}, holdout to {result.holdout_end.isoformat()}:"
+    )
+    typer.echo(f"  actual repeat purchases    {formatting.count(result.actual_total)}")
+    typer.echo(f"  predicted repeat purchases {formatting.decimal(result.predicted_total, 1)}")
     typer.echo(f"  mean absolute error        {result.mean_absolute_error:.3f}")
     for row in result.by_frequency:
         typer.echo(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from segone import formatting
 from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.customers import service as customers
@@ -74,10 +75,11 @@ def refresh(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     seconds = sum(report.seconds.values())
     typer.echo(
-        f"Measured {report.customers} customers in {seconds:.1f} s: {report.differentiators} facts in "
-        f"{report.traits} traits; {report.segments_of_one} customers are segments of one."
+        f"Measured {formatting.count(report.customers)} customers in {seconds:.1f} s: "
+        f"{formatting.count(report.differentiators)} facts in {formatting.count(report.traits)} traits; "
+        f"{formatting.count(report.segments_of_one)} customers are segments of one."
     )
-    spread = ", ".join(f"{size}: {count}" for size, count in report.distribution.items())
+    spread = ", ".join(f"{size}: {formatting.count(n)}" for size, n in report.distribution.items())
     typer.echo(f"  Customers by how many look alike to us (itself included): {spread}")
 
 
@@ -107,7 +109,8 @@ def show(
         typer.echo("A segment of one: no other customer has everything we know of this one.")
     else:
         names = ", ".join(f"{a.name} (No. {a.id})" for a in result.look_alikes)
-        typer.echo(f"{result.distinguishability - 1} other customers look like this one to us: {names}")
+        others = formatting.count(result.distinguishability - 1)
+        typer.echo(f"{others} other customers look like this one to us: {names}")
     for fact in result.facts:
         typer.echo(_fact_line(fact))
     if result.next_question:
@@ -121,11 +124,14 @@ def show(
 
 
 def _fact_line(fact: FactInsight) -> str:
-    """``  Free time: Keeps bees (1 customer, 2.00%) [rare]``: the fact, its category and how rare it is."""
-    if fact.holders is None or fact.rarity is None:
-        held = "not measured yet"
-    else:
-        held = f"{fact.holders} customer{'' if fact.holders == 1 else 's'}, {fact.rarity:.2%}"
+    """``  Free time: Keeps bees (1 of 412 customers we know about in free time) [rare]``: the fact, its
+    category and how rare it is among the customers we know something about in that category."""
+    held = (
+        "not measured yet"
+        if fact.holders is None or fact.population is None
+        else f"{formatting.count(fact.holders)} of {formatting.plural(fact.population, 'customer')} we "
+        f"know about in {fact.category_label.lower()}"
+    )
     marks = " [rare]" if fact.rare else ""
     marks += " [they know we know]" if fact.acknowledged else ""
     marks += " [stale]" if fact.stale else ""

@@ -86,6 +86,9 @@ class KnowledgeTrait(Base):
     question: Mapped[str | None] = mapped_column(String(120))
     label: Mapped[str] = mapped_column(Text)
     holders: Mapped[int]
+    # Customers we know something about in the trait's topic (its fact category, detail or behaviour
+    # measure); null for traits of refreshes before it was counted.
+    population: Mapped[int | None]
     rarity: Mapped[float] = mapped_column(Float)
 
 

@@ -18,11 +18,18 @@ RECENT_ENCOUNTERS = 5
 
 
 def customer_sheet(
-    db: Session, *, actor: Actor, customer_id: int, categories: CategoryList, freshness_months: int
+    db: Session,
+    *,
+    actor: Actor,
+    customer_id: int,
+    categories: CategoryList,
+    freshness_months: int,
+    currency: str,
 ) -> CustomerSheet:
     """The easel sheet of a customer (a merged record's id gives the survivor's sheet): who they are,
     what we know by category and whether they know we know it, how rare each fact is, look-alikes and
-    what to ask next, recent encounters, the behaviour profile and the records merged into this one."""
+    what to ask next, recent encounters, the behaviour profile (amounts in ``currency``) and the records
+    merged into this one."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     facts = knowledge.to_out_many(
         db,
@@ -49,6 +56,7 @@ def customer_sheet(
                 **fact.model_dump(),
                 trait=found.trait if found else None,
                 holders=found.holders if found else None,
+                population=found.population if found else None,
                 rarity=found.rarity if found else None,
                 rare=found.rare if found else False,
                 stale=found.stale if found else False,
@@ -74,7 +82,7 @@ def customer_sheet(
         ),
         encounters=encounters.to_out_many(db, recent[:RECENT_ENCOUNTERS]),
         more_encounters=len(recent) > RECENT_ENCOUNTERS,
-        behaviour=behaviour.behaviour_of(db, actor=actor, customer_id=customer.id),
+        behaviour=behaviour.behaviour_of(db, actor=actor, customer_id=customer.id, currency=currency),
         merged_from=[
             MergedRecord(
                 id=m.merged_id,

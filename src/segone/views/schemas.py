@@ -39,7 +39,11 @@ class SheetFact(DifferentiatorOut):
 
     trait: str | None = Field(description="The trait the fact belongs to, in its most frequent wording.")
     holders: int | None = Field(description="Customers holding the trait; null until the next refresh.")
-    rarity: float | None = Field(description="Share of all customers holding the trait.")
+    population: int | None = Field(
+        description="Customers we know something about in the fact's category at the last refresh: the "
+        "denominator of rarity."
+    )
+    rarity: float | None = Field(description="holders / population.")
     rare: bool
     stale: bool = Field(description="Not confirmed for the configured number of months.")
 

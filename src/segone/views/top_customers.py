@@ -27,6 +27,7 @@ def top_customers(
     chosen: list[int] | None = None,
     categories: CategoryList,
     freshness_months: int,
+    currency: str,
 ) -> list[CustomerSheet]:
     """The sheets of the ``chosen`` customers (unknown ids left out), or of the top ten by ranking."""
     sheets = []
@@ -38,6 +39,7 @@ def top_customers(
                 customer_id=customer_id,
                 categories=categories,
                 freshness_months=freshness_months,
+                currency=currency,
             )
         except NotFound:
             continue

@@ -1,4 +1,5 @@
-"""Analytics: the last behaviour refresh, and how well BG/NBD predicts a holdout period (charts, CSV)."""
+"""Analytics: the last behaviour refresh and the model that scores the customers, and how well each
+purchase model (Pareto/NBD, BG/NBD) predicts a holdout period (charts, CSV)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,17 @@ from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
+from segone import formatting
 from segone.accounts.schemas import Permission
 from segone.behaviour import service as profiles
 from segone.errors import Invalid
+from segone.web.charts import BarChart, LineChart, grouped_bars, line_chart
 from segone.web.deps import RuntimeDep, Viewer, requires, web_router
 from segone.web.render import render
 
 router = web_router()
 Analyst = Annotated[Viewer, Depends(requires(Permission.RUN_ANALYTICS))]
-WIDTH, HEIGHT, PAD = 640, 260, 40
+WIDTH, HEIGHT = 640, 280
 
 
 def _date(value: str) -> date | None:
@@ -36,11 +39,12 @@ def model_evaluation(
     runtime: RuntimeDep,
     calibration_end: str = "",
     holdout_end: str = "",
+    model: str = "",
     format: str = "",
 ) -> Response:
     from segone.analytics import backend
     from segone.behaviour.dataset import EventDataset
-    from segone.behaviour.evaluation import default_period, evaluate_bgnbd
+    from segone.behaviour.evaluation import MODEL_LABELS, MODELS, default_period, evaluate
     from segone.demo.timeline import read_record
 
     settings = runtime.settings
@@ -48,17 +52,30 @@ def model_evaluation(
     with runtime.session() as db:
         latest = profiles.latest_refresh(db, actor=viewer.actor)
         refresh = None if latest is None else profiles.to_out(latest)
+    scorer = None if refresh is None else profiles.scoring_model(refresh.models)
+    # By default the page evaluates the model that scores the customers.
+    scoring_key = next((key for key, label in MODEL_LABELS.items() if label == scorer), MODELS[0])
+    chosen = model if model in MODELS else scoring_key
     context: dict[str, Any] = {
         "refresh": refresh,
+        "scorer": scorer,
+        "model_names": profiles.MODEL_NAMES,
+        "models": MODEL_LABELS,
+        "model": chosen,
+        "model_label": MODEL_LABELS[chosen],
         "calibration_end": calibration_end,
         "holdout_end": holdout_end,
         "empty": False,
         "error": None,
         "result": None,
-        "cumulative_svg": {},
-        "frequency_svg": {},
+        "cumulative": None,
+        "by_frequency": None,
         "demo": read_record(settings.data_dir),
     }
+    if model and model not in MODELS:
+        context["error"] = (
+            f"There is no model {model!r} to evaluate; choose {' or '.join(MODEL_LABELS.values())}."
+        )
     if not dataset.files():
         context["empty"] = True
         return render(request, "analytics/models.html", **context)
@@ -68,7 +85,7 @@ def model_evaluation(
         try:
             start, end = default_period(events, _date(calibration_end), _date(holdout_end))
             context.update(calibration_end=start.isoformat(), holdout_end=end.isoformat())
-            result = evaluate_bgnbd(events, start, end, "week", actor=viewer.actor)
+            result = evaluate(events, start, end, "week", model=chosen, actor=viewer.actor)
         except Invalid as exc:
             context["error"] = str(exc)
             return render(request, "analytics/models.html", **context)
@@ -78,7 +95,7 @@ def model_evaluation(
         return Response(
             _csv(result),
             media_type="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="bgnbd-evaluation.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="{chosen}-evaluation.csv"'},
         )
     return render(
         request,
@@ -86,8 +103,8 @@ def model_evaluation(
         **{
             **context,
             "result": result,
-            "cumulative_svg": _lines(result.cumulative, start),
-            "frequency_svg": _bars(result.by_frequency),
+            "cumulative": _lines(result.cumulative),
+            "by_frequency": _bars(result.by_frequency),
         },
     )
 
@@ -96,6 +113,7 @@ def _csv(result: Any) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["table", "key", "actual", "predicted"])
+    writer.writerow(["model", result.model, "", ""])
     writer.writerow(["total", "repeat purchases in holdout", result.actual_total, result.predicted_total])
     writer.writerow(["error", "mean absolute error per customer", "", result.mean_absolute_error])
     for row in result.by_frequency:
@@ -107,51 +125,35 @@ def _csv(result: Any) -> str:
     return out.getvalue()
 
 
-def _scale(values: list[float]) -> float:
-    top = max(values, default=0.0)
-    return top if top > 0 else 1.0
-
-
-def _lines(rows: list[dict[str, Any]], calibration_end: date) -> dict[str, Any]:
+def _lines(rows: list[dict[str, Any]]) -> LineChart | None:
+    """Cumulative repeat purchases week by week, actual and predicted, the calibration end marked."""
     if not rows:
-        return {}
-    top = _scale([max(r["actual"], r["predicted"]) for r in rows])
-    n = max(len(rows) - 1, 1)
-
-    def points(key: str) -> str:
-        return " ".join(
-            f"{PAD + i * (WIDTH - 2 * PAD) / n:.1f},{HEIGHT - PAD - r[key] / top * (HEIGHT - 2 * PAD):.1f}"
-            for i, r in enumerate(rows)
-        )
-
-    split = next((i for i, r in enumerate(rows) if r["holdout"]), len(rows) - 1)
-    return {
-        "width": WIDTH,
-        "height": HEIGHT,
-        "actual": points("actual"),
-        "predicted": points("predicted"),
-        "split_x": f"{PAD + split * (WIDTH - 2 * PAD) / n:.1f}",
-        "top": f"{top:,.0f}",
-        "weeks": len(rows),
-    }
+        return None
+    split = next((i for i, r in enumerate(rows) if r["holdout"]), len(rows)) - 1
+    return line_chart(
+        [f"week {r['week']}" for r in rows],
+        [
+            ("actual", "actual", [float(r["actual"]) for r in rows]),
+            ("predicted", "predicted", [float(r["predicted"]) for r in rows]),
+        ],
+        shown=formatting.count,
+        y_title="repeat purchases, cumulative",
+        x_title="weeks since the first purchase",
+        width=WIDTH,
+        height=HEIGHT,
+        marks=[(split, "calibration end")] if split >= 0 else [],
+        x_tick_every=13,
+    )
 
 
-def _bars(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    top = _scale([max(r["actual"], r["predicted"]) for r in rows])
-    slot = (WIDTH - 2 * PAD) / max(len(rows), 1)
-    bars = []
-    for i, r in enumerate(rows):
-        for j, key in enumerate(("actual", "predicted")):
-            h = r[key] / top * (HEIGHT - 2 * PAD)
-            bars.append(
-                {
-                    "x": f"{PAD + i * slot + 4 + j * (slot - 8) / 2:.1f}",
-                    "y": f"{HEIGHT - PAD - h:.1f}",
-                    "w": f"{(slot - 8) / 2:.1f}",
-                    "h": f"{h:.1f}",
-                    "kind": key,
-                    "title": f"{r['frequency']}: {key} {r[key]:.2f}",
-                }
-            )
-    labels = [{"x": f"{PAD + (i + 0.5) * slot:.1f}", "text": r["frequency"]} for i, r in enumerate(rows)]
-    return {"width": WIDTH, "height": HEIGHT, "bars": bars, "labels": labels, "top": f"{top:.2f}"}
+def _bars(rows: list[dict[str, Any]]) -> BarChart:
+    """Mean holdout repeat purchases of the customers of each calibration frequency, actual and predicted."""
+    return grouped_bars(
+        [r["frequency"] for r in rows],
+        [("actual", [r["actual"] for r in rows]), ("predicted", [r["predicted"] for r in rows])],
+        shown=lambda v: formatting.decimal(v, 2),
+        y_title="mean repeat purchases in the holdout, per customer",
+        x_title="repeat purchases in the calibration period",
+        width=WIDTH,
+        height=HEIGHT,
+    )

@@ -287,6 +287,7 @@ def render_sheet(
         customer_id=customer_id,
         categories=categories,
         freshness_months=request.app.state.runtime.settings.freshness_months,
+        currency=request.app.state.runtime.settings.currency,
     )
     return render(
         request,

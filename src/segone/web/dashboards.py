@@ -4,6 +4,7 @@ top-10 exercise (our most valuable customers side by side: what makes each uniqu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -11,17 +12,19 @@ from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
+from segone import formatting
 from segone.accounts.schemas import Permission
-from segone.knowledge.assessment.schemas import Month
 from segone.views.schemas import CustomerSheet
 from segone.views.self_assessment import self_assessment
 from segone.views.top_customers import TOP, Ranking, top_customers
+from segone.web.charts import LineChart, horizontal_bars, line_chart
 from segone.web.deps import Categories, RuntimeDep, Viewer, requires, web_router
-from segone.web.render import render
+from segone.web.distinguish import badge
+from segone.web.render import percent, render
 
 router = web_router()
 Manager = Annotated[Viewer, Depends(requires(Permission.VIEW_TEAM_DASHBOARDS))]
-WIDTH, HEIGHT, PAD = 300, 110, 18
+WIDTH, HEIGHT = 320, 170
 # Customers count from their first activity, not from when their record was made: a purchase history
 # imported today would otherwise make thousands of customers new this month, and the share drop.
 KNOWN_SHARE_NOTE = (
@@ -38,14 +41,17 @@ RANKINGS: dict[Ranking, str] = {
 @dataclass
 class Chart:
     title: str
-    points: str
-    dots: list[tuple[str, str, str]]  # x, y, title
-    first: str
-    last: str
+    drawing: LineChart
     latest: str
     note: str = ""
-    width: int = WIDTH
-    height: int = HEIGHT
+
+
+def _share(value: float) -> str:
+    return f"{round(value * 100)}%"
+
+
+def _ratio(value: float) -> str:
+    return formatting.decimal(value, 2)
 
 
 @router.get("/dashboards/knowledge")
@@ -54,30 +60,71 @@ def knowledge_dashboard(request: Request, viewer: Manager, runtime: RuntimeDep) 
     with runtime.session() as db:
         found = self_assessment(db, actor=viewer.actor, freshness_months=months)
     rows = found.months
+    names = [m.month for m in rows]
     charts = [
         _chart(
             "Customers we know anything about",
             [m.known_share for m in rows],
-            rows,
+            names,
+            unit="% of active customers",
             percent=True,
             note=KNOWN_SHARE_NOTE,
         ),
-        _chart("Facts per customer", [m.facts_per_customer for m in rows], rows),
-        _chart("Categories known, per known customer", [m.categories_per_customer for m in rows], rows),
+        _chart("Facts per customer", [m.facts_per_customer for m in rows], names, unit="facts per customer"),
         _chart(
-            "Recognition ratio: they know we know", [m.recognition_ratio for m in rows], rows, percent=True
+            "Categories known, per known customer",
+            [m.categories_per_customer for m in rows],
+            names,
+            unit="categories per known customer",
         ),
-        _chart("Employees who recorded a fact", [m.contributors_share for m in rows], rows, percent=True),
-        _chart("Listening share in encounters", [m.listening_share for m in rows], rows, percent=True),
+        _chart(
+            "Recognition ratio: they know we know",
+            [m.recognition_ratio for m in rows],
+            names,
+            unit="% of current facts",
+            percent=True,
+        ),
+        _chart(
+            "Employees who recorded a fact",
+            [m.contributors_share for m in rows],
+            names,
+            unit="% of active employees",
+            percent=True,
+        ),
+        _chart(
+            "Listening share in encounters",
+            [m.listening_share for m in rows],
+            names,
+            unit="% of an encounter spent listening",
+            percent=True,
+        ),
     ]
     latest = found.refreshes[-1] if found.refreshes else None
-    spread = []
+    spread = None
     if latest is not None:
-        top = max(latest.distribution.values(), default=0) or 1
-        spread = [
-            {"size": size, "count": count, "width": round(100 * count / top, 1)}
-            for size, count in latest.distribution.items()
-        ]
+        spread = horizontal_bars(
+            [(size, float(n), formatting.plural(n, "customer")) for size, n in latest.distribution.items()],
+            top=float(max(latest.distribution.values(), default=0)),
+            shown=formatting.count,
+            x_title="customers, by how many customers look like them (themselves included)",
+        )
+    teams = (
+        horizontal_bars(
+            [
+                (
+                    t.team,
+                    t.ratio or 0.0,
+                    f"{percent(t.ratio)} of {formatting.plural(t.facts, 'fact')}",
+                )
+                for t in found.teams
+            ],
+            top=1.0,
+            shown=_share,
+            x_title="% of the team's current facts the customer has been shown we know",
+        )
+        if found.teams
+        else None
+    )
     return render(
         request,
         "dashboards/knowledge.html",
@@ -85,11 +132,14 @@ def knowledge_dashboard(request: Request, viewer: Manager, runtime: RuntimeDep) 
         found=found,
         latest=latest,
         spread=spread,
+        teams=teams,
         segments=_chart(
             "Segments of one, by knowledge refresh",
             [float(r.segments_of_one) for r in found.refreshes],
-            None,
-            labels=[r.at.strftime("%Y-%m-%d") for r in found.refreshes],
+            [r.at.strftime("%Y-%m-%d") for r in found.refreshes],
+            unit="customers",
+            shown=formatting.count,
+            x_title="knowledge refresh",
         )
         if len(found.refreshes) > 1
         else None,
@@ -118,6 +168,7 @@ def top_ten(
             chosen=chosen,
             categories=categories,
             freshness_months=runtime.settings.freshness_months,
+            currency=runtime.settings.currency,
         )
     return render(
         request,
@@ -139,7 +190,7 @@ def _side(sheet: CustomerSheet) -> dict[str, Any]:
         "kind": sheet.customer.kind.value,
         "distinguishability": sheet.knowledge.distinguishability,
         "unique": [f for f in facts if f.holders == 1],
-        "rare": [f for f in facts if f.rare and f.holders != 1],
+        "rare": [(f, badge(f)) for f in facts if f.rare and f.holders != 1],
         "acknowledged": [f for f in facts if f.acknowledgement is not None],
         "facts": len(facts),
         "recognition": sheet.recognition.ratio,
@@ -152,32 +203,30 @@ def _side(sheet: CustomerSheet) -> dict[str, Any]:
 def _chart(
     title: str,
     values: list[float | None],
-    months: list[Month] | None,
+    names: list[str],
     *,
+    unit: str,
     percent: bool = False,
-    labels: list[str] | None = None,
+    shown: Callable[[float], str] | None = None,
+    x_title: str = "end of month",
     note: str = "",
 ) -> Chart:
-    names = labels if labels is not None else [m.month for m in months or []]
-    known = [(i, v) for i, v in enumerate(values) if v is not None]
-    top = max((v for _, v in known), default=0.0) or 1.0
-    n = max(len(values) - 1, 1)
-
-    def x(i: int) -> float:
-        return PAD + i * (WIDTH - 2 * PAD) / n
-
-    def y(v: float) -> float:
-        return HEIGHT - PAD - v / top * (HEIGHT - 2 * PAD)
-
-    def shown(value: float) -> str:
-        return f"{value:.0%}" if percent else f"{value:,.2f}"
-
+    """A line over months (or refreshes): 0 to 100% for shares, round ticks otherwise; the last value
+    written at its point and above the chart."""
+    write = shown or (_share if percent else _ratio)
+    known = [v for v in values if v is not None]
     return Chart(
         title=title,
-        points=" ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in known),
-        dots=[(f"{x(i):.1f}", f"{y(v):.1f}", f"{names[i]}: {shown(v)}") for i, v in known],
-        first=names[0] if names else "",
-        last=names[-1] if names else "",
-        latest=shown(known[-1][1]) if known else "\u2013",
+        drawing=line_chart(
+            names,
+            [("", "", values)],
+            shown=write,
+            y_title=unit,
+            x_title=x_title,
+            width=WIDTH,
+            height=HEIGHT,
+            top=1.0 if percent else None,
+        ),
+        latest=write(known[-1]) if known else "\u2013",
         note=note,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from segone import formatting
 from segone.views.schemas import CustomerSheet, SheetFact
 
 
@@ -27,7 +28,7 @@ class Distinguish:
 
 def distinguish(sheet: CustomerSheet) -> Distinguish:
     knowledge, facts = sheet.knowledge, sheet.facts()
-    badges = {fact.id: badge for fact in facts if (badge := _badge(fact)) is not None}
+    badges = {fact.id: found for fact in facts if (found := badge(fact)) is not None}
     size = knowledge.distinguishability
     ask = None
     if size is None:
@@ -36,7 +37,8 @@ def distinguish(sheet: CustomerSheet) -> Distinguish:
         headline = "A segment of one: no other customer has everything we know of this one."
     else:
         others = size - 1
-        headline = f"{others} {'customer looks' if others == 1 else 'customers look'} like this one to us."
+        who = "customer looks" if others == 1 else "customers look"
+        headline = f"{formatting.count(others)} {who} like this one to us."
     if knowledge.next_question is not None and size is not None and size > 1:
         q = knowledge.next_question
         ask = f"Ask about {q.label.lower()}: “{q.prompt}”"
@@ -54,13 +56,17 @@ def distinguish(sheet: CustomerSheet) -> Distinguish:
     )
 
 
-def _badge(fact: SheetFact) -> Badge | None:
-    if fact.holders is None or fact.rarity is None:
+def badge(fact: SheetFact) -> Badge | None:
+    """ "Only them", "Rare: 3 of 412 customers we know about in family" or "Common: ...": counted among the
+    customers with a current fact in the same category (thresholds: docs/knowledge.md)."""
+    if fact.holders is None or fact.population is None or fact.rarity is None:
         return None
-    others = fact.holders - 1
-    title = f"{fact.holders} customers share this ({fact.rarity:.2%}); trait: {fact.trait}"
-    if others <= 0:
-        return Badge("Only them", True, title)
+    among = f"{formatting.count(fact.population)} {'customer' if fact.population == 1 else 'customers'}"
+    where = f"we know about in {fact.category_label.lower()}"
+    title = f"Trait: {fact.trait}" if fact.trait else ""
+    if fact.holders <= 1:
+        return Badge(f"Only them of {among} {where}", True, title)
+    held = f"{formatting.count(fact.holders)} of {among} {where}"
     if fact.rare:
-        return Badge(f"Rare: {others} others", True, title)
-    return Badge(f"Common: {fact.rarity:.0%}" if fact.rarity >= 0.01 else f"{others} others", False, title)
+        return Badge(f"Rare: {held}", True, title)
+    return Badge(f"Common: {held} ({fact.rarity:.0%})", False, title)

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from segone import formatting
 from segone.accounts.schemas import Permission
 from segone.customers.schemas import attribute_text
 from segone.web import labels
@@ -49,23 +51,29 @@ def moment(value: datetime | None) -> str:
     return f"{value.day} {value:%b %Y}, {value:%H:%M} UTC"
 
 
-def ago(value: datetime | None, now: datetime | None = None) -> str:
-    """'today', 'yesterday', '3 days ago', '5 weeks ago', '2 years ago'."""
+def ago(value: datetime | None, now: datetime | None = None) -> Markup:
+    """'today', 'yesterday', '3 days ago', '5 weeks ago', '2 years ago': counted from today, with the day
+    itself in the element (a <time> whose title gives the date, for anyone who wants it exactly)."""
     if value is None:
-        return "never"
+        return Markup("never")
     now = now or datetime.now(UTC)
-    days = (now.date() - _aware(value).astimezone(UTC).date()).days
+    moment_utc = _aware(value).astimezone(UTC)
+    days = (now.date() - moment_utc.date()).days
     if days <= 0:
-        return "today"
-    if days == 1:
-        return "yesterday"
-    if days < 14:
-        return f"{days} days ago"
-    if days < 60:
-        return f"{days // 7} weeks ago"
-    if days < 730:
-        return f"{days // 30} months ago"
-    return f"{days // 365} years ago"
+        text = "today"
+    elif days == 1:
+        text = "yesterday"
+    elif days < 14:
+        text = f"{days} days ago"
+    elif days < 60:
+        text = f"{days // 7} weeks ago"
+    elif days < 730:
+        text = f"{days // 30} months ago"
+    else:
+        text = f"{days // 365} years ago"
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        moment_utc.isoformat(), f"{day(moment_utc)}, counted from today", text
+    )
 
 
 def time_tag(value: datetime | None, style: str = "moment") -> Markup:
@@ -92,8 +100,10 @@ def percent(value: float | None) -> str:
     return "\u2013" if value is None else f"{round(value * 100)}%"
 
 
-def plural(count: int, singular: str, many: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else (many or singular + 's')}"
+@pass_context
+def money(context: Context, value: float | None) -> str:
+    """An amount in the currency of the settings (``SEGONE_CURRENCY``), as everywhere else."""
+    return formatting.money(value, context.get("currency") or "USD")
 
 
 env = Environment(
@@ -104,11 +114,19 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters.update(
-    day=day, moment=moment, ago=ago, percent=percent, attribute=attribute_text, breakable=breakable
+    day=day,
+    moment=moment,
+    ago=ago,
+    percent=percent,
+    attribute=attribute_text,
+    breakable=breakable,
+    money=money,
+    count=formatting.count,
+    decimal=formatting.decimal,
 )
 env.globals.update(
     time_tag=time_tag,
-    plural=plural,
+    plural=formatting.plural,
     P=Permission,
     channel_label=labels.channel_label,
     confidence_label=labels.confidence_label,
@@ -121,7 +139,9 @@ env.globals.update(
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """A full page; the signed-in viewer, the form token and pending messages are always available."""
     session = web_session.load(request)
+    runtime = getattr(request.app.state, "runtime", None)
     html = env.get_template(template).render(
+        currency=runtime.settings.currency if runtime is not None else "USD",
         viewer=getattr(request.state, "viewer", None),
         csrf_token=session.csrf_token,
         csrf_field=web_session.CSRF_FIELD,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from segone.api.deps import CurrentActor, CustomerId, Db
+from segone.api.deps import CurrentActor, CustomerId, Db, RuntimeDep
 from segone.api.errors import responses
 from segone.behaviour import service as profiles
 from segone.behaviour.schemas import BehaviourOut, RefreshOut
@@ -18,11 +18,13 @@ router = APIRouter(tags=["behaviour"])
     summary="A customer's behaviour",
     responses=responses(401, 403, 404, 422),
 )
-def get_behaviour(db: Db, actor: CurrentActor, customer_id: CustomerId) -> BehaviourOut:
+def get_behaviour(db: Db, actor: CurrentActor, customer_id: CustomerId, runtime: RuntimeDep) -> BehaviourOut:
     """When the customer buys and how often, when they contact us and why, the model scores (P(alive),
     expected purchases in the horizon, expected value per purchase, CLV) and the recent purchase days,
-    as of the last `segone behaviour refresh`. `profile` is null until a refresh has seen the customer."""
-    return profiles.behaviour_of(db, actor=actor, customer_id=customer_id)
+    as of the last `segone behaviour refresh`, and `reading`: the same in the words the customer page
+    uses, each habit stated only with enough evidence (docs/user-guide.md). Amounts are in `currency`
+    (`SEGONE_CURRENCY`). `profile` is null until a refresh has seen the customer."""
+    return profiles.behaviour_of(db, actor=actor, customer_id=customer_id, currency=runtime.settings.currency)
 
 
 @router.get(

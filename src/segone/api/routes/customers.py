@@ -106,6 +106,7 @@ def get_customer_sheet(
         customer_id=customer_id,
         categories=categories,
         freshness_months=runtime.settings.freshness_months,
+        currency=runtime.settings.currency,
     )
 
 

@@ -21,7 +21,8 @@ router = APIRouter(tags=["knowledge"])
 def get_knowledge(
     db: Db, actor: CurrentActor, customer_id: CustomerId, categories: Categories, runtime: RuntimeDep
 ) -> KnowledgeOut:
-    """Each current differentiator with its trait, rarity (share of customers holding it), whether the
+    """Each current differentiator with its trait, rarity (`holders` of the `population` of customers we
+    know something about in its category; `rare` at 5% of them or when nobody else holds it), whether the
     customer knows we know it and whether it is stale; the customer's distinguishability (how many
     customers hold every trait we know of it, itself included: 1 is a segment of one) and look-alikes;
     recognition ratio; knowledge gaps; the next best question; and the rare facts to show them we know.

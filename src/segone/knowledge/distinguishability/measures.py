@@ -3,7 +3,9 @@
 Pure NumPy over integer ids: ``holdings`` pairs each customer with each of its traits (a trait is a
 differentiator after grouping paraphrases, a discretised attribute or a behaviour band; see ``traits``).
 
-- **Rarity** of a trait: the share of customers who hold it.
+- **Rarity** of a trait: the share of its *population* who hold it, the population being the customers
+  we know something about in the trait's topic (a fact category, a detail, a behaviour measure): a fact
+  about hobbies is rare or common among the customers whose hobbies we know, not among all customers.
 - **Confusion set** of a customer: every customer holding all of its traits (itself included). Its size is
   the customer's **distinguishability**; 1 is a segment of one. Exact: an inverted index from trait to its
   sorted holders, intersected rarest trait first, stopping as soon as only the customer is left.
@@ -88,9 +90,21 @@ def index(holdings: Holdings, n_customers: int) -> Index:
     )
 
 
-def rarity(idx: Index) -> FloatArray:
-    """The share of all customers holding each trait."""
-    return idx.holder_counts / max(idx.n_customers, 1)
+def populations(holdings: Holdings, topics: Sequence[str]) -> IntArray:
+    """Per trait: the customers holding at least one trait of the same topic (``topics[t]``)."""
+    if not topics:
+        return np.zeros(0, dtype=np.int64)
+    names, topic_of = np.unique(np.asarray(topics, dtype=str), return_inverse=True)
+    pairs = np.unique(
+        np.stack([np.asarray(holdings.customers, dtype=np.int64), topic_of[holdings.traits]]), axis=1
+    )
+    per_topic = np.bincount(pairs[1], minlength=len(names)) if pairs.size else np.zeros(len(names))
+    return np.asarray(per_topic[topic_of], dtype=np.int64)
+
+
+def rarity(idx: Index, population: IntArray) -> FloatArray:
+    """The share of each trait's population holding it."""
+    return idx.holder_counts / np.maximum(population, 1)
 
 
 def confusion_sets(idx: Index) -> Confusion:

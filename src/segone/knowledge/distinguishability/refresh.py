@@ -138,8 +138,10 @@ def _refresh(
     lap("traits")
 
     n = len(loaded.ids)
-    idx = measures.index(found.holdings(), n)
-    rarity = measures.rarity(idx)
+    holdings = found.holdings()
+    idx = measures.index(holdings, n)
+    population = measures.populations(holdings, found.topics)
+    rarity = measures.rarity(idx, population)
     stage("Finding look-alikes", 0, n)
     confusion = measures.confusion_sets(idx)
     stage("Finding look-alikes", n, n)
@@ -152,7 +154,7 @@ def _refresh(
     segments_of_one = int(np.count_nonzero(confusion.sizes == 1))
     stage("Writing the results", 0, n)
     with session_scope(sessions) as db:
-        _write(db, run_id, loaded, found, idx, rarity, confusion, questions)
+        _write(db, run_id, loaded, found, idx, population, rarity, confusion, questions)
         run = db.get(KnowledgeRefresh, run_id)
         assert run is not None
         run.status, run.finished_at = "done", utcnow()
@@ -273,6 +275,7 @@ def _write(
     loaded: _Loaded,
     found: trait_building.Traits,
     idx: measures.Index,
+    population: np.ndarray[Any, Any],
     rarity: np.ndarray[Any, Any],
     confusion: measures.Confusion,
     questions: list[tuple[str | None, float | None]],
@@ -294,6 +297,7 @@ def _write(
                     "question": found.questions[t],
                     "label": found.labels[t],
                     "holders": int(counts[t]),
+                    "population": int(population[t]),
                     "rarity": float(rarity[t]),
                 }
                 for t, key in enumerate(found.keys)

@@ -20,7 +20,9 @@ from segone.knowledge.distinguishability.schemas import FactInsight, Gap, Knowle
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.models import CustomerMeasure, FactTrait, KnowledgeRefresh, KnowledgeTrait
 
-RARE_SHARE = 0.01  # a trait at most this share of customers hold (or only one customer) is rare
+# A trait is rare when at most this share of the customers we know something about in its topic (the
+# fact's category) hold it, or when nobody else does; the thresholds are documented in docs/knowledge.md.
+RARE_SHARE = 0.05
 DAYS_PER_MONTH = 30.44
 
 
@@ -41,7 +43,14 @@ def knowledge_of(
     insights = []
     for fact in facts:
         trait = traits.get(fact.id)
-        rare = trait is not None and (trait.holders <= 1 or trait.rarity <= RARE_SHARE)
+        # Traits of a refresh from before populations were counted have shares of all customers: they
+        # are not measured until the next refresh.
+        population = trait.population if trait is not None else None
+        rare = (
+            trait is not None
+            and population is not None
+            and (trait.holders <= 1 or trait.rarity <= RARE_SHARE)
+        )
         category = categories.find(fact.category)
         insights.append(
             FactInsight(
@@ -52,7 +61,8 @@ def knowledge_of(
                 acknowledged=fact.acknowledgement is not None,
                 trait=trait.label if trait else None,
                 holders=trait.holders if trait else None,
-                rarity=round(trait.rarity, 6) if trait else None,
+                population=population,
+                rarity=round(trait.rarity, 6) if trait and population is not None else None,
                 rare=rare,
                 stale=fact.last_confirmed_at < stale_before,
                 last_confirmed_at=fact.last_confirmed_at,

@@ -11,7 +11,9 @@ Three sources, each trait with a stable ``key``:
   purchase: low, middle, high thirds) and the preferred channel: ``behaviour:<name>=<band>``.
 
 A trait's ``question`` is what could be asked to learn it: the fact's category, ``attribute:<key>``, or
-None for behaviour (we observe it, we do not ask).
+None for behaviour (we observe it, we do not ask). Its ``topic`` is what it tells about: the fact's
+category (``fact:<category>``), the detail (``attribute:<key>``) or the behaviour measure
+(``behaviour:<name>``); rarity is counted among the customers we know something about in that topic.
 """
 
 from __future__ import annotations
@@ -45,11 +47,12 @@ class Traits:
     kinds: list[str] = field(default_factory=list)  # fact, attribute or behaviour
     questions: list[str | None] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
     pairs: set[tuple[int, int]] = field(default_factory=set)  # (customer position, trait)
     fact_traits: dict[int, int] = field(default_factory=dict)  # differentiator id -> trait
     _by_key: dict[str, int] = field(default_factory=dict)
 
-    def add(self, key: str, kind: str, question: str | None, label: str) -> int:
+    def add(self, key: str, kind: str, question: str | None, label: str, topic: str) -> int:
         found = self._by_key.get(key)
         if found is not None:
             return found
@@ -58,6 +61,7 @@ class Traits:
         self.kinds.append(kind)
         self.questions.append(question)
         self.labels.append(label)
+        self.topics.append(topic)
         return len(self.keys) - 1
 
     def holdings(self) -> Holdings:
@@ -98,7 +102,9 @@ def _facts(traits: Traits, facts: Sequence[FactRow], *, threshold: float | None,
         for label, counts in wording.items()
     }
     for fact, label in zip(facts, labels.tolist(), strict=True):
-        trait = traits.add(f"fact:{fact.category}:{label}", "fact", fact.category, reads[label])
+        trait = traits.add(
+            f"fact:{fact.category}:{label}", "fact", fact.category, reads[label], f"fact:{fact.category}"
+        )
         traits.pairs.add((fact.customer, trait))
         traits.fact_traits[fact.differentiator_id] = trait
 
@@ -121,7 +127,11 @@ def _attributes(traits: Traits, attributes: Sequence[dict[str, Any]]) -> None:
             continue
         for customer, text in texts:
             trait = traits.add(
-                f"attribute:{key}={text.casefold()}", "attribute", f"attribute:{key}", f"{key}: {text}"
+                f"attribute:{key}={text.casefold()}",
+                "attribute",
+                f"attribute:{key}",
+                f"{key}: {text}",
+                f"attribute:{key}",
             )
             traits.pairs.add((customer, trait))
 
@@ -133,7 +143,9 @@ def _number_bands(traits: Traits, key: str, held: list[tuple[int, Any]]) -> None
     for (customer, _), band in zip(held, bands.tolist(), strict=True):
         low, high = edges[band], edges[min(band + 1, len(edges) - 1)]
         label = f"{key}: {_number(low)} to {_number(high)}"
-        trait = traits.add(f"attribute:{key}#{band}", "attribute", f"attribute:{key}", label)
+        trait = traits.add(
+            f"attribute:{key}#{band}", "attribute", f"attribute:{key}", label, f"attribute:{key}"
+        )
         traits.pairs.add((customer, trait))
 
 
@@ -151,12 +163,20 @@ def _behaviour(traits: Traits, behaviour: dict[int, dict[str, Any]]) -> None:
         edges = np.quantile(values, [1 / 3, 2 / 3])
         for customer, value in held:
             band = BEHAVIOUR_BANDS[int(np.searchsorted(edges, value, side="right"))]
-            trait = traits.add(f"behaviour:{name}={band}", "behaviour", None, f"{label}: {band}")
+            trait = traits.add(
+                f"behaviour:{name}={band}", "behaviour", None, f"{label}: {band}", f"behaviour:{name}"
+            )
             traits.pairs.add((customer, trait))
     for customer, profile in behaviour.items():
         channel = profile.get("preferred_channel")
         if channel:
-            trait = traits.add(f"behaviour:channel={channel}", "behaviour", None, f"mostly through {channel}")
+            trait = traits.add(
+                f"behaviour:channel={channel}",
+                "behaviour",
+                None,
+                f"mostly through {channel}",
+                "behaviour:channel",
+            )
             traits.pairs.add((customer, trait))
 
 
