@@ -65,7 +65,7 @@ def export(
             stdout.flush()
             where = "stdout"
         else:
-            path = Path(output).expanduser()
+            path = Path(output)  # the shell has expanded ~ already
             write_file(chunks, path)
             where = str(path)
     typer.echo(f"Exported {written:,} {started.name} to {where}.", err=True)
