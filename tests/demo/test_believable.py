@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 from segone import demo
 from segone.accounts.models import AuditEntry
 from segone.accounts.schemas import SYSTEM, AuditAction
+from segone.customers import service as customers
 from segone.customers.models import Customer, CustomerIdentity
+from segone.customers.schemas import CustomerCreate
 from segone.demo.content import COMMON_TEXTS, NICKNAMES
 from segone.demo.generate import cdnow_purchases
 from segone.demo.load import HistorySummary, load_purchase_history
@@ -131,7 +133,7 @@ def test_what_we_know_of_them_lies_in_their_time_with_us_near_their_purchases(
     shift = cdnow_shift(DAY)
     purchases = cdnow_purchases()
     with runtime.session() as db:
-        customers = {c.id: c for c in db.scalars(select(Customer).where(Customer.id.in_(list(numbers))))}
+        records = {c.id: c for c in db.scalars(select(Customer).where(Customer.id.in_(list(numbers))))}
         encounters = db.execute(
             select(Encounter.customer_id, Encounter.occurred_at).where(
                 Encounter.customer_id.in_(list(numbers))
@@ -148,13 +150,13 @@ def test_what_we_know_of_them_lies_in_their_time_with_us_near_their_purchases(
             .where(Differentiator.customer_id.in_(list(numbers)))
         ).all()
     for customer_id, number in numbers.items():
-        customer = customers[customer_id]
+        customer = records[customer_id]
         first_day = purchases[number].first + shift
         assert customer.since == demo_moment(first_day)
         assert customer.since <= customer.created_at < customer.since + timedelta(days=1)  # their first order
     assert encounters and facts and acknowledged
     for customer_id, at in [*encounters, *facts, *acknowledged]:
-        assert customers[customer_id].since <= at < NOW
+        assert records[customer_id].since <= at < NOW
     near = 0
     for customer_id, at in encounters:
         days = [day + shift for day in purchases[numbers[customer_id]].days]
@@ -200,3 +202,19 @@ def test_the_web_shop_records_its_new_customers_once_a_day(store: tuple[Runtime,
     assert len({entry.at.date() for entry in entries}) == len(entries)
     assert all(entry.actor_email == "system" and entry.at < NOW for entry in entries)
     assert min(entry.at for entry in entries) >= demo_moment(CDNOW_FIRST_DAY + cdnow_shift(DAY))
+
+
+def test_the_purchase_history_loads_on_each_backend(runtime: Runtime) -> None:
+    categories = categories_in_force(runtime.settings)
+    with runtime.session() as db:
+        summary = demo.load(db, actor=SYSTEM, categories=categories, people=40, businesses=10, day=DAY)
+    with runtime.session() as db:
+        history = load_purchase_history(db, actor=SYSTEM, categories=categories, day=DAY)
+    assert history.customers == 23_570 - 40
+    assert 0.25 <= history.known / history.customers <= 0.35
+    with runtime.session() as db:
+        assert demo.customer_count(db) == summary.customers + history.customers
+        # Loading again finds every buyer there already.
+        assert load_purchase_history(db, actor=SYSTEM, categories=categories, day=DAY).customers == 0
+        made = customers.create(db, actor=SYSTEM, data=CustomerCreate(name="New", identities=["crm:NEW1"]))
+        assert made.id == summary.customers + history.customers + 1

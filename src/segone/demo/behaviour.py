@@ -2,7 +2,7 @@
 
 CDNOW customers 1 to 1,500 are the demo's consumers (``cdnow:00001``...); the other 22,070 customers of the
 history are written first (``load.load_purchase_history``): people with names and an e-mail, recorded on their
-first purchase, about a third of them met and known a little (the more they bought, the more likely), so the
+first purchase, over a quarter of them met and known a little (the more they bought, the more likely), so the
 import of the purchases finds every buyer. The purchases are moved forward by whole days so that their last
 day, 30 June 1998, is the demo's day (``timeline``): the profiles are taken as of that day, and a sheet's
 purchases and encounters are of the same years. The record of the shift goes into the data directory for the

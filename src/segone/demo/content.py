@@ -237,7 +237,7 @@ INDUSTRIES = (
             "{first}'s on {street}",
             "The {noun} Table, {place}",
             "{place} Tandoori",
-            "Trattoria {first}",
+            "Trattoria on {street}",
         ),
     ),
 )

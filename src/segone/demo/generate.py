@@ -582,8 +582,9 @@ def generate_purchase_history(
     *, seed: int, now: datetime, categories: CategoryList, purchases: Mapping[int, Purchases]
 ) -> list[PlannedCustomer]:
     """The customers of the CDNOW purchase history numbered in ``purchases`` (those the demo has not
-    made already): named, with an e-mail, recorded on their first (moved) purchase; staff know about a
-    third of them, most of the biggest spenders among them. Seeded apart from the demo's own customers."""
+    made already): named, with an e-mail, recorded on their first (moved) purchase; staff know over a
+    quarter of them, nearly all of the top 3 % by spend among them. Seeded apart from the demo's own
+    customers."""
     generator = _Generator(f"{seed}:purchase history", now, categories)
     spends = sorted(history.value for history in purchases.values())
     top_spend = spends[int(len(spends) * 0.97)] if spends else 0.0
