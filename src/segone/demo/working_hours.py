@@ -28,7 +28,8 @@ class Hours:
 
 @dataclass(frozen=True)
 class Schedule:
-    """How busy each weekday is (Monday first; 0 means closed) and the hours of each."""
+    """How busy each day of the week is (Monday first; 0: closed) and the hours of weekdays, Saturday
+    and Sunday (a closed day's are never used)."""
 
     weights: tuple[float, float, float, float, float, float, float]
     weekday: Hours
@@ -36,15 +37,7 @@ class Schedule:
     sunday: Hours
 
     def hours(self, day: date) -> Hours:
-        return (
-            self.weekday,
-            self.weekday,
-            self.weekday,
-            self.weekday,
-            self.weekday,
-            self.saturday,
-            self.sunday,
-        )[day.weekday()]
+        return {5: self.saturday, 6: self.sunday}.get(day.weekday(), self.weekday)
 
 
 SHOP = Schedule(
@@ -76,8 +69,8 @@ class Clock:
         self.taken: set[int] = set()
 
     def on(self, day: date, schedule: Schedule) -> datetime | None:
-        """A moment of ``day`` in its hours, or None when closed that day (by its weight, as often as that
-        day is quieter than the busiest)."""
+        """A moment of ``day`` in its hours, or None: always on a closed day, and the more often the
+        quieter the day is than the busiest, so that the days drawn follow the weights."""
         weight = schedule.weights[day.weekday()]
         if weight <= 0 or self.rng.random() * max(schedule.weights) >= weight:
             return None
