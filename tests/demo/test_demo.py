@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -16,6 +17,8 @@ from segone.accounts.schemas import SYSTEM, Role
 from segone.customers import service as customers
 from segone.customers.models import Customer, CustomerIdentity
 from segone.customers.schemas import CustomerCreate
+from segone.demo import content
+from segone.demo.content import SharedFact
 from segone.demo.generate import generate
 from segone.encounters.models import Encounter
 from segone.knowledge.categories.schemas import CategoryList
@@ -90,16 +93,24 @@ def test_every_role_signs_in_with_the_documented_password(loaded: tuple[Runtime,
         assert {"Store Leeds", "Business Sales"} <= teams
 
 
+def _wordings(fact: SharedFact) -> re.Pattern[str]:
+    """Every way the demo words a shared fact: its plain wordings, and its specific ones with any slot."""
+    texts = [fact.text, *fact.wordings] if fact.detail < 1 else []
+    patterns = [re.escape(text) for text in texts]
+    patterns += [re.sub(r"\\\{\w+\\\}", ".+", re.escape(template)) for template in fact.specific]
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
 def test_facts_range_from_common_through_rare_to_unique(loaded: tuple[Runtime, demo.DemoSummary]) -> None:
     runtime, summary = loaded
     with runtime.session() as db:
-        rows = db.execute(
-            select(Differentiator.text, func.count(func.distinct(Differentiator.customer_id))).group_by(
-                Differentiator.text
-            )
-        )
-        holders = Counter({text: int(n) for text, n in rows})
-    share = {text: n / summary.customers for text, n in holders.items()}
+        rows = db.execute(select(Differentiator.text, Differentiator.customer_id).distinct()).all()
+    holders = Counter(text for text, _ in rows)
+    # Traits, not sentences: employees word a shared fact in several ways.
+    share = {}
+    for fact in content.SHARED_FACTS:
+        wordings = _wordings(fact)
+        share[fact.text] = len({c for text, c in rows if wordings.fullmatch(text)}) / summary.customers
     common = [t for t, s in share.items() if s > 0.20]
     rare = [t for t, s in share.items() if 0.005 <= s <= 0.03]
     unique = [t for t, n in holders.items() if n == 1]

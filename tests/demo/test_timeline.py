@@ -1,8 +1,10 @@
-"""The demo's one timeline: loads on one day give the same store, whatever the hour; another day gives the
-same store moved by the days between; the purchases end on the demo's day; the dashboard has no cliff."""
+"""The demo's one timeline: loads on one day give the same store, whatever the hour; a load a week later
+gives the same store a week later (its working week falls on the same weekdays); the purchases end on the
+demo's day; the dashboard has no cliff, and the best customers are known."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterator
@@ -26,10 +28,12 @@ from segone.demo import behaviour as demo_behaviour
 from segone.demo.timeline import CDNOW_FIRST_DAY, CDNOW_LAST_DAY, demo_moment, read_record
 from segone.encounters.models import Encounter
 from segone.knowledge.categories.service import in_force as categories_in_force
+from segone.knowledge.facts import service as knowledge
 from segone.knowledge.models import Acknowledgement, Differentiator
 from segone.runtime import Runtime
 from segone.settings import Settings
 from segone.views.self_assessment import self_assessment
+from segone.views.top_customers import ranked
 
 DAY = date(2026, 11, 27)
 PEOPLE, BUSINESSES = 40, 10
@@ -51,18 +55,24 @@ def _load(directory: Path, at: datetime) -> Runtime:
                 businesses=BUSINESSES,
             )
         assert summary.day == at.date()
-        demo_behaviour.load_behaviour(runtime, actor=SYSTEM, day=summary.day, seed=demo.DEFAULT_SEED)
+        demo_behaviour.load_behaviour(
+            runtime,
+            actor=SYSTEM,
+            day=summary.day,
+            seed=demo.DEFAULT_SEED,
+            categories=categories_in_force(runtime.settings),
+        )
     return runtime
 
 
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Runtime]]:
-    """The demo loaded in the morning and in the evening of one day, and on the next morning."""
+    """The demo loaded in the morning and in the evening of one day, and a week later."""
     base = tmp_path_factory.mktemp("timeline")
     made = {
         "morning": _load(base / "morning", datetime(2026, 11, 27, 9, 13, 27, 512_000, tzinfo=UTC)),
         "evening": _load(base / "evening", datetime(2026, 11, 27, 23, 48, 5, tzinfo=UTC)),
-        "next day": _load(base / "next", datetime(2026, 11, 28, 8, 2, tzinfo=UTC)),
+        "next week": _load(base / "next", datetime(2026, 12, 4, 8, 2, tzinfo=UTC)),
     }
     yield made
     for runtime in made.values():
@@ -132,14 +142,14 @@ def test_two_loads_on_one_day_write_the_same_store(stores: dict[str, Runtime]) -
             assert latest is not None and latest <= start
 
 
-def test_the_next_day_writes_the_same_store_a_day_later(stores: dict[str, Runtime]) -> None:
-    today, tomorrow = stores["morning"], stores["next day"]
-    day = timedelta(days=1)
+def test_a_week_later_writes_the_same_store_a_week_later(stores: dict[str, Runtime]) -> None:
+    today, tomorrow = stores["morning"], stores["next week"]
+    day = timedelta(days=7)
     for model in (Customer, CustomerIdentity, Encounter, Differentiator, Acknowledgement):
         moved = [{key: _moved(value, day) for key, value in row.items()} for row in _rows(today, model)]
         later = _rows(tomorrow, model)
         if model is Customer:
-            # The 'since' detail is a year: a day later it may be the next one.
+            # The 'since' detail is a year: a week later it may be the next one.
             for row in moved + later:
                 assert row["attributes"].get("since", row["since"].year) == row["since"].year
                 row["attributes"].pop("since", None)
@@ -182,10 +192,10 @@ def test_customers_count_from_their_first_purchase(stores: dict[str, Runtime]) -
     runtime = stores["morning"]
     first_day = demo_moment(CDNOW_FIRST_DAY + (DAY - CDNOW_LAST_DAY))
     with runtime.session() as db:
-        made_today = db.scalar(select(Customer.id).where(Customer.name == "Customer cdnow:23570"))
-        assert made_today is not None
-        made = customers.get(db, actor=SYSTEM, customer_id=made_today)
-        assert made.created_at == demo_moment(DAY) and made.since < made.created_at - timedelta(days=365)
+        # The purchase history's customers are recorded on the day of their first order, with a name.
+        made = customers.get_by_identity(db, actor=SYSTEM, identity="cdnow:23570")
+        assert made.since <= made.created_at < made.since + timedelta(days=1) < demo_moment(DAY)
+        assert made.since < demo_moment(DAY) - timedelta(days=365) and not made.name.startswith("Customer")
         # Every CDNOW customer bought first in the first quarter of 1997: all 23,570 count from then.
         assert customers.count_at(db, first_day + timedelta(days=90)) >= 23_570
         assert customers.count_at(db, first_day - timedelta(days=1)) < PEOPLE + BUSINESSES
@@ -195,10 +205,8 @@ def test_customers_count_from_their_first_purchase(stores: dict[str, Runtime]) -
             .where(CustomerIdentity.system == "cdnow")
         ).all()
         assert all(since <= first_day + timedelta(days=90) for since, _ in consumers)
-        people = [(since, attributes) for since, attributes in consumers if "since" in attributes]
-        assert len(people) == PEOPLE and all(
-            attributes["since"] == since.year for since, attributes in people
-        )
+        assert len(consumers) == 23_570
+        assert all(attributes["since"] == since.year for since, attributes in consumers)
 
 
 def test_the_dashboard_share_has_no_cliff_in_the_last_month(stores: dict[str, Runtime]) -> None:
@@ -207,8 +215,21 @@ def test_the_dashboard_share_has_no_cliff_in_the_last_month(stores: dict[str, Ru
         months = self_assessment(db, actor=SYSTEM).months
         assert utcnow().date() == DAY
     shares = [m.known_share for m in months]
-    assert abs(shares[-1] - shares[-2]) < 0.02, shares
-    # 23,530 records were made today, yet they are no new customers: they count from their first purchase.
+    assert all(abs(later - earlier) < 0.02 for earlier, later in itertools.pairwise(shares)), shares
+    # About a third of the purchase history is known (the small demo's own 50 customers hardly count).
+    assert 0.25 <= shares[-1] <= 0.4, shares
+    # The purchase history's 23,530 customers count from their first purchase, not from this month.
     assert months[-1].customers - months[-2].customers < 5
     with runtime.session() as db:
         assert months[-1].customers == customers.count_active(db) >= 23_570
+
+
+def test_the_best_customers_are_known(stores: dict[str, Runtime]) -> None:
+    """The top-10 exercise ranks by value: a business knows its best customers, so most cards have facts."""
+    runtime = stores["morning"]
+    with runtime.session() as db:
+        for by in ("clv", "value"):
+            best = ranked(db, by=by)
+            assert len(best) == 10
+            known = [i for i in best if knowledge.list_for_customer(db, actor=SYSTEM, customer_id=i)]
+            assert len(known) >= 8, (by, best, known)

@@ -72,7 +72,12 @@ def demo(
             )
     with progress_bar() as progress:
         behaviour = demo_behaviour.load_behaviour(
-            runtime, actor=SYSTEM, day=day, seed=seed, progress=progress
+            runtime,
+            actor=SYSTEM,
+            day=day,
+            seed=seed,
+            categories=categories_in_force(runtime.settings),
+            progress=progress,
         )
         measured = knowledge_refresh.refresh(
             runtime.sessions, runtime.settings, actor=SYSTEM, progress=progress
@@ -91,8 +96,9 @@ def demo(
     )
     typer.echo(
         f"Loaded the CDNOW purchase history in {behaviour.seconds:.1f} s: {behaviour.events} events, "
-        f"{behaviour.customers_created} more customers; behaviour profiles of {behaviour.profiles} customers "
-        f"as of {behaviour.as_of.isoformat()}."
+        f"{behaviour.customers_created} more customers ({behaviour.customers_known} of them met and known "
+        f"a little); behaviour profiles of {behaviour.profiles} customers as of "
+        f"{behaviour.as_of.isoformat()}."
     )
     typer.echo(
         f"The purchases are CDNOW's ({CDNOW_FIRST_DAY.isoformat()} to {CDNOW_LAST_DAY.isoformat()}) moved "

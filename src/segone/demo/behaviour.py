@@ -1,10 +1,12 @@
 """The demo's behaviour: the whole CDNOW purchase history as events, and profiles refreshed on it.
 
-CDNOW customers 1 to 1,500 are the demo's consumers (``cdnow:00001``...); the other 22,070 customers of
-the history arrive as new customers named after their identity, as any import of unknown customers would
-create them. The purchases are moved forward by whole days so that their last day, 30 June 1998, is the
-demo's day (``timeline``): the profiles are taken as of that day, and a sheet's purchases and encounters
-are of the same years. The record of the shift goes into the data directory for the pages that state it.
+CDNOW customers 1 to 1,500 are the demo's consumers (``cdnow:00001``...); the other 22,070 customers of the
+history are written first (``load.load_purchase_history``): people with names and an e-mail, recorded on their
+first purchase, over a quarter of them met and known a little (the more they bought, the more likely), so the
+import of the purchases finds every buyer. The purchases are moved forward by whole days so that their last
+day, 30 June 1998, is the demo's day (``timeline``): the profiles are taken as of that day, and a sheet's
+purchases and encounters are of the same years. The record of the shift goes into the data directory for the
+pages that state it.
 """
 
 from __future__ import annotations
@@ -19,14 +21,17 @@ from segone.accounts.schemas import Actor
 from segone.behaviour import ingest, refresh
 from segone.behaviour.events import moved, read_cdnow_master
 from segone.clock import fixed_at
+from segone.demo.load import load_purchase_history
 from segone.demo.timeline import cdnow_shift, demo_moment, remove_record, write_record
+from segone.knowledge.categories.schemas import CategoryList
 from segone.progress import Progress, silent
 from segone.runtime import Runtime
 
 
 class BehaviourSummary(BaseModel):
     events: int
-    customers_created: int
+    customers_created: int  # the purchase history's customers the demo did not have
+    customers_known: int  # of them, those staff have met and know something about
     profiles: int
     shift_days: int
     first_day: date
@@ -42,11 +47,21 @@ def remove_events(runtime: Runtime) -> None:
 
 
 def load_behaviour(
-    runtime: Runtime, *, actor: Actor, day: date, seed: int, progress: Progress = silent
+    runtime: Runtime,
+    *,
+    actor: Actor,
+    day: date,
+    seed: int,
+    categories: CategoryList,
+    progress: Progress = silent,
 ) -> BehaviourSummary:
-    """Import CDNOW moved to end on ``day`` (the demo's day, which ``seed`` was loaded with) and refresh
-    the behaviour profiles as of that day."""
+    """Write the purchase history's other customers, import CDNOW moved to end on ``day`` (the demo's
+    day, which ``seed`` was loaded with) and refresh the behaviour profiles as of that day."""
     started = time.perf_counter()
+    with runtime.session() as db:
+        written = load_purchase_history(
+            db, actor=actor, categories=categories, seed=seed, day=day, progress=progress
+        )
     progress("Importing the CDNOW purchase history", 0, 1)
     shift = cdnow_shift(day)
     events = moved(read_cdnow_master(), shift)
@@ -64,7 +79,8 @@ def load_behaviour(
     report = refresh.refresh(runtime.sessions, runtime.settings, actor=actor, as_of=day, progress=progress)
     return BehaviourSummary(
         events=imported.events_written,
-        customers_created=imported.customers_created,
+        customers_created=written.customers + imported.customers_created,
+        customers_known=written.known,
         profiles=report.customers,
         shift_days=record.shift_days,
         first_day=record.first_purchase_day,

@@ -1,13 +1,19 @@
 """The demo data as a plan in memory: deterministic for a seed, with dates counted back from ``now``
 (the start of the load day, see ``timeline``).
 
-Pure: no database. ``load.py`` writes the plan.
+``generate`` plans the demo's own customers (the consumers ``cdnow:00001``... and the businesses);
+``generate_purchase_history`` plans the other customers of the CDNOW purchase history: people with names
+and an e-mail, of whom staff know some (more often the more they bought), met near the days they bought.
+Times fall in working hours (``working_hours``). Pure: no database. ``load.py`` writes the plans.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import random
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -19,11 +25,13 @@ from segone.demo import content
 from segone.demo.content import BUSINESS, PERSON, Context, Industry
 from segone.demo.timeline import cdnow_shift, demo_moment
 from segone.demo.users import DEMO_USERS, DemoUser
+from segone.demo.working_hours import ONLINE, Clock, schedule_of
 from segone.knowledge.categories.schemas import CategoryList
 
 DEFAULT_SEED = 20_261_127
 HISTORY_DAYS = 730  # facts and encounters of the past two years
 EMPTY_SHARE = 0.01  # customers we know nothing about yet
+SYSTEM_EMAIL = "system"  # who records a customer the web shop brings (``accounts.schemas.SYSTEM``)
 # No purchase in the last six months of the CDNOW history. The segments are read from the unshifted
 # history (they are about its shape); what a person sees is dated on the demo's timeline.
 LAPSED_BEFORE = date(1998, 1, 1)
@@ -92,6 +100,22 @@ class Plan:
     customers: list[PlannedCustomer]
 
 
+@dataclass(frozen=True)
+class Purchases:
+    """One CDNOW customer's purchases: the days they bought (unshifted), and what they spent."""
+
+    days: tuple[date, ...]  # sorted
+    value: float
+
+    @property
+    def first(self) -> date:
+        return self.days[0]
+
+    @property
+    def last(self) -> date:
+        return self.days[-1]
+
+
 def _weighted(rng: random.Random, options: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([name for name, _ in options], weights=[weight for _, weight in options])[0]
 
@@ -107,25 +131,52 @@ def _inline(fact: str) -> str:
     return fact[0].lower() + fact[1:]
 
 
-def cdnow_purchases() -> dict[int, tuple[int, date, date]]:
-    """Per CDNOW customer number: purchase days, first and last purchase day, from the packaged history."""
+@functools.cache
+def cdnow_purchases() -> Mapping[int, Purchases]:
+    """Per CDNOW customer number: the days they bought and what they spent, from the packaged history
+    (read once: a demo load asks twice)."""
     events = read_cdnow_master()
-    numbers = pc.cast(pc.utf8_slice_codeunits(events.column("customer"), 6), pa.int64()).to_pylist()
-    days = pc.cast(events.column("ts"), pa.date32()).to_pylist()
-    seen: dict[int, set[date]] = {}
-    for number, day in zip(numbers, days, strict=True):
-        seen.setdefault(number, set()).add(day)
-    return {number: (len(d), min(d), max(d)) for number, d in seen.items()}
+    table = pa.table(
+        {
+            "number": pc.cast(pc.utf8_slice_codeunits(events.column("customer"), 6), pa.int64()),
+            "day": pc.cast(events.column("ts"), pa.date32()),
+            "value": events.column("value"),
+        }
+    )
+    grouped = table.group_by("number").aggregate([("day", "distinct"), ("value", "sum")])
+    return {
+        number: Purchases(tuple(sorted(days)), round(value or 0.0, 2))
+        for number, days, value in zip(
+            grouped.column("number").to_pylist(),
+            grouped.column("day_distinct").to_pylist(),
+            grouped.column("value_sum").to_pylist(),
+            strict=True,
+        )
+    }
 
 
-def _segment(history: tuple[int, date, date]) -> str:
+def _segment(history: Purchases) -> str:
     """The demo consumer's segment, from their real purchases up to the end of the history (30 June 1998)."""
-    purchase_days, _, last = history
-    if last < LAPSED_BEFORE:
+    if history.last < LAPSED_BEFORE:
         return "Lapsed"
-    if purchase_days >= 6:
+    if len(history.days) >= 6:
         return "Regular"
-    return "Occasional" if purchase_days >= 2 else "One-time buyer"
+    return "Occasional" if len(history.days) >= 2 else "One-time buyer"
+
+
+def known_chance(history: Purchases, top_spend: float) -> float:
+    """How likely staff know something about a customer of the purchase history: a business knows its best
+    customers better, so the chance grows with the days they bought, and the biggest spenders are known."""
+    chance = 0.12 + 0.24 * math.log(len(history.days))
+    if history.value >= top_spend:
+        chance += 0.3
+    return min(chance, 0.95)
+
+
+def knowledge_depth(history: Purchases) -> float:
+    """How much staff know of a known customer of the purchase history, 0.35 to 1: more of those who
+    bought more often."""
+    return min(1.0, 0.35 + 0.15 * math.log(len(history.days)))
 
 
 def _years_before(moment: datetime, years: int) -> datetime:
@@ -140,11 +191,12 @@ def _slug(text: str) -> str:
 
 
 class _Generator:
-    def __init__(self, seed: int, now: datetime, categories: CategoryList) -> None:
+    def __init__(self, seed: int | str, now: datetime, categories: CategoryList) -> None:
         self.rng = random.Random(seed)
+        self.clock = Clock(self.rng)
         self.now = now
         self.shift = cdnow_shift(now.date())
-        self.purchases: dict[int, tuple[int, date, date]] = {}
+        self.purchases: Mapping[int, Purchases] = {}
         self.categories = categories
         self.allowed = {kind: {c.name for c in categories.for_kind(kind)} for kind in (PERSON, BUSINESS)}
         self.used_texts: set[str] = set()
@@ -167,13 +219,9 @@ class _Generator:
         staff = self.staff[kind]
         return self.rng.choices(staff, weights=[u.weight for u in staff])[0]
 
-    def moment(self, start: datetime, end: datetime) -> datetime:
-        """A time between start and end, in working hours."""
-        span = max((end - start).total_seconds(), 3600.0)
-        when = start + timedelta(seconds=self.rng.uniform(0, span))
-        when = when.replace(hour=self.rng.randint(9, 17), minute=self.rng.randrange(0, 60, 5), second=0)
-        when = when.replace(microsecond=0)
-        return min(max(when, start), end)
+    def moment(self, start: datetime, end: datetime, kind: str, channel: str | None = None) -> datetime:
+        """A time between start and end in the working hours of that contact with a person or business."""
+        return self.clock.between(start, end, schedule_of(kind, channel))
 
     # ---- customers ----
 
@@ -193,7 +241,7 @@ class _Generator:
             "age_band": _weighted(rng, content.AGE_BANDS),
             "home_store": "York" if city in ("York", "Selby", "Hull") else "Leeds",
         }
-        first_purchase = demo_moment(history[1] + self.shift) if history else None
+        first_purchase = demo_moment(history.first + self.shift) if history else None
         return self.customer(PERSON, f"{first} {last}", identities, attributes, Context(city), first_purchase)
 
     def business(self, number: int) -> PlannedCustomer:
@@ -220,20 +268,34 @@ class _Generator:
         return customer
 
     def business_name(self, industry: Industry, city: str) -> str:
+        """A name of its industry and place, new if possible; two businesses may share one, as in real
+        life, but none is numbered."""
         rng = self.rng
+        name = ""
         for _ in range(50):
+            roll = rng.random()
+            place = (
+                city
+                if roll < 0.45
+                else rng.choice(content.AREAS[city])
+                if roll < 0.9
+                else rng.choice(content.TOWNS)
+            )
+            noun, noun2 = rng.sample(content.NOUNS, 2)
+            surname, surname2 = rng.sample(content.LAST_NAMES, 2)
             name = rng.choice(industry.patterns).format(
-                surname=rng.choice(content.LAST_NAMES),
+                surname=surname,
+                surname2=surname2,
                 first=rng.choice(content.FIRST_NAMES),
-                noun=rng.choice(content.NOUNS),
+                noun=noun,
+                noun2=noun2,
                 adjective=rng.choice(content.ADJECTIVES),
-                town=city if rng.random() < 0.8 else rng.choice(content.TOWNS),
+                place=place,
                 saint=rng.choice(content.SAINTS),
+                street=rng.choice(content.STREETS),
             )
             if name not in self.used_names:
-                self.used_names.add(name)
-                return name
-        name = f"{name} {len(self.used_names)}"
+                break
         self.used_names.add(name)
         return name
 
@@ -255,7 +317,7 @@ class _Generator:
         first_purchase: datetime | None = None,
     ) -> PlannedCustomer:
         home = self.employee(kind)
-        created_at = self.moment(self.now - timedelta(days=HISTORY_DAYS), self.now - timedelta(days=14))
+        created_at = self.moment(self.now - timedelta(days=HISTORY_DAYS), self.now - timedelta(days=14), kind)
         # A customer since some years before they were first entered here, or since their first purchase.
         years = min(int(self.rng.expovariate(1 / (5 if kind == PERSON else 6))), 25)
         since = (
@@ -266,25 +328,71 @@ class _Generator:
         if self.rng.random() < EMPTY_SHARE:
             return customer  # nothing known yet: the sheet's empty state
         facts = self.facts(kind, context)
-        self.timeline(customer, home, facts)
+        self.timeline(customer, home, facts, created_at, self.now - timedelta(hours=2))
         return customer
+
+    def web_shop_customer(self, number: int, history: Purchases, top_spend: float) -> PlannedCustomer:
+        """A customer of the purchase history: recorded when their first order came in; met and known a
+        little by some, more likely the more they bought."""
+        rng = self.rng
+        first, last = rng.choice(content.FIRST_NAMES), rng.choice(content.LAST_NAMES)
+        identities = [f"cdnow:{number:05d}", f"email:{self.web_shop_email(first, last)}"]
+        city = _weighted(rng, content.PERSON_CITIES)
+        days = [day + self.shift for day in history.days]
+        since = demo_moment(days[0])
+        created_at = self.clock.between(since, since + timedelta(hours=23, minutes=59), ONLINE)
+        attributes: dict[str, str | int] = {"city": city, "segment": _segment(history), "since": since.year}
+        customer = PlannedCustomer(
+            PERSON, f"{first} {last}", identities, attributes, created_at, SYSTEM_EMAIL, since
+        )
+        if rng.random() >= known_chance(history, top_spend):
+            return customer
+        facts = self.facts(PERSON, Context(city), depth=knowledge_depth(history))
+        self.timeline(customer, self.employee(PERSON), facts, since, self.now - timedelta(hours=2), days)
+        return customer
+
+    def web_shop_email(self, first: str, last: str) -> str:
+        """An address as people choose them for shopping online. None has a dot in its local part, as the
+        demo's own consumers' (first.last) do, nor a bare name, as its duplicates' do: the two never meet."""
+        rng = self.rng
+        first, last = _slug(first), _slug(last)
+        year = f"{rng.randint(0, 99):02d}"
+        local = rng.choice(
+            (
+                f"{first}_{last}",
+                f"{first[0]}{last}{year}",
+                f"{first}{last}{year}",
+                f"{last}_{first}",
+                f"{first}_{year}",
+            )
+        )
+        candidate = f"{local}@{rng.choice(('example.com', 'example.net', 'example.org'))}"
+        while candidate in self.used_emails:
+            candidate = f"{local}{rng.randint(1, 999)}@{candidate.partition('@')[2]}"
+        self.used_emails.add(candidate)
+        return candidate
 
     # ---- what we know ----
 
-    def facts(self, kind: str, context: Context) -> list[tuple[str, str, float]]:
-        """(text, category, confidence) of a customer: shared facts by their share, then unique ones."""
+    def facts(self, kind: str, context: Context, depth: float = 1.0) -> list[tuple[str, str, float]]:
+        """(text, category, confidence) of a customer: shared facts by their share, then unique ones.
+        Below a ``depth`` of 1, fewer of each, but at least one."""
         rng = self.rng
         chosen = []
         for fact in content.SHARED_FACTS:
             applies = fact.kind in (kind, content.BOTH) and fact.category in self.allowed[kind]
-            if applies and rng.random() < fact.share:
-                chosen.append((fact.text, fact.category, rng.choice([0.7, 0.8, 0.9, 0.9, 1.0])))
+            if applies and rng.random() < fact.share * depth:
+                text = content.wording(fact, rng)
+                chosen.append((text, fact.category, rng.choice([0.7, 0.8, 0.9, 0.9, 1.0])))
         generators = [
             g
             for g in (content.PERSON_UNIQUE if kind == PERSON else content.BUSINESS_UNIQUE)
             if g[0] in self.allowed[kind]
         ]
-        count = rng.choices([0, 1, 2, 3, 4], weights=[12, 33, 30, 17, 8])[0] if generators else 0
+        weights = [12, 33, 30, 17, 8] if depth >= 1 else [40, 42, 14, 4, 0]
+        count = rng.choices([0, 1, 2, 3, 4], weights=weights)[0] if generators else 0
+        if depth < 1 and not chosen and generators:
+            count = max(count, 1)
         for _ in range(count):
             for _attempt in range(20):
                 category, make = rng.choice(generators)
@@ -297,17 +405,32 @@ class _Generator:
         return chosen
 
     def timeline(
-        self, customer: PlannedCustomer, home: DemoUser, facts: list[tuple[str, str, float]]
+        self,
+        customer: PlannedCustomer,
+        home: DemoUser,
+        facts: list[tuple[str, str, float]],
+        start: datetime,
+        end: datetime,
+        days: list[date] | None = None,
     ) -> None:
-        """Encounters over the customer's time with us; facts learned in them or on their own; some shown."""
+        """Encounters from ``start`` to ``end`` (most of them near ``days``, when given: the days the
+        customer bought); facts learned in them or on their own; some shown."""
         rng = self.rng
         kind = customer.kind
         count = min(12, max(1, round(len(facts) * rng.uniform(0.3, 0.7))) + rng.randint(0, 2))
-        start, end = customer.created_at, self.now - timedelta(hours=2)
-        times = sorted(self.moment(start, end) for _ in range(count))
-        for when in times:
-            employee = home if rng.random() < 0.7 else self.employee(kind)
+        if days is not None:
+            count = min(count, len(days) + 1)
+        planned = []
+        for _ in range(count):
             channel = _weighted(rng, PERSON_CHANNELS if kind == PERSON else BUSINESS_CHANNELS)
+            schedule = schedule_of(kind, channel)
+            if days is not None and rng.random() < 0.8:
+                when = self.clock.near(days, start, end, schedule)
+            else:
+                when = self.clock.between(start, end, schedule)
+            planned.append((when, channel))
+        for when, channel in sorted(planned):
+            employee = home if rng.random() < 0.7 else self.employee(kind)
             low, high = DURATIONS[channel]
             share = min(0.95, max(0.1, rng.gauss(employee.listening, 0.12)))
             customer.encounters.append(
@@ -338,14 +461,18 @@ class _Generator:
                 )
             else:
                 learner = home if rng.random() < 0.6 else self.employee(kind)
-                fact = PlannedFact(text, category, learner.email, self.moment(start, end), confidence)
-            fact.acknowledgement = self.acknowledgement(customer, fact)
+                fact = PlannedFact(
+                    text, category, learner.email, self.moment(start, end, kind, "email"), confidence
+                )
+            fact.acknowledgement = self.acknowledgement(customer, fact, end)
             customer.facts.append(fact)
         for encounter_index, encounter in enumerate(customer.encounters):
             learned = [f for f in customer.facts if f.encounter == encounter_index]
             encounter.notes = self.notes(kind, encounter.channel, learned)
 
-    def acknowledgement(self, customer: PlannedCustomer, fact: PlannedFact) -> PlannedAcknowledgement | None:
+    def acknowledgement(
+        self, customer: PlannedCustomer, fact: PlannedFact, end: datetime
+    ) -> PlannedAcknowledgement | None:
         rng = self.rng
         if rng.random() >= 0.36:
             return None
@@ -355,10 +482,13 @@ class _Generator:
             index = rng.choice(later)
             encounter = customer.encounters[index]
             return PlannedAcknowledgement(encounter.employee, encounter.occurred_at, index, how)
-        at = fact.learned_at + timedelta(days=rng.randint(1, 45), hours=rng.randint(0, 6))
-        if at >= self.now:
+        earliest = fact.learned_at + timedelta(days=1)
+        latest = min(fact.learned_at + timedelta(days=rng.randint(2, 45)), end)
+        if latest <= earliest:
             return None
-        return PlannedAcknowledgement(fact.learned_by, at, None, how)
+        return PlannedAcknowledgement(
+            fact.learned_by, self.moment(earliest, latest, customer.kind, "email"), None, how
+        )
 
     def notes(self, kind: str, channel: str, learned: list[PlannedFact]) -> str:
         rng = self.rng
@@ -394,7 +524,9 @@ class _Generator:
             colleague = next(
                 u for u in DEMO_USERS if u.team == "Business Sales" and u.email != original.created_by
             )
-        created_at = self.moment(self.now - timedelta(days=120), self.now - timedelta(days=3))
+        created_at = self.moment(
+            self.now - timedelta(days=120), self.now - timedelta(days=3), original.kind, "call"
+        )
         copy = PlannedCustomer(
             original.kind,
             name,
@@ -408,7 +540,7 @@ class _Generator:
         encounter = PlannedEncounter(
             employee=colleague.email,
             channel="call",
-            occurred_at=self.moment(created_at, self.now - timedelta(hours=2)),
+            occurred_at=self.moment(created_at, self.now - timedelta(hours=2), original.kind, "call"),
             duration_minutes=rng.randint(6, 15),
             cares_about=rng.choice(content.CARES[original.kind]),
             listening_share=round(colleague.listening, 2),
@@ -444,3 +576,16 @@ def generate(
     )
     customers += [generator.duplicate(customers[i], i) for i in originals]
     return Plan(DEMO_USERS, customers)
+
+
+def generate_purchase_history(
+    *, seed: int, now: datetime, categories: CategoryList, purchases: Mapping[int, Purchases]
+) -> list[PlannedCustomer]:
+    """The customers of the CDNOW purchase history numbered in ``purchases`` (those the demo has not
+    made already): named, with an e-mail, recorded on their first (moved) purchase; staff know over a
+    quarter of them, nearly all of the top 3 % by spend among them. Seeded apart from the demo's own
+    customers."""
+    generator = _Generator(f"{seed}:purchase history", now, categories)
+    spends = sorted(history.value for history in purchases.values())
+    top_spend = spends[int(len(spends) * 0.97)] if spends else 0.0
+    return [generator.web_shop_customer(number, purchases[number], top_spend) for number in sorted(purchases)]

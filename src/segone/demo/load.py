@@ -1,9 +1,11 @@
 """Writing the demo into the operational store, and emptying the store for ``segone demo --reset``.
 
 Users are made through the accounts service. Customers, identities, encounters, differentiators,
-acknowledgements and their audit entries go in with bulk inserts (the per-row services would take
-minutes), written as those services write them: the same columns, the same audit actions and summaries,
-at the time each thing happened, so that every customer's history reads as if it had been lived.
+acknowledgements and their audit entries go in with bulk inserts (the per-row services would take minutes):
+the demo's own customers (``load``), then the other customers of the CDNOW purchase history
+(``load_purchase_history``), written as those services write them: the same columns, the same audit actions
+and summaries, at the time each thing happened, so that every customer's history reads as if it had been
+lived.
 
 Everything is dated from the start of the load day (``timeline.demo_moment``), the clock included while
 the demo writes (its users' records and audit entries): two loads on one day write the same store.
@@ -24,9 +26,17 @@ from segone.accounts.passwords import hash_password
 from segone.accounts.schemas import Actor, AuditAction, AuditRecord, Permission, UserCreate
 from segone.accounts.service import record_audits, require
 from segone.clock import fixed_at, utcnow
+from segone.customers import service as customers
 from segone.customers.models import Customer, CustomerIdentity
 from segone.customers.schemas import parse_identity
-from segone.demo.generate import DEFAULT_SEED, Plan, generate
+from segone.demo.generate import (
+    DEFAULT_SEED,
+    SYSTEM_EMAIL,
+    PlannedCustomer,
+    cdnow_purchases,
+    generate,
+    generate_purchase_history,
+)
 from segone.demo.timeline import demo_moment
 from segone.demo.users import DEMO_PASSWORD, DEMO_USERS
 from segone.encounters.models import Encounter
@@ -115,7 +125,7 @@ def load(
         users = _users(db, actor)
         progress("Creating demo users", len(DEMO_USERS), len(DEMO_USERS))
         plan = generate(seed=seed, now=now, categories=categories, people=people, businesses=businesses)
-        counts = _write(db, plan, users, categories, progress)
+        counts = _write(db, plan.customers, users, categories, progress)
     return DemoSummary(
         users=len(users),
         customers=len(plan.customers),
@@ -128,6 +138,51 @@ def load(
         duplicates=counts["duplicates"],
         day=day,
         seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+class HistorySummary(BaseModel):
+    """The customers of the purchase history the demo wrote."""
+
+    customers: int
+    known: int  # with facts and encounters
+    differentiators: int
+    encounters: int
+
+
+def load_purchase_history(
+    db: Session,
+    *,
+    actor: Actor,
+    categories: CategoryList,
+    seed: int = DEFAULT_SEED,
+    day: date,
+    progress: Progress = silent,
+) -> HistorySummary:
+    """Write the CDNOW customers the store does not hold yet (the demo's consumers are the first ones),
+    as of ``day``: named people with an e-mail, some of them known, so that an import of the purchases
+    finds every buyer."""
+    require(actor, Permission.MANAGE_SETTINGS)
+    now = demo_moment(day)
+    with fixed_at(now):
+        users = _users(db, actor)
+        purchases = cdnow_purchases()
+        held, _ = customers.identity_holders(
+            db, system="cdnow", values=[f"{number:05d}" for number in purchases]
+        )
+        missing = set(purchases) - {int(value) for value in held}
+        planned = generate_purchase_history(
+            seed=seed,
+            now=now,
+            categories=categories,
+            purchases={number: purchases[number] for number in missing},
+        )
+        counts = _write(db, planned, users, categories, progress)
+    return HistorySummary(
+        customers=len(planned),
+        known=sum(1 for c in planned if c.facts),
+        differentiators=counts["differentiators"],
+        encounters=counts["encounters"],
     )
 
 
@@ -152,7 +207,11 @@ def _users(db: Session, actor: Actor) -> dict[str, int]:
 
 
 def _write(
-    db: Session, plan: Plan, users: dict[str, int], categories: CategoryList, report: Progress
+    db: Session,
+    planned: list[PlannedCustomer],
+    users: dict[str, int],
+    categories: CategoryList,
+    report: Progress,
 ) -> dict[str, Any]:
     connection = db.connection()
     labels = {c.name: c.label for c in categories.all}
@@ -166,9 +225,9 @@ def _write(
         summary: str,
         details: dict[str, Any],
     ) -> None:
-        audit.append(AuditRecord(users[email], email, action, summary, customer_id, details, at))
+        audit.append(AuditRecord(users.get(email), email, action, summary, customer_id, details, at))
 
-    total = len(plan.customers)
+    total = len(planned)
     report("Writing customers", 0, total)
     customer_ids = bulk.insert_returning_ids(
         connection,
@@ -184,16 +243,20 @@ def _write(
                 "merged_into_id": None,
                 "merged_at": None,
             }
-            for c in plan.customers
+            for c in planned
         ],
     )
     identities: list[dict[str, Any]] = []
-    for customer_id, customer in zip(customer_ids, plan.customers, strict=True):
+    ordered: dict[date, list[PlannedCustomer]] = {}
+    for customer_id, customer in zip(customer_ids, planned, strict=True):
         keys = [parse_identity(raw) for raw in customer.identities]
         identities.extend(
             {"customer_id": customer_id, "system": s, "value": v, "created_at": customer.created_at}
             for s, v in keys
         )
+        if customer.created_by == SYSTEM_EMAIL:
+            ordered.setdefault(customer.created_at.date(), []).append(customer)
+            continue
         entry(
             customer.created_by,
             customer.created_at,
@@ -202,12 +265,30 @@ def _write(
             f"Customer {customer.name} created",
             {"identities": [f"{s}:{v}" for s, v in keys]},
         )
+    # The web shop's new customers are recorded by the system as the events of each day's orders arrive:
+    # one entry a day, as the events import writes one for the customers it creates.
+    for made in ordered.values():
+        audit.append(
+            AuditRecord(
+                None,
+                SYSTEM_EMAIL,
+                AuditAction.CUSTOMERS_CREATED_FROM_EVENTS,
+                f"{len(made)} customers created for the web shop's orders",
+                None,
+                {
+                    "count": len(made),
+                    "identities": [c.identities[0] for c in made[:20]],
+                    "source": "web shop",
+                },
+                max(c.created_at for c in made),
+            )
+        )
     bulk.insert_rows(connection, _IDENTITIES, identities)
     report("Writing customers", total, total)
 
     report("Writing encounters", 0, total)
     planned_encounters = [
-        (cid, c, e) for cid, c in zip(customer_ids, plan.customers, strict=True) for e in c.encounters
+        (cid, c, e) for cid, c in zip(customer_ids, planned, strict=True) for e in c.encounters
     ]
     encounter_ids = bulk.insert_returning_ids(
         connection,
@@ -243,7 +324,7 @@ def _write(
     report("Writing encounters", total, total)
 
     report("Writing what we know", 0, total)
-    planned_facts = [(cid, f) for cid, c in zip(customer_ids, plan.customers, strict=True) for f in c.facts]
+    planned_facts = [(cid, f) for cid, c in zip(customer_ids, planned, strict=True) for f in c.facts]
     fact_ids = bulk.insert_returning_ids(
         connection,
         _FACTS,
@@ -305,7 +386,7 @@ def _write(
     report("Writing history", len(audit), len(audit))
     duplicates = [
         (customer_ids[c.duplicate_of], cid)
-        for cid, c in zip(customer_ids, plan.customers, strict=True)
+        for cid, c in zip(customer_ids, planned, strict=True)
         if c.duplicate_of is not None
     ]
     return {
