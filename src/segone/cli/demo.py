@@ -10,6 +10,7 @@ from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.clock import utcnow
 from segone.errors import Conflict
+from segone.formatting import count
 from segone.knowledge.categories.service import in_force as categories_in_force
 
 
@@ -49,12 +50,12 @@ def demo(
             if as_json:
                 print_json({"loaded": False, "customers": existing})
             else:
-                typer.echo(f"The store holds {existing} customers already; the demo was not loaded.")
+                typer.echo(f"The store holds {count(existing)} customers already; the demo was not loaded.")
             return
         if existing and not reset:
             raise Conflict(
-                f"The store holds {existing} customers already. Use --reset to replace everything with the "
-                "demo, or --if-empty to leave the store as it is."
+                f"The store holds {count(existing)} customers already. Use --reset to replace everything "
+                "with the demo, or --if-empty to leave the store as it is."
             )
         if reset:
             demo_data.empty_store(db, actor=SYSTEM)
@@ -89,25 +90,25 @@ def demo(
         )
         return
     typer.echo(
-        f"Loaded the demo in {summary.seconds:.1f} s: {summary.customers} customers "
-        f"({summary.people} people, {summary.businesses} businesses), "
-        f"{summary.differentiators} differentiators ({summary.acknowledged} acknowledged), "
-        f"{summary.encounters} encounters."
+        f"Loaded the demo in {summary.seconds:.1f} s: {count(summary.customers)} customers "
+        f"({count(summary.people)} people, {count(summary.businesses)} businesses), "
+        f"{count(summary.differentiators)} differentiators ({count(summary.acknowledged)} acknowledged), "
+        f"{count(summary.encounters)} encounters."
     )
     typer.echo(
-        f"Loaded the CDNOW purchase history in {behaviour.seconds:.1f} s: {behaviour.events} events, "
-        f"{behaviour.customers_created} more customers ({behaviour.customers_known} of them met and known "
-        f"a little); behaviour profiles of {behaviour.profiles} customers as of "
+        f"Loaded the CDNOW purchase history in {behaviour.seconds:.1f} s: {count(behaviour.events)} events, "
+        f"{count(behaviour.customers_created)} more customers ({count(behaviour.customers_known)} of them "
+        f"met and known a little); behaviour profiles of {count(behaviour.profiles)} customers as of "
         f"{behaviour.as_of.isoformat()}."
     )
     typer.echo(
         f"The purchases are CDNOW's ({CDNOW_FIRST_DAY.isoformat()} to {CDNOW_LAST_DAY.isoformat()}) moved "
-        f"forward by {behaviour.shift_days} days to end today: {behaviour.first_day.isoformat()} to "
+        f"forward by {count(behaviour.shift_days)} days to end today: {behaviour.first_day.isoformat()} to "
         f"{behaviour.as_of.isoformat()}."
     )
     typer.echo(
-        f"Measured what we know: {measured.traits} traits; {measured.segments_of_one} of "
-        f"{measured.customers} customers are segments of one."
+        f"Measured what we know: {count(measured.traits)} traits; {count(measured.segments_of_one)} of "
+        f"{count(measured.customers)} customers are segments of one."
     )
     typer.echo(f"Sign in with password '{demo_data.DEMO_PASSWORD}' as:")
     for role, email in demo_data.DEMO_LOGINS.items():
