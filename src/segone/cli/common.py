@@ -83,22 +83,12 @@ class SegoneGroup(TyperGroup):
             raise typer.Exit(EXIT_ERROR) from exc
 
 
-def head_revision() -> str | None:
-    """The newest migration this version of segone ships."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(migrate.MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
-
-
 def runtime_of(ctx: typer.Context, *, migrated: bool = True) -> Runtime:
     """The process's runtime; with ``migrated``, first checks that the store's schema is current."""
     runtime: Runtime = ctx.find_root().obj
     if migrated:
         current = migrate.current_revision(runtime.engine)
-        head = head_revision()
+        head = migrate.head_revision()
         if current != head:
             state = "is not set up" if current is None else f"is at revision {current}, not {head}"
             raise SegoneError(f"The store {state}; run 'segone db upgrade' first.")
