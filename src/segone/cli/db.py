@@ -8,7 +8,9 @@ from segone.cli.common import JsonOption, print_json, runtime_of
 from segone.migrations import migrate
 
 app = typer.Typer(
-    help="The operational store: create or upgrade its schema, show its revision.", no_args_is_help=True
+    name="db",
+    help="The operational store: create or upgrade its schema, show its revision.",
+    no_args_is_help=True,
 )
 
 

@@ -11,7 +11,10 @@ from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.errors import Conflict
 from segone.knowledge.categories.service import in_force as categories_in_force
 
+app = typer.Typer()
 
+
+@app.command()
 def demo(
     ctx: typer.Context,
     reset: Annotated[
