@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from segone.migrations import migrate
@@ -61,6 +63,22 @@ def test_upgrade_is_recorded_and_repeatable(runtime: Runtime) -> None:
     assert head is not None
     runtime.upgrade_schema()
     assert migrate.current_revision(runtime.engine) == head
+
+
+def test_the_revisions_read_without_alembic_are_the_ones_alembic_reads(
+    runtime: Runtime, fresh_settings: Settings
+) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS))
+    assert migrate.head_revision() == ScriptDirectory.from_config(config).get_current_head()
+    with runtime.engine.connect() as connection:
+        alembic_reads = MigrationContext.configure(connection).get_current_revision()
+    assert migrate.current_revision(runtime.engine) == alembic_reads == migrate.head_revision()
+    empty = Runtime(fresh_settings)
+    try:
+        assert migrate.current_revision(empty.engine) is None
+    finally:
+        empty.dispose()
 
 
 def test_fresh_sqlite_store_runs_with_wal_and_foreign_keys(fresh_settings: Settings) -> None:

@@ -13,6 +13,7 @@ from segone.behaviour import service as profiles
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 
 app = typer.Typer(
+    name="behaviour",
     help="Behaviour: profiles and model scores (P(alive), expected purchases, CLV) for every customer.",
     no_args_is_help=True,
 )

@@ -1,4 +1,4 @@
-"""What every command shares: the runtime, the acting user, output as text or JSON, errors, progress."""
+"""What the sub-commands share: the runtime, the acting user, output as text or JSON, imports, progress."""
 
 from __future__ import annotations
 
@@ -10,13 +10,9 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
-from rich.progress import Progress as Bars
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from typer.core import TyperGroup
 
 from segone.accounts import service as accounts
 from segone.accounts.schemas import SYSTEM, Actor
@@ -25,8 +21,7 @@ from segone.importing import ImportRejected
 from segone.migrations import migrate
 from segone.progress import Progress
 from segone.runtime import Runtime
-
-EXIT_ERROR = 2
+from segone.settings import Settings
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")]
@@ -42,63 +37,17 @@ def imported_line(file_name: str, counts: str, *, dry_run: bool) -> str:
     return f"{verb} {file_name}: {counts}{would}."
 
 
-def problem_lines(exc: BaseException) -> list[str]:
-    """A failure as the lines a person at the terminal reads: what is wrong, then each detail."""
-    if isinstance(exc, ImportRejected):
-        lines = [exc.message]
-        for problem in exc.problems:
-            where = f"row {problem.row}" if problem.row is not None else "file"
-            column = f", column {problem.column}" if problem.column else ""
-            lines.append(f"  {where}{column}: {problem.problem}")
-        return lines
-    if isinstance(exc, SegoneError):
-        return [exc.message]
-    if isinstance(exc, ValidationError):
-        parts = []
-        for error in exc.errors():
-            field = ".".join(str(p) for p in error.get("loc", ()))
-            message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
-            parts.append(f"{field}: {message}" if field else message)
-        return ["; ".join(parts)]
-    if isinstance(exc, OperationalError):
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
-        return [f"The database refused the operation: {reason}"]
-    if isinstance(exc, OSError):
-        name = f" {exc.filename}" if exc.filename else ""
-        return [f"Cannot use{name}: {exc.strerror or exc}"]
-    return [str(exc)]
-
-
-class SegoneGroup(TyperGroup):
-    """The root command: any error of ours becomes a message on stderr and exit code 2, no traceback."""
-
-    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
-        try:
-            return super().invoke(ctx)
-        except (SegoneError, ValidationError, OperationalError, OSError) as exc:
-            lines = problem_lines(exc)
-            typer.echo(f"Error: {lines[0]}", err=True)
-            for line in lines[1:]:
-                typer.echo(line, err=True)
-            raise typer.Exit(EXIT_ERROR) from exc
-
-
-def head_revision() -> str | None:
-    """The newest migration this version of segone ships."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(migrate.MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
-
-
 def runtime_of(ctx: typer.Context, *, migrated: bool = True) -> Runtime:
-    """The process's runtime; with ``migrated``, first checks that the store's schema is current."""
-    runtime: Runtime = ctx.find_root().obj
+    """The process's runtime, made from the environment by the first call and disposed of when the command
+    ends; with ``migrated``, first checks that the store's schema is current."""
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = Runtime(Settings())
+        root.call_on_close(root.obj.dispose)
+    runtime: Runtime = root.obj
     if migrated:
         current = migrate.current_revision(runtime.engine)
-        head = head_revision()
+        head = migrate.head_revision()
         if current != head:
             state = "is not set up" if current is None else f"is at revision {current}, not {head}"
             raise SegoneError(f"The store {state}; run 'segone db upgrade' first.")
@@ -133,6 +82,10 @@ def stdout() -> Console:
 @contextmanager
 def progress_bar() -> Iterator[Progress]:
     """The ``Progress`` of a long job, drawn as a bar per stage on stderr when it is a terminal."""
+    # Here, not at the top: the commands that draw no bar (most of them) start without rich.progress.
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bars
+
     console = Console(stderr=True)
     interactive = console.is_terminal and sys.stderr.isatty()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

@@ -31,7 +31,9 @@ from segone.views.customer_sheet import customer_sheet
 from segone.views.schemas import CustomerSheet
 
 app = typer.Typer(
-    help="Customers: import them from CSV, list and search them, show one.", no_args_is_help=True
+    name="customers",
+    help="Customers: import them from CSV, list and search them, show one.",
+    no_args_is_help=True,
 )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from segone.cli.common import JsonOption, head_revision, print_json, runtime_of
+from segone.cli.common import JsonOption, print_json, runtime_of
 from segone.migrations import migrate
 
 app = typer.Typer(
-    help="The operational store: create or upgrade its schema, show its revision.", no_args_is_help=True
+    name="db",
+    help="The operational store: create or upgrade its schema, show its revision.",
+    no_args_is_help=True,
 )
 
 
@@ -37,7 +39,7 @@ def current(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the store's schema revision and whether it is current."""
     runtime = runtime_of(ctx, migrated=False)
     revision = migrate.current_revision(runtime.engine)
-    head = head_revision()
+    head = migrate.head_revision()
     if as_json:
         print_json(
             {"database": _where(ctx), "revision": revision, "head": head, "up_to_date": revision == head}

@@ -13,7 +13,10 @@ from segone.errors import Conflict
 from segone.formatting import count
 from segone.knowledge.categories.service import in_force as categories_in_force
 
+app = typer.Typer()
 
+
+@app.command()
 def demo(
     ctx: typer.Context,
     reset: Annotated[

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 # The commands import the events dataset (PyArrow) and the engine (Ibis) themselves: seconds of loading
 # that the other commands, and --help, do without.
 app = typer.Typer(
+    name="events",
     help="Events: import files of what customers did, flush API batches, compact and count the dataset.",
     no_args_is_help=True,
 )

@@ -14,7 +14,10 @@ from segone.exporting.streams import write_to
 from segone.views import exports
 from segone.views.exports import ExportKind
 
+app = typer.Typer()
 
+
+@app.command()
 def export(
     ctx: typer.Context,
     what: Annotated[

@@ -26,7 +26,9 @@ from segone.knowledge.facts import importer as facts_importer
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.views import facts
 
-app = typer.Typer(help="Differentiators: what makes each customer different.", no_args_is_help=True)
+app = typer.Typer(
+    name="facts", help="Differentiators: what makes each customer different.", no_args_is_help=True
+)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from segone.cli.common import JsonOption, print_json, runtime_of
 from segone.errors import Invalid
 
 app = typer.Typer(
+    name="models",
     help="Behaviour models: fit BG/NBD, Pareto/NBD and Gamma-Gamma by maximum likelihood.",
     no_args_is_help=True,
 )

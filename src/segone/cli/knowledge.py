@@ -17,7 +17,9 @@ from segone.search import service as knowledge_search
 from segone.search.schemas import SEARCH_MARK_END, SEARCH_MARK_START, SearchKind
 
 app = typer.Typer(
-    help="Knowledge: search what we know; traits, rarity and distinguishability.", no_args_is_help=True
+    name="knowledge",
+    help="Knowledge: search what we know; traits, rarity and distinguishability.",
+    no_args_is_help=True,
 )
 
 

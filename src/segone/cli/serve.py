@@ -8,7 +8,10 @@ import typer
 
 from segone.cli.common import runtime_of
 
+app = typer.Typer()
 
+
+@app.command()
 def serve(
     ctx: typer.Context,
     host: Annotated[

@@ -10,7 +10,7 @@ from segone.accounts import service as accounts
 from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, runtime_of
 
-app = typer.Typer(help="API tokens: the REST API's credentials.", no_args_is_help=True)
+app = typer.Typer(name="tokens", help="API tokens: the REST API's credentials.", no_args_is_help=True)
 
 
 @app.command()

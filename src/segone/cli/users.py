@@ -12,7 +12,7 @@ from segone.accounts import service as accounts
 from segone.accounts.schemas import SYSTEM, Role, UserCreate
 from segone.cli.common import JsonOption, print_json, runtime_of, stdout
 
-app = typer.Typer(help="Users: create them and list them.", no_args_is_help=True)
+app = typer.Typer(name="users", help="Users: create them and list them.", no_args_is_help=True)
 
 
 @app.command()

@@ -1,0 +1,82 @@
+"""The root's sub-commands by name: the module that holds each, and its help as ``segone --help`` lists it.
+
+A sub-command's module is imported only when the command runs or shows its own help: the modules import
+the store, the services and their libraries, which take longer to load than ``--help`` may take. Each
+help here is the module's own (a test keeps them equal), so the list reads the same as the commands do.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import typer
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from typer._click import Command
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """``module`` has an ``app``: a Typer app named like the command (a group of commands), or one that
+    holds the single command of that name."""
+
+    module: str
+    help: str
+
+    def load(self, name: str, root: TyperGroup) -> Command:
+        """The command, built as the root's ``add_typer`` would build it: the root's help style."""
+        holder = typer.Typer(
+            rich_markup_mode=root.rich_markup_mode,
+            suggest_commands=root.suggest_commands,
+            add_completion=False,
+        )
+        holder.add_typer(importlib.import_module(self.module).app)
+        group = typer.main.get_command(holder)
+        assert isinstance(group, TyperGroup)
+        return group.commands[name]
+
+
+# In the order of `segone --help`.
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "serve": Subcommand(
+        "segone.cli.serve",
+        "Serve the web UI and the REST API (OpenAPI at /docs), after bringing the store's schema up to date.",
+    ),
+    "demo": Subcommand(
+        "segone.cli.demo",
+        "Load the demo: ~2,000 customers, what employees learned about them, encounters, demo sign-ins, "
+        "and the CDNOW purchase history (69,659 purchases of 23,570 customers) with behaviour profiles.",
+    ),
+    "db": Subcommand(
+        "segone.cli.db", "The operational store: create or upgrade its schema, show its revision."
+    ),
+    "users": Subcommand("segone.cli.users", "Users: create them and list them."),
+    "tokens": Subcommand("segone.cli.tokens", "API tokens: the REST API's credentials."),
+    "customers": Subcommand(
+        "segone.cli.customers", "Customers: import them from CSV, list and search them, show one."
+    ),
+    "facts": Subcommand("segone.cli.facts", "Differentiators: what makes each customer different."),
+    "knowledge": Subcommand(
+        "segone.cli.knowledge", "Knowledge: search what we know; traits, rarity and distinguishability."
+    ),
+    "models": Subcommand(
+        "segone.cli.forecasts",
+        "Behaviour models: fit BG/NBD, Pareto/NBD and Gamma-Gamma by maximum likelihood.",
+    ),
+    "events": Subcommand(
+        "segone.cli.events",
+        "Events: import files of what customers did, flush API batches, compact and count the dataset.",
+    ),
+    "behaviour": Subcommand(
+        "segone.cli.behaviour",
+        "Behaviour: profiles and model scores (P(alive), expected purchases, CLV) for every customer.",
+    ),
+    "export": Subcommand(
+        "segone.cli.export",
+        "Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows "
+        "at a time in constant memory, with a progress bar on stderr. See docs/cli.md for the columns.",
+    ),
+}
