@@ -4,6 +4,7 @@ the refresh runs, and the per-customer figures other domains read."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any, Literal, TypeVar
 
@@ -16,6 +17,7 @@ from segone.behaviour import reading
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
 from segone.behaviour.schemas import BehaviourOut, BehaviourProfileOut, RefreshOut, ScoresOut, TimelinePoint
 from segone.customers import service as customers
+from segone.errors import Invalid
 
 T = TypeVar("T")
 _PROFILE_FIELDS = [name for name in BehaviourProfileOut.model_fields if name != "top_contact_reasons"]
@@ -137,6 +139,33 @@ def traits_by_customer(db: Session) -> dict[int, dict[str, Any]]:
         }
         for customer_id, purchases, recency_days, mean_value, preferred_channel in rows
     }
+
+
+STREAM_BATCH = 10_000
+"""Rows fetched at a time by the whole-population reads (a server-side cursor on PostgreSQL)."""
+
+
+def has_profiles(db: Session) -> bool:
+    """Whether a refresh has written any behaviour profile (else there is no behaviour to read)."""
+    return db.scalars(select(BehaviourProfile.customer_id).limit(1)).first() is not None
+
+
+def profile_rows(
+    db: Session, *, columns: Sequence[str], batch_size: int = STREAM_BATCH
+) -> Iterator[tuple[Any, ...]]:
+    """``(customer_id, *columns)`` of every behaviour profile, by customer id, streamed ``batch_size`` rows
+    at a time; ``columns`` are names of the profile's columns (``recency_days``, ``clv``, …)."""
+    known = BehaviourProfile.__table__.columns
+    unknown = [name for name in columns if name not in known]
+    if unknown:
+        raise Invalid(f"Not a behaviour profile column: {', '.join(unknown)}.")
+    query = (
+        select(BehaviourProfile.customer_id, *(known[name] for name in columns))
+        .order_by(BehaviourProfile.customer_id)
+        .execution_options(yield_per=batch_size)
+    )
+    for row in db.execute(query):
+        yield tuple(row)
 
 
 def customer_ids_by_value(

@@ -476,6 +476,22 @@ EXPORT_BATCH = 10_000
 """Customers per page of an export: one query for them and one for their identities."""
 
 
+def attribute_pages(
+    db: Session, *, batch_size: int = EXPORT_BATCH
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """(id, attributes) of every customer not merged into another, by id, a page of at most ``batch_size``
+    records at a time (keyset pages on the primary key, so a million customers never sit in memory as
+    rows): what segmentation reads its attribute variables from. A page may be empty where every record
+    of it was merged."""
+    after = 0
+    while True:
+        page, last = repository.export_page(db, after=after, limit=batch_size)
+        if last == after:
+            return
+        after = last
+        yield [(customer_id, attributes) for customer_id, _kind, _name, attributes in page]
+
+
 def export_customers(db: Session, *, actor: Actor, batch_size: int = EXPORT_BATCH) -> Export:
     """Every customer not merged into another, by id, in the layout the customer import reads back:
     ``id``, ``kind``, ``name``, ``identities`` (``system:value;system:value``, in the order they were added)

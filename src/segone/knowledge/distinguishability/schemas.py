@@ -58,3 +58,13 @@ class KnowledgeOut(BaseModel):
     gaps: list[Gap]
     next_question: Question | None
     show_them_you_know: list[int] = Field(description="Rare facts the customer has not been shown we know.")
+
+
+class FactTraitOut(BaseModel):
+    """A trait of the last knowledge refresh grouped from facts: several wordings of one fact, as held by
+    several customers ("Opening a second store")."""
+
+    id: int = Field(description="The trait's id in the last refresh (a new refresh numbers them anew).")
+    label: str = Field(description="The fact in its most frequent wording.")
+    category: str
+    holders: int = Field(description="Customers holding it at the last refresh.")

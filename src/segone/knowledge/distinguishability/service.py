@@ -7,6 +7,7 @@ has no rarity yet.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -16,9 +17,22 @@ from segone.accounts.schemas import Actor
 from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.knowledge.categories.schemas import CategoryList
-from segone.knowledge.distinguishability.schemas import FactInsight, Gap, KnowledgeOut, LookAlike, Question
+from segone.knowledge.distinguishability.schemas import (
+    FactInsight,
+    FactTraitOut,
+    Gap,
+    KnowledgeOut,
+    LookAlike,
+    Question,
+)
 from segone.knowledge.facts import service as knowledge
-from segone.knowledge.models import CustomerMeasure, FactTrait, KnowledgeRefresh, KnowledgeTrait
+from segone.knowledge.models import (
+    CustomerMeasure,
+    Differentiator,
+    FactTrait,
+    KnowledgeRefresh,
+    KnowledgeTrait,
+)
 
 # A trait is rare when at most this share of the customers we know something about in its topic (the
 # fact's category) hold it, or when nobody else does; the thresholds are documented in docs/knowledge.md.
@@ -103,3 +117,30 @@ def _question(measure: CustomerMeasure | None, categories: CategoryList) -> Ques
         category = categories.find(key)
         label, prompt = (category.label, category.prompt) if category else (key, f"Ask about {key}.")
     return Question(key=key, label=label, prompt=prompt, expected_look_alikes=measure.next_question_remaining)
+
+
+def fact_traits(db: Session, *, min_holders: int = 1) -> list[FactTraitOut]:
+    """The traits of the last refresh that group facts (not attribute values or behaviour bands, which other
+    variables describe already) held by at least ``min_holders`` customers, most held first (ties by id)."""
+    rows = db.scalars(
+        select(KnowledgeTrait)
+        .where(KnowledgeTrait.kind == "fact", KnowledgeTrait.holders >= min_holders)
+        .order_by(KnowledgeTrait.holders.desc(), KnowledgeTrait.id)
+    )
+    return [FactTraitOut(id=t.id, label=t.label, category=t.question or "", holders=t.holders) for t in rows]
+
+
+def trait_holders(db: Session, trait_ids: Collection[int]) -> dict[int, set[int]]:
+    """The customers holding each of these fact traits now: those with a current fact of the trait (a fact
+    outdated since the refresh no longer counts; a merged customer's facts count for the survivor)."""
+    held: dict[int, set[int]] = {trait_id: set() for trait_id in trait_ids}
+    if not held:
+        return held
+    rows = db.execute(
+        select(FactTrait.trait_id, Differentiator.customer_id)
+        .join(Differentiator, Differentiator.id == FactTrait.differentiator_id)
+        .where(FactTrait.trait_id.in_(sorted(held)), Differentiator.status == "current")
+    )
+    for trait_id, customer_id in rows:
+        held[trait_id].add(customer_id)
+    return held

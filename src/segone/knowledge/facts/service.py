@@ -347,6 +347,20 @@ def counts_by_customer(db: Session, customer_ids: list[int]) -> dict[int, tuple[
     return {cid: (n, a) for cid, n, a in rows}
 
 
+def known_categories(db: Session, *, batch_size: int = 10_000) -> Iterator[tuple[int, str]]:
+    """``(customer_id, category)`` for every category in which a customer has at least one current fact,
+    by customer id then category, streamed ``batch_size`` rows at a time (what segmentation's
+    "knows: …" variables read)."""
+    query = (
+        select(Differentiator.customer_id, Differentiator.category)
+        .where(Differentiator.status == DifferentiatorStatus.CURRENT.value)
+        .distinct()
+        .order_by(Differentiator.customer_id, Differentiator.category)
+        .execution_options(yield_per=batch_size)
+    )
+    yield from db.execute(query).tuples()
+
+
 def move_to(db: Session, *, from_customer_id: int, to_customer_id: int) -> int:
     """Hand every fact of one customer record to another (used by merge); returns how many."""
     result = db.execute(
