@@ -325,3 +325,21 @@ def test_events_of_customers_not_in_the_store_are_skipped_with_a_note(runtime: R
     report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
     assert report.skipped_customers == 1
     assert any("not in the store" in note for note in report.notes)
+
+
+def test_profile_rows_stream_the_chosen_columns_by_customer(runtime: Runtime) -> None:
+    with runtime.session() as db:
+        assert not profiles.has_profiles(db)
+    _load(runtime, synthetic_events(customers=20))
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
+    with runtime.session() as db:
+        assert profiles.has_profiles(db)
+        rows = list(profiles.profile_rows(db, columns=["recency_days", "clv"], batch_size=7))
+        expected = db.execute(
+            select(
+                BehaviourProfile.customer_id, BehaviourProfile.recency_days, BehaviourProfile.clv
+            ).order_by(BehaviourProfile.customer_id)
+        ).all()
+        assert rows == [tuple(row) for row in expected] and len(rows) > 7
+        with pytest.raises(Invalid, match="timeline_x"):
+            list(profiles.profile_rows(db, columns=["timeline_x"]))

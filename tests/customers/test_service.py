@@ -157,3 +157,17 @@ def test_resolve_by_id_or_identity(runtime: Runtime) -> None:
 def test_resolve_rejects_non_ascii_digits_with_a_clear_error(runtime: Runtime) -> None:
     with runtime.session() as db, pytest.raises(Invalid, match="system:id"):
         customers.resolve(db, actor=SYSTEM, reference="²")
+
+
+def test_attribute_pages_walk_every_active_customer_by_id(runtime: Runtime) -> None:
+    ids = [make_customer(runtime, attributes={"n": i}) for i in range(5)]
+    with runtime.session() as db:
+        customers.merge_records(db, actor=SYSTEM, survivor_id=ids[0], merged_id=ids[1], moved={})
+        pages = list(customers.attribute_pages(db, batch_size=2))
+    assert [len(page) for page in pages] == [1, 2, 1]  # the merged record leaves a page short
+    assert [row for page in pages for row in page] == [
+        (ids[0], {"n": 0}),
+        (ids[2], {"n": 2}),
+        (ids[3], {"n": 3}),
+        (ids[4], {"n": 4}),
+    ]

@@ -161,3 +161,34 @@ def test_an_empty_store_and_permissions(runtime: Runtime) -> None:
     assert (report.customers, report.traits, report.segments_of_one) == (0, 0, 0)
     with pytest.raises(Forbidden):
         refresh.refresh(runtime.sessions, runtime.settings, actor=make_user(runtime, Role.MANAGER).actor)
+
+
+def test_fact_traits_their_holders_and_the_known_categories(runtime: Runtime) -> None:
+    people = _store(runtime)
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
+    with runtime.session() as db:
+        traits = insights.fact_traits(db, min_holders=2)
+        assert [(t.label, t.category, t.holders) for t in traits] == [
+            (CHILDREN, "family", 4),
+            (CELLO, "free_time", 3),
+        ]
+        held = insights.trait_holders(db, [t.id for t in traits])
+        assert held[traits[1].id] == {people["Ann"], people["Cy"], people["Di"]}
+        # An outdated fact no longer makes its customer a holder.
+        db.execute(
+            update(Differentiator).where(Differentiator.customer_id == people["Ed"]).values(status="outdated")
+        )
+        assert insights.trait_holders(db, [traits[0].id])[traits[0].id] == {
+            people["Ann"],
+            people["Cy"],
+            people["Di"],
+        }
+        assert list(knowledge.known_categories(db, batch_size=2)) == [
+            (people["Ann"], "family"),
+            (people["Ann"], "free_time"),
+            (people["Ann"], "lifestyle"),
+            (people["Cy"], "family"),
+            (people["Cy"], "free_time"),
+            (people["Di"], "family"),
+            (people["Di"], "free_time"),
+        ]

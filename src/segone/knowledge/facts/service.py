@@ -358,7 +358,7 @@ def known_categories(db: Session, *, batch_size: int = 10_000) -> Iterator[tuple
         .order_by(Differentiator.customer_id, Differentiator.category)
         .execution_options(yield_per=batch_size)
     )
-    yield from db.execute(query).tuples()
+    yield from db.execute(query)
 
 
 def move_to(db: Session, *, from_customer_id: int, to_customer_id: int) -> int:
