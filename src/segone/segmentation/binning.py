@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from segone.errors import Invalid
 from segone.segmentation.schemas import Variable, VariableKind
@@ -59,12 +60,10 @@ class Binning:
             codes = np.searchsorted(self.edges, x, side="right").astype(np.uint16)
             codes[np.isnan(x)] = self.missing_code
             return codes
-        texts, missing = as_texts(values, self.variable)
+        indices, texts = dictionary(values, self.variable)
         lookup = {level: code for code, level in enumerate(self.levels)}
-        unseen = self.unseen_code
-        codes = np.fromiter((lookup.get(t, unseen) for t in texts), dtype=np.uint16, count=len(texts))
-        codes[missing] = self.missing_code
-        return codes
+        table = np.array([lookup.get(t, self.unseen_code) for t in texts] + [self.missing_code], dtype=np.uint16)
+        return table[indices]
 
 
 def fit(variable: Variable, values: npt.NDArray[Any]) -> Binning:
@@ -73,10 +72,12 @@ def fit(variable: Variable, values: npt.NDArray[Any]) -> Binning:
         x = as_numbers(values, variable)
         known = x[~np.isnan(x)]
         return Binning(variable, numeric_edges(known), ())
-    texts, missing = as_texts(values, variable)
     if variable.kind is VariableKind.BOOLEAN:
+        dictionary(values, variable)  # refuses a value that is not yes/no
         return Binning(variable, np.empty(0), BOOLEAN_LEVELS)
-    levels = tuple(sorted({t for t, m in zip(texts, missing, strict=True) if not m}))
+    indices, texts = dictionary(values, variable)
+    used = np.unique(indices[indices < len(texts)]) if len(texts) else np.zeros(0, dtype=np.int64)
+    levels = tuple(sorted({texts[i] for i in used.tolist()}))
     if len(levels) > 65_000:
         raise Invalid(f"{variable.name} has {len(levels):,} levels; a categorical variable may have 65,000")
     return Binning(variable, np.empty(0), levels)
@@ -135,60 +136,45 @@ def as_numbers(values: npt.NDArray[Any], variable: Variable) -> Floats:
         raise Invalid(f"{variable.name} is numeric but has a value that is not a number") from error
 
 
-def as_texts(values: npt.NDArray[Any], variable: Variable) -> tuple[list[str], npt.NDArray[np.bool_]]:
-    """Levels as text and where they are missing (None, NaN, empty text). Yes/no values (bool, 0/1,
-    "true"/"false", "yes"/"no") become "no"/"yes"."""
+def dictionary(values: npt.NDArray[Any], variable: Variable) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """Each value's index into a list of distinct texts, ``len(texts)`` where it is missing (None, NaN,
+    empty text); hashed once per distinct value (pandas.factorize), not per row. Yes/no variables' texts
+    are "no"/"yes" (from bool, 0/1, "true"/"false", "yes"/"no")."""
     array = np.asarray(values)
+    indices, distinct = pd.factorize(array, use_na_sentinel=True)
+    texts = [_text(v) for v in np.asarray(distinct).tolist()]
     if variable.kind is VariableKind.BOOLEAN:
-        return _yes_no(array, variable)
-    if array.dtype.kind in "fc":
-        missing = np.isnan(array)
-        return [_number_text(v) for v in array.tolist()], missing
-    if array.dtype.kind in "iub":
-        return [str(v) for v in array.tolist()], np.zeros(array.shape[0], dtype=bool)
-    items = array.tolist()
-    missing = np.fromiter((_is_missing(v) for v in items), dtype=bool, count=len(items))
-    return ["" if m else str(v) for v, m in zip(items, missing.tolist(), strict=True)], missing
+        texts = [_yes_no(t, variable) for t in texts]
+    indices = indices.astype(np.int64)
+    missing_index = len(texts)
+    blank = [i for i, t in enumerate(texts) if t == ""]
+    indices[indices < 0] = missing_index
+    if blank:
+        indices[np.isin(indices, blank)] = missing_index
+    return indices, texts
 
 
-_YES = {"true", "yes", "1", "y", "t", "1.0"}
-_NO = {"false", "no", "0", "n", "f", "0.0"}
+_YES = {"true", "yes", "1", "y", "t"}
+_NO = {"false", "no", "0", "n", "f"}
 
 
-def _yes_no(array: npt.NDArray[Any], variable: Variable) -> tuple[list[str], npt.NDArray[np.bool_]]:
-    if array.dtype.kind == "b":
-        return [BOOLEAN_LEVELS[int(v)] for v in array.tolist()], np.zeros(array.shape[0], dtype=bool)
-    if array.dtype.kind in "fiu":
-        x = array.astype(np.float64)
-        missing = np.isnan(x)
-        bad = ~missing & (x != 0) & (x != 1)
-        if bad.any():
-            raise Invalid(f"{variable.name} is yes/no but has the value {x[bad][0]:g}")
-        return [BOOLEAN_LEVELS[int(v)] if v == v else "" for v in x.tolist()], missing
-    texts: list[str] = []
-    missing_flags: list[bool] = []
-    for value in array.tolist():
-        if _is_missing(value):
-            texts.append("")
-            missing_flags.append(True)
-            continue
-        word = str(value).strip().lower()
-        if word in _YES:
-            texts.append("yes")
-        elif word in _NO:
-            texts.append("no")
-        else:
-            raise Invalid(f"{variable.name} is yes/no but has the value {value!r}")
-        missing_flags.append(False)
-    return texts, np.array(missing_flags, dtype=bool)
+def _yes_no(text: str, variable: Variable) -> str:
+    word = text.strip().lower()
+    if word == "":
+        return ""
+    if word in _YES:
+        return "yes"
+    if word in _NO:
+        return "no"
+    raise Invalid(f"{variable.name} is yes/no but has the value {text!r}")
 
 
-def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or value == ""
-
-
-def _number_text(value: float) -> str:
-    return "" if value != value else (str(int(value)) if value.is_integer() else repr(value))
+def _text(value: object) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if value != value else (str(int(value)) if value.is_integer() else repr(value))
+    return str(value)
 
 
 def encode_all(binnings: Sequence[Binning], columns: Sequence[npt.NDArray[Any]]) -> list[Codes]:

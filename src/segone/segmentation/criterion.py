@@ -9,6 +9,7 @@ known."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,14 +18,14 @@ import numpy.typing as npt
 
 from segone.segmentation.binning import Binning, Codes, Floats
 
-COMPONENTS = 8
+COMPONENTS = int(os.environ.get("SEGONE_K", 8))
 _CHUNK = 65_536
 
 
 @dataclass(frozen=True)
 class Coordinates:
     """``weight`` (n,) counts a customer in the dispersion (0 where a supervised target is missing);
-    ``shared`` (n, k) the coordinates every split is scored on; ``own[j]`` variable j's standardised values
+    ``shared`` (k, n) the coordinates every split is scored on; ``own[j]`` variable j's standardised values
     (numeric, missing at 0) or None (categorical: its level shares, scaled by ``gini_scale[j]``)."""
 
     weight: Floats
@@ -39,7 +40,7 @@ def supervised(target: Floats, n_variables: int) -> Coordinates:
     known = ~np.isnan(target)
     return Coordinates(
         weight=known.astype(np.float64),
-        shared=np.where(known, target, 0.0)[:, None],
+        shared=np.where(known, target, 0.0)[None, :],
         own=[None] * n_variables,
         gini_scale=[0.0] * n_variables,
         explained=1.0,
@@ -87,7 +88,7 @@ def unsupervised(
         total += block.sum(axis=0)
     k = min(COMPONENTS, q)
     if n == 0 or q == 0:
-        return Coordinates(np.ones(n), np.zeros((n, 0)), own, gini_scale, 1.0)
+        return Coordinates(np.ones(n), np.zeros((0, n)), own, gini_scale, 1.0)
     mean = total / n
     covariance = gram / n - np.outer(mean, mean)
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
@@ -96,11 +97,11 @@ def unsupervised(
     # An eigenvector's sign is arbitrary; fixing it keeps categorical levels ordered the same way every build.
     signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(k)])
     vectors = vectors * np.where(signs == 0, 1.0, signs)
-    shared = np.empty((n, k))
+    shared = np.empty((k, n))
     for start in range(0, n, _CHUNK):
         stop = min(n, start + _CHUNK)
         block = _block(start, stop, binnings, codes, own, gini_scale, columns, q)
-        shared[start:stop] = (block - mean) @ vectors
+        shared[:, start:stop] = ((block - mean) @ vectors).T
     trace = float(np.trace(covariance))
     explained = float(np.clip(eigenvalues[order], 0, None).sum() / trace) if trace > 0 else 1.0
     return Coordinates(np.ones(n), shared, own, gini_scale, explained)

@@ -8,7 +8,9 @@ leave the active set."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +27,7 @@ Floats = npt.NDArray[np.float64]
 # another row order (a shuffled input) cannot turn a tie into a win.
 _DECIMALS = 9
 LEFT, RIGHT, MISSING = 0, 1, 2
+WORKERS = int(os.environ.get("SEGONE_SEGMENT_THREADS", min(4, os.cpu_count() or 1)))
 
 
 @dataclass
@@ -51,10 +54,7 @@ class _Cells:
 
     node: Ints
     code: Ints
-    count: Floats
-    weight: Floats
-    sums: Floats  # (cells, k)
-    own: Floats  # (cells,): the variable's own coordinate's sums, or its level counts squared
+    stats: Floats  # (layout.height, cells): see _Layout
 
 
 def grow(
@@ -135,6 +135,24 @@ class _Best:
     cut: Ints  # numeric: last code on the left; categorical: the cut's position in the node's ordered levels
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The rows of a histogram: 0 the count, then the dispersion weight (the count itself unless
+    supervised), the k coordinate sums, and the variable's own coordinate (unsupervised)."""
+
+    weight: int
+    sums: slice
+    own: int | None
+    height: int
+
+
+def _layout(coordinates: Coordinates) -> _Layout:
+    k = coordinates.shared.shape[0]
+    if coordinates.supervised:
+        return _Layout(weight=1, sums=slice(2, 2 + k), own=None, height=2 + k)
+    return _Layout(weight=0, sums=slice(1, 1 + k), own=1 + k, height=2 + k)
+
+
 def _best_splits(
     binnings: Sequence[Binning],
     codes: Sequence[Codes],
@@ -147,14 +165,20 @@ def _best_splits(
     best = _Best(
         np.zeros(m), np.full(m, -np.inf), np.full(m, -1, dtype=np.int64), np.zeros(m, dtype=np.int64)
     )
-    weight = coordinates.weight[rows]
-    shared = coordinates.shared[rows]
+    layout = _layout(coordinates)
+    level = _level_stats(coordinates, rows, layout)
     sizes = np.bincount(nid, minlength=m).astype(np.float64)
-    for j, binning in enumerate(binnings):
-        cells = _cells(binning, codes[j][rows], nid, m, weight, shared, coordinates, j, rows)
-        gain, cut, node = _cuts(
-            cells, binning, min_size, _own_kind(coordinates, j), coordinates.gini_scale[j]
-        )
+
+    def evaluate(j: int) -> tuple[Floats, Ints, Ints]:
+        own = coordinates.own[j]
+        cells = _cells(binnings[j], codes[j][rows], nid, m, level, None if own is None else own[rows], layout)
+        return _cuts(cells, binnings[j], min_size, layout, coordinates.gini_scale[j], m)
+
+    # numpy releases the GIL in its array loops, so variables are evaluated on several threads; the results
+    # are merged in variable order, so the tree does not depend on which thread finished first.
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        results = list(pool.map(evaluate, range(len(binnings))))
+    for j, (gain, cut, node) in enumerate(results):
         if not node.size:
             continue
         rank = np.round(gain / sizes[node], _DECIMALS)
@@ -164,150 +188,141 @@ def _best_splits(
     return best
 
 
+def _level_stats(coordinates: Coordinates, rows: Ints, layout: _Layout) -> Floats:
+    """The per-customer values a histogram sums, one row each (the count row is left empty: counted)."""
+    level = np.empty((layout.height, rows.size))
+    if coordinates.supervised:
+        level[layout.weight] = coordinates.weight[rows]
+    level[layout.sums] = coordinates.shared[:, rows]
+    return level
+
+
 def _cells(
     binning: Binning,
     code: Codes,
     nid: Ints,
     m: int,
-    weight: Floats,
-    shared: Floats,
-    coordinates: Coordinates,
-    j: int,
-    rows: Ints,
+    level: Floats,
+    own: Floats | None,
+    layout: _Layout,
 ) -> _Cells:
     nb = binning.n_codes
     key = nid * nb + code
-    own_values = coordinates.own[j]
-    k = shared.shape[1]
-    if m * nb <= max(4 * key.size, 1 << 16):
-        count_all = np.bincount(key, minlength=m * nb)
-        occupied = np.flatnonzero(count_all)
-        index, size, cells_key = key, m * nb, occupied
-        count = count_all[occupied].astype(np.float64)
+    size = m * nb
+    cells_key: Ints
+    if size <= max(4 * key.size, 1 << 16):
+        count_all = np.bincount(key, minlength=size)
+        cells_key = np.flatnonzero(count_all)
+        index = key
+        stats = np.empty((layout.height, cells_key.size))
+        stats[0] = count_all[cells_key]
     else:
+        # Many nodes: only the cells that occur, numbered in (node, code) order.
         cells_key, index = np.unique(key, return_inverse=True)
-        size, occupied = cells_key.size, slice(None)
-        count = np.bincount(index, minlength=size).astype(np.float64)
-    cell_weight = np.bincount(index, weight, size)[occupied] if coordinates.supervised else count
-    sums = np.empty((count.size, k))
-    for t in range(k):
-        sums[:, t] = np.bincount(index, shared[:, t], size)[occupied]
-    if own_values is not None:
-        own = np.bincount(index, own_values[rows], size)[occupied]
-    else:
-        own = count * count
+        size = cells_key.size
+        stats = np.empty((layout.height, size))
+        stats[0] = np.bincount(index, minlength=size)
+    dense = size != cells_key.size
+    for row in range(1, layout.height):
+        if row == layout.own:
+            values = own
+            if values is None:
+                stats[row] = stats[0] * stats[0]  # level counts squared: the Gini part (docs)
+                continue
+        else:
+            values = level[row]
+        summed = np.bincount(index, values, size)
+        stats[row] = summed[cells_key] if dense else summed
     node, cell_code = cells_key // nb, cells_key % nb
-    if not binning.numeric and k:
-        mean = np.where(cell_weight > 0, sums[:, 0] / np.where(cell_weight > 0, cell_weight, 1.0), np.inf)
+    if not binning.numeric and layout.sums.stop > layout.sums.start:
+        weight = stats[layout.weight]
+        first = stats[layout.sums.start]
+        mean = np.full(weight.size, np.inf)
+        np.divide(first, weight, out=mean, where=weight > 0)
         order = np.lexsort((cell_code, np.round(mean, _DECIMALS), cell_code == binning.missing_code, node))
-        node, cell_code, count, cell_weight = node[order], cell_code[order], count[order], cell_weight[order]
-        sums, own = sums[order], own[order]
-    return _Cells(node, cell_code, count, cell_weight, sums, own)
+        node, cell_code, stats = node[order], cell_code[order], stats[:, order]
+    return _Cells(node, cell_code, stats)
 
 
-def _fit(weight: Floats, sums: Floats) -> Floats:
-    """sum over coordinates of S^2 / W: the between-group part a group contributes (0 for an empty group)."""
-    safe = np.where(weight > 0, weight, 1.0)
-    return np.where(weight > 0, np.einsum("ij,ij->i", sums, sums) / safe, 0.0)
-
-
-def _own_kind(coordinates: Coordinates, j: int) -> str:
-    if coordinates.supervised:
-        return "none"
-    return "number" if coordinates.own[j] is not None else "levels"
-
-
-def _own_fit(count: Floats, own: Floats, kind: str, gini_scale: float) -> Floats:
-    """The variable's own between-group part: S^2 / n of its standardised values, or (levels) the sum of its
-    level counts squared over n, scaled by 1 / its Gini dispersion (an indicator per level, docs)."""
-    if kind == "none":
-        return np.zeros(count.shape[0])
-    safe = np.where(count > 0, count, 1.0)
-    if kind == "number":
-        return np.where(count > 0, own * own / safe, 0.0)
-    return np.where(count > 0, gini_scale * own / safe, 0.0)
+def _fit(stats: Floats, layout: _Layout, own_kind: str, gini_scale: float) -> Floats:
+    """The between-group part a group contributes: sum over coordinates of S^2 / W, plus the variable's
+    own (S^2 / n of its standardised values, or its level counts squared over n, scaled by 1 / its Gini
+    dispersion); 0 for an empty group."""
+    sums = stats[layout.sums]
+    weight = stats[layout.weight]
+    total = np.zeros(weight.shape[0])
+    np.divide(np.einsum("ij,ij->j", sums, sums), weight, out=total, where=weight > 0)
+    if own_kind == "none" or layout.own is None:
+        return total
+    count = stats[0]
+    own = stats[layout.own]
+    extra = np.zeros(count.shape[0])
+    if own_kind == "number":
+        np.divide(own * own, count, out=extra, where=count > 0)
+    else:
+        np.divide(own * gini_scale, count, out=extra, where=count > 0)
+    return total + extra
 
 
 def _cuts(
-    cells: _Cells, binning: Binning, min_size: int, own_kind: str, gini_scale: float
+    cells: _Cells, binning: Binning, min_size: int, layout: _Layout, gini_scale: float, m: int
 ) -> tuple[Floats, Ints, Ints]:
     """Each node's best cut along its ordered known cells: its gain, its cut (numeric: the last code on the
     left; categorical: the position of the last level on the left), the node."""
+    own_kind = "none" if layout.own is None else ("number" if binning.numeric else "levels")
+    empty = np.zeros(0, dtype=np.int64)
     missing = cells.code == binning.missing_code
-    known = ~missing
-    m_nodes = int(cells.node.max()) + 1 if cells.node.size else 0
-    k = cells.sums.shape[1]
-
-    def per_node(values: Floats, mask: npt.NDArray[np.bool_]) -> Floats:
-        return np.bincount(cells.node[mask], values[mask], minlength=m_nodes)
-
-    miss_count, miss_weight = per_node(cells.count, missing), per_node(cells.weight, missing)
-    miss_own = per_node(cells.own, missing)
-    miss_sums = np.zeros((m_nodes, k))
-    for t in range(k):
-        miss_sums[:, t] = per_node(cells.sums[:, t], missing)
-    idx = np.flatnonzero(known)
-    node = cells.node[idx]
-    if not idx.size:
-        empty = np.zeros(0, dtype=np.int64)
+    known = np.flatnonzero(~missing)
+    if not known.size:
         return np.zeros(0), empty, empty
-    start = np.searchsorted(node, node, side="left")
-    last = np.r_[node[1:] != node[:-1], True]
-
-    def prefix(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        running = np.cumsum(values, axis=0)
-        before = np.concatenate([np.zeros((1,) + values.shape[1:]), running])[start]
-        return running - before
-
-    left_count, left_weight = prefix(cells.count[idx]), prefix(cells.weight[idx])
-    left_sums, left_own = prefix(cells.sums[idx]), prefix(cells.own[idx])
-    end = np.flatnonzero(last)
-    node_end = np.empty(idx.size, dtype=np.int64)
-    node_end[:] = np.repeat(end, np.diff(np.r_[0, end + 1]))
-    right_count = left_count[node_end] - left_count
-    right_weight = left_weight[node_end] - left_weight
-    right_sums = left_sums[node_end] - left_sums
-    right_own = left_own[node_end] - left_own
-    has_missing = miss_count[node] > 0
-    candidate = (~last) | has_missing
-    mc = miss_count[node]
+    node = cells.node[known]
+    prefix = np.cumsum(cells.stats[:, known], axis=1)
+    bounds = np.flatnonzero(node[1:] != node[:-1]) + 1
+    first, last = np.r_[0, bounds], np.r_[bounds - 1, known.size - 1]
+    present = node[first]
+    base = np.zeros((layout.height, present.size))
+    base[:, 1:] = prefix[:, first[1:] - 1]
+    known_total = prefix[:, last] - base
+    all_missing = np.zeros((layout.height, m))
+    all_missing[:, cells.node[missing]] = cells.stats[:, missing]
+    missing_total = all_missing[:, present]
+    group = np.repeat(np.arange(present.size), last - first + 1)
+    candidate = np.ones(known.size, dtype=bool)
+    candidate[last] = missing_total[0] > 0  # the known values against the unknown
+    left_count = prefix[0] - base[0, group]
+    right_count = known_total[0, group] - left_count
+    missing_count = missing_total[0, group]
     valid = (
         candidate
         & (left_count >= min_size)
         & ((right_count >= min_size) | (right_count == 0))
-        & ((mc == 0) | (mc >= min_size))
+        & ((missing_count == 0) | (missing_count >= min_size))
     )
     at = np.flatnonzero(valid)
     if not at.size:
-        empty = np.zeros(0, dtype=np.int64)
         return np.zeros(0), empty, empty
-    n_at = node[at]
-    total_weight = left_weight[node_end[at]] + miss_weight[n_at]
-    total_sums = left_sums[node_end[at]] + miss_sums[n_at]
-    total_count = left_count[node_end[at]] + mc[at]
-    total_own = left_own[node_end[at]] + miss_own[n_at]
+    g = group[at]
+    left = prefix[:, at] - base[:, g]
+    right = known_total[:, g] - left
+    whole = _fit(known_total + missing_total, layout, own_kind, gini_scale)
     gain = (
-        _fit(left_weight[at], left_sums[at])
-        + _fit(right_weight[at], right_sums[at])
-        + _fit(miss_weight[n_at], miss_sums[n_at])
-        - _fit(total_weight, total_sums)
+        _fit(left, layout, own_kind, gini_scale)
+        + _fit(right, layout, own_kind, gini_scale)
+        + _fit(missing_total, layout, own_kind, gini_scale)[g]
+        - whole[g]
     )
-    own_gain = (
-        _own_fit(left_count[at], left_own[at], own_kind, gini_scale)
-        + _own_fit(right_count[at], right_own[at], own_kind, gini_scale)
-        + _own_fit(mc[at], miss_own[n_at], own_kind, gini_scale)
-        - _own_fit(total_count, total_own, own_kind, gini_scale)
-    )
-    gain = np.maximum(gain + own_gain, 0.0)
-    position = at - start[at]
-    code = cells.code[idx][at]
-    sizes = total_count
-    rank = np.round(gain / sizes, _DECIMALS)
-    order = np.lexsort((position, -rank, n_at))
-    first = np.r_[True, n_at[order][1:] != n_at[order][:-1]]
-    chosen = order[first]
-    cut = code[chosen] if binning.numeric else position[chosen]
-    return gain[chosen], cut, n_at[chosen]
+    np.maximum(gain, 0.0, out=gain)
+    node_size = (known_total[0] + missing_total[0])[g]
+    rank = np.round(gain / node_size, _DECIMALS)
+    # The best cut of each node: the largest rounded gain, then the lowest position (no sort needed: the
+    # candidates are already grouped by node).
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    top = np.maximum.reduceat(rank, starts)
+    is_top = np.flatnonzero(rank == np.repeat(top, np.diff(np.r_[starts, g.size])))
+    chosen = is_top[np.searchsorted(is_top, starts)]
+    position = at[chosen] - first[g[chosen]]
+    cut = cells.code[known][at[chosen]] if binning.numeric else position
+    return gain[chosen], cut.astype(np.int64), present[g[chosen]]
 
 
 def _slots_of(
@@ -329,9 +344,10 @@ def _slots_of(
         return np.where(missing, MISSING, side), none, none, none
     # The levels' order is recomputed on these nodes' rows alone: the same rows in the same order give the
     # same sums, hence the same order as when the cut was chosen.
-    weight = coordinates.weight[rows]
-    shared = coordinates.shared[rows]
-    cells = _cells(binning, code, nid, m, weight, shared, coordinates, j, rows)
+    layout = _layout(coordinates)
+    level = _level_stats(coordinates, rows, layout)
+    own = coordinates.own[j]
+    cells = _cells(binning, code, nid, m, level, None if own is None else own[rows], layout)
     start = np.searchsorted(cells.node, cells.node, side="left")
     position = np.arange(cells.node.size) - start
     cell_missing = cells.code == binning.missing_code

@@ -373,8 +373,9 @@ def _target(values: npt.NDArray[Any], variable: Variable) -> Floats:
     if variable.kind is VariableKind.NUMERIC:
         return binning_module.as_numbers(values, variable)
     if variable.kind is VariableKind.BOOLEAN:
-        texts, missing = binning_module.as_texts(values, variable)
-        return np.where(missing, np.nan, np.array([t == "yes" for t in texts], dtype=np.float64))
+        indices, texts = binning_module.dictionary(values, variable)
+        rate = np.array([1.0 if t == "yes" else 0.0 for t in texts] + [np.nan])
+        return rate[indices]
     raise Invalid(f"the target {variable.name} must be a number or yes/no, not categorical")
 
 
