@@ -61,3 +61,19 @@ class Node:
     children: list[int] = field(default_factory=list)
     gain: float = 0.0  # the criterion's improvement of the split that made this node's children
     identical: bool = False  # a leaf whose members are identical on every variable: they cannot be split
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """How a segment differs from a reference (the average customer, or its sibling) on one variable.
+    Numeric: ``effect`` is the standardised mean difference (segment mean - reference mean) / the population's
+    standard deviation, ``value`` and ``reference`` the two means, ``level`` None. Categorical and boolean:
+    the level whose share differs most (missing reads "unknown"), ``effect`` = segment share - reference
+    share, ``value`` and ``reference`` the two shares."""
+
+    variable: str
+    label: str
+    effect: float
+    value: float
+    reference: float
+    level: str | None = None

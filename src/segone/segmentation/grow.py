@@ -1,0 +1,360 @@
+"""Growing the tree level by level, every node of a level at once (docs/segmentation.md).
+
+For each split variable, one ``np.bincount`` over ``node * codes + code`` gives every node's histogram of
+that variable (counts and the coordinates' sums per code); a node's best cut is found on the prefix sums
+of its histogram. When a level has so many nodes that a dense histogram would be larger than the level's
+customers, only the (node, code) cells that occur are kept (``np.unique``). Customers of finished leaves
+leave the active set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from segone.progress import Progress, silent
+from segone.segmentation.binning import Binning, Codes
+from segone.segmentation.criterion import Coordinates
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+# Gains are compared after rounding to this many decimals of the gain per customer, so that sums taken in
+# another row order (a shuffled input) cannot turn a tie into a win.
+_DECIMALS = 9
+LEFT, RIGHT, MISSING = 0, 1, 2
+WORKERS = int(os.environ.get("SEGONE_SEGMENT_THREADS", min(4, os.cpu_count() or 1)))
+
+
+@dataclass
+class Grown:
+    """The tree as arrays, one entry per node in breadth-first order (see ``tree.Tree``)."""
+
+    parent: list[Ints] = field(default_factory=list)
+    depth: list[Ints] = field(default_factory=list)
+    size: list[Ints] = field(default_factory=list)
+    slot: list[Ints] = field(default_factory=list)  # LEFT / RIGHT / MISSING: which side of its parent's split
+    split_var: list[Ints] = field(default_factory=list)  # per splitting parent: its split variable
+    split_node: list[Ints] = field(default_factory=list)
+    cut: list[Ints] = field(default_factory=list)  # numeric: the last code on the left
+    gain: list[Floats] = field(default_factory=list)
+    level_node: list[Ints] = field(default_factory=list)  # categorical children: (node, code) pairs
+    level_code: list[Ints] = field(default_factory=list)
+    leaf_of: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+@dataclass
+class _Cells:
+    """The non-empty (node, code) cells of one variable at one level, ordered by node, then by the order
+    the cut runs along (numbers by code; levels by their mean on the first coordinate), missing last."""
+
+    node: Ints
+    code: Ints
+    stats: Floats  # (layout.height, cells): see _Layout
+
+
+def grow(
+    binnings: Sequence[Binning],
+    codes: Sequence[Codes],
+    coordinates: Coordinates,
+    min_size: int,
+    max_depth: int | None,
+    progress: Progress = silent,
+) -> Grown:
+    n = codes[0].shape[0] if codes else coordinates.weight.shape[0]
+    grown = Grown()
+    grown.parent.append(np.array([-1]))
+    grown.depth.append(np.array([0]))
+    grown.size.append(np.array([n]))
+    grown.slot.append(np.array([-1]))
+    leaf_of = np.zeros(n, dtype=np.int64)
+    rows = np.arange(n, dtype=np.int64)
+    nid = np.zeros(n, dtype=np.int64)  # the row's node, numbered from the level's first node
+    level_first, level_sizes, depth, next_id = 0, np.array([n]), 0, 1
+    while rows.size:
+        progress("Growing the segments", int(depth), None)
+        eligible = level_sizes >= 2 * min_size
+        if max_depth is not None and depth >= max_depth:
+            eligible[:] = False
+        keep = eligible[nid]
+        leaf_of[rows[~keep]] = level_first + nid[~keep]
+        rows, nid = rows[keep], nid[keep]
+        if not rows.size:
+            break
+        m = level_sizes.shape[0]
+        best = _best_splits(binnings, codes, coordinates, rows, nid, m, min_size)
+        splitting = best.var >= 0
+        keep = splitting[nid]
+        leaf_of[rows[~keep]] = level_first + nid[~keep]
+        rows, nid = rows[keep], nid[keep]
+        if not rows.size:
+            break
+        slots = np.empty(rows.size, dtype=np.int64)
+        pairs: list[tuple[Ints, Ints, Ints]] = []
+        for j in np.unique(best.var[splitting]).tolist():
+            here = best.var[nid] == j
+            slots[here], pair_node, pair_slot, pair_code = _slots_of(
+                binnings[j], codes[j][rows[here]], nid[here], rows[here], best.cut, coordinates, j, m
+            )
+            pairs.append((pair_node, pair_slot, pair_code))
+        counts = np.bincount(nid * 3 + slots, minlength=m * 3)
+        present = np.flatnonzero(counts)
+        child_ids = np.full(m * 3, -1, dtype=np.int64)
+        child_ids[present] = next_id + np.arange(present.size)
+        parents_local = present // 3
+        grown.parent.append(level_first + parents_local)
+        grown.depth.append(np.full(present.size, depth + 1))
+        grown.size.append(counts[present])
+        grown.slot.append(present % 3)
+        split_local = np.flatnonzero(splitting)
+        grown.split_node.append(level_first + split_local)
+        grown.split_var.append(best.var[split_local])
+        grown.cut.append(best.cut[split_local])
+        grown.gain.append(best.gain[split_local])
+        for pair_node, pair_slot, pair_code in pairs:
+            grown.level_node.append(child_ids[pair_node * 3 + pair_slot])
+            grown.level_code.append(pair_code)
+        child = child_ids[nid * 3 + slots]
+        level_first, next_id = next_id, next_id + present.size
+        nid = child - level_first
+        level_sizes = counts[present]
+        depth += 1
+    grown.leaf_of = leaf_of
+    return grown
+
+
+@dataclass
+class _Best:
+    gain: Floats
+    rank: Floats  # the rounded gain the comparison uses
+    var: Ints
+    cut: Ints  # numeric: last code on the left; categorical: the cut's position in the node's ordered levels
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The rows of a histogram: 0 the count, then the dispersion weight (the count itself unless
+    supervised), the k coordinate sums, and the variable's own coordinate (unsupervised)."""
+
+    weight: int
+    sums: slice
+    own: int | None
+    height: int
+
+
+def _layout(coordinates: Coordinates) -> _Layout:
+    k = coordinates.shared.shape[0]
+    if coordinates.supervised:
+        return _Layout(weight=1, sums=slice(2, 2 + k), own=None, height=2 + k)
+    return _Layout(weight=0, sums=slice(1, 1 + k), own=1 + k, height=2 + k)
+
+
+def _best_splits(
+    binnings: Sequence[Binning],
+    codes: Sequence[Codes],
+    coordinates: Coordinates,
+    rows: Ints,
+    nid: Ints,
+    m: int,
+    min_size: int,
+) -> _Best:
+    best = _Best(
+        np.zeros(m), np.full(m, -np.inf), np.full(m, -1, dtype=np.int64), np.zeros(m, dtype=np.int64)
+    )
+    layout = _layout(coordinates)
+    level = _level_stats(coordinates, rows, layout)
+    sizes = np.bincount(nid, minlength=m).astype(np.float64)
+
+    def evaluate(j: int) -> tuple[Floats, Ints, Ints]:
+        own = coordinates.own[j]
+        cells = _cells(binnings[j], codes[j][rows], nid, m, level, None if own is None else own[rows], layout)
+        return _cuts(cells, binnings[j], min_size, layout, coordinates.gini_scale[j], m)
+
+    # numpy releases the GIL in its array loops, so variables are evaluated on several threads; the results
+    # are merged in variable order, so the tree does not depend on which thread finished first.
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        results = list(pool.map(evaluate, range(len(binnings))))
+    for j, (gain, cut, node) in enumerate(results):
+        if not node.size:
+            continue
+        rank = np.round(gain / sizes[node], _DECIMALS)
+        better = rank > best.rank[node]
+        node, rank, gain, cut = node[better], rank[better], gain[better], cut[better]
+        best.rank[node], best.gain[node], best.var[node], best.cut[node] = rank, gain, j, cut
+    return best
+
+
+def _level_stats(coordinates: Coordinates, rows: Ints, layout: _Layout) -> Floats:
+    """The per-customer values a histogram sums, one row each (the count row is left empty: counted)."""
+    level = np.empty((layout.height, rows.size))
+    if coordinates.supervised:
+        level[layout.weight] = coordinates.weight[rows]
+    level[layout.sums] = coordinates.shared[:, rows]
+    return level
+
+
+def _cells(
+    binning: Binning,
+    code: Codes,
+    nid: Ints,
+    m: int,
+    level: Floats,
+    own: Floats | None,
+    layout: _Layout,
+) -> _Cells:
+    nb = binning.n_codes
+    key = nid * nb + code
+    size = m * nb
+    cells_key: Ints
+    if size <= max(4 * key.size, 1 << 16):
+        count_all = np.bincount(key, minlength=size)
+        cells_key = np.flatnonzero(count_all)
+        index = key
+        stats = np.empty((layout.height, cells_key.size))
+        stats[0] = count_all[cells_key]
+    else:
+        # Many nodes: only the cells that occur, numbered in (node, code) order.
+        cells_key, index = np.unique(key, return_inverse=True)
+        size = cells_key.size
+        stats = np.empty((layout.height, size))
+        stats[0] = np.bincount(index, minlength=size)
+    dense = size != cells_key.size
+    for row in range(1, layout.height):
+        if row == layout.own:
+            values = own
+            if values is None:
+                stats[row] = stats[0] * stats[0]  # level counts squared: the Gini part (docs)
+                continue
+        else:
+            values = level[row]
+        summed = np.bincount(index, values, size)
+        stats[row] = summed[cells_key] if dense else summed
+    node, cell_code = cells_key // nb, cells_key % nb
+    if not binning.numeric and layout.sums.stop > layout.sums.start:
+        weight = stats[layout.weight]
+        first = stats[layout.sums.start]
+        mean = np.full(weight.size, np.inf)
+        np.divide(first, weight, out=mean, where=weight > 0)
+        order = np.lexsort((cell_code, np.round(mean, _DECIMALS), cell_code == binning.missing_code, node))
+        node, cell_code, stats = node[order], cell_code[order], stats[:, order]
+    return _Cells(node, cell_code, stats)
+
+
+def _fit(stats: Floats, layout: _Layout, own_kind: str, gini_scale: float) -> Floats:
+    """The between-group part a group contributes: sum over coordinates of S^2 / W, plus the variable's
+    own (S^2 / n of its standardised values, or its level counts squared over n, scaled by 1 / its Gini
+    dispersion); 0 for an empty group."""
+    sums = stats[layout.sums]
+    weight = stats[layout.weight]
+    total = np.zeros(weight.shape[0])
+    np.divide(np.einsum("ij,ij->j", sums, sums), weight, out=total, where=weight > 0)
+    if own_kind == "none" or layout.own is None:
+        return total
+    count = stats[0]
+    own = stats[layout.own]
+    extra = np.zeros(count.shape[0])
+    if own_kind == "number":
+        np.divide(own * own, count, out=extra, where=count > 0)
+    else:
+        np.divide(own * gini_scale, count, out=extra, where=count > 0)
+    return total + extra
+
+
+def _cuts(
+    cells: _Cells, binning: Binning, min_size: int, layout: _Layout, gini_scale: float, m: int
+) -> tuple[Floats, Ints, Ints]:
+    """Each node's best cut along its ordered known cells: its gain, its cut (numeric: the last code on the
+    left; categorical: the position of the last level on the left), the node."""
+    own_kind = "none" if layout.own is None else ("number" if binning.numeric else "levels")
+    empty = np.zeros(0, dtype=np.int64)
+    missing = cells.code == binning.missing_code
+    known = np.flatnonzero(~missing)
+    if not known.size:
+        return np.zeros(0), empty, empty
+    node = cells.node[known]
+    prefix = np.cumsum(cells.stats[:, known], axis=1)
+    bounds = np.flatnonzero(node[1:] != node[:-1]) + 1
+    first, last = np.r_[0, bounds], np.r_[bounds - 1, known.size - 1]
+    present = node[first]
+    base = np.zeros((layout.height, present.size))
+    base[:, 1:] = prefix[:, first[1:] - 1]
+    known_total = prefix[:, last] - base
+    all_missing = np.zeros((layout.height, m))
+    all_missing[:, cells.node[missing]] = cells.stats[:, missing]
+    missing_total = all_missing[:, present]
+    group = np.repeat(np.arange(present.size), last - first + 1)
+    candidate = np.ones(known.size, dtype=bool)
+    candidate[last] = missing_total[0] > 0  # the known values against the unknown
+    left_count = prefix[0] - base[0, group]
+    right_count = known_total[0, group] - left_count
+    missing_count = missing_total[0, group]
+    valid = (
+        candidate
+        & (left_count >= min_size)
+        & ((right_count >= min_size) | (right_count == 0))
+        & ((missing_count == 0) | (missing_count >= min_size))
+    )
+    at = np.flatnonzero(valid)
+    if not at.size:
+        return np.zeros(0), empty, empty
+    g = group[at]
+    left = prefix[:, at] - base[:, g]
+    right = known_total[:, g] - left
+    whole = _fit(known_total + missing_total, layout, own_kind, gini_scale)
+    gain = (
+        _fit(left, layout, own_kind, gini_scale)
+        + _fit(right, layout, own_kind, gini_scale)
+        + _fit(missing_total, layout, own_kind, gini_scale)[g]
+        - whole[g]
+    )
+    np.maximum(gain, 0.0, out=gain)
+    node_size = (known_total[0] + missing_total[0])[g]
+    rank = np.round(gain / node_size, _DECIMALS)
+    # The best cut of each node: the largest rounded gain, then the lowest position (no sort needed: the
+    # candidates are already grouped by node).
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    top = np.maximum.reduceat(rank, starts)
+    is_top = np.flatnonzero(rank == np.repeat(top, np.diff(np.r_[starts, g.size])))
+    chosen = is_top[np.searchsorted(is_top, starts)]
+    position = at[chosen] - first[g[chosen]]
+    cut = cells.code[known][at[chosen]] if binning.numeric else position
+    return gain[chosen], cut.astype(np.int64), present[g[chosen]]
+
+
+def _slots_of(
+    binning: Binning,
+    code: Codes,
+    nid: Ints,
+    rows: Ints,
+    cut: Ints,
+    coordinates: Coordinates,
+    j: int,
+    m: int,
+) -> tuple[Ints, Ints, Ints, Ints]:
+    """Which child each row of the nodes split on variable j goes to, and for a categorical variable the
+    children's levels as (local node, slot, code) triples."""
+    missing = code == binning.missing_code
+    none = np.zeros(0, dtype=np.int64)
+    if binning.numeric:
+        side = np.where(code <= cut[nid], LEFT, RIGHT)
+        return np.where(missing, MISSING, side), none, none, none
+    # The levels' order is recomputed on these nodes' rows alone: the same rows in the same order give the
+    # same sums, hence the same order as when the cut was chosen.
+    layout = _layout(coordinates)
+    level = _level_stats(coordinates, rows, layout)
+    own = coordinates.own[j]
+    cells = _cells(binning, code, nid, m, level, None if own is None else own[rows], layout)
+    start = np.searchsorted(cells.node, cells.node, side="left")
+    position = np.arange(cells.node.size) - start
+    cell_missing = cells.code == binning.missing_code
+    cell_slot = np.where(cell_missing, MISSING, np.where(position <= cut[cells.node], LEFT, RIGHT))
+    nb = binning.n_codes
+    key = cells.node * nb + cells.code
+    order = np.argsort(key, kind="stable")
+    slots = cell_slot[order][np.searchsorted(key[order], nid * nb + code)]
+    known = ~cell_missing
+    return slots, cells.node[known], cell_slot[known], cells.code[known]
