@@ -1,0 +1,77 @@
+"""Tables of the segmentation domain: every build is a stored version with its settings, its nodes and
+which leaf each customer is in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from segone.clock import utcnow
+from segone.storage.base import Base
+
+
+class SegmentationVersion(Base):
+    """One build: its settings, the variables it split on, what it found and how long it took."""
+
+    __tablename__ = "segmentation_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # running, done, failed
+    # {variables, exclude, target, min_size, max_depth} as asked for.
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The variables the tree split on, in catalogue order (the names the settings resolved to).
+    variable_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    customers: Mapped[int | None]
+    leaves: Mapped[int | None]
+    segments_of_one: Mapped[int | None]
+    identical_leaves: Mapped[int | None]
+    seconds: Mapped[float | None] = mapped_column(Float)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+class Segment(Base):
+    """A node of a version's tree: its place, its conditions in words from the root, and its figures."""
+
+    __tablename__ = "segments"
+    __table_args__ = (Index("ix_segments_version_parent", "version_id", "parent_node_id"),)
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("segmentation_versions.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    node_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    parent_node_id: Mapped[int | None]
+    depth: Mapped[int]
+    size: Mapped[int]
+    conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    gain: Mapped[float] = mapped_column(Float)
+    identical: Mapped[bool]
+    is_leaf: Mapped[bool]
+    clv_sum: Mapped[float | None] = mapped_column(Float)
+    clv_mean: Mapped[float | None] = mapped_column(Float)
+    target_mean: Mapped[float | None] = mapped_column(Float)
+    # How the segment differs from the average customer (its largest deviations), computed at build time
+    # for the upper nodes only: the tree's arrays are not stored, and a million leaves would cost too much.
+    deviations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+
+class SegmentMembership(Base):
+    """Which leaf of a version each customer is in."""
+
+    __tablename__ = "segment_memberships"
+    __table_args__ = (Index("ix_segment_memberships_version_node", "version_id", "node_id"),)
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("segmentation_versions.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    node_id: Mapped[int]
