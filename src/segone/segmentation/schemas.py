@@ -1,10 +1,14 @@
-"""What the segmentation domain shares: the variables a tree may split on, the settings of a build, and
-the tree it grows."""
+"""What the segmentation domain shares: the variables a tree may split on, the settings of a build, the
+tree it grows, and the stored versions and segments as every entry point shows them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
 
 
 class VariableKind(StrEnum):
@@ -25,6 +29,25 @@ class Variable:
     kind: VariableKind
     source: str
     unit: str = ""
+
+
+@dataclass(frozen=True)
+class VariableInfo:
+    """A variable as a page or the CLI shows it: its kind as used and as inferred, how many customers
+    differ on it, how many lack it, a few example values; ``excluded`` says why it is left out (free text,
+    no values, an override), ``kind`` is None then."""
+
+    name: str
+    label: str
+    source: str
+    unit: str
+    kind: VariableKind | None
+    inferred_kind: VariableKind
+    distinct: int
+    missing_share: float
+    examples: tuple[str, ...]
+    excluded: str | None = None
+    overridden: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,3 +100,65 @@ class Deviation:
     value: float
     reference: float
     level: str | None = None
+
+
+class VersionStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class VersionOut(BaseModel):
+    """A stored build: its settings as asked for, the variables they resolved to, and what it found."""
+
+    id: int
+    name: str | None
+    status: VersionStatus
+    settings: dict[str, Any] = Field(
+        description="As asked for: variables ('all' or names), exclude, target, min_size, max_depth."
+    )
+    variables: list[str] = Field(description="The variables the tree split on.")
+    started_at: datetime
+    finished_at: datetime | None
+    customers: int | None
+    leaves: int | None
+    segments_of_one: int | None = Field(description="Leaves holding a single customer.")
+    identical_leaves: int | None = Field(
+        description="Leaves of several customers who are identical on every variable, so cannot be split."
+    )
+    seconds: float | None
+    fingerprint: str | None = Field(description="Equal for equal trees: same data and settings.")
+    message: str | None = Field(description="Why a failed build failed.")
+    created_by_id: int | None
+
+
+class DeviationOut(BaseModel):
+    """``Deviation`` as stored: how a segment differs from the average customer on one variable."""
+
+    variable: str
+    label: str
+    effect: float
+    value: float
+    reference: float
+    level: str | None = None
+
+
+class SegmentOut(BaseModel):
+    """A node of a version's tree. ``children`` are given by ``segment`` (one segment), empty in lists;
+    ``deviations`` only for the upper nodes (null below them)."""
+
+    version_id: int
+    node_id: int
+    parent_node_id: int | None
+    depth: int
+    size: int = Field(description="Customers in the segment.")
+    share: float = Field(description="size / the version's customers.")
+    conditions: list[str] = Field(description="From the root down, in plain words.")
+    gain: float
+    identical: bool
+    is_leaf: bool
+    clv_sum: float | None
+    clv_mean: float | None
+    target_mean: float | None
+    children: list[int] = Field(default_factory=list)
+    deviations: list[DeviationOut] | None = None

@@ -30,7 +30,7 @@ from segone.errors import Invalid
 from segone.knowledge.categories.service import in_force
 from segone.knowledge.distinguishability import service as distinguishability
 from segone.knowledge.facts import service as facts
-from segone.segmentation.schemas import Variable, VariableKind
+from segone.segmentation.schemas import Variable, VariableInfo, VariableKind
 from segone.settings import Settings
 from segone.storage.batching import batched
 
@@ -86,25 +86,6 @@ _SCORES: tuple[tuple[str, str, str], ...] = (
     ("clv", "CLV (value of the next horizon, discounted)", _CURRENCY),
 )
 _PREFIXES = ("attribute", "behaviour", "score", "knows", "trait")
-
-
-@dataclass(frozen=True)
-class VariableInfo:
-    """A variable as a page or the CLI shows it: its kind as used and as inferred, how many customers
-    differ on it, how many lack it, a few example values; ``excluded`` says why it is left out (free text,
-    no values, an override), ``kind`` is None then."""
-
-    name: str
-    label: str
-    source: str
-    unit: str
-    kind: VariableKind | None
-    inferred_kind: VariableKind
-    distinct: int
-    missing_share: float
-    examples: tuple[str, ...]
-    excluded: str | None = None
-    overridden: bool = False
 
 
 @dataclass
