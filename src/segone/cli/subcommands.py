@@ -75,6 +75,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "segone.cli.behaviour",
         "Behaviour: profiles and model scores (P(alive), expected purchases, CLV) for every customer.",
     ),
+    "segments": Subcommand(
+        "segone.cli.segments",
+        "Segments: drill down by the variables that differ most, to segments of one; stored versions.",
+    ),
     "export": Subcommand(
         "segone.cli.export",
         "Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows "

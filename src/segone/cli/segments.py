@@ -1,0 +1,189 @@
+"""``segone segments``: build a segmentation tree, list the versions, show a version or one segment."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Literal
+
+import typer
+
+from segone import formatting
+from segone.accounts.schemas import SYSTEM
+from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
+from segone.segmentation import service
+from segone.segmentation.schemas import SegmentOut, VersionOut
+
+app = typer.Typer(
+    name="segments",
+    help="Segments: drill down by the variables that differ most, to segments of one; stored versions.",
+    no_args_is_help=True,
+)
+
+# How many levels below the root `show VERSION` prints: a manager's overview, not a million leaves.
+SHOW_LEVELS = 2
+
+
+def _names(text: str | None) -> list[str]:
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
+
+
+@app.command()
+def build(
+    ctx: typer.Context,
+    variables: Annotated[
+        str,
+        typer.Option(
+            help="The variables to split on, comma-separated (knows:* takes a whole source), or 'all'."
+        ),
+    ] = "all",
+    exclude: Annotated[str | None, typer.Option(help="Variables to leave out, comma-separated.")] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(metavar="COLUMN", help="Split to separate this number or yes/no variable (supervised)."),
+    ] = None,
+    min_size: Annotated[int, typer.Option(help="The smallest segment; 1 drills to segments of one.")] = 1,
+    max_depth: Annotated[int | None, typer.Option(help="How many splits deep at most.")] = None,
+    name: Annotated[str | None, typer.Option(help="A name for the version.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Build a new version: every customer, divided segment by segment by the variable that separates most."""
+    runtime = runtime_of(ctx)
+    chosen: list[str] | Literal["all"] = "all" if variables.strip() == "all" else _names(variables)
+    with progress_bar() as progress:
+        version = service.build(
+            runtime.sessions,
+            runtime.settings,
+            actor=SYSTEM,
+            variables=chosen,
+            exclude=_names(exclude),
+            target=target,
+            min_size=min_size,
+            max_depth=max_depth,
+            name=name,
+            progress=progress,
+        )
+    if as_json:
+        print_json(version)
+        return
+    typer.echo(
+        f"Built version {version.id}: {formatting.plural(version.customers or 0, 'customer')} in "
+        f"{formatting.plural(version.leaves or 0, 'segment')}, "
+        f"{formatting.count(version.segments_of_one)} of them segments of one, in {version.seconds:.1f} s."
+    )
+    if version.identical_leaves:
+        typer.echo(
+            f"  {formatting.plural(version.identical_leaves, 'segment')} of several customers who are "
+            "identical on every variable chosen: nothing tells them apart."
+        )
+
+
+@app.command("list")
+def list_versions(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Every version, the newest first."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        versions = service.list_versions(db, actor=SYSTEM)
+    if as_json:
+        print_json(versions)
+        return
+    if not versions:
+        typer.echo("No segmentation is built yet: run 'segone segments build'.")
+        return
+    for version in versions:
+        typer.echo(_version_line(version))
+
+
+def _version_line(version: VersionOut) -> str:
+    title = f" {version.name}" if version.name else ""
+    when = f"{version.started_at:%Y-%m-%d %H:%M}"
+    if version.status != "done":
+        why = f": {version.message}" if version.message else ""
+        return f"{version.id}{title} ({when}) {version.status}{why}"
+    return (
+        f"{version.id}{title} ({when}): {formatting.plural(version.customers or 0, 'customer')}, "
+        f"{formatting.plural(version.leaves or 0, 'segment')}, "
+        f"{formatting.count(version.segments_of_one)} segments of one; "
+        f"min size {version.settings['min_size']}"
+    )
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    version_id: Annotated[int, typer.Argument(metavar="VERSION", help="A version's id (segments list).")],
+    segment_id: Annotated[
+        int | None, typer.Option("--segment", metavar="ID", help="Show this segment and its children.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The tree's top levels, or one segment: conditions, size, share, CLV, how it differs, children."""
+    runtime = runtime_of(ctx)
+    currency = runtime.settings.currency
+    with runtime.session() as db:
+        version = service.get_version(db, actor=SYSTEM, version_id=version_id)
+        if segment_id is None:
+            top = service.segments(db, actor=SYSTEM, version_id=version_id, max_depth=SHOW_LEVELS)
+            if as_json:
+                print_json({"version": version, "segments": top})
+                return
+            typer.echo(_version_line(version))
+            for segment in top:
+                typer.echo("  " * segment.depth + _segment_line(segment, currency))
+            return
+        found = service.segment(db, actor=SYSTEM, version_id=version_id, node_id=segment_id)
+        children = service.segments(db, actor=SYSTEM, version_id=version_id, parent=segment_id)
+    if as_json:
+        print_json({"segment": found, "children": children})
+        return
+    typer.echo(f"Segment {found.node_id} of version {version_id}: {_segment_line(found, currency)}")
+    for line in found.conditions:
+        typer.echo(f"  {line}")
+    if found.deviations:
+        typer.echo("How it differs from the average customer:")
+        for d in found.deviations:
+            what = f"{d.label}: {d.level}" if d.level is not None else d.label
+            typer.echo(
+                f"  {what}: {formatting.decimal(d.value)} against {formatting.decimal(d.reference)} "
+                f"(effect {d.effect:+.2f})"
+            )
+    if children:
+        typer.echo("Children:")
+        for child in children:
+            typer.echo(f"  {_segment_line(child, currency)}")
+
+
+def _segment_line(segment: SegmentOut, currency: str) -> str:
+    """``[3] plan: gold: 6 customers (42.9 %), CLV $1,234.00 (mean $205.67)``: the last condition only, as
+    the tree's indentation gives the ones above it."""
+    label = segment.conditions[-1] if segment.conditions else "all customers"
+    parts = [f"[{segment.node_id}] {label}: {formatting.plural(segment.size, 'customer')}"]
+    parts.append(f"({100 * segment.share:.1f} %)")
+    if segment.clv_sum is not None:
+        mean = formatting.money(segment.clv_mean, currency)
+        parts.append(f"CLV {formatting.money(segment.clv_sum, currency)} (mean {mean})")
+    if segment.target_mean is not None:
+        parts.append(f"target mean {formatting.decimal(segment.target_mean, 3)}")
+    if segment.identical and segment.size > 1:
+        parts.append("identical")
+    return " ".join(parts)
+
+
+@app.command()
+def variables(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Every variable a build may split on, with its kind; those left out with the reason."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        infos = service.describe_variables(db, actor=SYSTEM, settings=runtime.settings)
+    if as_json:
+        print_json([asdict(info) for info in infos])
+        return
+    if not infos:
+        typer.echo("No variables yet: import customers, events or facts first.")
+        return
+    for info in infos:
+        kind = info.kind.value if info.kind is not None else "left out"
+        missing = f", {100 * info.missing_share:.0f} % unknown" if info.missing_share else ""
+        line = f"{info.name} ({kind}{missing}): {info.label}"
+        if info.excluded:
+            line += f" [{info.excluded}]"
+        typer.echo(line)

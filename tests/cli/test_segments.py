@@ -1,0 +1,90 @@
+"""``segone segments``: build, list, show and the variables, as text and as JSON, and bad input refused."""
+
+from __future__ import annotations
+
+from segone.runtime import Runtime
+from tests.cli.conftest import Invoke, as_json, one_line_error
+from tests.factories import make_customer
+
+
+def _store(store: Runtime) -> list[int]:
+    """Four big gold spenders, four small basic ones (two of them identical)."""
+    gold = [make_customer(store, attributes={"plan": "gold", "spend": 900 + 10 * i}) for i in range(4)]
+    basic = [make_customer(store, attributes={"plan": "basic", "spend": 10 + i}) for i in range(2)]
+    twins = [make_customer(store, attributes={"plan": "basic", "spend": 3}) for _ in range(2)]
+    return gold + basic + twins
+
+
+def test_build_list_and_show_as_json(segone: Invoke, store: Runtime) -> None:
+    _store(store)
+    built = as_json(segone("segments", "build", "--name", "spring", "--json"))
+    assert built["status"] == "done" and built["name"] == "spring"
+    assert built["customers"] == 8 and built["leaves"] == 7 and built["segments_of_one"] == 6
+    assert built["identical_leaves"] == 1
+    # Every knowledge category is a yes/no variable even before anything is known in it.
+    assert built["variables"][:2] == ["attribute:plan", "attribute:spend"]
+    assert all(name.startswith("knows:") for name in built["variables"][2:])
+
+    (listed,) = as_json(segone("segments", "list", "--json"))
+    assert listed == built
+
+    shown = as_json(segone("segments", "show", str(built["id"]), "--json"))
+    assert shown["version"] == built
+    top = shown["segments"]
+    assert top[0]["node_id"] == 0 and top[0]["size"] == 8 and top[0]["share"] == 1.0
+    assert max(s["depth"] for s in top) <= 2
+    first_split = sorted(s["size"] for s in top if s["depth"] == 1)
+    assert first_split == [4, 4]
+
+    gold = next(s for s in top if s["depth"] == 1 and s["size"] == 4 and "gold" in " ".join(s["conditions"]))
+    one = as_json(segone("segments", "show", str(built["id"]), "--segment", str(gold["node_id"]), "--json"))
+    assert one["segment"]["conditions"] == gold["conditions"]
+    assert one["segment"]["children"] == [c["node_id"] for c in one["children"]]
+    assert sum(c["size"] for c in one["children"]) == 4
+    assert one["segment"]["deviations"][0]["variable"] in {"attribute:plan", "attribute:spend"}
+
+
+def test_build_and_show_as_text(segone: Invoke, store: Runtime) -> None:
+    _store(store)
+    built = segone("segments", "build", "--min-size", "2", "--max-depth", "1")
+    assert built.exit_code == 0, built.output
+    assert built.stdout.startswith(
+        "Built version 1: 8 customers in 2 segments, 0 of them segments of one, in "
+    )
+    listed = segone("segments", "list")
+    assert (
+        listed.stdout.startswith("1 (")
+        and "8 customers, 2 segments, 0 segments of one; min size 2" in listed.stdout
+    )
+    shown = segone("segments", "show", "1").stdout.splitlines()
+    assert shown[1] == "[0] all customers: 8 customers (100.0 %)"
+    assert len(shown) == 4 and all(
+        line.startswith("  [") and "4 customers (50.0 %)" in line for line in shown[2:]
+    )
+    one = segone("segments", "show", "1", "--segment", "1").stdout.splitlines()
+    assert one[0].startswith("Segment 1 of version 1: [1] ")
+    assert "How it differs from the average customer:" in one
+
+
+def test_variables_lists_the_catalogue_with_kinds(segone: Invoke, store: Runtime) -> None:
+    _store(store)
+    found = {v["name"]: v for v in as_json(segone("segments", "variables", "--json"))}
+    assert found["attribute:plan"]["kind"] == "categorical"
+    assert found["attribute:spend"]["kind"] == "numeric"
+    assert found["attribute:spend"]["missing_share"] == 0.0
+    text = segone("segments", "variables").stdout
+    assert "attribute:spend (numeric): spend" in text
+
+
+def test_bad_input_is_refused_with_a_clear_message(segone: Invoke, store: Runtime) -> None:
+    _store(store)
+    assert one_line_error(segone("segments", "build", "--variables", "attribute:plann")) == (
+        "Error: Not a variable: 'attribute:plann' (did you mean attribute:plan, attribute:spend?). "
+        "Variables are named attribute:<key>, behaviour:<column>, score:<name>, knows:<category> or "
+        "trait:<id> (segone segments variables lists them)."
+    )
+    assert one_line_error(segone("segments", "build", "--min-size", "0")) == (
+        "Error: --min-size must be at least 1 (1 drills down to segments of one)."
+    )
+    assert one_line_error(segone("segments", "show", "7")) == "Error: There is no segmentation version 7."
+    assert "No segmentation is built yet" in segone("segments", "list").stdout
