@@ -263,7 +263,8 @@ def _deviations(tree: Tree, node: int) -> list[dict[str, Any]]:
     found = []
     for deviation in tree.deviations(node):
         numbers = (deviation.effect, deviation.value, deviation.reference)
-        if all(math.isfinite(x) for x in numbers):
+        # A variable on which the segment is just like everyone (a category nobody knows yet) says nothing.
+        if deviation.effect != 0 and all(math.isfinite(x) for x in numbers):
             found.append(
                 DeviationOut(
                     variable=deviation.variable,
