@@ -18,7 +18,7 @@ class Variable:
     """One per-customer column: ``name`` is its stable key (``attribute:city``, ``behaviour:recency_days``,
     ``score:clv``, ``knows:family``, ``trait:17``, ``segment:<version>``), ``label`` the product's words for
     it ("buys every … days", "growth plans"), ``source`` the domain it comes from, ``unit`` for numbers
-    ("days", "purchases", "USD", "") so that conditions read "recency: 20–45 days"."""
+    ("days", "purchases", "USD", "") so that conditions read "recency: 20 to under 45 days"."""
 
     name: str
     label: str
