@@ -314,7 +314,9 @@ def _cuts(
     # The best cut of each node: the largest rounded gain, then the lowest position (no sort needed: the
     # cells are grouped by node).
     top = np.maximum.reduceat(rank, first)
-    splittable = top >= 0
+    # Supervised, a split must separate the target; unsupervised, any split of differing customers is taken
+    # (its gain is 0 only when they differ where the criterion does not look, e.g. missing vs the mean).
+    splittable = top > 0 if layout.own is None else top >= 0
     is_top = np.flatnonzero(rank == np.repeat(top, lengths))
     chosen = is_top[np.searchsorted(is_top, first[splittable])]
     cut = cells.code[chosen] if binning.numeric else chosen - first[splittable]
