@@ -1,4 +1,4 @@
-"""Segmentation: segone's tree on a million customers × 40 variables, against scikit-learn.
+"""Segmentation: segone's tree on a million customers by 40 variables, against scikit-learn.
 
     .venv/bin/python benchmarks/segmentation.py [--rows 1000000] [--depths 6,10] [--skip-sklearn]
 
@@ -61,7 +61,7 @@ def synthetic(rows: int, seed: int = 2026) -> tuple[Columns, list[Variable]]:
         columns[f"n{i}"] = values
         variables.append(Variable(f"n{i}", f"number {i}", VariableKind.NUMERIC, "bench"))
     for i in range(CATEGORICAL):
-        levels = np.array([f"level {chr(97 + l)}" for l in range(3 + i)], dtype=object)
+        levels = np.array([f"level {chr(97 + index)}" for index in range(3 + i)], dtype=object)
         preference = rng.dirichlet(np.ones(levels.size) * 0.7, GROUPS)
         cumulative = preference.cumsum(axis=1)[group]
         chosen = (rng.random(rows)[:, None] > cumulative).sum(axis=1).clip(0, levels.size - 1)
@@ -76,7 +76,12 @@ def synthetic(rows: int, seed: int = 2026) -> tuple[Columns, list[Variable]]:
         columns[f"b{i}"] = yes
         variables.append(Variable(f"b{i}", f"flag {i}", VariableKind.BOOLEAN, "bench"))
     base = rng.gamma(2.0, 50.0, GROUPS)
-    clv = base[group] + 20 * np.nan_to_num(columns["n0"]) + 3 * np.nan_to_num(columns["n4"]) + rng.normal(0, 30, rows)
+    clv = (
+        base[group]
+        + 20 * np.nan_to_num(columns["n0"])
+        + 3 * np.nan_to_num(columns["n4"])
+        + rng.normal(0, 30, rows)
+    )
     columns["clv"] = clv
     variables.append(Variable("clv", "customer lifetime value", VariableKind.NUMERIC, "bench", "USD"))
     return columns, variables
@@ -150,7 +155,9 @@ def _child(rows: int, task: str, arguments: dict[str, Any]) -> dict[str, Any]:
 def _segone(columns: Columns, variables: list[Variable], arguments: dict[str, Any]) -> dict[str, Any]:
     target = arguments.get("target")
     chosen = variables if target else [v for v in variables if v.name != "clv"]
-    settings = TreeSettings(min_size=arguments["min_size"], max_depth=arguments.get("max_depth"), target=target)
+    settings = TreeSettings(
+        min_size=arguments["min_size"], max_depth=arguments.get("max_depth"), target=target
+    )
     started = time.perf_counter()
     tree = build_tree(columns, chosen, settings)
     seconds = time.perf_counter() - started
@@ -206,60 +213,80 @@ def _sklearn_tree(columns: Columns, variables: list[Variable], arguments: dict[s
     }
 
 
+def row(*cells: object) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def header(*names: str) -> None:
+    print(row(*names))
+    print(row(*["---"] * len(names)))
+
+
+def mib(result: dict[str, Any]) -> str:
+    return f"{result['peak_mib']:,.0f} MiB"
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--depths", default="6,10", help="tree depths of the equal-leaf-count comparisons")
     parser.add_argument("--skip-sklearn", action="store_true")
     parser.add_argument("--skip-min-size-1", action="store_true")
     args = parser.parse_args()
+    depths = [int(d) for d in args.depths.split(",")]
     print(machine())
-    print(f"{args.rows:,} customers x 40 variables ({NUMERIC} numeric, {CATEGORICAL} categorical, {BOOLEAN} yes/no)")
+    kinds = f"{NUMERIC} numeric, {CATEGORICAL} categorical, {BOOLEAN} yes/no"
+    print(f"{args.rows:,} customers x 40 variables ({kinds}), {MISSING:.0%} missing")
     data = measure(args.rows, "data", {})
-    print(f"data alone: {data['seconds']:.1f} s to generate, peak RSS {data['peak_mib']:,.0f} MiB\n")
+    print(f"data alone: peak RSS {data['peak_mib']:,.0f} MiB\n")
 
-    print("| run | time | peak RSS | leaves | segments of one | identical leaves (customers) | depth |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    header("run", "time", "peak RSS", "leaves", "segments of one", "identical leaves (customers)", "depth")
     for min_size in (1, 10):
         if min_size == 1 and args.skip_min_size_1:
             continue
         r = measure(args.rows, "segone", {"min_size": min_size})
+        identical = f"{r['identical_leaves']:,} ({r['identical_customers']:,})"
         print(
-            f"| segone, --min-size {min_size} | {r['seconds']:.1f} s | {r['peak_mib']:,.0f} MiB | {r['leaves']:,} "
-            f"| {r['segments_of_one']:,} | {r['identical_leaves']:,} ({r['identical_customers']:,}) | {r['depth']} |"
-        )
+            row(
+                f"segone, --min-size {min_size}", f"{r['seconds']:.1f} s", mib(r), f"{r['leaves']:,}",
+                f"{r['segments_of_one']:,}", identical, r["depth"],
+            )
+        )  # fmt: skip
     if args.skip_sklearn:
         return
 
     print("\nUnsupervised, equal leaf count: within-segment sum of squares over the standardised variables")
-    print("| depth | leaves | segone time | segone RSS | segone SS | k-means time | k-means RSS | k-means SS | SS ratio |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for depth in [int(d) for d in args.depths.split(",")]:
+    header("depth", "leaves", "segone time", "segone RSS", "segone SS", "k-means time", "k-means RSS",
+           "k-means SS", "SS ratio")  # fmt: skip
+    for depth in depths:
         s = measure(args.rows, "segone", {"min_size": 10, "max_depth": depth, "quality": True})
         k = measure(args.rows, "kmeans", {"leaves": s["leaves"]})
         print(
-            f"| {depth} | {s['leaves']:,} | {s['seconds']:.1f} s | {s['peak_mib']:,.0f} MiB | {s['within']:,.0f} "
-            f"| {k['seconds']:.1f} s | {k['peak_mib']:,.0f} MiB | {k['within']:,.0f} | {s['within'] / k['within']:.3f} |"
-        )
+            row(
+                depth, f"{s['leaves']:,}", f"{s['seconds']:.1f} s", mib(s), f"{s['within']:,.0f}",
+                f"{k['seconds']:.1f} s", mib(k), f"{k['within']:,.0f}", f"{s['within'] / k['within']:.3f}",
+            )
+        )  # fmt: skip
 
-    print("\nSupervised (target clv, min-size 10), equal leaf count: within-leaf sum of squares of the target")
-    print(
-        "| depth | leaves | segone time | segone RSS | segone SS | tree time | tree RSS | tree SS (equal leaves) "
-        "| time ratio | SS ratio | tree at equal depth: leaves, SS |"
-    )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for depth in [*[int(d) for d in args.depths.split(",")], None]:
-        s = measure(args.rows, "segone", {"min_size": 10, "max_depth": depth, "target": "clv", "quality": True})
+    print("\nSupervised (target clv, --min-size 10): within-leaf sum of squares of the target")
+    header("depth", "leaves", "segone time", "segone RSS", "segone SS", "tree time", "tree RSS",
+           "tree SS (equal leaves)", "time ratio", "SS ratio", "tree at equal depth: leaves, SS")  # fmt: skip
+    for depth in [*depths, None]:
+        s = measure(
+            args.rows, "segone", {"min_size": 10, "max_depth": depth, "target": "clv", "quality": True}
+        )
         t = measure(args.rows, "sklearn_tree", {"min_size": 10, "leaves": s["leaves"]})
-        same_depth = (
-            measure(args.rows, "sklearn_tree", {"min_size": 10, "max_depth": depth}) if depth is not None else t
-        )
+        same = measure(args.rows, "sklearn_tree", {"min_size": 10, "max_depth": depth}) if depth else t
         print(
-            f"| {depth or 'unlimited'} | {s['leaves']:,} | {s['seconds']:.1f} s | {s['peak_mib']:,.0f} MiB "
-            f"| {s['within']:,.0f} | {t['seconds']:.1f} s | {t['peak_mib']:,.0f} MiB | {t['within']:,.0f} "
-            f"| {s['seconds'] / t['seconds']:.2f} | {s['within'] / t['within']:.3f} "
-            f"| {same_depth['leaves']:,}, {same_depth['within']:,.0f} |"
-        )
+            row(
+                depth or "unlimited", f"{s['leaves']:,}", f"{s['seconds']:.1f} s", mib(s),
+                f"{s['within']:,.0f}",
+                f"{t['seconds']:.1f} s", mib(t), f"{t['within']:,.0f}", f"{s['seconds'] / t['seconds']:.2f}",
+                f"{s['within'] / t['within']:.3f}", f"{same['leaves']:,}, {same['within']:,.0f}",
+            )
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

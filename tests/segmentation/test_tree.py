@@ -206,3 +206,14 @@ def test_bad_settings_are_refused() -> None:
         build_tree(columns, variables, TreeSettings(target="nope"))
     with pytest.raises(Invalid, match="no values"):
         build_tree({}, variables, TreeSettings())
+
+
+def test_a_supervised_tree_stops_where_the_target_no_longer_differs() -> None:
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    churned = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+    variables = [numeric("x"), Variable("churned", "churned", VariableKind.BOOLEAN, "test")]
+    tree = build_tree({"x": x, "churned": churned}, variables, TreeSettings(min_size=1, target="churned"))
+    assert tree.n_nodes == 3  # both children are pure: no split of them has a positive gain
+    assert tree.condition(1) == Condition("x", threshold=4.0, above=False)
+    unsupervised = build_tree({"x": x}, variables[:1], TreeSettings(min_size=1))
+    assert unsupervised.segments_of_one == 6

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
 from segone.errors import Invalid
 from segone.segmentation.schemas import Variable, VariableKind
@@ -51,7 +51,7 @@ class Binning:
 
     @property
     def n_codes(self) -> int:
-        """Codes a tree's histograms need room for: the values and missing (unseen never occurs in a build)."""
+        """Codes a histogram needs room for: the values and missing (unseen never occurs in a build)."""
         return self.value_codes + 1
 
     def encode(self, values: npt.NDArray[Any]) -> Codes:
@@ -62,7 +62,9 @@ class Binning:
             return codes
         indices, texts = dictionary(values, self.variable)
         lookup = {level: code for code, level in enumerate(self.levels)}
-        table = np.array([lookup.get(t, self.unseen_code) for t in texts] + [self.missing_code], dtype=np.uint16)
+        table = np.array(
+            [lookup.get(t, self.unseen_code) for t in texts] + [self.missing_code], dtype=np.uint16
+        )
         return table[indices]
 
 

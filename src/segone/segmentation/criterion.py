@@ -9,7 +9,6 @@ known."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,8 +17,7 @@ import numpy.typing as npt
 
 from segone.segmentation.binning import Binning, Codes, Floats
 
-COMPONENTS = int(os.environ.get("SEGONE_K", 8))
-_CHUNK = 65_536
+COMPONENTS = 8
 
 
 @dataclass(frozen=True)
@@ -63,32 +61,49 @@ def unsupervised(
     binnings: Sequence[Binning], codes: Sequence[Codes], numbers: Sequence[Floats | None]
 ) -> Coordinates:
     n = codes[0].shape[0] if codes else 0
-    own: list[Floats | None] = []
-    gini_scale: list[float] = []
-    level_shares: list[Floats | None] = []
-    for binning, code, values in zip(binnings, codes, numbers, strict=True):
-        if binning.numeric:
-            assert values is not None
-            own.append(standardised_numbers(values))
-            gini_scale.append(0.0)
-            level_shares.append(None)
-            continue
-        shares = np.bincount(code, minlength=binning.n_codes) / max(n, 1)
+    numeric = [j for j, b in enumerate(binnings) if b.numeric]
+    categorical = [j for j, b in enumerate(binnings) if not b.numeric]
+    z = np.empty((len(numeric), n))
+    for row, j in enumerate(numeric):
+        values = numbers[j]
+        assert values is not None
+        z[row] = standardised_numbers(values)
+    own: list[Floats | None] = [None] * len(binnings)
+    for row, j in enumerate(numeric):
+        own[j] = z[row]
+    gini_scale = [0.0] * len(binnings)
+    for j in categorical:
+        shares = np.bincount(codes[j], minlength=binnings[j].n_codes) / max(n, 1)
         gini = float(np.sum(shares * (1.0 - shares)))
-        own.append(None)
-        gini_scale.append(1.0 / gini if gini > 0 else 0.0)
-        level_shares.append(shares)
-    columns = _column_layout(binnings, own, level_shares)
-    q = columns[-1][1] if columns else 0
+        gini_scale[j] = 1.0 / gini if gini > 0 else 0.0
+    if n == 0:
+        return Coordinates(np.ones(n), np.zeros((0, n)), own, gini_scale, 1.0)
+    # The covariance of the standardised variables (numbers, and each categorical's level indicators scaled
+    # by 1/sqrt(Gini)) from sums and joint counts, without building the one-hot matrix.
+    widths = [binnings[j].n_codes for j in categorical]
+    q = len(numeric) + sum(widths)
+    offsets = np.cumsum([len(numeric), *widths])[:-1].tolist()
+    scale = [np.sqrt(gini_scale[j]) for j in categorical]
     gram = np.zeros((q, q))
     total = np.zeros(q)
-    for start in range(0, n, _CHUNK):
-        block = _block(start, min(n, start + _CHUNK), binnings, codes, own, gini_scale, columns, q)
-        gram += block.T @ block
-        total += block.sum(axis=0)
+    gram[: len(numeric), : len(numeric)] = z @ z.T
+    total[: len(numeric)] = z.sum(axis=1)
+    for a, (j, first, width) in enumerate(zip(categorical, offsets, widths, strict=True)):
+        code = codes[j].astype(np.int64)
+        counts = np.bincount(code, minlength=width).astype(np.float64)
+        total[first : first + width] = counts * scale[a]
+        gram[first : first + width, first : first + width] = np.diag(counts) * scale[a] ** 2
+        for row in range(len(numeric)):
+            level_sums = np.bincount(code, z[row], width) * scale[a]
+            gram[row, first : first + width] = level_sums
+            gram[first : first + width, row] = level_sums
+        for b in range(a + 1, len(categorical)):
+            other, other_first, other_width = categorical[b], offsets[b], widths[b]
+            joint = np.bincount(code * other_width + codes[other], minlength=width * other_width)
+            block = joint.reshape(width, other_width) * (scale[a] * scale[b])
+            gram[first : first + width, other_first : other_first + other_width] = block
+            gram[other_first : other_first + other_width, first : first + width] = block.T
     k = min(COMPONENTS, q)
-    if n == 0 or q == 0:
-        return Coordinates(np.ones(n), np.zeros((0, n)), own, gini_scale, 1.0)
     mean = total / n
     covariance = gram / n - np.outer(mean, mean)
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
@@ -97,45 +112,11 @@ def unsupervised(
     # An eigenvector's sign is arbitrary; fixing it keeps categorical levels ordered the same way every build.
     signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(k)])
     vectors = vectors * np.where(signs == 0, 1.0, signs)
-    shared = np.empty((k, n))
-    for start in range(0, n, _CHUNK):
-        stop = min(n, start + _CHUNK)
-        block = _block(start, stop, binnings, codes, own, gini_scale, columns, q)
-        shared[:, start:stop] = ((block - mean) @ vectors).T
+    shared = vectors[: len(numeric)].T @ z
+    shared -= (mean @ vectors)[:, None]
+    for a, (j, first, width) in enumerate(zip(categorical, offsets, widths, strict=True)):
+        lookup = vectors[first : first + width].T * scale[a]  # (k, levels)
+        shared += lookup[:, codes[j]]
     trace = float(np.trace(covariance))
     explained = float(np.clip(eigenvalues[order], 0, None).sum() / trace) if trace > 0 else 1.0
     return Coordinates(np.ones(n), shared, own, gini_scale, explained)
-
-
-def _column_layout(
-    binnings: Sequence[Binning], own: Sequence[Floats | None], level_shares: Sequence[Floats | None]
-) -> list[tuple[int, int]]:
-    layout: list[tuple[int, int]] = []
-    at = 0
-    for binning, values, shares in zip(binnings, own, level_shares, strict=True):
-        width = 1 if values is not None else (binning.n_codes if shares is not None else 0)
-        layout.append((at, at + width))
-        at += width
-    return layout
-
-
-def _block(
-    start: int,
-    stop: int,
-    binnings: Sequence[Binning],
-    codes: Sequence[Codes],
-    own: Sequence[Floats | None],
-    gini_scale: Sequence[float],
-    columns: Sequence[tuple[int, int]],
-    q: int,
-) -> npt.NDArray[np.float64]:
-    block = np.zeros((stop - start, q))
-    rows = np.arange(stop - start)
-    for j, (first, last) in enumerate(columns):
-        values = own[j]
-        if values is not None:
-            block[:, first] = values[start:stop]
-        elif last > first and gini_scale[j] > 0:
-            # Indicators scaled by 1/sqrt(Gini) carry a total dispersion of 1, like a standardised number.
-            block[rows, first + codes[j][start:stop].astype(np.int64)] = np.sqrt(gini_scale[j])
-    return block

@@ -27,7 +27,7 @@ Floats = npt.NDArray[np.float64]
 # another row order (a shuffled input) cannot turn a tie into a win.
 _DECIMALS = 9
 LEFT, RIGHT, MISSING = 0, 1, 2
-WORKERS = int(os.environ.get("SEGONE_SEGMENT_THREADS", min(4, os.cpu_count() or 1)))
+WORKERS = min(4, os.cpu_count() or 1)
 
 
 @dataclass
@@ -176,8 +176,11 @@ def _best_splits(
 
     # numpy releases the GIL in its array loops, so variables are evaluated on several threads; the results
     # are merged in variable order, so the tree does not depend on which thread finished first.
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = list(pool.map(evaluate, range(len(binnings))))
+    if WORKERS > 1:
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            results = list(pool.map(evaluate, range(len(binnings))))
+    else:
+        results = [evaluate(j) for j in range(len(binnings))]
     for j, (gain, cut, node) in enumerate(results):
         if not node.size:
             continue
@@ -267,62 +270,57 @@ def _fit(stats: Floats, layout: _Layout, own_kind: str, gini_scale: float) -> Fl
 def _cuts(
     cells: _Cells, binning: Binning, min_size: int, layout: _Layout, gini_scale: float, m: int
 ) -> tuple[Floats, Ints, Ints]:
-    """Each node's best cut along its ordered known cells: its gain, its cut (numeric: the last code on the
-    left; categorical: the position of the last level on the left), the node."""
+    """Each node's best cut along its ordered cells: its gain, its cut (numeric: the last code on the left;
+    categorical: the position of the last level on the left), the node. A node's missing cell, if any, is
+    its last, so the prefix sums before it run over known values only."""
     own_kind = "none" if layout.own is None else ("number" if binning.numeric else "levels")
     empty = np.zeros(0, dtype=np.int64)
-    missing = cells.code == binning.missing_code
-    known = np.flatnonzero(~missing)
-    if not known.size:
+    if not cells.node.size:
         return np.zeros(0), empty, empty
-    node = cells.node[known]
-    prefix = np.cumsum(cells.stats[:, known], axis=1)
+    node = cells.node
+    stats = cells.stats
+    prefix = np.cumsum(stats, axis=1)
     bounds = np.flatnonzero(node[1:] != node[:-1]) + 1
-    first, last = np.r_[0, bounds], np.r_[bounds - 1, known.size - 1]
-    present = node[first]
-    base = np.zeros((layout.height, present.size))
+    first, last = np.r_[0, bounds], np.r_[bounds - 1, node.size - 1]
+    lengths = last - first + 1
+    has_missing = cells.code[last] == binning.missing_code
+    base = np.zeros((layout.height, first.size))
     base[:, 1:] = prefix[:, first[1:] - 1]
-    known_total = prefix[:, last] - base
-    all_missing = np.zeros((layout.height, m))
-    all_missing[:, cells.node[missing]] = cells.stats[:, missing]
-    missing_total = all_missing[:, present]
-    group = np.repeat(np.arange(present.size), last - first + 1)
-    candidate = np.ones(known.size, dtype=bool)
-    candidate[last] = missing_total[0] > 0  # the known values against the unknown
-    left_count = prefix[0] - base[0, group]
-    right_count = known_total[0, group] - left_count
-    missing_count = missing_total[0, group]
+    whole = prefix[:, last] - base
+    missing_total = np.where(has_missing, stats[:, last], 0.0)
+    known_total = whole - missing_total
+    left = prefix - np.repeat(base, lengths, axis=1)
+    right = np.repeat(known_total, lengths, axis=1) - left
+    missing_count = np.repeat(missing_total[0], lengths)
+    # A cut after each known cell but the node's last known one; after the last known one only when there
+    # are missing values (the known against the unknown).
+    candidate = cells.code != binning.missing_code
+    last_known = last - has_missing
+    candidate[last_known[~has_missing]] = False
     valid = (
         candidate
-        & (left_count >= min_size)
-        & ((right_count >= min_size) | (right_count == 0))
+        & (left[0] >= min_size)
+        & ((right[0] >= min_size) | (right[0] == 0))
         & ((missing_count == 0) | (missing_count >= min_size))
     )
-    at = np.flatnonzero(valid)
-    if not at.size:
+    if not valid.any():
         return np.zeros(0), empty, empty
-    g = group[at]
-    left = prefix[:, at] - base[:, g]
-    right = known_total[:, g] - left
-    whole = _fit(known_total + missing_total, layout, own_kind, gini_scale)
-    gain = (
-        _fit(left, layout, own_kind, gini_scale)
-        + _fit(right, layout, own_kind, gini_scale)
-        + _fit(missing_total, layout, own_kind, gini_scale)[g]
-        - whole[g]
-    )
+    per_node = _fit(missing_total, layout, own_kind, gini_scale) - _fit(whole, layout, own_kind, gini_scale)
+    gain = _fit(left, layout, own_kind, gini_scale) + _fit(right, layout, own_kind, gini_scale)
+    gain += np.repeat(per_node, lengths)
     np.maximum(gain, 0.0, out=gain)
-    node_size = (known_total[0] + missing_total[0])[g]
-    rank = np.round(gain / node_size, _DECIMALS)
+    rank = np.round(gain / np.repeat(whole[0], lengths), _DECIMALS)
+    rank[~valid] = -1.0
     # The best cut of each node: the largest rounded gain, then the lowest position (no sort needed: the
-    # candidates are already grouped by node).
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    top = np.maximum.reduceat(rank, starts)
-    is_top = np.flatnonzero(rank == np.repeat(top, np.diff(np.r_[starts, g.size])))
-    chosen = is_top[np.searchsorted(is_top, starts)]
-    position = at[chosen] - first[g[chosen]]
-    cut = cells.code[known][at[chosen]] if binning.numeric else position
-    return gain[chosen], cut.astype(np.int64), present[g[chosen]]
+    # cells are grouped by node).
+    top = np.maximum.reduceat(rank, first)
+    # Supervised, a split must separate the target; unsupervised, any split of differing customers is taken
+    # (its gain is 0 only when they differ where the criterion does not look, e.g. missing vs the mean).
+    splittable = top > 0 if layout.own is None else top >= 0
+    is_top = np.flatnonzero(rank == np.repeat(top, lengths))
+    chosen = is_top[np.searchsorted(is_top, first[splittable])]
+    cut = cells.code[chosen] if binning.numeric else chosen - first[splittable]
+    return gain[chosen], cut.astype(np.int64), node[first[splittable]]
 
 
 def _slots_of(

@@ -12,6 +12,7 @@ schema's ``Node`` objects.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -144,7 +145,7 @@ class Tree:
         mask = np.zeros(self.leaf_of.shape[0], dtype=bool)
         rows = np.arange(self.leaf_of.shape[0])
         path = self.path(node_id)
-        for parent, child in zip(path[:-1], path[1:], strict=False):
+        for parent, child in itertools.pairwise(path):
             nxt = _step(self, self.codes, np.full(rows.size, parent), rows)
             rows = rows[nxt == child]
         mask[rows] = True
