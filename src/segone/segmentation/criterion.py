@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from segone.segmentation.binning import Binning, Codes, Floats
 
-COMPONENTS = 8
+COMPONENTS = 6
 
 
 @dataclass(frozen=True)

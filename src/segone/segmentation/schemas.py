@@ -65,7 +65,9 @@ class TreeSettings:
 class Condition:
     """The step from a parent to this node: ``variable`` is below/at-or-above ``threshold`` (numeric),
     one of ``levels`` (categorical and boolean, levels as text), or missing (``missing`` True and nothing
-    else): missing is always a branch of its own, never imputed."""
+    else): missing is always a branch of its own, never imputed. A numeric condition with no threshold, no
+    levels and ``missing`` False is "known": the branch beside "unknown" when a segment's known values are
+    not cut."""
 
     variable: str
     threshold: float | None = None
