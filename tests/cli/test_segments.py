@@ -93,3 +93,23 @@ def test_bad_input_is_refused_with_a_clear_message(segone: Invoke, store: Runtim
     )
     assert one_line_error(segone("segments", "show", "7")) == "Error: There is no segmentation version 7."
     assert "No segmentation is built yet" in segone("segments", "list").stdout
+
+
+def test_diff_says_who_moved_where(segone: Invoke, store: Runtime) -> None:
+    _store(store)
+    first = as_json(segone("segments", "build", "--variables", "attribute:plan", "--json"))["id"]
+    make_customer(store, attributes={"plan": "platinum", "spend": 5000})
+    second = as_json(segone("segments", "build", "--variables", "attribute:plan", "--json"))["id"]
+
+    found = as_json(segone("segments", "diff", str(first), str(second), "--depth", "1", "--json"))
+    assert found["before"] == first and found["after"] == second
+    assert found["new_customers"] == 1 and found["gone_customers"] == 0
+    assert sum(move["customers"] for move in found["moves"]) == 8
+
+    text = segone("segments", "diff", str(first), str(second), "--depth", "1")
+    assert text.exit_code == 0, text.output
+    assert text.stdout.startswith(f"Version {first} to {second} at depth 1: ")
+    assert "1 new, 0 gone." in text.stdout.splitlines()[0]
+
+    missing = segone("segments", "diff", str(first), "99")
+    assert one_line_error(missing) == "Error: There is no segmentation version 99."

@@ -152,6 +152,49 @@ def show(
             typer.echo(f"  {_segment_line(child, currency)}")
 
 
+@app.command()
+def diff(
+    ctx: typer.Context,
+    before: Annotated[int, typer.Argument(metavar="V1", help="The earlier version's id.")],
+    after: Annotated[int, typer.Argument(metavar="V2", help="The later version's id.")],
+    depth: Annotated[int, typer.Option(min=1, help="Compare the segments at this depth of both trees.")] = 2,
+    as_json: JsonOption = False,
+) -> None:
+    """Who moved from where to where between two versions: the migration matrix at one depth, and the
+    segments that appeared, vanished, split or merged."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        found = service.diff(db, actor=SYSTEM, before=before, after=after, depth=depth)
+    if as_json:
+        print_json(found)
+        return
+    words_before = {s.node_id: " AND ".join(s.conditions) or "all customers" for s in found.segments_before}
+    words_after = {s.node_id: " AND ".join(s.conditions) or "all customers" for s in found.segments_after}
+    typer.echo(
+        f"Version {before} to {after} at depth {depth}: {formatting.count(found.stayed)} customers stayed in "
+        f"a segment of the same conditions; {formatting.count(found.new_customers)} new, "
+        f"{formatting.count(found.gone_customers)} gone."
+    )
+    for label, ids, words in (
+        ("Appeared", found.appeared, words_after),
+        ("Vanished", found.vanished, words_before),
+        ("Split", found.split, words_before),
+        ("Merged into", found.merged, words_after),
+    ):
+        for node_id in ids:
+            typer.echo(f"  {label}: [{node_id}] {words[node_id]}")
+    moved = sorted(
+        (m for m in found.moves if words_before[m.before] != words_after[m.after]), key=lambda m: -m.customers
+    )
+    if moved:
+        typer.echo("Moved:")
+        for m in moved:
+            typer.echo(
+                f"  {formatting.count(m.customers)}: [{m.before}] {words_before[m.before]}  ->  "
+                f"[{m.after}] {words_after[m.after]}"
+            )
+
+
 def _segment_line(segment: SegmentOut, currency: str) -> str:
     """``[3] plan: gold: 6 customers (42.9 %), CLV $1,234.00 (mean $205.67)``: the last condition only, as
     the tree's indentation gives the ones above it."""

@@ -164,3 +164,37 @@ class SegmentOut(BaseModel):
     target_mean: float | None
     children: list[int] = Field(default_factory=list)
     deviations: list[DeviationOut] | None = None
+
+
+class DiffSegment(BaseModel):
+    """A segment at the compared depth: its node id in its own version, its conditions and size."""
+
+    node_id: int
+    conditions: list[str]
+    size: int
+
+
+class Move(BaseModel):
+    """How many customers were in segment ``before`` of the earlier version and ``after`` of the later."""
+
+    before: int
+    after: int
+    customers: int
+
+
+class DiffOut(BaseModel):
+    """Who moved where between two versions, at one depth of their trees (docs/segmentation.md)."""
+
+    before: int
+    after: int
+    depth: int
+    segments_before: list[DiffSegment]
+    segments_after: list[DiffSegment]
+    moves: list[Move] = Field(description="The migration matrix's non-empty cells.")
+    stayed: int = Field(description="Customers in a segment of the same conditions in both versions.")
+    appeared: list[int] = Field(description="Later segments whose conditions the earlier version lacks.")
+    vanished: list[int] = Field(description="Earlier segments whose conditions the later version lacks.")
+    split: list[int] = Field(description="Earlier segments spread over two or more later ones.")
+    merged: list[int] = Field(description="Later segments gathered from two or more earlier ones.")
+    new_customers: int
+    gone_customers: int

@@ -23,10 +23,12 @@ from segone.accounts.service import require
 from segone.clock import utcnow
 from segone.errors import Invalid, NotFound
 from segone.progress import Progress, silent
+from segone.segmentation import diff as diff_module
 from segone.segmentation import variables as catalogue_module
 from segone.segmentation.models import Segment, SegmentationVersion, SegmentMembership
 from segone.segmentation.schemas import (
     DeviationOut,
+    DiffOut,
     SegmentOut,
     TreeSettings,
     Variable,
@@ -421,3 +423,15 @@ def customer_path(
         path.append(row)
         node = row.parent_node_id
     return [_segment_out(row, version.customers) for row in reversed(path)]
+
+
+def diff(db: Session, *, actor: Actor, before: int, after: int, depth: int = 2) -> DiffOut:
+    """Who moved from where to where between versions ``before`` and ``after``, at ``depth`` of both
+    trees (the root is depth 0); segments that appeared, vanished, split or merged."""
+    require(actor, Permission.VIEW_TEAM_DASHBOARDS)
+    if depth < 1:
+        raise Invalid("The depth to compare at must be 1 or more (the root, depth 0, is everyone).")
+    for version_id in (before, after):
+        if _version(db, version_id).status != VersionStatus.DONE.value:
+            raise Invalid(f"Version {version_id} is not a finished build; only finished builds compare.")
+    return diff_module.diff(db, before=before, after=after, depth=depth)
