@@ -113,3 +113,14 @@ def test_diff_says_who_moved_where(segone: Invoke, store: Runtime) -> None:
 
     missing = segone("segments", "diff", str(first), "99")
     assert one_line_error(missing) == "Error: There is no segmentation version 99."
+
+
+def test_customers_show_names_the_customer_segment(segone: Invoke, store: Runtime) -> None:
+    gold = _store(store)[0]
+    assert "Segment:" not in segone("customers", "show", str(gold)).stdout
+    assert segone("segments", "build", "--variables", "attribute:plan").exit_code == 0
+    shown = segone("customers", "show", str(gold))
+    assert shown.exit_code == 0, shown.output
+    assert "Segment: plan: gold (4 customers alike on these)" in shown.stdout.splitlines()
+    as_sheet = as_json(segone("customers", "show", str(gold), "--json"))
+    assert as_sheet["segment_path"][-1]["conditions"] == ["plan: gold"]

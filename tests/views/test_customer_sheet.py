@@ -15,6 +15,7 @@ from segone.knowledge.distinguishability import refresh
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate, OutdateRequest
 from segone.runtime import Runtime
+from segone.segmentation import service as segmentation
 from segone.views import merge
 from segone.views.customer_sheet import customer_sheet
 from segone.views.schemas import CustomerSheet
@@ -117,3 +118,18 @@ def test_rarity_and_look_alikes_come_from_the_last_knowledge_refresh(runtime: Ru
     assert bo_sheet.knowledge.distinguishability == 2
     assert [(a.id, a.name) for a in bo_sheet.knowledge.look_alikes] == [(ann, "Ann Archer")]
     assert bo_sheet.facts()[0].holders == 2
+
+
+def test_the_sheet_shows_the_customer_segment_in_the_latest_segmentation(runtime: Runtime) -> None:
+    gold = make_customer(runtime, attributes={"plan": "gold"})
+    basics = [make_customer(runtime, attributes={"plan": "basic"}) for _ in range(3)]
+    assert _sheet(runtime, gold).segment_path == []  # before the first build: nothing to show, no error
+
+    segmentation.build(runtime.sessions, runtime.settings, actor=SYSTEM, variables=["attribute:plan"])
+    path = _sheet(runtime, gold).segment_path
+    assert [segment.depth for segment in path] == [0, 1]
+    assert path[-1].conditions == ["plan: gold"] and path[-1].size == 1
+    assert _sheet(runtime, basics[0]).segment_path[-1].size == 3
+
+    newcomer = make_customer(runtime, attributes={"plan": "gold"})
+    assert _sheet(runtime, newcomer).segment_path == []  # placed by the next build

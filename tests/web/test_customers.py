@@ -20,6 +20,7 @@ from segone.encounters.schemas import EncounterCreate, NewFact
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
+from segone.segmentation import service as segmentation
 from tests.conftest import LiveServer
 from tests.factories import MadeUser, make_customer
 from tests.web.conftest import csrf_of, field_error, token_of
@@ -427,3 +428,19 @@ def test_home_shows_recent_customers_and_my_encounters(
     assert "Recently active customers" in home
     assert "Fay Wray" in home
     assert "Asked about delivery" in home
+
+
+def test_front_line_sees_the_customer_segment_on_the_sheet(
+    live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = frontline_client
+    runtime = live_server.runtime
+    gold = make_customer(runtime, name="Gail Gold", attributes={"plan": "gold"})
+    basic = make_customer(runtime, name="Bea Basic", attributes={"plan": "basic"})
+    make_customer(runtime, name="Bo Basic", attributes={"plan": "basic"})
+    assert 'id="segment-path"' not in client.get(f"/customers/{gold}").text  # nothing built yet
+    segmentation.build(runtime.sessions, runtime.settings, actor=SYSTEM, variables=["attribute:plan"])
+    page = client.get(f"/customers/{gold}").text
+    path = page[page.index('id="segment-path"') :]
+    assert "plan: gold" in path[:400] and "a segment of one" in path[:400]
+    assert "2 customers alike on these" in client.get(f"/customers/{basic}").text

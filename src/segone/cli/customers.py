@@ -164,6 +164,10 @@ def _print_sheet(sheet: CustomerSheet) -> None:
             "a segment of one" if size == 1 else f"{others} other{'s' if others > 1 else ''} look alike to us"
         )
         console.print(f"Distinguishability: {size} ({alike})")
+    if len(sheet.segment_path) > 1:
+        leaf = sheet.segment_path[-1]
+        alone = "a segment of one" if leaf.size == 1 else f"{leaf.size:,} customers alike on these"
+        console.print(f"Segment: {' AND '.join(leaf.conditions)} ({alone})", markup=False)
     for group in sheet.groups:
         console.print(f"\n[bold]{group.category.label}[/bold]")
         for fact in group.facts:

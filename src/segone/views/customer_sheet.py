@@ -8,10 +8,13 @@ from segone.accounts.schemas import Actor
 from segone.behaviour import service as behaviour
 from segone.customers import service as customers
 from segone.encounters import service as encounters
+from segone.errors import NotFound
 from segone.knowledge.categories.schemas import Category, CategoryList, CategoryOut
 from segone.knowledge.distinguishability import service as insights
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorStatus
+from segone.segmentation import service as segmentation
+from segone.segmentation.schemas import SegmentOut
 from segone.views.schemas import CustomerSheet, FactGroup, MergedRecord, SheetFact, SheetKnowledge
 
 RECENT_ENCOUNTERS = 5
@@ -92,7 +95,17 @@ def customer_sheet(
             )
             for m in customers.merges_into(db, customer_id=customer.id)
         ],
+        segment_path=_segment_path(db, actor=actor, customer_id=customer.id),
     )
+
+
+def _segment_path(db: Session, *, actor: Actor, customer_id: int) -> list[SegmentOut]:
+    """The customer's segments in the latest segmentation; none before the first build, or for a customer
+    who arrived after it (until the next build places them)."""
+    try:
+        return segmentation.customer_path(db, actor=actor, customer_id=customer_id)
+    except NotFound:
+        return []
 
 
 def _category_out(category: Category) -> CategoryOut:

@@ -13,6 +13,7 @@ from segone.encounters.schemas import EncounterOut
 from segone.knowledge.categories.schemas import CategoryOut
 from segone.knowledge.distinguishability.schemas import LookAlike, Question
 from segone.knowledge.facts.schemas import DifferentiatorOut, RecognitionOut
+from segone.segmentation.schemas import SegmentOut
 
 
 class CustomerSummary(BaseModel):
@@ -87,6 +88,11 @@ class CustomerSheet(BaseModel):
     more_encounters: bool = Field(description="True when there are older encounters than those listed.")
     behaviour: BehaviourOut
     merged_from: list[MergedRecord]
+    segment_path: list[SegmentOut] = Field(
+        default_factory=list,
+        description="The customer's segments in the latest segmentation, from all customers down to theirs "
+        "(the last is their segment); empty before the first build.",
+    )
 
     def facts(self) -> list[SheetFact]:
         """Every current fact, most recently learned first."""
