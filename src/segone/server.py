@@ -22,6 +22,7 @@ from segone.api.routes import (
     knowledge,
     meta,
     search,
+    segmentations,
     suggestions,
     users,
 )
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         knowledge,
         suggestions,
         jobs,
+        segmentations,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -27,6 +27,7 @@ from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
+from segone.segmentation import service as segmentation
 from segone.server import create_app
 from segone.settings import Settings
 from tests.api.conftest import ClientFactory
@@ -51,6 +52,7 @@ class World:
     target_user: int
     analyst: httpx.Client
     job: str = ""
+    version: int = 0
 
 
 @dataclass
@@ -96,6 +98,15 @@ def _fresh_suggestion(world: World) -> tuple[int, str]:
 def _suggestion_call(world: World, action: str) -> Call:
     encounter, suggestion = _fresh_suggestion(world)
     return Call("POST", f"/encounters/{encounter}/suggestions/{action}", {"id": suggestion})
+
+
+def _version(world: World) -> int:
+    """A finished segmentation version over the world's customer and two more, built once per route."""
+    if not world.version:
+        for plan in ("gold", "basic"):
+            make_customer(world.runtime, attributes={"plan": plan})
+        world.version = segmentation.build(world.runtime.sessions, world.runtime.settings, actor=SYSTEM).id
+    return world.version
 
 
 def _own_token(world: World, user: MadeUser | None) -> int:
@@ -275,6 +286,38 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ("GET", "/api/v1/jobs/{job_id}"): (
         Permission.RUN_ANALYTICS,
         lambda w, u: Call("GET", f"/jobs/{_finished_job(w)}"),
+    ),
+    ("GET", "/api/v1/segmentations"): (
+        Permission.VIEW_TEAM_DASHBOARDS,
+        lambda w, u: Call("GET", "/segmentations"),
+    ),
+    ("POST", "/api/v1/segmentations"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("POST", "/segmentations", {"variables": "all", "max_depth": 1}),
+    ),
+    ("GET", "/api/v1/segmentations/variables"): (
+        Permission.VIEW_TEAM_DASHBOARDS,
+        lambda w, u: Call("GET", "/segmentations/variables"),
+    ),
+    ("GET", "/api/v1/segmentations/diff"): (
+        Permission.VIEW_TEAM_DASHBOARDS,
+        lambda w, u: Call("GET", f"/segmentations/diff?before={_version(w)}&after={_version(w)}&depth=1"),
+    ),
+    ("GET", "/api/v1/segmentations/{version_id}"): (
+        Permission.VIEW_TEAM_DASHBOARDS,
+        lambda w, u: Call("GET", f"/segmentations/{_version(w)}"),
+    ),
+    ("GET", "/api/v1/segmentations/{version_id}/segments"): (
+        Permission.VIEW_TEAM_DASHBOARDS,
+        lambda w, u: Call("GET", f"/segmentations/{_version(w)}/segments?max_depth=1"),
+    ),
+    ("GET", "/api/v1/segmentations/{version_id}/segments/{node_id}"): (
+        Permission.VIEW_TEAM_DASHBOARDS,
+        lambda w, u: Call("GET", f"/segmentations/{_version(w)}/segments/0"),
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/segments"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/segments?version={_version(w)}"),
     ),
     ("GET", "/api/v1/health"): (PUBLIC, lambda w, u: Call("GET", "/health")),
 }

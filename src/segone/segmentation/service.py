@@ -77,10 +77,7 @@ def build(
     failure after that leaves the version ``failed`` with the message, and is raised.
     """
     require(actor, Permission.RUN_ANALYTICS)
-    if min_size < 1:
-        raise Invalid("--min-size must be at least 1 (1 drills down to segments of one).")
-    if max_depth is not None and max_depth < 0:
-        raise Invalid("--max-depth must be 0 or more.")
+    _check_sizes(min_size, max_depth)
     asked = {
         "variables": variables if variables == "all" else list(variables),
         "exclude": list(exclude),
@@ -109,6 +106,31 @@ def build(
                 failed.status, failed.finished_at = VersionStatus.FAILED.value, utcnow()
                 failed.message = f"{type(exc).__name__}: {exc}"[:2000]
         raise
+
+
+def check_build(
+    db: Session,
+    settings: Settings,
+    *,
+    actor: Actor,
+    variables: Sequence[str] | Literal["all"] = "all",
+    exclude: Sequence[str] = (),
+    target: str | None = None,
+    min_size: int = 1,
+    max_depth: int | None = None,
+) -> None:
+    """Raise what ``build`` would raise for these settings before it records a version, without building:
+    the API checks a request with it before starting a build as a job."""
+    require(actor, Permission.RUN_ANALYTICS)
+    _check_sizes(min_size, max_depth)
+    _choose(db, actor, settings, variables, exclude, target)
+
+
+def _check_sizes(min_size: int, max_depth: int | None) -> None:
+    if min_size < 1:
+        raise Invalid("--min-size must be at least 1 (1 drills down to segments of one).")
+    if max_depth is not None and max_depth < 0:
+        raise Invalid("--max-depth must be 0 or more.")
 
 
 def _choose(

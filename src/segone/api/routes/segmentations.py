@@ -1,0 +1,216 @@
+"""Segmentation: build a version as a job, read the versions, their segments, a diff and a customer's path."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from segone.api.deps import MAX_ID, CurrentActor, CustomerId, Db, JobsDep, RuntimeDep
+from segone.api.errors import responses
+from segone.jobs import JobOut
+from segone.progress import Progress
+from segone.segmentation import service
+from segone.segmentation.schemas import DiffOut, SegmentOut, VersionOut
+
+router = APIRouter(tags=["segmentations"])
+
+VersionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The version's id.")]
+NodeId = Annotated[
+    int, Path(ge=0, le=MAX_ID, description="The segment's node id in its version (0 is the root).")
+]
+VariableName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class BuildRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    variables: Literal["all"] | Annotated[list[VariableName], Field(min_length=1, max_length=1000)] = Field(
+        default="all", description="The variables to split on ('knows:*' takes a whole source), or 'all'."
+    )
+    exclude: list[VariableName] = Field(default_factory=list, max_length=1000, description="Left out.")
+    target: VariableName | None = Field(
+        default=None, description="Split to separate this number or yes/no variable (supervised)."
+    )
+    min_size: int = Field(default=1, ge=1, le=MAX_ID, description="The smallest segment; 1 drills to one.")
+    max_depth: int | None = Field(default=None, ge=0, le=1000, description="How many splits deep at most.")
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="A name for the version."
+    )
+
+    @field_validator("variables", mode="before")
+    @classmethod
+    def _all_or_names(cls, value: object) -> object:
+        # One message for what the union would report twice, once per alternative, in pydantic's words.
+        if value == "all" or (
+            isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value)
+        ):
+            return value
+        raise ValueError("must be 'all' or a non-empty list of variable names")
+
+
+class VariableOut(BaseModel):
+    """A variable a build may split on (``kind`` null and ``excluded`` saying why when it is left out)."""
+
+    name: str
+    label: str
+    source: str
+    unit: str
+    kind: str | None
+    inferred_kind: str
+    distinct: int
+    missing_share: float
+    examples: list[str]
+    excluded: str | None
+    overridden: bool
+
+
+@router.get(
+    "/segmentations",
+    response_model=list[VersionOut],
+    summary="Segmentation versions",
+    responses=responses(401, 403),
+)
+def list_versions(db: Db, actor: CurrentActor) -> list[VersionOut]:
+    """Every version, the newest first: its settings, the variables it split on and what it found."""
+    return service.list_versions(db, actor=actor)
+
+
+@router.post(
+    "/segmentations",
+    response_model=JobOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start building a segmentation version",
+    responses=responses(401, 403, 422),
+)
+def start_build(
+    db: Db, actor: CurrentActor, runtime: RuntimeDep, jobs: JobsDep, data: BuildRequest, response: Response
+) -> JobOut:
+    """Every customer, divided segment by segment by the variable that separates most, as `segone segments
+    build` does, in the background. The settings are checked first (an unknown variable, a categorical
+    target: 422), so a bad request never starts a job. Answers at once with the job and its URL in
+    `Location`; poll `GET /jobs/{job_id}`: its `result` is the version. While a build runs, starting
+    again answers with that job. Needs the analytics permission."""
+    chosen: list[str] | Literal["all"] = data.variables
+    service.check_build(
+        db,
+        runtime.settings,
+        actor=actor,
+        variables=chosen,
+        exclude=data.exclude,
+        target=data.target,
+        min_size=data.min_size,
+        max_depth=data.max_depth,
+    )
+
+    def work(progress: Progress) -> dict[str, Any]:
+        version = service.build(
+            runtime.sessions,
+            runtime.settings,
+            actor=actor,
+            variables=chosen,
+            exclude=data.exclude,
+            target=data.target,
+            min_size=data.min_size,
+            max_depth=data.max_depth,
+            name=data.name,
+            progress=progress,
+        )
+        return version.model_dump(mode="json")
+
+    job = jobs.start("segmentation-build", work)
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return job
+
+
+@router.get(
+    "/segmentations/variables",
+    response_model=list[VariableOut],
+    summary="The variables a build may split on",
+    responses=responses(401, 403),
+)
+def list_variables(db: Db, actor: CurrentActor, runtime: RuntimeDep) -> list[VariableOut]:
+    """Every variable a build may split on, with its kind, how many customers differ on it and lack it,
+    and a few examples; those left out with the reason."""
+    infos = service.describe_variables(db, actor=actor, settings=runtime.settings)
+    return [VariableOut.model_validate(asdict(info)) for info in infos]
+
+
+@router.get(
+    "/segmentations/diff",
+    response_model=DiffOut,
+    summary="Who moved between two versions",
+    responses=responses(401, 403, 404, 422),
+)
+def get_diff(
+    db: Db,
+    actor: CurrentActor,
+    before: int = Query(ge=1, le=MAX_ID, description="The earlier version's id."),
+    after: int = Query(ge=1, le=MAX_ID, description="The later version's id."),
+    depth: int = Query(default=2, ge=1, le=1000, description="Compare the segments at this depth."),
+) -> DiffOut:
+    """The migration matrix between two finished versions at one depth of both trees, with the segments
+    that appeared, vanished, split or merged."""
+    return service.diff(db, actor=actor, before=before, after=after, depth=depth)
+
+
+@router.get(
+    "/segmentations/{version_id}",
+    response_model=VersionOut,
+    summary="One segmentation version",
+    responses=responses(401, 403, 404, 422),
+)
+def get_version(db: Db, actor: CurrentActor, version_id: VersionId) -> VersionOut:
+    """A version's settings, status and counts (`message` says why a failed build failed)."""
+    return service.get_version(db, actor=actor, version_id=version_id)
+
+
+@router.get(
+    "/segmentations/{version_id}/segments",
+    response_model=list[SegmentOut],
+    summary="A version's segments",
+    responses=responses(401, 403, 404, 422),
+)
+def list_segments(
+    db: Db,
+    actor: CurrentActor,
+    version_id: VersionId,
+    parent: int | None = Query(default=None, ge=0, le=MAX_ID, description="Only this segment's children."),
+    max_depth: int | None = Query(default=None, ge=0, le=1000, description="Only down to this depth."),
+) -> list[SegmentOut]:
+    """The children of `parent`, or every segment down to `max_depth` (all of them without either), by
+    node id. A tree drilled to segments of one has about as many segments as customers: ask for levels."""
+    return service.segments(db, actor=actor, version_id=version_id, parent=parent, max_depth=max_depth)
+
+
+@router.get(
+    "/segmentations/{version_id}/segments/{node_id}",
+    response_model=SegmentOut,
+    summary="One segment",
+    responses=responses(401, 403, 404, 422),
+)
+def get_segment(db: Db, actor: CurrentActor, version_id: VersionId, node_id: NodeId) -> SegmentOut:
+    """A segment's conditions, size, share, CLV, its children's ids and, for the upper levels, how it
+    differs from the average customer."""
+    return service.segment(db, actor=actor, version_id=version_id, node_id=node_id)
+
+
+@router.get(
+    "/customers/{customer_id}/segments",
+    response_model=list[SegmentOut],
+    summary="A customer's segment path",
+    responses=responses(401, 403, 404, 422),
+)
+def get_customer_path(
+    db: Db,
+    actor: CurrentActor,
+    customer_id: CustomerId,
+    version: int | None = Query(
+        default=None, ge=1, le=MAX_ID, description="The version; the latest finished one if left out."
+    ),
+) -> list[SegmentOut]:
+    """The segments from the root down to the customer's own, in a version: 404 before any build, or when
+    the customer is in none (added since)."""
+    return service.customer_path(db, actor=actor, customer_id=customer_id, version_id=version)
