@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
 from segone.runtime import Runtime
 from tests.cli.conftest import Invoke, as_json, one_line_error
 from tests.factories import make_customer
@@ -124,3 +128,31 @@ def test_customers_show_names_the_customer_segment(segone: Invoke, store: Runtim
     assert "Segment: plan: gold (4 customers alike on these)" in shown.stdout.splitlines()
     as_sheet = as_json(segone("customers", "show", str(gold), "--json"))
     assert as_sheet["segment_path"][-1]["conditions"] == ["plan: gold"]
+
+
+def test_a_segment_exports_its_customers_for_a_campaign(
+    segone: Invoke, store: Runtime, tmp_path: Path
+) -> None:
+    gold = sorted(_store(store)[:4])
+    built = as_json(segone("segments", "build", "--variables", "attribute:plan", "--json"))
+    top = as_json(segone("segments", "show", str(built["id"]), "--json"))["segments"]
+    segment = next(s for s in top if s["conditions"] == ["plan: gold"])
+
+    exported = segone("segments", "export", str(built["id"]), str(segment["node_id"]))
+    assert exported.exit_code == 0, exported.output
+    lines = exported.stdout_bytes.decode().splitlines()
+    assert lines[0].startswith("id,kind,name,identities")
+    assert [int(line.split(",")[0]) for line in lines[1:]] == gold
+    assert exported.stderr.endswith(
+        f"Exported 4 segment-{built['id']}-{segment['node_id']}-customers to stdout.\n"
+    )
+
+    parquet = tmp_path / "gold.parquet"
+    as_file = segone(
+        "segments", "export", str(built["id"]), "0", "--format", "parquet", "--output", str(parquet)
+    )
+    assert as_file.exit_code == 0, as_file.output
+    assert pq.read_table(parquet).num_rows == 8  # the root holds everyone
+
+    missing = segone("segments", "export", str(built["id"]), "999")
+    assert one_line_error(missing) == f"Error: Version {built['id']} has no segment 999."

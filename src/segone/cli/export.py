@@ -9,8 +9,9 @@ import typer
 
 from segone.cli.common import actor_named, progress_bar, runtime_of
 from segone.errors import Invalid
-from segone.exporting import Format, stream, write_file
+from segone.exporting import Export, Format, stream, write_file
 from segone.exporting.streams import write_to
+from segone.runtime import Runtime
 from segone.views import exports
 from segone.views.exports import ExportKind
 
@@ -48,11 +49,20 @@ def export(
 ) -> None:
     """Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows
     at a time in constant memory, with a progress bar on stderr. See docs/cli.md for the columns."""
-    if output is None and fmt is Format.PARQUET:
-        raise Invalid("Parquet is binary: name a file with --output, or write it to stdout with --output -.")
+    check_output(fmt, output)
     runtime = runtime_of(ctx)
     with runtime.session() as db:  # the audit entry is committed before any row is written
         started = exports.start(db, actor=actor_named(db, as_user), what=what, fmt=fmt)
+    deliver(runtime, started, fmt, output)
+
+
+def check_output(fmt: Format, output: str | None) -> None:
+    if output is None and fmt is Format.PARQUET:
+        raise Invalid("Parquet is binary: name a file with --output, or write it to stdout with --output -.")
+
+
+def deliver(runtime: Runtime, started: Export, fmt: Format, output: str | None) -> None:
+    """Stream a started export to the file or stdout, with a progress bar, and say how many rows went."""
     written = 0
     with progress_bar() as bar:
 

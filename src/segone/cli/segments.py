@@ -10,6 +10,7 @@ import typer
 from segone import formatting
 from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
+from segone.exporting import Format
 from segone.segmentation import service
 from segone.segmentation.schemas import SegmentOut, VersionOut
 
@@ -193,6 +194,34 @@ def diff(
                 f"  {formatting.count(m.customers)}: [{m.before}] {words_before[m.before]}  ->  "
                 f"[{m.after}] {words_after[m.after]}"
             )
+
+
+@app.command("export")
+def export_segment(
+    ctx: typer.Context,
+    version_id: Annotated[int, typer.Argument(metavar="VERSION", help="A version's id (segments list).")],
+    node_id: Annotated[int, typer.Argument(metavar="SEGMENT", help="A segment's id (segments show).")],
+    fmt: Annotated[
+        Format, typer.Option("--format", case_sensitive=False, help="csv (UTF-8) or parquet.")
+    ] = Format.CSV,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", metavar="PATH", help="The file to write, or '-' for stdout (CSV's default)."
+        ),
+    ] = None,
+) -> None:
+    """A segment's customers (every leaf below it) as CSV or Parquet, in the layout 'customers import'
+    reads back: an audience for a campaign."""
+    # Here, not at the top: the export writers load pyarrow, which the other segments commands do without.
+    from segone.cli.export import check_output, deliver
+    from segone.views import exports
+
+    check_output(fmt, output)
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:  # the audit entry is committed before any row is written
+        started = exports.start_segment(db, actor=SYSTEM, version_id=version_id, node_id=node_id, fmt=fmt)
+    deliver(runtime, started, fmt, output)
 
 
 def _segment_line(segment: SegmentOut, currency: str) -> str:

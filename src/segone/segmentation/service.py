@@ -457,3 +457,28 @@ def diff(db: Session, *, actor: Actor, before: int, after: int, depth: int = 2) 
         if _version(db, version_id).status != VersionStatus.DONE.value:
             raise Invalid(f"Version {version_id} is not a finished build; only finished builds compare.")
     return diff_module.diff(db, before=before, after=after, depth=depth)
+
+
+def members(db: Session, *, actor: Actor, version_id: int, node_id: int) -> list[int]:
+    """The customers in segment ``node_id`` of the version (in any leaf below it), by id."""
+    require(actor, Permission.VIEW_TEAM_DASHBOARDS)
+    _version(db, version_id)
+    if db.get(Segment, (version_id, node_id)) is None:
+        raise NotFound(f"Version {version_id} has no segment {node_id}.")
+    children: dict[int, list[int]] = {}
+    for node, parent in db.execute(
+        select(Segment.node_id, Segment.parent_node_id).where(Segment.version_id == version_id)
+    ):
+        if parent is not None:
+            children.setdefault(parent, []).append(node)
+    below, todo = set(), [node_id]
+    while todo:
+        node = todo.pop()
+        below.add(node)
+        todo.extend(children.get(node, ()))
+    rows = db.execute(
+        select(SegmentMembership.customer_id, SegmentMembership.node_id).where(
+            SegmentMembership.version_id == version_id
+        )
+    )
+    return sorted(customer for customer, leaf in rows if leaf in below)
