@@ -7,6 +7,7 @@
     seg = segone.connect()                      # settings from SEGONE_* variables
     seg.events.to_pandas()                      # the de-duplicated events
     seg.profiles("2024-06-30").to_pandas()      # behaviour_profile as of the end of that day
+    seg.memberships().to_pandas()               # every customer's segment in the latest segmentation
 
 Ibis and the engine are imported only when ``connect`` is called, so ``import segone`` stays light.
 """
@@ -26,9 +27,10 @@ if TYPE_CHECKING:
 class Analysis:
     """The analytics backend and, on it, the events dataset under ``<data_dir>/events/``."""
 
-    def __init__(self, backend: BaseBackend, events: Table) -> None:
+    def __init__(self, backend: BaseBackend, events: Table, settings: Settings) -> None:
         self.backend = backend
         self.events = events
+        self.settings = settings
 
     def profiles(self, as_of: date | datetime | str) -> Table:
         """``behaviour_profile`` of the events: one row per customer with any event up to ``as_of``."""
@@ -37,6 +39,22 @@ class Analysis:
         if isinstance(as_of, str):
             as_of = date.fromisoformat(as_of)
         return behaviour_profile(self.events, as_of)
+
+    def memberships(self, version: int | None = None) -> Table:
+        """Every customer's segment in a segmentation version (the latest built by default), read from the
+        operational store into the analytics engine: ``customer_id``, ``segment_id``, ``segment``."""
+        from segone.accounts.schemas import SYSTEM
+        from segone.runtime import Runtime
+        from segone.segmentation import service as segmentation
+
+        runtime = Runtime(self.settings)
+        try:
+            with runtime.session() as db:
+                table = segmentation.membership_table(db, actor=SYSTEM, version_id=version)
+        finally:
+            runtime.dispose()
+        name = f"segment_memberships_{version or 'latest'}"
+        return self.backend.create_table(name, table, overwrite=True)
 
     def close(self) -> None:
         self.backend.disconnect()
@@ -50,4 +68,4 @@ def connect(settings: Settings | None = None) -> Analysis:
 
     settings = settings or Settings()
     con = backend.connect(settings.analytics_url, settings.data_dir)
-    return Analysis(con, EventDataset(settings.data_dir / "events").read(con))
+    return Analysis(con, EventDataset(settings.data_dir / "events").read(con), settings)

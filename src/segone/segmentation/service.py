@@ -482,3 +482,42 @@ def members(db: Session, *, actor: Actor, version_id: int, node_id: int) -> list
         )
     )
     return sorted(customer for customer, leaf in rows if leaf in below)
+
+
+def membership_table(db: Session, *, actor: Actor, version_id: int | None = None) -> pa.Table:
+    """Every customer's segment in the version (by default the latest done one), for analysts:
+    ``customer_id``, ``segment_id`` (their leaf) and ``segment`` (its conditions in words, " AND ")."""
+    require(actor, Permission.VIEW_TEAM_DASHBOARDS)
+    if version_id is None:
+        version_id = db.scalar(
+            select(func.max(SegmentationVersion.id)).where(
+                SegmentationVersion.status == VersionStatus.DONE.value
+            )
+        )
+        if version_id is None:
+            raise NotFound("No segmentation is built yet: run 'segone segments build'.")
+    _version(db, version_id)
+    words = {
+        node: " AND ".join(conditions)
+        for node, conditions in db.execute(
+            select(Segment.node_id, Segment.conditions).where(
+                Segment.version_id == version_id, Segment.is_leaf.is_(True)
+            )
+        )
+    }
+    customers: list[int] = []
+    leaves: list[int] = []
+    for customer, leaf in db.execute(
+        select(SegmentMembership.customer_id, SegmentMembership.node_id)
+        .where(SegmentMembership.version_id == version_id)
+        .order_by(SegmentMembership.customer_id)
+    ):
+        customers.append(customer)
+        leaves.append(leaf)
+    return pa.table(
+        {
+            "customer_id": pa.array(customers, pa.int64()),
+            "segment_id": pa.array(leaves, pa.int64()),
+            "segment": pa.array([words.get(leaf, "") for leaf in leaves], pa.string()),
+        }
+    )
