@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 class Analysis:
     """The analytics backend and, on it, the events dataset under ``<data_dir>/events/``."""
 
-    def __init__(self, backend: BaseBackend, events: Table, settings: Settings) -> None:
+    def __init__(self, backend: BaseBackend, events: Table, settings: Settings | None = None) -> None:
         self.backend = backend
         self.events = events
-        self.settings = settings
+        self.settings = settings  # where the operational store is; None: the SEGONE_* variables
 
     def profiles(self, as_of: date | datetime | str) -> Table:
         """``behaviour_profile`` of the events: one row per customer with any event up to ``as_of``."""
@@ -46,8 +46,9 @@ class Analysis:
         from segone.accounts.schemas import SYSTEM
         from segone.runtime import Runtime
         from segone.segmentation import service as segmentation
+        from segone.settings import Settings
 
-        runtime = Runtime(self.settings)
+        runtime = Runtime(self.settings or Settings())
         try:
             with runtime.session() as db:
                 table = segmentation.membership_table(db, actor=SYSTEM, version_id=version)
