@@ -422,13 +422,7 @@ def customer_path(
     one): what the customer sheet shows, so front-line staff may read it."""
     require(actor, Permission.READ_CUSTOMERS)
     if version_id is None:
-        version_id = db.scalar(
-            select(func.max(SegmentationVersion.id)).where(
-                SegmentationVersion.status == VersionStatus.DONE.value
-            )
-        )
-        if version_id is None:
-            raise NotFound("No segmentation is built yet: run 'segone segments build'.")
+        version_id = _latest_done(db)
     version = _version(db, version_id)
     leaf = db.scalar(
         select(SegmentMembership.node_id).where(
@@ -489,13 +483,7 @@ def membership_table(db: Session, *, actor: Actor, version_id: int | None = None
     ``customer_id``, ``segment_id`` (their leaf) and ``segment`` (its conditions in words, " AND ")."""
     require(actor, Permission.VIEW_TEAM_DASHBOARDS)
     if version_id is None:
-        version_id = db.scalar(
-            select(func.max(SegmentationVersion.id)).where(
-                SegmentationVersion.status == VersionStatus.DONE.value
-            )
-        )
-        if version_id is None:
-            raise NotFound("No segmentation is built yet: run 'segone segments build'.")
+        version_id = _latest_done(db)
     _version(db, version_id)
     words = {
         node: " AND ".join(conditions)
@@ -521,3 +509,13 @@ def membership_table(db: Session, *, actor: Actor, version_id: int | None = None
             "segment": pa.array([words.get(leaf, "") for leaf in leaves], pa.string()),
         }
     )
+
+
+def _latest_done(db: Session) -> int:
+    """The newest finished version: what the sheet and the analysts' memberships read by default."""
+    version_id = db.scalar(
+        select(func.max(SegmentationVersion.id)).where(SegmentationVersion.status == VersionStatus.DONE.value)
+    )
+    if version_id is None:
+        raise NotFound("No segmentation is built yet: run 'segone segments build'.")
+    return int(version_id)
