@@ -51,6 +51,9 @@ class Segment(Base):
     depth: Mapped[int]
     size: Mapped[int]
     conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The node's own step from its parent as data (rules.to_json), None for the root: what assignment, the
+    # Ibis expression and audiences follow.
+    rule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     gain: Mapped[float] = mapped_column(Float)
     identical: Mapped[bool]
     is_leaf: Mapped[bool]

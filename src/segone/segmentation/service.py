@@ -24,6 +24,7 @@ from segone.clock import utcnow
 from segone.errors import Invalid, NotFound
 from segone.progress import Progress, silent
 from segone.segmentation import diff as diff_module
+from segone.segmentation import rules
 from segone.segmentation import variables as catalogue_module
 from segone.segmentation.models import Segment, SegmentationVersion, SegmentMembership
 from segone.segmentation.schemas import (
@@ -269,6 +270,7 @@ def _segment_rows(
             "depth": depths[node],
             "size": sizes[node],
             "conditions": tree.describe(node),
+            "rule": None if node == 0 else rules.to_json(tree.condition(node)),
             "gain": _finite(gains[node]) or 0.0,
             "identical": identical[node],
             "is_leaf": leaves[node],
