@@ -59,7 +59,7 @@ def matches(condition: Condition, values: npt.NDArray[Any], variable: Variable) 
         if condition.threshold is None:
             return ~missing
         with np.errstate(invalid="ignore"):
-            met = x >= condition.threshold if condition.above else x < condition.threshold
+            met: Mask = x >= condition.threshold if condition.above else x < condition.threshold
         return met & ~missing
     indices, texts = dictionary(values, variable)
     missing = indices == len(texts)
@@ -69,7 +69,8 @@ def matches(condition: Condition, values: npt.NDArray[Any], variable: Variable) 
         return ~missing
     wanted = set(condition.levels)
     table = np.array([t in wanted for t in texts] + [False], dtype=bool)
-    return table[indices]
+    selected: Mask = table[indices]
+    return selected
 
 
 def path_matches(
