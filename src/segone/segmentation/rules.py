@@ -62,7 +62,7 @@ def matches(condition: Condition, values: npt.NDArray[Any], variable: Variable) 
             met: Mask = x >= condition.threshold if condition.above else x < condition.threshold
         return met & ~missing
     indices, texts = dictionary(values, variable)
-    missing = indices == len(texts)
+    missing = np.asarray(indices == len(texts), dtype=bool)
     if condition.missing:
         return missing
     if not condition.levels:
