@@ -198,6 +198,16 @@ def test_demo_loads_once_and_reset_reloads(segone: Invoke, data_dir: Path) -> No
     assert len(list((data_dir / "events").glob("*.parquet"))) == 1  # the reset removed the old events
     measured = first["knowledge"]
     assert measured["customers"] == total and 0 < measured["segments_of_one"] < total
+    # The demo is segmented at load, down to segments of one; a reset builds it again as the first version.
+    segmented = first["segmentation"]
+    assert (segmented["status"], segmented["customers"], segmented["settings"]["min_size"]) == (
+        "done",
+        total,
+        1,
+    )
+    assert 0 < segmented["segments_of_one"] <= segmented["leaves"] <= total
+    assert f"'segone segments show {segmented['id']}'" in again.stdout
+    assert [v["id"] for v in as_json(segone("segments", "list", "--json"))] == [segmented["id"]]
 
 
 def test_help_and_version(segone: Invoke) -> None:

@@ -14,6 +14,7 @@ from segone.formatting import count
 from segone.knowledge.categories.service import in_force as categories_in_force
 
 app = typer.Typer()
+DEMO_SEGMENTATION = "Demo: every customer, to segments of one"
 
 
 @app.command()
@@ -42,6 +43,7 @@ def demo(
     from segone.demo import behaviour as demo_behaviour
     from segone.demo.timeline import CDNOW_FIRST_DAY, CDNOW_LAST_DAY
     from segone.knowledge.distinguishability import refresh as knowledge_refresh
+    from segone.segmentation import service as segmentation
 
     runtime = runtime_of(ctx, migrated=False)
     runtime.upgrade_schema()
@@ -86,10 +88,24 @@ def demo(
         measured = knowledge_refresh.refresh(
             runtime.sessions, runtime.settings, actor=SYSTEM, progress=progress
         )
+        # The explorer opens on a tree at once, drilled to segments of one like the product's name says.
+        segmented = segmentation.build(
+            runtime.sessions,
+            runtime.settings,
+            actor=SYSTEM,
+            min_size=1,
+            name=DEMO_SEGMENTATION,
+            progress=progress,
+        )
     if as_json:
         loaded = {"loaded": True, **summary.model_dump(mode="json")}
         print_json(
-            {**loaded, "behaviour": behaviour.model_dump(mode="json"), "knowledge": measured.as_dict()}
+            {
+                **loaded,
+                "behaviour": behaviour.model_dump(mode="json"),
+                "knowledge": measured.as_dict(),
+                "segmentation": segmented.model_dump(mode="json"),
+            }
         )
         return
     typer.echo(
@@ -112,6 +128,12 @@ def demo(
     typer.echo(
         f"Measured what we know: {count(measured.traits)} traits; {count(measured.segments_of_one)} of "
         f"{count(measured.customers)} customers are segments of one."
+    )
+    leaves, alone = count(segmented.leaves or 0), count(segmented.segments_of_one or 0)
+    typer.echo(
+        f"Segmented every customer on {count(len(segmented.variables))} variables in "
+        f"{segmented.seconds or 0:.1f} s: {leaves} segments, {alone} of them segments of one "
+        f"(version {segmented.id}; 'segone segments show {segmented.id}')."
     )
     typer.echo(f"Sign in with password '{demo_data.DEMO_PASSWORD}' as:")
     for role, email in demo_data.DEMO_LOGINS.items():
