@@ -72,6 +72,9 @@ def test_build_and_show_as_text(segone: Invoke, store: Runtime) -> None:
     assert one[differs + 1 :] == [
         "  spend: 6.75 against 460.88 (effect -1.00)",
         "  plan: basic: 1.00 against 0.50 (effect +0.50)",
+        "How it differs from its sibling:",
+        "  spend: 6.75 against 915.00 (effect -2.00)",
+        "  plan: basic: 1.00 against 0.00 (effect +1.00)",
     ]
 
 

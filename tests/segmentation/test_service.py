@@ -114,6 +114,13 @@ def test_the_planted_groups_are_the_first_split_and_paths_go_root_to_leaf(runtim
     assert abs(gold_node.deviations[0].effect) > 0.5
     # No behaviour refresh ran: there is no CLV to sum.
     assert gold_node.clv_sum is None and gold_node.clv_mean is None
+    # Against its sibling (the basic side), gold differs most on what separates them.
+    assert gold_node.sibling_deviations and gold_node.sibling_deviations[0].variable in {
+        "attribute:spend", "attribute:plan",
+    }  # fmt: skip
+    (basic_node,) = [c for c in children if c.node_id in basic_side]
+    assert basic_node.sibling_deviations is not None
+    assert basic_node.sibling_deviations[0].effect == pytest.approx(-gold_node.sibling_deviations[0].effect)
 
 
 def test_rebuilding_the_same_data_gives_the_same_tree_and_memberships(runtime: Runtime) -> None:

@@ -139,14 +139,18 @@ def show(
     typer.echo(f"Segment {found.node_id} of version {version_id}: {_segment_line(found, currency)}")
     for line in found.conditions:
         typer.echo(f"  {line}")
-    if found.deviations:
-        typer.echo("How it differs from the average customer:")
-        for d in found.deviations:
-            what = f"{d.label}: {d.level}" if d.level is not None else d.label
-            typer.echo(
-                f"  {what}: {formatting.decimal(d.value)} against {formatting.decimal(d.reference)} "
-                f"(effect {d.effect:+.2f})"
-            )
+    for heading, deviations in (
+        ("How it differs from the average customer:", found.deviations),
+        ("How it differs from its sibling:", found.sibling_deviations),
+    ):
+        if deviations:
+            typer.echo(heading)
+            for d in deviations:
+                what = f"{d.label}: {d.level}" if d.level is not None else d.label
+                typer.echo(
+                    f"  {what}: {formatting.decimal(d.value)} against {formatting.decimal(d.reference)} "
+                    f"(effect {d.effect:+.2f})"
+                )
     if children:
         typer.echo("Children:")
         for child in children:

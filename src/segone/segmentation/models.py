@@ -34,6 +34,8 @@ class SegmentationVersion(Base):
     seconds: Mapped[float | None] = mapped_column(Float)
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(Text)
+    # The average customer (reference.of_tree): what later deviations and a customer's standing compare with.
+    reference: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
 
@@ -63,6 +65,8 @@ class Segment(Base):
     # How the segment differs from the average customer (its largest deviations), computed at build time
     # for the upper nodes only: the tree's arrays are not stored, and a million leaves would cost too much.
     deviations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The same against its sibling (the other side of its parent's cut; the larger side for "unknown").
+    sibling_deviations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class SegmentMembership(Base):

@@ -104,6 +104,20 @@ class Deviation:
     level: str | None = None
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where one customer stands among a version's customers on one variable. Numeric: ``higher`` True
+    when they are above most customers, and ``share`` the customers above them then (below them when
+    ``higher`` is False): "higher than 97 %" is ``share`` 0.03. Categorical and yes/no: ``value`` is their
+    level, ``share`` the customers who share it, ``higher`` None."""
+
+    variable: str
+    label: str
+    value: Any
+    share: float
+    higher: bool | None
+
+
 class VersionStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
@@ -164,6 +178,9 @@ class SegmentOut(BaseModel):
     target_mean: float | None
     children: list[int] = Field(default_factory=list)
     deviations: list[DeviationOut] | None = None
+    sibling_deviations: list[DeviationOut] | None = Field(
+        default=None, description="How it differs from its sibling (the other side of its parent's cut)."
+    )
 
 
 class DiffSegment(BaseModel):

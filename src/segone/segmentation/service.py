@@ -24,6 +24,7 @@ from segone.clock import utcnow
 from segone.errors import Invalid, NotFound
 from segone.progress import Progress, silent
 from segone.segmentation import diff as diff_module
+from segone.segmentation import reference as reference_module
 from segone.segmentation import rules
 from segone.segmentation import variables as catalogue_module
 from segone.segmentation.models import Segment, SegmentationVersion, SegmentMembership
@@ -211,6 +212,7 @@ def _build(
         version.segments_of_one = tree.segments_of_one
         version.identical_leaves = tree.identical_leaves
         version.fingerprint = tree.fingerprint()
+        version.reference = reference_module.of_tree(tree)
         version.seconds = round(time.perf_counter() - clock, 3)
         db.flush()
         return _version_out(version)
@@ -263,6 +265,7 @@ def _segment_rows(
     for node in range(n):
         clv_count = 0 if clv_counts is None else int(clv_counts[node])
         target_count = 0 if target_counts is None else int(target_counts[node])
+        sibling = tree.sibling(node) if 0 < depths[node] <= DEVIATION_DEPTH else None
         yield {
             "version_id": version_id,
             "node_id": node,
@@ -280,14 +283,16 @@ def _segment_rows(
                 None if target_sums is None or not target_count else _finite(target_sums[node] / target_count)
             ),
             "deviations": _deviations(tree, node) if 0 < depths[node] <= DEVIATION_DEPTH else None,
+            "sibling_deviations": None if sibling is None else _deviations(tree, node, sibling),
         }
         if node % WRITE_CHUNK == 0 or node == n - 1:
             progress("Writing the segments", node + 1, n)
 
 
-def _deviations(tree: Tree, node: int) -> list[dict[str, Any]]:
+def _deviations(tree: Tree, node: int, against: int | None = None) -> list[dict[str, Any]]:
+    """The node's largest deviations from the average customer, or from node ``against`` (its sibling)."""
     found = []
-    for deviation in tree.deviations(node):
+    for deviation in tree.deviations(node, against):
         numbers = (deviation.effect, deviation.value, deviation.reference)
         # A variable on which the segment is just like everyone (a category nobody knows yet) says nothing.
         if deviation.effect != 0 and all(math.isfinite(x) for x in numbers):
@@ -375,6 +380,9 @@ def _segment_out(row: Segment, customers: int | None, children: list[int] | None
         target_mean=row.target_mean,
         children=children or [],
         deviations=None if row.deviations is None else [DeviationOut(**d) for d in row.deviations],
+        sibling_deviations=(
+            None if row.sibling_deviations is None else [DeviationOut(**d) for d in row.sibling_deviations]
+        ),
     )
 
 

@@ -135,6 +135,19 @@ class Tree:
             path.append(int(self.parent[path[-1]]))
         return path[::-1]
 
+    def sibling(self, node_id: int) -> int | None:
+        """The node on the other side of its parent's cut; for the "unknown" branch, the larger known side."""
+        parent = int(self.parent[node_id])
+        if parent < 0:
+            return None
+        kids = self.children[parent]
+        slot = int(self.slot[node_id])
+        if slot != MISSING:
+            other = int(kids[RIGHT if slot == LEFT else LEFT])
+            return other if other >= 0 else None
+        known = [int(k) for k in kids[[LEFT, RIGHT]] if k >= 0]
+        return max(known, key=lambda k: (int(self.size[k]), -k)) if known else None
+
     def describe(self, node_id: int) -> list[str]:
         """The node's conditions in words, one per variable, in the order they were split on: "recency: 20
         to under 45 days", "contract: month-to-month or one year", "growth plans: unknown"."""
