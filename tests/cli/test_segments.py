@@ -96,7 +96,7 @@ def test_bad_input_is_refused_with_a_clear_message(segone: Invoke, store: Runtim
         "trait:<id> (segone segments variables lists them)."
     )
     assert one_line_error(segone("segments", "build", "--min-size", "0")) == (
-        "Error: --min-size must be at least 1 (1 drills down to segments of one)."
+        "Error: The minimum segment size must be at least 1 (1 drills down to segments of one)."
     )
     assert one_line_error(segone("segments", "show", "7")) == "Error: There is no segmentation version 7."
     assert "No segmentation is built yet" in segone("segments", "list").stdout

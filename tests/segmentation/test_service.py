@@ -169,7 +169,7 @@ def test_a_target_gives_each_segment_its_rate_and_merged_customers_are_left_out(
 
 def test_bad_settings_are_refused_before_a_version_is_recorded(runtime: Runtime) -> None:
     _planted(runtime)
-    with pytest.raises(Invalid, match="min-size must be at least 1"):
+    with pytest.raises(Invalid, match="minimum segment size must be at least 1"):
         service.build(runtime.sessions, runtime.settings, actor=SYSTEM, min_size=0)
     with pytest.raises(Invalid, match=r"Not a variable: 'attribute:plans' \(did you mean attribute:plan"):
         service.build(runtime.sessions, runtime.settings, actor=SYSTEM, variables=["attribute:plans"])

@@ -167,14 +167,16 @@ def test_knows_and_traits_are_yes_or_no_for_everyone(runtime: Runtime) -> None:
     # The cello is held by two of four; a fact only one customer holds separates nobody from a group.
     assert [trait.label for trait in traits] == ["trait: plays the cello in an orchestra"]
 
-    chosen = v.select(
-        _catalogue(runtime), ["knows:free_time", "knows:family", "knows:values", traits[0].name]
-    )
+    # A category nobody is known for yet cannot tell one customer from another: it is left out, with why.
+    assert infos["knows:values"].kind is None
+    assert infos["knows:values"].excluded == "the same for every customer"
+    assert "knows:values" not in {variable.name for variable in _catalogue(runtime)}
+
+    chosen = v.select(_catalogue(runtime), ["knows:free_time", "knows:family", traits[0].name])
     table = _gather(runtime, chosen)
     assert table.column("customer_id").to_pylist() == [ann, bo, cy, di]
     assert table.column("knows:family").to_pylist() == [False, False, True, False]
     assert table.column("knows:free_time").to_pylist() == [True, True, False, False]
-    assert table.column("knows:values").to_pylist() == [False] * 4
     assert table.column(traits[0].name).to_pylist() == [True, True, False, False]
     assert all(table.column(name).null_count == 0 for name in table.schema.names)
 

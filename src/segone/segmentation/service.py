@@ -130,9 +130,9 @@ def check_build(
 
 def _check_sizes(min_size: int, max_depth: int | None) -> None:
     if min_size < 1:
-        raise Invalid("--min-size must be at least 1 (1 drills down to segments of one).")
+        raise Invalid("The minimum segment size must be at least 1 (1 drills down to segments of one).")
     if max_depth is not None and max_depth < 0:
-        raise Invalid("--max-depth must be 0 or more.")
+        raise Invalid("The maximum depth must be 0 or more (0 keeps every customer in one segment).")
 
 
 def _choose(

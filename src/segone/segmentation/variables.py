@@ -306,6 +306,8 @@ def _flag(name: str, label: str, holders: int, active: int) -> VariableInfo:
         distinct=int(holders > 0) + int(holders < active),
         missing_share=0.0,
         examples=tuple(text for text, count in (("true", holders), ("false", active - holders)) if count > 0),
+        # Nobody (or everybody) holds it yet: it cannot tell any customer from another.
+        excluded=None if 0 < holders < active else "the same for every customer",
     )
 
 
