@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from segone.api import errors
 from segone.api.routes import (
+    audiences,
     behaviour,
     customers,
     differentiators,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         suggestions,
         jobs,
         segmentations,
+        audiences,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -53,6 +53,7 @@ class World:
     analyst: httpx.Client
     job: str = ""
     version: int = 0
+    audience: int = 0
 
 
 @dataclass
@@ -107,6 +108,26 @@ def _version(world: World) -> int:
             make_customer(world.runtime, attributes={"plan": plan})
         world.version = segmentation.build(world.runtime.sessions, world.runtime.settings, actor=SYSTEM).id
     return world.version
+
+
+def _fresh_audience(world: World) -> int:
+    """An audience of everyone in the world's version, under a name of its own."""
+    version = _version(world)
+    with world.runtime.session() as db:
+        return segmentation.save_audience(
+            db,
+            world.runtime.settings,
+            actor=SYSTEM,
+            name=f"Audience {next(_unique)}",
+            version_id=version,
+            node_id=0,
+        ).id
+
+
+def _audience(world: World) -> int:
+    if not world.audience:
+        world.audience = _fresh_audience(world)
+    return world.audience
 
 
 def _own_token(world: World, user: MadeUser | None) -> int:
@@ -314,6 +335,51 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ("GET", "/api/v1/segmentations/{version_id}/segments/{node_id}"): (
         Permission.VIEW_TEAM_DASHBOARDS,
         lambda w, u: Call("GET", f"/segmentations/{_version(w)}/segments/0"),
+    ),
+    ("GET", "/api/v1/segmentations/{version_id}/segments/{node_id}/members"): (
+        Permission.VIEW_TEAM_DASHBOARDS,
+        lambda w, u: Call("GET", f"/segmentations/{_version(w)}/segments/0/members?limit=2"),
+    ),
+    ("GET", "/api/v1/segmentations/{version_id}/segments/{node_id}/export"): (
+        Permission.EXPORT_DATA,
+        lambda w, u: Call("GET", f"/segmentations/{_version(w)}/segments/0/export?format=parquet"),
+    ),
+    ("GET", "/api/v1/audiences"): (Permission.VIEW_TEAM_DASHBOARDS, lambda w, u: Call("GET", "/audiences")),
+    ("POST", "/api/v1/audiences"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call(
+            "POST",
+            "/audiences",
+            {"name": f"Audience {next(_unique)}", "version_id": _version(w), "node_id": 0},
+        ),
+    ),
+    ("GET", "/api/v1/audiences/{audience_id}"): (
+        Permission.VIEW_TEAM_DASHBOARDS,
+        lambda w, u: Call("GET", f"/audiences/{_audience(w)}"),
+    ),
+    ("GET", "/api/v1/audiences/{audience_id}/members"): (
+        Permission.VIEW_TEAM_DASHBOARDS,
+        lambda w, u: Call("GET", f"/audiences/{_audience(w)}/members"),
+    ),
+    ("PUT", "/api/v1/audiences/{audience_id}/members/{customer_id}"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("PUT", f"/audiences/{_audience(w)}/members/{w.customer}"),
+    ),
+    ("DELETE", "/api/v1/audiences/{audience_id}/members/{customer_id}"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("DELETE", f"/audiences/{_audience(w)}/members/{w.customer}"),
+    ),
+    ("POST", "/api/v1/audiences/{audience_id}/refresh"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("POST", f"/audiences/{_audience(w)}/refresh"),
+    ),
+    ("GET", "/api/v1/audiences/{audience_id}/export"): (
+        Permission.EXPORT_DATA,
+        lambda w, u: Call("GET", f"/audiences/{_audience(w)}/export?format=parquet"),
+    ),
+    ("DELETE", "/api/v1/audiences/{audience_id}"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("DELETE", f"/audiences/{_fresh_audience(w)}"),
     ),
     ("GET", "/api/v1/customers/{customer_id}/segments"): (
         Permission.READ_CUSTOMERS,

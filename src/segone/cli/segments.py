@@ -11,6 +11,7 @@ from segone import formatting
 from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
 from segone.exporting import Format
+from segone.runtime import Runtime
 from segone.segmentation import service
 from segone.segmentation.schemas import SegmentOut, VersionOut
 
@@ -75,6 +76,26 @@ def build(
         typer.echo(
             f"  {formatting.plural(version.identical_leaves, 'segment')} of several customers who are "
             "identical on every variable chosen: nothing tells them apart."
+        )
+    _say_audiences(runtime, version.id)
+
+
+def _say_audiences(runtime: Runtime, version_id: int) -> None:
+    """What the build did to the named audiences: evaluated again, or stale and why."""
+    with runtime.session() as db:
+        audiences = [
+            a for a in service.list_audiences(db, actor=SYSTEM) if a.checked_version_id == version_id
+        ]
+    if not audiences:
+        return
+    stale = [a for a in audiences if a.stale]
+    typer.echo(
+        f"  {formatting.plural(len(audiences), 'audience')} evaluated again"
+        + (f", {len(stale)} stale:" if stale else ".")
+    )
+    for audience in stale:
+        typer.echo(
+            f"    {audience.name}: {audience.stale} It keeps its {formatting.count(audience.size)} members."
         )
 
 

@@ -79,6 +79,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "segone.cli.segments",
         "Segments: drill down by the variables that differ most, to segments of one; stored versions.",
     ),
+    "audiences": Subcommand(
+        "segone.cli.audiences",
+        "Audiences: segments saved under a name, evaluated again after every build, changed by hand.",
+    ),
     "export": Subcommand(
         "segone.cli.export",
         "Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows "

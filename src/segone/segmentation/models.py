@@ -1,5 +1,5 @@
 """Tables of the segmentation domain: every build is a stored version with its settings, its nodes and
-which leaf each customer is in."""
+which leaf each customer is in; named audiences saved from a segment, their hand changes and members."""
 
 from __future__ import annotations
 
@@ -82,3 +82,67 @@ class SegmentMembership(Base):
         ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     node_id: Mapped[int]
+
+
+class Audience(Base):
+    """A segment saved under a name: the conditions of its path from the root, as data and in words, which
+    every build (and a refresh by hand) evaluates again on the customers' values of the day."""
+
+    __tablename__ = "audiences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The path's conditions from the root (rules.to_json each), and the segment's words for them.
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Where it was saved from; the version may go, the audience stays.
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("segmentation_versions.id", ondelete="SET NULL"), index=True
+    )
+    node_id: Mapped[int]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The stored members: how many, how many of them met the conditions, when and after which build (null:
+    # saved or refreshed by hand) they were evaluated.
+    size: Mapped[int] = mapped_column(default=0)
+    matched: Mapped[int] = mapped_column(default=0)
+    evaluated_at: Mapped[datetime | None]
+    evaluated_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("segmentation_versions.id", ondelete="SET NULL")
+    )
+    # The last attempt, which may have failed: then ``stale`` says why and the members are those above.
+    checked_at: Mapped[datetime | None]
+    checked_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("segmentation_versions.id", ondelete="SET NULL")
+    )
+    stale: Mapped[str | None] = mapped_column(Text)
+
+
+class AudienceEdit(Base):
+    """A customer added to (``added``) or removed from an audience by hand; the latest decision per customer
+    is kept, and every evaluation applies it."""
+
+    __tablename__ = "audience_edits"
+
+    audience_id: Mapped[int] = mapped_column(
+        ForeignKey("audiences.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    added: Mapped[bool]
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AudienceMember(Base):
+    """A customer in an audience as last evaluated (with the hand changes since)."""
+
+    __tablename__ = "audience_members"
+
+    audience_id: Mapped[int] = mapped_column(
+        ForeignKey("audiences.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )

@@ -215,3 +215,49 @@ class DiffOut(BaseModel):
     merged: list[int] = Field(description="Later segments gathered from two or more earlier ones.")
     new_customers: int
     gone_customers: int
+
+
+class AudienceOut(BaseModel):
+    """A named audience: the segment it was saved from, its conditions, and its members as last evaluated.
+    ``stale`` says why the last re-evaluation could not run (a variable that no longer exists): the members
+    are then those of ``evaluated_at``."""
+
+    id: int
+    name: str
+    conditions: list[str] = Field(description="The saved segment's conditions from the root, in words.")
+    rules: list[dict[str, Any]] = Field(
+        description="The same conditions as data (variable, threshold, above, levels, missing), root first."
+    )
+    version_id: int | None = Field(description="The version it was saved from (null once that is gone).")
+    node_id: int = Field(description="The segment it was saved from, in that version.")
+    created_by_id: int | None
+    created_by: str | None = Field(description="Who saved it (their e-mail); null for the operator.")
+    created_at: datetime
+    size: int = Field(description="Members now: those who met the conditions, plus added, less removed.")
+    matched: int = Field(description="Customers who met the conditions at the last evaluation.")
+    added: int = Field(description="Customers added by hand (members whatever the conditions say).")
+    removed: int = Field(description="Customers removed by hand (never members).")
+    evaluated_at: datetime | None
+    evaluated_version_id: int | None = Field(
+        description="The build after which the members were evaluated; null when saved or refreshed by hand."
+    )
+    checked_at: datetime | None = Field(description="The last re-evaluation, whether it could run or not.")
+    checked_version_id: int | None
+    stale: str | None = Field(description="Why the last re-evaluation could not run; null when current.")
+
+
+class AudienceEditOut(BaseModel):
+    """A customer added to or removed from an audience by hand, by whom and when (the latest decision)."""
+
+    customer_id: int
+    added: bool = Field(description="True: added by hand; false: removed by hand.")
+    by_id: int | None
+    by: str | None = Field(description="Who did it (their e-mail); null for the operator.")
+    at: datetime
+
+
+class AudienceMemberOut(BaseModel):
+    """A member of an audience, and whether they are in it by a hand addition."""
+
+    customer_id: int
+    added_by_hand: bool

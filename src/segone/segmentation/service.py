@@ -1,5 +1,6 @@
 """Segmentation's public surface: build a version (read the variables, grow the tree, store it), read the
-versions, their segments and a customer's path from the root to their segment (docs/segmentation.md).
+versions, their segments and a customer's path from the root to their segment, and keep named audiences
+(``audiences.py``) evaluated after every build (docs/segmentation.md).
 
 A build records its version first, so that a failure is recorded too, then writes every segment and every
 membership in one transaction once the tree is built: a reader sees a version whole or not at all.
@@ -23,12 +24,16 @@ from segone.accounts.service import require
 from segone.clock import utcnow
 from segone.errors import Invalid, NotFound
 from segone.progress import Progress, silent
+from segone.segmentation import audiences as audiences_module
 from segone.segmentation import diff as diff_module
 from segone.segmentation import reference as reference_module
 from segone.segmentation import rules
 from segone.segmentation import variables as catalogue_module
 from segone.segmentation.models import Segment, SegmentationVersion, SegmentMembership
 from segone.segmentation.schemas import (
+    AudienceEditOut,
+    AudienceMemberOut,
+    AudienceOut,
     DeviationOut,
     DiffOut,
     SegmentOut,
@@ -100,7 +105,7 @@ def build(
         db.flush()
         version_id = version.id
     try:
-        return _build(sessions, settings, actor, version_id, chosen, extras, asked, progress)
+        built = _build(sessions, settings, actor, version_id, chosen, extras, asked, progress)
     except BaseException as exc:
         with session_scope(sessions) as db:
             failed = db.get(SegmentationVersion, version_id)
@@ -108,6 +113,9 @@ def build(
                 failed.status, failed.finished_at = VersionStatus.FAILED.value, utcnow()
                 failed.message = f"{type(exc).__name__}: {exc}"[:2000]
         raise
+    # After the version is stored: an audience that cannot be evaluated is marked stale, the build stands.
+    audiences_module.refresh_all(sessions, settings, actor=actor, version_id=built.id, progress=progress)
+    return built
 
 
 def check_build(
@@ -529,3 +537,72 @@ def _latest_done(db: Session) -> int:
     if version_id is None:
         raise NotFound("No segmentation is built yet: run 'segone segments build'.")
     return int(version_id)
+
+
+def members_page(
+    db: Session, *, actor: Actor, version_id: int, node_id: int, limit: int, offset: int = 0
+) -> tuple[list[int], int]:
+    """A page of the customers of segment ``node_id`` of the version, by id, and how many there are. A
+    segment's stable id is its version's id and its node id: node ids mean nothing across versions."""
+    everyone = members(db, actor=actor, version_id=version_id, node_id=node_id)
+    return everyone[offset : offset + limit], len(everyone)
+
+
+# Named audiences (audiences.py): changes need the analytics permission, reading the team dashboards'.
+
+
+def save_audience(
+    db: Session, settings: Settings, *, actor: Actor, name: str, version_id: int, node_id: int
+) -> AudienceOut:
+    """Save segment ``node_id`` of the version as an audience named ``name`` (unique) and evaluate it on
+    today's values: the conditions of its path from the root, as data and in words."""
+    return audiences_module.save(db, settings, actor=actor, name=name, version_id=version_id, node_id=node_id)
+
+
+def list_audiences(db: Session, *, actor: Actor) -> list[AudienceOut]:
+    """Every audience, by name, with its size, hand changes, when it was evaluated and whether it is stale."""
+    return audiences_module.list_audiences(db, actor=actor)
+
+
+def get_audience(db: Session, *, actor: Actor, audience_id: int) -> AudienceOut:
+    return audiences_module.get(db, actor=actor, audience_id=audience_id)
+
+
+def audience_named(db: Session, *, actor: Actor, name: str) -> AudienceOut:
+    return audiences_module.named(db, actor=actor, name=name)
+
+
+def audience_members(
+    db: Session, *, actor: Actor, audience_id: int, limit: int | None = None, offset: int = 0
+) -> tuple[list[AudienceMemberOut], int]:
+    """A page of the audience's members as last evaluated (all of them without ``limit``), and the total."""
+    return audiences_module.members(db, actor=actor, audience_id=audience_id, limit=limit, offset=offset)
+
+
+def audience_edits(db: Session, *, actor: Actor, audience_id: int) -> list[AudienceEditOut]:
+    """The customers added and removed by hand, by whom and when, the latest first."""
+    return audiences_module.edits(db, actor=actor, audience_id=audience_id)
+
+
+def add_to_audience(db: Session, *, actor: Actor, audience_id: int, customer_id: int) -> AudienceOut:
+    return audiences_module.add(db, actor=actor, audience_id=audience_id, customer_id=customer_id)
+
+
+def remove_from_audience(db: Session, *, actor: Actor, audience_id: int, customer_id: int) -> AudienceOut:
+    return audiences_module.remove(db, actor=actor, audience_id=audience_id, customer_id=customer_id)
+
+
+def refresh_audience(db: Session, settings: Settings, *, actor: Actor, audience_id: int) -> AudienceOut:
+    return audiences_module.refresh(db, settings, actor=actor, audience_id=audience_id)
+
+
+def refresh_audiences(
+    sessions: sessionmaker[Session], settings: Settings, *, actor: Actor, progress: Progress = silent
+) -> list[AudienceOut]:
+    """Every audience evaluated again now, each in its own transaction (a stale one says why)."""
+    return audiences_module.refresh_all(sessions, settings, actor=actor, progress=progress)
+
+
+def delete_audience(db: Session, *, actor: Actor, audience_id: int) -> AudienceOut:
+    """Delete the audience with its members and hand changes; returns it as it was."""
+    return audiences_module.delete_audience(db, actor=actor, audience_id=audience_id)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from segone.accounts.schemas import Actor, AuditAction
-from segone.accounts.service import record_audit
+from segone.accounts.schemas import Actor, AuditAction, Permission
+from segone.accounts.service import record_audit, require
 from segone.customers import service as customers
 from segone.encounters import service as encounters
 from segone.exporting import Export, Format
@@ -51,6 +51,7 @@ def start(db: Session, *, actor: Actor, what: ExportKind, fmt: Format) -> Export
 def start_segment(db: Session, *, actor: Actor, version_id: int, node_id: int, fmt: Format) -> Export:
     """The customers of one segment (every leaf below it), in the customers export's layout: an audience
     for a campaign. Recorded in the audit trail like every export."""
+    require(actor, Permission.EXPORT_DATA)  # before reading the segment: a manager may read, not export
     members = segmentation.members(db, actor=actor, version_id=version_id, node_id=node_id)
     export = customers.export_customers(
         db, actor=actor, only=members, name=f"segment-{version_id}-{node_id}-customers"
@@ -62,5 +63,24 @@ def start_segment(db: Session, *, actor: Actor, version_id: int, node_id: int, f
         summary=f"Exported the {export.rows:,} customers of segment {node_id} (version {version_id}) as "
         f"{fmt.value.upper()}",
         details={"export": export.name, "format": fmt.value, "rows": export.rows},
+    )
+    return export
+
+
+def start_audience(db: Session, *, actor: Actor, audience_id: int, fmt: Format) -> Export:
+    """The members of an audience as last evaluated, in the customers export's layout; audited."""
+    require(actor, Permission.EXPORT_DATA)  # before reading the audience: a manager may read, not export
+    audience = segmentation.get_audience(db, actor=actor, audience_id=audience_id)
+    page, _total = segmentation.audience_members(db, actor=actor, audience_id=audience_id)
+    export = customers.export_customers(
+        db, actor=actor, only=[m.customer_id for m in page], name=f"audience-{audience.id}-customers"
+    )
+    record_audit(
+        db,
+        actor=actor,
+        action=AuditAction.DATA_EXPORTED,
+        summary=f"Exported the {export.rows:,} customers of audience '{audience.name}' as "
+        f"{fmt.value.upper()}",
+        details={"export": export.name, "format": fmt.value, "rows": export.rows, "audience": audience.id},
     )
     return export

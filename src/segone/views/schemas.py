@@ -122,3 +122,38 @@ class HomePage(BaseModel):
     recent: list[CustomerSummary] = Field(description="Customers whose records changed most recently.")
     my_encounters: list[EncounterLine]
     total_customers: int
+
+
+class MemberOut(BaseModel):
+    """A customer of a segment or an audience, named for a campaign or a personalisation feed."""
+
+    customer_id: int
+    name: str
+    identity: str | None = Field(
+        description="The customer's first identity (`crm:C001`, `email:ann@example.com`): their id elsewhere."
+    )
+
+
+class SegmentMemberPage(BaseModel):
+    """A page of a segment's customers by id. The segment's stable id is ``version_id`` with ``node_id``."""
+
+    version_id: int
+    node_id: int
+    items: list[MemberOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class AudienceMemberOut(MemberOut):
+    added_by_hand: bool = Field(description="In the audience by a hand addition.")
+
+
+class AudienceMemberPage(BaseModel):
+    """A page of an audience's members as last evaluated, by customer id."""
+
+    audience_id: int
+    items: list[AudienceMemberOut]
+    total: int
+    offset: int
+    limit: int

@@ -1,4 +1,5 @@
-"""Segmentation: build a version as a job, read the versions, their segments, a diff and a customer's path."""
+"""Segmentation: build a version as a job, read the versions, their segments, a diff and a customer's path;
+a segment's customers as a page or a file."""
 
 from __future__ import annotations
 
@@ -6,14 +7,19 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from segone.api.deps import MAX_ID, CurrentActor, CustomerId, Db, JobsDep, RuntimeDep
 from segone.api.errors import responses
+from segone.clock import utcnow
+from segone.exporting import Format, content_disposition, media_type, stream
 from segone.jobs import JobOut
 from segone.progress import Progress
 from segone.segmentation import service
 from segone.segmentation.schemas import DiffOut, SegmentOut, VersionOut
+from segone.views import exports, members
+from segone.views.schemas import SegmentMemberPage
 
 router = APIRouter(tags=["segmentations"])
 
@@ -214,3 +220,58 @@ def get_customer_path(
     """The segments from the root down to the customer's own, in a version: 404 before any build, or when
     the customer is in none (added since)."""
     return service.customer_path(db, actor=actor, customer_id=customer_id, version_id=version)
+
+
+@router.get(
+    "/segmentations/{version_id}/segments/{node_id}/members",
+    response_model=SegmentMemberPage,
+    summary="A segment's customers",
+    responses=responses(401, 403, 404, 422),
+)
+def list_segment_members(
+    db: Db,
+    actor: CurrentActor,
+    version_id: VersionId,
+    node_id: NodeId,
+    offset: int = Query(default=0, ge=0, le=MAX_ID, description="How many customers to skip."),
+    limit: int = Query(default=50, ge=1, le=500, description="How many customers to return."),
+) -> SegmentMemberPage:
+    """The customers of a segment (every leaf below it; segment 0 is everyone) by id, a page at a time, with
+    their names and first identities. A segment's stable id is its version's id with its node id: node ids
+    mean nothing across versions."""
+    return members.segment_members(
+        db, actor=actor, version_id=version_id, node_id=node_id, offset=offset, limit=limit
+    )
+
+
+@router.get(
+    "/segmentations/{version_id}/segments/{node_id}/export",
+    response_class=StreamingResponse,
+    summary="Export a segment's customers",
+    responses={
+        200: {
+            "description": "The file, streamed (chunked) as it is read.",
+            "content": {
+                media_type(fmt): {"schema": {"type": "string", "format": "binary"}} for fmt in Format
+            },
+        },
+        **responses(401, 403, 404, 422),
+    },
+)
+def export_segment(
+    db: Db,
+    actor: CurrentActor,
+    runtime: RuntimeDep,
+    version_id: VersionId,
+    node_id: NodeId,
+    format: Format = Query(default=Format.CSV, description="csv (UTF-8, RFC 4180) or parquet."),
+) -> StreamingResponse:
+    """A segment's customers in the layout of the customers export (`id`, `kind`, `name`, `identities`, a
+    column per attribute), as `segone segments export` writes them: an audience for a campaign. Needs the
+    export permission; recorded in the audit trail."""
+    started = exports.start_segment(db, actor=actor, version_id=version_id, node_id=node_id, fmt=format)
+    return StreamingResponse(
+        stream(started, format, runtime.session),
+        media_type=media_type(format),
+        headers={"Content-Disposition": content_disposition(started.name, format, utcnow())},
+    )

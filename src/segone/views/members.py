@@ -1,0 +1,47 @@
+"""The customers of a segment or of an audience, page by page, with their names and ids elsewhere: what
+campaigns and personalisation read through the API (segmentation gives the ids, customers the names)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from segone.accounts.schemas import Actor
+from segone.customers import service as customers
+from segone.segmentation import service as segmentation
+from segone.views.schemas import AudienceMemberOut, AudienceMemberPage, MemberOut, SegmentMemberPage
+
+
+def _named(db: Session, customer_ids: Sequence[int]) -> list[MemberOut]:
+    found = customers.names_and_first_identities(db, customer_ids=customer_ids)
+    named = []
+    for customer_id in customer_ids:
+        name, identity = found.get(customer_id, ("", None))
+        named.append(MemberOut(customer_id=customer_id, name=name, identity=identity))
+    return named
+
+
+def segment_members(
+    db: Session, *, actor: Actor, version_id: int, node_id: int, offset: int = 0, limit: int = 50
+) -> SegmentMemberPage:
+    ids, total = segmentation.members_page(
+        db, actor=actor, version_id=version_id, node_id=node_id, limit=limit, offset=offset
+    )
+    return SegmentMemberPage(
+        version_id=version_id, node_id=node_id, items=_named(db, ids), total=total, offset=offset, limit=limit
+    )
+
+
+def audience_members(
+    db: Session, *, actor: Actor, audience_id: int, offset: int = 0, limit: int = 50
+) -> AudienceMemberPage:
+    page, total = segmentation.audience_members(
+        db, actor=actor, audience_id=audience_id, limit=limit, offset=offset
+    )
+    named = _named(db, [m.customer_id for m in page])
+    items = [
+        AudienceMemberOut(**member.model_dump(), added_by_hand=m.added_by_hand)
+        for member, m in zip(named, page, strict=True)
+    ]
+    return AudienceMemberPage(audience_id=audience_id, items=items, total=total, offset=offset, limit=limit)
