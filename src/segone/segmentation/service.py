@@ -53,6 +53,7 @@ from segone.storage.engine import session_scope
 _SEGMENTS = cast(Table, Segment.__table__)
 _MEMBERSHIPS = cast(Table, SegmentMembership.__table__)
 WRITE_CHUNK = 20_000
+IN_CHUNK = 5_000  # ids per "IN (...)": under every database's limit on bound parameters
 CLV = "score:clv"
 # Deviations need the tree's arrays, which are not stored: they are computed at build time for the nodes
 # down to this depth (at most 3 + 9 + 27 of them), each with its largest TOP_DEVIATIONS.
@@ -474,26 +475,38 @@ def diff(db: Session, *, actor: Actor, before: int, after: int, depth: int = 2) 
 def members(db: Session, *, actor: Actor, version_id: int, node_id: int) -> list[int]:
     """The customers in segment ``node_id`` of the version (in any leaf below it), by id."""
     require(actor, Permission.VIEW_TEAM_DASHBOARDS)
+    leaves = _leaves_below(db, version_id, node_id)
+    query = select(SegmentMembership.customer_id).where(SegmentMembership.version_id == version_id)
+    if leaves is None:
+        return list(db.scalars(query.order_by(SegmentMembership.customer_id)))
+    found: list[int] = []
+    for chunk in batched(leaves, IN_CHUNK):
+        found.extend(db.scalars(query.where(SegmentMembership.node_id.in_(chunk))))
+    return sorted(found)
+
+
+def _leaves_below(db: Session, version_id: int, node_id: int) -> list[int] | None:
+    """The leaves in the subtree of ``node_id``, walked down level by level over the parent index (a
+    segment deep in a million-leaf tree reads its own few rows, not the tree); None for the root: all."""
     _version(db, version_id)
-    if db.get(Segment, (version_id, node_id)) is None:
+    row = db.get(Segment, (version_id, node_id))
+    if row is None:
         raise NotFound(f"Version {version_id} has no segment {node_id}.")
-    children: dict[int, list[int]] = {}
-    for node, parent in db.execute(
-        select(Segment.node_id, Segment.parent_node_id).where(Segment.version_id == version_id)
-    ):
-        if parent is not None:
-            children.setdefault(parent, []).append(node)
-    below, todo = set(), [node_id]
-    while todo:
-        node = todo.pop()
-        below.add(node)
-        todo.extend(children.get(node, ()))
-    rows = db.execute(
-        select(SegmentMembership.customer_id, SegmentMembership.node_id).where(
-            SegmentMembership.version_id == version_id
-        )
-    )
-    return sorted(customer for customer, leaf in rows if leaf in below)
+    if row.parent_node_id is None:
+        return None
+    leaves: list[int] = [node_id] if row.is_leaf else []
+    frontier = [] if row.is_leaf else [node_id]
+    while frontier:
+        below: list[int] = []
+        for chunk in batched(frontier, IN_CHUNK):
+            for child, is_leaf in db.execute(
+                select(Segment.node_id, Segment.is_leaf).where(
+                    Segment.version_id == version_id, Segment.parent_node_id.in_(chunk)
+                )
+            ):
+                (leaves if is_leaf else below).append(child)
+        frontier = below
+    return leaves
 
 
 def membership_table(db: Session, *, actor: Actor, version_id: int | None = None) -> pa.Table:
