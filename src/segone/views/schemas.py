@@ -122,3 +122,21 @@ class HomePage(BaseModel):
     recent: list[CustomerSummary] = Field(description="Customers whose records changed most recently.")
     my_encounters: list[EncounterLine]
     total_customers: int
+
+
+class SegmentMember(BaseModel):
+    """A customer of a segment, named, with the leaf they are in (the segment itself when it is a leaf)."""
+
+    id: int
+    name: str
+    kind: CustomerKind
+    leaf: int = Field(description="The node id of their leaf in the version.")
+
+
+class SegmentMembers(BaseModel):
+    """One page of a segment's customers, by customer number."""
+
+    items: list[SegmentMember]
+    total: int
+    offset: int
+    limit: int
