@@ -66,10 +66,12 @@ def test_a_segments_customers_page_by_page_and_as_a_file(runtime: Runtime, api: 
     assert (page["version_id"], page["node_id"], page["total"], page["offset"], page["limit"]) == (
         version, node, 4, 0, 3,
     )  # fmt: skip
-    assert page["items"] == [
+    assert [{k: v for k, v in m.items() if k != "leaf"} for m in page["items"]] == [
         {"customer_id": c, "name": f"Gold {i}", "identity": f"crm:G{i}"}
         for i, c in enumerate(groups["gold"][:3])
     ]
+    # Each with the leaf they are in below the segment.
+    assert all(isinstance(m["leaf"], int) and m["leaf"] >= node for m in page["items"])
     rest = manager.get(f"/segmentations/{version}/segments/{node}/members", params={"offset": 3}).json()
     assert [m["customer_id"] for m in rest["items"]] == groups["gold"][3:] and rest["total"] == 4
 

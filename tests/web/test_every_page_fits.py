@@ -26,6 +26,7 @@ from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.distinguishability import refresh as knowledge_refresh
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
+from segone.segmentation import service as segmentation
 from tests.behaviour.conftest import DUCKDB_WARNING
 from tests.conftest import LiveServer
 from tests.factories import PASSWORD, make_customer
@@ -55,6 +56,8 @@ class Store:
     duplicate: int
     encounter: int
     admin_id: int
+    version: int  # a segmentation down to segments of one, built twice to compare
+    leaf: int  # the long-named customer's segment in it
 
 
 def _store(server: LiveServer) -> Store:
@@ -144,7 +147,14 @@ def _store(server: LiveServer) -> Store:
         ingest.stage_batch(db, actor=SYSTEM, events=events)
     behaviour_refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=date(2024, 12, 31))
     knowledge_refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
-    return Store(ADMIN_EMAIL, FRONTLINE_EMAIL, customer, duplicate, encounter, admin_id)
+    # Every variable, the 300-character nickname among them: conditions as long as they come.
+    version = segmentation.build(runtime.sessions, runtime.settings, actor=SYSTEM).id
+    segmentation.build(runtime.sessions, runtime.settings, actor=SYSTEM, name=NAME[:200])
+    with runtime.session() as db:
+        path = segmentation.customer_path(db, actor=SYSTEM, customer_id=customer, version_id=version)
+    return Store(
+        ADMIN_EMAIL, FRONTLINE_EMAIL, customer, duplicate, encounter, admin_id, version, path[-1].node_id
+    )
 
 
 def _screenshots(store: Store) -> dict[str, str]:
@@ -157,6 +167,9 @@ def _screenshots(store: Store) -> dict[str, str]:
         f"/encounters/{store.encounter}": "long-encounter",
         "/analytics/models": "models",
         "/dashboards/knowledge": "dashboard",
+        f"/segments/{store.version}": "segments-explorer",
+        f"/segments/{store.version}/{store.leaf}": "segment-of-one",
+        "/segments/compare": "segments-compare",
     }
 
 
@@ -182,6 +195,11 @@ def _pages(store: Store) -> list[str]:
         "/dashboards/top",
         "/dashboards/top?by=facts",
         "/analytics/models",
+        "/segments",
+        f"/segments/{store.version}",
+        f"/segments/{store.version}/{store.leaf}",
+        "/segments/compare",
+        f"/segments/compare?before={store.version}&after={store.version + 1}&depth=4",
         "/account",
         "/admin/users",
         f"/admin/users/{store.admin_id}",

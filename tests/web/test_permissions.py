@@ -23,6 +23,7 @@ from segone.encounters.schemas import EncounterCreate
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
+from segone.segmentation import service as segmentation
 from segone.server import create_app
 from tests.conftest import LiveServer
 from tests.factories import make_customer, make_user
@@ -67,6 +68,12 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("GET", "/analytics/models"): P.RUN_ANALYTICS,
     ("GET", "/dashboards/knowledge"): P.VIEW_TEAM_DASHBOARDS,
     ("GET", "/dashboards/top"): P.VIEW_TEAM_DASHBOARDS,
+    # The segment explorer reads what segmentation.service lets managers read; building is analysts'.
+    ("GET", "/segments"): P.VIEW_TEAM_DASHBOARDS,
+    ("POST", "/segments/build"): P.RUN_ANALYTICS,
+    ("GET", "/segments/compare"): P.VIEW_TEAM_DASHBOARDS,
+    ("GET", "/segments/{version_id}"): P.VIEW_TEAM_DASHBOARDS,
+    ("GET", "/segments/{version_id}/{node_id}"): P.VIEW_TEAM_DASHBOARDS,
     ("GET", "/account"): P.MANAGE_OWN_TOKENS,
     ("POST", "/account/tokens"): P.MANAGE_OWN_TOKENS,
     ("POST", "/account/tokens/{token_id}/revoke"): P.MANAGE_OWN_TOKENS,
@@ -149,7 +156,7 @@ def test_page_role_matrix(live_server: LiveServer) -> None:
             categories=categories_in_force(runtime.settings),
         )
         token = accounts.create_token(db, actor=admin, user_id=users[Role.ADMIN].id, name="matrix")
-        ids = {
+        ids: dict[str, int | str] = {
             "customer_id": customer_id,
             "differentiator_id": fact.id,
             "encounter_id": encounter.id,
@@ -157,6 +164,12 @@ def test_page_role_matrix(live_server: LiveServer) -> None:
             "user_id": target.id,
             "what": "encounters",
         }
+    # Matrix Customer has no plan, Matrix Gold one: a tree of a root and two segments.
+    make_customer(runtime, name="Matrix Gold", attributes={"plan": "gold"})
+    version = segmentation.build(
+        runtime.sessions, runtime.settings, actor=admin, variables=["attribute:plan"]
+    )
+    ids.update(version_id=version.id, node_id=1)
 
     problems: list[str] = []
     anonymous = client_for(live_server)
@@ -212,3 +225,15 @@ def test_the_403_page_says_what_is_missing(live_server: LiveServer, role: Role, 
     assert says in response.text
     assert user.email in response.text
     assert "administrator" in response.text  # who can help, or who may
+
+
+def test_the_segments_are_in_the_menu_of_managers_and_analysts_only(live_server: LiveServer) -> None:
+    """Front-line staff see a customer's segment on the sheet, not the explorer: no menu entry, a 403."""
+    for role in Role:
+        with signed_in(live_server, make_user(live_server.runtime, role)) as client:
+            home = client.get("/").text
+            listed = 'href="/segments"' in home
+            assert listed is (Permission.VIEW_TEAM_DASHBOARDS in ROLE_PERMISSIONS[role]), role
+            if not listed:
+                refused = client.get("/segments")
+                assert refused.status_code == 403 and "see team dashboards" in refused.text

@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from segone.accounts.schemas import Actor, Permission
@@ -53,7 +53,6 @@ from segone.storage.engine import session_scope
 _SEGMENTS = cast(Table, Segment.__table__)
 _MEMBERSHIPS = cast(Table, SegmentMembership.__table__)
 WRITE_CHUNK = 20_000
-IN_CHUNK = 5_000  # ids per "IN (...)": under every database's limit on bound parameters
 CLV = "score:clv"
 # Deviations need the tree's arrays, which are not stored: they are computed at build time for the nodes
 # down to this depth (at most 3 + 9 + 27 of them), each with its largest TOP_DEVIATIONS.
@@ -474,39 +473,9 @@ def diff(db: Session, *, actor: Actor, before: int, after: int, depth: int = 2) 
 
 def members(db: Session, *, actor: Actor, version_id: int, node_id: int) -> list[int]:
     """The customers in segment ``node_id`` of the version (in any leaf below it), by id."""
-    require(actor, Permission.VIEW_TEAM_DASHBOARDS)
-    leaves = _leaves_below(db, version_id, node_id)
-    query = select(SegmentMembership.customer_id).where(SegmentMembership.version_id == version_id)
-    if leaves is None:
-        return list(db.scalars(query.order_by(SegmentMembership.customer_id)))
-    found: list[int] = []
-    for chunk in batched(leaves, IN_CHUNK):
-        found.extend(db.scalars(query.where(SegmentMembership.node_id.in_(chunk))))
-    return sorted(found)
-
-
-def _leaves_below(db: Session, version_id: int, node_id: int) -> list[int] | None:
-    """The leaves in the subtree of ``node_id``, walked down level by level over the parent index (a
-    segment deep in a million-leaf tree reads its own few rows, not the tree); None for the root: all."""
-    _version(db, version_id)
-    row = db.get(Segment, (version_id, node_id))
-    if row is None:
-        raise NotFound(f"Version {version_id} has no segment {node_id}.")
-    if row.parent_node_id is None:
-        return None
-    leaves: list[int] = [node_id] if row.is_leaf else []
-    frontier = [] if row.is_leaf else [node_id]
-    while frontier:
-        below: list[int] = []
-        for chunk in batched(frontier, IN_CHUNK):
-            for child, is_leaf in db.execute(
-                select(Segment.node_id, Segment.is_leaf).where(
-                    Segment.version_id == version_id, Segment.parent_node_id.in_(chunk)
-                )
-            ):
-                (leaves if is_leaf else below).append(child)
-        frontier = below
-    return leaves
+    return [
+        customer for customer, _leaf in member_page(db, actor=actor, version_id=version_id, node_id=node_id)
+    ]
 
 
 def membership_table(db: Session, *, actor: Actor, version_id: int | None = None) -> pa.Table:
@@ -550,15 +519,6 @@ def _latest_done(db: Session) -> int:
     if version_id is None:
         raise NotFound("No segmentation is built yet: run 'segone segments build'.")
     return int(version_id)
-
-
-def members_page(
-    db: Session, *, actor: Actor, version_id: int, node_id: int, limit: int, offset: int = 0
-) -> tuple[list[int], int]:
-    """A page of the customers of segment ``node_id`` of the version, by id, and how many there are. A
-    segment's stable id is its version's id and its node id: node ids mean nothing across versions."""
-    everyone = members(db, actor=actor, version_id=version_id, node_id=node_id)
-    return everyone[offset : offset + limit], len(everyone)
 
 
 # Named audiences (audiences.py): changes need the analytics permission, reading the team dashboards'.
@@ -619,3 +579,98 @@ def refresh_audiences(
 def delete_audience(db: Session, *, actor: Actor, audience_id: int) -> AudienceOut:
     """Delete the audience with its members and hand changes; returns it as it was."""
     return audiences_module.delete_audience(db, actor=actor, audience_id=audience_id)
+
+
+# ------------------------------------------------------------------------------------- the explorer
+# A tree drilled to segments of one has about as many nodes as customers: the explorer reads only the
+# nodes it draws and one page of members, never the whole tree.
+
+
+def segment_path(db: Session, *, actor: Actor, version_id: int, node_id: int) -> list[SegmentOut]:
+    """The segments from the root down to ``node_id`` (itself last): the explorer's breadcrumb."""
+    require(actor, Permission.VIEW_TEAM_DASHBOARDS)
+    version = _version(db, version_id)
+    path: list[Segment] = []
+    node: int | None = node_id
+    while node is not None:
+        row = db.get(Segment, (version_id, node))
+        if row is None:
+            raise NotFound(f"Version {version_id} has no segment {node_id}.")
+        path.append(row)
+        node = row.parent_node_id
+    return [_segment_out(row, version.customers) for row in reversed(path)]
+
+
+def subtree(db: Session, *, actor: Actor, version_id: int, node_id: int, levels: int) -> list[SegmentOut]:
+    """Segment ``node_id`` and its descendants down to ``levels`` below it, by node id: what an icicle of
+    the node draws (at most 3 + 9 + 27 … nodes, as a split has two or three children)."""
+    require(actor, Permission.VIEW_TEAM_DASHBOARDS)
+    version = _version(db, version_id)
+    if db.get(Segment, (version_id, node_id)) is None:
+        raise NotFound(f"Version {version_id} has no segment {node_id}.")
+    ranges = _descendant_ranges(db, version_id, node_id, levels)
+    rows = db.scalars(
+        select(Segment).where(_in_ranges(Segment, version_id, ranges)).order_by(Segment.node_id)
+    )
+    return [_segment_out(row, version.customers) for row in rows]
+
+
+def member_page(
+    db: Session, *, actor: Actor, version_id: int, node_id: int, offset: int = 0, limit: int | None = None
+) -> list[tuple[int, int]]:
+    """One page of the customers in segment ``node_id`` (in any leaf below it; all of them without
+    ``limit``), by customer id, each with their leaf: (customer id, leaf node id). The segment's ``size``
+    is how many there are in all. A segment's stable id is its version's id and its node id: node ids mean
+    nothing across versions."""
+    require(actor, Permission.VIEW_TEAM_DASHBOARDS)
+    _version(db, version_id)
+    if db.get(Segment, (version_id, node_id)) is None:
+        raise NotFound(f"Version {version_id} has no segment {node_id}.")
+    query = select(SegmentMembership.customer_id, SegmentMembership.node_id)
+    if node_id == 0:  # everyone is in the root
+        query = query.where(SegmentMembership.version_id == version_id)
+    else:
+        ranges = _descendant_ranges(db, version_id, node_id, None)
+        query = query.where(_in_ranges(SegmentMembership, version_id, ranges))
+    rows = db.execute(query.order_by(SegmentMembership.customer_id).offset(offset).limit(limit))
+    return [(customer, leaf) for customer, leaf in rows]
+
+
+def _descendant_ranges(
+    db: Session, version_id: int, node_id: int, levels: int | None
+) -> list[tuple[int, int]]:
+    """The node's descendants, level by level down to ``levels`` below it (all without), as runs of node
+    ids. Node ids are given breadth-first (by depth, then parent, then child), so the children of a run
+    of consecutive nodes are a run of consecutive nodes too: each level costs three index look-ups (the
+    run's first and last parents, their children), however large the subtree."""
+    ranges = [(node_id, node_id)]
+    while levels is None or len(ranges) <= levels:
+        first, last = ranges[-1]
+        below = (Segment.version_id == version_id, Segment.parent_node_id.between(first, last))
+        first_parent, last_parent = db.execute(
+            select(func.min(Segment.parent_node_id), func.max(Segment.parent_node_id)).where(*below)
+        ).one()
+        if first_parent is None or last_parent is None:
+            break
+        # The children of one parent (two or three) by the (version, parent) index; min() or max() over
+        # node_id would walk the primary key instead.
+        low = min(_children_of(db, version_id, first_parent))
+        high = max(_children_of(db, version_id, last_parent))
+        ranges.append((low, high))
+    return ranges
+
+
+def _children_of(db: Session, version_id: int, parent: int) -> list[int]:
+    return list(
+        db.scalars(
+            select(Segment.node_id).where(Segment.version_id == version_id, Segment.parent_node_id == parent)
+        )
+    )
+
+
+def _in_ranges(table: Any, version_id: int, ranges: Sequence[tuple[int, int]]) -> Any:
+    """The rows of the version whose node is in one of the runs. Every branch of the OR names the version:
+    only then does SQLite look each run up in an index rather than read the whole version."""
+    return or_(
+        *(and_(table.version_id == version_id, table.node_id.between(first, last)) for first, last in ranges)
+    )

@@ -13,23 +13,29 @@ from segone.segmentation import service as segmentation
 from segone.views.schemas import AudienceMemberOut, AudienceMemberPage, MemberOut, SegmentMemberPage
 
 
-def _named(db: Session, customer_ids: Sequence[int]) -> list[MemberOut]:
+def _named(
+    db: Session, customer_ids: Sequence[int], leaves: Sequence[int | None] | None = None
+) -> list[MemberOut]:
     found = customers.names_and_first_identities(db, customer_ids=customer_ids)
     named = []
-    for customer_id in customer_ids:
+    for customer_id, leaf in zip(customer_ids, leaves or [None] * len(customer_ids), strict=True):
         name, identity = found.get(customer_id, ("", None))
-        named.append(MemberOut(customer_id=customer_id, name=name, identity=identity))
+        named.append(MemberOut(customer_id=customer_id, name=name, identity=identity, leaf=leaf))
     return named
 
 
 def segment_members(
     db: Session, *, actor: Actor, version_id: int, node_id: int, offset: int = 0, limit: int = 50
 ) -> SegmentMemberPage:
-    ids, total = segmentation.members_page(
-        db, actor=actor, version_id=version_id, node_id=node_id, limit=limit, offset=offset
+    """A page of a segment's customers (every leaf below it), by customer number, named, each with their
+    leaf: what the explorer page and the API list."""
+    found = segmentation.member_page(
+        db, actor=actor, version_id=version_id, node_id=node_id, offset=offset, limit=limit
     )
+    (segment,) = segmentation.subtree(db, actor=actor, version_id=version_id, node_id=node_id, levels=0)
+    items = _named(db, [customer for customer, _ in found], [leaf for _, leaf in found])
     return SegmentMemberPage(
-        version_id=version_id, node_id=node_id, items=_named(db, ids), total=total, offset=offset, limit=limit
+        version_id=version_id, node_id=node_id, items=items, total=segment.size, offset=offset, limit=limit
     )
 
 

@@ -132,6 +132,9 @@ class MemberOut(BaseModel):
     identity: str | None = Field(
         description="The customer's first identity (`crm:C001`, `email:ann@example.com`): their id elsewhere."
     )
+    leaf: int | None = Field(
+        default=None, description="A segment's member: the node id of their leaf in the version."
+    )
 
 
 class SegmentMemberPage(BaseModel):

@@ -5,6 +5,7 @@ start on one baseline. ``templates/_charts.html`` draws what these functions lay
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,7 @@ class Bar:
 class BarChart:
     plot: Plot
     bars: list[Bar]
+    zero: str = ""  # the x of the zero line of signed bars
 
 
 def ticks(top: float, count: int = 4) -> list[float]:
@@ -312,3 +314,236 @@ def grouped_bars(
                 )
             )
     return BarChart(plot=plot, bars=bars)
+
+
+def diverging_bars(
+    rows: Sequence[tuple[str, float, str]],
+    *,
+    shown: Callable[[float], str],
+    x_title: str,
+    width: int = 640,
+    row_height: int = 24,
+) -> BarChart:
+    """Signed values as bars from one zero line: negative ones to its left, positive ones to its right,
+    each with its value written at its end; the labels in a column on the left, as ``horizontal_bars``."""
+    longest = max((len(label) for label, _, _ in rows), default=1)
+    column = min(LABEL_COLUMN_MAX, 12 + longest * CHAR_WIDTH)
+    fits = longest if column < LABEL_COLUMN_MAX else int((column - 12) / CHAR_WIDTH)
+    value_room = 10 + max((len(text) for _, _, text in rows), default=1) * CHAR_WIDTH
+    plot = Plot(
+        width=width,
+        height=int(8 + row_height * len(rows) + 36),
+        left=column + value_room,
+        top=8,
+        right=value_room,
+        bottom=36,
+        x_title=x_title,
+    )
+    scale = ticks(max((abs(value) for _, value, _ in rows), default=0.0), count=3)
+    high = scale[-1]
+    half = (width - plot.left - plot.right) / 2
+    zero = plot.left + half
+    base = plot.height - plot.bottom
+    plot.x_ticks = [
+        Label(f"{zero + v / high * half:.1f}", f"{base + 13:.1f}", shown(v), "middle")
+        for v in sorted({*(-t for t in scale if t), *scale})
+    ]
+    bars = []
+    for index, (label, value, text) in enumerate(rows):
+        top_y = plot.top + index * row_height + 4
+        middle = f"{top_y + row_height / 2:.1f}"
+        length = abs(value) / high * half
+        left = zero - length if value < 0 else zero
+        end = Label(f"{zero - length - 6:.1f}", middle, text, "end")
+        if value >= 0:
+            end = Label(f"{zero + length + 6:.1f}", middle, text)
+        short = label if len(label) <= fits else label[: max(fits - 1, 1)] + "\u2026"
+        bars.append(
+            Bar(
+                x=f"{left:.1f}",
+                y=f"{top_y:.1f}",
+                width=f"{length:.1f}",
+                height=f"{row_height - 8:.1f}",
+                kind="negative" if value < 0 else "positive",
+                title=f"{label}: {text}",
+                value=end,
+                label=Label(f"{column - 8:.1f}", middle, short, "end"),
+            )
+        )
+    return BarChart(plot=plot, bars=bars, zero=f"{zero:.1f}")
+
+
+@dataclass
+class Tile:
+    """A rectangle of an icicle: a link to its node, its words and size inside when they fit."""
+
+    x: str
+    y: str
+    width: str
+    height: str
+    href: str
+    title: str
+    kind: str
+    lines: list[Label]
+
+
+@dataclass
+class Icicle:
+    width: int
+    height: int
+    tiles: list[Tile]
+
+
+@dataclass(frozen=True)
+class IcicleNode:
+    """What an icicle needs of a node: ``kind`` is the CSS modifier of its tile (its colour)."""
+
+    id: int
+    parent: int | None
+    size: int
+    label: str
+    note: str  # the second line inside the tile: its size
+    title: str  # the tooltip: every condition and the figures
+    href: str
+    kind: str
+
+
+ICICLE_ROW = 46
+ICICLE_CHAR = 7.6  # an average character of the icicle's 12px bold labels
+
+
+def icicle(nodes: Sequence[IcicleNode], top: int, *, width: int = 800) -> Icicle:
+    """Node ``top`` as the first row, the whole width; each level below it a row, each node as wide as its
+    share of its parent's customers, children left to right in the order given (a node's children hold
+    all of its customers, "unknown" included, so each row is filled)."""
+    children: dict[int, list[IcicleNode]] = {}
+    for node in nodes:
+        if node.parent is not None:
+            children.setdefault(node.parent, []).append(node)
+    by_id = {node.id: node for node in nodes}
+    tiles: list[Tile] = []
+    row = [(by_id[top], 0.0, float(width))]
+    depth = 0
+    while row:
+        following = []
+        for node, x, w in row:
+            tiles.append(_tile(node, x, depth * ICICLE_ROW, w))
+            start = x
+            for child in children.get(node.id, []):
+                share = w * child.size / node.size if node.size else 0.0
+                following.append((child, start, share))
+                start += share
+        row, depth = following, depth + 1
+    return Icicle(width=width, height=depth * ICICLE_ROW, tiles=tiles)
+
+
+def _tile(node: IcicleNode, x: float, y: float, w: float) -> Tile:
+    room = int((w - 10) / ICICLE_CHAR)
+    lines = []
+    if room >= 4:
+        label = node.label if len(node.label) <= room else node.label[: room - 1] + "\u2026"
+        lines.append(Label(f"{x + 5:.1f}", f"{y + 18:.1f}", label))
+        if len(node.note) <= room:
+            lines.append(Label(f"{x + 5:.1f}", f"{y + 34:.1f}", node.note))
+    return Tile(
+        x=f"{x:.2f}",
+        y=f"{y:.1f}",
+        width=f"{w:.2f}",
+        height=f"{ICICLE_ROW - 2}",
+        href=node.href,
+        title=node.title,
+        kind=node.kind,
+        lines=lines,
+    )
+
+
+@dataclass
+class Cell:
+    x: str
+    y: str
+    size: str
+    shade: int  # 0 (none) to 4 (the most customers)
+    title: str
+    text: Label | None
+    same: bool  # the two segments have the same conditions: these customers stayed
+
+
+@dataclass
+class Matrix:
+    width: int
+    height: int
+    cells: list[Cell]
+    row_labels: list[Label]
+    column_labels: list[Label]
+    row_title: Label
+    column_title: Label
+
+
+def heat_matrix(
+    rows: Sequence[tuple[str, str]],
+    columns: Sequence[tuple[str, str]],
+    counts: dict[tuple[int, int], int],
+    *,
+    same: set[tuple[int, int]],
+    row_title: str,
+    column_title: str,
+    shown: Callable[[float], str],
+    width: int = 800,
+) -> Matrix:
+    """A grid of counts, rows by columns (each a short label and its full words for the tooltip), every
+    non-empty cell shaded by its count and the count written in it where it fits; ``same`` cells are
+    outlined; empty cells are drawn blank, so that rows and columns read as a grid. The cells are square,
+    as large as the width allows, 18 to 56 px."""
+    longest = max((len(short) for short, _ in rows), default=1)
+    left = min(LABEL_COLUMN_MAX, 12 + longest * CHAR_WIDTH)
+    fits = longest if left < LABEL_COLUMN_MAX else int((left - 12) / CHAR_WIDTH)
+    top = 40.0
+    cell = max(18.0, min(56.0, (width - left - 8) / max(len(columns), 1)))
+    high = max(counts.values(), default=0)
+    # Column labels wider than a cell would print over each other: every other one goes a line higher.
+    crowded = max((len(short) for short, _ in columns), default=0) * CHAR_WIDTH > cell - 4
+    cells = []
+    for i, j in itertools.product(range(len(rows)), range(len(columns))):
+        n = counts.get((i, j), 0)
+        text = shown(n)
+        fits_text = n > 0 and len(text) * CHAR_WIDTH <= cell - 4
+        cells.append(
+            Cell(
+                x=f"{left + j * cell:.1f}",
+                y=f"{top + i * cell:.1f}",
+                size=f"{cell - 2:.1f}",
+                shade=math.ceil(4 * n / high) if high else 0,
+                title=f"{rows[i][1]} \u2192 {columns[j][1]}: {text}",
+                text=Label(
+                    f"{left + (j + 0.5) * cell - 1:.1f}", f"{top + (i + 0.5) * cell + 3:.1f}", text, "middle"
+                )
+                if fits_text
+                else None,
+                same=(i, j) in same,
+            )
+        )
+    return Matrix(
+        width=int(left + cell * len(columns) + 8),
+        height=int(top + cell * len(rows) + 8),
+        cells=cells,
+        row_labels=[
+            Label(
+                f"{left - 8:.1f}",
+                f"{top + (i + 0.5) * cell + 3:.1f}",
+                short if len(short) <= fits else short[: max(fits - 1, 1)] + "\u2026",
+                "end",
+            )
+            for i, (short, _) in enumerate(rows)
+        ],
+        column_labels=[
+            Label(
+                f"{left + (j + 0.5) * cell - 1:.1f}",
+                f"{top - (18 if j % 2 and crowded else 6):.1f}",
+                short,
+                "middle",
+            )
+            for j, (short, _) in enumerate(columns)
+        ],
+        row_title=Label(f"{left - 8:.1f}", "14", row_title, "end"),
+        column_title=Label(f"{left:.1f}", "14", column_title),
+    )

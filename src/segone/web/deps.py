@@ -25,6 +25,7 @@ from segone.accounts import service as accounts
 from segone.accounts.schemas import ROLE_PERMISSIONS, Actor, Permission, Role
 from segone.accounts.service import require
 from segone.errors import Forbidden, NotFound, SegoneError, Unauthenticated
+from segone.jobs import Jobs
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.runtime import Runtime
@@ -297,3 +298,12 @@ class WebRoute(APIRoute):
 def web_router() -> APIRouter:
     """A router for pages: HTML by default, kept out of the API's OpenAPI document."""
     return APIRouter(route_class=WebRoute, include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def get_jobs(request: Request) -> Jobs:
+    """The server's background jobs: a page starts a long task there, as the API does."""
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
+JobsDep = Annotated[Jobs, Depends(get_jobs)]

@@ -21,6 +21,7 @@ from segone.web import (
     home,
     knowledge,
     search,
+    segments,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -34,6 +35,7 @@ for area in (
     encounters,
     analytics,
     dashboards,
+    segments,
     account,
     admin,
     search,
