@@ -412,7 +412,7 @@ def segments(
         query = query.where(Segment.parent_node_id == parent)
     if max_depth is not None:
         query = query.where(Segment.depth <= max_depth)
-    rows = db.scalars(query.order_by(Segment.node_id))
+    rows = sorted(db.scalars(query), key=lambda row: row.node_id)  # see segment(): no ORDER BY on SQLite
     return [_segment_out(row, version.customers) for row in rows]
 
 
@@ -423,11 +423,10 @@ def segment(db: Session, *, actor: Actor, version_id: int, node_id: int) -> Segm
     row = db.get(Segment, (version_id, node_id))
     if row is None:
         raise NotFound(f"Version {version_id} has no segment {node_id}.")
-    children = list(
+    # Sorted here: an ORDER BY node_id would have SQLite walk the primary key instead of the parent index.
+    children = sorted(
         db.scalars(
-            select(Segment.node_id)
-            .where(Segment.version_id == version_id, Segment.parent_node_id == node_id)
-            .order_by(Segment.node_id)
+            select(Segment.node_id).where(Segment.version_id == version_id, Segment.parent_node_id == node_id)
         )
     )
     return _segment_out(row, version.customers, children)
