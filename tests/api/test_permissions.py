@@ -315,6 +315,10 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.VIEW_TEAM_DASHBOARDS,
         lambda w, u: Call("GET", f"/segmentations/{_version(w)}/segments/0"),
     ),
+    ("POST", "/api/v1/segmentations/{version_id}/assign"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("POST", f"/segmentations/{_version(w)}/assign", {"customer_ids": [w.customer]}),
+    ),
     ("GET", "/api/v1/customers/{customer_id}/segments"): (
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/segments?version={_version(w)}"),
