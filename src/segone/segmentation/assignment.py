@@ -265,9 +265,10 @@ def _step(tree: StoredTree, coded: list[Floats | Ints], at: Ints, rows: Ints) ->
                 below = values < tree.threshold[nodes]
             child = np.where(below, tree.below[nodes], tree.above[nodes])
         else:
+            codes = values.astype(np.int64, copy=False)
             width = len(tree.levels[j]) + 2
-            is_missing = values == len(tree.levels[j]) + 1
-            child = _lookup(tree.level_keys[j], tree.level_children[j], nodes * width + values)
+            is_missing = codes == len(tree.levels[j]) + 1
+            child = _lookup(tree.level_keys[j], tree.level_children[j], nodes * width + codes)
         nxt[here] = np.where(is_missing, tree.missing[nodes], child)
     return nxt
 

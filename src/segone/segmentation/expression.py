@@ -5,7 +5,10 @@ sending them to Python.
 ``CASE WHEN <child 1's rule> THEN <child 1's CASE> WHEN <child 2's rule> THEN ... ELSE <node> END`` from the
 root down: a row no child's rule takes (a level never seen at that node) stays at the node, as in
 ``assignment.assign``. ``max_depth`` stops at that depth (the root is 0), for trees too large to send whole
-(a million segments of one).
+(a million segments of one). ``node_expression`` is that expression on the table's columns as they are;
+``assign_table`` adds it as ``segment_id`` after reading each value once in a projection below it, so that
+each condition is one comparison (the form for large tables: the engine plans and runs it several times
+faster).
 
 The table has one column per split variable, named by ``column_name`` (``attribute:plan`` is
 ``attribute__plan``, ``knows:growth plans`` is ``knows__growth_plans``): names every SQL engine takes
@@ -93,7 +96,7 @@ def assign_table(
     )
     values = {v: prepared[column] for v, column in hidden.items()}
     node = _case(tree, values, kinds, _meets_normalised, max_depth)
-    return prepared.mutate(**{name: node}).drop(*hidden.values())
+    return prepared.select(*table.columns, **{name: node})
 
 
 def _columns(tree: StoredTree, table: ir.Table, columns: Mapping[str, str] | None) -> dict[str, str]:

@@ -794,28 +794,27 @@ def _assignments(
     found = []
     for customer, node in zip(placed.customer_ids, placed.nodes, strict=True):
         before = previous.get(customer)
-        status = (
-            AssignmentStatus.NEW
-            if before is None
-            else AssignmentStatus.UNCHANGED
-            if before == node
-            else AssignmentStatus.MOVED
-        )
         found.append(
             AssignmentOut(
                 customer_id=customer,
                 version_id=version.id,
                 node_id=node,
-                # Every node a customer reached is in the tree with its children, or is a leaf.
+                # The tree read holds the children of every node reached that has any.
                 is_leaf=bool(placed.tree.split[node] < 0),
                 previous_node_id=before,
-                status=status,
+                status=_status(before, node),
                 path=[_segment_out(rows[n], version.customers) for n in placed.tree.path(node)]
                 if paths
                 else [],
             )
         )
     return found
+
+
+def _status(before: int | None, node: int) -> AssignmentStatus:
+    if before is None:
+        return AssignmentStatus.NEW
+    return AssignmentStatus.UNCHANGED if before == node else AssignmentStatus.MOVED
 
 
 def _path_rows(db: Session, version_id: int, placed: _Placed) -> dict[int, Segment]:
