@@ -314,7 +314,7 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ),
     ("POST", "/api/v1/segmentations"): (
         Permission.RUN_ANALYTICS,
-        lambda w, u: Call("POST", "/segmentations", {"variables": "all", "max_depth": 1}),
+        lambda w, u: _version(w) and Call("POST", "/segmentations", {"variables": "all", "max_depth": 1}),
     ),
     ("GET", "/api/v1/segmentations/variables"): (
         Permission.VIEW_TEAM_DASHBOARDS,
@@ -380,6 +380,10 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ("DELETE", "/api/v1/audiences/{audience_id}"): (
         Permission.RUN_ANALYTICS,
         lambda w, u: Call("DELETE", f"/audiences/{_fresh_audience(w)}"),
+    ),
+    ("POST", "/api/v1/segmentations/{version_id}/assign"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("POST", f"/segmentations/{_version(w)}/assign", {"customer_ids": [w.customer]}),
     ),
     ("GET", "/api/v1/customers/{customer_id}/segments"): (
         Permission.READ_CUSTOMERS,

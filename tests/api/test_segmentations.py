@@ -121,3 +121,37 @@ def test_a_bad_build_request_is_422_and_starts_no_job(runtime: Runtime, api: Cli
 
     assert analyst.get("/segmentations").json() == []  # nothing was started, so nothing was recorded
     error_of(analyst.get("/segmentations/diff", params={"before": 1, "after": 1, "depth": 0}), 422, "invalid")
+
+
+def test_customers_are_assigned_to_a_version_over_http(runtime: Runtime, api: ClientFactory) -> None:
+    groups = _planted(runtime)
+    analyst = api(api_user(runtime, Role.ANALYST).token)
+    version = _built(analyst, {"variables": ["attribute:plan"]})
+    url = f"/segmentations/{version['id']}/assign"
+    new = make_customer(runtime, attributes={"plan": "gold", "spend": 950})
+
+    done = analyst.post(url, json={"customer_ids": [new, groups["gold"][0]]})
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["version_id"] == version["id"] and body["assigned"] == 1
+    first, second = body["customers"]
+    assert first["customer_id"] == new and first["status"] == "new" and first["previous_node_id"] is None
+    assert first["path"][0]["node_id"] == 0 and first["path"][-1]["conditions"] == ["plan: gold"]
+    assert second["status"] == "unchanged" and second["node_id"] == first["node_id"]
+    frontline = api(api_user(runtime, Role.FRONTLINE).token)
+    assert frontline.get(f"/customers/{new}/segments").json() == first["path"]
+
+    later = make_customer(runtime, attributes={"plan": "basic"})
+    every = analyst.post(url, json={"new": True}).json()
+    assert every["assigned"] == 1 and [c["customer_id"] for c in every["customers"]] == [later]
+    assert every["customers"][0]["status"] == "new" and every["customers"][0]["path"] == []
+    assert analyst.post(url, json={"new": True}).json()["assigned"] == 0
+
+    for bad in ({}, {"new": True, "customer_ids": [new]}, {"new": False}):
+        error = error_of(analyst.post(url, json=bad), 422, "invalid")
+        assert "give customer_ids, or new: true (not both)" in error["message"], bad
+    assert fields_at_fault(analyst.post(url, json={"customer_ids": [0]})) == {"customer_ids.0"}
+    missing = error_of(analyst.post(url, json={"customer_ids": [999999]}), 404, "not_found")
+    assert missing["message"] == "There is no customer 999999 (or no longer: merged into another)."
+    error_of(analyst.post("/segmentations/999/assign", json={"new": True}), 404, "not_found")
+    error_of(frontline.post(url, json={"customer_ids": [new]}), 403, "forbidden")

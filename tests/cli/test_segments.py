@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from segone.accounts.schemas import SYSTEM
+from segone.customers import service as customers
+from segone.customers.schemas import CustomerUpdate
 from segone.runtime import Runtime
 from tests.cli.conftest import Invoke, as_json, one_line_error
 from tests.factories import make_customer
@@ -159,3 +163,52 @@ def test_a_segment_exports_its_customers_for_a_campaign(
 
     missing = segone("segments", "export", str(built["id"]), "999")
     assert one_line_error(missing) == f"Error: Version {built['id']} has no segment 999."
+
+
+def test_assign_places_a_customer_and_every_new_one_without_a_rebuild(segone: Invoke, store: Runtime) -> None:
+    _store(store)
+    built = as_json(segone("segments", "build", "--variables", "attribute:plan", "--json"))
+    new = make_customer(store, attributes={"plan": "gold", "spend": 1})
+    placed = segone("segments", "assign", str(new))
+    assert placed.exit_code == 0, placed.output
+    lines = placed.stdout.splitlines()
+    said = rf"Customer {new}, version {built['id']}: newly assigned to \[\d+\] plan: gold: 4 customers"
+    assert re.fullmatch(said + r" \(50\.0 %\) identical", lines[0])
+    assert lines[1:] == ["  plan: gold"]
+    again = as_json(segone("segments", "assign", str(new), "--version", str(built["id"]), "--json"))
+    assert (
+        again["status"] == "unchanged"
+        and again["is_leaf"]
+        and again["path"][-1]["conditions"] == ["plan: gold"]
+    )
+    assert "Segment: plan: gold" in segone("customers", "show", str(new)).stdout
+
+    with store.session() as db:
+        customers.update(db, actor=SYSTEM, customer_id=new, data=CustomerUpdate(attributes={"plan": "basic"}))
+    moved = segone("segments", "assign", str(new)).stdout.splitlines()[0]
+    assert f"moved from segment {again['node_id']} to [" in moved and "plan: basic" in moved
+
+    later = [make_customer(store, attributes={"plan": plan}) for plan in ("gold", "basic")]
+    assert (
+        segone("segments", "assign", "--new").stdout
+        == f"Assigned 2 new customers to version {built['id']}.\n"
+    )
+    assert as_json(segone("segments", "assign", "--new", "--json"))["assigned"] == 0
+    assert (
+        segone("segments", "assign", "--new").stdout
+        == f"No customer is new since version {built['id']} was built.\n"
+    )
+    assert segone("customers", "show", str(later[0])).exit_code == 0
+
+    assert one_line_error(segone("segments", "assign", "99999")) == (
+        "Error: There is no customer 99999 (or no longer: merged into another)."
+    )
+    assert one_line_error(segone("segments", "assign", str(new), "--version", "7")) == (
+        "Error: There is no segmentation version 7."
+    )
+    assert one_line_error(segone("segments", "assign")) == (
+        "Error: Name one customer, or --new for every customer new since the build (not both)."
+    )
+    assert one_line_error(segone("segments", "assign", str(new), "--new")).startswith(
+        "Error: Name one customer"
+    )

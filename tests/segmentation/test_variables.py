@@ -34,9 +34,9 @@ def _catalogue(runtime: Runtime, **overrides: v.Override) -> list[Variable]:
         return v.catalogue(db, actor=SYSTEM, settings=runtime.settings, overrides=overrides)
 
 
-def _gather(runtime: Runtime, chosen: list[Variable]) -> pa.Table:
+def _gather(runtime: Runtime, chosen: list[Variable], ids: list[int] | None = None) -> pa.Table:
     with runtime.session() as db:
-        return v.gather(db, actor=SYSTEM, settings=runtime.settings, variables=chosen)
+        return v.gather(db, actor=SYSTEM, settings=runtime.settings, variables=chosen, ids=ids)
 
 
 def _fact(runtime: Runtime, customer: int, text: str, category: str) -> None:
@@ -179,6 +179,9 @@ def test_knows_and_traits_are_yes_or_no_for_everyone(runtime: Runtime) -> None:
     assert table.column("knows:free_time").to_pylist() == [True, True, False, False]
     assert table.column(traits[0].name).to_pylist() == [True, True, False, False]
     assert all(table.column(name).null_count == 0 for name in table.schema.names)
+    # A few customers' values, read without reading everyone's: the same rows (an unknown id has none).
+    few = _gather(runtime, chosen, ids=[cy, ann, 999_999])
+    assert few.to_pylist() == [row for row in table.to_pylist() if row["customer_id"] in {ann, cy}]
 
 
 @pytest.mark.filterwarnings(DUCKDB_WARNING)
@@ -230,15 +233,25 @@ def test_behaviour_and_scores_after_a_refresh_and_merged_customers_left_out(runt
     after = _gather(runtime, v.select(_catalogue(runtime), ["attribute:tier", *names]))
     assert merged not in after.column("customer_id").to_pylist()
     assert after.num_rows == len(ids) - 1 and survivor in after.column("customer_id").to_pylist()
+    few = _gather(
+        runtime, v.select(_catalogue(runtime), ["attribute:tier", *names]), ids=[no_events, merged, ids[5]]
+    )
+    assert few.to_pylist() == [row for row in after.to_pylist() if row["customer_id"] in {no_events, ids[5]}]
 
 
 def test_reading_every_customer_is_for_analysts(sqlite_runtime: Runtime) -> None:
-    make_customer(sqlite_runtime, attributes={"tier": "gold"})
+    gold = make_customer(sqlite_runtime, attributes={"tier": "gold"})
     manager = make_user(sqlite_runtime, role=Role.MANAGER).actor
     frontline = make_user(sqlite_runtime, role=Role.FRONTLINE).actor
     with sqlite_runtime.session() as db:
         catalogue = v.catalogue(db, actor=manager, settings=sqlite_runtime.settings)
         with pytest.raises(Forbidden):
             v.gather(db, actor=manager, settings=sqlite_runtime.settings, variables=catalogue)
+        # One customer's values are what their sheet shows: front-line staff may read them.
+        one = v.gather(db, actor=frontline, settings=sqlite_runtime.settings, variables=catalogue, ids=[gold])
+        assert (
+            one.column("customer_id").to_pylist() == [gold]
+            and one.column("attribute:tier")[0].as_py() == "gold"
+        )
         with pytest.raises(Forbidden):
             v.describe_variables(db, actor=frontline, settings=sqlite_runtime.settings)

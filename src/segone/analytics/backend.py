@@ -123,6 +123,17 @@ def empty_table(con: BaseBackend, schema: pa.Schema) -> Table:
     return ibis.memtable(schema.empty_table())
 
 
+def from_arrow(con: BaseBackend, name: str, table: pa.Table) -> Table:
+    """``table`` on ``con`` under ``name`` (replacing a table of that name) for as long as the connection
+    lasts: a temporary view on Spark (whose tables would be files in its warehouse directory), a table
+    elsewhere."""
+    if con.name == "pyspark":
+        session: SparkSession = con._session
+        session.createDataFrame(table).createOrReplaceTempView(name)
+        return con.table(name)
+    return con.create_table(name, table, overwrite=True)
+
+
 def to_arrow(expr: Table) -> pa.Table:
     """Run ``expr`` into an Arrow table typed by its Ibis schema, timestamps labelled UTC.
 

@@ -18,6 +18,7 @@ from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
 from segone.behaviour.schemas import BehaviourOut, BehaviourProfileOut, RefreshOut, ScoresOut, TimelinePoint
 from segone.customers import service as customers
 from segone.errors import Invalid
+from segone.storage.batching import among, chunks, values_per_statement
 
 T = TypeVar("T")
 _PROFILE_FIELDS = [name for name in BehaviourProfileOut.model_fields if name != "top_contact_reasons"]
@@ -151,21 +152,29 @@ def has_profiles(db: Session) -> bool:
 
 
 def profile_rows(
-    db: Session, *, columns: Sequence[str], batch_size: int = STREAM_BATCH
+    db: Session,
+    *,
+    columns: Sequence[str],
+    batch_size: int = STREAM_BATCH,
+    customer_ids: Sequence[int] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """``(customer_id, *columns)`` of every behaviour profile, by customer id, streamed ``batch_size`` rows
-    at a time; ``columns`` are names of the profile's columns (``recency_days``, ``clv``, …)."""
+    """``(customer_id, *columns)`` of every behaviour profile (or only of ``customer_ids``), by customer id,
+    streamed ``batch_size`` rows at a time; ``columns`` are names of the profile's columns
+    (``recency_days``, ``clv``, …)."""
     known = BehaviourProfile.__table__.columns
     unknown = [name for name in columns if name not in known]
     if unknown:
         raise Invalid(f"Not a behaviour profile column: {', '.join(unknown)}.")
-    query = (
-        select(BehaviourProfile.customer_id, *(known[name] for name in columns))
-        .order_by(BehaviourProfile.customer_id)
-        .execution_options(yield_per=batch_size)
+    query = select(BehaviourProfile.customer_id, *(known[name] for name in columns)).order_by(
+        BehaviourProfile.customer_id
     )
-    for row in db.execute(query):
-        yield tuple(row)
+    if customer_ids is None:
+        for row in db.execute(query.execution_options(yield_per=batch_size)):
+            yield tuple(row)
+        return
+    for chunk in chunks(sorted(set(customer_ids)), values_per_statement(db)):
+        for row in db.execute(query.where(among(db, BehaviourProfile.customer_id, chunk))):
+            yield tuple(row)
 
 
 def customer_ids_by_value(

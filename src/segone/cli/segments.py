@@ -10,10 +10,11 @@ import typer
 from segone import formatting
 from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
+from segone.errors import Invalid
 from segone.exporting import Format
 from segone.runtime import Runtime
 from segone.segmentation import service
-from segone.segmentation.schemas import SegmentOut, VersionOut
+from segone.segmentation.schemas import AssignmentOut, AssignmentStatus, SegmentOut, VersionOut
 
 app = typer.Typer(
     name="segments",
@@ -247,6 +248,68 @@ def export_segment(
     with runtime.session() as db:  # the audit entry is committed before any row is written
         started = exports.start_segment(db, actor=SYSTEM, version_id=version_id, node_id=node_id, fmt=fmt)
     deliver(runtime, started, fmt, output)
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    customer_id: Annotated[
+        int | None,
+        typer.Argument(metavar="CUSTOMER", help="A customer's id (customers list).", show_default=False),
+    ] = None,
+    new: Annotated[
+        bool, typer.Option("--new", help="Every customer who has no segment in the version yet (new since).")
+    ] = False,
+    version_id: Annotated[
+        int | None,
+        typer.Option("--version", metavar="V", help="The version; the latest finished one if left out."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Place a customer, or every new one, in a version's segments by their values now, without a rebuild;
+    stored, so the customer sheet and exports see them there."""
+    if (customer_id is None) != new:
+        raise Invalid("Name one customer, or --new for every customer new since the build (not both).")
+    runtime = runtime_of(ctx)
+    if new:
+        with progress_bar() as progress, runtime.session() as db:
+            done = service.assign_new(
+                db, runtime.settings, actor=SYSTEM, version_id=version_id, progress=progress
+            )
+        if as_json:
+            print_json(done)
+        elif done.assigned:
+            typer.echo(
+                f"Assigned {formatting.plural(done.assigned, 'new customer')} to version {done.version_id}."
+            )
+        else:
+            typer.echo(f"No customer is new since version {done.version_id} was built.")
+        return
+    assert customer_id is not None
+    with runtime.session() as db:
+        (placed,) = service.assign(
+            db, runtime.settings, actor=SYSTEM, customer_id=customer_id, version_id=version_id
+        )
+    if as_json:
+        print_json(placed)
+        return
+    for line in _assignment_lines(placed, runtime.settings.currency):
+        typer.echo(line)
+
+
+def _assignment_lines(placed: AssignmentOut, currency: str) -> list[str]:
+    segment = placed.path[-1]
+    what = {
+        AssignmentStatus.NEW: "newly assigned to",
+        AssignmentStatus.MOVED: f"moved from segment {placed.previous_node_id} to",
+        AssignmentStatus.UNCHANGED: "still in",
+    }[placed.status]
+    where = _segment_line(segment, currency)
+    lines = [f"Customer {placed.customer_id}, version {placed.version_id}: {what} {where}"]
+    lines.extend(f"  {condition}" for condition in segment.conditions or ["all customers"])
+    if not placed.is_leaf:
+        lines.append("  No branch below takes one of their values (a level the tree never saw there).")
+    return lines
 
 
 def _segment_line(segment: SegmentOut, currency: str) -> str:

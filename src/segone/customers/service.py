@@ -31,7 +31,7 @@ from segone.customers.schemas import (
 )
 from segone.errors import Conflict, Invalid, NotFound
 from segone.exporting import Batch, Column, Export, Kind
-from segone.storage.batching import batched, chunks
+from segone.storage.batching import among, batched, chunks, values_per_statement
 
 
 def to_out(customer: Customer) -> CustomerOut:
@@ -490,6 +490,20 @@ def attribute_pages(
             return
         after = last
         yield [(customer_id, attributes) for customer_id, _kind, _name, attributes in page]
+
+
+def attributes_of(db: Session, customer_ids: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
+    """(id, attributes) of those of these customers that are not merged into another, by id: the attribute
+    variables of a few customers (an assignment), without reading everyone."""
+    found: list[tuple[int, dict[str, Any]]] = []
+    for chunk in chunks(sorted(set(customer_ids)), values_per_statement(db)):
+        rows = db.execute(
+            select(Customer.id, Customer.attributes).where(
+                among(db, Customer.id, chunk), Customer.merged_into_id.is_(None)
+            )
+        )
+        found.extend((customer_id, attributes or {}) for customer_id, attributes in rows)
+    return sorted(found, key=lambda row: row[0])
 
 
 def export_customers(

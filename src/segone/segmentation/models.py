@@ -25,6 +25,9 @@ class SegmentationVersion(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The variables the tree split on, in catalogue order (the names the settings resolved to).
     variable_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Each variable's kind as the build read it ({name: "numeric" | "categorical" | "boolean"}): an
+    # attribute's kind is inferred from every customer's values, and assignment reads new values the same way.
+    variable_kinds: Mapped[dict[str, str] | None] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     customers: Mapped[int | None]
@@ -70,7 +73,8 @@ class Segment(Base):
 
 
 class SegmentMembership(Base):
-    """Which leaf of a version each customer is in."""
+    """Which leaf of a version each customer is in: the build's, or the node an assignment placed them at
+    since (a level the tree never saw there keeps a customer at an inner node)."""
 
     __tablename__ = "segment_memberships"
     __table_args__ = (Index("ix_segment_memberships_version_node", "version_id", "node_id"),)
@@ -82,6 +86,8 @@ class SegmentMembership(Base):
         ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     node_id: Mapped[int]
+    # Null: placed by the build. Else when an assignment placed or moved the customer, without a rebuild.
+    assigned_at: Mapped[datetime | None]
 
 
 class Audience(Base):

@@ -261,3 +261,34 @@ class AudienceMemberOut(BaseModel):
 
     customer_id: int
     added_by_hand: bool
+
+
+class AssignmentStatus(StrEnum):
+    NEW = "new"  # had no membership in the version
+    MOVED = "moved"  # their values now lead to another segment than their membership
+    UNCHANGED = "unchanged"
+
+
+class AssignmentOut(BaseModel):
+    """Where a customer's values now lead in a version's tree, without a rebuild."""
+
+    customer_id: int
+    version_id: int
+    node_id: int = Field(
+        description="The segment their values reach: a leaf, or the segment above when no branch takes a "
+        "value (a level the tree never saw there)."
+    )
+    is_leaf: bool
+    previous_node_id: int | None = Field(description="Their membership before; null when they had none.")
+    status: AssignmentStatus
+    path: list[SegmentOut] = Field(
+        default_factory=list, description="The segments from the root down to node_id (empty in long lists)."
+    )
+
+
+class AssignedOut(BaseModel):
+    """What one assignment did: how many customers it placed or moved, and each customer's segment."""
+
+    version_id: int
+    assigned: int = Field(description="Customers newly placed in the version or moved to another segment.")
+    customers: list[AssignmentOut]

@@ -11,26 +11,33 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy import Table, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.clock import utcnow
+from segone.customers import service as customer_service
 from segone.errors import Invalid, NotFound
 from segone.progress import Progress, silent
+from segone.segmentation import assignment as assignment_module
 from segone.segmentation import audiences as audiences_module
 from segone.segmentation import diff as diff_module
 from segone.segmentation import reference as reference_module
 from segone.segmentation import rules
 from segone.segmentation import variables as catalogue_module
+from segone.segmentation.assignment import SegmentRule, StoredTree
 from segone.segmentation.models import Segment, SegmentationVersion, SegmentMembership
 from segone.segmentation.schemas import (
+    AssignedOut,
+    AssignmentOut,
+    AssignmentStatus,
     AudienceEditOut,
     AudienceMemberOut,
     AudienceOut,
@@ -47,7 +54,7 @@ from segone.segmentation.schemas import (
 from segone.segmentation.tree import Tree, build_tree
 from segone.settings import Settings
 from segone.storage import bulk
-from segone.storage.batching import batched
+from segone.storage.batching import ROWS_PER_STATEMENT, among, batched, chunks, values_per_statement
 from segone.storage.engine import session_scope
 
 _SEGMENTS = cast(Table, Segment.__table__)
@@ -99,6 +106,7 @@ def build(
             status=VersionStatus.RUNNING.value,
             settings=asked,
             variable_names=[v.name for v in chosen if v.name != target],
+            variable_kinds={v.name: v.kind.value for v in chosen if v.name != target},
             created_by_id=actor.user_id,
         )
         db.add(version)
@@ -501,6 +509,13 @@ def membership_table(db: Session, *, actor: Actor, version_id: int | None = None
     ):
         customers.append(customer)
         leaves.append(leaf)
+    # An assignment may have left a customer at an inner segment (a level the tree never saw there).
+    inner = sorted(set(leaves) - words.keys())
+    for chunk in chunks(inner, values_per_statement(db)):
+        query = select(Segment.node_id, Segment.conditions).where(
+            Segment.version_id == version_id, among(db, Segment.node_id, chunk)
+        )
+        words.update({node: " AND ".join(conditions) for node, conditions in db.execute(query)})
     return pa.table(
         {
             "customer_id": pa.array(customers, pa.int64()),
@@ -673,3 +688,292 @@ def _in_ranges(table: Any, version_id: int, ranges: Sequence[tuple[int, int]]) -
     return or_(
         *(and_(table.version_id == version_id, table.node_id.between(first, last)) for first, last in ranges)
     )
+
+
+# --- Assignment: customers placed in a stored version by their values now, without a rebuild ---------------
+
+# Up to this many customers, the tree is read from the root down only where they go (one customer in a tree
+# of a million segments reads a few dozen segments); more customers read the whole tree at once.
+FEW_CUSTOMERS = 1_000
+NEW_CHUNK = 100_000
+
+
+def place(
+    db: Session,
+    settings: Settings,
+    *,
+    actor: Actor,
+    customer_ids: Sequence[int],
+    version_id: int | None = None,
+) -> list[AssignmentOut]:
+    """Where these customers' values now lead in the version (by default the latest done one), each with
+    the path from the root, without storing anything: what a customer's sheet may show, so front-line
+    staff may read it. An unknown or merged customer is refused."""
+    require(actor, Permission.READ_CUSTOMERS)
+    version = _assignable(db, version_id)
+    placed = _placed(db, settings, actor, version, customer_ids)
+    found = _assignments(db, version, placed, _previous(db, version.id, placed.customer_ids), paths=True)
+    return _as_asked(found, customer_ids)
+
+
+def assign(
+    db: Session,
+    settings: Settings,
+    *,
+    actor: Actor,
+    customer_ids: Sequence[int] = (),
+    customer_id: int | None = None,
+    version_id: int | None = None,
+) -> list[AssignmentOut]:
+    """Place these customers in the version (by default the latest done one) by their values now, and store
+    it: a customer new since the build gets a membership, one whose values now lead elsewhere is moved
+    (``assigned_at`` says when), so that the customer sheet, exports and analysts see them there. Returns
+    each one's path from the root and whether they were new, moved or unchanged."""
+    require(actor, Permission.RUN_ANALYTICS)
+    wanted = [*customer_ids, *([] if customer_id is None else [customer_id])]
+    if not wanted:
+        raise Invalid("Name at least one customer to assign.")
+    version = _assignable(db, version_id)
+    placed = _placed(db, settings, actor, version, wanted)
+    previous = _previous(db, version.id, placed.customer_ids)
+    _store(db, version.id, placed, previous)
+    return _as_asked(_assignments(db, version, placed, previous, paths=True), wanted)
+
+
+def assign_new(
+    db: Session,
+    settings: Settings,
+    *,
+    actor: Actor,
+    version_id: int | None = None,
+    progress: Progress = silent,
+) -> AssignedOut:
+    """Place every customer who has no membership in the version yet (new since the build) by their values
+    now, and store it. Returns how many, and each one's segment (without paths)."""
+    require(actor, Permission.RUN_ANALYTICS)
+    version = _assignable(db, version_id)
+    members = set(
+        db.scalars(select(SegmentMembership.customer_id).where(SegmentMembership.version_id == version.id))
+    )
+    new = sorted(set(customer_service.current_ids(db)) - members)
+    tree = _whole_tree(db, version) if len(new) > FEW_CUSTOMERS else None
+    assigned: list[AssignmentOut] = []
+    progress("Assigning the new customers", 0, len(new))
+    for chunk in batched(new, NEW_CHUNK):
+        placed = _placed(db, settings, actor, version, chunk, tree)
+        _store(db, version.id, placed, {})
+        assigned.extend(_assignments(db, version, placed, {}, paths=False))
+        progress("Assigning the new customers", len(assigned), len(new))
+    return AssignedOut(version_id=version.id, assigned=len(assigned), customers=assigned)
+
+
+def stored_tree(db: Session, *, actor: Actor, version_id: int | None = None) -> StoredTree:
+    """A finished version's tree as its segments' rules (the latest done version's by default): what the
+    analytics engine's nested ``CASE`` is built from (``segmentation.expression``)."""
+    require(actor, Permission.VIEW_TEAM_DASHBOARDS)
+    return _whole_tree(db, _assignable(db, version_id))
+
+
+def tree_values(db: Session, settings: Settings, *, actor: Actor, tree: StoredTree) -> pa.Table:
+    """Every customer's values now of the variables ``tree`` splits on, as ``gather`` reads them:
+    ``customer_id``, then a column per variable named by the variable."""
+    return catalogue_module.gather(db, actor=actor, settings=settings, variables=list(tree.variables))
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """The customers read, by id, the node each one's values reach, and a tree holding their paths."""
+
+    customer_ids: list[int]
+    nodes: list[int]
+    tree: StoredTree
+
+
+def _as_asked(found: list[AssignmentOut], customer_ids: Sequence[int]) -> list[AssignmentOut]:
+    """In the order the customers were named (each once)."""
+    by_customer = {a.customer_id: a for a in found}
+    return [by_customer[customer] for customer in dict.fromkeys(customer_ids)]
+
+
+def _assignable(db: Session, version_id: int | None) -> SegmentationVersion:
+    version = _version(db, _latest_done(db) if version_id is None else version_id)
+    if version.status != VersionStatus.DONE.value:
+        raise Invalid(
+            f"Version {version.id} is not a finished build; customers are assigned to finished ones."
+        )
+    return version
+
+
+def _kinds(db: Session, version: SegmentationVersion) -> dict[str, VariableKind]:
+    """Each variable's kind as the build read it; for a version built before the kinds were stored, read
+    off its rules (a threshold or "known" is a number; levels all "yes"/"no", or a knows:/trait: variable,
+    yes/no; other levels a category)."""
+    if version.variable_kinds is not None:
+        return {name: VariableKind(kind) for name, kind in version.variable_kinds.items()}
+    found: dict[str, VariableKind] = {}
+    stored = db.scalars(
+        select(Segment.rule).where(Segment.version_id == version.id, Segment.rule.is_not(None))
+    )
+    for rule in stored:
+        condition = rules.from_json(rule)
+        if condition is None or condition.missing:
+            continue
+        name = condition.variable
+        if condition.threshold is not None or not condition.levels:
+            found[name] = VariableKind.NUMERIC
+        elif found.get(name) is not VariableKind.CATEGORICAL and (
+            name.startswith(("knows:", "trait:")) or set(condition.levels) <= {"yes", "no"}
+        ):
+            found.setdefault(name, VariableKind.BOOLEAN)
+        else:
+            found[name] = VariableKind.CATEGORICAL
+    return found
+
+
+def _whole_tree(db: Session, version: SegmentationVersion) -> StoredTree:
+    rows = db.execute(
+        select(Segment.node_id, Segment.parent_node_id, Segment.rule).where(Segment.version_id == version.id)
+    )
+    segments = [SegmentRule(node, parent, rule) for node, parent, rule in rows]
+    return assignment_module.stored_tree(segments, _kinds(db, version))
+
+
+def _placed(
+    db: Session,
+    settings: Settings,
+    actor: Actor,
+    version: SegmentationVersion,
+    customer_ids: Sequence[int],
+    tree: StoredTree | None = None,
+) -> _Placed:
+    kinds = _kinds(db, version)
+    if tree is None and len(set(customer_ids)) > FEW_CUSTOMERS:
+        tree = _whole_tree(db, version)
+    # The whole tree names the variables it splits on; going down from the root, any of the build's may come.
+    names = [v.name for v in tree.variables] if tree is not None else list(kinds)
+    wanted = [Variable(name, name, kinds[name], name.split(":", 1)[0]) for name in names]
+    table = catalogue_module.gather(db, actor=actor, settings=settings, variables=wanted, ids=customer_ids)
+    ids = table.column("customer_id").to_pylist()
+    unknown = sorted(set(customer_ids) - set(ids))
+    if unknown:
+        shown = ", ".join(str(i) for i in unknown[:10])
+        raise NotFound(f"There is no customer {shown} (or no longer: merged into another).")
+    columns = {v.name: _column(table.column(v.name), v) for v in wanted}
+    if tree is None:
+        tree, nodes = _descend(db, version.id, kinds, columns, len(ids))
+    else:
+        nodes = assignment_module.assign(tree, columns, rows=len(ids))
+    return _Placed(ids, nodes.tolist(), tree)
+
+
+def _descend(
+    db: Session,
+    version_id: int,
+    kinds: Mapping[str, VariableKind],
+    columns: Mapping[str, npt.NDArray[Any]],
+    rows: int,
+) -> tuple[StoredTree, npt.NDArray[np.int64]]:
+    """The nodes a few rows reach, reading the tree from the root down, a level at a time, only where they
+    go: the children of the nodes they reached and have not yet looked beyond."""
+    segments = [SegmentRule(0, None, None)]
+    leaves: set[int] = set()
+    looked: set[int] = set()
+    while True:
+        tree = assignment_module.stored_tree(segments, kinds)
+        nodes = assignment_module.assign(tree, columns, rows=rows)
+        todo = sorted(set(nodes.tolist()) - looked - leaves)
+        if not todo:
+            return tree, nodes
+        looked.update(todo)
+        for chunk in chunks(todo, values_per_statement(db)):
+            found = db.execute(
+                select(Segment.node_id, Segment.parent_node_id, Segment.rule, Segment.is_leaf).where(
+                    Segment.version_id == version_id, among(db, Segment.parent_node_id, chunk)
+                )
+            )
+            for node, parent, rule, is_leaf in found:
+                segments.append(SegmentRule(node, parent, rule))
+                if is_leaf:
+                    leaves.add(node)
+
+
+def _previous(db: Session, version_id: int, customer_ids: Sequence[int]) -> dict[int, int]:
+    """The memberships these customers have in the version."""
+    found: dict[int, int] = {}
+    for chunk in chunks(customer_ids, values_per_statement(db)):
+        rows = db.execute(
+            select(SegmentMembership.customer_id, SegmentMembership.node_id).where(
+                SegmentMembership.version_id == version_id, among(db, SegmentMembership.customer_id, chunk)
+            )
+        )
+        found.update({customer: node for customer, node in rows})
+    return found
+
+
+def _store(db: Session, version_id: int, placed: _Placed, previous: Mapping[int, int]) -> None:
+    """New customers get a membership, moved ones their new node; both with ``assigned_at``."""
+    now = utcnow()
+    pairs = list(zip(placed.customer_ids, placed.nodes, strict=True))
+    new: list[dict[str, Any]] = [
+        {"version_id": version_id, "customer_id": customer, "node_id": node, "assigned_at": now}
+        for customer, node in pairs
+        if customer not in previous
+    ]
+    moved = [
+        {"_customer": customer, "_node": node}
+        for customer, node in pairs
+        if customer in previous and previous[customer] != node
+    ]
+    connection = db.connection()
+    for chunk in batched(new, WRITE_CHUNK):
+        bulk.insert_rows(connection, _MEMBERSHIPS, chunk)
+    if moved:
+        statement = (
+            _MEMBERSHIPS.update()
+            .where(
+                _MEMBERSHIPS.c.version_id == version_id, _MEMBERSHIPS.c.customer_id == bindparam("_customer")
+            )
+            .values(node_id=bindparam("_node"), assigned_at=now)
+        )
+        for chunk in batched(moved, ROWS_PER_STATEMENT):
+            connection.execute(statement, chunk)
+
+
+def _assignments(
+    db: Session, version: SegmentationVersion, placed: _Placed, previous: Mapping[int, int], *, paths: bool
+) -> list[AssignmentOut]:
+    rows = _path_rows(db, version.id, placed) if paths else {}
+    found = []
+    for customer, node in zip(placed.customer_ids, placed.nodes, strict=True):
+        before = previous.get(customer)
+        found.append(
+            AssignmentOut(
+                customer_id=customer,
+                version_id=version.id,
+                node_id=node,
+                # The tree read holds the children of every node reached that has any.
+                is_leaf=bool(placed.tree.split[node] < 0),
+                previous_node_id=before,
+                status=_status(before, node),
+                path=[_segment_out(rows[n], version.customers) for n in placed.tree.path(node)]
+                if paths
+                else [],
+            )
+        )
+    return found
+
+
+def _status(before: int | None, node: int) -> AssignmentStatus:
+    if before is None:
+        return AssignmentStatus.NEW
+    return AssignmentStatus.UNCHANGED if before == node else AssignmentStatus.MOVED
+
+
+def _path_rows(db: Session, version_id: int, placed: _Placed) -> dict[int, Segment]:
+    """The stored segments from the root down to every node the customers reached."""
+    wanted = {n for node in set(placed.nodes) for n in placed.tree.path(node)}
+    found: dict[int, Segment] = {}
+    for chunk in chunks(sorted(wanted), values_per_statement(db)):
+        query = select(Segment).where(Segment.version_id == version_id, among(db, Segment.node_id, chunk))
+        found.update({row.node_id: row for row in db.scalars(query)})
+    return found

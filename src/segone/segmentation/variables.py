@@ -420,16 +420,28 @@ def _unknown_message(unknown: Sequence[str], known: Iterable[str]) -> str:
     )
 
 
-def gather(db: Session, *, actor: Actor, settings: Settings, variables: Sequence[Variable]) -> pa.Table:
+def gather(
+    db: Session,
+    *,
+    actor: Actor,
+    settings: Settings,
+    variables: Sequence[Variable],
+    ids: Sequence[int] | None = None,
+) -> pa.Table:
     """One row per customer not merged into another, by id: ``customer_id`` then a column per variable,
     numbers as float64, categories as strings, yes/no as bool; null where the customer has no value
     (knows:/trait: are never null: not known is False).
 
+    With ``ids``, only those of these customers (an id that is unknown or merged into another has no row):
+    what a customer's sheet shows, so it needs only the permission to read customers; everyone's values
+    need the analytics permission.
+
     A value that no longer fits the variable's kind (an attribute changed since the catalogue was read) is
     refused, not dropped.
     """
-    require(actor, Permission.RUN_ANALYTICS)
+    require(actor, Permission.RUN_ANALYTICS if ids is None else Permission.READ_CUSTOMERS)
     del settings  # the kinds and units are in the variables already
+    only = None if ids is None else sorted({int(i) for i in ids})
     by_source: dict[str, list[Variable]] = {prefix: [] for prefix in _PREFIXES}
     for variable in variables:
         prefix = variable.name.split(":", 1)[0]
@@ -438,29 +450,36 @@ def gather(db: Session, *, actor: Actor, settings: Settings, variables: Sequence
         by_source[prefix].append(variable)
 
     columns: dict[str, pa.Array] = {}
-    if by_source["attribute"]:
-        ids, attribute_columns = _attribute_columns(db, by_source["attribute"])
+    if by_source["attribute"] or only is not None:
+        ids_read, attribute_columns = _attribute_columns(db, by_source["attribute"], only)
         columns.update(attribute_columns)
     else:
-        ids = np.array(sorted(customers.current_ids(db)), dtype=np.int64)
+        ids_read = np.array(sorted(customers.current_ids(db)), dtype=np.int64)
+    # Only the customers read, not everyone's rows, when ``ids`` names a few.
+    among = None if only is None else ids_read.tolist()
     if by_source["behaviour"] or by_source["score"]:
-        columns.update(_behaviour_columns(db, ids, by_source["behaviour"] + by_source["score"]))
+        columns.update(_behaviour_columns(db, ids_read, by_source["behaviour"] + by_source["score"], among))
     if by_source["knows"]:
-        columns.update(_knows_columns(db, ids, by_source["knows"]))
+        columns.update(_knows_columns(db, ids_read, by_source["knows"], among))
     if by_source["trait"]:
-        columns.update(_trait_columns(db, ids, by_source["trait"]))
+        columns.update(_trait_columns(db, ids_read, by_source["trait"], among))
     return pa.table(
-        {"customer_id": pa.array(ids, type=pa.int64()), **{v.name: columns[v.name] for v in variables}}
+        {"customer_id": pa.array(ids_read, type=pa.int64()), **{v.name: columns[v.name] for v in variables}}
     )
 
 
 def _attribute_columns(
-    db: Session, wanted: Sequence[Variable]
+    db: Session, wanted: Sequence[Variable], only: Sequence[int] | None
 ) -> tuple[np.ndarray[Any, Any], dict[str, pa.Array]]:
     ids: list[int] = []
     keys = [(variable.name.removeprefix("attribute:"), variable) for variable in wanted]
     values: dict[str, list[Any]] = {variable.name: [] for variable in wanted}
-    for page in customers.attribute_pages(db, batch_size=READ_BATCH):
+    pages = (
+        customers.attribute_pages(db, batch_size=READ_BATCH)
+        if only is None
+        else [customers.attributes_of(db, only)]
+    )
+    for page in pages:
         for customer_id, attributes in page:
             ids.append(customer_id)
             for key, variable in keys:
@@ -505,7 +524,7 @@ def _positions(
 
 
 def _behaviour_columns(
-    db: Session, ids: np.ndarray[Any, Any], wanted: Sequence[Variable]
+    db: Session, ids: np.ndarray[Any, Any], wanted: Sequence[Variable], among: Sequence[int] | None
 ) -> dict[str, pa.Array]:
     names = [variable.name.split(":", 1)[1] for variable in wanted]
     numeric = [variable.kind is VariableKind.NUMERIC for variable in wanted]
@@ -513,7 +532,7 @@ def _behaviour_columns(
     texts: dict[int, list[str | None]] = {
         i: [None] * len(ids) for i, is_number in enumerate(numeric) if not is_number
     }
-    rows = behaviour.profile_rows(db, columns=names, batch_size=READ_BATCH)
+    rows = behaviour.profile_rows(db, columns=names, batch_size=READ_BATCH, customer_ids=among)
     for batch in batched(rows, READ_BATCH):
         at, inside = _positions(ids, [row[0] for row in batch])
         rows_inside = [row for row, keep in zip(batch, inside.tolist(), strict=True) if keep]
@@ -534,9 +553,12 @@ def _behaviour_columns(
     return columns
 
 
-def _knows_columns(db: Session, ids: np.ndarray[Any, Any], wanted: Sequence[Variable]) -> dict[str, pa.Array]:
+def _knows_columns(
+    db: Session, ids: np.ndarray[Any, Any], wanted: Sequence[Variable], among: Sequence[int] | None
+) -> dict[str, pa.Array]:
     flags = {variable.name.removeprefix("knows:"): np.zeros(len(ids), dtype=bool) for variable in wanted}
-    for batch in batched(facts.known_categories(db, batch_size=READ_BATCH), READ_BATCH):
+    known = facts.known_categories(db, batch_size=READ_BATCH, customer_ids=among)
+    for batch in batched(known, READ_BATCH):
         holders: dict[str, list[int]] = {}
         for customer_id, category in batch:
             if category in flags:
@@ -547,14 +569,16 @@ def _knows_columns(db: Session, ids: np.ndarray[Any, Any], wanted: Sequence[Vari
     return {f"knows:{category}": pa.array(flag, type=pa.bool_()) for category, flag in flags.items()}
 
 
-def _trait_columns(db: Session, ids: np.ndarray[Any, Any], wanted: Sequence[Variable]) -> dict[str, pa.Array]:
+def _trait_columns(
+    db: Session, ids: np.ndarray[Any, Any], wanted: Sequence[Variable], among: Sequence[int] | None
+) -> dict[str, pa.Array]:
     trait_ids = {}
     for variable in wanted:
         raw = variable.name.removeprefix("trait:")
         if not raw.isdigit():
             raise Invalid(_unknown_message([variable.name], []))
         trait_ids[variable.name] = int(raw)
-    held = distinguishability.trait_holders(db, trait_ids.values())
+    held = distinguishability.trait_holders(db, trait_ids.values(), among)
     columns = {}
     for name, trait_id in trait_ids.items():
         flag = np.zeros(len(ids), dtype=bool)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
-from sqlalchemy.orm import Session
+from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, Integer, any_, bindparam
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 T = TypeVar("T")
 
@@ -45,3 +45,15 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Consecutive slices of a sequence (no copy of the items)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def among(
+    bind: Session | Connection | Engine,
+    column: ColumnElement[Any] | InstrumentedAttribute[Any],
+    ids: Sequence[int],
+) -> ColumnElement[bool]:
+    """``column`` is one of ``ids`` (a chunk of at most ``values_per_statement``): one array parameter on
+    PostgreSQL, an ``IN`` list on SQLite."""
+    if is_postgres(bind):
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)

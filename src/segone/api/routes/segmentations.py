@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from segone.api.deps import MAX_ID, CurrentActor, CustomerId, Db, JobsDep, RuntimeDep
 from segone.api.errors import responses
@@ -17,7 +17,7 @@ from segone.exporting import Format, content_disposition, media_type, stream
 from segone.jobs import JobOut
 from segone.progress import Progress
 from segone.segmentation import service
-from segone.segmentation.schemas import DiffOut, SegmentOut, VersionOut
+from segone.segmentation.schemas import AssignedOut, AssignmentStatus, DiffOut, SegmentOut, VersionOut
 from segone.views import exports, members
 from segone.views.schemas import SegmentMemberPage
 
@@ -28,6 +28,7 @@ NodeId = Annotated[
     int, Path(ge=0, le=MAX_ID, description="The segment's node id in its version (0 is the root).")
 ]
 VariableName = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_ASSIGNED = 1_000  # customers per request; every customer new since the build: "new": true
 
 
 class BuildRequest(BaseModel):
@@ -201,6 +202,46 @@ def get_segment(db: Db, actor: CurrentActor, version_id: VersionId, node_id: Nod
     """A segment's conditions, size, share, CLV, its children's ids and, for the upper levels, how it
     differs from the average customer."""
     return service.segment(db, actor=actor, version_id=version_id, node_id=node_id)
+
+
+class AssignRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=MAX_ASSIGNED, description="The customers to place (at most 1,000)."
+    )
+    new: bool = Field(
+        default=False, description="Place every customer who has no segment in the version yet (new since)."
+    )
+
+    @model_validator(mode="after")
+    def _customers_or_new(self) -> AssignRequest:
+        if bool(self.customer_ids) == self.new:
+            raise ValueError("give customer_ids, or new: true (not both)")
+        return self
+
+
+@router.post(
+    "/segmentations/{version_id}/assign",
+    response_model=AssignedOut,
+    summary="Place customers in a version's segments",
+    responses=responses(401, 403, 404, 422),
+)
+def assign(
+    db: Db, actor: CurrentActor, runtime: RuntimeDep, version_id: VersionId, data: AssignRequest
+) -> AssignedOut:
+    """Place customers in the version's segments by their values now, without a rebuild, and store it, as
+    `segone segments assign` does: `customer_ids` answers each one's path from the root and whether they
+    were new, moved or unchanged; `new: true` places every customer new since the build (without paths).
+    A value no branch takes (a level the tree never saw there) leaves the customer at the segment above.
+    Needs the analytics permission."""
+    if data.new:
+        return service.assign_new(db, runtime.settings, actor=actor, version_id=version_id)
+    placed = service.assign(
+        db, runtime.settings, actor=actor, customer_ids=data.customer_ids, version_id=version_id
+    )
+    changed = sum(1 for p in placed if p.status is not AssignmentStatus.UNCHANGED)
+    return AssignedOut(version_id=version_id, assigned=changed, customers=placed)
 
 
 @router.get(

@@ -7,7 +7,7 @@ has no rarity yet.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from segone.knowledge.models import (
     KnowledgeRefresh,
     KnowledgeTrait,
 )
+from segone.storage.batching import among, chunks, values_per_statement
 
 # A trait is rare when at most this share of the customers we know something about in its topic (the
 # fact's category) hold it, or when nobody else does; the thresholds are documented in docs/knowledge.md.
@@ -130,17 +131,27 @@ def fact_traits(db: Session, *, min_holders: int = 1) -> list[FactTraitOut]:
     return [FactTraitOut(id=t.id, label=t.label, category=t.question or "", holders=t.holders) for t in rows]
 
 
-def trait_holders(db: Session, trait_ids: Collection[int]) -> dict[int, set[int]]:
-    """The customers holding each of these fact traits now: those with a current fact of the trait (a fact
-    outdated since the refresh no longer counts; a merged customer's facts count for the survivor)."""
+def trait_holders(
+    db: Session, trait_ids: Collection[int], customer_ids: Sequence[int] | None = None
+) -> dict[int, set[int]]:
+    """The customers (of ``customer_ids``, or any) holding each of these fact traits now: those with a
+    current fact of the trait (a fact outdated since the refresh no longer counts; a merged customer's facts
+    count for the survivor)."""
     held: dict[int, set[int]] = {trait_id: set() for trait_id in trait_ids}
     if not held:
         return held
-    rows = db.execute(
+    query = (
         select(FactTrait.trait_id, Differentiator.customer_id)
         .join(Differentiator, Differentiator.id == FactTrait.differentiator_id)
         .where(FactTrait.trait_id.in_(sorted(held)), Differentiator.status == "current")
     )
-    for trait_id, customer_id in rows:
-        held[trait_id].add(customer_id)
+    if customer_ids is None:
+        queries = [query]
+    else:
+        size = values_per_statement(db)
+        chunked = chunks(sorted(set(customer_ids)), size)
+        queries = [query.where(among(db, Differentiator.customer_id, chunk)) for chunk in chunked]
+    for each in queries:
+        for trait_id, customer_id in db.execute(each):
+            held[trait_id].add(customer_id)
     return held

@@ -30,6 +30,7 @@ from segone.knowledge.facts.schemas import (
 from segone.knowledge.models import Acknowledgement
 from segone.knowledge.models import Differentiator as Differentiator
 from segone.storage import fulltext
+from segone.storage.batching import among, chunks, values_per_statement
 
 
 def to_out_many(
@@ -347,18 +348,23 @@ def counts_by_customer(db: Session, customer_ids: list[int]) -> dict[int, tuple[
     return {cid: (n, a) for cid, n, a in rows}
 
 
-def known_categories(db: Session, *, batch_size: int = 10_000) -> Iterator[tuple[int, str]]:
-    """``(customer_id, category)`` for every category in which a customer has at least one current fact,
-    by customer id then category, streamed ``batch_size`` rows at a time (what segmentation's
-    "knows: …" variables read)."""
+def known_categories(
+    db: Session, *, batch_size: int = 10_000, customer_ids: Sequence[int] | None = None
+) -> Iterator[tuple[int, str]]:
+    """``(customer_id, category)`` for every category in which a customer (of ``customer_ids``, or any) has
+    at least one current fact, by customer id then category, streamed ``batch_size`` rows at a time (what
+    segmentation's "knows: …" variables read)."""
     query = (
         select(Differentiator.customer_id, Differentiator.category)
         .where(Differentiator.status == DifferentiatorStatus.CURRENT.value)
         .distinct()
         .order_by(Differentiator.customer_id, Differentiator.category)
-        .execution_options(yield_per=batch_size)
     )
-    yield from db.execute(query)
+    if customer_ids is None:
+        yield from db.execute(query.execution_options(yield_per=batch_size))
+        return
+    for chunk in chunks(sorted(set(customer_ids)), values_per_statement(db)):
+        yield from db.execute(query.where(among(db, Differentiator.customer_id, chunk)))
 
 
 def move_to(db: Session, *, from_customer_id: int, to_customer_id: int) -> int:

@@ -1,7 +1,7 @@
 """audiences: segments saved under a name, their hand changes and their members as last evaluated
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06 16:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import segone.storage.base
 
 revision: str = "0012"
 # Written beside 0011 (segment assignment); chained after it when both are merged.
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
