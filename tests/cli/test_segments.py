@@ -135,6 +135,8 @@ def test_customers_show_names_the_customer_segment(segone: Invoke, store: Runtim
     assert "Segment: plan: gold (4 customers alike on these)" in shown.stdout.splitlines()
     as_sheet = as_json(segone("customers", "show", str(gold), "--json"))
     assert as_sheet["segment_path"][-1]["conditions"] == ["plan: gold"]
+    assert "Unlike most customers: plan: gold, like 50 % of customers" in shown.stdout.splitlines()
+    assert as_sheet["standing"][0]["words"] == "plan: gold, like 50 % of customers"
 
 
 def test_a_segment_exports_its_customers_for_a_campaign(

@@ -38,11 +38,20 @@ def test_one_customers_standing_is_the_share_beyond_them_or_beside_them() -> Non
     ]
     kept = reference.of_tree(build_tree(columns, variables, TreeSettings(min_size=1)))
     top, common = reference.standing(kept, variables, {"spend": 98.0, "plan": "basic"})
-    assert (top.variable, top.higher, top.share) == ("spend", True, pytest.approx(0.02))
+    assert (top.variable, top.higher, top.than, top.share) == ("spend", True, 0.97, pytest.approx(0.03))
     assert (common.variable, common.value, common.share) == ("plan", "basic", pytest.approx(0.9))
     rare, low = reference.standing(kept, variables, {"spend": 5.0, "plan": "gold"})
     assert (rare.variable, rare.value, rare.share) == ("plan", "gold", pytest.approx(0.03))
-    assert (low.variable, low.higher, low.share) == ("spend", False, pytest.approx(0.04))
+    assert (low.variable, low.higher, low.than, low.share) == ("spend", False, 0.95, pytest.approx(0.05))
+    # Many customers alike at the bottom: lower than the rest, and not rare at all.
+    ties = {
+        "spend": np.r_[np.zeros(60), np.arange(1.0, 41.0)],
+        "plan": np.array(["basic"] * 100, dtype=object),
+    }
+    floor = reference.of_tree(build_tree(ties, variables, TreeSettings(min_size=1)))
+    (bottom, everyone) = reference.standing(floor, variables, {"spend": 0.0, "plan": "basic"})
+    assert (bottom.higher, bottom.than, bottom.share) == (False, 0.4, pytest.approx(0.6))
+    assert (everyone.value, everyone.share) == ("basic", 1.0)
     # Missing says nothing; a level no customer had at build time has no share to compare with.
     assert reference.standing(kept, variables, {"spend": None, "plan": "platinum"}) == []
 

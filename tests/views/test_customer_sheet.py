@@ -6,7 +6,8 @@ import pytest
 
 from segone.accounts.schemas import SYSTEM
 from segone.channels import Channel
-from segone.customers.schemas import CustomerKind
+from segone.customers import service as customers
+from segone.customers.schemas import CustomerKind, CustomerUpdate
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate
 from segone.errors import NotFound
@@ -133,3 +134,33 @@ def test_the_sheet_shows_the_customer_segment_in_the_latest_segmentation(runtime
 
     newcomer = make_customer(runtime, attributes={"plan": "gold"})
     assert _sheet(runtime, newcomer).segment_path == []  # placed by the next build
+
+
+def test_the_sheet_says_how_the_customer_differs_from_the_average_customer(runtime: Runtime) -> None:
+    spends = [10, 20, 20, 30, 40, 50, 60, 70, 80, 990]
+    plans = ["basic"] * 9 + ["gold"]
+    ids = [
+        make_customer(runtime, attributes={"plan": p, "spend": s}) for p, s in zip(plans, spends, strict=True)
+    ]
+    assert _sheet(runtime, ids[-1]).standing == []  # before the first build
+    segmentation.build(
+        runtime.sessions, runtime.settings, actor=SYSTEM, variables=["attribute:plan", "attribute:spend"]
+    )
+    standing = {s.variable: s for s in _sheet(runtime, ids[-1]).standing}
+    # The big spender: higher than the other nine; gold, like one customer in ten (themselves).
+    top, rare = standing["attribute:spend"], standing["attribute:plan"]
+    assert (top.higher, top.than, top.share) == (True, 0.9, pytest.approx(0.1))
+    assert top.words == "spend: 990, higher than 90 % of customers"
+    assert (rare.higher, rare.than, rare.share) == (None, None, 0.1)
+    assert rare.words == "plan: gold, like 10 % of customers"
+    # A customer in the crowd: basic like most, their spend near the middle (20, as two customers spend).
+    crowd = _sheet(runtime, ids[1]).standing
+    assert [s.variable for s in crowd] == ["attribute:spend", "attribute:plan"]
+    assert crowd[0].words == "spend: 20, lower than 70 % of customers" and crowd[0].share == pytest.approx(
+        0.3
+    )
+    # Their values now, against the build's average customer: a new spend reads at once, before any rebuild
+    # (in the build's bins: 5 is with the lowest spender, 10, both under the first threshold, 20).
+    with runtime.session() as db:
+        customers.update(db, actor=SYSTEM, customer_id=ids[1], data=CustomerUpdate(attributes={"spend": 5}))
+    assert _sheet(runtime, ids[1]).standing[0].words == "spend: 5, lower than 90 % of customers"

@@ -444,3 +444,6 @@ def test_front_line_sees_the_customer_segment_on_the_sheet(
     path = page[page.index('id="segment-path"') :]
     assert "plan: gold" in path[:400] and "a segment of one" in path[:400]
     assert "2 customers alike on these" in client.get(f"/customers/{basic}").text
+    # How they differ from the average customer, in words, under their segment.
+    standing = path[path.index('id="standing"') :]
+    assert "plan: gold, like 33 % of customers" in standing[:600]

@@ -168,6 +168,8 @@ def _print_sheet(sheet: CustomerSheet) -> None:
         leaf = sheet.segment_path[-1]
         alone = "a segment of one" if leaf.size == 1 else f"{leaf.size:,} customers alike on these"
         console.print(f"Segment: {' AND '.join(leaf.conditions)} ({alone})", markup=False)
+    if sheet.standing:
+        console.print("Unlike most customers: " + "; ".join(s.words for s in sheet.standing), markup=False)
     for group in sheet.groups:
         console.print(f"\n[bold]{group.category.label}[/bold]")
         for fact in group.facts:

@@ -28,7 +28,12 @@ def of_tree(tree: Tree) -> Reference:
     found: Reference = {}
     for j, (variable, b) in enumerate(zip(tree.variables, tree.binnings, strict=True)):
         counts = np.bincount(tree.codes[j], minlength=b.n_codes)[: b.n_codes]
-        entry: dict[str, Any] = {"kind": variable.kind.value, "counts": counts.tolist()}
+        entry: dict[str, Any] = {
+            "kind": variable.kind.value,
+            "label": variable.label,
+            "unit": variable.unit,
+            "counts": counts.tolist(),
+        }
         numbers = tree.numbers[j]
         if numbers is not None:
             known = numbers[~np.isnan(numbers)]
@@ -88,7 +93,7 @@ def deviations(
 def standing(reference: Reference, variables: Sequence[Variable], row: Mapping[str, Any]) -> list[Standing]:
     """Where one customer (``row``: variable name to value) stands among the version's customers on each
     variable, the rarest first: for a number the share of customers below (or above) them, for a level the
-    share of customers who share it. Missing values say nothing and are left out."""
+    share of customers who share it (``Standing``). Missing values say nothing and are left out."""
     found: list[tuple[float, int, Standing]] = []
     for j, variable in enumerate(variables):
         entry = reference.get(variable.name)
@@ -106,13 +111,12 @@ def standing(reference: Reference, variables: Sequence[Variable], row: Mapping[s
         if b.numeric:
             below = float(known[:code].sum()) / total
             above = float(known[code + 1 :].sum()) / total
-            higher = below >= above
-            share = above if higher else below
-            found.append(
-                (share, j, Standing(variable.name, variable.label, row[variable.name], share, higher))
-            )
+            higher = below > above
+            than = below if higher else above
+            standing = Standing(variable.name, variable.label, row[variable.name], 1.0 - than, higher, than)
         else:
             share = float(known[code]) / total
-            found.append((share, j, Standing(variable.name, variable.label, b.levels[code], share, None)))
+            standing = Standing(variable.name, variable.label, b.levels[code], share)
+        found.append((standing.share, j, standing))
     found.sort(key=lambda item: (item[0], item[1]))
     return [s for _, _, s in found]

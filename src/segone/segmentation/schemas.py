@@ -106,22 +106,37 @@ class Deviation:
 
 @dataclass(frozen=True)
 class Standing:
-    """Where one customer stands among a version's customers on one variable. Numeric: ``higher`` True
-    when they are above most customers, and ``share`` the customers above them then (below them when
-    ``higher`` is False): "higher than 97 %" is ``share`` 0.03. Categorical and yes/no: ``value`` is their
-    level, ``share`` the customers who share it, ``higher`` None."""
+    """Where one customer stands among a version's customers on one variable. ``share`` is how rare they
+    are: the customers as far out as they are or further (their own value and beyond it, on their side of
+    the middle), or those sharing their level. Numeric: ``higher`` True on the upper side, and ``than`` the
+    customers they are higher than (lower than, when ``higher`` is False). Categorical and yes/no: ``value``
+    is their level, ``higher`` and ``than`` None."""
 
     variable: str
     label: str
     value: Any
     share: float
-    higher: bool | None
+    higher: bool | None = None
+    than: float | None = None
 
 
 class VersionStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+class StandingOut(BaseModel):
+    """``Standing`` as every entry point shows it, with its words: "spend: $1,230, higher than 97 % of
+    customers", "plan: gold, like 3 % of customers"."""
+
+    variable: str
+    label: str
+    value: str = Field(description="Their value in words, with its unit.")
+    share: float = Field(description="How rare: the share of customers as far out as they are, or like them.")
+    higher: bool | None = Field(description="Numbers: above (true) or below (false) most customers.")
+    than: float | None = Field(description="Numbers: the share of customers they are higher (lower) than.")
+    words: str
 
 
 class VersionOut(BaseModel):

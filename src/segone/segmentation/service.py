@@ -44,6 +44,8 @@ from segone.segmentation.schemas import (
     DeviationOut,
     DiffOut,
     SegmentOut,
+    Standing,
+    StandingOut,
     TreeSettings,
     Variable,
     VariableInfo,
@@ -51,7 +53,7 @@ from segone.segmentation.schemas import (
     VersionOut,
     VersionStatus,
 )
-from segone.segmentation.tree import Tree, build_tree
+from segone.segmentation.tree import Tree, build_tree, number
 from segone.settings import Settings
 from segone.storage import bulk
 from segone.storage.batching import ROWS_PER_STATEMENT, among, batched, chunks, values_per_statement
@@ -977,3 +979,64 @@ def _path_rows(db: Session, version_id: int, placed: _Placed) -> dict[int, Segme
         query = select(Segment).where(Segment.version_id == version_id, among(db, Segment.node_id, chunk))
         found.update({row.node_id: row for row in db.scalars(query)})
     return found
+
+
+# How one customer differs from the average customer (reference.py): the customer sheet's question.
+STANDING_SHOWN = 5
+
+
+def customer_standing(
+    db: Session, *, actor: Actor, customer_id: int, version_id: int | None = None, limit: int = STANDING_SHOWN
+) -> list[StandingOut]:
+    """Where the customer stands among the customers of the version (by default the latest done one) on
+    the variables it split on, the rarest first: their values now against the version's average customer.
+    None before the first build with a reference; front-line staff may read it (the sheet shows it)."""
+    require(actor, Permission.READ_CUSTOMERS)
+    version = _assignable(db, version_id)
+    if not version.reference:
+        return []
+    variables = [
+        Variable(
+            name,
+            entry.get("label", name),
+            VariableKind(entry["kind"]),
+            name.split(":", 1)[0],
+            entry.get("unit", ""),
+        )
+        for name, entry in version.reference.items()
+    ]
+    table = catalogue_module.gather(db, actor=actor, variables=variables, ids=[customer_id])
+    if table.num_rows == 0:
+        raise NotFound(f"There is no customer {customer_id} (or no longer: merged into another).")
+    row = {v.name: table.column(v.name)[0].as_py() for v in variables}
+    found = reference_module.standing(version.reference, variables, row)
+    return [_standing_out(standing, variables) for standing in found[:limit]]
+
+
+def _standing_out(standing: Standing, variables: Sequence[Variable]) -> StandingOut:
+    unit = next((v.unit for v in variables if v.name == standing.variable), "")
+    if standing.higher is None:
+        value = str(standing.value)
+        words = f"{standing.label}: {value}, like {_percent(standing.share)} of customers"
+    else:
+        value = f"{number(float(standing.value))}{' ' + unit if unit else ''}"
+        side = "higher" if standing.higher else "lower"
+        words = f"{standing.label}: {value}, {side} than {_percent(standing.than or 0.0)} of customers"
+    return StandingOut(
+        variable=standing.variable,
+        label=standing.label,
+        value=value,
+        share=round(standing.share, 6),
+        higher=standing.higher,
+        than=None if standing.than is None else round(standing.than, 6),
+        words=words,
+    )
+
+
+def _percent(share: float) -> str:
+    """Whole percents, but never "0 %" or "100 %" for a share that is neither."""
+    if 0 < share < 0.01:
+        return "under 1 %"
+    if 0.99 < share < 1:
+        return "over 99 %"
+    return f"{round(share * 100)} %"

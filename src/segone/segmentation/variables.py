@@ -424,9 +424,9 @@ def gather(
     db: Session,
     *,
     actor: Actor,
-    settings: Settings,
     variables: Sequence[Variable],
     ids: Sequence[int] | None = None,
+    settings: Settings | None = None,
 ) -> pa.Table:
     """One row per customer not merged into another, by id: ``customer_id`` then a column per variable,
     numbers as float64, categories as strings, yes/no as bool; null where the customer has no value

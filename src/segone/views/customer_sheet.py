@@ -14,7 +14,7 @@ from segone.knowledge.distinguishability import service as insights
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorStatus
 from segone.segmentation import service as segmentation
-from segone.segmentation.schemas import SegmentOut
+from segone.segmentation.schemas import SegmentOut, StandingOut
 from segone.views.schemas import CustomerSheet, FactGroup, MergedRecord, SheetFact, SheetKnowledge
 
 RECENT_ENCOUNTERS = 5
@@ -96,6 +96,7 @@ def customer_sheet(
             for m in customers.merges_into(db, customer_id=customer.id)
         ],
         segment_path=_segment_path(db, actor=actor, customer_id=customer.id),
+        standing=_standing(db, actor=actor, customer_id=customer.id),
     )
 
 
@@ -104,6 +105,14 @@ def _segment_path(db: Session, *, actor: Actor, customer_id: int) -> list[Segmen
     who arrived after it (until the next build places them)."""
     try:
         return segmentation.customer_path(db, actor=actor, customer_id=customer_id)
+    except NotFound:
+        return []
+
+
+def _standing(db: Session, *, actor: Actor, customer_id: int) -> list[StandingOut]:
+    """How the customer differs from the average customer of the latest segmentation; nothing before it."""
+    try:
+        return segmentation.customer_standing(db, actor=actor, customer_id=customer_id)
     except NotFound:
         return []
 

@@ -13,7 +13,7 @@ from segone.encounters.schemas import EncounterOut
 from segone.knowledge.categories.schemas import CategoryOut
 from segone.knowledge.distinguishability.schemas import LookAlike, Question
 from segone.knowledge.facts.schemas import DifferentiatorOut, RecognitionOut
-from segone.segmentation.schemas import SegmentOut
+from segone.segmentation.schemas import SegmentOut, StandingOut
 
 
 class CustomerSummary(BaseModel):
@@ -92,6 +92,11 @@ class CustomerSheet(BaseModel):
         default_factory=list,
         description="The customer's segments in the latest segmentation, from all customers down to theirs "
         "(the last is their segment); empty before the first build.",
+    )
+    standing: list[StandingOut] = Field(
+        default_factory=list,
+        description="How the customer differs from the average customer of the latest segmentation: the "
+        "variables on which they are rarest, with their words; empty before the first build.",
     )
 
     def facts(self) -> list[SheetFact]:
