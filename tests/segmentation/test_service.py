@@ -218,3 +218,26 @@ def test_frontline_sees_a_path_but_cannot_build_or_browse(runtime: Runtime) -> N
         with pytest.raises(Forbidden):
             service.segment(db, actor=frontline.actor, version_id=version.id, node_id=0)
         assert service.segments(db, actor=manager.actor, version_id=version.id, max_depth=0)[0].size == 14
+
+
+def test_deviations_below_the_stored_levels_are_worked_out_when_asked(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _planted(runtime)
+    stored = service.build(runtime.sessions, runtime.settings, actor=SYSTEM)
+    monkeypatch.setattr(service, "DEVIATION_DEPTH", 0)
+    bare = service.build(runtime.sessions, runtime.settings, actor=SYSTEM)
+    with runtime.session() as db:
+        upper = service.segments(db, actor=SYSTEM, version_id=stored.id, max_depth=2)
+        assert all(s.deviations is None for s in service.segments(db, actor=SYSTEM, version_id=bare.id))
+        for kept in upper[1:]:
+            # The same tree, the same values: worked out now, they equal what the first build stored.
+            live = service.segment(db, actor=SYSTEM, version_id=bare.id, node_id=kept.node_id).deviations
+            assert live is not None and kept.deviations is not None
+            assert [d.variable for d in live] == [d.variable for d in kept.deviations]
+            assert [d.effect for d in live] == pytest.approx([d.effect for d in kept.deviations])
+        assert service.segment(db, actor=SYSTEM, version_id=bare.id, node_id=0).deviations is None
+        monkeypatch.setattr(service, "LIVE_DEVIATIONS", 1)
+        assert (
+            service.segment_deviations(db, actor=SYSTEM, version_id=bare.id, node_id=upper[1].node_id) is None
+        )

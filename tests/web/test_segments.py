@@ -110,7 +110,9 @@ def test_the_versions_list_links_each_build_newest_first(live_server: LiveServer
     assert re.findall(r'<td class="number">([^<]*)</td>', first)[:3] == ["12", "12", "12"]
 
 
-def test_the_explorer_draws_the_tree_and_drills_down_to_a_segment_of_one(live_server: LiveServer) -> None:
+def test_the_explorer_draws_the_tree_and_drills_down_to_a_segment_of_one(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runtime = live_server.runtime
     planted = _planted(runtime)
     v = planted.version
@@ -154,8 +156,15 @@ def test_the_explorer_draws_the_tree_and_drills_down_to_a_segment_of_one(live_se
         deep = client.get(f"/segments/{v}/{leaf}").text
         assert "A segment of one" in _section(deep, "segment-of-one")
         assert _links(_section(deep, "segment-of-one"), "/customers/") == [f"/customers/{planted.gold[0]}"]
+        # Below the stored levels, its own deviations are worked out when asked: the customer's own.
+        own = _section(deep, "deviations")
+        assert 'id="deviations-note"' not in own and 'class="chart-svg deviation-chart"' in own
+        assert re.search(r"plan: gold</text>.*?\+33 pts", own, re.S)
+        # A segment too large for that shows its nearest ancestor's, and says so.
+        monkeypatch.setattr(service, "LIVE_DEVIATIONS", 0)
+        deep = client.get(f"/segments/{v}/{leaf}").text
         note = " ".join(unescape(_section(deep, "deviations")).split())
-        assert "for the top 3 levels only; this segment is 4 levels down" in note
+        assert "this one is 4 levels down and larger" in note
         ancestor = _segment(runtime, v, ["plan: gold", "spend: under 920"])
         assert f'href="/segments/{v}/{ancestor}"' in note
 

@@ -41,6 +41,7 @@ from segone.segmentation.schemas import (
     AudienceEditOut,
     AudienceMemberOut,
     AudienceOut,
+    Deviation,
     DeviationOut,
     DiffOut,
     SegmentOut,
@@ -309,8 +310,12 @@ def _segment_rows(
 
 def _deviations(tree: Tree, node: int, against: int | None = None) -> list[dict[str, Any]]:
     """The node's largest deviations from the average customer, or from node ``against`` (its sibling)."""
+    return _top_deviations(tree.deviations(node, against))
+
+
+def _top_deviations(deviations: Sequence[Deviation]) -> list[dict[str, Any]]:
     found = []
-    for deviation in tree.deviations(node, against):
+    for deviation in deviations:
         numbers = (deviation.effect, deviation.value, deviation.reference)
         # A variable on which the segment is just like everyone (a category nobody knows yet) says nothing.
         if deviation.effect != 0 and all(math.isfinite(x) for x in numbers):
@@ -427,7 +432,8 @@ def segments(
 
 
 def segment(db: Session, *, actor: Actor, version_id: int, node_id: int) -> SegmentOut:
-    """One segment with its children's ids and, for the upper nodes, its deviations."""
+    """One segment with its children's ids and its deviations (``segment_deviations``: stored for the upper
+    levels, worked out now below them)."""
     require(actor, Permission.VIEW_TEAM_DASHBOARDS)
     version = _version(db, version_id)
     row = db.get(Segment, (version_id, node_id))
@@ -439,7 +445,10 @@ def segment(db: Session, *, actor: Actor, version_id: int, node_id: int) -> Segm
             select(Segment.node_id).where(Segment.version_id == version_id, Segment.parent_node_id == node_id)
         )
     )
-    return _segment_out(row, version.customers, children)
+    found = _segment_out(row, version.customers, children)
+    if found.deviations is None:
+        found.deviations = segment_deviations(db, actor=actor, version_id=version_id, node_id=node_id)
+    return found
 
 
 def customer_path(
@@ -1013,6 +1022,20 @@ def customer_standing(
     return [_standing_out(standing, variables) for standing in found[:limit]]
 
 
+def _reference_variables(reference: Mapping[str, Mapping[str, Any]]) -> list[Variable]:
+    """The variables a version's reference describes, as ``gather`` reads them."""
+    return [
+        Variable(
+            name,
+            entry.get("label", name),
+            VariableKind(entry["kind"]),
+            name.split(":", 1)[0],
+            entry.get("unit", ""),
+        )
+        for name, entry in reference.items()
+    ]
+
+
 def _standing_out(standing: Standing, variables: Sequence[Variable]) -> StandingOut:
     unit = next((v.unit for v in variables if v.name == standing.variable), "")
     if standing.higher is None:
@@ -1040,3 +1063,32 @@ def _percent(share: float) -> str:
     if 0.99 < share < 1:
         return "over 99 %"
     return f"{round(share * 100)} %"
+
+
+# Deviations of the segments below the stored levels, worked out when asked for (reference.py): a segment of
+# up to this many customers reads its members' values in well under a second.
+LIVE_DEVIATIONS = 20_000
+
+
+def segment_deviations(
+    db: Session, *, actor: Actor, version_id: int, node_id: int
+) -> list[DeviationOut] | None:
+    """How segment ``node_id`` differs from the version's average customer: stored at build time for the
+    upper levels; below them computed now from its members' current values against the version's
+    reference, for a segment of up to ``LIVE_DEVIATIONS`` customers. None for the root (the average
+    customer itself), and where neither can be had (a larger segment, a version built before references)."""
+    require(actor, Permission.VIEW_TEAM_DASHBOARDS)
+    version = _version(db, version_id)
+    row = db.get(Segment, (version_id, node_id))
+    if row is None:
+        raise NotFound(f"Version {version_id} has no segment {node_id}.")
+    if row.deviations is not None or row.parent_node_id is None:
+        return None if row.deviations is None else [DeviationOut(**d) for d in row.deviations]
+    if not version.reference or row.size > LIVE_DEVIATIONS:
+        return None
+    variables = _reference_variables(version.reference)
+    ids = [customer for customer, _ in member_page(db, actor=actor, version_id=version_id, node_id=node_id)]
+    table = catalogue_module.gather(db, actor=actor, variables=variables, ids=ids)
+    columns = {v.name: _column(table.column(v.name), v) for v in variables}
+    found = reference_module.deviations(version.reference, variables, columns)
+    return [DeviationOut(**d) for d in _top_deviations(found)]

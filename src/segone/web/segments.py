@@ -292,6 +292,10 @@ def _explore(
         )
     root = path[0]
     children = [n for n in nodes if n.parent_node_id == node_id]
+    if focus.depth and focus.deviations is None:
+        with runtime.session() as db:
+            live = service.segment_deviations(db, actor=actor, version_id=version_id, node_id=node_id)
+        path[-1] = focus = focus.model_copy(update={"deviations": live})
     source, deviations = _deviations_of(path)
     return render(
         request,
@@ -308,6 +312,7 @@ def _explore(
         source=source,
         deviations=_deviation_rows(deviations),
         deviation_chart=_deviation_chart(deviations) if deviations else None,
+        live_limit=service.LIVE_DEVIATIONS,
         members=members,
         page=page_number,
         pages=pages,
@@ -325,8 +330,9 @@ def _own_words(segment: SegmentOut, parent: SegmentOut | None) -> str:
 
 
 def _deviations_of(path: list[SegmentOut]) -> tuple[SegmentOut | None, list[DeviationOut]]:
-    """The segment's stored deviations, or those of its nearest ancestor that has them: they are computed
-    at build time for the upper levels only. None for the root, which is the average customer."""
+    """The segment's deviations, or those of its nearest ancestor that has them (a segment too large to
+    work them out when asked, below the levels stored at build time). None for the root, which is the
+    average customer."""
     for segment in reversed(path[1:]):
         if segment.deviations is not None:
             return segment, segment.deviations
