@@ -202,9 +202,11 @@ def test_assign_places_a_customer_and_every_new_one_without_a_rebuild(segone: In
     )
     assert segone("customers", "show", str(later[0])).exit_code == 0
 
-    assert one_line_error(segone("segments", "assign", "99999")) == (
-        "Error: There is no customer 99999 (or no longer: merged into another)."
-    )
+    assert one_line_error(segone("segments", "assign", "99999")) == "Error: There is no customer 99999."
+    # Any identity names the customer, as everywhere in the CLI.
+    known = make_customer(store, identities=["crm:C77"], attributes={"plan": "basic"})
+    by_identity = as_json(segone("segments", "assign", "crm:C77", "--json"))
+    assert (by_identity["customer_id"], by_identity["status"]) == (known, "new")
     assert one_line_error(segone("segments", "assign", str(new), "--version", "7")) == (
         "Error: There is no segmentation version 7."
     )

@@ -10,6 +10,7 @@ import typer
 from segone import formatting
 from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, progress_bar, runtime_of
+from segone.customers import service as customers
 from segone.errors import Invalid
 from segone.exporting import Format
 from segone.runtime import Runtime
@@ -253,9 +254,13 @@ def export_segment(
 @app.command()
 def assign(
     ctx: typer.Context,
-    customer_id: Annotated[
-        int | None,
-        typer.Argument(metavar="CUSTOMER", help="A customer's id (customers list).", show_default=False),
+    customer: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="CUSTOMER",
+            help="The customer's id (42) or any identity (email:ann@x.com).",
+            show_default=False,
+        ),
     ] = None,
     new: Annotated[
         bool, typer.Option("--new", help="Every customer who has no segment in the version yet (new since).")
@@ -268,7 +273,7 @@ def assign(
 ) -> None:
     """Place a customer, or every new one, in a version's segments by their values now, without a rebuild;
     stored, so the customer sheet and exports see them there."""
-    if (customer_id is None) != new:
+    if (customer is None) != new:
         raise Invalid("Name one customer, or --new for every customer new since the build (not both).")
     runtime = runtime_of(ctx)
     if new:
@@ -285,8 +290,9 @@ def assign(
         else:
             typer.echo(f"No customer is new since version {done.version_id} was built.")
         return
-    assert customer_id is not None
+    assert customer is not None
     with runtime.session() as db:
+        customer_id = customers.resolve(db, actor=SYSTEM, reference=customer).id
         (placed,) = service.assign(
             db, runtime.settings, actor=SYSTEM, customer_id=customer_id, version_id=version_id
         )
