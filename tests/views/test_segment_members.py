@@ -10,7 +10,7 @@ from segone.customers.schemas import CustomerKind
 from segone.errors import Forbidden
 from segone.runtime import Runtime
 from segone.segmentation import service as segmentation
-from segone.views.members import segment_members
+from segone.views.members import audience_edits, segment_members
 from tests.factories import make_customer, make_user
 
 
@@ -46,3 +46,30 @@ def test_a_segments_customers_are_named_with_their_leaf_a_page_at_a_time(runtime
     assert len(set(leaves)) == len(leaves) and node.node_id not in leaves
     assert [m.customer_id for m in everyone.items] == [*names, shop]
     assert everyone.items[-1].name == "Hollis Hardware"
+
+
+def test_an_audiences_hand_changes_are_named_the_latest_first(runtime: Runtime) -> None:
+    gold = make_customer(runtime, name="Gold Ann", attributes={"plan": "gold"})
+    basic = make_customer(runtime, name="Basic Bob", attributes={"plan": "basic"})
+    version = segmentation.build(
+        runtime.sessions, runtime.settings, actor=SYSTEM, variables=["attribute:plan"]
+    )
+    analyst, frontline = make_user(runtime, Role.ANALYST), make_user(runtime, Role.FRONTLINE)
+    with runtime.session() as db:
+        node = next(
+            s.node_id
+            for s in segmentation.segments(db, actor=SYSTEM, version_id=version.id)
+            if s.conditions == ["plan: gold"]
+        )
+        audience = segmentation.save_audience(
+            db, runtime.settings, actor=SYSTEM, name="gold", version_id=version.id, node_id=node
+        )
+        segmentation.add_to_audience(db, actor=analyst.actor, audience_id=audience.id, customer_id=basic)
+        segmentation.remove_from_audience(db, actor=SYSTEM, audience_id=audience.id, customer_id=gold)
+        edits = audience_edits(db, actor=SYSTEM, audience_id=audience.id)
+        with pytest.raises(Forbidden):
+            audience_edits(db, actor=frontline.actor, audience_id=audience.id)
+    assert [(e.name, e.customer_id, e.added, e.by) for e in edits] == [
+        ("Gold Ann", gold, False, None),
+        ("Basic Bob", basic, True, analyst.email),
+    ]

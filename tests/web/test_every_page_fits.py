@@ -58,6 +58,7 @@ class Store:
     admin_id: int
     version: int  # a segmentation down to segments of one, built twice to compare
     leaf: int  # the long-named customer's segment in it
+    audience: int  # that segment saved under a long name, the duplicate added by hand
 
 
 def _store(server: LiveServer) -> Store:
@@ -152,8 +153,25 @@ def _store(server: LiveServer) -> Store:
     segmentation.build(runtime.sessions, runtime.settings, actor=SYSTEM, name=NAME[:200])
     with runtime.session() as db:
         path = segmentation.customer_path(db, actor=SYSTEM, customer_id=customer, version_id=version)
+        audience = segmentation.save_audience(
+            db,
+            runtime.settings,
+            actor=admin_actor,
+            name=NAME[:200],
+            version_id=version,
+            node_id=path[-1].node_id,
+        )
+        segmentation.add_to_audience(db, actor=admin_actor, audience_id=audience.id, customer_id=duplicate)
     return Store(
-        ADMIN_EMAIL, FRONTLINE_EMAIL, customer, duplicate, encounter, admin_id, version, path[-1].node_id
+        ADMIN_EMAIL,
+        FRONTLINE_EMAIL,
+        customer,
+        duplicate,
+        encounter,
+        admin_id,
+        version,
+        path[-1].node_id,
+        audience.id,
     )
 
 
@@ -170,6 +188,7 @@ def _screenshots(store: Store) -> dict[str, str]:
         f"/segments/{store.version}": "segments-explorer",
         f"/segments/{store.version}/{store.leaf}": "segment-of-one",
         "/segments/compare": "segments-compare",
+        f"/audiences/{store.audience}": "audience",
     }
 
 
@@ -200,6 +219,8 @@ def _pages(store: Store) -> list[str]:
         f"/segments/{store.version}/{store.leaf}",
         "/segments/compare",
         f"/segments/compare?before={store.version}&after={store.version + 1}&depth=4",
+        "/audiences",
+        f"/audiences/{store.audience}",
         "/account",
         "/admin/users",
         f"/admin/users/{store.admin_id}",

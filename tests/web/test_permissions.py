@@ -74,6 +74,16 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("GET", "/segments/compare"): P.VIEW_TEAM_DASHBOARDS,
     ("GET", "/segments/{version_id}"): P.VIEW_TEAM_DASHBOARDS,
     ("GET", "/segments/{version_id}/{node_id}"): P.VIEW_TEAM_DASHBOARDS,
+    ("GET", "/segments/{version_id}/{node_id}/export"): P.EXPORT_DATA,
+    ("POST", "/segments/{version_id}/{node_id}/audience"): P.RUN_ANALYTICS,
+    # Audiences as the service lets them: managers read, analysts change, those who may export download.
+    ("GET", "/audiences"): P.VIEW_TEAM_DASHBOARDS,
+    ("GET", "/audiences/{audience_id}"): P.VIEW_TEAM_DASHBOARDS,
+    ("POST", "/audiences/{audience_id}/members"): P.RUN_ANALYTICS,
+    ("POST", "/audiences/{audience_id}/members/{customer_id}/remove"): P.RUN_ANALYTICS,
+    ("POST", "/audiences/{audience_id}/refresh"): P.RUN_ANALYTICS,
+    ("POST", "/audiences/{audience_id}/delete"): P.RUN_ANALYTICS,
+    ("GET", "/audiences/{audience_id}/export"): P.EXPORT_DATA,
     ("GET", "/account"): P.MANAGE_OWN_TOKENS,
     ("POST", "/account/tokens"): P.MANAGE_OWN_TOKENS,
     ("POST", "/account/tokens/{token_id}/revoke"): P.MANAGE_OWN_TOKENS,
@@ -169,7 +179,11 @@ def test_page_role_matrix(live_server: LiveServer) -> None:
     version = segmentation.build(
         runtime.sessions, runtime.settings, actor=admin, variables=["attribute:plan"]
     )
-    ids.update(version_id=version.id, node_id=1)
+    with runtime.session() as db:
+        audience = segmentation.save_audience(
+            db, runtime.settings, actor=admin, name="Matrix", version_id=version.id, node_id=1
+        )
+    ids.update(version_id=version.id, node_id=1, audience_id=audience.id)
 
     problems: list[str] = []
     anonymous = client_for(live_server)

@@ -1,5 +1,6 @@
 """The customers of a segment or of an audience, page by page, with their names and ids elsewhere: what
-campaigns and personalisation read through the API (segmentation gives the ids, customers the names)."""
+campaigns and personalisation read through the API (segmentation gives the ids, customers the names); and
+an audience's hand changes, named, for its page."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from sqlalchemy.orm import Session
 from segone.accounts.schemas import Actor
 from segone.customers import service as customers
 from segone.segmentation import service as segmentation
-from segone.views.schemas import AudienceMemberOut, AudienceMemberPage, MemberOut, SegmentMemberPage
+from segone.views.schemas import (
+    AudienceMemberOut,
+    AudienceMemberPage,
+    MemberOut,
+    NamedAudienceEdit,
+    SegmentMemberPage,
+)
 
 
 def _named(
@@ -51,3 +58,11 @@ def audience_members(
         for member, m in zip(named, page, strict=True)
     ]
     return AudienceMemberPage(audience_id=audience_id, items=items, total=total, offset=offset, limit=limit)
+
+
+def audience_edits(db: Session, *, actor: Actor, audience_id: int) -> list[NamedAudienceEdit]:
+    """The customers added and removed by hand, the latest first, by whom and when, each named: what the
+    audience's page lists."""
+    edits = segmentation.audience_edits(db, actor=actor, audience_id=audience_id)
+    names = customers.names_by_id(db, (e.customer_id for e in edits))
+    return [NamedAudienceEdit(**e.model_dump(), name=names.get(e.customer_id, "")) for e in edits]

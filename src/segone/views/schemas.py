@@ -13,7 +13,7 @@ from segone.encounters.schemas import EncounterOut
 from segone.knowledge.categories.schemas import CategoryOut
 from segone.knowledge.distinguishability.schemas import LookAlike, Question
 from segone.knowledge.facts.schemas import DifferentiatorOut, RecognitionOut
-from segone.segmentation.schemas import SegmentOut, StandingOut
+from segone.segmentation.schemas import AudienceEditOut, SegmentOut, StandingOut
 
 
 class CustomerSummary(BaseModel):
@@ -165,3 +165,9 @@ class AudienceMemberPage(BaseModel):
     total: int
     offset: int
     limit: int
+
+
+class NamedAudienceEdit(AudienceEditOut):
+    """A customer added to or removed from an audience by hand, named."""
+
+    name: str = Field(description="The customer's name (as stored: a merged record keeps its own).")

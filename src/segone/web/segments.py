@@ -18,7 +18,8 @@ from starlette.responses import Response
 
 from segone import formatting
 from segone.accounts.schemas import Permission
-from segone.errors import Invalid, NotFound
+from segone.errors import Conflict, Invalid, NotFound
+from segone.exporting import Format
 from segone.progress import Progress
 from segone.runtime import Runtime
 from segone.segmentation import service
@@ -30,10 +31,12 @@ from segone.segmentation.schemas import (
     VersionOut,
     VersionStatus,
 )
+from segone.views import exports
 from segone.views.members import segment_members
 from segone.web import session as web_session
 from segone.web.charts import BarChart, Icicle, IcicleNode, Matrix, diverging_bars, heat_matrix, icicle
 from segone.web.deps import Form, JobsDep, RuntimeDep, Viewer, requires, see_other, web_router
+from segone.web.exports import Exporter, streamed
 from segone.web.render import percent, render
 
 router = web_router()
@@ -270,7 +273,16 @@ def explore_segment(
 
 
 def _explore(
-    request: Request, viewer: Viewer, runtime: Runtime, version_id: int, node_id: int, page: str
+    request: Request,
+    viewer: Viewer,
+    runtime: Runtime,
+    version_id: int,
+    node_id: int,
+    page: str,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
 ) -> Response:
     actor = viewer.actor
     with runtime.session() as db:
@@ -300,6 +312,9 @@ def _explore(
     return render(
         request,
         "segments/explorer.html",
+        status=status,
+        errors=errors or {},
+        values=values or {},
         version=version,
         focus=focus,
         trail=[(s, _own_words(s, path[i - 1] if i else None)) for i, s in enumerate(path)],
@@ -437,3 +452,52 @@ def _tile_kind(node: SegmentOut, average: float | None, *, focus: bool) -> str:
         return "plain"
     ratio = node.clv_mean / average
     return next((kind for bound, kind in VALUE_BANDS if ratio < bound), "value-5")
+
+
+# ---------------------------------------------------------------------- a segment's customers, for use
+
+
+@router.get("/segments/{version_id}/{node_id}/export")
+def export_segment(
+    viewer: Exporter, runtime: RuntimeDep, version_id: VersionId, node_id: NodeId, format: Format = Format.CSV
+) -> Response:
+    """The segment's customers as the API's export gives them, recorded in the audit trail the same way."""
+    with runtime.session() as db:  # the audit entry is committed before the download starts
+        started = exports.start_segment(
+            db, actor=viewer.actor, version_id=version_id, node_id=node_id, fmt=format
+        )
+    return streamed(started, format, runtime)
+
+
+@router.post("/segments/{version_id}/{node_id}/audience")
+def save_audience(
+    request: Request,
+    viewer: Analyst,
+    runtime: RuntimeDep,
+    form: Form,
+    version_id: VersionId,
+    node_id: NodeId,
+) -> Response:
+    """Save the segment as a named audience and go to its page; a name empty or taken is said on the form."""
+    name = form.get("name")
+    try:
+        with runtime.session() as db:
+            audience = service.save_audience(
+                db, runtime.settings, actor=viewer.actor, name=name, version_id=version_id, node_id=node_id
+            )
+    except (Invalid, Conflict) as exc:
+        return _explore(
+            request,
+            viewer,
+            runtime,
+            version_id,
+            node_id,
+            "1",
+            status=exc.http_status,
+            errors={"name": exc.message},
+            values={"name": name},
+        )
+    web_session.load(request).flash(
+        f"Saved the audience '{audience.name}': {formatting.plural(audience.size, 'customer')}."
+    )
+    return see_other(f"/audiences/{audience.id}")
