@@ -15,7 +15,7 @@ from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
 from segone.segmentation import service
 from segone.segmentation.models import SegmentationVersion, SegmentMembership
-from segone.segmentation.schemas import VersionStatus
+from segone.segmentation.schemas import VariableKind, VersionStatus
 from segone.views import merge
 from tests.factories import make_customer, make_user
 
@@ -241,3 +241,24 @@ def test_deviations_below_the_stored_levels_are_worked_out_when_asked(
         assert (
             service.segment_deviations(db, actor=SYSTEM, version_id=bare.id, node_id=upper[1].node_id) is None
         )
+
+
+def test_an_earlier_runs_segments_are_a_variable_when_named(runtime: Runtime) -> None:
+    groups = _planted(runtime)
+    first = service.build(runtime.sessions, runtime.settings, actor=SYSTEM, variables=["attribute:plan"])
+    with runtime.session() as db:
+        infos = {i.name: i for i in service.describe_variables(db, actor=SYSTEM, settings=runtime.settings)}
+    earlier = infos[f"segment:{first.id}"]
+    assert (earlier.kind, earlier.distinct, earlier.missing_share) == (VariableKind.CATEGORICAL, 2, 0.0)
+    assert set(earlier.examples) == {"plan: gold", "plan: basic"}
+    # Not in "all": a new build does not split on the old one unless asked to.
+    again = service.build(runtime.sessions, runtime.settings, actor=SYSTEM)
+    assert not any(name.startswith("segment:") for name in again.variables)
+    on_it = service.build(
+        runtime.sessions, runtime.settings, actor=SYSTEM, variables=[f"segment:{first.id}"], max_depth=1
+    )
+    with runtime.session() as db:
+        top = service.segments(db, actor=SYSTEM, version_id=on_it.id, parent=0)
+        path = service.customer_path(db, actor=SYSTEM, customer_id=groups["gold"][0], version_id=on_it.id)
+    assert sorted(s.size for s in top) == [6, 8]
+    assert path[-1].conditions == [f"segment in version {first.id}: plan: gold"]

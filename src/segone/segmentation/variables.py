@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from segone.accounts.schemas import Actor, Permission
@@ -30,9 +31,10 @@ from segone.errors import Invalid
 from segone.knowledge.categories.service import in_force
 from segone.knowledge.distinguishability import service as distinguishability
 from segone.knowledge.facts import service as facts
+from segone.segmentation.models import Segment, SegmentationVersion, SegmentMembership
 from segone.segmentation.schemas import Variable, VariableInfo, VariableKind
 from segone.settings import Settings
-from segone.storage.batching import batched
+from segone.storage.batching import among, batched, chunks, values_per_statement
 
 Override = VariableKind | Literal["exclude"]
 
@@ -85,7 +87,13 @@ _SCORES: tuple[tuple[str, str, str], ...] = (
     ("expected_value", "expected value of a purchase", _CURRENCY),
     ("clv", "CLV (value of the next horizon, discounted)", _CURRENCY),
 )
-_PREFIXES = ("attribute", "behaviour", "score", "knows", "trait")
+_PREFIXES = ("attribute", "behaviour", "score", "knows", "trait", "segment")
+# An earlier run's segments (segment:<version>): the customer's segment at this depth of that version's
+# tree, for the latest few finished versions. Only when named: splitting a new tree on the old one by
+# default would make every build repeat the first.
+SEGMENT_DEPTH = 2
+EARLIER_VERSIONS = 3
+NAMED_ONLY = ("segment:",)
 
 
 @dataclass
@@ -264,6 +272,8 @@ def describe_variables(
             (_flag(f"trait:{trait.id}", f"trait: {_label(trait.label)}", trait.holders, active), None)
         )
 
+    infos.extend((info, None) for info in _segment_infos(db, active=active))
+
     by_name = {info.name: (info, values) for info, values in infos}
     unknown = [name for name in overrides if name not in by_name]
     if unknown:
@@ -367,11 +377,15 @@ def select(
     *,
     left_out: Mapping[str, str] | None = None,
 ) -> list[Variable]:
-    """The chosen variables in catalogue order: ``all`` or names (``prefix:*`` takes every variable of a
-    source: ``knows:*``), less ``exclude``. Unknown names are refused with the close names; ``left_out``
+    """The chosen variables in catalogue order: ``all`` (an earlier run's segments only when named) or
+    names (``prefix:*`` takes every variable of a source: ``knows:*``), less ``exclude``. Unknown names
+    are refused with the close names; ``left_out``
     (name → reason, from ``describe_variables``) explains a name that exists but is left out."""
     by_name = {variable.name: variable for variable in catalogue}
-    wanted_names = list(by_name) if variables == "all" else _expand(variables, by_name, left_out)
+    if variables == "all":
+        wanted_names = [name for name in by_name if not name.startswith(NAMED_ONLY)]
+    else:
+        wanted_names = _expand(variables, by_name, left_out)
     dropped = set(_expand(exclude, by_name, left_out))
     chosen = [by_name[name] for name in by_name if name in set(wanted_names) and name not in dropped]
     if not chosen:
@@ -416,7 +430,8 @@ def _unknown_message(unknown: Sequence[str], known: Iterable[str]) -> str:
         parts.append(f"'{name}'{hint}")
     return (
         f"Not a variable: {', '.join(parts)}. Variables are named attribute:<key>, behaviour:<column>, "
-        "score:<name>, knows:<category> or trait:<id> (segone segments variables lists them)."
+        "score:<name>, knows:<category>, trait:<id> or segment:<version> (segone segments variables lists "
+        "them)."
     )
 
 
@@ -463,6 +478,8 @@ def gather(
         columns.update(_knows_columns(db, ids_read, by_source["knows"], among))
     if by_source["trait"]:
         columns.update(_trait_columns(db, ids_read, by_source["trait"], among))
+    if by_source["segment"]:
+        columns.update(_segment_columns(db, ids_read, by_source["segment"]))
     return pa.table(
         {"customer_id": pa.array(ids_read, type=pa.int64()), **{v.name: columns[v.name] for v in variables}}
     )
@@ -587,4 +604,94 @@ def _trait_columns(
             at, inside = _positions(ids, holders)
             flag[at[inside]] = True
         columns[name] = pa.array(flag, type=pa.bool_())
+    return columns
+
+
+def _segment_infos(db: Session, *, active: int) -> list[VariableInfo]:
+    """segment:<version> for the latest finished versions: categorical, the segments at ``SEGMENT_DEPTH``."""
+    found = []
+    for version_id, name in db.execute(
+        sa.select(SegmentationVersion.id, SegmentationVersion.name)
+        .where(SegmentationVersion.status == "done")
+        .order_by(SegmentationVersion.id.desc())
+        .limit(EARLIER_VERSIONS)
+    ):
+        words = _segment_words(db, version_id)
+        sizes = Counter(
+            words[node]
+            for node in db.scalars(
+                sa.select(SegmentMembership.node_id).where(SegmentMembership.version_id == version_id)
+            )
+        )
+        members = sum(sizes.values())
+        found.append(
+            VariableInfo(
+                name=f"segment:{version_id}",
+                label=f"segment in {name or f'version {version_id}'}",
+                source="segmentation",
+                unit="",
+                kind=VariableKind.CATEGORICAL,
+                inferred_kind=VariableKind.CATEGORICAL,
+                distinct=len(sizes),
+                missing_share=_share(max(active - members, 0), active),
+                examples=tuple(text for text, _ in sorted(sizes.items(), key=_by_count)[:EXAMPLES]),
+                excluded=None if len(sizes) > 1 else "the same for every customer",
+            )
+        )
+    return found
+
+
+def _segment_words(db: Session, version_id: int) -> dict[int, str]:
+    """Each node of the version mapped to the words of its ancestor at ``SEGMENT_DEPTH`` (itself when it is
+    shallower): the level a customer in that node has."""
+    rows = db.execute(
+        sa.select(Segment.node_id, Segment.parent_node_id, Segment.depth, Segment.conditions).where(
+            Segment.version_id == version_id, Segment.depth <= SEGMENT_DEPTH
+        )
+    ).all()
+    words = {node: " AND ".join(conditions) or "all customers" for node, _parent, _depth, conditions in rows}
+    at_depth = {node for node, _parent, depth, _conditions in rows if depth == SEGMENT_DEPTH}
+    found = dict(words)
+    # Deeper nodes take their ancestor's words: node ids are breadth-first, so parents come first.
+    frontier = sorted(at_depth)
+    size = values_per_statement(db)
+    while frontier:
+        below: list[int] = []
+        for chunk in chunks(frontier, size):
+            for node, parent in db.execute(
+                sa.select(Segment.node_id, Segment.parent_node_id).where(
+                    Segment.version_id == version_id, among(db, Segment.parent_node_id, chunk)
+                )
+            ):
+                if parent is not None:
+                    found[node] = found[parent]
+                    below.append(node)
+        frontier = sorted(below)
+    return found
+
+
+def _segment_columns(
+    db: Session, ids: np.ndarray[Any, Any], wanted: Sequence[Variable]
+) -> dict[str, pa.Array]:
+    columns = {}
+    for variable in wanted:
+        raw = variable.name.removeprefix("segment:")
+        if not raw.isdigit():
+            raise Invalid(_unknown_message([variable.name], []))
+        version_id = int(raw)
+        words = _segment_words(db, version_id)
+        values: list[str | None] = [None] * len(ids)
+        position = {int(customer): i for i, customer in enumerate(ids.tolist())}
+        query = sa.select(SegmentMembership.customer_id, SegmentMembership.node_id).where(
+            SegmentMembership.version_id == version_id
+        )
+        # A few customers (a sheet, an assignment) read their own rows, not the version's.
+        few = len(ids) <= values_per_statement(db)
+        for customer, node in db.execute(
+            query.where(among(db, SegmentMembership.customer_id, ids.tolist())) if few else query
+        ):
+            at = position.get(customer)
+            if at is not None:
+                values[at] = words.get(node)
+        columns[variable.name] = pa.array(values, type=pa.string())
     return columns
