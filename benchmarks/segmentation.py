@@ -1,23 +1,26 @@
 """Segmentation: segone's tree on a million customers by 40 variables, against scikit-learn.
 
     .venv/bin/python benchmarks/segmentation.py [--rows 1000000] [--depths 6,10] [--skip-sklearn]
+        [--missing 0.05]
 
 Data: synthetic customers (seeded numpy) from 12 hidden groups: 25 numeric variables (normal, gamma and
 count-like, rounded as real data is), 10 categorical (3 to 12 levels) and 5 yes/no, each with 5 % missing at
-random, and a numeric target ``clv`` (from some of the variables, the group and noise).
+random (``--missing``), and a numeric target ``clv`` (from some of the variables, the group and noise).
 
 Each measurement runs in a fresh child process that generates the data itself, so its peak RSS
 (``ru_maxrss``) is its own; the data alone is reported as a baseline. Measured:
 
 - segone, unsupervised, ``--min-size 1`` and ``--min-size 10``: time, peak RSS, leaves, segments of one,
   identical customers;
-- unsupervised quality at equal leaf count: segone with ``--min-size 10 --max-depth D`` against
-  ``BisectingKMeans(n_clusters=<segone's leaves>)`` on the same standardised variables (numbers as z-scores
-  with missing at 0, each categorical one-hot with missing as a level, scaled to a total dispersion of 1):
-  within-segment sum of squares (lower is better; the ratio segone / k-means);
-- supervised (target ``clv``, ``--min-size 10``): segone against ``DecisionTreeRegressor(min_samples_leaf=10,
-  max_leaf_nodes=<segone's leaves>)`` on one-hot encoded variables (NaN kept for the tree's own missing
-  handling): time, peak RSS, within-leaf sum of squares of the target (lower is better).
+- unsupervised quality at equal leaf count K: segone with ``--min-size 10 --max-depth D`` (level by level; K
+  is its number of leaves) and with ``--min-size 10 --max-segments K`` (best first) against
+  ``BisectingKMeans(n_clusters=K)`` on the same standardised variables (numbers as z-scores with missing at
+  0, each categorical one-hot with missing as a level, scaled to a total dispersion of 1): within-segment
+  sum of squares (lower is better; the ratio segone / k-means);
+- supervised (target ``clv``, ``--min-size 10``): the same two segone trees against
+  ``DecisionTreeRegressor(min_samples_leaf=10, max_leaf_nodes=K)`` on one-hot encoded variables (NaN kept
+  for the tree's own missing handling): time, peak RSS, within-leaf sum of squares of the target (lower is
+  better).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import multiprocessing
 import resource
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,7 +48,7 @@ MISSING = 0.05
 Columns = dict[str, npt.NDArray[Any]]
 
 
-def synthetic(rows: int, seed: int = 2026) -> tuple[Columns, list[Variable]]:
+def synthetic(rows: int, seed: int = 2026, missing: float = MISSING) -> tuple[Columns, list[Variable]]:
     rng = np.random.default_rng(seed)
     group = rng.integers(0, GROUPS, rows)
     columns: Columns = {}
@@ -57,7 +61,7 @@ def synthetic(rows: int, seed: int = 2026) -> tuple[Columns, list[Variable]]:
             values = np.round(rng.gamma(2.0, 10.0 * np.exp(centres[group] / 3)), 1)
         else:
             values = rng.poisson(np.exp(1 + centres[group] / 2)).astype(np.float64)
-        values[rng.random(rows) < MISSING] = np.nan
+        values[rng.random(rows) < missing] = np.nan
         columns[f"n{i}"] = values
         variables.append(Variable(f"n{i}", f"number {i}", VariableKind.NUMERIC, "bench"))
     for i in range(CATEGORICAL):
@@ -66,13 +70,13 @@ def synthetic(rows: int, seed: int = 2026) -> tuple[Columns, list[Variable]]:
         cumulative = preference.cumsum(axis=1)[group]
         chosen = (rng.random(rows)[:, None] > cumulative).sum(axis=1).clip(0, levels.size - 1)
         values = levels[chosen]
-        values[rng.random(rows) < MISSING] = None
+        values[rng.random(rows) < missing] = None
         columns[f"c{i}"] = values
         variables.append(Variable(f"c{i}", f"category {i}", VariableKind.CATEGORICAL, "bench"))
     for i in range(BOOLEAN):
         rate = rng.uniform(0.1, 0.9, GROUPS)
         yes = (rng.random(rows) < rate[group]).astype(np.float64)
-        yes[rng.random(rows) < MISSING] = np.nan
+        yes[rng.random(rows) < missing] = np.nan
         columns[f"b{i}"] = yes
         variables.append(Variable(f"b{i}", f"flag {i}", VariableKind.BOOLEAN, "bench"))
     base = rng.gamma(2.0, 50.0, GROUPS)
@@ -123,11 +127,17 @@ def within(labels: npt.NDArray[np.int64], matrix: npt.NDArray[Any]) -> float:
     return total
 
 
-def measure(rows: int, task: str, arguments: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Data:
+    rows: int
+    missing: float = MISSING
+
+
+def measure(data: Data, task: str, arguments: dict[str, Any]) -> dict[str, Any]:
     """Run ``task`` in a fresh process (spawned, so its peak memory is its own) and return its figures."""
     context = multiprocessing.get_context("spawn")
     with context.Pool(1) as pool:
-        result: dict[str, Any] = pool.apply(_child, (rows, task, arguments))
+        result: dict[str, Any] = pool.apply(_child, (data, task, arguments))
     return result
 
 
@@ -135,8 +145,8 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _child(rows: int, task: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    columns, variables = synthetic(rows)
+def _child(data: Data, task: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    columns, variables = synthetic(data.rows, missing=data.missing)
     baseline = _peak_mib()
     tasks: dict[str, Callable[[Columns, list[Variable], dict[str, Any]], dict[str, Any]]] = {
         "segone": _segone,
@@ -156,7 +166,10 @@ def _segone(columns: Columns, variables: list[Variable], arguments: dict[str, An
     target = arguments.get("target")
     chosen = variables if target else [v for v in variables if v.name != "clv"]
     settings = TreeSettings(
-        min_size=arguments["min_size"], max_depth=arguments.get("max_depth"), target=target
+        min_size=arguments["min_size"],
+        max_depth=arguments.get("max_depth"),
+        target=target,
+        max_segments=arguments.get("max_segments"),
     )
     started = time.perf_counter()
     tree = build_tree(columns, chosen, settings)
@@ -232,21 +245,23 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--depths", default="6,10", help="tree depths of the equal-leaf-count comparisons")
+    parser.add_argument("--missing", type=float, default=MISSING, help="share missing of every variable")
     parser.add_argument("--skip-sklearn", action="store_true")
     parser.add_argument("--skip-min-size-1", action="store_true")
     args = parser.parse_args()
     depths = [int(d) for d in args.depths.split(",")]
+    data = Data(args.rows, args.missing)
     print(machine())
     kinds = f"{NUMERIC} numeric, {CATEGORICAL} categorical, {BOOLEAN} yes/no"
-    print(f"{args.rows:,} customers x 40 variables ({kinds}), {MISSING:.0%} missing")
-    data = measure(args.rows, "data", {})
-    print(f"data alone: peak RSS {data['peak_mib']:,.0f} MiB\n")
+    print(f"{args.rows:,} customers x 40 variables ({kinds}), {args.missing:.0%} missing")
+    alone = measure(data, "data", {})
+    print(f"data alone: peak RSS {alone['peak_mib']:,.0f} MiB\n")
 
     header("run", "time", "peak RSS", "leaves", "segments of one", "identical leaves (customers)", "depth")
     for min_size in (1, 10):
         if min_size == 1 and args.skip_min_size_1:
             continue
-        r = measure(args.rows, "segone", {"min_size": min_size})
+        r = measure(data, "segone", {"min_size": min_size})
         identical = f"{r['identical_leaves']:,} ({r['identical_customers']:,})"
         print(
             row(
@@ -256,35 +271,54 @@ def main() -> None:
         )  # fmt: skip
     if args.skip_sklearn:
         return
+    unsupervised(data, depths)
+    supervised(data, depths)
 
-    print("\nUnsupervised, equal leaf count: within-segment sum of squares over the standardised variables")
-    header("depth", "leaves", "segone time", "segone RSS", "segone SS", "k-means time", "k-means RSS",
-           "k-means SS", "SS ratio")  # fmt: skip
+
+def unsupervised(data: Data, depths: list[int]) -> None:
+    print("\nUnsupervised, equal leaf count K: within-segment sum of squares over the standardised variables")
+    header("depth D", "K", "level by level (--max-depth D): time, SS",
+           "best first (--max-segments K): time, RSS", "best-first SS", "k-means time", "k-means RSS",
+           "k-means SS", "SS ratio level by level", "SS ratio best first")  # fmt: skip
     for depth in depths:
-        s = measure(args.rows, "segone", {"min_size": 10, "max_depth": depth, "quality": True})
-        k = measure(args.rows, "kmeans", {"leaves": s["leaves"]})
+        s = measure(data, "segone", {"min_size": 10, "max_depth": depth, "quality": True})
+        b = measure(data, "segone", {"min_size": 10, "max_segments": s["leaves"], "quality": True})
+        k = measure(data, "kmeans", {"leaves": s["leaves"]})
         print(
             row(
-                depth, f"{s['leaves']:,}", f"{s['seconds']:.1f} s", mib(s), f"{s['within']:,.0f}",
+                depth, f"{s['leaves']:,}", f"{s['seconds']:.1f} s, {s['within']:,.0f}",
+                f"{b['seconds']:.1f} s, {mib(b)}", f"{b['within']:,.0f}",
                 f"{k['seconds']:.1f} s", mib(k), f"{k['within']:,.0f}", f"{s['within'] / k['within']:.3f}",
+                f"**{b['within'] / k['within']:.3f}**",
             )
         )  # fmt: skip
 
+
+def supervised(data: Data, depths: list[int]) -> None:
     print("\nSupervised (target clv, --min-size 10): within-leaf sum of squares of the target")
-    header("depth", "leaves", "segone time", "segone RSS", "segone SS", "tree time", "tree RSS",
-           "tree SS (equal leaves)", "time ratio", "SS ratio", "tree at equal depth: leaves, SS")  # fmt: skip
+    header("depth D", "K", "level by level (--max-depth D): time, SS",
+           "best first (--max-segments K): time, RSS", "best-first SS", "tree time", "tree RSS",
+           "tree SS (max_leaf_nodes K)", "time ratio best first", "SS ratio level by level",
+           "SS ratio best first", "tree at depth D: leaves, SS")  # fmt: skip
     for depth in [*depths, None]:
-        s = measure(
-            args.rows, "segone", {"min_size": 10, "max_depth": depth, "target": "clv", "quality": True}
-        )
-        t = measure(args.rows, "sklearn_tree", {"min_size": 10, "leaves": s["leaves"]})
-        same = measure(args.rows, "sklearn_tree", {"min_size": 10, "max_depth": depth}) if depth else t
+        s = measure(data, "segone", {"min_size": 10, "max_depth": depth, "target": "clv", "quality": True})
+        if depth is None:
+            b = s  # the whole tree: K is all of its leaves, nothing to choose
+        else:
+            b = measure(
+                data,
+                "segone",
+                {"min_size": 10, "max_segments": s["leaves"], "target": "clv", "quality": True},
+            )
+        t = measure(data, "sklearn_tree", {"min_size": 10, "leaves": s["leaves"]})
+        same = measure(data, "sklearn_tree", {"min_size": 10, "max_depth": depth}) if depth else t
         print(
             row(
-                depth or "unlimited", f"{s['leaves']:,}", f"{s['seconds']:.1f} s", mib(s),
-                f"{s['within']:,.0f}",
-                f"{t['seconds']:.1f} s", mib(t), f"{t['within']:,.0f}", f"{s['seconds'] / t['seconds']:.2f}",
-                f"{s['within'] / t['within']:.3f}", f"{same['leaves']:,}, {same['within']:,.0f}",
+                depth or "unlimited", f"{s['leaves']:,}", f"{s['seconds']:.1f} s, {s['within']:,.0f}",
+                f"{b['seconds']:.1f} s, {mib(b)}", f"{b['within']:,.0f}",
+                f"{t['seconds']:.1f} s", mib(t), f"{t['within']:,.0f}", f"{b['seconds'] / t['seconds']:.2f}",
+                f"{s['within'] / t['within']:.3f}", f"**{b['within'] / t['within']:.3f}**",
+                f"{same['leaves']:,}, {same['within']:,.0f}",
             )
         )  # fmt: skip
 

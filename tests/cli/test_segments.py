@@ -82,6 +82,13 @@ def test_build_and_show_as_text(segone: Invoke, store: Runtime) -> None:
     ]
 
 
+def test_max_segments_keeps_the_segments_that_explain_most(segone: Invoke, store: Runtime) -> None:
+    _store(store)
+    built = as_json(segone("segments", "build", "--max-segments", "3", "--json"))
+    assert built["leaves"] == 3 and built["settings"]["max_segments"] == 3
+    assert built["customers"] == 8 and built["segments_of_one"] == 0
+
+
 def test_variables_lists_the_catalogue_with_kinds(segone: Invoke, store: Runtime) -> None:
     _store(store)
     found = {v["name"]: v for v in as_json(segone("segments", "variables", "--json"))}
@@ -96,11 +103,14 @@ def test_bad_input_is_refused_with_a_clear_message(segone: Invoke, store: Runtim
     _store(store)
     assert one_line_error(segone("segments", "build", "--variables", "attribute:plann")) == (
         "Error: Not a variable: 'attribute:plann' (did you mean attribute:plan, attribute:spend?). "
-        "Variables are named attribute:<key>, behaviour:<column>, score:<name>, knows:<category> or "
-        "trait:<id> (segone segments variables lists them)."
+        "Variables are named attribute:<key>, behaviour:<column>, score:<name>, knows:<category>, "
+        "trait:<id> or segment:<version> (segone segments variables lists them)."
     )
     assert one_line_error(segone("segments", "build", "--min-size", "0")) == (
         "Error: The minimum segment size must be at least 1 (1 drills down to segments of one)."
+    )
+    assert one_line_error(segone("segments", "build", "--max-segments", "0")) == (
+        "Error: The number of segments must be at least 1 (1 keeps every customer in one segment)."
     )
     assert one_line_error(segone("segments", "show", "7")) == "Error: There is no segmentation version 7."
     assert "No segmentation is built yet" in segone("segments", "list").stdout

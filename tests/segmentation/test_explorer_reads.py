@@ -15,7 +15,7 @@ from segone.segmentation.schemas import SegmentOut
 from tests.factories import make_customer, make_user
 
 
-def _built(runtime: Runtime) -> int:
+def _built(runtime: Runtime, max_segments: int | None = None) -> int:
     """60 customers who differ on a plan (some unknown), a region and a spend: a tree several levels deep,
     with two- and three-way splits."""
     rng = random.Random(9)
@@ -32,6 +32,7 @@ def _built(runtime: Runtime) -> int:
         runtime.settings,
         actor=SYSTEM,
         variables=["attribute:plan", "attribute:region", "attribute:spend"],
+        max_segments=max_segments,
     )
     return version.id
 
@@ -44,13 +45,18 @@ def _children(nodes: list[SegmentOut]) -> dict[int, list[int]]:
     return found
 
 
-def test_a_page_of_members_the_levels_below_and_the_path_match_the_whole_tree(runtime: Runtime) -> None:
-    version_id = _built(runtime)
+@pytest.mark.parametrize("max_segments", [None, 12], ids=["whole", "best-first"])
+def test_a_page_of_members_the_levels_below_and_the_path_match_the_whole_tree(
+    runtime: Runtime, max_segments: int | None
+) -> None:
+    # A best-first tree is pruned and numbered again: the reads rely on breadth-first ids all the same.
+    version_id = _built(runtime, max_segments)
     with runtime.session() as db:
         every = service.segments(db, actor=SYSTEM, version_id=version_id)
         children = _children(every)
         by_id = {node.node_id: node for node in every}
-        assert max(node.depth for node in every) >= 4
+        assert max(node.depth for node in every) >= (4 if max_segments is None else 3)
+        assert max_segments is None or sum(node.is_leaf for node in every) <= max_segments
         assert any(len(kids) == 3 for kids in children.values())  # "unknown" plan is a branch of its own
         for node in every:
             members = service.members(db, actor=SYSTEM, version_id=version_id, node_id=node.node_id)

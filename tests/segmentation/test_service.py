@@ -67,6 +67,7 @@ def test_a_build_is_stored_with_its_counts_and_every_customer_in_one_leaf(runtim
     assert version.customers == len(everyone) == 14
     assert version.settings == {
         "variables": "all", "exclude": [], "target": None, "min_size": 1, "max_depth": None,
+        "max_segments": None,
     }  # fmt: skip
     assert {"attribute:plan", "attribute:spend", "knows:family"} <= set(version.variables)
     # Only the twins cannot be told apart: every other customer is a segment of one.
@@ -141,6 +142,25 @@ def test_rebuilding_the_same_data_gives_the_same_tree_and_memberships(runtime: R
     assert {s.version_id for s in named} == {first.id}
 
 
+def test_max_segments_keeps_the_segments_that_explain_most(runtime: Runtime) -> None:
+    groups = _planted(runtime)
+    version = service.build(
+        runtime.sessions,
+        runtime.settings,
+        actor=SYSTEM,
+        variables=["attribute:plan", "attribute:spend"],
+        max_segments=3,
+    )
+    assert version.settings["max_segments"] == 3
+    assert version.leaves == 3 and version.customers == 14
+    members = _memberships(runtime, version.id)
+    assert sorted(members) == sorted(groups["gold"] + groups["basic"])
+    with runtime.session() as db:
+        stored = service.segments(db, actor=SYSTEM, version_id=version.id)
+    assert len(stored) == 5 and {s.size for s in stored if s.depth == 1} == {6, 8}
+    assert {node for node in members.values()} == {s.node_id for s in stored if s.is_leaf}
+
+
 def test_a_target_gives_each_segment_its_rate_and_merged_customers_are_left_out(runtime: Runtime) -> None:
     groups = _planted(runtime)
     survivor, merged = groups["basic"][0], groups["basic"][1]
@@ -175,6 +195,8 @@ def test_bad_settings_are_refused_before_a_version_is_recorded(runtime: Runtime)
         service.build(runtime.sessions, runtime.settings, actor=SYSTEM, variables=["attribute:plans"])
     with pytest.raises(Invalid, match="must be a number or yes/no"):
         service.build(runtime.sessions, runtime.settings, actor=SYSTEM, target="attribute:plan")
+    with pytest.raises(Invalid, match=r"number of segments must be at least 1 \(1 keeps every customer"):
+        service.build(runtime.sessions, runtime.settings, actor=SYSTEM, max_segments=0)
     with runtime.session() as db:
         assert db.scalar(select(func.count()).select_from(SegmentationVersion)) == 0
         with pytest.raises(NotFound, match="No segmentation is built yet"):

@@ -47,6 +47,10 @@ def build(
     ] = None,
     min_size: Annotated[int, typer.Option(help="The smallest segment; 1 drills to segments of one.")] = 1,
     max_depth: Annotated[int | None, typer.Option(help="How many splits deep at most.")] = None,
+    max_segments: Annotated[
+        int | None,
+        typer.Option(metavar="K", help="Keep the K segments that explain most (best splits first)."),
+    ] = None,
     name: Annotated[str | None, typer.Option(help="A name for the version.")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -65,6 +69,7 @@ def build(
             max_depth=max_depth,
             name=name,
             progress=progress,
+            max_segments=max_segments,
         )
     if as_json:
         print_json(version)

@@ -53,12 +53,14 @@ class VariableInfo:
 @dataclass(frozen=True)
 class TreeSettings:
     """How deep a build may go. ``min_size`` 1 drills until every customer who differs from all others on
-    the chosen variables is alone; ``target`` makes the tree supervised (a numeric or yes/no variable's
-    name, which is then not split on)."""
+    the chosen variables is alone; ``max_segments`` K keeps the K segments that explain most (the splits of
+    largest gain, best first from the root); ``target`` makes the tree supervised (a numeric or yes/no
+    variable's name, which is then not split on)."""
 
     min_size: int = 1
     max_depth: int | None = None
     target: str | None = None
+    max_segments: int | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,9 @@ class VersionOut(BaseModel):
     name: str | None
     status: VersionStatus
     settings: dict[str, Any] = Field(
-        description="As asked for: variables ('all' or names), exclude, target, min_size, max_depth."
+        description=(
+            "As asked for: variables ('all' or names), exclude, target, min_size, max_depth, max_segments."
+        )
     )
     variables: list[str] = Field(description="The variables the tree split on.")
     started_at: datetime

@@ -87,20 +87,23 @@ def build(
     max_depth: int | None = None,
     name: str | None = None,
     progress: Progress = silent,
+    max_segments: int | None = None,
 ) -> VersionOut:
     """Grow a tree over every customer not merged into another and store it as a new version.
 
     Bad settings (an unknown variable, ``min_size`` below 1) are refused before a version is recorded; a
-    failure after that leaves the version ``failed`` with the message, and is raised.
+    failure after that leaves the version ``failed`` with the message, and is raised. ``max_segments`` K
+    keeps the K segments that explain most (docs/segmentation.md).
     """
     require(actor, Permission.RUN_ANALYTICS)
-    _check_sizes(min_size, max_depth)
+    _check_sizes(min_size, max_depth, max_segments)
     asked = {
         "variables": variables if variables == "all" else list(variables),
         "exclude": list(exclude),
         "target": target,
         "min_size": min_size,
         "max_depth": max_depth,
+        "max_segments": max_segments,
     }
     with session_scope(sessions) as db:
         chosen, extras = _choose(db, actor, settings, variables, exclude, target)
@@ -139,19 +142,22 @@ def check_build(
     target: str | None = None,
     min_size: int = 1,
     max_depth: int | None = None,
+    max_segments: int | None = None,
 ) -> None:
     """Raise what ``build`` would raise for these settings before it records a version, without building:
     the API checks a request with it before starting a build as a job."""
     require(actor, Permission.RUN_ANALYTICS)
-    _check_sizes(min_size, max_depth)
+    _check_sizes(min_size, max_depth, max_segments)
     _choose(db, actor, settings, variables, exclude, target)
 
 
-def _check_sizes(min_size: int, max_depth: int | None) -> None:
+def _check_sizes(min_size: int, max_depth: int | None, max_segments: int | None = None) -> None:
     if min_size < 1:
         raise Invalid("The minimum segment size must be at least 1 (1 drills down to segments of one).")
     if max_depth is not None and max_depth < 0:
         raise Invalid("The maximum depth must be 0 or more (0 keeps every customer in one segment).")
+    if max_segments is not None and max_segments < 1:
+        raise Invalid("The number of segments must be at least 1 (1 keeps every customer in one segment).")
 
 
 def _choose(
@@ -204,7 +210,12 @@ def _build(
     tree = build_tree(
         {v.name: columns[v.name] for v in chosen},
         chosen,
-        TreeSettings(min_size=int(asked["min_size"]), max_depth=asked["max_depth"], target=asked["target"]),
+        TreeSettings(
+            min_size=int(asked["min_size"]),
+            max_depth=asked["max_depth"],
+            target=asked["target"],
+            max_segments=asked.get("max_segments"),
+        ),
         progress,
     )
     customer_ids = table.column("customer_id").to_numpy()

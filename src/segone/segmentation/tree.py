@@ -15,7 +15,7 @@ import hashlib
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -26,6 +26,7 @@ from segone.errors import Invalid
 from segone.progress import Progress, silent
 from segone.segmentation import binning as binning_module
 from segone.segmentation import criterion
+from segone.segmentation.best_first import expanded, levels
 from segone.segmentation.binning import Binning, Codes, Floats
 from segone.segmentation.grow import LEFT, MISSING, RIGHT, Grown, grow
 from segone.segmentation.schemas import Condition, Deviation, Node, TreeSettings, Variable, VariableKind
@@ -240,8 +241,21 @@ def build_tree(
     else:
         progress("Standardising", 0, None)
         coordinates = criterion.unsupervised(binnings, codes, numbers)
-    grown = grow(binnings, codes, coordinates, settings.min_size, settings.max_depth, progress)
-    return _assemble(grown, split_variables, settings, binnings, codes, numbers, coordinates.explained)
+    grown = grow(binnings, codes, coordinates, settings.min_size, _growth_depth(settings), progress)
+    tree = _assemble(grown, split_variables, settings, binnings, codes, numbers, coordinates.explained)
+    if settings.max_segments is not None:
+        tree = _keep_splits(
+            tree, expanded(tree.parent, tree.depth, tree.children, tree.gain, settings.max_segments)
+        )
+    return tree
+
+
+def _growth_depth(settings: TreeSettings) -> int | None:
+    """How deep the full tree is grown: K segments need no split deeper than K - 1."""
+    if settings.max_segments is None:
+        return settings.max_depth
+    deepest = settings.max_segments - 1
+    return deepest if settings.max_depth is None else min(settings.max_depth, deepest)
 
 
 def assign(tree: Tree, columns: Mapping[str, npt.NDArray[Any]]) -> Ints:
@@ -368,6 +382,8 @@ def _check(
         raise Invalid("min_size must be at least 1")
     if settings.max_depth is not None and settings.max_depth < 0:
         raise Invalid("max_depth must be 0 or more")
+    if settings.max_segments is not None and settings.max_segments < 1:
+        raise Invalid("max_segments must be at least 1")
     names = [v.name for v in variables]
     if len(set(names)) != len(names):
         raise Invalid("a variable is named twice")
@@ -476,3 +492,39 @@ def _identical_leaves(tree: Tree) -> npt.NDArray[np.bool_]:
             same &= np.minimum.reduceat(raw, starts) == np.maximum.reduceat(raw, starts)
     result[leaf[starts[same]]] = True
     return result
+
+
+def _keep_splits(tree: Tree, split: npt.NDArray[np.bool_]) -> Tree:
+    """The tree with only the splits of the nodes where ``split`` is True (a connected part from the root):
+    the other nodes' children go, their customers stay in the deepest node kept; ids stay breadth-first."""
+    kept = np.ones(tree.n_nodes, dtype=bool)
+    kept[1:] = split[tree.parent[1:]]
+    old = np.flatnonzero(kept)
+    new_id = np.full(tree.n_nodes + 1, -1, dtype=np.int64)  # the extra last entry maps a parent -1 to -1
+    new_id[old] = np.arange(old.size)
+    home = np.arange(tree.n_nodes)
+    for first, last in levels(tree.depth):
+        gone = np.flatnonzero(~kept[first:last]) + first
+        home[gone] = home[tree.parent[gone]]
+    splits = split[old]
+    children = np.where(splits[:, None] & (tree.children[old] >= 0), new_id[tree.children[old]], -1)
+    level_counts = np.diff(tree.level_offsets)
+    level_owner = np.repeat(np.arange(tree.n_nodes), level_counts)
+    pruned = replace(
+        tree,
+        parent=new_id[tree.parent[old]],
+        depth=tree.depth[old],
+        size=tree.size[old],
+        variable=tree.variable[old],
+        slot=tree.slot[old],
+        split=np.where(splits, tree.split[old], -1),
+        cut=np.where(splits, tree.cut[old], 0),
+        gain=np.where(splits, tree.gain[old], 0.0),
+        identical=np.zeros(old.size, dtype=bool),
+        children=children,
+        level_offsets=np.r_[0, np.cumsum(level_counts[old])].astype(np.int64),
+        level_codes=tree.level_codes[kept[level_owner]],
+        leaf_of=new_id[home[tree.leaf_of]],
+    )
+    pruned.identical[:] = _identical_leaves(pruned)
+    return pruned

@@ -43,6 +43,12 @@ class BuildRequest(BaseModel):
     )
     min_size: int = Field(default=1, ge=1, le=MAX_ID, description="The smallest segment; 1 drills to one.")
     max_depth: int | None = Field(default=None, ge=0, le=1000, description="How many splits deep at most.")
+    max_segments: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="Keep the K segments that explain most (best splits first).",
+    )
     name: str | None = Field(
         default=None, min_length=1, max_length=200, description="A name for the version."
     )
@@ -110,6 +116,7 @@ def start_build(
         target=data.target,
         min_size=data.min_size,
         max_depth=data.max_depth,
+        max_segments=data.max_segments,
     )
 
     def work(progress: Progress) -> dict[str, Any]:
@@ -124,6 +131,7 @@ def start_build(
             max_depth=data.max_depth,
             name=data.name,
             progress=progress,
+            max_segments=data.max_segments,
         )
         return version.model_dump(mode="json")
 
