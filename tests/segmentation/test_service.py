@@ -72,6 +72,7 @@ def test_a_build_is_stored_with_its_counts_and_every_customer_in_one_leaf(runtim
     assert {"attribute:plan", "attribute:spend", "knows:family"} <= set(version.variables)
     # Only the twins cannot be told apart: every other customer is a segment of one.
     assert version.identical_leaves == 1
+    assert version.alike_leaves == 0  # no two differ only within a bin: few customers, every value a bin
     assert version.segments_of_one == 12
     assert version.leaves == 13
     assert version.finished_at is not None and version.seconds is not None

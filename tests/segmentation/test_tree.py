@@ -94,6 +94,23 @@ def test_identical_customers_share_a_leaf_marked_identical() -> None:
     assert all(tree.size[leaf] == 1 for leaf in tree.leaves if not tree.identical[leaf])
 
 
+def test_customers_who_differ_only_within_a_bin_share_a_leaf_marked_alike() -> None:
+    # 1,020 distinct numbers are more than a number's 255 bins: four neighbours share each bin.
+    spend = np.arange(1020, dtype=np.float64)
+    tree = build_tree({"spend": spend}, [numeric("spend")], TreeSettings(min_size=1))
+    assert tree.identical_leaves == 0 and tree.segments_of_one < 1020
+    alike = np.flatnonzero(tree.alike)
+    assert tree.alike_leaves == alike.size == tree.leaves.size - tree.segments_of_one > 0
+    for leaf in alike.tolist():
+        members = spend[tree.leaf_of == leaf]
+        # Not identical, but in one bin: no threshold the tree has lies between them.
+        assert members.size > 1 and np.unique(members).size == members.size
+        assert np.unique(tree.codes[0][tree.leaf_of == leaf]).size == 1
+    # Identical customers are identical, not "alike".
+    twins = build_tree({"spend": np.array([3.0, 3.0, 7.0])}, [numeric("spend")], TreeSettings(min_size=1))
+    assert (twins.identical_leaves, twins.alike_leaves) == (1, 0)
+
+
 def test_missing_values_take_an_unknown_branch_of_their_own() -> None:
     rng = np.random.default_rng(3)
     n = 600

@@ -84,6 +84,11 @@ def build(
             f"  {formatting.plural(version.identical_leaves, 'segment')} of several customers who are "
             "identical on every variable chosen: nothing tells them apart."
         )
+    if version.alike_leaves:
+        typer.echo(
+            f"  {formatting.plural(version.alike_leaves, 'segment')} of several customers who differ only "
+            "within one bin of a number (a 255th of the customers), finer than the tree cuts."
+        )
     _say_audiences(runtime, version.id)
 
 
@@ -336,6 +341,8 @@ def _segment_line(segment: SegmentOut, currency: str) -> str:
         parts.append(f"target mean {formatting.decimal(segment.target_mean, 3)}")
     if segment.identical and segment.size > 1:
         parts.append("identical")
+    elif segment.alike:
+        parts.append("alike within a bin")
     return " ".join(parts)
 
 

@@ -34,6 +34,8 @@ class SegmentationVersion(Base):
     leaves: Mapped[int | None]
     segments_of_one: Mapped[int | None]
     identical_leaves: Mapped[int | None]
+    # Leaves of customers who differ only within a bin of a number: finer than the tree cuts (Tree.alike).
+    alike_leaves: Mapped[int | None]
     seconds: Mapped[float | None] = mapped_column(Float)
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(Text)
@@ -61,6 +63,7 @@ class Segment(Base):
     rule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     gain: Mapped[float] = mapped_column(Float)
     identical: Mapped[bool]
+    alike: Mapped[bool | None]  # see SegmentationVersion.alike_leaves; null for versions built before
     is_leaf: Mapped[bool]
     clv_sum: Mapped[float | None] = mapped_column(Float)
     clv_mean: Mapped[float | None] = mapped_column(Float)

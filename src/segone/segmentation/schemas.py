@@ -161,6 +161,11 @@ class VersionOut(BaseModel):
     identical_leaves: int | None = Field(
         description="Leaves of several customers who are identical on every variable, so cannot be split."
     )
+    alike_leaves: int | None = Field(
+        default=None,
+        description="Leaves of several customers who differ only within one bin of a number (a 255th of the "
+        "customers), finer than the tree cuts, so cannot be split either.",
+    )
     seconds: float | None
     fingerprint: str | None = Field(description="Equal for equal trees: same data and settings.")
     message: str | None = Field(description="Why a failed build failed.")
@@ -191,6 +196,9 @@ class SegmentOut(BaseModel):
     conditions: list[str] = Field(description="From the root down, in plain words.")
     gain: float
     identical: bool
+    alike: bool = Field(
+        default=False, description="A leaf of customers who differ only within one bin of a number."
+    )
     is_leaf: bool
     clv_sum: float | None
     clv_mean: float | None

@@ -241,6 +241,7 @@ def _build(
         version.leaves = int(tree.leaves.size)
         version.segments_of_one = tree.segments_of_one
         version.identical_leaves = tree.identical_leaves
+        version.alike_leaves = tree.alike_leaves
         version.fingerprint = tree.fingerprint()
         version.reference = reference_module.of_tree(tree)
         version.seconds = round(time.perf_counter() - clock, 3)
@@ -290,6 +291,7 @@ def _segment_rows(
     sizes = tree.size.tolist()
     gains = tree.gain.tolist()
     identical = tree.identical.tolist()
+    alike = tree.alike.tolist()
     leaves = (tree.split < 0).tolist()
     n = tree.n_nodes
     for node in range(n):
@@ -306,6 +308,7 @@ def _segment_rows(
             "rule": None if node == 0 else rules.to_json(tree.condition(node)),
             "gain": _finite(gains[node]) or 0.0,
             "identical": identical[node],
+            "alike": alike[node],
             "is_leaf": leaves[node],
             "clv_sum": None if clv_sums is None or not clv_count else _finite(float(clv_sums[node])),
             "clv_mean": None if clv_sums is None or not clv_count else _finite(clv_sums[node] / clv_count),
@@ -371,6 +374,7 @@ def _version_out(version: SegmentationVersion) -> VersionOut:
         leaves=version.leaves,
         segments_of_one=version.segments_of_one,
         identical_leaves=version.identical_leaves,
+        alike_leaves=version.alike_leaves,
         seconds=version.seconds,
         fingerprint=version.fingerprint,
         message=version.message,
@@ -408,6 +412,7 @@ def _segment_out(row: Segment, customers: int | None, children: list[int] | None
         conditions=row.conditions,
         gain=row.gain,
         identical=row.identical,
+        alike=bool(row.alike),
         is_leaf=row.is_leaf,
         clv_sum=row.clv_sum,
         clv_mean=row.clv_mean,

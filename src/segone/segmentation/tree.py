@@ -81,6 +81,18 @@ class Tree:
     def identical_leaves(self) -> int:
         return int(np.count_nonzero(self.identical))
 
+    @cached_property
+    def alike(self) -> npt.NDArray[np.bool_]:
+        """Leaves of two or more customers who are not identical but fall in the same bin of every number
+        and the same level of every category: they differ only by less than a bin (a 255th of the
+        customers), finer than the tree cuts, so they too share their segment."""
+        found: npt.NDArray[np.bool_] = _uniform_leaves(self, exact=False) & ~self.identical
+        return found
+
+    @property
+    def alike_leaves(self) -> int:
+        return int(np.count_nonzero(self.alike))
+
     @property
     def customers_in_identical_leaves(self) -> int:
         """Customers who share their leaf because they are identical on every variable."""
@@ -475,10 +487,29 @@ def _cat(parts: list[Ints]) -> Ints:
 def _identical_leaves(tree: Tree) -> npt.NDArray[np.bool_]:
     """Leaves of two or more customers who are equal on every variable (the same level, the same number,
     or both missing): no split can separate them, which is why they share their segment."""
+    return _uniform_leaves(tree, exact=True)
+
+
+def _uniform_leaves(tree: Tree, *, exact: bool) -> npt.NDArray[np.bool_]:
+    """Leaves of two or more customers with the same code on every variable (``exact``: the same numbers
+    too)."""
     result = np.zeros(tree.n_nodes, dtype=bool)
     shared = (tree.split < 0) & (tree.size > 1)
     if not shared.any():
         return result
+    rows = np.flatnonzero(shared[tree.leaf_of])
+    rows = rows[np.argsort(tree.leaf_of[rows], kind="stable")]
+    leaf = tree.leaf_of[rows]
+    starts = np.flatnonzero(np.r_[True, leaf[1:] != leaf[:-1]])
+    same = np.ones(starts.size, dtype=bool)
+    for code, numbers in zip(tree.codes, tree.numbers, strict=True):
+        values = code[rows].astype(np.float64)
+        same &= np.minimum.reduceat(values, starts) == np.maximum.reduceat(values, starts)
+        if exact and numbers is not None:
+            raw = np.nan_to_num(numbers[rows], nan=-np.inf)
+            same &= np.minimum.reduceat(raw, starts) == np.maximum.reduceat(raw, starts)
+    result[leaf[starts[same]]] = True
+    return result
     rows = np.flatnonzero(shared[tree.leaf_of])
     rows = rows[np.argsort(tree.leaf_of[rows], kind="stable")]
     leaf = tree.leaf_of[rows]
