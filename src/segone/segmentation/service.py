@@ -1020,16 +1020,7 @@ def customer_standing(
     version = _assignable(db, version_id)
     if not version.reference:
         return []
-    variables = [
-        Variable(
-            name,
-            entry.get("label", name),
-            VariableKind(entry["kind"]),
-            name.split(":", 1)[0],
-            entry.get("unit", ""),
-        )
-        for name, entry in version.reference.items()
-    ]
+    variables = _reference_variables(version.reference)
     table = catalogue_module.gather(db, actor=actor, variables=variables, ids=[customer_id])
     if table.num_rows == 0:
         raise NotFound(f"There is no customer {customer_id} (or no longer: merged into another).")
