@@ -1049,7 +1049,10 @@ def _standing_out(standing: Standing, variables: Sequence[Variable]) -> Standing
         value = str(standing.value)
         words = f"{standing.label}: {value}, like {_percent(standing.share)} of customers"
     else:
-        value = f"{number(float(standing.value))}{' ' + unit if unit else ''}"
+        amount = float(standing.value)
+        # "1 day", "1 purchase": the units are plurals of one word.
+        unit = unit[:-1] if amount == 1 and unit.endswith("s") and " " not in unit else unit
+        value = f"{number(amount)}{' ' + unit if unit else ''}"
         side = "higher" if standing.higher else "lower"
         words = f"{standing.label}: {value}, {side} than {_percent(standing.than or 0.0)} of customers"
     return StandingOut(
@@ -1064,12 +1067,11 @@ def _standing_out(standing: Standing, variables: Sequence[Variable]) -> Standing
 
 
 def _percent(share: float) -> str:
-    """Whole percents, but never "0 %" or "100 %" for a share that is neither."""
-    if 0 < share < 0.01:
-        return "under 1 %"
-    if 0.99 < share < 1:
-        return "over 99 %"
-    return f"{round(share * 100)} %"
+    """Whole percents, with a decimal near the ends, never "0 %" or "100 %" for a share that is neither."""
+    percent = share * 100
+    if 0 < percent < 1 or 99 < percent < 100:
+        return f"{min(max(percent, 0.1), 99.9):.1f} %"
+    return f"{round(percent)} %"
 
 
 # Deviations of the segments below the stored levels, worked out when asked for (reference.py): a segment of
