@@ -147,6 +147,10 @@ def test_the_explorer_draws_the_tree_and_drills_down_to_a_segment_of_one(
         assert re.search(r"spend</text>.*?\+0\.\d\d SD", deviations, re.S)
         assert re.search(r"plan: gold</text>.*?\+33 pts", deviations, re.S)
         assert "100%" in deviations and "67%" in deviations
+        # And from the basic side of the cut: none of them basic, against all.
+        against = deviations[deviations.index('id="sibling-deviations"') :]
+        assert "The other side" in against
+        assert re.search(r"plan: basic</td>.*?>0%<.*?>100%<.*?\u2212100 pts", against, re.S)
         members = _section(page, "members")
         assert _links(members, "/customers/") == [f"/customers/{c}" for c in planted.gold]
         assert "Basic" not in members

@@ -327,6 +327,7 @@ def _explore(
         source=source,
         deviations=_deviation_rows(deviations),
         deviation_chart=_deviation_chart(deviations) if deviations else None,
+        sibling_deviations=_deviation_rows(focus.sibling_deviations or []),
         live_limit=service.LIVE_DEVIATIONS,
         members=members,
         page=page_number,
