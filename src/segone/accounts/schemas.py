@@ -173,6 +173,9 @@ class AuditAction(enum.StrEnum):
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
     DATA_EXPORTED = "data.exported"
+    OFFERING_CREATED = "offering.created"
+    OFFERING_UPDATED = "offering.updated"
+    OFFERING_DEACTIVATED = "offering.deactivated"
 
     @property
     def label(self) -> str:
@@ -197,6 +200,9 @@ _ACTION_LABELS = {
     AuditAction.TOKEN_CREATED: "API token created",
     AuditAction.TOKEN_REVOKED: "API token revoked",
     AuditAction.DATA_EXPORTED: "Data exported",
+    AuditAction.OFFERING_CREATED: "Offering added",
+    AuditAction.OFFERING_UPDATED: "Offering changed",
+    AuditAction.OFFERING_DEACTIVATED: "Offering withdrawn",
 }
 
 

@@ -4,8 +4,9 @@ the refresh runs, and the per-customer figures other domains read."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import select
@@ -192,3 +193,33 @@ def customer_ids_by_value(
             .limit(limit)
         )
     )
+
+
+def purchases_by_offering(
+    *, actor: Actor, data_dir: Path, analytics_url: str, offerings: Collection[str] | None = None
+) -> dict[str, int]:
+    """Purchase events in the events dataset by the ``offering`` they name (each ``event_id`` once), read
+    by the analytics engine; only ``offerings`` when given (each of them present, 0 when never bought).
+    Staged API events count once flushed."""
+    require(actor, Permission.READ_CUSTOMERS)
+    # Here, not at the top: the engine and Arrow load only for the callers that count.
+    from segone.analytics import backend
+    from segone.behaviour import ingest
+
+    dataset = ingest.dataset_of(data_dir)
+    wanted = None if offerings is None else sorted(set(offerings))
+    if not dataset.files() or wanted == []:
+        return {} if wanted is None else dict.fromkeys(wanted, 0)
+    con = backend.connect(analytics_url, data_dir)
+    try:
+        events = dataset.read(con)
+        purchases = events.filter((events.type == "purchase") & events.offering.notnull())
+        if wanted is not None:
+            purchases = purchases.filter(purchases.offering.isin(wanted))
+        counted = backend.to_arrow(purchases.group_by("offering").aggregate(n=purchases.count()))
+    finally:
+        con.disconnect()
+    found = dict(zip(counted.column("offering").to_pylist(), counted.column("n").to_pylist(), strict=True))
+    if wanted is None:
+        return {key: int(n) for key, n in found.items()}
+    return {key: int(found.get(key, 0)) for key in wanted}

@@ -5,6 +5,7 @@ from segone.behaviour import models as behaviour_models
 from segone.customers import models as customers_models
 from segone.encounters import models as encounters_models
 from segone.knowledge import models as knowledge_models
+from segone.personalisation import models as personalisation_models
 from segone.segmentation import models as segmentation_models
 from segone.storage.base import Base
 
@@ -15,5 +16,6 @@ __all__ = [
     "customers_models",
     "encounters_models",
     "knowledge_models",
+    "personalisation_models",
     "segmentation_models",
 ]

@@ -1,0 +1,158 @@
+"""Use cases of the personalisation domain: the catalogue of offerings.
+
+Anybody who may look up customers may read the catalogue (front-line staff see what to offer); changing
+it takes the settings permission (administrators). Every change is in the audit trail. An offering is
+never deleted: purchases name its key, so it is deactivated instead and left out of the active list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from segone.accounts.schemas import Actor, AuditAction, Permission
+from segone.accounts.service import record_audit, require
+from segone.behaviour import service as behaviour
+from segone.clock import utcnow
+from segone.errors import Conflict, NotFound
+from segone.personalisation.models import Offering
+from segone.personalisation.schemas import (
+    OfferingCreate,
+    OfferingDetail,
+    OfferingOut,
+    OfferingPage,
+    OfferingUpdate,
+)
+
+READ = Permission.READ_CUSTOMERS
+CHANGE = Permission.MANAGE_SETTINGS
+_FIELDS = ("name", "description", "attributes", "price_band", "needs", "active")
+
+
+def to_out(offering: Offering) -> OfferingOut:
+    return OfferingOut.model_validate(offering)
+
+
+def _by_key(db: Session, key: str) -> Offering:
+    offering = db.scalars(select(Offering).where(Offering.key == key)).first()
+    if offering is None:
+        raise NotFound(f"There is no offering '{key}'.")
+    return offering
+
+
+def get(db: Session, *, actor: Actor, offering_id: int) -> OfferingOut:
+    require(actor, READ)
+    offering = db.get(Offering, offering_id)
+    if offering is None:
+        raise NotFound(f"There is no offering {offering_id}.")
+    return to_out(offering)
+
+
+def get_by_key(db: Session, *, actor: Actor, key: str) -> OfferingOut:
+    require(actor, READ)
+    return to_out(_by_key(db, key))
+
+
+def detail(db: Session, *, actor: Actor, key: str, data_dir: Path, analytics_url: str) -> OfferingDetail:
+    """The offering and how many purchase events name it (read from the events dataset)."""
+    offering = get_by_key(db, actor=actor, key=key)
+    counts = behaviour.purchases_by_offering(
+        actor=actor, data_dir=data_dir, analytics_url=analytics_url, offerings=[offering.key]
+    )
+    return OfferingDetail(**offering.model_dump(), purchases=counts[offering.key])
+
+
+def list_offerings(
+    db: Session,
+    *,
+    actor: Actor,
+    search: str | None = None,
+    active_only: bool = True,
+    offset: int = 0,
+    limit: int = 50,
+) -> OfferingPage:
+    """Offerings by name whose key, name, description or needs contain ``search`` (any case)."""
+    require(actor, READ)
+    stmt = select(Offering)
+    if active_only:
+        stmt = stmt.where(Offering.active.is_(True))
+    if search and search.strip():
+        pattern = (
+            "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        stmt = stmt.where(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (
+                        Offering.key,
+                        Offering.name,
+                        Offering.description,
+                        cast(Offering.needs, String),
+                    )
+                )
+            )
+        )
+    total = int(db.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = db.scalars(stmt.order_by(func.lower(Offering.name), Offering.id).offset(offset).limit(limit))
+    return OfferingPage(items=[to_out(row) for row in rows], total=total, offset=offset, limit=limit)
+
+
+def create(db: Session, *, actor: Actor, data: OfferingCreate) -> OfferingOut:
+    require(actor, CHANGE)
+    if db.scalars(select(Offering.id).where(Offering.key == data.key)).first() is not None:
+        raise Conflict(f"There is an offering '{data.key}' already; change it instead.")
+    offering = Offering(**data.model_dump(mode="json"))
+    db.add(offering)
+    db.flush()
+    record_audit(
+        db,
+        actor=actor,
+        action=AuditAction.OFFERING_CREATED,
+        summary=f"Offering {offering.name} ({offering.key}) added",
+        details={"key": offering.key},
+    )
+    return to_out(offering)
+
+
+def update(db: Session, *, actor: Actor, key: str, data: OfferingUpdate) -> OfferingOut:
+    """Change the fields sent (a price band sent as null clears it)."""
+    require(actor, CHANGE)
+    offering = _by_key(db, key)
+    sent = data.model_dump(mode="json", include=data.model_fields_set)
+    changes = _apply(offering, {name: value for name, value in sent.items() if name in _FIELDS})
+    if changes:
+        offering.updated_at = utcnow()
+        db.flush()
+        action = (
+            AuditAction.OFFERING_DEACTIVATED
+            if list(changes) == ["active"] and not offering.active
+            else AuditAction.OFFERING_UPDATED
+        )
+        record_audit(
+            db,
+            actor=actor,
+            action=action,
+            summary=f"Offering {offering.name} ({offering.key}) changed: " + ", ".join(changes),
+            details={"key": offering.key, **changes},
+        )
+    return to_out(offering)
+
+
+def deactivate(db: Session, *, actor: Actor, key: str) -> OfferingOut:
+    """No longer offered: left out of the active list, kept for the purchases that name it."""
+    return update(db, actor=actor, key=key, data=OfferingUpdate(active=False))
+
+
+def _apply(offering: Offering, values: dict[str, Any]) -> dict[str, Any]:
+    """Set the values that differ; returns the changes as the audit trail records them."""
+    changes: dict[str, Any] = {}
+    for name, value in values.items():
+        old = getattr(offering, name)
+        if old != value:
+            changes[name] = {"from": old, "to": value}
+            setattr(offering, name, value)
+    return changes
