@@ -83,6 +83,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "segone.cli.audiences",
         "Audiences: segments saved under a name, evaluated again after every build, changed by hand.",
     ),
+    "offerings": Subcommand(
+        "segone.cli.offerings",
+        "Offerings: the catalogue of what the business sells; import it from CSV, list, show, deactivate.",
+    ),
     "export": Subcommand(
         "segone.cli.export",
         "Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows "
