@@ -22,6 +22,7 @@ from segone.api.routes import (
     jobs,
     knowledge,
     meta,
+    offerings,
     search,
     segmentations,
     suggestions,
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         jobs,
         segmentations,
         audiences,
+        offerings,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -26,6 +26,8 @@ from segone.encounters.schemas import EncounterCreate
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
+from segone.personalisation import service as offerings
+from segone.personalisation.schemas import OfferingCreate
 from segone.runtime import Runtime
 from segone.segmentation import service as segmentation
 from segone.server import create_app
@@ -128,6 +130,12 @@ def _audience(world: World) -> int:
     if not world.audience:
         world.audience = _fresh_audience(world)
     return world.audience
+
+
+def _fresh_offering(world: World) -> str:
+    key = f"offering-{next(_unique)}"
+    with world.runtime.session() as db:
+        return offerings.create(db, actor=SYSTEM, data=OfferingCreate(key=key, name="Lessons")).key
 
 
 def _own_token(world: World, user: MadeUser | None) -> int:
@@ -388,6 +396,27 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ("GET", "/api/v1/customers/{customer_id}/segments"): (
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/segments?version={_version(w)}"),
+    ),
+    ("GET", "/api/v1/offerings"): (Permission.READ_CUSTOMERS, lambda w, u: Call("GET", "/offerings")),
+    ("POST", "/api/v1/offerings"): (
+        Permission.MANAGE_SETTINGS,
+        lambda w, u: Call("POST", "/offerings", {"key": f"new-{next(_unique)}", "name": "New"}),
+    ),
+    ("GET", "/api/v1/offerings/{key}"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/offerings/{_fresh_offering(w)}"),
+    ),
+    ("PATCH", "/api/v1/offerings/{key}"): (
+        Permission.MANAGE_SETTINGS,
+        lambda w, u: Call("PATCH", f"/offerings/{_fresh_offering(w)}", {"needs": ["repair"]}),
+    ),
+    ("DELETE", "/api/v1/offerings/{key}"): (
+        Permission.MANAGE_SETTINGS,
+        lambda w, u: Call("DELETE", f"/offerings/{_fresh_offering(w)}"),
+    ),
+    ("POST", "/api/v1/offerings/import"): (
+        Permission.MANAGE_SETTINGS,
+        lambda w, u: Call("POST", "/offerings/import", csv=f"key,name\nk{next(_unique)},Lessons\n".encode()),
     ),
     ("GET", "/api/v1/health"): (PUBLIC, lambda w, u: Call("GET", "/health")),
 }

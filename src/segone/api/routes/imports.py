@@ -1,4 +1,5 @@
-"""Imports: customers and facts from CSV files (docs/import.md describes the formats)."""
+"""Imports: customers and facts (docs/import.md describes the formats) and the catalogue of offerings
+(docs/personalisation.md) from CSV files."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from segone.importing import parse_mapping
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import importer as facts_importer
 from segone.knowledge.facts.importer import FactImportReport
+from segone.personalisation import importer as offerings_importer
+from segone.personalisation.schemas import OfferingImportReport
 from segone.runtime import Runtime
 
 router = APIRouter(tags=["imports"])
@@ -166,4 +169,32 @@ async def import_facts(
         categories=categories_in_force(runtime.settings),
         data_dir=runtime.settings.data_dir,
         dry_run=dry_run,
+    )
+
+
+@router.post(
+    "/offerings/import",
+    response_model=OfferingImportReport,
+    summary="Import the catalogue of offerings from a CSV file",
+    **_IMPORT_ROUTE,
+)
+async def import_offerings(
+    request: Request,
+    db: Db,
+    actor: CurrentActor,
+    dry_run: bool = _DRY_RUN,
+    encoding: str | None = Query(
+        default=None, description="The file's encoding (`windows-1252`, `latin-1`...); by default detected."
+    ),
+) -> OfferingImportReport:
+    """One row per offering: `key` and `name` (required), `description`, `price_band` (`under_50`,
+    `50_200`, `200_plus`, or `under $50`, `$50-200`, `$200+`), `needs` (separated by `;`), `active`
+    (yes/no; empty means yes); any other column is an attribute. A row whose key is stored updates that
+    offering: each column the file has sets its field (an empty cell empties it), columns it lacks are left
+    alone; so a second import of the same file changes nothing. All or nothing: if any row is bad, nothing
+    is written and the 422 response's `details` name every bad row. Needs the settings permission
+    (administrators)."""
+    data = await _csv_bytes(request)
+    return await run_in_threadpool(
+        offerings_importer.import_offerings, db, actor=actor, data=data, dry_run=dry_run, encoding=encoding
     )
