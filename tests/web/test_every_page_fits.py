@@ -26,6 +26,8 @@ from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.distinguishability import refresh as knowledge_refresh
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
+from segone.personalisation import service as offerings
+from segone.personalisation.schemas import OfferingCreate, PriceBand
 from segone.segmentation import service as segmentation
 from tests.behaviour.conftest import DUCKDB_WARNING
 from tests.conftest import LiveServer
@@ -59,6 +61,7 @@ class Store:
     version: int  # a segmentation down to segments of one, built twice to compare
     leaf: int  # the long-named customer's segment in it
     audience: int  # that segment saved under a long name, the duplicate added by hand
+    offering: str  # an offering of the longest key, name, needs and attributes
 
 
 def _store(server: LiveServer) -> Store:
@@ -162,6 +165,18 @@ def _store(server: LiveServer) -> Store:
             node_id=path[-1].node_id,
         )
         segmentation.add_to_audience(db, actor=admin_actor, audience_id=audience.id, customer_id=duplicate)
+        offering = offerings.create(
+            db,
+            actor=admin_actor,
+            data=OfferingCreate(
+                key=WORD[:300],
+                name=NAME,
+                description=WORD[:5000],
+                attributes={WORD[:100]: WORD[:2000]},
+                price_band=PriceBand.FROM_50_TO_200,
+                needs=[WORD[:100], "learn an instrument", "repair"],
+            ),
+        )
     return Store(
         ADMIN_EMAIL,
         FRONTLINE_EMAIL,
@@ -172,6 +187,7 @@ def _store(server: LiveServer) -> Store:
         version,
         path[-1].node_id,
         audience.id,
+        offering.key,
     )
 
 
@@ -189,6 +205,7 @@ def _screenshots(store: Store) -> dict[str, str]:
         f"/segments/{store.version}/{store.leaf}": "segment-of-one",
         "/segments/compare": "segments-compare",
         f"/audiences/{store.audience}": "audience",
+        "/admin/offerings": "offerings",
     }
 
 
@@ -224,6 +241,9 @@ def _pages(store: Store) -> list[str]:
         "/account",
         "/admin/users",
         f"/admin/users/{store.admin_id}",
+        "/admin/offerings",
+        "/admin/offerings?q=wolfeschlegel",
+        f"/admin/offerings/{store.offering}/edit",
         "/customers/987654",
     ]
 

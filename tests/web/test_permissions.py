@@ -23,6 +23,8 @@ from segone.encounters.schemas import EncounterCreate
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
+from segone.personalisation import service as offerings
+from segone.personalisation.schemas import OfferingCreate
 from segone.segmentation import service as segmentation
 from segone.server import create_app
 from tests.conftest import LiveServer
@@ -94,6 +96,15 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("POST", "/admin/users/{user_id}"): P.MANAGE_USERS,
     ("POST", "/admin/users/{user_id}/deactivate"): P.MANAGE_USERS,
     ("POST", "/admin/users/{user_id}/activate"): P.MANAGE_USERS,
+    # The catalogue of offerings is changed by those who may change settings (administrators).
+    ("GET", "/admin/offerings"): P.MANAGE_SETTINGS,
+    ("POST", "/admin/offerings"): P.MANAGE_SETTINGS,
+    ("GET", "/admin/offerings/{key}/edit"): P.MANAGE_SETTINGS,
+    ("POST", "/admin/offerings/{key}/edit"): P.MANAGE_SETTINGS,
+    ("POST", "/admin/offerings/{key}/deactivate"): P.MANAGE_SETTINGS,
+    ("POST", "/admin/offerings/{key}/activate"): P.MANAGE_SETTINGS,
+    ("POST", "/admin/offerings/import/check"): P.MANAGE_SETTINGS,
+    ("POST", "/admin/offerings/import"): P.MANAGE_SETTINGS,
 }
 
 
@@ -166,6 +177,9 @@ def test_page_role_matrix(live_server: LiveServer) -> None:
             categories=categories_in_force(runtime.settings),
         )
         token = accounts.create_token(db, actor=admin, user_id=users[Role.ADMIN].id, name="matrix")
+        offering = offerings.create(
+            db, actor=admin, data=OfferingCreate(key="matrix-lessons", name="Lessons")
+        )
         ids: dict[str, int | str] = {
             "customer_id": customer_id,
             "differentiator_id": fact.id,
@@ -173,6 +187,7 @@ def test_page_role_matrix(live_server: LiveServer) -> None:
             "token_id": token.id,
             "user_id": target.id,
             "what": "encounters",
+            "key": offering.key,
         }
     # Matrix Customer has no plan, Matrix Gold one: a tree of a root and two segments.
     make_customer(runtime, name="Matrix Gold", attributes={"plan": "gold"})

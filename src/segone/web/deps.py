@@ -151,6 +151,7 @@ Merger = Annotated[Viewer, Depends(requires(Permission.MERGE_CUSTOMERS))]
 Importer = Annotated[Viewer, Depends(requires(Permission.IMPORT_DATA))]
 TokenOwner = Annotated[Viewer, Depends(requires(Permission.MANAGE_OWN_TOKENS))]
 UserAdmin = Annotated[Viewer, Depends(requires(Permission.MANAGE_USERS))]
+SettingsAdmin = Annotated[Viewer, Depends(requires(Permission.MANAGE_SETTINGS))]
 Categories = Annotated[CategoryList, Depends(get_categories)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 

@@ -21,6 +21,7 @@ from segone.web import (
     exports,
     home,
     knowledge,
+    offerings,
     search,
     segments,
 )
@@ -40,6 +41,7 @@ for area in (
     audiences,
     account,
     admin,
+    offerings,
     search,
     api_docs,
     exports,
