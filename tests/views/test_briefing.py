@@ -24,7 +24,8 @@ from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.knowledge.models import Differentiator
 from segone.runtime import Runtime
-from segone.views.briefing import EMPTY, TITLES, briefing, briefing_lines
+from segone.segmentation.schemas import SegmentOut, StandingOut
+from segone.views.briefing import EMPTY, TITLES, briefing, briefing_lines, own_conditions, own_standing
 from segone.views.schemas import Briefing
 from tests.behaviour.conftest import DUCKDB_WARNING
 from tests.factories import make_customer, make_user
@@ -233,3 +234,55 @@ def test_one_briefing_makes_a_bounded_number_of_queries(runtime: Runtime) -> Non
         event.remove(runtime.engine, "before_cursor_execute", count)
     # Each by primary key or an indexed column; a bigger store adds none (see docs/user-guide.md).
     assert len(statements) <= 25, statements
+
+
+def test_traits_are_told_in_the_customers_own_words_never_anothers(runtime: Runtime) -> None:
+    world = two_customers(runtime)
+    # A trait is named in its most frequent wording, which may be another customer's.
+    bees = next(f for f in read(runtime, world.ann).unique if f.id == world.bees)
+    bees = bees.model_copy(update={"trait": "Keeps bees in an orchard in Otley"})
+
+    def standing(label: str, value: str) -> StandingOut:
+        words = f"{label}: {value}, like 1 % of customers"
+        return StandingOut(
+            variable="trait:1", label=label, value=value, share=0.01, higher=None, than=None, words=words
+        )
+
+    held, lacked = standing("trait: keeps bees in an orchard in Otley", "yes"), standing("trait: sings", "no")
+    spend = StandingOut(
+        variable="attribute:spend",
+        label="spend",
+        value="9",
+        share=0.1,
+        higher=True,
+        than=0.9,
+        words="spend: 9",
+    )
+    assert [s.words for s in own_standing([held, lacked, spend], [bees])] == [
+        "Keeps bees on the roof: yes, like 1 % of customers",
+        "spend: 9",
+    ]
+    root = SegmentOut(
+        version_id=1,
+        node_id=1,
+        parent_node_id=None,
+        depth=0,
+        size=2,
+        share=1.0,
+        conditions=[],
+        gain=0.0,
+        identical=False,
+        is_leaf=False,
+        clv_sum=None,
+        clv_mean=None,
+        target_mean=None,
+    )
+    leaf = root.model_copy(
+        update={
+            "node_id": 2,
+            "depth": 1,
+            "size": 1,
+            "conditions": ["plan: gold", "trait: keeps bees in an orchard in otley: yes", "trait: sings: no"],
+        }
+    )
+    assert own_conditions([root, leaf], [bees]) == ["plan: gold", "Keeps bees on the roof"]

@@ -29,6 +29,7 @@ from segone.accounts.schemas import Actor
 from segone.behaviour.schemas import BehaviourOut
 from segone.encounters.schemas import EncounterOut
 from segone.knowledge.categories.schemas import CategoryList
+from segone.segmentation.schemas import SegmentOut, StandingOut
 from segone.views.customer_sheet import badge, customer_sheet, next_ask
 from segone.views.schemas import (
     BehaviourChange,
@@ -41,6 +42,7 @@ from segone.views.schemas import (
 
 UNIQUE_SHOWN = 5
 ENCOUNTERS_SHOWN = 3
+SEGMENT_CONDITIONS_SHOWN = 4
 CADENCE_MIN_PURCHASES = 5
 SLOW_FACTOR = 1.5
 LINE_CHARACTERS = 90
@@ -101,7 +103,7 @@ def briefing(
         last_encounter_at=last,
         unique=unique,
         more_facts=len(facts) - len(unique),
-        standing=sheet.standing,
+        standing=own_standing(sheet.standing, facts),
         bring_up=[fact for fact in facts if fact.id in shown],
         reconfirm=[fact for fact in facts if fact.stale],
         behaviour_as_of=sheet.behaviour.as_of,
@@ -114,7 +116,44 @@ def briefing(
         encounters=[_line(e) for e in sheet.encounters[:ENCOUNTERS_SHOWN]],
         more_encounters=sheet.more_encounters or len(sheet.encounters) > ENCOUNTERS_SHOWN,
         segment_path=sheet.segment_path,
+        segment_conditions=own_conditions(sheet.segment_path, facts),
     )
+
+
+TRAIT = "trait: "
+
+
+def _own_words(label: str, facts: list[SheetFact]) -> str | None:
+    """The customer's own fact behind a trait variable's label: a trait is named in its most frequent
+    wording, often another customer's ("plays double bass in Pudsey" for "plays cello in Ripon")."""
+    wording = label.removeprefix(TRAIT).casefold()
+    return next((f.text for f in facts if f.trait and f.trait.casefold() == wording), None)
+
+
+def own_standing(standing: list[StandingOut], facts: list[SheetFact]) -> list[StandingOut]:
+    """The sheet's standing with each trait in the customer's own words; a trait they do not hold (or no
+    longer do) is left out, as it can only be told in someone else's words."""
+    kept = []
+    for entry in standing:
+        if not entry.label.startswith(TRAIT):
+            kept.append(entry)
+        elif entry.value == "yes" and (text := _own_words(entry.label, facts)) is not None:
+            words = entry.words.replace(entry.label, text, 1)
+            kept.append(entry.model_copy(update={"label": text, "words": words}))
+    return kept
+
+
+def own_conditions(path: list[SegmentOut], facts: list[SheetFact]) -> list[str]:
+    """Their segment's conditions from the top down, traits in their own words (those they lack left out)."""
+    if len(path) < 2:
+        return []
+    kept = []
+    for condition in path[-1].conditions:
+        if not condition.startswith(TRAIT):
+            kept.append(condition)
+        elif condition.endswith(": yes") and (text := _own_words(condition[: -len(": yes")], facts)):
+            kept.append(text)
+    return kept
 
 
 def _rarest_first(fact: SheetFact) -> tuple[int, float, float, int]:
@@ -288,8 +327,10 @@ def _ask(read: Briefing) -> list[str]:
 
 
 def _segment(read: Briefing) -> list[str]:
+    """The first conditions of their segment (the widest cuts), then how many share it."""
     if len(read.segment_path) < 2:
         return []
-    leaf = read.segment_path[-1]
+    leaf, shown = read.segment_path[-1], read.segment_conditions[:SEGMENT_CONDITIONS_SHOWN]
+    more = len(read.segment_conditions) - len(shown)
     alike = "a segment of one" if leaf.size == 1 else f"{formatting.plural(leaf.size, 'customer')} alike"
-    return [*leaf.conditions, f"({alike})"]
+    return [*shown, *([f"… and {formatting.plural(more, 'more condition')}"] if more else []), f"({alike})"]

@@ -247,7 +247,8 @@ class Briefing(BaseModel):
     )
     more_facts: int = Field(description="Current facts not listed in ``unique``.")
     standing: list[StandingOut] = Field(
-        description="How they differ from the average customer of the latest segmentation."
+        description="How they differ from the average customer of the latest segmentation, each trait in "
+        "their own words (the fact of theirs it groups); traits they lack are left out."
     )
     bring_up: list[SheetFact] = Field(description="Rare facts they do not know we know: bring them up.")
     reconfirm: list[SheetFact] = Field(description="Facts not confirmed for a while: re-confirm them.")
@@ -262,4 +263,8 @@ class Briefing(BaseModel):
     more_encounters: bool
     segment_path: list[SegmentOut] = Field(
         description="Their segments in the latest segmentation, from all customers down to theirs."
+    )
+    segment_conditions: list[str] = Field(
+        description="Their segment's conditions from the top down, each trait in their own words (traits "
+        "they lack, named in other customers' words, left out)."
     )
