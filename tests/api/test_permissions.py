@@ -171,6 +171,10 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/sheet"),
     ),
+    ("GET", "/api/v1/customers/{customer_id}/briefing"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/briefing"),
+    ),
     ("GET", "/api/v1/customers/{customer_id}/behaviour"): (
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/behaviour"),

@@ -234,6 +234,8 @@ def reference_profile(events: pd.DataFrame, cutoff: pd.Timestamp, today: date) -
                 "top_contact_reason_3": top[2],
                 "complaints": kinds["complaint"],
                 "returns": kinds["return"],
+                "last_complaint_at": max((r["ts"] for r in rows if r["type"] == "complaint"), default=None),
+                "last_return_at": max((r["ts"] for r in rows if r["type"] == "return"), default=None),
                 "referrals": kinds["referral"],
                 "reviews": kinds["review"],
                 "visits": kinds["visit"],

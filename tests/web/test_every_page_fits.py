@@ -197,6 +197,7 @@ def _screenshots(store: Store) -> dict[str, str]:
     return {
         "/": "home",
         c: "long-sheet",
+        f"{c}/briefing": "briefing",
         f"{c}/encounters/new": "encounter-form",
         f"/encounters/{store.encounter}": "long-encounter",
         "/analytics/models": "models",
@@ -220,6 +221,9 @@ def _pages(store: Store) -> list[str]:
         c,
         f"{c}/edit",
         f"{c}/history",
+        f"{c}/briefing",
+        f"{c}/briefing?print=1",
+        "/briefing?q=a",
         f"{c}/merge",
         f"{c}/merge?duplicate=loyalty:LONG-0002",
         f"{c}/encounters",

@@ -54,6 +54,8 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("GET", "/customers/{customer_id}/edit"): P.WRITE_CUSTOMERS,
     ("POST", "/customers/{customer_id}/edit"): P.WRITE_CUSTOMERS,
     ("GET", "/customers/{customer_id}/history"): P.READ_CUSTOMERS,
+    ("GET", "/customers/{customer_id}/briefing"): P.READ_CUSTOMERS,
+    ("GET", "/briefing"): P.READ_CUSTOMERS,
     ("GET", "/customers/{customer_id}/merge"): P.MERGE_CUSTOMERS,
     ("POST", "/customers/{customer_id}/merge"): P.MERGE_CUSTOMERS,
     ("POST", "/customers/{customer_id}/differentiators"): P.ADD_DIFFERENTIATORS,

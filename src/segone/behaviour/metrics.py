@@ -119,7 +119,8 @@ def behaviour_profile(events: Table, as_of: date | datetime, *, by: str = "custo
     ``preferred_day_of_week`` (0 = Monday) and ``preferred_hour`` (UTC) over all events, each with the
     number of events behind it (``preferred_channel_events`` of ``channel_events``, the events with a
     channel; ``preferred_day_events`` and ``preferred_hour_events`` of ``events``), ``contacts`` and
-    ``top_contact_reason_1..3``, ``complaints, returns, referrals, reviews, visits, events``.
+    ``top_contact_reason_1..3``, ``complaints, returns, referrals, reviews, visits, events`` and when the last
+    complaint and return happened (``last_complaint_at, last_return_at``).
     Ties in a "preferred" or "top" column go to the smallest value, so every engine gives the same answer.
     """
     today = _day(as_of)
@@ -127,7 +128,11 @@ def behaviour_profile(events: Table, as_of: date | datetime, *, by: str = "custo
 
     counts = {name: events.count(where=events.type == kind) for name, kind in COUNTED_TYPES.items()}
     activity = events.group_by(by).aggregate(
-        events=events.count(), channel_events=events.count(where=events.channel.notnull()), **counts
+        events=events.count(),
+        channel_events=events.count(where=events.channel.notnull()),
+        last_complaint_at=events.ts.max(where=events.type == "complaint"),
+        last_return_at=events.ts.max(where=events.type == "return"),
+        **counts,
     )
 
     tx = transactions(events, by=by)
@@ -201,6 +206,8 @@ def behaviour_profile(events: Table, as_of: date | datetime, *, by: str = "custo
         top_contact_reason_3=profile.top_contact_reason_3,
         complaints=profile.complaints,
         returns=profile.returns,
+        last_complaint_at=profile.last_complaint_at,
+        last_return_at=profile.last_return_at,
         referrals=profile.referrals,
         reviews=profile.reviews,
         visits=profile.visits,

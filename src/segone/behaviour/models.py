@@ -93,6 +93,10 @@ class BehaviourProfile(Base):
     top_contact_reason_3: Mapped[str | None] = mapped_column(String(300))
     complaints: Mapped[int]
     returns: Mapped[int]
+    # When the last of them happened (null in profiles written before these were kept): the briefing tells
+    # a complaint or a return since the last encounter.
+    last_complaint_at: Mapped[datetime | None]
+    last_return_at: Mapped[datetime | None]
     referrals: Mapped[int]
     reviews: Mapped[int]
     visits: Mapped[int]

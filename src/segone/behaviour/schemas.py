@@ -35,6 +35,8 @@ class BehaviourProfileOut(BaseModel):
     top_contact_reasons: list[str]
     complaints: int
     returns: int
+    last_complaint_at: datetime | None = Field(default=None, description="When they last complained.")
+    last_return_at: datetime | None = Field(default=None, description="When they last returned something.")
     referrals: int
     reviews: int
     visits: int

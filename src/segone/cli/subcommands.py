@@ -60,6 +60,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "segone.cli.customers", "Customers: import them from CSV, list and search them, show one."
     ),
     "facts": Subcommand("segone.cli.facts", "Differentiators: what makes each customer different."),
+    "briefing": Subcommand(
+        "segone.cli.briefing",
+        "What to know before meeting a customer: what makes them unique, what changed, what to ask.",
+    ),
     "knowledge": Subcommand(
         "segone.cli.knowledge", "Knowledge: search what we know; traits, rarity and distinguishability."
     ),

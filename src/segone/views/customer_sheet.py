@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
+from segone import formatting
 from segone.accounts.schemas import Actor
 from segone.behaviour import service as behaviour
 from segone.customers import service as customers
@@ -15,7 +18,7 @@ from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorStatus
 from segone.segmentation import service as segmentation
 from segone.segmentation.schemas import SegmentOut, StandingOut
-from segone.views.schemas import CustomerSheet, FactGroup, MergedRecord, SheetFact, SheetKnowledge
+from segone.views.schemas import Ask, CustomerSheet, FactGroup, MergedRecord, SheetFact, SheetKnowledge
 
 RECENT_ENCOUNTERS = 5
 
@@ -100,6 +103,23 @@ def customer_sheet(
     )
 
 
+def next_ask(sheet: CustomerSheet) -> Ask | None:
+    """What to ask next: the refresh's best question while others look like them, else the first category
+    we know nothing about; nothing for a segment of one with every category known (or no better question)."""
+    knowledge, size = sheet.knowledge, sheet.knowledge.distinguishability
+    question = knowledge.next_question
+    if question is not None and size is not None and size > 1:
+        others = formatting.plural(size - 1, "customer")
+        remaining = formatting.decimal(question.expected_look_alikes, 1)
+        why = f"{others} look like them to us; the answer leaves about {remaining}."
+        return Ask(key=question.key, label=question.label, prompt=question.prompt, why=why)
+    if (size is None or size > 1) and sheet.gaps:
+        gap = sheet.gaps[0]
+        why = f"Nothing known about {gap.label.lower()} yet."
+        return Ask(key=gap.name, label=gap.label, prompt=gap.prompt, why=why)
+    return None
+
+
 def _segment_path(db: Session, *, actor: Actor, customer_id: int) -> list[SegmentOut]:
     """The customer's segments in the latest segmentation; none before the first build, or for a customer
     who arrived after it (until the next build places them)."""
@@ -119,3 +139,28 @@ def _standing(db: Session, *, actor: Actor, customer_id: int) -> list[StandingOu
 
 def _category_out(category: Category) -> CategoryOut:
     return CategoryOut(name=category.name, label=category.label, kind=category.kind, prompt=category.prompt)
+
+
+@dataclass
+class Badge:
+    """A fact's rarity in words, for every entry point that shows it."""
+
+    text: str
+    rare: bool
+    title: str
+
+
+def badge(fact: SheetFact) -> Badge | None:
+    """ "Only them", "Rare: 3 of 412 customers we know about in family" or "Common: ...": counted among the
+    customers with a current fact in the same category (thresholds: docs/knowledge.md)."""
+    if fact.holders is None or fact.population is None or fact.rarity is None:
+        return None
+    among = f"{formatting.count(fact.population)} {'customer' if fact.population == 1 else 'customers'}"
+    where = f"we know about in {fact.category_label.lower()}"
+    title = f"Trait: {fact.trait}" if fact.trait else ""
+    if fact.holders <= 1:
+        return Badge(f"Only them of {among} {where}", True, title)
+    held = f"{formatting.count(fact.holders)} of {among} {where}"
+    if fact.rare:
+        return Badge(f"Rare: {held}", True, title)
+    return Badge(f"Common: {held} ({fact.rarity:.0%})", False, title)

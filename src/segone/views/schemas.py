@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from segone.behaviour.schemas import BehaviourOut
+from segone.channels import Channel
 from segone.customers.schemas import CustomerKind, CustomerOut
 from segone.encounters.schemas import EncounterOut
 from segone.knowledge.categories.schemas import CategoryOut
@@ -171,3 +172,99 @@ class NamedAudienceEdit(AudienceEditOut):
     """A customer added to or removed from an audience by hand, named."""
 
     name: str = Field(description="The customer's name (as stored: a merged record keeps its own).")
+
+
+class Ask(BaseModel):
+    """What to ask next: the question that best tells the customer apart from their look-alikes, or the
+    first category we know nothing about."""
+
+    key: str = Field(description="A fact category, or attribute:<name> for a customer detail.")
+    label: str
+    prompt: str
+    why: str = Field(description="Why this question: the look-alikes it leaves, or that nothing is known.")
+
+
+class BehaviourChange(BaseModel):
+    """One change in the customer's behaviour, read from their stored profile (never from the raw events
+    at request time)."""
+
+    kind: Literal["cadence", "trend", "p_alive", "complaint", "return"]
+    text: str = Field(description="The change in words.")
+    measured: str = Field(description="What was compared, plainly.")
+    at: date | datetime | None = Field(
+        description="The moment it rests on: the last purchase, the last complaint or return."
+    )
+
+
+class BriefingEncounter(BaseModel):
+    """A past encounter in one line."""
+
+    id: int
+    customer_id: int
+    occurred_at: datetime
+    channel: Channel
+    employee_name: str | None
+    line: str = Field(description="What they cared or worried about, else the start of the notes.")
+
+
+class ServiceSection(BaseModel):
+    """Open recovery cases and promises due: empty and labelled until service quality lands."""
+
+    available: bool = Field(default=False, description="False until the service-quality domain exists.")
+    note: str
+    items: list[str] = Field(default_factory=list)
+
+
+class OfferReason(BaseModel):
+    text: str = Field(description="The reason in the customer's terms.")
+    fact_id: int | None = Field(default=None, description="The customer's fact it cites.")
+
+
+class BriefingOffer(BaseModel):
+    offering: str
+    reasons: list[OfferReason]
+
+
+class OffersSection(BaseModel):
+    """Offers matched to the customer, each with its reasons: empty and labelled until matching lands."""
+
+    available: bool = Field(default=False, description="False until offers are matched to customers.")
+    note: str
+    items: list[BriefingOffer] = Field(default_factory=list)
+
+
+class Briefing(BaseModel):
+    """What to know before meeting the customer, most important first, read in 30 seconds: who they are
+    and what makes them unique, what changed, what to ask. Composed from the customer sheet (stored
+    results only)."""
+
+    customer: CustomerOut
+    recognition: RecognitionOut
+    last_encounter_at: datetime | None
+    unique: list[SheetFact] = Field(
+        description="Current facts, rarest first (facts not yet measured by a knowledge refresh after "
+        "them, most recently learned first); at most five."
+    )
+    more_facts: int = Field(description="Current facts not listed in ``unique``.")
+    standing: list[StandingOut] = Field(
+        description="How they differ from the average customer of the latest segmentation, each trait in "
+        "their own words (the fact of theirs it groups); traits they lack are left out."
+    )
+    bring_up: list[SheetFact] = Field(description="Rare facts they do not know we know: bring them up.")
+    reconfirm: list[SheetFact] = Field(description="Facts not confirmed for a while: re-confirm them.")
+    behaviour_as_of: date | None = Field(description="The day of the behaviour profile the changes read.")
+    behaviour_headline: str | None
+    changes: list[BehaviourChange]
+    service: ServiceSection
+    ask: Ask | None
+    gaps: list[CategoryOut] = Field(description="Categories of their kind with no current fact.")
+    offers: OffersSection
+    encounters: list[BriefingEncounter] = Field(description="The last three, newest first.")
+    more_encounters: bool
+    segment_path: list[SegmentOut] = Field(
+        description="Their segments in the latest segmentation, from all customers down to theirs."
+    )
+    segment_conditions: list[str] = Field(
+        description="Their segment's conditions from the top down, each trait in their own words (traits "
+        "they lack, named in other customers' words, left out)."
+    )

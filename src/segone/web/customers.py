@@ -182,7 +182,7 @@ def create_customer(request: Request, viewer: CustomerWriter, form: Form, runtim
     return render(request, "customers/new.html", status=422, values=form.values(), errors=errors)
 
 
-def _redirect_if_merged(
+def redirect_if_merged(
     request: Request, customer_id: int, requested_id: int, suffix: str = ""
 ) -> Response | None:
     """A merged record's pages are its survivor's: redirect there, saying why."""
@@ -200,7 +200,7 @@ def edit_customer_form(
 ) -> Response:
     with runtime.session() as db:
         out = customers.to_out(customers.get(db, actor=viewer.actor, customer_id=customer_id))
-    if (moved := _redirect_if_merged(request, out.id, customer_id, "/edit")) is not None:
+    if (moved := redirect_if_merged(request, out.id, customer_id, "/edit")) is not None:
         return moved
     values = {"name": out.name, "kind": out.kind.value, "attributes": _attribute_text(out.attributes)}
     return render(request, "customers/edit.html", customer=out, values=values, errors={})
@@ -313,7 +313,7 @@ def customer_page(
 ) -> Response:
     with runtime.session() as db:
         found = customers.get(db, actor=viewer.actor, customer_id=customer_id).id
-        if (moved := _redirect_if_merged(request, found, customer_id)) is not None:
+        if (moved := redirect_if_merged(request, found, customer_id)) is not None:
             return moved
         return render_sheet(
             request,
@@ -337,7 +337,7 @@ ACTION_LABELS = {action.value: action.label for action in AuditAction}
 def customer_history(request: Request, customer_id: int, viewer: Reader, runtime: RuntimeDep) -> Response:
     with runtime.session() as db:
         customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
-        if (moved := _redirect_if_merged(request, customer.id, customer_id, "/history")) is not None:
+        if (moved := redirect_if_merged(request, customer.id, customer_id, "/history")) is not None:
             return moved
         entries = customers.history(db, actor=viewer.actor, customer_id=customer.id, limit=500)
         merges = customers.merges_into(db, customer_id=customer.id)
@@ -395,7 +395,7 @@ def merge_form(
 ) -> Response:
     with runtime.session() as db:
         survivor = customers.to_out(customers.get(db, actor=viewer.actor, customer_id=customer_id))
-        if (moved := _redirect_if_merged(request, survivor.id, customer_id, "/merge")) is not None:
+        if (moved := redirect_if_merged(request, survivor.id, customer_id, "/merge")) is not None:
             return moved
         return _merge_page(request, db, viewer, survivor, duplicate.strip()[:300])
 

@@ -14,12 +14,12 @@ from starlette.responses import Response
 
 from segone import formatting
 from segone.accounts.schemas import Permission
+from segone.views.customer_sheet import badge
 from segone.views.schemas import CustomerSheet
 from segone.views.self_assessment import self_assessment
 from segone.views.top_customers import TOP, Ranking, top_customers
 from segone.web.charts import LineChart, horizontal_bars, line_chart
 from segone.web.deps import Categories, RuntimeDep, Viewer, requires, web_router
-from segone.web.distinguish import badge
 from segone.web.render import percent, render
 
 router = web_router()

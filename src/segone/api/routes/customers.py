@@ -20,8 +20,9 @@ from segone.customers.schemas import (
 )
 from segone.views import customer_list
 from segone.views import merge as merging
+from segone.views.briefing import briefing
 from segone.views.customer_sheet import customer_sheet
-from segone.views.schemas import CustomerPage, CustomerSheet
+from segone.views.schemas import Briefing, CustomerPage, CustomerSheet
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -101,6 +102,32 @@ def get_customer_sheet(
     facts to show them we know); the five most recent encounters; the behaviour profile and scores; and
     the records merged into this one. The id of a merged record gives the surviving record's sheet."""
     return customer_sheet(
+        db,
+        actor=actor,
+        customer_id=customer_id,
+        categories=categories,
+        freshness_months=runtime.settings.freshness_months,
+        currency=runtime.settings.currency,
+    )
+
+
+@router.get(
+    "/{customer_id}/briefing",
+    response_model=Briefing,
+    summary="What to know before meeting a customer",
+    responses=responses(401, 403, 404, 422),
+)
+def get_customer_briefing(
+    db: Db, actor: CurrentActor, customer_id: CustomerId, categories: Categories, runtime: RuntimeDep
+) -> Briefing:
+    """The briefing before an encounter, read from stored results (the sheet's): their rarest facts first,
+    how they differ from most customers, rare facts they do not know we know (bring them up) and stale
+    facts to re-confirm; what changed in their behaviour since the last encounter (cadence slowing, buying
+    less, P(alive) falling, a complaint or a return), each saying what it measured; open recovery cases
+    and promises (empty until service quality lands); what to ask next and the categories not known yet;
+    offers with their reasons (empty until offers are matched); the last three encounters in one line
+    each; their segment path. The id of a merged record gives the surviving record's briefing."""
+    return briefing(
         db,
         actor=actor,
         customer_id=customer_id,
