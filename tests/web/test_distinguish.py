@@ -57,7 +57,7 @@ def test_the_sheet_shows_rarity_look_alikes_and_the_next_question(
     ann_box = _box(ann_page)
     assert "A segment of one" in ann_box and "Show them you know:" in ann_box and "Keeps bees" in ann_box
     assert '<span class="rarity rare"' in ann_page
-    assert ">Only them of 2 customers we know about in family make-up<" in ann_page
+    assert ">Only them, among 2 customers we know about in family make-up<" in ann_page
 
 
 def test_a_rare_badge_gives_its_denominator(

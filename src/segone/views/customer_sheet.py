@@ -151,15 +151,16 @@ class Badge:
 
 
 def badge(fact: SheetFact) -> Badge | None:
-    """ "Only them", "Rare: 3 of 412 customers we know about in family" or "Common: ...": counted among the
-    customers with a current fact in the same category (thresholds: docs/knowledge.md)."""
+    """ "Only them, among 412 customers …", "Rare: 3 of 412 customers we know about in family" or
+    "Common: ...": counted among the customers with a current fact in the same category (thresholds:
+    docs/knowledge.md)."""
     if fact.holders is None or fact.population is None or fact.rarity is None:
         return None
     among = f"{formatting.count(fact.population)} {'customer' if fact.population == 1 else 'customers'}"
     where = f"we know about in {fact.category_label.lower()}"
     title = f"Trait: {fact.trait}" if fact.trait else ""
     if fact.holders <= 1:
-        return Badge(f"Only them of {among} {where}", True, title)
+        return Badge(f"Only them, among {among} {where}", True, title)
     held = f"{formatting.count(fact.holders)} of {among} {where}"
     if fact.rare:
         return Badge(f"Rare: {held}", True, title)
