@@ -59,6 +59,7 @@ from segone.importing import (
     normalise_header,
     read_sheet,
     reported_as_dry_run,
+    row_width_problem,
 )
 from segone.progress import Progress, silent
 from segone.storage.batching import ROWS_PER_STATEMENT, chunks
@@ -390,15 +391,9 @@ def _parse_row(line: int, values: list[str], columns: _Columns) -> tuple[_Row | 
     def problem(column: str | None, message: str) -> ImportProblem:
         return ImportProblem(row=line, column=column, problem=message)
 
-    width = columns.width
-    if len(values) < width or any(v.strip() for v in values[width:]):
-        return None, [
-            problem(
-                None,
-                f"the row has {len(values)} values but the header has {width} columns; look for a missing "
-                "or extra delimiter, or an unclosed quote",
-            )
-        ]
+    misfit = row_width_problem(line, values, columns.width)
+    if misfit is not None:
+        return None, [misfit]
     problems: list[ImportProblem] = []
     kind: str | None = None
     if columns.kind is not None:

@@ -37,6 +37,7 @@ from segone.importing.problems import (
     ImportReport,
     bad_rows_message,
     reported_as_dry_run,
+    row_width_problem,
 )
 from segone.importing.sheets import Sheet, read_sheet
 from segone.importing.text import Decoded, decode, encoding_label, sniff_delimiter
@@ -62,5 +63,6 @@ __all__ = [
     "parse_mapping",
     "read_sheet",
     "reported_as_dry_run",
+    "row_width_problem",
     "sniff_delimiter",
 ]

@@ -22,6 +22,18 @@ class ImportProblem(BaseModel):
     problem: str
 
 
+def row_width_problem(line: int, values: list[str], width: int) -> ImportProblem | None:
+    """A CSV row with fewer values than the header has columns, or more that are not blank: the usual
+    sign of a missing or extra delimiter, or an unclosed quote."""
+    if len(values) >= width and not any(v.strip() for v in values[width:]):
+        return None
+    return ImportProblem(
+        row=line,
+        problem=f"the row has {len(values)} values but the header has {width} columns; look for a missing "
+        "or extra delimiter, or an unclosed quote",
+    )
+
+
 class ImportReport(BaseModel):
     """What every import reports; each import's report adds what it did."""
 

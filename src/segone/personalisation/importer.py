@@ -34,6 +34,7 @@ from segone.importing import (
     normalise_header,
     read_sheet,
     reported_as_dry_run,
+    row_width_problem,
 )
 from segone.personalisation.models import Offering
 from segone.personalisation.schemas import (
@@ -204,15 +205,9 @@ def _columns(line: int | None, header: list[str]) -> _Columns:
 
 
 def _parse(line: int, values: list[str], columns: _Columns) -> tuple[_Row | None, list[ImportProblem]]:
-    width = columns.width
-    if len(values) < width or any(v.strip() for v in values[width:]):
-        return None, [
-            ImportProblem(
-                row=line,
-                problem=f"the row has {len(values)} values but the header has {width} columns; look for a "
-                "missing or extra delimiter, or an unclosed quote",
-            )
-        ]
+    misfit = row_width_problem(line, values, columns.width)
+    if misfit is not None:
+        return None, [misfit]
     problems: list[ImportProblem] = []
 
     def cell(index: int) -> str:

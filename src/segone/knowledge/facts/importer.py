@@ -45,6 +45,7 @@ from segone.importing import (
     match_columns,
     read_sheet,
     reported_as_dry_run,
+    row_width_problem,
 )
 from segone.knowledge.categories.classifier import normalise, suggest_category
 from segone.knowledge.categories.schemas import CategoryList
@@ -144,14 +145,9 @@ def _parse(
         index = columns.get(name)
         return values[index].strip() if index is not None and index < len(values) else ""
 
-    if len(values) < width or any(v.strip() for v in values[width:]):
-        return None, [
-            ImportProblem(
-                row=line,
-                problem=f"the row has {len(values)} values but the header has {width} columns; look for a "
-                "missing or extra delimiter, or an unclosed quote",
-            )
-        ]
+    misfit = row_width_problem(line, values, width)
+    if misfit is not None:
+        return None, [misfit]
     problems: list[ImportProblem] = []
     customer = cell("customer")
     if not customer:
