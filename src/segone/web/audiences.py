@@ -24,6 +24,7 @@ from segone.views.members import audience_edits, audience_members
 from segone.web import session as web_session
 from segone.web.deps import Form, RuntimeDep, Viewer, requires, see_other, web_router
 from segone.web.exports import Exporter, streamed
+from segone.web.paging import page_within
 from segone.web.render import render
 
 router = web_router()
@@ -34,11 +35,6 @@ AudienceId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CustomerId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MEMBERS_PER_PAGE = 25
 SHOWN_EDITS = 50  # the latest hand changes on the page; the API and the CLI's --json give them all
-
-
-def _page_number(value: str) -> int:
-    text = value.strip()
-    return int(text) if text.isdigit() and len(text) < 11 else 1
 
 
 @router.get("/audiences")
@@ -69,8 +65,7 @@ def _audience_page(
     actor = viewer.actor
     with runtime.session() as db:
         audience = service.get_audience(db, actor=actor, audience_id=audience_id)
-        pages = max((audience.size + MEMBERS_PER_PAGE - 1) // MEMBERS_PER_PAGE, 1)
-        page_number = min(max(_page_number(page), 1), pages)
+        page_number, pages = page_within(page, audience.size, MEMBERS_PER_PAGE)
         members = audience_members(
             db,
             actor=actor,

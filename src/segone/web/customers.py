@@ -42,6 +42,7 @@ from segone.web.deps import (
     web_router,
 )
 from segone.web.distinguish import distinguish
+from segone.web.paging import page_count
 from segone.web.render import render
 
 router = web_router()
@@ -76,7 +77,7 @@ def customer_list(
             offset=(page_number - 1) * PAGE_SIZE,
             limit=PAGE_SIZE,
         )
-    pages = max((found.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    pages = page_count(found.total, PAGE_SIZE)
     if page_number > pages:
         # A page past the end (an old link, a list that shrank): the last page there is.
         kept = {"q": query, "kind": kind_filter.value if kind_filter else "", "page": pages}

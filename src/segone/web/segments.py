@@ -37,6 +37,7 @@ from segone.web import session as web_session
 from segone.web.charts import BarChart, Icicle, IcicleNode, Matrix, diverging_bars, heat_matrix, icicle
 from segone.web.deps import Form, JobsDep, RuntimeDep, Viewer, requires, see_other, web_router
 from segone.web.exports import Exporter, streamed
+from segone.web.paging import page_within
 from segone.web.render import percent, render
 
 router = web_router()
@@ -292,8 +293,7 @@ def _explore(
         path = service.segment_path(db, actor=actor, version_id=version_id, node_id=node_id)
         nodes = service.subtree(db, actor=actor, version_id=version_id, node_id=node_id, levels=LEVELS)
         focus = path[-1]
-        pages = max((focus.size + MEMBERS_PER_PAGE - 1) // MEMBERS_PER_PAGE, 1)
-        page_number = min(max(_number(page, low=1) or 1, 1), pages)
+        page_number, pages = page_within(page, focus.size, MEMBERS_PER_PAGE)
         members = segment_members(
             db,
             actor=actor,
