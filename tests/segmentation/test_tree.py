@@ -10,6 +10,7 @@ import numpy.typing as npt
 import pytest
 
 from segone.errors import Invalid
+from segone.segmentation.binning import MAX_BINS
 from segone.segmentation.schemas import Condition, TreeSettings, Variable, VariableKind
 from segone.segmentation.tree import Tree, assign, build_tree
 
@@ -95,10 +96,10 @@ def test_identical_customers_share_a_leaf_marked_identical() -> None:
 
 
 def test_customers_who_differ_only_within_a_bin_share_a_leaf_marked_alike() -> None:
-    # 1,020 distinct numbers are more than a number's 255 bins: four neighbours share each bin.
-    spend = np.arange(1020, dtype=np.float64)
+    # Four times as many distinct numbers as a number has bins: about four neighbours share each bin.
+    spend = np.arange(4 * MAX_BINS, dtype=np.float64)
     tree = build_tree({"spend": spend}, [numeric("spend")], TreeSettings(min_size=1))
-    assert tree.identical_leaves == 0 and tree.segments_of_one < 1020
+    assert tree.identical_leaves == 0 and tree.segments_of_one < spend.size
     alike = np.flatnonzero(tree.alike)
     assert tree.alike_leaves == alike.size == tree.leaves.size - tree.segments_of_one > 0
     for leaf in alike.tolist():

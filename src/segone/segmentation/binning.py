@@ -1,4 +1,4 @@
-"""Each variable's values as small integer codes, computed once per build: numbers in at most 255 quantile
+"""Each variable's values as small integer codes, computed once per build: numbers in at most 2,000 quantile
 bins, categories and yes/no as their levels sorted as text, and missing as a code of its own. The tree
 splits on codes only; the stored edges and levels code new customers the same way (assignment)."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -15,10 +16,11 @@ import pandas as pd  # type: ignore[import-untyped]
 from segone.errors import Invalid
 from segone.segmentation.schemas import Variable, VariableKind
 
-MAX_BINS = 255
+MAX_BINS = 2000
 BOOLEAN_LEVELS = ("no", "yes")
 
 Codes = npt.NDArray[np.uint16]
+Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 
 
@@ -67,6 +69,52 @@ class Binning:
         )
         return table[indices]
 
+    def roundest_edges(self, low: Ints, high: Ints) -> Ints:
+        """For each range of edge indices ``low..high`` (inclusive), the index of its roundest edge (the
+        lowest of equally round ones). A segment with no customers in bins ``low+1..high`` is cut the same
+        way by any of those edges; the roundest reads best ("under 100 days", not "under 18.5 days")."""
+        if not low.size:
+            return low
+        table = self._roundness_table
+        span = high - low + 1
+        k = np.floor(np.log2(span)).astype(np.int64)
+        width = np.left_shift(1, k)
+        n = self.edges.size
+        best: Ints = np.maximum(table[k, low], table[k, high - width + 1])
+        return n - best % (n + 1)
+
+    @cached_property
+    def _roundness_table(self) -> npt.NDArray[np.int64]:
+        # A sparse table of range maxima over roundness * (n + 1) + (n - index): the maximum is the
+        # roundest edge and, among equally round ones, the lowest.
+        n = self.edges.size
+        key = roundness(self.edges) * (n + 1) + (n - np.arange(n))
+        rows = [key]
+        width = 1
+        while 2 * width <= n:
+            previous = rows[-1]
+            rows.append(np.r_[np.maximum(previous[:-width], previous[width:]), np.zeros(width, np.int64)])
+            width *= 2
+        return np.vstack(rows)
+
+
+def roundness(values: Floats) -> npt.NDArray[np.int64]:
+    """How round each number is: 30 for zero, else the largest power p of ten (from -10 to 20) that divides
+    it, offset by 10 (so 100 -> 12, 18.5 -> 9, 1/3 -> 0)."""
+    result = np.zeros(values.size, dtype=np.int64)
+    found = np.zeros(values.size, dtype=bool)
+    result[values == 0] = 30
+    found |= values == 0
+    for power in range(20, -11, -1):
+        step = 10.0**power
+        multiple = np.round(values / step)
+        exact = ~found & (multiple != 0) & (np.abs(multiple * step - values) <= 1e-9 * np.abs(values))
+        result[exact] = power + 10
+        found |= exact
+        if found.all():
+            break
+    return result
+
 
 def fit(variable: Variable, values: npt.NDArray[Any]) -> Binning:
     """The coding of ``values``: deterministic, independent of the rows' order."""
@@ -86,7 +134,7 @@ def fit(variable: Variable, values: npt.NDArray[Any]) -> Binning:
 
 
 def numeric_edges(known: Floats) -> Floats:
-    """The thresholds between bins: every distinct value its own bin when there are at most 255; else about
+    """The thresholds between bins: every distinct value its own bin when there are at most 2,000; else about
     equal-count bins, each boundary moved to the widest gap between neighbouring values near its quantile
     (so a bin does not straddle a gap between groups of customers). A threshold is the roundest number
     between the values it separates ("under 100" rather than "under 87.34")."""
@@ -118,7 +166,10 @@ def round_between(below: Floats, above: Floats) -> Floats:
     top = int(np.ceil(np.log10(max(float(np.max(np.abs(np.r_[below, above]))), 1e-12)))) + 1
     for power in range(top, -10, -1):
         step = 10.0**power
-        candidate = np.round((np.floor(below / step) + 1) * step, max(0, -power))
+        multiple = np.floor(below / step) + 1
+        candidate = np.round(multiple * step, max(0, -power))
+        # below / step may fall just short of a whole number (4.06 / 0.01 = 405.99…): then one step more.
+        candidate = np.where(candidate <= below, np.round((multiple + 1) * step, max(0, -power)), candidate)
         fits = ~found & (candidate > below) & (candidate <= above)
         result[fits] = candidate[fits]
         found |= fits

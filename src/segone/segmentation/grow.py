@@ -319,7 +319,15 @@ def _cuts(
     splittable = top > 0 if layout.own is None else top >= 0
     is_top = np.flatnonzero(rank == np.repeat(top, lengths))
     chosen = is_top[np.searchsorted(is_top, first[splittable])]
-    cut = cells.code[chosen] if binning.numeric else chosen - first[splittable]
+    if binning.numeric:
+        cut = cells.code[chosen]
+        # Bins the node has no customers in lie between the chosen cell and the next: any of their edges
+        # makes the same split, and the roundest reads best.
+        following = cells.code[chosen + 1]
+        spans = following != binning.missing_code
+        cut[spans] = binning.roundest_edges(cut[spans], following[spans] - 1)
+    else:
+        cut = chosen - first[splittable]
     return gain[chosen], cut.astype(np.int64), node[first[splittable]]
 
 

@@ -163,7 +163,7 @@ class VersionOut(BaseModel):
     )
     alike_leaves: int | None = Field(
         default=None,
-        description="Leaves of several customers who differ only within one bin of a number (a 255th of the "
+        description="Leaves of several customers who differ only within one bin of a number (a 2,000th of the "
         "customers), finer than the tree cuts, so cannot be split either.",
     )
     seconds: float | None

@@ -84,7 +84,7 @@ class Tree:
     @cached_property
     def alike(self) -> npt.NDArray[np.bool_]:
         """Leaves of two or more customers who are not identical but fall in the same bin of every number
-        and the same level of every category: they differ only by less than a bin (a 255th of the
+        and the same level of every category: they differ only by less than a bin (a 2,000th of the
         customers), finer than the tree cuts, so they too share their segment."""
         found: npt.NDArray[np.bool_] = _uniform_leaves(self, exact=False) & ~self.identical
         return found
