@@ -163,8 +163,8 @@ class VersionOut(BaseModel):
     )
     alike_leaves: int | None = Field(
         default=None,
-        description="Leaves of several customers who differ only within one bin of a number (a 2,000th of the "
-        "customers), finer than the tree cuts, so cannot be split either.",
+        description="Leaves of several customers who differ only within one bin of a number (a 2,000th of "
+        "the customers), finer than the tree cuts, so cannot be split either.",
     )
     seconds: float | None
     fingerprint: str | None = Field(description="Equal for equal trees: same data and settings.")
