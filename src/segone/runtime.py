@@ -28,6 +28,12 @@ class Runtime:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
+        # Every domain's tables are mapped before the first session writes: a foreign key names another
+        # domain's table (an acknowledgement's encounter), which a command that never imported that
+        # domain would otherwise fail to resolve. Imported here, not at the top, to keep start-up light
+        # for commands that never open the store.
+        from segone.migrations import tables  # noqa: F401
+
         return session_factory(self.engine)
 
     @contextmanager
