@@ -434,7 +434,9 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ),
     ("PUT", "/api/v1/message-templates/{purpose}"): (
         Permission.MANAGE_SETTINGS,
-        lambda w, u: Call("PUT", "/message-templates/check-in", {"body": "Dear {{ customer.first_name }},"}),
+        lambda w, u: Call(
+            "PUT", "/message-templates/check-in", {"template": "Dear {{ customer.first_name }},"}
+        ),
     ),
     ("DELETE", "/api/v1/message-templates/{purpose}"): (
         Permission.MANAGE_SETTINGS,

@@ -107,7 +107,7 @@ def _send(runtime: Runtime, customer_id: int, text: str, facts: list[int], actor
 
 def _set(runtime: Runtime, purpose: Purpose, body: str, actor=SYSTEM):  # type: ignore[no-untyped-def]
     with runtime.session() as db:
-        return messages.set_template(db, actor=actor, purpose=purpose, data=TemplateIn(body=body))
+        return messages.set_template(db, actor=actor, purpose=purpose, data=TemplateIn(template=body))
 
 
 def _acknowledgements(runtime: Runtime) -> dict[int, Acknowledgement]:
@@ -140,19 +140,19 @@ def test_a_template_is_saved_once_it_renders_and_reset_with_the_audit_trail(runt
         "{% for fact in untold %}{{ mention(fact, you=True) }}. {% endfor %}"
     )
     saved = _set(runtime, Purpose.CHECK_IN, body, actor=admin.actor)
-    assert (saved.body, saved.is_default, saved.updated_by) == (body, False, admin.email)
+    assert (saved.template, saved.is_default, saved.updated_by) == (body, False, admin.email)
     assert _draft(runtime, ann(runtime).id, Purpose.CHECK_IN).text.startswith("Dear Ann,")
     with runtime.session() as db:
         back = messages.reset_template(db, actor=admin.actor, purpose=Purpose.CHECK_IN)
         actions = list(db.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
-    assert back.is_default and back.body == DEFAULTS[Purpose.CHECK_IN]
+    assert back.is_default and back.template == DEFAULTS[Purpose.CHECK_IN]
     assert actions.count(AuditAction.MESSAGE_TEMPLATE_CHANGED.value) == 2
     with runtime.session() as db, pytest.raises(Forbidden):
         messages.set_template(
             db,
             actor=make_user(runtime, Role.ANALYST).actor,
             purpose=Purpose.OFFER,
-            data=TemplateIn(body="Hi"),
+            data=TemplateIn(template="Hi"),
         )
 
 

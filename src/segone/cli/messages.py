@@ -13,6 +13,10 @@ from segone.cli.common import JsonOption, actor_named, print_json, runtime_of, s
 from segone.customers import service as customers
 from segone.errors import Invalid
 from segone.knowledge.categories.service import in_force as categories_in_force
+
+# Every table known to this process: an acknowledgement's row names an encounter by foreign key, and the
+# store orders its writes by the tables those keys name, so they must be loaded even when no encounter is.
+from segone.migrations import tables as _tables  # noqa: F401
 from segone.personalisation.messages import service as messages
 from segone.personalisation.messages.schemas import (
     About,
@@ -84,7 +88,7 @@ def template_show(
     if as_json:
         print_json(template)
         return
-    typer.echo(template.default_body if default else template.body, nl=False)
+    typer.echo(template.default_template if default else template.template, nl=False)
 
 
 @app.command("template-set")
@@ -101,7 +105,7 @@ def template_set(
     runtime = runtime_of(ctx)
     with runtime.session() as db:
         saved = messages.set_template(
-            db, actor=actor_named(db, as_user), purpose=purpose, data=TemplateIn(body=body)
+            db, actor=actor_named(db, as_user), purpose=purpose, data=TemplateIn(template=body)
         )
     if as_json:
         print_json(saved)

@@ -303,7 +303,7 @@ def _template_page(
 ) -> Response:
     with runtime.session() as db:
         template = messages.get_template(db, actor=viewer.actor, purpose=purpose)
-    shown = template.body if body is None else body
+    shown = template.template if body is None else body
     previews: list[dict[str, Any]] = []
     if not errors:
         previews = [{"title": title, "text": text} for title, text in messages.previews(purpose, shown)]
@@ -328,9 +328,9 @@ def template_form(request: Request, purpose: Purpose, viewer: SettingsAdmin, run
 def save_template(
     request: Request, purpose: Purpose, viewer: SettingsAdmin, form: Form, runtime: RuntimeDep
 ) -> Response:
-    body = form.raw("body").replace("\r\n", "\n")
+    body = form.raw("template").replace("\r\n", "\n")
     try:
-        data = TemplateIn(body=body)
+        data = TemplateIn(template=body)
     except ValidationError as exc:
         return _template_page(
             request, runtime, viewer, purpose, body=body, status=422, errors=field_errors(exc)
@@ -346,7 +346,7 @@ def save_template(
             purpose,
             body=body,
             status=422,
-            errors={"body": exc.message},
+            errors={"template": exc.message},
             problem_line=exc.problem.line,
         )
     web_session.load(request).flash(f"Saved the {saved.label.lower()} template.")

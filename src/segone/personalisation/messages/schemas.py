@@ -70,13 +70,13 @@ class TemplateProblem(BaseModel):
 
 
 class TemplateIn(BaseModel):
-    body: str = Field(
+    template: str = Field(
         max_length=TEMPLATE_MAX,
         description="The template in Jinja2 syntax, rendered in a sandbox: see docs/personalisation.md, "
         "'Messages', for the names it may use.",
     )
 
-    @field_validator("body")
+    @field_validator("template")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
@@ -87,9 +87,9 @@ class TemplateIn(BaseModel):
 class TemplateOut(BaseModel):
     purpose: Purpose
     label: str = Field(description="The purpose in words.")
-    body: str
+    template: str
     is_default: bool = Field(description="True while the business has not changed segone's default.")
-    default_body: str = Field(description="segone's default for this purpose, to go back to.")
+    default_template: str = Field(description="segone's default for this purpose, to go back to.")
     updated_at: datetime | None = Field(
         description="When the business last changed it; null for the default."
     )

@@ -81,9 +81,9 @@ def _template_out(db: Session, purpose: Purpose, stored: MessageTemplate | None)
     return TemplateOut(
         purpose=purpose,
         label=purpose.label,
-        body=stored.body if stored else DEFAULTS[purpose],
+        template=stored.body if stored else DEFAULTS[purpose],
         is_default=stored is None,
-        default_body=DEFAULTS[purpose],
+        default_template=DEFAULTS[purpose],
         updated_at=stored.updated_at if stored else None,
         updated_by=person.email if person else None,
     )
@@ -121,15 +121,15 @@ def previews(purpose: Purpose, body: str) -> list[tuple[str, str]]:
 def set_template(db: Session, *, actor: Actor, purpose: Purpose, data: TemplateIn) -> TemplateOut:
     """Save the business's template for a purpose, once it renders (``check_template``)."""
     require(actor, EDIT)
-    check_template(purpose, data.body)
+    check_template(purpose, data.template)
     stored = _stored(db, purpose)
     before = stored.body if stored else DEFAULTS[purpose]
-    if before == data.body and stored is not None:
+    if before == data.template and stored is not None:
         return _template_out(db, purpose, stored)
     if stored is None:
-        stored = MessageTemplate(purpose=purpose.value, body=data.body)
+        stored = MessageTemplate(purpose=purpose.value, body=data.template)
         db.add(stored)
-    stored.body = data.body
+    stored.body = data.template
     stored.updated_by_id = actor.user_id
     stored.updated_at = utcnow()
     db.flush()
@@ -138,7 +138,7 @@ def set_template(db: Session, *, actor: Actor, purpose: Purpose, data: TemplateI
         actor=actor,
         action=AuditAction.MESSAGE_TEMPLATE_CHANGED,
         summary=f"Message template '{purpose.label}' changed",
-        details={"purpose": purpose.value, "from": before, "to": data.body},
+        details={"purpose": purpose.value, "from": before, "to": data.template},
     )
     return _template_out(db, purpose, stored)
 
@@ -297,7 +297,7 @@ def draft(
         currency=currency,
     )
     template = get_template(db, actor=actor, purpose=request.purpose)
-    rendered = rendering.render(template.body, context)
+    rendered = rendering.render(template.template, context)
     revealed = [RevealedFact(id=f.id, text=f.text) for f in rendered.mentioned]
     return Draft(
         customer_id=context.customer.id,
