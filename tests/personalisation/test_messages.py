@@ -179,6 +179,7 @@ def test_a_template_is_saved_once_it_renders_and_reset_with_the_audit_trail(runt
         ("{{ facts[0].text }}", 1, "no element 0"),  # the made-up customer who has no fact
         ("{{ mention('a string') }}", 1, "mention() takes one of the facts"),
         ("Hi\n{{ mention(untold[0]) }}", 2, "list object has no element 0"),
+        ("Hi\n\n{% include 'secrets.txt' %}", 3, "cannot include, import or extend"),
     ],
 )
 def test_a_broken_or_unsafe_template_is_refused_with_its_line(

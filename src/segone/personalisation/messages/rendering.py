@@ -235,6 +235,13 @@ def parse(body: str) -> nodes.Template:
         tree = ENV.parse(body, name=TEMPLATE_NAME)
     except TemplateSyntaxError as exc:
         raise TemplateFailed(TemplateProblem(line=exc.lineno, problem=exc.message or "syntax error")) from exc
+    for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
+        raise TemplateFailed(
+            TemplateProblem(
+                line=node.lineno,
+                problem="a message template stands alone: it cannot include, import or extend another",
+            )
+        )
     unknown = meta.find_undeclared_variables(tree) - set(CONTEXT_NAMES) - set(ENV.globals)
     if unknown:
         name = min(unknown, key=lambda n: (_first_use(tree, n), n))

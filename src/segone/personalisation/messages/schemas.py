@@ -136,6 +136,13 @@ class AboutThemCheck(BaseModel):
     verdict: str
 
 
+def _fact_ids(values: list[int]) -> list[int]:
+    for value in values:
+        if not 1 <= value <= MAX_ID:
+            raise ValueError(f"{value} is not a fact id")
+    return list(dict.fromkeys(values))
+
+
 class CheckRequest(BaseModel):
     """An edited draft to check again before it is sent."""
 
@@ -145,6 +152,8 @@ class CheckRequest(BaseModel):
         max_length=FACTS_MAX,
         description="The facts the draft revealed (its `revealed`).",
     )
+
+    _ids = field_validator("revealed_fact_ids")(_fact_ids)
 
 
 class CheckOut(BaseModel):
@@ -182,14 +191,7 @@ class SendRequest(BaseModel):
     offering: str | None = Field(default=None, max_length=300, description="For an offer: its key.")
 
     _sent_at = field_validator("sent_at")(as_utc)
-
-    @field_validator("revealed_fact_ids")
-    @classmethod
-    def _ids(cls, values: list[int]) -> list[int]:
-        for value in values:
-            if not 1 <= value <= MAX_ID:
-                raise ValueError(f"{value} is not a fact id")
-        return list(dict.fromkeys(values))
+    _ids = field_validator("revealed_fact_ids")(_fact_ids)
 
     @field_validator("text")
     @classmethod
