@@ -21,6 +21,7 @@ from segone.api.routes import (
     imports,
     jobs,
     knowledge,
+    messages,
     meta,
     offerings,
     search,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         segmentations,
         audiences,
         offerings,
+        messages,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -422,6 +422,55 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.MANAGE_SETTINGS,
         lambda w, u: Call("POST", "/offerings/import", csv=f"key,name\nk{next(_unique)},Lessons\n".encode()),
     ),
+    # Messages: whoever may mark what a customer knows we know drafts and sends; administrators write the
+    # templates.
+    ("GET", "/api/v1/message-templates"): (
+        Permission.ACKNOWLEDGE,
+        lambda w, u: Call("GET", "/message-templates"),
+    ),
+    ("GET", "/api/v1/message-templates/{purpose}"): (
+        Permission.ACKNOWLEDGE,
+        lambda w, u: Call("GET", "/message-templates/offer"),
+    ),
+    ("PUT", "/api/v1/message-templates/{purpose}"): (
+        Permission.MANAGE_SETTINGS,
+        lambda w, u: Call(
+            "PUT", "/message-templates/check-in", {"template": "Dear {{ customer.first_name }},"}
+        ),
+    ),
+    ("DELETE", "/api/v1/message-templates/{purpose}"): (
+        Permission.MANAGE_SETTINGS,
+        lambda w, u: Call("DELETE", "/message-templates/check-in"),
+    ),
+    ("POST", "/api/v1/customers/{customer_id}/messages/draft"): (
+        Permission.ACKNOWLEDGE,
+        lambda w, u: Call("POST", f"/customers/{w.customer}/messages/draft", {"purpose": "follow-up"}),
+    ),
+    ("POST", "/api/v1/customers/{customer_id}/messages/check"): (
+        Permission.ACKNOWLEDGE,
+        lambda w, u: Call(
+            "POST",
+            f"/customers/{w.customer}/messages/check",
+            {"text": "Hello.", "revealed_fact_ids": [w.fact]},
+        ),
+    ),
+    ("POST", "/api/v1/customers/{customer_id}/messages"): (
+        Permission.ACKNOWLEDGE,
+        lambda w, u: Call(
+            "POST",
+            f"/customers/{w.customer}/messages",
+            {
+                "purpose": "thank-you",
+                "text": "Thank you.",
+                "channel": "letter",
+                "revealed_fact_ids": [w.fact],
+            },
+        ),
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/messages"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/messages"),
+    ),
     ("GET", "/api/v1/health"): (PUBLIC, lambda w, u: Call("GET", "/health")),
 }
 

@@ -248,6 +248,10 @@ def _pages(store: Store) -> list[str]:
         "/admin/offerings",
         "/admin/offerings?q=wolfeschlegel",
         f"/admin/offerings/{store.offering}/edit",
+        f"{c}/messages/draft?purpose=offer&offering={store.offering}",
+        f"{c}/messages",
+        "/admin/message-templates",
+        "/admin/message-templates/follow-up",
         "/customers/987654",
     ]
 

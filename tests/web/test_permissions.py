@@ -107,6 +107,16 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("POST", "/admin/offerings/{key}/activate"): P.MANAGE_SETTINGS,
     ("POST", "/admin/offerings/import/check"): P.MANAGE_SETTINGS,
     ("POST", "/admin/offerings/import"): P.MANAGE_SETTINGS,
+    # Messages: drafted and marked sent by whoever may mark what a customer knows we know; the templates
+    # are changed by those who may change settings.
+    ("GET", "/customers/{customer_id}/messages/draft"): P.ACKNOWLEDGE,
+    ("POST", "/customers/{customer_id}/messages/draft"): P.ACKNOWLEDGE,
+    ("POST", "/customers/{customer_id}/messages"): P.ACKNOWLEDGE,
+    ("GET", "/customers/{customer_id}/messages"): P.READ_CUSTOMERS,
+    ("GET", "/admin/message-templates"): P.MANAGE_SETTINGS,
+    ("GET", "/admin/message-templates/{purpose}"): P.MANAGE_SETTINGS,
+    ("POST", "/admin/message-templates/{purpose}"): P.MANAGE_SETTINGS,
+    ("POST", "/admin/message-templates/{purpose}/reset"): P.MANAGE_SETTINGS,
 }
 
 
@@ -190,6 +200,7 @@ def test_page_role_matrix(live_server: LiveServer) -> None:
             "user_id": target.id,
             "what": "encounters",
             "key": offering.key,
+            "purpose": "follow-up",
         }
     # Matrix Customer has no plan, Matrix Gold one: a tree of a root and two segments.
     make_customer(runtime, name="Matrix Gold", attributes={"plan": "gold"})

@@ -176,6 +176,8 @@ class AuditAction(enum.StrEnum):
     OFFERING_CREATED = "offering.created"
     OFFERING_UPDATED = "offering.updated"
     OFFERING_DEACTIVATED = "offering.deactivated"
+    MESSAGE_TEMPLATE_CHANGED = "message_template.changed"
+    MESSAGE_SENT = "message.sent"
 
     @property
     def label(self) -> str:
@@ -203,6 +205,8 @@ _ACTION_LABELS = {
     AuditAction.OFFERING_CREATED: "Offering added",
     AuditAction.OFFERING_UPDATED: "Offering changed",
     AuditAction.OFFERING_DEACTIVATED: "Offering withdrawn",
+    AuditAction.MESSAGE_TEMPLATE_CHANGED: "Message template changed",
+    AuditAction.MESSAGE_SENT: "Message sent",
 }
 
 

@@ -174,6 +174,8 @@ def _print_sheet(sheet: CustomerSheet) -> None:
         console.print(f"\n[bold]{group.category.label}[/bold]")
         for fact in group.facts:
             mark = "  ✓ knows we know" if fact.acknowledgement else ""
+            if (through := fact.through_message) is not None:
+                mark += f" (through message of {through.sent_at:%Y-%m-%d} ({through.purpose_label.lower()}))"
             who = f"{fact.learned_by or 'unknown'}, {fact.learned_at:%Y-%m-%d}, {fact.confidence:.0%} sure"
             console.print(f"  • {fact.text}  ({who}){mark}", markup=False)
     if not sheet.groups:

@@ -91,6 +91,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "segone.cli.offerings",
         "Offerings: the catalogue of what the business sells; import it from CSV, list, show, deactivate.",
     ),
+    "messages": Subcommand(
+        "segone.cli.messages",
+        "Messages: templates by purpose, drafts in the customer's own facts, messages marked sent.",
+    ),
     "export": Subcommand(
         "segone.cli.export",
         "Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows "

@@ -48,6 +48,10 @@ class Acknowledgement(Base):
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     acknowledged_at: Mapped[datetime] = mapped_column(default=utcnow)
     encounter_id: Mapped[int | None] = mapped_column(ForeignKey("encounters.id"))
+    # The message that showed it to them (a row of personalisation's ``messages``), when one did. No
+    # foreign key: knowledge sits below personalisation, and a key would make every process that writes an
+    # acknowledgement load the messages' tables. Messages are never deleted, so the id stays good.
+    message_id: Mapped[int | None]
     how: Mapped[str] = mapped_column(Text, default="")
 
     differentiator: Mapped[Differentiator] = relationship(back_populates="acknowledgement")

@@ -6,6 +6,7 @@ from segone.customers import models as customers_models
 from segone.encounters import models as encounters_models
 from segone.knowledge import models as knowledge_models
 from segone.personalisation import models as personalisation_models
+from segone.personalisation.messages import models as messages_models
 from segone.segmentation import models as segmentation_models
 from segone.storage.base import Base
 
@@ -16,6 +17,7 @@ __all__ = [
     "customers_models",
     "encounters_models",
     "knowledge_models",
+    "messages_models",
     "personalisation_models",
     "segmentation_models",
 ]

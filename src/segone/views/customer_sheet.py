@@ -16,6 +16,7 @@ from segone.knowledge.categories.schemas import Category, CategoryList, Category
 from segone.knowledge.distinguishability import service as insights
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorStatus
+from segone.personalisation.messages import service as messages
 from segone.segmentation import service as segmentation
 from segone.segmentation.schemas import SegmentOut, StandingOut
 from segone.views.schemas import Ask, CustomerSheet, FactGroup, MergedRecord, SheetFact, SheetKnowledge
@@ -46,6 +47,7 @@ def customer_sheet(
         db, actor=actor, customer_id=customer.id, categories=categories, freshness_months=freshness_months
     )
     insight = {fact.id: fact for fact in known.facts}
+    through = messages.refs(db, [f.acknowledgement.message_id for f in facts if f.acknowledgement])
     choices = [_category_out(c) for c in categories.for_kind(customer.kind)]
     groups = {c.name: FactGroup(category=c, facts=[]) for c in choices}
     for fact in facts:
@@ -66,6 +68,9 @@ def customer_sheet(
                 rarity=found.rarity if found else None,
                 rare=found.rare if found else False,
                 stale=found.stale if found else False,
+                through_message=through.get(fact.acknowledgement.message_id or 0)
+                if fact.acknowledgement
+                else None,
             )
         )
     recent = encounters.list_for_customer(

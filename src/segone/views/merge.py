@@ -1,6 +1,6 @@
 """Merging two records of the same customer, so that nothing either record holds is lost.
 
-Every differentiator and encounter of the merged record moves to the survivor through its own domain;
+Every differentiator, encounter and message of the merged record moves to the survivor through its own domain;
 the customers domain then folds the records themselves (identities, attributes, the merge record, the
 history): see ``customers.service.merge_records``.
 """
@@ -14,6 +14,7 @@ from segone.customers import service as customers
 from segone.customers.schemas import CustomerOut
 from segone.encounters import service as encounters
 from segone.knowledge.facts import service as knowledge
+from segone.personalisation.messages import service as messages
 from segone.views.schemas import MergePreview
 
 
@@ -25,6 +26,7 @@ def merge(
     moved = {
         "differentiators": knowledge.move_to(db, from_customer_id=merged.id, to_customer_id=survivor.id),
         "encounters": encounters.move_to(db, from_customer_id=merged.id, to_customer_id=survivor.id),
+        "messages": messages.move_to(db, from_customer_id=merged.id, to_customer_id=survivor.id),
     }
     kept, counts = customers.merge_records(
         db, actor=actor, survivor_id=survivor.id, merged_id=merged.id, moved=moved

@@ -14,6 +14,7 @@ from segone.encounters.schemas import EncounterOut
 from segone.knowledge.categories.schemas import CategoryOut
 from segone.knowledge.distinguishability.schemas import LookAlike, Question
 from segone.knowledge.facts.schemas import DifferentiatorOut, RecognitionOut
+from segone.personalisation.messages.schemas import MessageRef
 from segone.segmentation.schemas import AudienceEditOut, SegmentOut, StandingOut
 
 
@@ -48,6 +49,9 @@ class SheetFact(DifferentiatorOut):
     rarity: float | None = Field(description="holders / population.")
     rare: bool
     stale: bool = Field(description="Not confirmed for the configured number of months.")
+    through_message: MessageRef | None = Field(
+        default=None, description="The message that showed them we know it, when a message did."
+    )
 
 
 class FactGroup(BaseModel):

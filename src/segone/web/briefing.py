@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segone.customers import service as customers
+from segone.personalisation.messages.schemas import Purpose
 from segone.views.briefing import EMPTY, TITLES, briefing_lines
 from segone.views.briefing import briefing as compose
 from segone.views.customer_list import page as list_page
@@ -70,4 +71,5 @@ def briefing_page(
         titles=TITLES,
         empty=EMPTY,
         print_view=bool(print),
+        purposes=[(purpose.value, purpose.label) for purpose in Purpose],
     )

@@ -69,6 +69,9 @@ class AcknowledgementOut(BaseModel):
         default=None, description="Their name (their e-mail when they have none)."
     )
     encounter_id: int | None
+    message_id: int | None = Field(
+        default=None, description="The message that showed it to them, when a message did."
+    )
     how: str
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -69,6 +70,7 @@ def to_out_many(
                     acknowledged_by=acknowledged_by.email if acknowledged_by else None,
                     acknowledged_by_name=acknowledged_by.name if acknowledged_by else None,
                     encounter_id=ack.encounter_id,
+                    message_id=ack.message_id,
                     how=ack.how,
                 )
                 if ack
@@ -238,11 +240,19 @@ def outdate(
 
 
 def acknowledge(
-    db: Session, *, actor: Actor, differentiator_id: int, data: AcknowledgeRequest
+    db: Session,
+    *,
+    actor: Actor,
+    differentiator_id: int,
+    data: AcknowledgeRequest,
+    message_id: int | None = None,
+    at: datetime | None = None,
 ) -> Differentiator:
     """The customer now knows that we know this; acknowledging twice keeps the first record.
 
-    Entry points go through ``segone.views.facts.acknowledge``, which checks the ``encounter_id``.
+    Entry points go through ``segone.views.facts.acknowledge``, which checks the ``encounter_id``. A
+    message that showed it to them (``message_id``, at ``at``) is the caller's to check (personalisation's
+    messages, which knowledge knows nothing of).
     """
     require(actor, Permission.ACKNOWLEDGE)
     fact = get(db, actor=actor, differentiator_id=differentiator_id)
@@ -251,16 +261,21 @@ def acknowledge(
     if fact.acknowledgement is not None:
         return fact
     fact.acknowledgement = Acknowledgement(
-        acknowledged_by_id=actor.user_id, encounter_id=data.encounter_id, how=data.how.strip()
+        acknowledged_by_id=actor.user_id,
+        acknowledged_at=at or utcnow(),
+        encounter_id=data.encounter_id,
+        message_id=message_id,
+        how=data.how.strip(),
     )
     db.flush()
+    through = {"message_id": message_id} if message_id is not None else {}
     record_audit(
         db,
         actor=actor,
         action=AuditAction.DIFFERENTIATOR_ACKNOWLEDGED,
         customer_id=fact.customer_id,
         summary=f"Showed the customer we know: {fact.text}",
-        details={"differentiator_id": fact.id, "how": data.how},
+        details={"differentiator_id": fact.id, "how": data.how, **through},
     )
     return fact
 
@@ -272,12 +287,15 @@ def acknowledge_shown(
     customer_id: int,
     differentiator_ids: Sequence[int],
     data: AcknowledgeRequest,
+    message_id: int | None = None,
+    at: datetime | None = None,
 ) -> list[Differentiator]:
-    """Acknowledge several facts of one customer at once (those shown to them in an encounter).
+    """Acknowledge several facts of one customer at once (those shown to them in an encounter or a
+    message).
 
     Only the customer's own current facts can be: any other id (another customer's fact, an outdated
-    one, one that does not exist) refuses them all, naming each such id. The encounter in ``data`` is
-    the caller's to check, as in ``acknowledge``.
+    one, one that does not exist) refuses them all, naming each such id. The encounter in ``data`` and the
+    message are the caller's to check, as in ``acknowledge``.
     """
     require(actor, Permission.ACKNOWLEDGE)
     customer = customers.get(db, actor=actor, customer_id=customer_id)
@@ -306,7 +324,10 @@ def acknowledge_shown(
             f"{what} of {customer.name}; only the customer's own current facts can be acknowledged.",
             differentiator_ids=others,
         )
-    return [acknowledge(db, actor=actor, differentiator_id=fact_id, data=data) for fact_id in wanted]
+    return [
+        acknowledge(db, actor=actor, differentiator_id=fact_id, data=data, message_id=message_id, at=at)
+        for fact_id in wanted
+    ]
 
 
 def recognition(db: Session, *, actor: Actor, customer_id: int) -> RecognitionOut:
