@@ -13,10 +13,6 @@ from segone.cli.common import JsonOption, actor_named, print_json, runtime_of, s
 from segone.customers import service as customers
 from segone.errors import Invalid
 from segone.knowledge.categories.service import in_force as categories_in_force
-
-# Every table known to this process: an acknowledgement's row names an encounter by foreign key, and the
-# store orders its writes by the tables those keys name, so they must be loaded even when no encounter is.
-from segone.migrations import tables as _tables  # noqa: F401
 from segone.personalisation.messages import service as messages
 from segone.personalisation.messages.schemas import (
     About,
