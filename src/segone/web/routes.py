@@ -23,8 +23,10 @@ from segone.web import (
     home,
     knowledge,
     offerings,
+    recovery,
     search,
     segments,
+    strategy,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -44,6 +46,8 @@ for area in (
     account,
     admin,
     offerings,
+    strategy,
+    recovery,
     search,
     api_docs,
     exports,

@@ -19,7 +19,7 @@ from segone.customer_service.strategy.schemas import AMOUNT_MAX, KEY_MAX
 from segone.customer_service.strategy.schemas import Priority as Priority
 
 TEXT_MAX = 2000
-DEFAULT_RETENTION_DAYS = 90
+DEFAULT_RETENTION_DAYS = 30
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX)]
 
