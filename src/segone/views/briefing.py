@@ -139,13 +139,13 @@ def service_lines(sheet: CustomerSheet) -> list[str]:
             if c.overdue
             else f"to put right by {c.target_at:%d %b %Y %H:%M} UTC"
         )
-        + f": {c.summary} (owner: {c.owner or 'nobody yet'})."
+        + f": {_cut(c.summary)} (owner: {c.owner or 'nobody yet'})."
         for c in sheet.recovery
         if c.status == CaseStatus.OPEN
     ]
     promised = [
-        f"Promise due {p.due_on:%d %b %Y}{' (overdue)' if p.state == PromiseState.OVERDUE else ''}: {p.text} "
-        f"(made by {p.made_by or 'the operator'})."
+        f"Promise due {p.due_on:%d %b %Y}{' (overdue)' if p.state == PromiseState.OVERDUE else ''}: "
+        f"{_cut(p.text)} (made by {p.made_by or 'the operator'})."
         for p in sheet.promises
         if p.status == PromiseStatus.OPEN
     ]
@@ -325,6 +325,11 @@ def one_line(encounter: EncounterOut) -> str:
         if text.strip()
     ]
     text = "; ".join(said) or (encounter.notes.strip().splitlines() or ["no notes"])[0]
+    return _cut(text)
+
+
+def _cut(text: str) -> str:
+    """One short line: spaces collapsed, cut at ``LINE_CHARACTERS`` with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= LINE_CHARACTERS else text[: LINE_CHARACTERS - 1].rstrip() + "…"
 
