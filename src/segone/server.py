@@ -13,6 +13,7 @@ from segone.api import errors
 from segone.api.routes import (
     audiences,
     behaviour,
+    customer_service,
     customers,
     differentiators,
     encounters,
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         audiences,
         offerings,
         messages,
+        customer_service,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -232,7 +232,14 @@ def test_merge_through_the_api_loses_nothing(runtime: Runtime, api: ClientFactor
     assert response.status_code == 200, response.text
     merged = response.json()
     assert merged["merged_id"] == duplicate
-    assert merged["moved"] == {"identities": 2, "differentiators": 2, "encounters": 1}
+    assert merged["moved"] == {
+        "identities": 2,
+        "differentiators": 2,
+        "encounters": 1,
+        "messages": 0,
+        "recovery_cases": 0,
+        "promises": 0,
+    }
     record = merged["survivor"]
     assert set(record["identities"]) == before["identities"]
     assert record["attributes"] == {"city": "Leeds", "shoe": "38"}  # the survivor's city stays

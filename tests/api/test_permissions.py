@@ -20,6 +20,11 @@ import pytest
 from segone.accounts import service as accounts
 from segone.accounts.schemas import ROLE_PERMISSIONS, SYSTEM, Permission, Role
 from segone.channels import Channel
+from segone.clock import utcnow
+from segone.customer_service.promises import service as promises
+from segone.customer_service.promises.schemas import PromiseCreate
+from segone.customer_service.recovery import service as recovery
+from segone.customer_service.recovery.schemas import CaseOpen
 from segone.encounters import service as encounters
 from segone.encounters import suggestions
 from segone.encounters.schemas import EncounterCreate
@@ -136,6 +141,19 @@ def _fresh_offering(world: World) -> str:
     key = f"offering-{next(_unique)}"
     with world.runtime.session() as db:
         return offerings.create(db, actor=SYSTEM, data=OfferingCreate(key=key, name="Lessons")).key
+
+
+def _fresh_case(world: World) -> int:
+    """An open recovery case of the world's customer that nobody has taken."""
+    with world.runtime.session() as db:
+        data = CaseOpen(customer_id=world.customer, summary=f"Parcel {next(_unique)} never came")
+        return recovery.open_case(db, actor=SYSTEM, data=data).id
+
+
+def _fresh_promise(world: World) -> int:
+    with world.runtime.session() as db:
+        data = PromiseCreate(customer_id=world.customer, text="Call back", due_on=utcnow().date())
+        return promises.make(db, actor=SYSTEM, data=data).id
 
 
 def _own_token(world: World, user: MadeUser | None) -> int:
@@ -470,6 +488,76 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ("GET", "/api/v1/customers/{customer_id}/messages"): (
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/messages"),
+    ),
+    ("GET", "/api/v1/strategy"): (Permission.READ_CUSTOMERS, lambda w, u: Call("GET", "/strategy")),
+    ("PUT", "/api/v1/strategy"): (
+        Permission.MANAGE_SETTINGS,
+        lambda w, u: Call("PUT", "/strategy", {"service_experience": [f"We care {next(_unique)}."]}),
+    ),
+    ("GET", "/api/v1/strategy/versions"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", "/strategy/versions"),
+    ),
+    ("GET", "/api/v1/recovery-cases"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", "/recovery-cases"),
+    ),
+    ("POST", "/api/v1/recovery-cases"): (
+        Permission.ADD_ENCOUNTERS,
+        lambda w, u: Call("POST", "/recovery-cases", {"customer_id": w.customer, "summary": "Late delivery"}),
+    ),
+    ("POST", "/api/v1/recovery-cases/sync"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("POST", "/recovery-cases/sync"),
+    ),
+    ("GET", "/api/v1/recovery-cases/measures"): (
+        Permission.VIEW_TEAM_DASHBOARDS,
+        lambda w, u: Call("GET", "/recovery-cases/measures"),
+    ),
+    ("GET", "/api/v1/recovery-cases/{case_id}"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/recovery-cases/{_fresh_case(w)}"),
+    ),
+    ("PATCH", "/api/v1/recovery-cases/{case_id}"): (
+        Permission.ADD_ENCOUNTERS,
+        lambda w, u: Call("PATCH", f"/recovery-cases/{_fresh_case(w)}", {"priority": "high"}),
+    ),
+    ("POST", "/api/v1/recovery-cases/{case_id}/actions"): (
+        Permission.ADD_ENCOUNTERS,
+        lambda w, u: Call("POST", f"/recovery-cases/{_fresh_case(w)}/actions", {"text": "Called them"}),
+    ),
+    ("POST", "/api/v1/recovery-cases/{case_id}/close"): (
+        Permission.ADD_ENCOUNTERS,
+        lambda w, u: Call(
+            "POST",
+            f"/recovery-cases/{_fresh_case(w)}/close",
+            {"resolution": "Replaced", "verdict": "satisfied"},
+        ),
+    ),
+    ("GET", "/api/v1/promises"): (Permission.READ_CUSTOMERS, lambda w, u: Call("GET", "/promises")),
+    ("POST", "/api/v1/promises"): (
+        Permission.ADD_ENCOUNTERS,
+        lambda w, u: Call(
+            "POST",
+            "/promises",
+            {"customer_id": w.customer, "text": "Call back", "due_on": utcnow().date().isoformat()},
+        ),
+    ),
+    ("GET", "/api/v1/promises/rates"): (
+        Permission.VIEW_TEAM_DASHBOARDS,
+        lambda w, u: Call("GET", "/promises/rates?by=employee"),
+    ),
+    ("GET", "/api/v1/promises/{promise_id}"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/promises/{_fresh_promise(w)}"),
+    ),
+    ("POST", "/api/v1/promises/{promise_id}/keep"): (
+        Permission.ADD_ENCOUNTERS,
+        lambda w, u: Call("POST", f"/promises/{_fresh_promise(w)}/keep"),
+    ),
+    ("POST", "/api/v1/promises/{promise_id}/break"): (
+        Permission.ADD_ENCOUNTERS,
+        lambda w, u: Call("POST", f"/promises/{_fresh_promise(w)}/break", {"note": "Forgot"}),
     ),
     ("GET", "/api/v1/health"): (PUBLIC, lambda w, u: Call("GET", "/health")),
 }

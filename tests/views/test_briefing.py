@@ -210,7 +210,7 @@ def test_a_blank_customer_has_every_section_labelled_empty(runtime: Runtime) -> 
     blank = make_customer(runtime, name="Nobody Yet")
     brief = read(runtime, blank)
     assert brief.unique == brief.bring_up == brief.reconfirm == brief.changes == brief.encounters == []
-    assert brief.service.items == [] and not brief.service.available
+    assert brief.service.items == [] and brief.service.available
     assert brief.service.note == EMPTY["service"]
     assert brief.offers.items == [] and not brief.offers.available
     assert brief.offers.note == "No offers matched yet."

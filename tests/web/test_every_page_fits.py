@@ -20,6 +20,12 @@ from segone.accounts.schemas import SYSTEM, Role, UserCreate
 from segone.behaviour import ingest
 from segone.behaviour import refresh as behaviour_refresh
 from segone.channels import Channel
+from segone.customer_service.promises import service as promises
+from segone.customer_service.promises.schemas import PromiseCreate
+from segone.customer_service.recovery import service as recovery
+from segone.customer_service.recovery.schemas import ActionCreate, CaseOpen, Priority
+from segone.customer_service.strategy import service as strategies
+from segone.customer_service.strategy.schemas import ExceptionRule, StrategyIn
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate, NewFact
 from segone.knowledge.categories.service import in_force as categories_in_force
@@ -62,6 +68,7 @@ class Store:
     leaf: int  # the long-named customer's segment in it
     audience: int  # that segment saved under a long name, the duplicate added by hand
     offering: str  # an offering of the longest key, name, needs and attributes
+    case: int  # a recovery case of the long-named customer, with the longest summary and an exception
 
 
 def _store(server: LiveServer) -> Store:
@@ -177,6 +184,31 @@ def _store(server: LiveServer) -> Store:
                 needs=[WORD[:100], "learn an instrument", "repair"],
             ),
         )
+    strategy = StrategyIn(
+        core_service=[WORD[:300], "We make promises and always keep them."],
+        service_experience=[WORD[:300], "Recovery is our #1 priority."],
+        exceptions=[
+            ExceptionRule(key="refund", label=WORD[:200], limits={Role.FRONTLINE: 50, Role.MANAGER: 500})
+        ],
+        note=WORD[:1000],
+    )
+    with runtime.session() as db:
+        strategies.set_strategy(db, actor=admin_actor, data=strategy)
+        case = recovery.open_case(
+            db, actor=admin_actor, data=CaseOpen(customer_id=customer, summary=WORD, priority=Priority.HIGH)
+        ).id
+        recovery.act(
+            db,
+            actor=admin_actor,
+            case_id=case,
+            data=ActionCreate(text=WORD, exception="refund", cost=45),
+            currency=runtime.settings.currency,
+        )
+        promises.make(
+            db,
+            actor=admin_actor,
+            data=PromiseCreate(customer_id=customer, text=WORD[:1000], due_on=datetime.now(UTC).date()),
+        )
     return Store(
         ADMIN_EMAIL,
         FRONTLINE_EMAIL,
@@ -188,6 +220,7 @@ def _store(server: LiveServer) -> Store:
         path[-1].node_id,
         audience.id,
         offering.key,
+        case,
     )
 
 
@@ -207,6 +240,9 @@ def _screenshots(store: Store) -> dict[str, str]:
         "/segments/compare": "segments-compare",
         f"/audiences/{store.audience}": "audience",
         "/admin/offerings": "offerings",
+        "/recovery": "recovery",
+        f"/recovery/{store.case}": "recovery-case",
+        "/admin/strategy": "strategy",
     }
 
 
@@ -252,6 +288,10 @@ def _pages(store: Store) -> list[str]:
         f"{c}/messages",
         "/admin/message-templates",
         "/admin/message-templates/follow-up",
+        "/recovery",
+        "/recovery?status=all",
+        f"/recovery/{store.case}",
+        "/admin/strategy",
         "/customers/987654",
     ]
 

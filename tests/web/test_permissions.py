@@ -18,6 +18,11 @@ from fastapi.routing import APIRoute
 from segone.accounts import service as accounts
 from segone.accounts.schemas import ROLE_PERMISSIONS, Permission, Role
 from segone.channels import Channel
+from segone.clock import utcnow
+from segone.customer_service.promises import service as promises
+from segone.customer_service.promises.schemas import PromiseCreate
+from segone.customer_service.recovery import service as recovery
+from segone.customer_service.recovery.schemas import CaseOpen
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate
 from segone.knowledge.categories.service import in_force as categories_in_force
@@ -117,6 +122,19 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("GET", "/admin/message-templates/{purpose}"): P.MANAGE_SETTINGS,
     ("POST", "/admin/message-templates/{purpose}"): P.MANAGE_SETTINGS,
     ("POST", "/admin/message-templates/{purpose}/reset"): P.MANAGE_SETTINGS,
+    # Recovery and promises: every role reads them and acts on them (front-line staff first of all); the
+    # service strategy is set by those who may change settings, read by everyone on the home page.
+    ("GET", "/recovery"): P.READ_CUSTOMERS,
+    ("GET", "/recovery/{case_id}"): P.READ_CUSTOMERS,
+    ("POST", "/customers/{customer_id}/recovery"): P.ADD_ENCOUNTERS,
+    ("POST", "/recovery/{case_id}/actions"): P.ADD_ENCOUNTERS,
+    ("POST", "/recovery/{case_id}/close"): P.ADD_ENCOUNTERS,
+    ("POST", "/recovery/{case_id}/change"): P.ADD_ENCOUNTERS,
+    ("POST", "/customers/{customer_id}/promises"): P.ADD_ENCOUNTERS,
+    ("POST", "/promises/{promise_id}/keep"): P.ADD_ENCOUNTERS,
+    ("POST", "/promises/{promise_id}/break"): P.ADD_ENCOUNTERS,
+    ("GET", "/admin/strategy"): P.MANAGE_SETTINGS,
+    ("POST", "/admin/strategy"): P.MANAGE_SETTINGS,
 }
 
 
@@ -192,7 +210,17 @@ def test_page_role_matrix(live_server: LiveServer) -> None:
         offering = offerings.create(
             db, actor=admin, data=OfferingCreate(key="matrix-lessons", name="Lessons")
         )
+        case = recovery.open_case(
+            db, actor=admin, data=CaseOpen(customer_id=customer_id, summary="Parcel never came")
+        )
+        promise = promises.make(
+            db,
+            actor=admin,
+            data=PromiseCreate(customer_id=customer_id, text="Call back", due_on=utcnow().date()),
+        )
         ids: dict[str, int | str] = {
+            "case_id": case.id,
+            "promise_id": promise.id,
             "customer_id": customer_id,
             "differentiator_id": fact.id,
             "encounter_id": encounter.id,

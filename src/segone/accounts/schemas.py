@@ -178,6 +178,15 @@ class AuditAction(enum.StrEnum):
     OFFERING_DEACTIVATED = "offering.deactivated"
     MESSAGE_TEMPLATE_CHANGED = "message_template.changed"
     MESSAGE_SENT = "message.sent"
+    STRATEGY_CHANGED = "strategy.changed"
+    RECOVERY_OPENED = "recovery.opened"
+    RECOVERY_CHANGED = "recovery.changed"
+    RECOVERY_ACTION = "recovery.action"
+    RECOVERY_CLOSED = "recovery.closed"
+    RECOVERY_SYNCED = "recovery.synced"
+    PROMISE_MADE = "promise.made"
+    PROMISE_KEPT = "promise.kept"
+    PROMISE_BROKEN = "promise.broken"
 
     @property
     def label(self) -> str:
@@ -207,6 +216,15 @@ _ACTION_LABELS = {
     AuditAction.OFFERING_DEACTIVATED: "Offering withdrawn",
     AuditAction.MESSAGE_TEMPLATE_CHANGED: "Message template changed",
     AuditAction.MESSAGE_SENT: "Message sent",
+    AuditAction.STRATEGY_CHANGED: "Service strategy changed",
+    AuditAction.RECOVERY_OPENED: "Recovery case opened",
+    AuditAction.RECOVERY_CHANGED: "Recovery case changed",
+    AuditAction.RECOVERY_ACTION: "Recovery action",
+    AuditAction.RECOVERY_CLOSED: "Recovery case closed",
+    AuditAction.RECOVERY_SYNCED: "Recovery cases opened from events",
+    AuditAction.PROMISE_MADE: "Promise made",
+    AuditAction.PROMISE_KEPT: "Promise kept",
+    AuditAction.PROMISE_BROKEN: "Promise broken",
 }
 
 

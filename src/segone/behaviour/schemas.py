@@ -123,3 +123,16 @@ class RefreshOut(BaseModel):
     annual_discount_rate: float
     models: dict[str, Any]
     message: str | None
+
+
+class EventRecord(BaseModel):
+    """One event of the dataset as another domain reads it (each ``event_id`` once)."""
+
+    event_id: str
+    customer_id: int = Field(description="The record the event was resolved to (a merged one keeps its id).")
+    type: str
+    ts: datetime
+    value: float | None
+    channel: str | None
+    offering: str | None
+    reason: str | None

@@ -4,19 +4,26 @@ the refresh runs, and the per-customer figures other domains read."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Sequence
-from datetime import date
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.behaviour import reading
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
-from segone.behaviour.schemas import BehaviourOut, BehaviourProfileOut, RefreshOut, ScoresOut, TimelinePoint
+from segone.behaviour.schemas import (
+    BehaviourOut,
+    BehaviourProfileOut,
+    EventRecord,
+    RefreshOut,
+    ScoresOut,
+    TimelinePoint,
+)
 from segone.customers import service as customers
 from segone.errors import Invalid
 from segone.storage.batching import among, chunks, values_per_statement
@@ -223,3 +230,88 @@ def purchases_by_offering(
     if wanted is None:
         return {key: int(n) for key, n in found.items()}
     return {key: int(found.get(key, 0)) for key in wanted}
+
+
+def flush_staged_events(sessions: sessionmaker[Session], *, data_dir: Path) -> int:
+    """Move the events received through the API into the dataset now (the server does it every 30 s), so
+    that a read right after sees them; returns how many moved."""
+    from segone.behaviour import ingest
+
+    return ingest.flush_staged(sessions, dataset=ingest.dataset_of(data_dir))
+
+
+def events_of_types(
+    *,
+    actor: Actor,
+    data_dir: Path,
+    analytics_url: str,
+    types: Collection[str],
+    since: datetime | None = None,
+) -> list[EventRecord]:
+    """The events of these types (``complaint``, ``return``...) in the events dataset, each ``event_id``
+    once, from ``since`` on when given, oldest first; read by the analytics engine. Staged API events count
+    once flushed."""
+    require(actor, Permission.READ_CUSTOMERS)
+    from segone.analytics import backend
+    from segone.behaviour import ingest
+
+    dataset = ingest.dataset_of(data_dir)
+    wanted = sorted(set(types))
+    if not dataset.files() or not wanted:
+        return []
+    con = backend.connect(analytics_url, data_dir)
+    try:
+        events = dataset.read(con)
+        found = events.filter(events.type.isin(wanted) & events.customer_id.notnull())
+        if since is not None:
+            found = found.filter(found.ts >= since)
+        columns = ["event_id", "customer_id", "type", "ts", "value", "channel", "offering", "reason"]
+        table = backend.to_arrow(found.select(*columns))
+    finally:
+        con.disconnect()
+    records = [EventRecord(**row) for row in table.to_pylist()]
+    return sorted(records, key=lambda record: (record.ts, record.event_id))
+
+
+def purchasers_within(
+    *,
+    actor: Actor,
+    data_dir: Path,
+    analytics_url: str,
+    windows: Mapping[int, tuple[datetime, datetime]],
+) -> set[int]:
+    """Those of the customer records in ``windows`` with a purchase event after the start of their window
+    and up to its end (``start < ts <= end``), read by the analytics engine. Events name the record they
+    were resolved to: give a merged record its own window to count its purchases."""
+    require(actor, Permission.READ_CUSTOMERS)
+    from segone.analytics import backend
+    from segone.behaviour import ingest
+
+    dataset = ingest.dataset_of(data_dir)
+    if not dataset.files() or not windows:
+        return set()
+    import ibis
+    import pyarrow as pa
+
+    ids = sorted(windows)
+    timestamp = pa.timestamp("us", tz="UTC")
+    bounds = ibis.memtable(
+        pa.table(
+            {
+                "window_customer": pa.array(ids, pa.int64()),
+                "window_start": pa.array([windows[i][0] for i in ids], timestamp),
+                "window_end": pa.array([windows[i][1] for i in ids], timestamp),
+            }
+        )
+    )
+    con = backend.connect(analytics_url, data_dir)
+    try:
+        events = dataset.read(con)
+        purchases = events.filter(events.type == "purchase").select("customer_id", "ts")
+        inside = purchases.join(bounds, purchases.customer_id == bounds.window_customer).filter(
+            lambda t: (t.ts > t.window_start) & (t.ts <= t.window_end)
+        )
+        found = backend.to_arrow(inside.select("window_customer").distinct())
+    finally:
+        con.disconnect()
+    return {int(value) for value in found.column("window_customer").to_pylist()}

@@ -11,7 +11,7 @@ from segone.accounts.schemas import SYSTEM
 from segone.cli.common import JsonOption, print_json, runtime_of, stdout
 from segone.customers import service as customers
 from segone.knowledge.categories.service import in_force as categories_in_force
-from segone.views.briefing import EMPTY, TITLES, briefing_lines
+from segone.views.briefing import EMPTY, STRATEGY_TITLE, TITLES, briefing_lines
 from segone.views.briefing import briefing as compose
 from segone.views.schemas import Briefing
 
@@ -61,4 +61,8 @@ def _print(read: Briefing) -> None:
     for section, lines in briefing_lines(read).items():
         console.print(f"\n[bold]{TITLES[section]}[/bold]")
         for line in lines or [EMPTY[section]]:
+            console.print(f"  {line}", markup=False)
+    if read.strategy:
+        console.print(f"\n[bold]{STRATEGY_TITLE}[/bold]")
+        for line in read.strategy:
             console.print(f"  {line}", markup=False)

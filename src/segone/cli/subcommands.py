@@ -95,6 +95,18 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "segone.cli.messages",
         "Messages: templates by purpose, drafts in the customer's own facts, messages marked sent.",
     ),
+    "strategy": Subcommand(
+        "segone.cli.strategy",
+        "The service strategy: what customers get, how they feel, the exceptions staff may grant.",
+    ),
+    "promises": Subcommand(
+        "segone.cli.promises",
+        "Promises made to customers: record them, mark them kept or broken, the promise-kept rate.",
+    ),
+    "recovery": Subcommand(
+        "segone.cli.recovery",
+        "Recovery cases: open them by hand or from complaint and return events, act, close; the measures.",
+    ),
     "export": Subcommand(
         "segone.cli.export",
         "Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows "

@@ -2,6 +2,9 @@
 
 from segone.accounts import models as accounts_models
 from segone.behaviour import models as behaviour_models
+from segone.customer_service.promises import models as promises_models
+from segone.customer_service.recovery import models as recovery_models
+from segone.customer_service.strategy import models as strategy_models
 from segone.customers import models as customers_models
 from segone.encounters import models as encounters_models
 from segone.knowledge import models as knowledge_models
@@ -19,5 +22,8 @@ __all__ = [
     "knowledge_models",
     "messages_models",
     "personalisation_models",
+    "promises_models",
+    "recovery_models",
     "segmentation_models",
+    "strategy_models",
 ]

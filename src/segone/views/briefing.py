@@ -12,6 +12,9 @@ the customer's behaviour is read from their stored behaviour profile against the
   its level when the customer is at risk or lapsed);
 - **a complaint or a return since the last encounter** (ever, before a first encounter), by its time.
 
+The customer's open recovery cases and open promises come from the sheet too (``service_lines``), and
+the statements of the service strategy in force close the briefing.
+
 Each refresh replaces the profile, so P(alive) at a past encounter is not stored: its fall is stated, not
 sized. A profile older than the last encounter sees nothing after it: every entry point shows the profile's
 day next to the changes.
@@ -27,6 +30,9 @@ from sqlalchemy.orm import Session
 from segone import formatting
 from segone.accounts.schemas import Actor
 from segone.behaviour.schemas import BehaviourOut
+from segone.customer_service.promises.schemas import PromiseState, PromiseStatus
+from segone.customer_service.recovery.schemas import CaseStatus
+from segone.customer_service.strategy import service as strategies
 from segone.encounters.schemas import EncounterOut
 from segone.knowledge.categories.schemas import CategoryList
 from segone.segmentation.schemas import SegmentOut, StandingOut
@@ -35,6 +41,7 @@ from segone.views.schemas import (
     BehaviourChange,
     Briefing,
     BriefingEncounter,
+    CustomerSheet,
     OffersSection,
     ServiceSection,
     SheetFact,
@@ -60,13 +67,14 @@ TITLES = {
     "standing": "Unlike most customers",
     "segment": "Their segment",
 }
+STRATEGY_TITLE = "Our service strategy"
 EMPTY = {
     "unique": "Nothing known yet: ask what makes them different.",
     "standing": "Not measured: no segmentation has been built yet.",
     "bring_up": "Nothing rare left to show them.",
     "reconfirm": "Every fact is fresh.",
     "changes": "No change seen in their behaviour.",
-    "service": "Nothing recorded: recovery cases and promises appear here once service quality lands.",
+    "service": "No open recovery case and no open promise: nothing to put right.",
     "ask": "Nothing to ask: no other customer looks like them and every topic is known.",
     "offers": "No offers matched yet.",
     "encounters": "No encounter yet: this is the first.",
@@ -109,7 +117,7 @@ def briefing(
         behaviour_as_of=sheet.behaviour.as_of,
         behaviour_headline=reading.headline if reading else None,
         changes=changes(sheet.behaviour, last_encounter_at=last),
-        service=ServiceSection(note=EMPTY["service"]),
+        service=ServiceSection(available=True, note=EMPTY["service"], items=service_lines(sheet)),
         ask=next_ask(sheet),
         gaps=sheet.gaps,
         offers=OffersSection(note=EMPTY["offers"]),
@@ -117,7 +125,37 @@ def briefing(
         more_encounters=sheet.more_encounters or len(sheet.encounters) > ENCOUNTERS_SHOWN,
         segment_path=sheet.segment_path,
         segment_conditions=own_conditions(sheet.segment_path, facts),
+        strategy=_strategy(db, actor),
     )
+
+
+def service_lines(sheet: CustomerSheet) -> list[str]:
+    """The customer's open recovery cases (priority order: recovery comes first), then their open promises
+    (overdue first), one line each."""
+    cases = [
+        f"Recovery case {c.id}, {c.priority.value} priority, "
+        + (
+            f"overdue since {c.target_at:%d %b %Y %H:%M} UTC"
+            if c.overdue
+            else f"to put right by {c.target_at:%d %b %Y %H:%M} UTC"
+        )
+        + f": {_cut(c.summary)} (owner: {c.owner or 'nobody yet'})."
+        for c in sheet.recovery
+        if c.status == CaseStatus.OPEN
+    ]
+    promised = [
+        f"Promise due {p.due_on:%d %b %Y}{' (overdue)' if p.state == PromiseState.OVERDUE else ''}: "
+        f"{_cut(p.text)} (made by {p.made_by or 'the operator'})."
+        for p in sheet.promises
+        if p.status == PromiseStatus.OPEN
+    ]
+    return cases + promised
+
+
+def _strategy(db: Session, actor: Actor) -> list[str]:
+    """The statements of the service strategy in force: what they get, then how they should feel."""
+    strategy = strategies.current(db, actor=actor)
+    return [*strategy.core_service, *strategy.service_experience]
 
 
 TRAIT = "trait: "
@@ -287,6 +325,11 @@ def one_line(encounter: EncounterOut) -> str:
         if text.strip()
     ]
     text = "; ".join(said) or (encounter.notes.strip().splitlines() or ["no notes"])[0]
+    return _cut(text)
+
+
+def _cut(text: str) -> str:
+    """One short line: spaces collapsed, cut at ``LINE_CHARACTERS`` with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= LINE_CHARACTERS else text[: LINE_CHARACTERS - 1].rstrip() + "…"
 

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 from segone import formatting
 from segone.accounts.schemas import Actor
 from segone.behaviour import service as behaviour
+from segone.customer_service.promises import service as promises
+from segone.customer_service.recovery import service as recovery
 from segone.customers import service as customers
 from segone.encounters import service as encounters
 from segone.errors import NotFound
@@ -36,7 +38,7 @@ def customer_sheet(
     """The easel sheet of a customer (a merged record's id gives the survivor's sheet): who they are,
     what we know by category and whether they know we know it, how rare each fact is, look-alikes and
     what to ask next, recent encounters, the behaviour profile (amounts in ``currency``) and the records
-    merged into this one."""
+    merged into this one; their recovery cases and the promises made to them."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     facts = knowledge.to_out_many(
         db,
@@ -105,6 +107,8 @@ def customer_sheet(
         ],
         segment_path=_segment_path(db, actor=actor, customer_id=customer.id),
         standing=_standing(db, actor=actor, customer_id=customer.id),
+        recovery=recovery.for_customer(db, actor=actor, customer_id=customer.id),
+        promises=promises.for_customer(db, actor=actor, customer_id=customer.id),
     )
 
 

@@ -1,8 +1,8 @@
 """Merging two records of the same customer, so that nothing either record holds is lost.
 
-Every differentiator, encounter and message of the merged record moves to the survivor through its own domain;
-the customers domain then folds the records themselves (identities, attributes, the merge record, the
-history): see ``customers.service.merge_records``.
+Every differentiator, encounter, message, recovery case and promise of the merged record moves to the
+survivor through its own domain; the customers domain then folds the records themselves (identities,
+attributes, the merge record, the history): see ``customers.service.merge_records``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from segone.accounts.schemas import Actor
+from segone.customer_service.promises import service as promises
+from segone.customer_service.recovery import service as recovery
 from segone.customers import service as customers
 from segone.customers.schemas import CustomerOut
 from segone.encounters import service as encounters
@@ -27,6 +29,8 @@ def merge(
         "differentiators": knowledge.move_to(db, from_customer_id=merged.id, to_customer_id=survivor.id),
         "encounters": encounters.move_to(db, from_customer_id=merged.id, to_customer_id=survivor.id),
         "messages": messages.move_to(db, from_customer_id=merged.id, to_customer_id=survivor.id),
+        "recovery_cases": recovery.move_to(db, from_customer_id=merged.id, to_customer_id=survivor.id),
+        "promises": promises.move_to(db, from_customer_id=merged.id, to_customer_id=survivor.id),
     }
     kept, counts = customers.merge_records(
         db, actor=actor, survivor_id=survivor.id, merged_id=merged.id, moved=moved

@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 
 from segone.behaviour.schemas import BehaviourOut
 from segone.channels import Channel
+from segone.customer_service.promises.schemas import PromiseOut
+from segone.customer_service.recovery.schemas import CaseOut, CasePage
+from segone.customer_service.strategy.schemas import StrategyOut
 from segone.customers.schemas import CustomerKind, CustomerOut
 from segone.encounters.schemas import EncounterOut
 from segone.knowledge.categories.schemas import CategoryOut
@@ -103,6 +106,16 @@ class CustomerSheet(BaseModel):
         description="How the customer differs from the average customer of the latest segmentation: the "
         "variables on which they are rarest, with their words; empty before the first build.",
     )
+    recovery: list[CaseOut] = Field(
+        default_factory=list,
+        description="Their open recovery cases first (high priority, then the longest waiting), then "
+        "the last few closed.",
+    )
+    promises: list[PromiseOut] = Field(
+        default_factory=list,
+        description="Promises made to them: the open ones first (overdue, then by due day), then the "
+        "last few marked kept or broken.",
+    )
 
     def facts(self) -> list[SheetFact]:
         """Every current fact, most recently learned first."""
@@ -132,6 +145,17 @@ class HomePage(BaseModel):
     recent: list[CustomerSummary] = Field(description="Customers whose records changed most recently.")
     my_encounters: list[EncounterLine]
     total_customers: int
+    recovery: CasePage | None = Field(
+        default=None,
+        description="The open recovery cases of the viewer's backlog (theirs, their team's for a manager, "
+        "everyone's for analysts and administrators, and those nobody has taken), in priority order.",
+    )
+    promises_due: list[PromiseOut] = Field(
+        default_factory=list, description="The viewer's own open promises due within a week, overdue first."
+    )
+    strategy: StrategyOut | None = Field(
+        default=None, description="The service strategy in force; null while none is on record."
+    )
 
 
 class MemberOut(BaseModel):
@@ -212,9 +236,9 @@ class BriefingEncounter(BaseModel):
 
 
 class ServiceSection(BaseModel):
-    """Open recovery cases and promises due: empty and labelled until service quality lands."""
+    """Open recovery cases (priority order) and open promises (overdue first), one line each."""
 
-    available: bool = Field(default=False, description="False until the service-quality domain exists.")
+    available: bool = Field(default=False, description="True: recovery cases and promises are recorded.")
     note: str
     items: list[str] = Field(default_factory=list)
 
@@ -271,4 +295,9 @@ class Briefing(BaseModel):
     segment_conditions: list[str] = Field(
         description="Their segment's conditions from the top down, each trait in their own words (traits "
         "they lack, named in other customers' words, left out)."
+    )
+    strategy: list[str] = Field(
+        default_factory=list,
+        description="The service strategy in force: its core service, then its service experience "
+        "statements.",
     )

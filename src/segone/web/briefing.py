@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from segone.customers import service as customers
 from segone.personalisation.messages.schemas import Purpose
-from segone.views.briefing import EMPTY, TITLES, briefing_lines
+from segone.views.briefing import EMPTY, STRATEGY_TITLE, TITLES, briefing_lines
 from segone.views.briefing import briefing as compose
 from segone.views.customer_list import page as list_page
 from segone.web.customers import redirect_if_merged
@@ -70,6 +70,7 @@ def briefing_page(
         lines=briefing_lines(read),
         titles=TITLES,
         empty=EMPTY,
+        strategy_title=STRATEGY_TITLE,
         print_view=bool(print),
         purposes=[(purpose.value, purpose.label) for purpose in Purpose],
     )

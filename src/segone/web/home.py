@@ -22,4 +22,7 @@ def home(request: Request, viewer: Reader, runtime: RuntimeDep) -> Response:
         recent=page.recent,
         my_encounters=page.my_encounters,
         total_customers=page.total_customers,
+        recovery=page.recovery,
+        promises_due=page.promises_due,
+        strategy=page.strategy,
     )

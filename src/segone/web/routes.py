@@ -24,8 +24,10 @@ from segone.web import (
     knowledge,
     messages,
     offerings,
+    recovery,
     search,
     segments,
+    strategy,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -46,6 +48,8 @@ for area in (
     admin,
     offerings,
     messages,
+    strategy,
+    recovery,
     search,
     api_docs,
     exports,

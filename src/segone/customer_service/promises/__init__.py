@@ -1,0 +1,1 @@
+"""Promises made to customers: what, by whom, by when; kept or broken."""

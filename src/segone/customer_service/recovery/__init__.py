@@ -1,0 +1,1 @@
+"""Recovery cases: when we fall short, recovery is our #1 priority."""

@@ -1,0 +1,1 @@
+"""The service strategy on record: statements, exceptions with limits per role, recovery targets."""
