@@ -23,6 +23,7 @@ from segone.api.routes import (
     knowledge,
     meta,
     offerings,
+    offers,
     search,
     segmentations,
     suggestions,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         segmentations,
         audiences,
         offerings,
+        offers,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -91,6 +91,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "segone.cli.offerings",
         "Offerings: the catalogue of what the business sells; import it from CSV, list, show, deactivate.",
     ),
+    "offers": Subcommand(
+        "segone.cli.offers",
+        "Offers: offerings matched to each customer with reasons in their terms; refresh, show, evaluate.",
+    ),
     "export": Subcommand(
         "segone.cli.export",
         "Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows "

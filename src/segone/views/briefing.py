@@ -29,18 +29,22 @@ from segone.accounts.schemas import Actor
 from segone.behaviour.schemas import BehaviourOut
 from segone.encounters.schemas import EncounterOut
 from segone.knowledge.categories.schemas import CategoryList
+from segone.personalisation import service as personalisation
 from segone.segmentation.schemas import SegmentOut, StandingOut
 from segone.views.customer_sheet import badge, customer_sheet, next_ask
 from segone.views.schemas import (
     BehaviourChange,
     Briefing,
     BriefingEncounter,
+    BriefingOffer,
+    OfferReason,
     OffersSection,
     ServiceSection,
     SheetFact,
 )
 
 UNIQUE_SHOWN = 5
+OFFERS_SHOWN = 3
 ENCOUNTERS_SHOWN = 3
 SEGMENT_CONDITIONS_SHOWN = 4
 CADENCE_MIN_PURCHASES = 5
@@ -112,11 +116,32 @@ def briefing(
         service=ServiceSection(note=EMPTY["service"]),
         ask=next_ask(sheet),
         gaps=sheet.gaps,
-        offers=OffersSection(note=EMPTY["offers"]),
+        offers=offers(db, actor=actor, customer_id=sheet.customer.id),
         encounters=[_line(e) for e in sheet.encounters[:ENCOUNTERS_SHOWN]],
         more_encounters=sheet.more_encounters or len(sheet.encounters) > ENCOUNTERS_SHOWN,
         segment_path=sheet.segment_path,
         segment_conditions=own_conditions(sheet.segment_path, facts),
+    )
+
+
+def offers(db: Session, *, actor: Actor, customer_id: int) -> OffersSection:
+    """The first offers the last refresh stored for the customer, each with its reasons (every one citing
+    a fact or a purchase of theirs); the labelled empty section when none is stored."""
+    stored = personalisation.customer_offers(db, actor=actor, customer_id=customer_id, limit=OFFERS_SHOWN)
+    return OffersSection(
+        available=stored.run_id is not None,
+        note=EMPTY["offers"],
+        items=[
+            BriefingOffer(
+                offering=item.offering.name,
+                key=item.offering.key,
+                reasons=[
+                    OfferReason(text=reason.text, fact_id=reason.fact_id, event_id=reason.event_id)
+                    for reason in item.reasons
+                ],
+            )
+            for item in stored.items
+        ],
     )
 
 
