@@ -19,7 +19,7 @@ from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate, OutdateRequest
 from segone.knowledge.models import Differentiator
-from segone.personalisation import matching, refresh
+from segone.personalisation import matching, reading, refresh
 from segone.personalisation import service as personalisation
 from segone.personalisation.models import Recommendation, RecommendationRun
 from segone.personalisation.schemas import OfferingCreate, OfferingUpdate
@@ -241,3 +241,37 @@ def test_front_line_staff_read_offers_and_analysts_refresh_them(sqlite_runtime: 
             refresh.refresh(runtime.sessions, runtime.settings, actor=actor)
     run = refresh.refresh(runtime.sessions, runtime.settings, actor=make_user(runtime, Role.ANALYST).actor)
     assert run.status == "done" and run.customers == 0 and run.recommendations == 0
+
+
+def test_the_purchase_a_reason_cites_is_the_one_implicit_explains_weighs_most(
+    sqlite_runtime: Runtime,
+) -> None:
+    runtime = sqlite_runtime
+    _world(runtime, customers=60, groups=3, seed=6)
+    with runtime.session() as db:
+        inputs, _notes = reading.read(
+            db, actor=SYSTEM, bought=reading.purchases(runtime.settings, actor=SYSTEM)
+        )
+    matcher = matching.Matcher(inputs, matching.blend_of(runtime.settings))
+    compared = 0
+    for row in matcher.buyer_rows[:20]:
+        offers = list(range(matcher.n_offers))
+        owned, together = matcher.contributions(int(row), offers)
+        sources = matcher.sources(int(row), offers)
+        mine = matcher.user_items[int(matcher.buyer_of_row[row])]
+        for offer in offers:
+            total, alone, _weights = matcher.model.explain(0, mine, offer, N=matcher.n_offers)
+            assert dict(zip(owned.tolist(), together[:, offer].tolist(), strict=True)) == pytest.approx(
+                {int(j): w for j, w in alone}, rel=1e-4, abs=1e-6
+            )
+            # The prediction the score reads is the sum of the contributions.
+            predicted = float(
+                matcher.user_factors[matcher.buyer_of_row[row]] @ matcher.model.item_factors[offer]
+            )
+            assert predicted == pytest.approx(total, rel=1e-3, abs=1e-4)
+            # The purchase cited: the largest positive contribution of another offering (shared first).
+            others = [(w, int(j)) for j, w in alone if w > 0 and int(j) != offer]
+            shared = [(w, j) for w, j in others if matcher.co_buyers[j, offer] >= matching.SHARED]
+            assert sources[offer] == (max(shared)[1] if shared else -1, max(others)[1] if others else -1)
+            compared += 1
+    assert compared == 20 * matcher.n_offers

@@ -157,15 +157,6 @@ def _moment(value: np.datetime64) -> datetime:
     return datetime.fromtimestamp(micros / 1e6, tz=UTC)
 
 
-@dataclass
-class _Explained:
-    """One customer's purchases as ``explain`` reads them, and their ALS weights once computed."""
-
-    row: int
-    items: Any = None
-    weights: Any = None
-
-
 class Matcher:
     """The fitted parts of a matching over ``Inputs``: rank any customers with ``rank``, or by popularity
     alone (the baseline of the evaluation) with ``popular``."""
@@ -398,12 +389,17 @@ class Matcher:
             order = np.argsort(-score, axis=1, kind="stable")[:, :k]  # ties: the offerings' key order
             for b, row in enumerate(batch):
                 kept = [int(i) for i in order[b] if valid[b, i]]
-                mine = _Explained(int(row))
+                explained = [i for i in kept if cf[b, i] > 0]
+                weights = self.sources(int(row), explained) if fact is not None and explained else {}
                 matches = []
                 for rank, i in enumerate(kept, start=1):
                     reasons: list[Reason] = []
                     if fact is not None:
-                        reasons = self.reasons(mine, i, cf[b, i], content[b, i], int(fact[b, i]))
+                        reasons = self._ordered(
+                            self.reasons(int(row), i, content[b, i], int(fact[b, i]), weights.get(i)),
+                            cf[b, i],
+                            content[b, i],
+                        )
                     matches.append(
                         Match(
                             customer_id=int(self.customer_ids[row]),
@@ -434,61 +430,105 @@ class Matcher:
 
     # --- reasons -----------------------------------------------------------------------------------
 
-    def reasons(self, mine: _Explained, offer: int, cf: float, content: float, position: int) -> list[Reason]:
-        """The reasons for offering ``offer`` to the customer ``mine`` is about: the fact of theirs that fits
-        it (``position`` in the inputs' facts), and the purchase of theirs that weighs most in its
-        collaborative score; each cites its fact or event."""
-        row = mine.row
+    def contributions(
+        self, row: int, offers: Sequence[int]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """What each purchase of the customer adds to the collaborative prediction of each of ``offers``:
+        the offerings they bought, and a matrix of (those) x (``offers``) contributions. This is implicit's
+        ``explain`` (``s = y_i' W_u y_j c_uj``, Hu, Koren & Volinsky 2008, section 5) for several offerings
+        at once, from one Cholesky factor of the customer's system built by implicit's own
+        ``user_linear_equation``."""
+        from implicit.cpu.als import user_linear_equation
+        from scipy.linalg import cho_factor, cho_solve  # type: ignore[import-untyped]
+
+        model = self.model
+        mine = self.user_items[int(self.buyer_of_row[row])]
+        if model.alpha != 1.0:
+            mine = model.alpha * mine
+        y = model.item_factors
+        system, _ = user_linear_equation(y, model.YtY, mine, 0, model.regularization, model.factors)
+        factor = cho_factor(system, check_finite=False)
+        solved = cho_solve(factor, y[np.asarray(offers, dtype=np.int64)].T, check_finite=False)
+        owned = mine.indices.astype(np.int64)
+        scores: npt.NDArray[np.float64] = (y[owned] @ solved) * mine.data[:, None]
+        return owned, scores
+
+    def sources(self, row: int, offers: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """For each of ``offers``, the customer's purchase (another offering) that adds most to its
+        prediction among those at least ``SHARED`` customers bought with it, and among all; -1 for none."""
+        owned, scores = self.contributions(row, offers)
+        wanted = np.asarray(offers, dtype=np.int64)
+        positive = (scores > 0) & (owned[:, None] != wanted[None, :])
+        shared = positive & (self.co_buyers[np.ix_(owned, wanted)] >= SHARED)
+
+        def best(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+            pick = np.argmax(np.where(mask, scores, -np.inf), axis=0)
+            found: npt.NDArray[np.int64] = np.where(mask.any(axis=0), owned[pick], -1)
+            return found
+
+        return {
+            int(offer): (int(a), int(b))
+            for offer, a, b in zip(wanted, best(shared), best(positive), strict=True)
+        }
+
+    def reasons(
+        self,
+        row: int,
+        offer: int,
+        content: float,
+        position: int,
+        sources: tuple[int, int] | None,
+    ) -> list[Reason]:
+        """The reasons for offering ``offer`` to the customer of ``row``: the fact of theirs that fits it
+        (``position`` in the inputs' facts), the purchase of theirs that weighs most in its collaborative
+        prediction (``sources``), and their own earlier purchase of it; each cites its fact or event.
+        The fact comes first; ``_ordered`` puts the weightier first."""
         name = self.inputs.offers[offer].name
-        found: list[tuple[float, Reason]] = []
+        found: list[Reason] = []
         if content > 0 and position >= 0:
             learned = _moment(self.inputs.fact_learned[position])
             found.append(
-                (
-                    self.blend.content * content,
-                    {
-                        "kind": "fact",
-                        "text": f"You told us in {_month(learned)}: “{self.inputs.fact_text[position]}”.",
-                        "fact_id": int(self.inputs.fact_id[position]),
-                        "event_id": None,
-                        "offering": None,
-                        "at": learned.isoformat(),
-                    },
-                )
+                {
+                    "kind": "fact",
+                    "text": f"You told us in {_month(learned)}: “{self.inputs.fact_text[position]}”.",
+                    "fact_id": int(self.inputs.fact_id[position]),
+                    "event_id": None,
+                    "offering": None,
+                    "at": learned.isoformat(),
+                }
             )
         repeat = self.latest_purchase(row, offer)
-        if cf > 0 and self.model is not None:
-            if mine.items is None:
-                # Their own row only: ``explain`` scales the whole matrix it is given by alpha each call.
-                mine.items = self.user_items[int(self.buyer_of_row[row])]
-            _total, contributions, mine.weights = self.model.explain(
-                0, mine.items, offer, user_weights=mine.weights, N=self.n_offers
-            )
-            # The purchase that weighs most, preferring one that others who took this offering share.
-            positive = [int(j) for j, weight in contributions if weight > 0 and int(j) != offer]
-            shared = [j for j in positive if self.co_buyers[j, offer] >= SHARED]
-            source = next(iter(shared or positive), None)
-            bought = self.latest_purchase(row, source) if source is not None else None
-            if source is not None and bought is not None:
-                found.append((self.blend.collaborative * cf, self._purchase_reason(offer, source, bought)))
+        if sources is not None:
+            # The purchase that weighs most, preferring one that others who took this offering share; a
+            # repeat purchase with no shared purchase behind it is told as the repeat alone.
+            shared, any_positive = sources
+            source = shared if shared >= 0 else (any_positive if repeat is None else -1)
+            bought = self.latest_purchase(row, source) if source >= 0 else None
+            if bought is not None:
+                found.append(self._purchase_reason(offer, source, bought))
         if repeat is not None:
             event, at, times = repeat
             found.append(
-                (
-                    -1.0,
-                    {
-                        "kind": "repeat",
-                        "text": f"You bought {name} on {_day(at)}"
-                        + (f" ({formatting.plural(times, 'time')} in all)." if times > 1 else "."),
-                        "fact_id": None,
-                        "event_id": event,
-                        "offering": self.inputs.offers[offer].key,
-                        "at": at.isoformat(),
-                    },
-                )
+                {
+                    "kind": "repeat",
+                    "text": f"You bought {name} on {_day(at)}"
+                    + (f" ({formatting.plural(times, 'time')} in all)." if times > 1 else "."),
+                    "fact_id": None,
+                    "event_id": event,
+                    "offering": self.inputs.offers[offer].key,
+                    "at": at.isoformat(),
+                }
             )
-        found.sort(key=lambda pair: -pair[0])
-        return [reason for _, reason in found]
+        return found
+
+    def _ordered(self, reasons: list[Reason], cf: float, content: float) -> list[Reason]:
+        """The purchase reason before the fact when the collaborative part weighs more; the repeat last."""
+        weight = {
+            "fact": self.blend.content * content,
+            "purchase": self.blend.collaborative * cf,
+            "repeat": -1.0,
+        }
+        return sorted(reasons, key=lambda reason: -weight[reason["kind"]])
 
     def _purchase_reason(self, offer: int, source: int, bought: tuple[str, datetime, int]) -> Reason:
         event, at, _times = bought
