@@ -32,6 +32,7 @@ from tests.personalisation.planted import load, planted_world
 
 from segone.accounts.schemas import SYSTEM
 from segone.customers import service as customers
+from segone.errors import SegoneError
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.personalisation import evaluation, refresh
 from segone.personalisation import service as personalisation
@@ -175,11 +176,15 @@ def main() -> None:
 
     if args.demo:
         demo = Runtime(Settings(data_dir=args.demo))
-        found = evaluation.evaluate(
-            demo.sessions, demo.settings, actor=SYSTEM, holdout_days=args.holdout_days, k=args.k
-        )
-        table(f"demo store {args.demo} (holdout {args.holdout_days} days, k={args.k})", found)
-        demo.dispose()
+        try:
+            found = evaluation.evaluate(
+                demo.sessions, demo.settings, actor=SYSTEM, holdout_days=args.holdout_days, k=args.k
+            )
+            table(f"demo store {args.demo} (holdout {args.holdout_days} days, k={args.k})", found)
+        except SegoneError as error:
+            print(f"\ndemo store {args.demo}: not evaluated: {error.message}")
+        finally:
+            demo.dispose()
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -152,9 +152,12 @@ def _day(moment: datetime) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _moment(value: np.datetime64) -> datetime:
-    micros = int(value.astype("datetime64[us]").astype(np.int64))
-    return datetime.fromtimestamp(micros / 1e6, tz=UTC)
+    """A UTC datetime to the microsecond (no float on the way: the reason's ``at`` is the event's)."""
+    return _EPOCH + timedelta(microseconds=int(value.astype("datetime64[us]").astype(np.int64)))
 
 
 class Matcher:
