@@ -114,6 +114,20 @@ def test_the_refusals(runtime: Runtime, api: ClientFactory, live_server: LiveSer
     assert fields_at_fault(reader.get(f"/customers/{customer}/offers", params={"limit": 0})) == {"limit"}
     error = error_of(reader.post("/offers/refresh"), 403, "forbidden")
     assert error["details"] == {"permission": "run_analytics", "role": "frontline"}
+    admin = api(api_user(runtime, Role.ADMIN).token)
+    bad = admin.post(
+        "/offerings", json={"key": "k", "name": "K", "attributes": {"eligible_if": "kind = shop"}}
+    )
+    (problem,) = error_of(bad, 422, "invalid")["details"]
+    assert (
+        problem["field"] == "attributes" and "a kind is person or business, not 'shop'" in problem["problem"]
+    )
+    made = admin.post(
+        "/offerings", json={"key": "k", "name": "K", "attributes": {"eligible_if": "kind = person"}}
+    )
+    assert made.status_code == 201, made.text
+    fix = admin.patch("/offerings/k", json={"attributes": {"repeatable": "often"}})
+    assert "'repeatable' must be yes or no" in error_of(fix, 422, "invalid")["details"][0]["problem"]
 
     unknown = _cli(runtime, "offers", "recommend", "crm:nobody")
     assert unknown.exit_code == 2 and "crm:nobody" in unknown.stderr
