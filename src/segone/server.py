@@ -25,6 +25,7 @@ from segone.api.routes import (
     messages,
     meta,
     offerings,
+    offers,
     search,
     segmentations,
     suggestions,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         offerings,
         messages,
         customer_service,
+        offers,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -85,6 +85,34 @@ class Settings(BaseSettings):
             "the demo's CDNOW amounts are US dollars."
         ),
     )
+    offers_collaborative_weight: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=100.0,
+        description="Weight of what customers who bought alike went on to buy (ALS) in an offer's score.",
+    )
+    offers_content_weight: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=100.0,
+        description="Weight of how well the offering fits what the customer told us (their facts).",
+    )
+    offers_popularity_weight: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=100.0,
+        description="Weight of how many customers bought the offering (breaks near ties).",
+    )
+    offers_per_customer: int = Field(
+        default=10, ge=1, le=100, description="Offers stored per customer by 'segone offers refresh'."
+    )
+    offers_factors: int = Field(
+        default=16, ge=2, le=512, description="Latent factors of the ALS model of purchases."
+    )
+    offers_iterations: int = Field(default=15, ge=1, le=200, description="ALS iterations.")
+    offers_seed: int = Field(
+        default=7, ge=0, description="Seed of the ALS model: the same data and seed give the same offers."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

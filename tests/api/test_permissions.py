@@ -559,6 +559,14 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.ADD_ENCOUNTERS,
         lambda w, u: Call("POST", f"/promises/{_fresh_promise(w)}/break", {"note": "Forgot"}),
     ),
+    ("POST", "/api/v1/offers/refresh"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("POST", "/offers/refresh"),
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/offers"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/offers"),
+    ),
     ("GET", "/api/v1/health"): (PUBLIC, lambda w, u: Call("GET", "/health")),
 }
 

@@ -315,3 +315,31 @@ def purchasers_within(
     finally:
         con.disconnect()
     return {int(value) for value in found.column("window_customer").to_pylist()}
+
+
+def offering_purchases(*, actor: Actor, data_dir: Path, analytics_url: str) -> Any:
+    """Every purchase event of the events dataset that names an offering and a customer, each ``event_id``
+    once, as an Arrow table of ``event_id``, ``customer_id`` (as the event names it: merged records are
+    the caller's to follow), ``offering`` and ``ts``, sorted by customer, time and event id (the same order
+    on every engine). Staged API events count once flushed."""
+    require(actor, Permission.READ_CUSTOMERS)
+    import pyarrow as pa
+
+    from segone.analytics import backend
+    from segone.behaviour import ingest
+    from segone.behaviour.events import EVENT_SCHEMA
+
+    columns = ("event_id", "customer_id", "offering", "ts")
+    dataset = ingest.dataset_of(data_dir)
+    if not dataset.files():
+        return pa.schema([EVENT_SCHEMA.field(name) for name in columns]).empty_table()
+    con = backend.connect(analytics_url, data_dir)
+    try:
+        events = dataset.read(con)
+        purchases = events.filter(
+            (events.type == "purchase") & events.offering.notnull() & events.customer_id.notnull()
+        ).select(*columns)
+        table = backend.to_arrow(purchases)
+    finally:
+        con.disconnect()
+    return table.sort_by([("customer_id", "ascending"), ("ts", "ascending"), ("event_id", "ascending")])

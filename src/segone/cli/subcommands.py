@@ -107,6 +107,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "segone.cli.recovery",
         "Recovery cases: open them by hand or from complaint and return events, act, close; the measures.",
     ),
+    "offers": Subcommand(
+        "segone.cli.offers",
+        "Offers: offerings matched to each customer with reasons in their terms; refresh, show, evaluate.",
+    ),
     "export": Subcommand(
         "segone.cli.export",
         "Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows "

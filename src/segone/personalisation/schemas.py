@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from segone import formatting
 from segone.importing import ImportReport
+from segone.personalisation import rules
 
 KEY_MAX = 300  # the events' offering column holds as much
 NAME_MAX = 300
@@ -111,7 +112,8 @@ def clean_needs(values: list[str]) -> list[str]:
 
 
 def check_attributes(values: dict[str, Any]) -> dict[str, Any]:
-    """Text, numbers or true/false by name (no lists or objects: a CSV cell could not hold them)."""
+    """Text, numbers or true/false by name (no lists or objects: a CSV cell could not hold them); the
+    rules ``repeatable`` and ``eligible_if`` must be readable (``rules``)."""
     checked: dict[str, Any] = {}
     for name, value in values.items():
         key = name.strip()
@@ -123,6 +125,7 @@ def check_attributes(values: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"the attribute '{key}' must be text, a number or true/false")
         if value is not None:
             checked[key] = value
+    rules.check(checked)
     return checked
 
 
@@ -241,4 +244,101 @@ class OfferingImportReport(ImportReport):
     )
     preview: list[OfferingPreviewRow] = Field(
         default_factory=list, description="The first rows of the file as they are imported."
+    )
+
+
+class ReasonKind(enum.StrEnum):
+    FACT = "fact"
+    PURCHASE = "purchase"
+    REPEAT = "repeat"
+
+
+class OfferReasonOut(BaseModel):
+    """Why an offering is offered, in the customer's terms, citing what it rests on: one of the
+    customer's facts (``fact_id``) or purchase events (``event_id``), never another customer's."""
+
+    kind: ReasonKind = Field(
+        description="fact: a fact of theirs fits the offering; purchase: customers who bought what they "
+        "bought took it; repeat: they bought it before (a repeatable offering)."
+    )
+    text: str = Field(description="The reason in words, as said to the customer.")
+    fact_id: int | None = Field(default=None, description="The customer's fact it cites.")
+    event_id: str | None = Field(default=None, description="The customer's purchase event it cites.")
+    offering: str | None = Field(default=None, description="The key of the offering that purchase bought.")
+    at: datetime | None = Field(default=None, description="When the fact was learned, the purchase made.")
+
+
+class OfferScores(BaseModel):
+    """The parts of an offer's score, each between 0 and 1 (docs/personalisation.md, "Matching")."""
+
+    collaborative: float = Field(description="What customers who bought alike went on to buy (ALS).")
+    content: float = Field(description="How well the offering fits the customer's facts (cosine).")
+    popularity: float = Field(description="Buyers of the offering over the most bought one's.")
+
+
+class RecommendationOut(BaseModel):
+    rank: int = Field(description="Its place in the customer's list, 1 first.")
+    offering: OfferingOut
+    score: float = Field(description="The blend of the parts by the configured weights.")
+    scores: OfferScores
+    reasons: list[OfferReasonOut]
+
+
+class CustomerOffers(BaseModel):
+    """The offers stored for a customer by the last refresh, best first."""
+
+    customer_id: int
+    run_id: int | None = Field(description="The refresh they come from; null before the first.")
+    computed_at: datetime | None = Field(description="When that refresh finished.")
+    items: list[RecommendationOut]
+
+
+class RecommendationRunOut(BaseModel):
+    """One refresh of every customer's offers."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: str = Field(description="running, done or failed.")
+    started_at: datetime
+    finished_at: datetime | None
+    customers: int | None = Field(description="Customers given at least one offer.")
+    recommendations: int | None
+    offerings: int | None = Field(description="Active offerings.")
+    purchases: int | None = Field(description="Purchase events naming an offering of a known customer.")
+    facts: int | None = Field(description="Current facts of known customers read.")
+    settings: dict[str, Any] = Field(description="The blend's weights and the models' settings.")
+    seconds: dict[str, Any]
+    message: str | None = Field(
+        description="Notes (an audience a rule names that does not exist), or why it failed."
+    )
+
+
+class MethodFigures(BaseModel):
+    method: str = Field(description="blend, or popularity (the baseline).")
+    precision: float = Field(description="Mean precision@k: offers taken out of k.")
+    recall: float = Field(description="Mean recall@k: of the offerings they took, the share offered.")
+    map: float = Field(description="MAP@k: mean average precision at k.")
+    coverage: float = Field(description="Share of the active offerings offered to at least one customer.")
+
+
+class EvaluationOut(BaseModel):
+    """How well the offers of the purchases before the holdout foretold the purchases in it."""
+
+    holdout_days: int
+    k: int
+    cutoff: datetime = Field(description="Purchases after this moment are hidden and foretold.")
+    end: datetime = Field(description="The latest purchase naming an offering.")
+    training_purchases: int
+    holdout_purchases: int
+    customers_with_holdout: int = Field(
+        description="Customers who took, in the holdout, an offering they could be offered at the cutoff."
+    )
+    customers_evaluated: int = Field(
+        description="Of those, the customers we knew something of at the cutoff (a purchase or a fact)."
+    )
+    offerings: int = Field(description="Active offerings.")
+    methods: list[MethodFigures]
+    lift: dict[str, float | None] = Field(
+        description="The blend over popularity, per figure (1.5 = 50% better); null when popularity is 0."
     )

@@ -1,8 +1,11 @@
-"""Use cases of the personalisation domain: the catalogue of offerings.
+"""Use cases of the personalisation domain: the catalogue of offerings, and each customer's offers.
 
 Anybody who may look up customers may read the catalogue (front-line staff see what to offer); changing
 it takes the settings permission (administrators). Every change is in the audit trail. An offering is
 never deleted: purchases name its key, so it is deactivated instead and left out of the active list.
+
+A customer's offers are those the last refresh stored (``refresh``; computing them takes the analytics
+permission, reading them that of looking up customers), read in a few indexed queries for the briefing.
 """
 
 from __future__ import annotations
@@ -17,14 +20,22 @@ from segone.accounts.schemas import Actor, AuditAction, Permission
 from segone.accounts.service import record_audit, require
 from segone.behaviour import service as behaviour
 from segone.clock import utcnow
+from segone.customers import service as customers
 from segone.errors import Conflict, NotFound
-from segone.personalisation.models import Offering
+from segone.knowledge.facts import service as knowledge
+from segone.personalisation.models import Offering, Recommendation, RecommendationRun
 from segone.personalisation.schemas import (
+    CustomerOffers,
     OfferingCreate,
     OfferingDetail,
     OfferingOut,
     OfferingPage,
     OfferingUpdate,
+    OfferReasonOut,
+    OfferScores,
+    ReasonKind,
+    RecommendationOut,
+    RecommendationRunOut,
 )
 
 READ = Permission.READ_CUSTOMERS
@@ -156,3 +167,68 @@ def _apply(offering: Offering, values: dict[str, Any]) -> dict[str, Any]:
             changes[name] = {"from": old, "to": value}
             setattr(offering, name, value)
     return changes
+
+
+# --- offers ----------------------------------------------------------------------------------------------
+
+
+def latest_run(db: Session, *, actor: Actor) -> RecommendationRunOut | None:
+    """The newest refresh of the offers that is done (what is served), or None before the first."""
+    require(actor, READ)
+    run = _served(db)
+    return RecommendationRunOut.model_validate(run) if run is not None else None
+
+
+def _served(db: Session) -> RecommendationRun | None:
+    return db.scalars(
+        select(RecommendationRun)
+        .where(RecommendationRun.status == "done")
+        .order_by(RecommendationRun.id.desc())
+        .limit(1)
+    ).first()
+
+
+def customer_offers(
+    db: Session, *, actor: Actor, customer_id: int, limit: int | None = None
+) -> CustomerOffers:
+    """The customer's offers as the last refresh stored them, best first (a merged record's id gives the
+    survivor's). An offering deactivated since is left out, and so is a reason citing a fact that is no
+    longer current (with its offer when no reason is left): an offer is never shown without a reason."""
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    require(actor, READ)
+    run = _served(db)
+    if run is None:
+        return CustomerOffers(customer_id=customer.id, run_id=None, computed_at=None, items=[])
+    rows = db.execute(
+        select(Recommendation, Offering)
+        .join(Offering, Offering.id == Recommendation.offering_id)
+        .where(Recommendation.run_id == run.id, Recommendation.customer_id == customer.id)
+        .order_by(Recommendation.rank)
+    ).all()
+    cited = {r["fact_id"] for rec, _ in rows for r in rec.reasons if r.get("fact_id") is not None}
+    owners = knowledge.current_owners(db, cited) if cited else {}
+    items: list[RecommendationOut] = []
+    for rec, offering in rows:
+        if not offering.active:
+            continue
+        reasons = [
+            OfferReasonOut.model_validate(reason)
+            for reason in rec.reasons
+            if reason.get("kind") != ReasonKind.FACT or owners.get(reason.get("fact_id") or 0) == customer.id
+        ]
+        if not reasons:
+            continue
+        items.append(
+            RecommendationOut(
+                rank=rec.rank,
+                offering=to_out(offering),
+                score=rec.score,
+                scores=OfferScores(
+                    collaborative=rec.collaborative, content=rec.content, popularity=rec.popularity
+                ),
+                reasons=reasons,
+            )
+        )
+        if limit is not None and len(items) >= limit:
+            break
+    return CustomerOffers(customer_id=customer.id, run_id=run.id, computed_at=run.finished_at, items=items)

@@ -35,19 +35,23 @@ from segone.customer_service.recovery.schemas import CaseStatus
 from segone.customer_service.strategy import service as strategies
 from segone.encounters.schemas import EncounterOut
 from segone.knowledge.categories.schemas import CategoryList
+from segone.personalisation import service as personalisation
 from segone.segmentation.schemas import SegmentOut, StandingOut
 from segone.views.customer_sheet import badge, customer_sheet, next_ask
 from segone.views.schemas import (
     BehaviourChange,
     Briefing,
     BriefingEncounter,
+    BriefingOffer,
     CustomerSheet,
+    OfferReason,
     OffersSection,
     ServiceSection,
     SheetFact,
 )
 
 UNIQUE_SHOWN = 5
+OFFERS_SHOWN = 3
 ENCOUNTERS_SHOWN = 3
 SEGMENT_CONDITIONS_SHOWN = 4
 CADENCE_MIN_PURCHASES = 5
@@ -120,7 +124,7 @@ def briefing(
         service=ServiceSection(available=True, note=EMPTY["service"], items=service_lines(sheet)),
         ask=next_ask(sheet),
         gaps=sheet.gaps,
-        offers=OffersSection(note=EMPTY["offers"]),
+        offers=offers(db, actor=actor, customer_id=sheet.customer.id),
         encounters=[_line(e) for e in sheet.encounters[:ENCOUNTERS_SHOWN]],
         more_encounters=sheet.more_encounters or len(sheet.encounters) > ENCOUNTERS_SHOWN,
         segment_path=sheet.segment_path,
@@ -156,6 +160,27 @@ def _strategy(db: Session, actor: Actor) -> list[str]:
     """The statements of the service strategy in force: what they get, then how they should feel."""
     strategy = strategies.current(db, actor=actor)
     return [*strategy.core_service, *strategy.service_experience]
+
+
+def offers(db: Session, *, actor: Actor, customer_id: int) -> OffersSection:
+    """The first offers the last refresh stored for the customer, each with its reasons (every one citing
+    a fact or a purchase of theirs); the labelled empty section when none is stored."""
+    stored = personalisation.customer_offers(db, actor=actor, customer_id=customer_id, limit=OFFERS_SHOWN)
+    return OffersSection(
+        available=stored.run_id is not None,
+        note=EMPTY["offers"],
+        items=[
+            BriefingOffer(
+                offering=item.offering.name,
+                key=item.offering.key,
+                reasons=[
+                    OfferReason(text=reason.text, fact_id=reason.fact_id, event_id=reason.event_id)
+                    for reason in item.reasons
+                ],
+            )
+            for item in stored.items
+        ],
+    )
 
 
 TRAIT = "trait: "

@@ -246,15 +246,18 @@ class ServiceSection(BaseModel):
 class OfferReason(BaseModel):
     text: str = Field(description="The reason in the customer's terms.")
     fact_id: int | None = Field(default=None, description="The customer's fact it cites.")
+    event_id: str | None = Field(default=None, description="The customer's purchase event it cites.")
 
 
 class BriefingOffer(BaseModel):
-    offering: str
+    offering: str = Field(description="The offering's name.")
+    key: str | None = Field(default=None, description="The offering's key.")
     reasons: list[OfferReason]
 
 
 class OffersSection(BaseModel):
-    """Offers matched to the customer, each with its reasons: empty and labelled until matching lands."""
+    """Offers matched to the customer by the last `segone offers refresh`, each with its reasons; empty
+    and labelled when none is stored."""
 
     available: bool = Field(default=False, description="False until offers are matched to customers.")
     note: str

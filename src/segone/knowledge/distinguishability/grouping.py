@@ -306,6 +306,52 @@ def _leaders(
     return leader
 
 
+# ---- similarity between two sets of texts -----------------------------------------------------------
+
+
+def similarities(
+    queries: Sequence[str],
+    documents: Sequence[str],
+    *,
+    method: str = "tfidf",
+    min_similarity: float = 0.0,
+    chunk_size: int = 4096,
+) -> sparse.csr_matrix:
+    """Cosine similarity of every query to every document (``len(queries) x len(documents)``, float32),
+    read as trait grouping reads statements: normalised, common words left out, plurals folded and a few
+    synonyms merged (TF-IDF, fitted on the distinct wordings of both sets), or sentence embeddings.
+
+    Similarities below ``min_similarity`` (and every zero) are left out of the sparse result; each query is
+    compared once per distinct wording, ``chunk_size`` wordings at a time, so a million facts against a
+    catalogue stay in bounded memory.
+    """
+    if method not in METHODS:
+        raise Invalid(f"Unknown similarity method '{method}'.", details={"allowed": list(METHODS)})
+    shape = (len(queries), len(documents))
+    if not queries or not documents:
+        return sparse.csr_matrix(shape, dtype=np.float32)
+    if method == "embeddings":
+        _embedding_model_dir()
+    key = normalise if method == "tfidf" else (lambda text: text)
+    distinct: dict[str, int] = {}
+    query_rows = np.array([distinct.setdefault(key(t), len(distinct)) for t in queries], dtype=np.int64)
+    document_rows = np.array([distinct.setdefault(key(t), len(distinct)) for t in documents], dtype=np.int64)
+    wordings = list(distinct)
+    vectors: Any = _tfidf_vectors(wordings) if method == "tfidf" else _embed(wordings)
+    against = vectors[document_rows]
+    asked, back = np.unique(query_rows, return_inverse=True)
+    blocks = []
+    for start in range(0, len(asked), chunk_size):
+        block = vectors[asked[start : start + chunk_size]] @ against.T
+        block = sparse.csr_matrix(block, dtype=np.float32)
+        block.data[block.data < max(min_similarity, np.finfo(np.float32).tiny)] = 0.0
+        block.eliminate_zeros()
+        blocks.append(block)
+    by_wording = sparse.vstack(blocks, format="csr")
+    result: sparse.csr_matrix = sparse.csr_matrix(by_wording[back.ravel()], dtype=np.float32)
+    return result
+
+
 # ---- TF-IDF --------------------------------------------------------------------------------------
 
 

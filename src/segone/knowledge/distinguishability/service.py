@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from segone.accounts.schemas import Actor
 from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.knowledge.categories.schemas import CategoryList
+from segone.knowledge.distinguishability import grouping
 from segone.knowledge.distinguishability.schemas import (
     FactInsight,
     FactTraitOut,
@@ -155,3 +157,14 @@ def trait_holders(
         for trait_id, customer_id in db.execute(each):
             held[trait_id].add(customer_id)
     return held
+
+
+def text_similarities(
+    queries: Sequence[str], documents: Sequence[str], *, method: str = "tfidf", min_similarity: float = 0.0
+) -> Any:
+    """How alike each query is to each document, as a sparse ``len(queries) x len(documents)`` matrix of
+    cosine similarities (scipy CSR, float32; below ``min_similarity`` left out): the words of statements
+    as trait grouping reads them, by TF-IDF or by sentence embeddings (``method``, as
+    ``SEGONE_KNOWLEDGE_METHOD``). Other domains compare their texts with what customers told us through it
+    (personalisation: facts against offerings)."""
+    return grouping.similarities(queries, documents, method=method, min_similarity=min_similarity)

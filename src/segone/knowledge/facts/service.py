@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from segone.accounts import service as accounts
@@ -386,6 +386,47 @@ def known_categories(
         return
     for chunk in chunks(sorted(set(customer_ids)), values_per_statement(db)):
         yield from db.execute(query.where(among(db, Differentiator.customer_id, chunk)))
+
+
+def fact_rows(
+    db: Session, *, as_of: datetime | None = None, batch_size: int = 10_000
+) -> Iterator[tuple[int, int, str, str, datetime]]:
+    """``(id, customer_id, text, category, learned_at)`` of every fact current now (or, with ``as_of``, of
+    every fact that was current at that moment: learned by then and not outdated before it), by id,
+    streamed ``batch_size`` rows at a time (what personalisation matches offerings against)."""
+    query = select(
+        Differentiator.id,
+        Differentiator.customer_id,
+        Differentiator.text,
+        Differentiator.category,
+        Differentiator.learned_at,
+    ).order_by(Differentiator.id)
+    if as_of is None:
+        query = query.where(Differentiator.status == DifferentiatorStatus.CURRENT.value)
+    else:
+        query = query.where(
+            Differentiator.learned_at <= as_of,
+            or_(
+                Differentiator.status == DifferentiatorStatus.CURRENT.value,
+                Differentiator.outdated_at > as_of,
+            ),
+        )
+    for row in db.execute(query.execution_options(yield_per=batch_size)):
+        yield row.id, row.customer_id, row.text, row.category, row.learned_at
+
+
+def current_owners(db: Session, fact_ids: Collection[int]) -> dict[int, int]:
+    """The customer of each of these facts that is still current (outdated and unknown ones left out)."""
+    owners: dict[int, int] = {}
+    for chunk in chunks(sorted(set(fact_ids)), values_per_statement(db)):
+        rows = db.execute(
+            select(Differentiator.id, Differentiator.customer_id).where(
+                among(db, Differentiator.id, chunk),
+                Differentiator.status == DifferentiatorStatus.CURRENT.value,
+            )
+        )
+        owners.update((fact_id, customer_id) for fact_id, customer_id in rows)
+    return owners
 
 
 def move_to(db: Session, *, from_customer_id: int, to_customer_id: int) -> int:
