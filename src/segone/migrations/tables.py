@@ -6,6 +6,7 @@ from segone.customers import models as customers_models
 from segone.encounters import models as encounters_models
 from segone.knowledge import models as knowledge_models
 from segone.personalisation import models as personalisation_models
+from segone.quality import models as quality_models
 from segone.segmentation import models as segmentation_models
 from segone.storage.base import Base
 
@@ -17,5 +18,6 @@ __all__ = [
     "encounters_models",
     "knowledge_models",
     "personalisation_models",
+    "quality_models",
     "segmentation_models",
 ]
