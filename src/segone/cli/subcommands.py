@@ -91,6 +91,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "segone.cli.offerings",
         "Offerings: the catalogue of what the business sells; import it from CSV, list, show, deactivate.",
     ),
+    "cards": Subcommand(
+        "segone.cli.cards",
+        "Report cards: set them up, rate them, review a period with its shortfalls and action plans, export "
+        "the scores for the bonus plan.",
+    ),
     "export": Subcommand(
         "segone.cli.export",
         "Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows "

@@ -103,6 +103,28 @@ def check_target(value: float) -> float:
     return value
 
 
+def parse_scores(text: str) -> dict[str, int]:
+    """``"Leads qualified=4, Sales materials=5"`` (the command line's scores) as a dict; ValueError saying
+    what is wrong."""
+    scores: dict[str, int] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.rpartition("=")
+        if not sep or not name.strip():
+            raise ValueError(
+                f"'{part.strip()}' is not deliverable=score; write e.g. "
+                '"Leads qualified=4,Sales materials=5"'
+            )
+        try:
+            scores[" ".join(name.split())] = int(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"the score of '{name.strip()}' is '{value.strip()}'; a score is a whole number 1 to 5"
+            ) from None
+    return scores
+
+
 def _clean_name(value: str | None) -> str | None:
     if value is None:
         return None

@@ -933,11 +933,17 @@ def add_plan(db: Session, *, actor: Actor, card_id: int, data: ActionPlanCreate)
 
 
 def update_plan(
-    db: Session, *, actor: Actor, card_id: int, plan_id: int, data: ActionPlanUpdate
+    db: Session, *, actor: Actor, card_id: int | None, plan_id: int, data: ActionPlanUpdate
 ) -> ActionPlanOut:
-    """Change the fields sent: its owner may, and whoever may change the card."""
-    card = _card(db, actor, card_id)
+    """Change the fields sent: its owner may, and whoever may change the card. ``card_id`` None: the
+    plan's own card (the command line names a plan by its id alone)."""
     plan = db.get(ActionPlan, plan_id)
+    if card_id is None:
+        if plan is None:
+            require(actor, READ)
+            raise NotFound(f"There is no action plan {plan_id}.")
+        card_id = plan.card_id
+    card = _card(db, actor, card_id)
     if plan is None or plan.card_id != card.id:
         raise NotFound(f"Report card {card_id} has no action plan {plan_id}.")
     if actor.user_id is None or actor.user_id != plan.owner_id:
