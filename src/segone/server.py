@@ -13,6 +13,7 @@ from segone.api import errors
 from segone.api.routes import (
     audiences,
     behaviour,
+    cards,
     customers,
     differentiators,
     encounters,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         segmentations,
         audiences,
         offerings,
+        cards,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

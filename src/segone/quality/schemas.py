@@ -452,6 +452,13 @@ class CardReview(BaseModel):
     follow_up: list[FollowUp]
 
 
+class LinkCreate(BaseModel):
+    customer: str = Field(
+        max_length=400, description="The customer, by id or identity (email:ann@example.com)."
+    )
+    period: str = Field(max_length=20, description="The period the customer rates: YYYY-MM (or YYYY-Qn).")
+
+
 class RatingLink(BaseModel):
     card_id: int
     customer_id: int
