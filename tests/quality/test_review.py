@@ -12,10 +12,10 @@ from segone.accounts.schemas import SYSTEM, Role
 from segone.errors import Forbidden, Invalid, NotFound
 from segone.quality import service as quality
 from segone.quality.measures import Reason
-from segone.quality.schemas import ActionPlanCreate, ActionPlanUpdate, PlanStatus, RatingCreate
+from segone.quality.schemas import ActionPlanCreate, ActionPlanUpdate, CardCreate, PlanStatus, RatingCreate
 from segone.runtime import Runtime
 from tests.factories import make_customer
-from tests.quality.helpers import C, L, M, external_card, member, three_months, today
+from tests.quality.helpers import C, L, M, external_card, member, rate, three_months, today
 
 
 @pytest.fixture(autouse=True)
@@ -206,3 +206,28 @@ def test_an_external_card_has_nps_and_csat_worked_out_by_hand(runtime: Runtime) 
     welcome, advice = found.deliverables
     assert (welcome.mean, advice.mean) == (3.75, 3.75)  # 15 / 4 each
     assert welcome.shortfall is not None and welcome.shortfall.why == "3.75 is below the target of 4.00"
+
+
+def test_a_quarterly_card_is_rated_and_reviewed_by_quarter(runtime: Runtime) -> None:
+    member(runtime, "Repairs")
+    seller = member(runtime, "Sales")
+    with runtime.session() as db:
+        card = quality.create(
+            db,
+            actor=SYSTEM,
+            data=CardCreate(
+                supplier_team="Repairs",
+                customer_team="Sales",
+                deliverables=["Turnaround"],
+                period_length="quarter",
+            ),
+        )
+    for period, score in (("2026-Q3", 5), ("2026-Q4", 3)):
+        rate(runtime, card, seller, period, {"Turnaround": score})
+    with runtime.session() as db:
+        found = quality.review(db, actor=SYSTEM, card_id=card.id)
+        with pytest.raises(Invalid, match="is a month, but this card's periods are quarters"):
+            quality.review(db, actor=SYSTEM, card_id=card.id, period="2026-11")
+    assert (found.period, found.period_label) == ("2026-Q4", "Q4 2026")
+    assert found.periods[0] == "2024-Q1" and found.deliverables[0].trend[-2:] == [5.0, 3.0]
+    assert found.deliverables[0].shortfall is not None
