@@ -141,3 +141,12 @@ def test_the_header_needs_card_period_and_rater_and_the_import_permission(runtim
         importer.import_ratings(db, actor=SYSTEM, data="card,period,Leads qualified\n1,2026-10,4\n")
     with runtime.session() as db, pytest.raises(Forbidden, match="import data"):
         importer.import_ratings(db, actor=manager.actor, data="card,period,rater\n")
+
+
+def test_a_period_written_short_is_the_same_period(runtime: Runtime) -> None:
+    card, _external, (seller_a, _b) = _world(runtime)
+    rate(runtime, card, seller_a, "2026-09", {"Leads qualified": 4})
+    text = f"card,period,rater,Leads qualified\n{card.id},2026-9,{seller_a.email},5\n"
+    with runtime.session() as db, pytest.raises(ImportRejected) as refused:
+        importer.import_ratings(db, actor=SYSTEM, data=text)
+    assert "rated 'Marketing for Sales' for 2026-09 already" in refused.value.report.errors[0].problem

@@ -42,9 +42,9 @@ from segone.importing import (
 )
 from segone.progress import Progress, silent
 from segone.quality import service
-from segone.quality.models import ReportCard
+from segone.quality.models import Deliverable, ReportCard
 from segone.quality.schemas import RatingAnswers, RatingImportReport
-from segone.quality.service import Prepared, Rater, Refused
+from segone.quality.service import Given, Prepared, Rater, RaterKey, Refused
 
 FIELDS = ("card", "period", "rater", "nps", "csat", "comment")
 REQUIRED = ("card", "period", "rater")
@@ -79,6 +79,14 @@ def import_ratings(
             raise ImportRejected(exc.message, RatingImportReport(errors=exc.problems)) from exc
         columns = _columns(sheet.header_line, sheet.header)
     reader = _Reader(db, actor, columns, utcnow().date())
+    if "rater" in columns.fields:
+        reader.know_raters(
+            [
+                values[columns.fields["rater"]]
+                for _line, values in sheet.rows
+                if len(values) > columns.fields["rater"]
+            ]
+        )
     good: list[Prepared] = []
     problems: list[ImportProblem] = []
     for done, (line, values) in enumerate(sheet.rows, start=1):
@@ -165,6 +173,18 @@ class _Reader:
         self.customers: dict[str, tuple[int, str] | str] = {}
         self.teams = accounts.teams(db)
         self.seen: dict[tuple[int, str, int | None, int | None], int] = {}
+        self.deliverables: dict[int, list[Deliverable]] = {}
+        self.given: dict[tuple[int, str], dict[RaterKey, Given]] = {}
+
+    def know_raters(self, emails: list[str]) -> None:
+        """Look the users of these e-mail addresses up at once (the rows' raters), in batches."""
+        wanted = sorted(
+            {e.strip().lower() for e in emails if "@" in e and ":" not in e} - self.members.keys()
+        )
+        for start in range(0, len(wanted), BATCH):
+            chunk = wanted[start : start + BATCH]
+            found = accounts.members_by_email(self.db, emails=chunk)
+            self.members.update({email: found.get(email) for email in chunk})
 
     def row(self, line: int, values: list[str]) -> Prepared:
         def refuse(column: str | None, problem: str) -> _RowRefused:
@@ -185,7 +205,9 @@ class _Reader:
             )
         rater = self._rater(card, cell("rater"), refuse)
         scores: dict[str, int] = {}
-        names = {d.name.lower() for d in service.current_deliverables(self.db, card)}
+        if card.id not in self.deliverables:
+            self.deliverables[card.id] = service.current_deliverables(self.db, card)
+        names = {d.name.lower() for d in self.deliverables[card.id]}
         for key, (index, title) in self.columns.deliverables.items():
             text = values[index].strip()
             if not text:
@@ -203,7 +225,16 @@ class _Reader:
             column = where[0] if where and where[0] in ("nps", "csat", "comment") else None
             raise refuse(column, str(first.get("msg", "")).removeprefix("Value error, ")) from exc
         try:
-            prepared = service.prepare(self.db, card, cell("period"), rater, answers, self.today)
+            prepared = service.prepare(
+                self.db,
+                card,
+                cell("period"),
+                rater,
+                answers,
+                self.today,
+                deliverables=self.deliverables[card.id],
+                given=self._given(card, cell("period")),
+            )
         except Refused as exc:
             raise refuse(exc.field if exc.field != "scores" else None, str(exc)) from exc
         except Conflict as exc:  # a rating of the rater's in the store already, or a card no longer in use
@@ -214,6 +245,17 @@ class _Reader:
                 "rater", f"{rater.name} rates '{card.name}' for {prepared.period} on row {earlier} too"
             )
         return prepared
+
+    def _given(self, card: ReportCard, period: str) -> dict[RaterKey, Given]:
+        """The card's ratings of the period as stored, by the period as stored (``2026-1`` is ``2026-01``);
+        none for a period the check refuses before it looks at them."""
+        try:
+            stored = str(service.check_period(card, period, self.today))
+        except Refused:
+            return {}
+        if (card.id, stored) not in self.given:
+            self.given[(card.id, stored)] = service.ratings_of_period(self.db, card.id, stored)
+        return self.given[(card.id, stored)]
 
     def _card(self, reference: str) -> ReportCard | None:
         if reference not in self.cards:

@@ -19,18 +19,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Table, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from segone.accounts import service as accounts
-from segone.accounts.schemas import Actor, AuditAction, Member, Permission, Role
-from segone.accounts.service import record_audit, require
+from segone.accounts.schemas import Actor, AuditAction, AuditRecord, Member, Permission, Role
+from segone.accounts.service import record_audit, record_audits, require
 from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.errors import Conflict, Forbidden, Invalid, NotFound
@@ -70,6 +70,8 @@ from segone.quality.schemas import (
     RatingOut,
     ShortfallOut,
 )
+from segone.storage import bulk
+from segone.storage.batching import chunks
 
 READ = Permission.RATE_SERVICE
 MANAGE = Permission.MANAGE_REPORT_CARDS
@@ -77,6 +79,9 @@ ON_BEHALF = Permission.IMPORT_DATA
 MAX_COMMENTS = 100
 FORM_PERIODS = 3
 LINK_ACTOR = "rating link"
+WRITE_BATCH = 10_000
+_RATINGS = cast(Table, Rating.__table__)
+_SCORES = cast(Table, Score.__table__)
 
 
 class Refused(ValueError):
@@ -483,17 +488,52 @@ class Prepared:
     comment: str
 
 
+@dataclass(frozen=True)
+class Given:
+    """A rating stored already: its id and when it was given."""
+
+    id: int
+    created_at: datetime
+
+
+RaterKey = tuple[int | None, int | None]
+"""(user id, customer id) of a rater: one of the two is None."""
+
+
+def ratings_of_period(db: Session, card_id: int, period: str) -> dict[RaterKey, Given]:
+    """The ratings of a card's period by rater, in one query (the import checks a file's rows with it)."""
+    rows = db.execute(
+        select(Rating.rater_user_id, Rating.rater_customer_id, Rating.id, Rating.created_at).where(
+            Rating.card_id == card_id, Rating.period == period
+        )
+    )
+    return {(user, customer): Given(rating, at) for user, customer, rating, at in rows}
+
+
 def prepare(
-    db: Session, card: ReportCard, period: str, rater: Rater, answers: RatingAnswers, today: date
+    db: Session,
+    card: ReportCard,
+    period: str,
+    rater: Rater,
+    answers: RatingAnswers,
+    today: date,
+    *,
+    deliverables: Sequence[Deliverable] | None = None,
+    given: Mapping[RaterKey, Given] | None = None,
 ) -> Prepared:
     """Every check of a rating but the rater's: the card in use, the period, the deliverables and the
-    questions, and that the rater has not rated the card for the period yet. Raises Refused or Conflict."""
+    questions, and that the rater has not rated the card for the period yet. Raises Refused or Conflict.
+
+    ``deliverables`` (the card's) and ``given`` (``ratings_of_period`` of the period) spare the queries
+    when many ratings of a card are checked."""
     if not card.active:
         raise Conflict(f"'{card.name}' is no longer in use; it takes no ratings.")
     checked = check_period(card, period, today)
-    scores = deliverable_scores(_deliverables_of(db, [card.id])[card.id], answers.scores)
+    found = deliverables if deliverables is not None else _deliverables_of(db, [card.id])[card.id]
+    scores = deliverable_scores(found, answers.scores)
     check_questions(card, answers.nps, answers.csat)
-    earlier = _earlier_rating(db, card.id, str(checked), rater)
+    key = (rater.user_id, rater.customer_id)
+    earlier = (given if given is not None else ratings_of_period(db, card.id, str(checked))).get(key)
     if earlier is not None:
         raise Conflict(
             f"{rater.name} rated '{card.name}' for {checked} already, on {earlier.created_at:%d %b %Y}; "
@@ -524,7 +564,9 @@ def rate(db: Session, *, actor: Actor, card_id: int, data: RatingCreate, source:
 
 
 def _store(db: Session, actor: Actor, card: ReportCard, prepared: Prepared, source: str) -> RatingOut:
-    rating = store_ratings(db, actor, [prepared], source, names={card.id: card.name})[0]
+    rating_id = store_ratings(db, actor, [prepared], source, names={card.id: card.name})[0]
+    rating = db.get(Rating, rating_id)
+    assert rating is not None
     return _rating_out(db, rating)
 
 
@@ -535,50 +577,65 @@ def store_ratings(
     source: str,
     *,
     names: Mapping[int, str],
-) -> list[Rating]:
-    """Write checked ratings with their scores and audit entries; Conflict when a rater's rating of the
-    same card and period was saved meanwhile (then nothing of these is written)."""
+) -> list[int]:
+    """Write checked ratings with their scores and audit entries in bulk inserts; returns the ratings'
+    ids. Conflict when a rater's rating of the same card and period was saved meanwhile (then nothing of
+    these is written)."""
     now = utcnow()
-    rows = [
-        Rating(
-            card_id=p.card_id,
-            period=p.period,
-            rater_user_id=p.rater.user_id,
-            rater_customer_id=p.rater.customer_id,
-            nps=p.nps,
-            csat=p.csat,
-            comment=p.comment,
-            source=source,
-            recorded_by_id=actor.user_id,
-            created_at=now,
-        )
-        for p in ratings
-    ]
+    ids: list[int] = []
     try:
         with db.begin_nested():
-            db.add_all(rows)
-            db.flush()
+            connection = db.connection()
+            for chunk in chunks(ratings, WRITE_BATCH):
+                made = bulk.insert_returning_ids(
+                    connection,
+                    _RATINGS,
+                    [
+                        {
+                            "card_id": p.card_id,
+                            "period": p.period,
+                            "rater_user_id": p.rater.user_id,
+                            "rater_customer_id": p.rater.customer_id,
+                            "nps": p.nps,
+                            "csat": p.csat,
+                            "comment": p.comment,
+                            "source": source,
+                            "recorded_by_id": actor.user_id,
+                            "created_at": now,
+                        }
+                        for p in chunk
+                    ],
+                )
+                bulk.insert_rows(
+                    connection,
+                    _SCORES,
+                    [
+                        {"rating_id": rating_id, "deliverable_id": deliverable_id, "score": score}
+                        for rating_id, p in zip(made, chunk, strict=True)
+                        for deliverable_id, score in p.scores.items()
+                    ],
+                )
+                ids.extend(made)
     except IntegrityError as exc:
         raise Conflict(
             "A rating of the same card, period and rater was saved meanwhile; nothing was stored. Try again."
         ) from exc
-    db.add_all(
-        Score(rating_id=row.id, deliverable_id=deliverable_id, score=score)
-        for row, p in zip(rows, ratings, strict=True)
-        for deliverable_id, score in p.scores.items()
+    record_audits(
+        db,
+        [
+            AuditRecord.by(
+                actor,
+                AuditAction.REPORT_CARD_RATED,
+                f"{p.rater.name} rated '{names[p.card_id]}' for {p.period}"
+                + (f" (source: {source})" if source != "form" else ""),
+                customer_id=p.rater.customer_id,
+                details={"card_id": p.card_id, "rating_id": rating_id, "period": p.period, "source": source},
+                at=now,
+            )
+            for rating_id, p in zip(ids, ratings, strict=True)
+        ],
     )
-    db.flush()
-    for row, p in zip(rows, ratings, strict=True):
-        record_audit(
-            db,
-            actor=actor,
-            action=AuditAction.REPORT_CARD_RATED,
-            summary=f"{p.rater.name} rated '{names[p.card_id]}' for {p.period}"
-            + (f" (source: {source})" if source != "form" else ""),
-            customer_id=p.rater.customer_id,
-            details={"card_id": p.card_id, "rating_id": row.id, "period": p.period, "source": source},
-        )
-    return rows
+    return ids
 
 
 def _rating_out(db: Session, rating: Rating) -> RatingOut:
