@@ -13,6 +13,7 @@ from segone.api import errors
 from segone.api.routes import (
     audiences,
     behaviour,
+    cards,
     customer_service,
     customers,
     differentiators,
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         messages,
         customer_service,
         offers,
+        cards,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -11,6 +11,7 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from segone.accounts import service as accounts
-from segone.accounts.schemas import ROLE_PERMISSIONS, SYSTEM, Permission, Role
+from segone.accounts.schemas import ROLE_PERMISSIONS, SYSTEM, Permission, Role, UserUpdate
 from segone.channels import Channel
 from segone.clock import utcnow
 from segone.customer_service.promises import service as promises
@@ -33,6 +34,8 @@ from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.personalisation import service as offerings
 from segone.personalisation.schemas import OfferingCreate
+from segone.quality import service as quality
+from segone.quality.schemas import ActionPlanCreate, CardCreate
 from segone.runtime import Runtime
 from segone.segmentation import service as segmentation
 from segone.server import create_app
@@ -154,6 +157,70 @@ def _fresh_promise(world: World) -> int:
     with world.runtime.session() as db:
         data = PromiseCreate(customer_id=world.customer, text="Call back", due_on=utcnow().date())
         return promises.make(db, actor=SYSTEM, data=data).id
+
+
+def _teams(world: World, user: MadeUser | None) -> tuple[str, str]:
+    """Two new teams: the caller's (they are moved into it) and another, each with a member."""
+    mine, other = f"Team {next(_unique)}", f"Team {next(_unique)}"
+    api_user(world.runtime, team=other)
+    if user is None:
+        api_user(world.runtime, team=mine)
+    else:
+        with world.runtime.session() as db:
+            accounts.update(db, actor=SYSTEM, user_id=user.id, data=UserUpdate(team=mine))
+    return mine, other
+
+
+def _card(world: World, user: MadeUser | None, *, external: bool = False) -> int:
+    """A report card the caller sees: their team rates it (internal) or delivers it (external)."""
+    mine, other = _teams(world, user)
+    with world.runtime.session() as db:
+        data = (
+            CardCreate(supplier_team=mine, touch_point="store", deliverables=["Welcome"])
+            if external
+            else CardCreate(supplier_team=other, customer_team=mine, deliverables=["Welcome"])
+        )
+        return quality.create(db, actor=SYSTEM, data=data).id
+
+
+def _plan(world: World, user: MadeUser | None) -> tuple[int, int]:
+    """A card the caller sees and an action plan of it that somebody else owns."""
+    card = _card(world, user)
+    with world.runtime.session() as db:
+        owner = accounts.get(db, actor=SYSTEM, user_id=world.target_user).email
+        plan = quality.add_plan(
+            db,
+            actor=SYSTEM,
+            card_id=card,
+            data=ActionPlanCreate(deliverable="Welcome", period=_month(), owner=owner, due=_in_a_month()),
+        )
+    return card, plan.id
+
+
+def _month() -> str:
+    return f"{date.today():%Y-%m}"
+
+
+def _in_a_month() -> date:
+    return date.today() + timedelta(days=30)
+
+
+def _ratings_file(world: World) -> bytes:
+    """A rating of a new card by a member of its customer team, as a CSV file."""
+    rater = api_user(world.runtime, team=f"Team {next(_unique)}")
+    supplier = api_user(world.runtime, team=f"Team {next(_unique)}")
+    with world.runtime.session() as db:
+        rater_team = accounts.get(db, actor=SYSTEM, user_id=rater.id).team
+        supplier_team = accounts.get(db, actor=SYSTEM, user_id=supplier.id).team
+        assert rater_team is not None and supplier_team is not None
+        card = quality.create(
+            db,
+            actor=SYSTEM,
+            data=CardCreate(
+                supplier_team=supplier_team.name, customer_team=rater_team.name, deliverables=["Welcome"]
+            ),
+        ).id
+    return f"card,period,rater,Welcome\n{card},{_month()},{rater.email},4\n".encode()
 
 
 def _own_token(world: World, user: MadeUser | None) -> int:
@@ -568,6 +635,73 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         lambda w, u: Call("GET", f"/customers/{w.customer}/offers"),
     ),
     ("GET", "/api/v1/health"): (PUBLIC, lambda w, u: Call("GET", "/health")),
+    # Report cards: a team sees and rates its own cards; managers set them up and act on shortfalls.
+    ("GET", "/api/v1/cards"): (Permission.RATE_SERVICE, lambda w, u: Call("GET", "/cards")),
+    ("POST", "/api/v1/cards"): (
+        Permission.MANAGE_REPORT_CARDS,
+        lambda w, u: Call(
+            "POST",
+            "/cards",
+            dict(
+                zip(("customer_team", "supplier_team"), _teams(w, u), strict=True), deliverables=["Welcome"]
+            ),
+        ),
+    ),
+    ("GET", "/api/v1/cards/export"): (
+        Permission.EXPORT_DATA,
+        lambda w, u: Call("GET", f"/cards/export?period={_month()}&format=csv"),
+    ),
+    ("POST", "/api/v1/cards/import"): (
+        Permission.IMPORT_DATA,
+        lambda w, u: Call("POST", "/cards/import", csv=_ratings_file(w)),
+    ),
+    ("GET", "/api/v1/cards/{card_id}"): (
+        Permission.RATE_SERVICE,
+        lambda w, u: Call("GET", f"/cards/{_card(w, u)}"),
+    ),
+    ("PATCH", "/api/v1/cards/{card_id}"): (
+        Permission.MANAGE_REPORT_CARDS,
+        lambda w, u: Call("PATCH", f"/cards/{_card(w, u)}", {"target": 3.5}),
+    ),
+    ("DELETE", "/api/v1/cards/{card_id}"): (
+        Permission.MANAGE_REPORT_CARDS,
+        lambda w, u: Call("DELETE", f"/cards/{_card(w, u)}"),
+    ),
+    ("POST", "/api/v1/cards/{card_id}/ratings"): (
+        Permission.RATE_SERVICE,
+        lambda w, u: Call(
+            "POST", f"/cards/{_card(w, u)}/ratings", {"period": _month(), "scores": {"Welcome": 4}}
+        ),
+    ),
+    ("GET", "/api/v1/cards/{card_id}/review"): (
+        Permission.RATE_SERVICE,
+        lambda w, u: Call("GET", f"/cards/{_card(w, u)}/review?period={_month()}"),
+    ),
+    ("POST", "/api/v1/cards/{card_id}/plans"): (
+        Permission.MANAGE_REPORT_CARDS,
+        lambda w, u: Call(
+            "POST",
+            f"/cards/{_card(w, u)}/plans",
+            {
+                "deliverable": "Welcome",
+                "period": _month(),
+                "owner": u.email if u else "nobody@example.com",
+                "due": _in_a_month().isoformat(),
+            },
+        ),
+    ),
+    ("PATCH", "/api/v1/cards/{card_id}/plans/{plan_id}"): (
+        Permission.MANAGE_REPORT_CARDS,
+        lambda w, u: Call("PATCH", "/cards/{}/plans/{}".format(*_plan(w, u)), {"status": "done"}),
+    ),
+    ("POST", "/api/v1/cards/{card_id}/links"): (
+        Permission.MANAGE_REPORT_CARDS,
+        lambda w, u: Call(
+            "POST",
+            f"/cards/{_card(w, u, external=True)}/links",
+            {"customer": str(w.customer), "period": _month()},
+        ),
+    ),
 }
 
 

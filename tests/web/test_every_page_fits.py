@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page
 
 from segone import demo
 from segone.accounts import service as accounts
-from segone.accounts.schemas import SYSTEM, Role, UserCreate
+from segone.accounts.schemas import SYSTEM, Actor, Role, UserCreate
 from segone.behaviour import ingest
 from segone.behaviour import refresh as behaviour_refresh
 from segone.channels import Channel
@@ -34,6 +34,10 @@ from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate
 from segone.personalisation import service as offerings
 from segone.personalisation.schemas import OfferingCreate, PriceBand
+from segone.quality import service as quality
+from segone.quality.periods import of_day
+from segone.quality.schemas import ActionPlanCreate, CardCreate, RatingCreate
+from segone.runtime import Runtime
 from segone.segmentation import service as segmentation
 from tests.behaviour.conftest import DUCKDB_WARNING
 from tests.conftest import LiveServer
@@ -69,6 +73,9 @@ class Store:
     audience: int  # that segment saved under a long name, the duplicate added by hand
     offering: str  # an offering of the longest key, name, needs and attributes
     case: int  # a recovery case of the long-named customer, with the longest summary and an exception
+    card: int  # a report card between two long-named teams, of the longest deliverables, rated, with a plan
+    store_card: int  # an external card at the longest touch point, rated with NPS and CSAT
+    link: str  # a rating link's token for that card
 
 
 def _store(server: LiveServer) -> Store:
@@ -209,6 +216,7 @@ def _store(server: LiveServer) -> Store:
             actor=admin_actor,
             data=PromiseCreate(customer_id=customer, text=WORD[:1000], due_on=datetime.now(UTC).date()),
         )
+    card, store_card, link = _cards(runtime, admin_actor, customer)
     return Store(
         ADMIN_EMAIL,
         FRONTLINE_EMAIL,
@@ -221,7 +229,84 @@ def _store(server: LiveServer) -> Store:
         audience.id,
         offering.key,
         case,
+        card,
+        store_card,
+        link,
     )
+
+
+def _cards(runtime: Runtime, admin: Actor, customer: int) -> tuple[int, int, str]:
+    """Report cards of the longest names: two teams, six deliverables of 100 characters, three months of
+    ratings with a comment of 2,000 characters, a plan; an external card at a 40-character touch point."""
+    supplier = (
+        "Customer Experience, Service Quality and Complaints Handling for the North of England and Scotland"
+    )
+    rater_team = (
+        "Business-to-Business Key Account Sales, Partnerships and Distributor Relations (EMEA, Americas)"
+    )
+    deliverables = [f"{WORD[:100]} {n}" for n in range(6)] + ["Calendar on time"]
+    period = of_day(date.today())
+    with runtime.session() as db:
+        for email, team in (("supplier@cards.example", supplier), ("rater@cards.example", rater_team)):
+            accounts.create(db, actor=SYSTEM, data=UserCreate(email=email, role=Role.FRONTLINE, team=team))
+        card = quality.create(
+            db,
+            actor=SYSTEM,
+            data=CardCreate(
+                supplier_team=supplier, customer_team=rater_team, deliverables=deliverables, name=NAME[:200]
+            ),
+        )
+        for back in (2, 1, 0):
+            quality.rate(
+                db,
+                actor=SYSTEM,
+                card_id=card.id,
+                data=RatingCreate(
+                    period=str(period.shifted(-back)),
+                    scores={name: 5 - back if n % 2 else 2 + back for n, name in enumerate(deliverables)},
+                    comment=WORD[:2000] if back == 0 else "",
+                    rater="rater@cards.example",
+                ),
+            )
+        quality.add_plan(
+            db,
+            actor=admin,
+            card_id=card.id,
+            data=ActionPlanCreate(
+                deliverable=deliverables[0],
+                period=str(period),
+                owner=ADMIN_EMAIL,
+                due=date.today(),
+                notes=WORD[:2000],
+            ),
+        )
+        store = quality.create(
+            db,
+            actor=SYSTEM,
+            data=CardCreate(touch_point="x" * 40, deliverables=deliverables, name=NAME[:199] + "!"),
+        )
+        quality.rate(
+            db,
+            actor=SYSTEM,
+            card_id=store.id,
+            data=RatingCreate(
+                period=str(period),
+                scores={deliverables[0]: 4},
+                nps=9,
+                csat=4,
+                customer=str(customer),
+                comment=WORD[:500],
+            ),
+        )
+        link = quality.make_link(
+            db,
+            actor=SYSTEM,
+            card_id=store.id,
+            customer=str(customer),
+            period=str(period),
+            secret=runtime.settings.resolved_secret_key(),
+        )
+    return card.id, store.id, link.token
 
 
 def _screenshots(store: Store) -> dict[str, str]:
@@ -243,6 +328,9 @@ def _screenshots(store: Store) -> dict[str, str]:
         "/recovery": "recovery",
         f"/recovery/{store.case}": "recovery-case",
         "/admin/strategy": "strategy",
+        f"/cards/{store.card}/review": "card-review",
+        f"/cards/{store.store_card}/review": "card-review-external",
+        f"/r/{store.link}": "rating-link",
     }
 
 
@@ -292,6 +380,12 @@ def _pages(store: Store) -> list[str]:
         "/recovery?status=all",
         f"/recovery/{store.case}",
         "/admin/strategy",
+        "/cards",
+        f"/cards/{store.card}/rate",
+        f"/cards/{store.card}/review",
+        f"/cards/{store.store_card}/rate",
+        f"/cards/{store.store_card}/review",
+        f"/r/{store.link}",
         "/customers/987654",
     ]
 

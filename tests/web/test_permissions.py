@@ -8,6 +8,7 @@ stopped by the CSRF check (a different 403 page), so the matrix changes nothing 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +31,9 @@ from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.personalisation import service as offerings
 from segone.personalisation.schemas import OfferingCreate
+from segone.quality import service as quality
+from segone.quality.periods import of_day
+from segone.quality.schemas import ActionPlanCreate, CardCreate
 from segone.segmentation import service as segmentation
 from segone.server import create_app
 from tests.conftest import LiveServer
@@ -135,6 +139,21 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("POST", "/promises/{promise_id}/break"): P.ADD_ENCOUNTERS,
     ("GET", "/admin/strategy"): P.MANAGE_SETTINGS,
     ("POST", "/admin/strategy"): P.MANAGE_SETTINGS,
+    # Report cards: every role sees and rates its team's cards; managers set them up and add action plans;
+    # a plan's status is changed by its owner or the card's managers (the service says which).
+    ("GET", "/cards"): P.RATE_SERVICE,
+    ("POST", "/cards"): P.MANAGE_REPORT_CARDS,
+    ("GET", "/cards/export"): P.EXPORT_DATA,
+    ("GET", "/cards/{card_id}/rate"): P.RATE_SERVICE,
+    ("POST", "/cards/{card_id}/rate"): P.RATE_SERVICE,
+    ("POST", "/cards/{card_id}/links"): P.MANAGE_REPORT_CARDS,
+    ("GET", "/cards/{card_id}/review"): P.RATE_SERVICE,
+    ("POST", "/cards/{card_id}/plans"): P.MANAGE_REPORT_CARDS,
+    ("POST", "/cards/{card_id}/plans/{plan_id}"): P.RATE_SERVICE,
+    ("POST", "/cards/{card_id}/edit"): P.MANAGE_REPORT_CARDS,
+    # A rating link's form: the signed token is the permission (an external customer does not sign in).
+    ("GET", "/r/{token}"): PUBLIC,
+    ("POST", "/r/{token}"): PUBLIC,
 }
 
 
@@ -240,6 +259,39 @@ def test_page_role_matrix(live_server: LiveServer) -> None:
             db, runtime.settings, actor=admin, name="Matrix", version_id=version.id, node_id=1
         )
     ids.update(version_id=version.id, node_id=1, audience_id=audience.id)
+    # Every user of the matrix is in Store 1 (make_user's team): Store 1 rates the card of another team.
+    make_user(runtime, Role.FRONTLINE, team="Matrix Supplier")
+    this_month = str(of_day(date.today()))
+    with runtime.session() as db:
+        card = quality.create(
+            db,
+            actor=admin,
+            data=CardCreate(
+                supplier_team="Matrix Supplier", customer_team="Store 1", deliverables=["Welcome"]
+            ),
+        )
+        plan = quality.add_plan(
+            db,
+            actor=admin,
+            card_id=card.id,
+            data=ActionPlanCreate(
+                deliverable="Welcome", period=this_month, owner=target.email, due=date.today()
+            ),
+        )
+        external = quality.create(
+            db,
+            actor=admin,
+            data=CardCreate(supplier_team="Store 1", touch_point="web", deliverables=["Welcome"]),
+        )
+        link = quality.make_link(
+            db,
+            actor=admin,
+            card_id=external.id,
+            customer=str(customer_id),
+            period=this_month,
+            secret=runtime.settings.resolved_secret_key(),
+        )
+    ids.update(card_id=card.id, plan_id=plan.id, token=link.token)
 
     problems: list[str] = []
     anonymous = client_for(live_server)

@@ -34,6 +34,8 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_OWN_TOKENS = "manage_own_tokens"
+    RATE_SERVICE = "rate_service"
+    MANAGE_REPORT_CARDS = "manage_report_cards"
 
 
 _FRONTLINE = frozenset(
@@ -44,9 +46,14 @@ _FRONTLINE = frozenset(
         Permission.ADD_ENCOUNTERS,
         Permission.ACKNOWLEDGE,
         Permission.MANAGE_OWN_TOKENS,
+        Permission.RATE_SERVICE,
     }
 )
-_MANAGER = _FRONTLINE | {Permission.VIEW_TEAM_DASHBOARDS, Permission.MERGE_CUSTOMERS}
+_MANAGER = _FRONTLINE | {
+    Permission.VIEW_TEAM_DASHBOARDS,
+    Permission.MERGE_CUSTOMERS,
+    Permission.MANAGE_REPORT_CARDS,
+}
 _ANALYST = _MANAGER | {Permission.IMPORT_DATA, Permission.EXPORT_DATA, Permission.RUN_ANALYTICS}
 _ADMIN = _ANALYST | {Permission.MANAGE_USERS, Permission.MANAGE_SETTINGS}
 
@@ -120,6 +127,18 @@ class Person:
     email: str
 
 
+@dataclass(frozen=True)
+class Member:
+    """A user as other domains need them: who they are, their team, whether they may still sign in."""
+
+    id: int
+    email: str
+    name: str
+    team_id: int | None
+    team: str | None
+    active: bool
+
+
 class TokenCreate(BaseModel):
     name: str = Field(default="api", min_length=1, max_length=120)
 
@@ -187,6 +206,12 @@ class AuditAction(enum.StrEnum):
     PROMISE_MADE = "promise.made"
     PROMISE_KEPT = "promise.kept"
     PROMISE_BROKEN = "promise.broken"
+    REPORT_CARD_CREATED = "report_card.created"
+    REPORT_CARD_UPDATED = "report_card.updated"
+    REPORT_CARD_RATED = "report_card.rated"
+    RATING_LINK_MADE = "report_card.link_made"
+    ACTION_PLAN_ADDED = "action_plan.added"
+    ACTION_PLAN_UPDATED = "action_plan.updated"
 
     @property
     def label(self) -> str:
@@ -225,6 +250,12 @@ _ACTION_LABELS = {
     AuditAction.PROMISE_MADE: "Promise made",
     AuditAction.PROMISE_KEPT: "Promise kept",
     AuditAction.PROMISE_BROKEN: "Promise broken",
+    AuditAction.REPORT_CARD_CREATED: "Report card set up",
+    AuditAction.REPORT_CARD_UPDATED: "Report card changed",
+    AuditAction.REPORT_CARD_RATED: "Rated a report card",
+    AuditAction.RATING_LINK_MADE: "Rating link made",
+    AuditAction.ACTION_PLAN_ADDED: "Action plan added",
+    AuditAction.ACTION_PLAN_UPDATED: "Action plan changed",
 }
 
 

@@ -18,6 +18,7 @@ from segone.accounts.passwords import hash_password, verify_password
 from segone.accounts.schemas import (
     Actor,
     AuditAction,
+    Member,
     Permission,
     Person,
     Role,
@@ -278,4 +279,54 @@ def user_ids_by_email(db: Session, *, emails: Collection[str]) -> dict[str, int]
     for chunk in chunks(wanted, 1000):
         query = select(User.email, User.id).where(func.lower(User.email).in_(chunk))
         found.update({email.lower(): user_id for email, user_id in db.execute(query)})
+    return found
+
+
+# --- teams and their members, as other domains need them (report cards) -------------------------------
+
+
+def teams(db: Session) -> dict[int, str]:
+    """Every team's name by its id, in the order of the names."""
+    return dict(db.execute(select(Team.id, Team.name).order_by(func.lower(Team.name), Team.id)).all())
+
+
+def team_named(db: Session, *, name: str) -> int:
+    """The id of the team of this name (compared without case); NotFound naming the teams there are."""
+    wanted = " ".join(name.split())
+    found = db.scalar(select(Team.id).where(func.lower(Team.name) == wanted.lower()))
+    if found is None:
+        known = ", ".join(teams(db).values()) or "none yet (a team is made with its first user)"
+        raise NotFound(f"There is no team '{wanted}'; the teams are: {known}.")
+    return found
+
+
+def _member(user: User) -> Member:
+    return Member(
+        id=user.id,
+        email=user.email,
+        name=user.name.strip() or user.email,
+        team_id=user.team_id,
+        team=user.team.name if user.team else None,
+        active=user.active,
+    )
+
+
+def member(db: Session, *, user_id: int) -> Member:
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    return _member(user)
+
+
+def member_by_email(db: Session, *, email: str) -> Member:
+    return _member(get_by_email(db, email=email))
+
+
+def members_by_email(db: Session, *, emails: Collection[str]) -> dict[str, Member]:
+    """The users with these e-mail addresses (compared without case), by lowercase address."""
+    wanted = sorted({email.strip().lower() for email in emails})
+    found: dict[str, Member] = {}
+    for chunk in chunks(wanted, 1000):
+        for user in db.scalars(select(User).where(func.lower(User.email).in_(chunk))):
+            found[user.email.lower()] = _member(user)
     return found

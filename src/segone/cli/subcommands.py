@@ -111,6 +111,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "segone.cli.offers",
         "Offers: offerings matched to each customer with reasons in their terms; refresh, show, evaluate.",
     ),
+    "cards": Subcommand(
+        "segone.cli.cards",
+        "Report cards: set them up, rate them, review a period with its shortfalls and action plans, export "
+        "the scores for the bonus plan.",
+    ),
     "export": Subcommand(
         "segone.cli.export",
         "Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows "

@@ -10,6 +10,7 @@ from segone.encounters import models as encounters_models
 from segone.knowledge import models as knowledge_models
 from segone.personalisation import models as personalisation_models
 from segone.personalisation.messages import models as messages_models
+from segone.quality import models as quality_models
 from segone.segmentation import models as segmentation_models
 from segone.storage.base import Base
 
@@ -23,6 +24,7 @@ __all__ = [
     "messages_models",
     "personalisation_models",
     "promises_models",
+    "quality_models",
     "recovery_models",
     "segmentation_models",
     "strategy_models",

@@ -18,6 +18,7 @@ from segone.customers import service as customers
 from segone.encounters import service as encounters
 from segone.exporting import Export, Format
 from segone.knowledge.facts import service as knowledge
+from segone.quality import service as quality
 from segone.segmentation import service as segmentation
 
 
@@ -82,5 +83,21 @@ def start_audience(db: Session, *, actor: Actor, audience_id: int, fmt: Format) 
         summary=f"Exported the {export.rows:,} customers of audience '{audience.name}' as "
         f"{fmt.value.upper()}",
         details={"export": export.name, "format": fmt.value, "rows": export.rows, "audience": audience.id},
+    )
+    return export
+
+
+def start_card_scores(db: Session, *, actor: Actor, period: str, team: str | None, fmt: Format) -> Export:
+    """The scores each team received on its report cards in a period (``team``: that supplier's only), for
+    the bonus plan; audited like every export."""
+    export = quality.export_scores(db, actor=actor, period=period, team=team)
+    record_audit(
+        db,
+        actor=actor,
+        action=AuditAction.DATA_EXPORTED,
+        summary=f"Exported the report card scores of {period}"
+        + (f" for {team}" if team else "")
+        + f" ({export.rows:,} rows) as {fmt.value.upper()}",
+        details={"export": export.name, "format": fmt.value, "rows": export.rows, "period": period},
     )
     return export

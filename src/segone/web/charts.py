@@ -82,10 +82,19 @@ class Plot:
 
 
 @dataclass
+class Level:
+    """A horizontal line across the plot at ``y`` (a target), with its label at the right end."""
+
+    y: str
+    label: Label
+
+
+@dataclass
 class LineChart:
     plot: Plot
     lines: list[Line]
     marks: list[Mark] = field(default_factory=list)
+    levels: list[Level] = field(default_factory=list)
 
 
 @dataclass
@@ -129,12 +138,16 @@ def line_chart(
     top: float | None = None,
     marks: Sequence[tuple[int, str]] = (),
     x_tick_every: int | None = None,
+    y_tick_count: int = 4,
+    levels: Sequence[tuple[float, str]] = (),
 ) -> LineChart:
     """Lines over the positions of ``x_labels``: ``series`` as (name, kind, values; None where no value).
-    The y axis runs from 0 to ``top`` (default: round ticks over the largest value); ``shown`` writes a
-    value with its unit; the last value of each line is written beside it. ``marks``: (position, label)."""
+    The y axis runs from 0 to ``top`` (default: round ticks over the largest value) in about
+    ``y_tick_count`` steps (5 for scores of 1 to 5); ``shown`` writes a value with its unit; the last value
+    of each line is written beside it. ``marks``: (position, label); ``levels``: (value, label) drawn as
+    dashed horizontal lines (a target)."""
     values = [v for _, _, vs in series for v in vs if v is not None]
-    scale = ticks(top if top is not None else max(values, default=0.0))
+    scale = ticks(top if top is not None else max(values, default=0.0), y_tick_count)
     high = scale[-1]
     plot = Plot(
         width=width, height=height, left=46, top=14, right=14, bottom=36, y_title=y_title, x_title=x_title
@@ -195,7 +208,15 @@ def line_chart(
                 last=last,
             )
         )
-    return LineChart(plot=plot, lines=lines, marks=[Mark(f"{x(i):.1f}", label) for i, label in marks])
+    return LineChart(
+        plot=plot,
+        lines=lines,
+        marks=[Mark(f"{x(i):.1f}", label) for i, label in marks],
+        levels=[
+            Level(f"{y(v):.1f}", Label(f"{plot.left + 4:.1f}", f"{y(v) - 4:.1f}", label))
+            for v, label in levels
+        ],
+    )
 
 
 def _x_ticks(labels: Sequence[str], x: Callable[[int], float], plot: Plot, every: int | None) -> list[Label]:

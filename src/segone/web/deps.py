@@ -53,6 +53,8 @@ PERMISSION_LABELS = {
     Permission.MANAGE_USERS: "manage users",
     Permission.MANAGE_SETTINGS: "change settings",
     Permission.MANAGE_OWN_TOKENS: "manage your API tokens",
+    Permission.RATE_SERVICE: "see and rate your team's report cards",
+    Permission.MANAGE_REPORT_CARDS: "set up report cards and action plans",
 }
 
 

@@ -15,6 +15,7 @@ from segone.web import (
     audiences,
     auth,
     briefing,
+    cards,
     customer_import,
     customers,
     dashboards,
@@ -53,5 +54,6 @@ for area in (
     search,
     api_docs,
     exports,
+    cards,
 ):
     router.include_router(area.router)

@@ -1,5 +1,5 @@
-"""Imports: customers and facts (docs/import.md describes the formats) and the catalogue of offerings
-(docs/personalisation.md) from CSV files."""
+"""Imports: customers and facts (docs/import.md describes the formats), the catalogue of offerings
+(docs/personalisation.md) and report card ratings (docs/quality.md) from CSV files."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from segone.knowledge.facts import importer as facts_importer
 from segone.knowledge.facts.importer import FactImportReport
 from segone.personalisation import importer as offerings_importer
 from segone.personalisation.schemas import OfferingImportReport
+from segone.quality import importer as ratings_importer
+from segone.quality.schemas import RatingImportReport
 from segone.runtime import Runtime
 
 router = APIRouter(tags=["imports"])
@@ -197,4 +199,41 @@ async def import_offerings(
     data = await _csv_bytes(request)
     return await run_in_threadpool(
         offerings_importer.import_offerings, db, actor=actor, data=data, dry_run=dry_run, encoding=encoding
+    )
+
+
+@router.post(
+    "/cards/import",
+    response_model=RatingImportReport,
+    summary="Import report card ratings from a CSV file",
+    **_IMPORT_ROUTE,
+)
+async def import_ratings(
+    request: Request,
+    db: Db,
+    actor: CurrentActor,
+    dry_run: bool = _DRY_RUN,
+    skip_bad_rows: bool = Query(
+        default=False, description="Import the good rows and report the bad ones, instead of nothing."
+    ),
+    encoding: str | None = Query(
+        default=None, description="The file's encoding (`windows-1252`, `latin-1`...); by default detected."
+    ),
+) -> RatingImportReport:
+    """One row per rating: `card` (id or name), `period` (YYYY-MM), `rater` (an internal card's rater by
+    e-mail; an external card's customer by id, identity or e-mail), `nps`, `csat`, `comment`, and a column
+    per deliverable named as on the card holding its score (1-5; empty: not rated). Each row is checked as
+    a rating given by hand, and a rater rates a card once per period. All or nothing: if any row is bad,
+    nothing is written and the 422 response's `details` name every bad row; with `skip_bad_rows` the good
+    rows are written and the report names the bad ones. Needs the import permission (analysts and
+    administrators)."""
+    data = await _csv_bytes(request)
+    return await run_in_threadpool(
+        ratings_importer.import_ratings,
+        db,
+        actor=actor,
+        data=data,
+        dry_run=dry_run,
+        skip_bad_rows=skip_bad_rows,
+        encoding=encoding,
     )

@@ -1,0 +1,1 @@
+"""Service quality, measured: report cards, their ratings, the monthly review and its action plans."""
