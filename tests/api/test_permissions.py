@@ -634,6 +634,10 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/offers"),
     ),
+    ("POST", "/api/v1/customers/{customer_id}/advise"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("POST", f"/customers/{w.customer}/advise", {"question": "Which lessons suit me?"}),
+    ),
     ("GET", "/api/v1/health"): (PUBLIC, lambda w, u: Call("GET", "/health")),
     # Report cards: a team sees and rates its own cards; managers set them up and act on shortfalls.
     ("GET", "/api/v1/cards"): (Permission.RATE_SERVICE, lambda w, u: Call("GET", "/cards")),

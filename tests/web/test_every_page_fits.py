@@ -374,6 +374,7 @@ def _pages(store: Store) -> list[str]:
         f"/admin/offerings/{store.offering}/edit",
         f"{c}/messages/draft?purpose=offer&offering={store.offering}",
         f"{c}/messages",
+        f"{c}/advise?question=Which+lessons+suit+me",
         "/admin/message-templates",
         "/admin/message-templates/follow-up",
         "/recovery",

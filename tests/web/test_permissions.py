@@ -122,6 +122,7 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("POST", "/customers/{customer_id}/messages/draft"): P.ACKNOWLEDGE,
     ("POST", "/customers/{customer_id}/messages"): P.ACKNOWLEDGE,
     ("GET", "/customers/{customer_id}/messages"): P.READ_CUSTOMERS,
+    ("GET", "/customers/{customer_id}/advise"): P.READ_CUSTOMERS,
     ("GET", "/admin/message-templates"): P.MANAGE_SETTINGS,
     ("GET", "/admin/message-templates/{purpose}"): P.MANAGE_SETTINGS,
     ("POST", "/admin/message-templates/{purpose}"): P.MANAGE_SETTINGS,

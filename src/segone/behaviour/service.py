@@ -317,11 +317,14 @@ def purchasers_within(
     return {int(value) for value in found.column("window_customer").to_pylist()}
 
 
-def offering_purchases(*, actor: Actor, data_dir: Path, analytics_url: str) -> Any:
-    """Every purchase event of the events dataset that names an offering and a customer, each ``event_id``
-    once, as an Arrow table of ``event_id``, ``customer_id`` (as the event names it: merged records are
-    the caller's to follow), ``offering`` and ``ts``, sorted by customer, time and event id (the same order
-    on every engine). Staged API events count once flushed."""
+def offering_purchases(
+    *, actor: Actor, data_dir: Path, analytics_url: str, customer_ids: Collection[int] | None = None
+) -> Any:
+    """Every purchase event of the events dataset that names an offering and a customer (of
+    ``customer_ids`` when given), each ``event_id`` once, as an Arrow table of ``event_id``,
+    ``customer_id`` (as the event names it: merged records are the caller's to follow), ``offering`` and
+    ``ts``, sorted by customer, time and event id (the same order on every engine). Staged API events count
+    once flushed."""
     require(actor, Permission.READ_CUSTOMERS)
     import pyarrow as pa
 
@@ -338,7 +341,10 @@ def offering_purchases(*, actor: Actor, data_dir: Path, analytics_url: str) -> A
         events = dataset.read(con)
         purchases = events.filter(
             (events.type == "purchase") & events.offering.notnull() & events.customer_id.notnull()
-        ).select(*columns)
+        )
+        if customer_ids is not None:
+            purchases = purchases.filter(purchases.customer_id.isin(sorted(customer_ids)))
+        purchases = purchases.select(*columns)
         table = backend.to_arrow(purchases)
     finally:
         con.disconnect()

@@ -14,7 +14,7 @@ from segone.cli.common import JsonOption, actor_named, print_json, progress_bar,
 from segone.customers import service as customers
 from segone.personalisation import evaluation, refresh
 from segone.personalisation import service as personalisation
-from segone.personalisation.schemas import CustomerOffers, EvaluationOut
+from segone.personalisation.schemas import AdviceRequest, CustomerOffers, EvaluationOut
 
 app = typer.Typer(
     name="offers",
@@ -95,6 +95,42 @@ def _print_offers(name: str, offers: CustomerOffers) -> None:
         )
         for reason in item.reasons:
             console.print(f"   - {reason.text}", markup=False)
+
+
+@app.command()
+def advise(
+    ctx: typer.Context,
+    customer: Annotated[
+        str,
+        typer.Argument(metavar="CUSTOMER", help="The customer's id (42) or any identity (email:ann@x.com)."),
+    ],
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help='e.g. "Which lessons suit me?"')],
+    as_json: JsonOption = False,
+) -> None:
+    """ "It depends": which of our offerings the question is about, and for each why it fits this
+    customer or not, citing their facts and purchases."""
+    runtime = runtime_of(ctx)
+    asked = AdviceRequest(question=question)
+    with runtime.session() as db:
+        found = customers.resolve(db, actor=SYSTEM, reference=customer)
+        answer = personalisation.advise(db, runtime.settings, actor=SYSTEM, customer_id=found.id, data=asked)
+        name = found.name
+    if as_json:
+        print_json(answer)
+        return
+    console = stdout()
+    console.print(f"{name} (customer {answer.customer_id}) asks: {answer.question}", markup=False)
+    console.print(answer.answer, markup=False)
+    for option in answer.options:
+        console.print(
+            f"- {option.offering.name} ({option.offering.key}): {option.verdict.label}", markup=False
+        )
+        for reason in option.reasons:
+            console.print(f"    because {reason.text}", markup=False)
+        for caveat in option.caveats:
+            console.print(f"    but {caveat}", markup=False)
+        if option.ask:
+            console.print(f"    {option.ask}", markup=False)
 
 
 @app.command()

@@ -491,14 +491,7 @@ class Matcher:
         if content > 0 and position >= 0:
             learned = _moment(self.inputs.fact_learned[position])
             found.append(
-                {
-                    "kind": "fact",
-                    "text": f"You told us in {_month(learned)}: “{self.inputs.fact_text[position]}”.",
-                    "fact_id": int(self.inputs.fact_id[position]),
-                    "event_id": None,
-                    "offering": None,
-                    "at": learned.isoformat(),
-                }
+                fact_reason(int(self.inputs.fact_id[position]), self.inputs.fact_text[position], learned)
             )
         repeat = self.latest_purchase(row, offer)
         if sources is not None:
@@ -553,6 +546,18 @@ class Matcher:
             "offering": offers[source].key,
             "at": at.isoformat(),
         }
+
+
+def fact_reason(fact_id: int, text: str, learned: datetime) -> Reason:
+    """A reason citing one of the customer's facts, in their terms: "You told us in March 2024: ..."."""
+    return {
+        "kind": "fact",
+        "text": f"You told us in {_month(learned)}: “{text}”.",
+        "fact_id": fact_id,
+        "event_id": None,
+        "offering": None,
+        "at": learned.isoformat(),
+    }
 
 
 def offer_text(name: str, description: str, needs: Sequence[str]) -> str:

@@ -342,3 +342,64 @@ class EvaluationOut(BaseModel):
     lift: dict[str, float | None] = Field(
         description="The blend over popularity, per figure (1.5 = 50% better); null when popularity is 0."
     )
+
+
+class AdviceRequest(BaseModel):
+    """A question about our offerings, asked for one customer ("which plan suits me?")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(
+        min_length=1, max_length=500, description="In the customer's words, up to 500 characters."
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("the question is empty")
+        return value
+
+
+class AdviceVerdict(enum.StrEnum):
+    FITS = "fits"
+    DEPENDS = "depends"
+    HAS_IT = "has_it"
+    NOT_FOR_THEM = "not_for_them"
+
+    @property
+    def label(self) -> str:
+        return {
+            "fits": "fits them",
+            "depends": "it depends",
+            "has_it": "they have it",
+            "not_for_them": "not for them",
+        }[self.value]
+
+
+class AdviceOption(BaseModel):
+    """One offering the question is about, judged for this customer."""
+
+    offering: OfferingOut
+    verdict: AdviceVerdict = Field(
+        description="fits: a fact or purchase of theirs speaks for it; depends: nothing we know of them "
+        "speaks for or against it (see `ask`); has_it: they bought it and it is not repeatable; "
+        "not_for_them: not offered any more, or a rule of the catalogue leaves them out."
+    )
+    reasons: list[OfferReasonOut] = Field(description="Each citing one of their facts or purchase events.")
+    caveats: list[str] = Field(description="What speaks against it or limits it, in words.")
+    ask: str | None = Field(description="What to ask them first when the verdict is depends.")
+    relevance: float = Field(description="How alike the offering is to the question (0 to 1).")
+
+
+class Advice(BaseModel):
+    """ "It depends": the answer to a question about our offerings, for one customer."""
+
+    customer_id: int
+    question: str
+    answer: str = Field(description="The answer's first sentence.")
+    asked_about_none: bool = Field(
+        description="True when the question named none of our offerings: the options are their stored offers."
+    )
+    options: list[AdviceOption]

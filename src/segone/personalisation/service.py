@@ -23,8 +23,13 @@ from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.errors import Conflict, NotFound
 from segone.knowledge.facts import service as knowledge
+from segone.personalisation import advice as advising
 from segone.personalisation.models import Offering, Recommendation, RecommendationRun
+from segone.personalisation.rules import ELIGIBLE_IF, REPEATABLE, attribute, parse_repeatable, parse_rule
 from segone.personalisation.schemas import (
+    Advice,
+    AdviceOption,
+    AdviceRequest,
     CustomerOffers,
     OfferingCreate,
     OfferingDetail,
@@ -37,6 +42,8 @@ from segone.personalisation.schemas import (
     RecommendationOut,
     RecommendationRunOut,
 )
+from segone.segmentation import service as segmentation
+from segone.settings import Settings
 
 READ = Permission.READ_CUSTOMERS
 CHANGE = Permission.MANAGE_SETTINGS
@@ -232,3 +239,105 @@ def customer_offers(
         if limit is not None and len(items) >= limit:
             break
     return CustomerOffers(customer_id=customer.id, run_id=run.id, computed_at=run.finished_at, items=items)
+
+
+def advise(db: Session, settings: Settings, *, actor: Actor, customer_id: int, data: AdviceRequest) -> Advice:
+    """ "It depends": the offerings the question is about, each judged for this customer with reasons
+    citing their own facts and purchases (``advice``). Reads the stored offers, the customer's facts,
+    profile and purchases of offerings; writes nothing."""
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    require(actor, READ)
+    options = [_option(row) for row in db.scalars(select(Offering).order_by(Offering.key))]
+    method = settings.knowledge_method
+    about = advising.relevant(data.question, [o for o in options if o.active], method=method)
+    stored = customer_offers(db, actor=actor, customer_id=customer.id)
+    asked_about_none = not about
+    if asked_about_none:
+        by_key = {o.key: o for o in options}
+        about = [(by_key[item.offering.key], 0.0) for item in stored.items[: advising.OPTIONS_MAX]]
+    profile = behaviour.behaviour_of(
+        db, actor=actor, customer_id=customer.id, currency=settings.currency
+    ).profile
+    bought: dict[str, tuple[str, Any]] = {}
+    if about:
+        table = behaviour.offering_purchases(
+            actor=actor,
+            data_dir=settings.data_dir,
+            analytics_url=settings.analytics_url,
+            customer_ids=[customer.id],
+        )
+        for row in table.to_pylist():  # oldest first: the latest of each offering stays
+            bought[row["offering"]] = (row["event_id"], row["ts"])
+    named = {name for option, _ in about if option.rule for name in option.rule.audiences}
+    seen = advising.Customer(
+        kind=customer.kind,
+        attributes=dict(customer.attributes),
+        facts=[
+            (f.id, f.text, f.learned_at)
+            for f in knowledge.list_for_customer(db, actor=actor, customer_id=customer.id)
+        ],
+        bought=bought,
+        offered={
+            item.offering.key: [r.model_dump(mode="json") for r in item.reasons] for item in stored.items
+        },
+        audiences=_audiences_of(db, actor, customer.id, named),
+        mean_value=profile.mean_value if profile is not None else None,
+    )
+    judged = advising.judge(about, seen, method=method, currency=settings.currency)
+    by_key_out = {
+        row.key: to_out(row)
+        for row in db.scalars(select(Offering).where(Offering.key.in_([j.option.key for j in judged])))
+    }
+    return Advice(
+        customer_id=customer.id,
+        question=data.question,
+        answer=advising.summary(judged, asked_about_none=asked_about_none),
+        asked_about_none=asked_about_none,
+        options=[
+            AdviceOption(
+                offering=by_key_out[j.option.key],
+                verdict=j.verdict,
+                reasons=[OfferReasonOut.model_validate(r) for r in j.reasons],
+                caveats=j.caveats,
+                ask=j.ask,
+                relevance=round(j.relevance, 3),
+            )
+            for j in judged
+        ],
+    )
+
+
+def _option(row: Offering) -> advising.Option:
+    try:
+        repeatable = parse_repeatable(attribute(row.attributes, REPEATABLE))
+        rule = parse_rule(attribute(row.attributes, ELIGIBLE_IF))
+        active = row.active
+    except ValueError:
+        repeatable, rule, active = False, None, False  # a rule stored before rules were checked: not offered
+    return advising.Option(
+        key=row.key,
+        name=row.name,
+        description=row.description,
+        needs=list(row.needs),
+        price_band=row.price_band,
+        active=active,
+        repeatable=repeatable,
+        rule=rule,
+    )
+
+
+def _audiences_of(db: Session, actor: Actor, customer_id: int, names: set[str]) -> set[str]:
+    """Of the audiences named (as rules write them), those the customer is in, in lower case."""
+    inside: set[str] = set()
+    if not names:
+        return inside
+    stored = {" ".join(a.name.split()).casefold(): a for a in segmentation.list_audiences(db, actor=actor)}
+    for name in sorted(names):
+        key = " ".join(name.split()).casefold()
+        audience = stored.get(key)
+        if audience is None:
+            continue
+        members, _total = segmentation.audience_members(db, actor=actor, audience_id=audience.id)
+        if any(m.customer_id == customer_id for m in members):
+            inside.add(key)
+    return inside

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from segone.customers import service as customers
+from segone.personalisation import service as personalisation
 from segone.personalisation.messages.schemas import Purpose
+from segone.personalisation.schemas import AdviceRequest
 from segone.views.briefing import EMPTY, STRATEGY_TITLE, TITLES, briefing_lines
 from segone.views.briefing import briefing as compose
 from segone.views.customer_list import page as list_page
@@ -73,4 +76,37 @@ def briefing_page(
         strategy_title=STRATEGY_TITLE,
         print_view=bool(print),
         purposes=[(purpose.value, purpose.label) for purpose in Purpose],
+    )
+
+
+@router.get("/customers/{customer_id}/advise")
+def advise_page(
+    request: Request, customer_id: int, viewer: Reader, runtime: RuntimeDep, question: str | None = None
+) -> Response:
+    """ "It depends": the briefing's box, answered for this customer (the API's advice, on a page);
+    without a question, the box alone."""
+    error, answer = None, None
+    with runtime.session() as db:
+        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        if question is None:
+            return render(
+                request, "briefing/advice.html", customer=customer, question="", advice=None, error=None
+            )
+        try:
+            asked = AdviceRequest(question=question)
+        except ValidationError:
+            error = "Type the customer's question (up to 500 characters)."
+        else:
+            answer = personalisation.advise(
+                db, runtime.settings, actor=viewer.actor, customer_id=customer.id, data=asked
+            )
+    status = 422 if error else 200
+    return render(
+        request,
+        "briefing/advice.html",
+        status=status,
+        customer=customer,
+        question=question,
+        advice=answer,
+        error=error,
     )

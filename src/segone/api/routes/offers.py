@@ -13,7 +13,7 @@ from segone.api.errors import responses
 from segone.jobs import JobOut
 from segone.personalisation import refresh
 from segone.personalisation import service as personalisation
-from segone.personalisation.schemas import CustomerOffers
+from segone.personalisation.schemas import Advice, AdviceRequest, CustomerOffers
 from segone.progress import Progress
 
 router = APIRouter(tags=["offers"])
@@ -59,3 +59,19 @@ def get_offers(
     facts (`fact_id`) or purchase events (`event_id`). `run_id` is null before the first refresh. A
     merged record's id gives the survivor's offers."""
     return personalisation.customer_offers(db, actor=actor, customer_id=customer_id, limit=limit)
+
+
+@router.post(
+    "/customers/{customer_id}/advise",
+    response_model=Advice,
+    summary="Answer a customer's question about our offerings: it depends",
+    responses=responses(401, 403, 404, 422),
+)
+def advise(
+    db: Db, actor: CurrentActor, runtime: RuntimeDep, customer_id: CustomerId, data: AdviceRequest
+) -> Advice:
+    """The offerings the question is about (by its words; the customer's stored offers when it names
+    none) and, for each, a verdict (`fits`, `depends`, `has_it`, `not_for_them`) with reasons citing
+    the customer's own facts (`fact_id`) and purchase events (`event_id`), caveats, and what to ask when
+    it depends. Deterministic: retrieval and rules over segone's own data; nothing is stored."""
+    return personalisation.advise(db, runtime.settings, actor=actor, customer_id=customer_id, data=data)
