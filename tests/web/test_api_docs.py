@@ -76,11 +76,13 @@ def test_redoc_shows_the_operations_offline(sqlite_live_server: LiveServer, offl
     page = offline.page
     page.goto(f"{sqlite_live_server.url}/redoc")
 
-    expect(page.get_by_role("heading", name="Segment of One", level=1)).to_be_visible()
+    # ReDoc lays out the whole specification (about 200 operations) before it shows anything: seconds on a
+    # busy two-core machine.
+    expect(page.get_by_role("heading", name="Segment of One", level=1)).to_be_visible(timeout=60_000)
     operations = operations_of(sqlite_live_server)
     # ReDoc gives each operation a section with its method and path.
     expect(page.locator("[data-section-id^='tag/'][data-section-id*='/operation/']")).to_have_count(
-        len(operations)
+        len(operations), timeout=30_000
     )
     expect(page.get_by_text(CUSTOMERS, exact=True).first).to_be_visible()
     page.wait_for_load_state("networkidle")  # the sidebar's logo comes last
