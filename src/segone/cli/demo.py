@@ -35,8 +35,9 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Load the demo: ~2,000 customers, what employees learned about them, encounters, demo sign-ins,
-    and the CDNOW purchase history (69,659 purchases of 23,570 customers, moved forward to end today)
-    with behaviour profiles. The same seed on the same day gives the same store."""
+    a catalogue of offerings, and the CDNOW purchase history (69,659 purchases of 23,570 customers, moved
+    forward to end today) with the known customers' purchases of offerings and behaviour profiles. The
+    same seed on the same day gives the same store."""
     # Here, not at the top: the demo's purchase history and the engine take seconds to load, and the other
     # commands (and --help) start without them.
     from segone import demo as demo_data
@@ -112,7 +113,7 @@ def demo(
         f"Loaded the demo in {summary.seconds:.1f} s: {count(summary.customers)} customers "
         f"({count(summary.people)} people, {count(summary.businesses)} businesses), "
         f"{count(summary.differentiators)} differentiators ({count(summary.acknowledged)} acknowledged), "
-        f"{count(summary.encounters)} encounters."
+        f"{count(summary.encounters)} encounters; a catalogue of {count(summary.offerings)} offerings."
     )
     typer.echo(
         f"Loaded the CDNOW purchase history in {behaviour.seconds:.1f} s: {count(behaviour.events)} events, "
@@ -124,6 +125,11 @@ def demo(
         f"The purchases are CDNOW's ({CDNOW_FIRST_DAY.isoformat()} to {CDNOW_LAST_DAY.isoformat()}) moved "
         f"forward by {count(behaviour.shift_days)} days to end today: {behaviour.first_day.isoformat()} to "
         f"{behaviour.as_of.isoformat()}."
+    )
+    typer.echo(
+        f"What the customers staff know bought names an offering: {count(behaviour.records_tagged)} of the "
+        f"CDNOW purchases a record offering, and {count(behaviour.offering_purchases)} purchases of the "
+        "catalogue's other offerings were added."
     )
     typer.echo(
         f"Measured what we know: {count(measured.traits)} traits; {count(measured.segments_of_one)} of "
