@@ -43,6 +43,7 @@ CDNOW history: ids derived from the events' fields, so importing them again chan
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import random
 import re
@@ -1059,9 +1060,19 @@ THEMES: tuple[Theme, ...] = (
 )
 
 
-def themes_of(text: str, kind: str) -> list[Theme]:
+# One search finds the texts that are of no kind (most are), before each kind is tried on the others.
+_ANY_THEME = {
+    kind: re.compile("|".join(f"(?:{t.pattern.pattern})" for t in THEMES if t.kind == kind))
+    for kind in (PERSON, BUSINESS)
+}
+
+
+@functools.lru_cache(maxsize=65_536)
+def themes_of(text: str, kind: str) -> tuple[Theme, ...]:
     """The kinds of fact this text of a person's or business's record is."""
-    return [theme for theme in THEMES if theme.kind == kind and theme.pattern.search(text)]
+    if kind not in _ANY_THEME or not _ANY_THEME[kind].search(text):
+        return ()
+    return tuple(theme for theme in THEMES if theme.kind == kind and theme.pattern.search(text))
 
 
 # ---- the customers staff know, as the store holds them ---------------------------------------------------

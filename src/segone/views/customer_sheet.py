@@ -37,13 +37,15 @@ def customer_sheet(
     what to ask next, recent encounters, the behaviour profile (amounts in ``currency``) and the records
     merged into this one."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
-    facts = knowledge.to_out_many(
-        db,
-        knowledge.list_for_customer(db, actor=actor, customer_id=customer.id, include_outdated=True),
-        categories,
-    )
+    stored = knowledge.list_for_customer(db, actor=actor, customer_id=customer.id, include_outdated=True)
+    facts = knowledge.to_out_many(db, stored, categories)
     known = insights.knowledge_of(
-        db, actor=actor, customer_id=customer.id, categories=categories, freshness_months=freshness_months
+        db,
+        actor=actor,
+        customer_id=customer.id,
+        categories=categories,
+        freshness_months=freshness_months,
+        facts=stored,
     )
     insight = {fact.id: fact for fact in known.facts}
     choices = [_category_out(c) for c in categories.for_kind(customer.kind)]

@@ -26,6 +26,7 @@ from segone.knowledge.distinguishability.schemas import (
     Question,
 )
 from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorStatus
 from segone.knowledge.models import (
     CustomerMeasure,
     Differentiator,
@@ -42,10 +43,21 @@ DAYS_PER_MONTH = 30.44
 
 
 def knowledge_of(
-    db: Session, *, actor: Actor, customer_id: int, categories: CategoryList, freshness_months: int
+    db: Session,
+    *,
+    actor: Actor,
+    customer_id: int,
+    categories: CategoryList,
+    freshness_months: int,
+    facts: Sequence[Differentiator] | None = None,
 ) -> KnowledgeOut:
+    """``facts``: the customer's facts (``knowledge.list_for_customer``'s, outdated ones or not) when the
+    caller has read them already, so that they are not read twice; the current ones are measured."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
-    facts = knowledge.list_for_customer(db, actor=actor, customer_id=customer.id)
+    if facts is None:
+        facts = knowledge.list_for_customer(db, actor=actor, customer_id=customer.id)
+    else:
+        facts = [fact for fact in facts if fact.status == DifferentiatorStatus.CURRENT.value]
     traits = {
         fact_id: trait
         for fact_id, trait in db.execute(
