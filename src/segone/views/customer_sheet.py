@@ -70,6 +70,7 @@ def customer_sheet(
                 stale=found.stale if found else False,
             )
         )
+    path = _segment_path(db, actor=actor, customer_id=customer.id)
     recent = encounters.list_for_customer(
         db, actor=actor, customer_id=customer.id, limit=RECENT_ENCOUNTERS + 1
     )
@@ -100,8 +101,11 @@ def customer_sheet(
             )
             for m in customers.merges_into(db, customer_id=customer.id)
         ],
-        segment_path=_segment_path(db, actor=actor, customer_id=customer.id),
-        standing=_standing(db, actor=actor, customer_id=customer.id),
+        segment_path=path,
+        # The version of their path (the latest), not looked up again.
+        standing=_standing(
+            db, actor=actor, customer_id=customer.id, version_id=path[0].version_id if path else None
+        ),
     )
 
 
@@ -131,10 +135,11 @@ def _segment_path(db: Session, *, actor: Actor, customer_id: int) -> list[Segmen
         return []
 
 
-def _standing(db: Session, *, actor: Actor, customer_id: int) -> list[StandingOut]:
-    """How the customer differs from the average customer of the latest segmentation; nothing before it."""
+def _standing(db: Session, *, actor: Actor, customer_id: int, version_id: int | None) -> list[StandingOut]:
+    """How the customer differs from the average customer of the latest segmentation (``version_id``, when
+    known already); nothing before it."""
     try:
-        return segmentation.customer_standing(db, actor=actor, customer_id=customer_id)
+        return segmentation.customer_standing(db, actor=actor, customer_id=customer_id, version_id=version_id)
     except NotFound:
         return []
 

@@ -110,7 +110,7 @@ def knowledge_of(
         refreshed_at=run.finished_at if run else None,
         distinguishability=measure.distinguishability if measure else None,
         look_alikes=[LookAlike(id=i, name=names[i]) for i in wanted if i in names],
-        recognition=knowledge.recognition(db, actor=actor, customer_id=customer.id),
+        recognition=knowledge.recognition_of(facts),
         facts=insights,
         stale_facts=sum(1 for f in insights if f.stale),
         gaps=gaps,
