@@ -64,3 +64,5 @@ def test_every_line_of_the_tour_runs_on_the_demo(tmp_path: Path) -> None:
         "Customer "
     )
     assert "4 rows" in outputs["customers import"] and "dry run" in outputs["customers import"].lower()
+    assert "It depends" in outputs["offers advise"] or "fits" in outputs["offers advise"]
+    assert "About them:" in outputs["messages draft"]

@@ -187,7 +187,9 @@ def test_demo_loads_once_and_reset_reloads(segone: Invoke, data_dir: Path) -> No
     behaviour = first["behaviour"]
     # The purchases are moved to end on the day of loading, the profiles' day.
     day = date.fromisoformat(first["day"])
-    assert (behaviour["events"], behaviour["profiles"], behaviour["as_of"]) == (69_659, 23_570, first["day"])
+    assert (behaviour["events"], behaviour["as_of"]) == (69_659, first["day"])
+    # CDNOW's buyers, and the demo's businesses that bought from its catalogue.
+    assert 23_570 < behaviour["profiles"] <= 23_570 + 20
     assert behaviour["shift_days"] == (day - date(1998, 6, 30)).days
     assert behaviour["first_day"] == (date(1997, 1, 1) + (day - date(1998, 6, 30))).isoformat()
     assert utcnow().date() - day <= timedelta(days=1)

@@ -40,3 +40,23 @@ def test_many_distinct_numbers_get_equal_count_bins_with_round_edges() -> None:
     # Each edge is the roundest number between the values it separates: no more decimals than they have.
     assert np.allclose(binning.edges, np.round(binning.edges, 2), rtol=0, atol=1e-9)
     assert np.all(roundness(binning.edges) >= roundness(np.array([0.01]))[0])
+
+
+def test_one_value_is_coded_as_the_array_codes_it() -> None:
+    """``encode_one`` (one customer's standing) gives every value the code ``encode`` gives it."""
+    spend = Binning(SPEND, np.array([1.5, 2.5, 18.5, 100.0]), ())
+    city = Binning(
+        Variable("city", "city", VariableKind.CATEGORICAL, "test", ""), np.empty(0), ("Leeds", "York")
+    )
+    member = Binning(
+        Variable("member", "member", VariableKind.BOOLEAN, "test", ""), np.empty(0), ("no", "yes")
+    )
+    cases = [
+        (spend, [None, float("nan"), 0, 1.5, 2.0, 18.5, 99.99, 100, 1e9, -3, "7.5", np.float64(2.5)]),
+        (city, [None, float("nan"), "", "Leeds", "York", "Hull", 3, 2.0, True]),
+        (member, [None, float("nan"), "", True, False, "yes", "no", "TRUE", 0, 1, 1.0, "y"]),
+    ]
+    for binning, values in cases:
+        expected = binning.encode(np.array(values, dtype=object)).tolist()
+        assert [binning.encode_one(value) for value in values] == expected, binning.variable.name
+    assert spend.encode_one(None) == spend.missing_code and city.encode_one("Hull") == city.unseen_code

@@ -20,6 +20,7 @@ from segone.segmentation import service as segmentation
 from segone.views import merge
 from segone.views.customer_sheet import customer_sheet
 from segone.views.schemas import CustomerSheet
+from tests.conftest import empty_all_tables
 from tests.factories import make_customer, make_user
 
 
@@ -164,3 +165,22 @@ def test_the_sheet_says_how_the_customer_differs_from_the_average_customer(runti
     with runtime.session() as db:
         customers.update(db, actor=SYSTEM, customer_id=ids[1], data=CustomerUpdate(attributes={"spend": 5}))
     assert _sheet(runtime, ids[1]).standing[0].words == "spend: 5, lower than 90 % of customers"
+
+
+def test_the_standing_is_the_latest_builds_even_in_a_store_built_again(runtime: Runtime) -> None:
+    """A version's reference is kept once read; a store emptied and built again, whose first version has
+    the same id, is read afresh."""
+    plans = [make_customer(runtime, attributes={"plan": plan}) for plan in ("basic", "basic", "gold")]
+    first = segmentation.build(runtime.sessions, runtime.settings, actor=SYSTEM, variables=["attribute:plan"])
+    assert [s.variable for s in _sheet(runtime, plans[-1]).standing] == ["attribute:plan"]
+    assert [s.variable for s in _sheet(runtime, plans[0]).standing] == ["attribute:plan"]  # kept, and read
+    empty_all_tables(runtime.engine)
+    spends = [make_customer(runtime, attributes={"spend": spend}) for spend in (1, 2, 3, 400)]
+    again = segmentation.build(
+        runtime.sessions, runtime.settings, actor=SYSTEM, variables=["attribute:spend"]
+    )
+    assert again.id == first.id
+    standing = _sheet(runtime, spends[-1]).standing
+    assert [(s.variable, s.words) for s in standing] == [
+        ("attribute:spend", "spend: 400, higher than 75 % of customers")
+    ]

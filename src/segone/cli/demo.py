@@ -35,14 +35,16 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Load the demo: ~2,000 customers, what employees learned about them, encounters, demo sign-ins,
-    and the CDNOW purchase history (69,659 purchases of 23,570 customers, moved forward to end today)
-    with behaviour profiles. The same seed on the same day gives the same store."""
+    a catalogue of offerings, and the CDNOW purchase history (69,659 purchases of 23,570 customers, moved
+    forward to end today) with the known customers' purchases of offerings and behaviour profiles. The
+    same seed on the same day gives the same store."""
     # Here, not at the top: the demo's purchase history and the engine take seconds to load, and the other
     # commands (and --help) start without them.
     from segone import demo as demo_data
     from segone.demo import behaviour as demo_behaviour
     from segone.demo.timeline import CDNOW_FIRST_DAY, CDNOW_LAST_DAY
     from segone.knowledge.distinguishability import refresh as knowledge_refresh
+    from segone.personalisation import refresh as offers_refresh
     from segone.segmentation import service as segmentation
 
     runtime = runtime_of(ctx, migrated=False)
@@ -97,6 +99,8 @@ def demo(
             name=DEMO_SEGMENTATION,
             progress=progress,
         )
+        # The briefing's offers and "It depends" have stored offers to read on the first page opened.
+        offered = offers_refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, progress=progress)
     if as_json:
         loaded = {"loaded": True, **summary.model_dump(mode="json")}
         print_json(
@@ -105,6 +109,7 @@ def demo(
                 "behaviour": behaviour.model_dump(mode="json"),
                 "knowledge": measured.as_dict(),
                 "segmentation": segmented.model_dump(mode="json"),
+                "offers": offered.model_dump(mode="json"),
             }
         )
         return
@@ -112,7 +117,7 @@ def demo(
         f"Loaded the demo in {summary.seconds:.1f} s: {count(summary.customers)} customers "
         f"({count(summary.people)} people, {count(summary.businesses)} businesses), "
         f"{count(summary.differentiators)} differentiators ({count(summary.acknowledged)} acknowledged), "
-        f"{count(summary.encounters)} encounters."
+        f"{count(summary.encounters)} encounters; a catalogue of {count(summary.offerings)} offerings."
     )
     typer.echo(
         f"Loaded the CDNOW purchase history in {behaviour.seconds:.1f} s: {count(behaviour.events)} events, "
@@ -126,6 +131,11 @@ def demo(
         f"{behaviour.as_of.isoformat()}."
     )
     typer.echo(
+        f"What the customers staff know bought names an offering: {count(behaviour.records_tagged)} of the "
+        f"CDNOW purchases a record offering, and {count(behaviour.offering_purchases)} purchases of the "
+        "catalogue's other offerings were added."
+    )
+    typer.echo(
         f"Measured what we know: {count(measured.traits)} traits; {count(measured.segments_of_one)} of "
         f"{count(measured.customers)} customers are segments of one."
     )
@@ -134,6 +144,11 @@ def demo(
         f"Segmented every customer on {count(len(segmented.variables))} variables in "
         f"{segmented.seconds or 0:.1f} s: {leaves} segments, {alone} of them segments of one "
         f"(version {segmented.id}; 'segone segments show {segmented.id}')."
+    )
+    typer.echo(
+        f"Matched offerings to customers: {count(offered.recommendations or 0)} offers for "
+        f"{count(offered.customers or 0)} customers, each with its reasons "
+        "('segone offers recommend cdnow:00042')."
     )
     typer.echo(f"Sign in with password '{demo_data.DEMO_PASSWORD}' as:")
     for role, email in demo_data.DEMO_LOGINS.items():

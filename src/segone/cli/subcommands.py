@@ -48,8 +48,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "demo": Subcommand(
         "segone.cli.demo",
         "Load the demo: ~2,000 customers, what employees learned about them, encounters, demo sign-ins, "
-        "and the CDNOW purchase history (69,659 purchases of 23,570 customers, moved forward to end today) "
-        "with behaviour profiles. The same seed on the same day gives the same store.",
+        "a catalogue of offerings, and the CDNOW purchase history (69,659 purchases of 23,570 customers, "
+        "moved forward to end today) with the known customers' purchases of offerings and behaviour "
+        "profiles. The same seed on the same day gives the same store.",
     ),
     "db": Subcommand(
         "segone.cli.db", "The operational store: create or upgrade its schema, show its revision."

@@ -7,6 +7,10 @@ import of the purchases finds every buyer. The purchases are moved forward by wh
 day, 30 June 1998, is the demo's day (``timeline``): the profiles are taken as of that day, and a sheet's
 purchases and encounters are of the same years. The record of the shift goes into the data directory for the
 pages that state it.
+
+The purchases of the customers staff know name an offering of the demo's catalogue: their CDNOW purchases
+a record offering, and purchases of the other offerings are added for them (``offerings`` says how and
+why), in the same batch of the events import.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import shutil
 import time
 from datetime import date
 
+import pyarrow as pa
 from pydantic import BaseModel
 
 from segone.accounts.schemas import Actor
@@ -22,6 +27,7 @@ from segone.behaviour import ingest, refresh
 from segone.behaviour.events import moved, read_cdnow_master
 from segone.clock import fixed_at
 from segone.demo.load import load_purchase_history
+from segone.demo.offerings import known_customers, plan_purchases, tag_records
 from segone.demo.timeline import cdnow_shift, demo_moment, remove_record, write_record
 from segone.knowledge.categories.schemas import CategoryList
 from segone.progress import Progress, silent
@@ -29,7 +35,9 @@ from segone.runtime import Runtime
 
 
 class BehaviourSummary(BaseModel):
-    events: int
+    events: int  # of the CDNOW purchase history
+    records_tagged: int  # of them, those that name a record offering (the known customers')
+    offering_purchases: int  # purchases of the catalogue's other offerings, by the known customers
     customers_created: int  # the purchase history's customers the demo did not have
     customers_known: int  # of them, those staff have met and know something about
     profiles: int
@@ -56,29 +64,36 @@ def load_behaviour(
     progress: Progress = silent,
 ) -> BehaviourSummary:
     """Write the purchase history's other customers, import CDNOW moved to end on ``day`` (the demo's
-    day, which ``seed`` was loaded with) and refresh the behaviour profiles as of that day."""
+    day, which ``seed`` was loaded with) and the known customers' purchases of offerings, and refresh the
+    behaviour profiles as of that day."""
     started = time.perf_counter()
     with runtime.session() as db:
         written = load_purchase_history(
             db, actor=actor, categories=categories, seed=seed, day=day, progress=progress
         )
     progress("Importing the CDNOW purchase history", 0, 1)
+    with runtime.session() as db:
+        known = known_customers(db)
     shift = cdnow_shift(day)
-    events = moved(read_cdnow_master(), shift)
-    # The customers the import creates are dated like the rest of the demo, not by the time of loading.
+    events = moved(tag_records(read_cdnow_master(), known, seed=seed), shift)
+    purchases = plan_purchases(known, seed=seed, now=demo_moment(day))
+    # One batch of the dataset. The customers the import creates are dated like the rest of the demo, not
+    # by the time of loading.
     with fixed_at(demo_moment(day)):
         imported = ingest.import_events(
             runtime.sessions,
             dataset=ingest.dataset_of(runtime.settings.data_dir),
             actor=actor,
-            events=events,
+            events=pa.concat_tables([events, purchases]),
             unknown="create",
         )
     record = write_record(runtime.settings.data_dir, seed=seed, day=day)
     progress("Importing the CDNOW purchase history", 1, 1)
     report = refresh.refresh(runtime.sessions, runtime.settings, actor=actor, as_of=day, progress=progress)
     return BehaviourSummary(
-        events=imported.events_written,
+        events=events.num_rows,
+        records_tagged=events.num_rows - events.column("offering").null_count,
+        offering_purchases=purchases.num_rows,
         customers_created=written.customers + imported.customers_created,
         customers_known=written.known,
         profiles=report.customers,

@@ -37,6 +37,7 @@ from segone.demo.generate import (
     generate,
     generate_purchase_history,
 )
+from segone.demo.offerings import load_catalogue
 from segone.demo.timeline import demo_moment
 from segone.demo.users import DEMO_PASSWORD, DEMO_USERS
 from segone.encounters.models import Encounter
@@ -66,6 +67,7 @@ class DemoSummary(BaseModel):
     encounters: int
     empty_customers: int
     duplicates: list[tuple[int, int]]  # (the original record, its duplicate) — ready to merge
+    offerings: int  # in the catalogue (``offerings.CATALOGUE``)
     day: date
     seconds: float
 
@@ -114,8 +116,8 @@ def load(
     day: date | None = None,
     progress: Progress = silent,
 ) -> DemoSummary:
-    """Load the demo as of ``day`` (default: today, UTC) into the store: its users (kept if they exist)
-    and its customers."""
+    """Load the demo as of ``day`` (default: today, UTC) into the store: its users (kept if they exist),
+    its customers and its catalogue of offerings."""
     require(actor, Permission.MANAGE_SETTINGS)
     started = time.perf_counter()
     day = day or utcnow().date()
@@ -126,6 +128,9 @@ def load(
         progress("Creating demo users", len(DEMO_USERS), len(DEMO_USERS))
         plan = generate(seed=seed, now=now, categories=categories, people=people, businesses=businesses)
         counts = _write(db, plan.customers, users, categories, progress)
+        progress("Importing the catalogue", 0, 1)
+        catalogue = load_catalogue(db, actor=actor)
+        progress("Importing the catalogue", 1, 1)
     return DemoSummary(
         users=len(users),
         customers=len(plan.customers),
@@ -136,6 +141,7 @@ def load(
         encounters=counts["encounters"],
         empty_customers=sum(1 for c in plan.customers if not c.facts and not c.encounters),
         duplicates=counts["duplicates"],
+        offerings=catalogue.created + catalogue.updated + catalogue.unchanged,
         day=day,
         seconds=round(time.perf_counter() - started, 2),
     )

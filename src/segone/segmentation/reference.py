@@ -90,18 +90,40 @@ def deviations(
     return [d for _, _, d in found]
 
 
-def standing(reference: Reference, variables: Sequence[Variable], row: Mapping[str, Any]) -> list[Standing]:
+# Each variable's coding and build-time counts, as ``binnings_of`` prepares them from a reference.
+Binnings = Mapping[str, tuple[Binning, npt.NDArray[np.float64]]]
+
+
+def binnings_of(
+    reference: Reference, variables: Sequence[Variable]
+) -> dict[str, tuple[Binning, npt.NDArray[np.float64]]]:
+    """The coding and counts of each of ``variables`` the reference describes, for ``standing`` to reuse."""
+    return {
+        variable.name: (_binning(variable, entry), np.asarray(entry["counts"], dtype=np.float64))
+        for variable in variables
+        if (entry := reference.get(variable.name)) is not None
+    }
+
+
+def standing(
+    reference: Reference,
+    variables: Sequence[Variable],
+    row: Mapping[str, Any],
+    *,
+    binnings: Binnings | None = None,
+) -> list[Standing]:
     """Where one customer (``row``: variable name to value) stands among the version's customers on each
     variable, the rarest first: for a number the share of customers below (or above) them, for a level the
-    share of customers who share it (``Standing``). Missing values say nothing and are left out."""
+    share of customers who share it (``Standing``). Missing values say nothing and are left out.
+    ``binnings``: ``binnings_of(reference, variables)``, when the caller keeps it."""
+    prepared = binnings_of(reference, variables) if binnings is None else binnings
     found: list[tuple[float, int, Standing]] = []
     for j, variable in enumerate(variables):
-        entry = reference.get(variable.name)
-        if entry is None or variable.name not in row:
+        coded = prepared.get(variable.name)
+        if coded is None or variable.name not in row:
             continue
-        b = _binning(variable, entry)
-        counts = np.asarray(entry["counts"], dtype=np.float64)
-        code = int(b.encode(np.array([row[variable.name]], dtype=object))[0])
+        b, counts = coded
+        code = b.encode_one(row[variable.name])
         if code >= b.value_codes:
             continue
         known = counts[: b.value_codes]

@@ -9,6 +9,7 @@ membership in one transaction once the tree is built: a reader sees a version wh
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -475,7 +476,12 @@ def customer_path(
     require(actor, Permission.READ_CUSTOMERS)
     if version_id is None:
         version_id = _latest_done(db)
-    version = _version(db, version_id)
+    # Only the count: the version's row holds its (large) reference and variables, which this needs not.
+    counted = db.execute(
+        select(SegmentationVersion.customers).where(SegmentationVersion.id == version_id)
+    ).first()
+    if counted is None:
+        raise NotFound(f"There is no segmentation version {version_id}.")
     leaf = db.scalar(
         select(SegmentMembership.node_id).where(
             SegmentMembership.version_id == version_id, SegmentMembership.customer_id == customer_id
@@ -483,14 +489,23 @@ def customer_path(
     )
     if leaf is None:
         raise NotFound(f"Customer {customer_id} is in no segment of version {version_id}.")
-    path: list[Segment] = []
-    node: int | None = leaf
-    while node is not None:
-        row = db.get(Segment, (version_id, node))
-        assert row is not None
-        path.append(row)
-        node = row.parent_node_id
-    return [_segment_out(row, version.customers) for row in reversed(path)]
+    # The leaf and its ancestors in one query (a recursive CTE up the parent links), the root first.
+    up = (
+        select(Segment.node_id, Segment.parent_node_id)
+        .where(Segment.version_id == version_id, Segment.node_id == leaf)
+        .cte("path", recursive=True)
+    )
+    up = up.union_all(
+        select(Segment.node_id, Segment.parent_node_id).where(
+            Segment.version_id == version_id, Segment.node_id == up.c.parent_node_id
+        )
+    )
+    path = db.scalars(
+        select(Segment)
+        .where(Segment.version_id == version_id, Segment.node_id.in_(select(up.c.node_id)))
+        .order_by(Segment.depth)
+    ).all()
+    return [_segment_out(row, counted.customers) for row in path]
 
 
 def diff(db: Session, *, actor: Actor, before: int, after: int, depth: int = 2) -> DiffOut:
@@ -1017,16 +1032,70 @@ def customer_standing(
     the variables it split on, the rarest first: their values now against the version's average customer.
     None before the first build with a reference; front-line staff may read it (the sheet shows it)."""
     require(actor, Permission.READ_CUSTOMERS)
-    version = _assignable(db, version_id)
-    if not version.reference:
+    prepared = _prepared_reference(db, _latest_done(db) if version_id is None else version_id)
+    if prepared is None:
         return []
-    variables = _reference_variables(version.reference)
+    variables = prepared.variables
     table = catalogue_module.gather(db, actor=actor, variables=variables, ids=[customer_id])
     if table.num_rows == 0:
         raise NotFound(f"There is no customer {customer_id} (or no longer: merged into another).")
     row = {v.name: table.column(v.name)[0].as_py() for v in variables}
-    found = reference_module.standing(version.reference, variables, row)
+    found = reference_module.standing(prepared.reference, variables, row, binnings=prepared.binnings)
     return [_standing_out(standing, variables) for standing in found[:limit]]
+
+
+@dataclass(frozen=True)
+class _PreparedReference:
+    reference: dict[str, dict[str, Any]]
+    variables: list[Variable]
+    binnings: reference_module.Binnings
+
+
+# A finished version's reference is written once, by its build: it is read and prepared once per process
+# (its JSON is hundreds of kilobytes, milliseconds on every sheet otherwise), by database, version, the time
+# the build finished, its tree's fingerprint and its customers (a store emptied and built again differs in
+# them). A few versions are kept.
+_PREPARED: dict[tuple[str, int, Any, str | None, int | None], _PreparedReference | None] = {}
+_PREPARED_KEPT = 4
+_PREPARED_LOCK = threading.Lock()
+_NOT_KEPT = object()
+
+
+def _prepared_reference(db: Session, version_id: int) -> _PreparedReference | None:
+    """The version's reference with its variables and codings, None for a version built before references;
+    the errors of ``_assignable`` for a version that is missing or not finished."""
+    row = db.execute(
+        select(
+            SegmentationVersion.status,
+            SegmentationVersion.finished_at,
+            SegmentationVersion.fingerprint,
+            SegmentationVersion.customers,
+        ).where(SegmentationVersion.id == version_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"There is no segmentation version {version_id}.")
+    if row.status != VersionStatus.DONE.value:
+        raise Invalid(
+            f"Version {version_id} is not a finished build; customers are assigned to finished ones."
+        )
+    store = db.connection().engine.url.render_as_string(hide_password=True)
+    key = (store, version_id, row.finished_at, row.fingerprint, row.customers)
+    kept = _PREPARED.get(key, _NOT_KEPT)
+    if kept is not _NOT_KEPT:
+        return cast(_PreparedReference | None, kept)
+    reference = db.scalar(select(SegmentationVersion.reference).where(SegmentationVersion.id == version_id))
+    prepared = None
+    if reference:
+        variables = _reference_variables(reference)
+        prepared = _PreparedReference(
+            reference, variables, reference_module.binnings_of(reference, variables)
+        )
+    if row.finished_at is not None:
+        with _PREPARED_LOCK:  # requests run in threads
+            while len(_PREPARED) >= _PREPARED_KEPT:
+                del _PREPARED[next(iter(_PREPARED))]
+            _PREPARED[key] = prepared
+    return prepared
 
 
 def _reference_variables(reference: Mapping[str, Mapping[str, Any]]) -> list[Variable]:

@@ -372,7 +372,7 @@ def briefing_lines(read: Briefing) -> dict[str, list[str]]:
         + ([f"From their behaviour as of {read.behaviour_as_of:%d %b %Y}."] if read.changes else []),
         "service": list(read.service.items),
         "ask": _ask(read),
-        "offers": [f"{o.offering}: {'; '.join(r.text for r in o.reasons)}" for o in read.offers.items],
+        "offers": [f"{o.offering}: {' '.join(r.text for r in o.reasons)}" for o in read.offers.items],
         "encounters": [
             f"{e.occurred_at:%d %b %Y}, {e.channel.value}, {e.employee_name or 'unknown'}: {e.line}"
             for e in read.encounters

@@ -40,13 +40,15 @@ def customer_sheet(
     what to ask next, recent encounters, the behaviour profile (amounts in ``currency``) and the records
     merged into this one; their recovery cases and the promises made to them."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
-    facts = knowledge.to_out_many(
-        db,
-        knowledge.list_for_customer(db, actor=actor, customer_id=customer.id, include_outdated=True),
-        categories,
-    )
+    stored = knowledge.list_for_customer(db, actor=actor, customer_id=customer.id, include_outdated=True)
+    facts = knowledge.to_out_many(db, stored, categories)
     known = insights.knowledge_of(
-        db, actor=actor, customer_id=customer.id, categories=categories, freshness_months=freshness_months
+        db,
+        actor=actor,
+        customer_id=customer.id,
+        categories=categories,
+        freshness_months=freshness_months,
+        facts=stored,
     )
     insight = {fact.id: fact for fact in known.facts}
     through = messages.refs(db, [f.acknowledgement.message_id for f in facts if f.acknowledgement])
@@ -75,6 +77,7 @@ def customer_sheet(
                 else None,
             )
         )
+    path = _segment_path(db, actor=actor, customer_id=customer.id)
     recent = encounters.list_for_customer(
         db, actor=actor, customer_id=customer.id, limit=RECENT_ENCOUNTERS + 1
     )
@@ -105,8 +108,11 @@ def customer_sheet(
             )
             for m in customers.merges_into(db, customer_id=customer.id)
         ],
-        segment_path=_segment_path(db, actor=actor, customer_id=customer.id),
-        standing=_standing(db, actor=actor, customer_id=customer.id),
+        segment_path=path,
+        # The version of their path (the latest), not looked up again.
+        standing=_standing(
+            db, actor=actor, customer_id=customer.id, version_id=path[0].version_id if path else None
+        ),
         recovery=recovery.for_customer(db, actor=actor, customer_id=customer.id),
         promises=promises.for_customer(db, actor=actor, customer_id=customer.id),
     )
@@ -138,10 +144,11 @@ def _segment_path(db: Session, *, actor: Actor, customer_id: int) -> list[Segmen
         return []
 
 
-def _standing(db: Session, *, actor: Actor, customer_id: int) -> list[StandingOut]:
-    """How the customer differs from the average customer of the latest segmentation; nothing before it."""
+def _standing(db: Session, *, actor: Actor, customer_id: int, version_id: int | None) -> list[StandingOut]:
+    """How the customer differs from the average customer of the latest segmentation (``version_id``, when
+    known already); nothing before it."""
     try:
-        return segmentation.customer_standing(db, actor=actor, customer_id=customer_id)
+        return segmentation.customer_standing(db, actor=actor, customer_id=customer_id, version_id=version_id)
     except NotFound:
         return []
 

@@ -28,6 +28,7 @@ from segone.knowledge.distinguishability.schemas import (
     Question,
 )
 from segone.knowledge.facts import service as knowledge
+from segone.knowledge.facts.schemas import DifferentiatorStatus
 from segone.knowledge.models import (
     CustomerMeasure,
     Differentiator,
@@ -44,10 +45,21 @@ DAYS_PER_MONTH = 30.44
 
 
 def knowledge_of(
-    db: Session, *, actor: Actor, customer_id: int, categories: CategoryList, freshness_months: int
+    db: Session,
+    *,
+    actor: Actor,
+    customer_id: int,
+    categories: CategoryList,
+    freshness_months: int,
+    facts: Sequence[Differentiator] | None = None,
 ) -> KnowledgeOut:
+    """``facts``: the customer's facts (``knowledge.list_for_customer``'s, outdated ones or not) when the
+    caller has read them already, so that they are not read twice; the current ones are measured."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
-    facts = knowledge.list_for_customer(db, actor=actor, customer_id=customer.id)
+    if facts is None:
+        facts = knowledge.list_for_customer(db, actor=actor, customer_id=customer.id)
+    else:
+        facts = [fact for fact in facts if fact.status == DifferentiatorStatus.CURRENT.value]
     traits = {
         fact_id: trait
         for fact_id, trait in db.execute(
@@ -100,7 +112,7 @@ def knowledge_of(
         refreshed_at=run.finished_at if run else None,
         distinguishability=measure.distinguishability if measure else None,
         look_alikes=[LookAlike(id=i, name=names[i]) for i in wanted if i in names],
-        recognition=knowledge.recognition(db, actor=actor, customer_id=customer.id),
+        recognition=knowledge.recognition_of(facts),
         facts=insights,
         stale_facts=sum(1 for f in insights if f.stale),
         gaps=gaps,

@@ -330,6 +330,16 @@ def acknowledge_shown(
     ]
 
 
+def recognition_of(current: Sequence[Differentiator]) -> RecognitionOut:
+    """``recognition`` of a customer whose current facts are read already (each with its acknowledgement)."""
+    acknowledged = sum(1 for fact in current if fact.acknowledgement is not None)
+    return RecognitionOut(
+        current=len(current),
+        acknowledged=acknowledged,
+        ratio=round(acknowledged / len(current), 4) if current else None,
+    )
+
+
 def recognition(db: Session, *, actor: Actor, customer_id: int) -> RecognitionOut:
     """Recognition ratio: of the current facts, how many the customer knows that we know."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
