@@ -41,6 +41,7 @@ def demo(
     # commands (and --help) start without them.
     from segone import demo as demo_data
     from segone.demo import behaviour as demo_behaviour
+    from segone.demo import quality as demo_quality
     from segone.demo.timeline import CDNOW_FIRST_DAY, CDNOW_LAST_DAY
     from segone.knowledge.distinguishability import refresh as knowledge_refresh
     from segone.segmentation import service as segmentation
@@ -97,6 +98,8 @@ def demo(
             name=DEMO_SEGMENTATION,
             progress=progress,
         )
+    # Report cards, the service strategy, recovery cases from the complaint events and promises.
+    quality = demo_quality.load_quality(runtime, actor=SYSTEM, day=day, seed=seed)
     if as_json:
         loaded = {"loaded": True, **summary.model_dump(mode="json")}
         print_json(
@@ -105,6 +108,7 @@ def demo(
                 "behaviour": behaviour.model_dump(mode="json"),
                 "knowledge": measured.as_dict(),
                 "segmentation": segmented.model_dump(mode="json"),
+                "quality": quality.model_dump(mode="json"),
             }
         )
         return
@@ -134,6 +138,13 @@ def demo(
         f"Segmented every customer on {count(len(segmented.variables))} variables in "
         f"{segmented.seconds or 0:.1f} s: {leaves} segments, {alone} of them segments of one "
         f"(version {segmented.id}; 'segone segments show {segmented.id}')."
+    )
+    typer.echo(
+        f"Loaded report cards and customer service in {quality.seconds:.1f} s: {count(quality.cards)} cards "
+        f"({count(quality.ratings)} ratings over twelve months, {count(quality.plans)} action plans), "
+        f"{count(quality.cases)} recovery cases from complaints and returns "
+        f"({count(quality.cases_open)} open), "
+        f"{count(quality.promises)} promises."
     )
     typer.echo(f"Sign in with password '{demo_data.DEMO_PASSWORD}' as:")
     for role, email in demo_data.DEMO_LOGINS.items():
