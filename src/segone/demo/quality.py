@@ -383,7 +383,7 @@ def _plans(db: Session, day: date, cards: dict[str, int]) -> int:
         manager = next(
             u.email
             for u in (*DEMO_USERS, *TEAM_USERS)
-            if u.team == card_out.supplier and u.role.value == "manager"
+            if u.team == card_out.supplier and u.role is Role.MANAGER
         )
         with fixed_at(reviewed):
             plan = quality.add_plan(
@@ -581,7 +581,7 @@ def _recovery(
         after = pc.less(stamps, pa.scalar(synced, stamps.type))
         if previous is not None:
             after = pc.and_(after, pc.greater_equal(stamps, pa.scalar(previous, stamps.type)))
-        previous = synced
+        since, previous = previous, synced
         with fixed_at(synced):
             ingest.import_events(
                 runtime.sessions, dataset=dataset, actor=actor, events=events.filter(after), unknown="reject"
@@ -592,6 +592,7 @@ def _recovery(
                 data_dir=runtime.settings.data_dir,
                 analytics_url=runtime.settings.analytics_url,
                 currency=runtime.settings.currency,
+                since=since,
             )
         cases += report.opened
         with runtime.session() as db:
