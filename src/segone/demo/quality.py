@@ -361,7 +361,7 @@ def _ratings(
                     )
                 )
             with fixed_at(_at(period.end, 17)):
-                written += len(quality.store_ratings(db, actor, prepared, "demo", names={card.id: name}))
+                written += len(quality.store_ratings(db, actor, prepared, "import", names={card.id: name}))
     return written, ids
 
 
