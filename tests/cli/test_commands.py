@@ -176,6 +176,7 @@ def test_demo_loads_once_and_reset_reloads(segone: Invoke, data_dir: Path) -> No
     first = as_json(segone("demo", *small, "--if-empty", "--json"))
     assert first["loaded"] is True and first["customers"] >= 80
     created = first["behaviour"]["customers_created"]
+    written = set((data_dir / "events").glob("*.parquet"))  # the purchases, then each week's complaints
     skipped = as_json(segone("demo", *small, "--if-empty", "--json"))
     assert skipped == {"loaded": False, "customers": first["customers"] + created}
     assert "--reset" in one_line_error(segone("demo", *small))
@@ -185,6 +186,9 @@ def test_demo_loads_once_and_reset_reloads(segone: Invoke, data_dir: Path) -> No
     listed = as_json(segone("users", "list", "--json"))
     assert {u["email"] for u in listed} >= set(demo.DEMO_LOGINS.values())
     behaviour = first["behaviour"]
+    made = first["quality"]  # report cards and customer service (tests/demo/test_quality.py)
+    assert (made["cards"], made["plans"], made["events"], made["promises"]) == (9, 6, 40, 24)
+    assert made["cases"] == 40 and 0 < made["cases_open"] < 40 and "recovery cases" in again.stdout
     # The purchases are moved to end on the day of loading, the profiles' day.
     day = date.fromisoformat(first["day"])
     assert (behaviour["events"], behaviour["as_of"]) == (69_659, first["day"])
@@ -197,7 +201,8 @@ def test_demo_loads_once_and_reset_reloads(segone: Invoke, data_dir: Path) -> No
     assert behaviour["customers_created"] == 23_570 - 60  # the demo's 60 people are cdnow:00001...00060
     total = as_json(segone("customers", "list", "--json"))["total"]
     assert total == first["customers"] + behaviour["customers_created"]
-    assert len(list((data_dir / "events").glob("*.parquet"))) == 1  # the reset removed the old events
+    rewritten = set((data_dir / "events").glob("*.parquet"))
+    assert len(rewritten) == len(written) and not rewritten & written  # the reset removed the old events
     measured = first["knowledge"]
     assert measured["customers"] == total and 0 < measured["segments_of_one"] < total
     # The demo is segmented at load, down to segments of one; a reset builds it again as the first version.

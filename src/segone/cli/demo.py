@@ -42,6 +42,7 @@ def demo(
     # commands (and --help) start without them.
     from segone import demo as demo_data
     from segone.demo import behaviour as demo_behaviour
+    from segone.demo import quality as demo_quality
     from segone.demo.timeline import CDNOW_FIRST_DAY, CDNOW_LAST_DAY
     from segone.knowledge.distinguishability import refresh as knowledge_refresh
     from segone.personalisation import refresh as offers_refresh
@@ -101,6 +102,8 @@ def demo(
         )
         # The briefing's offers and "It depends" have stored offers to read on the first page opened.
         offered = offers_refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, progress=progress)
+    # Report cards, the service strategy, recovery cases from the complaint events and promises.
+    quality = demo_quality.load_quality(runtime, actor=SYSTEM, day=day, seed=seed)
     if as_json:
         loaded = {"loaded": True, **summary.model_dump(mode="json")}
         print_json(
@@ -110,6 +113,7 @@ def demo(
                 "knowledge": measured.as_dict(),
                 "segmentation": segmented.model_dump(mode="json"),
                 "offers": offered.model_dump(mode="json"),
+                "quality": quality.model_dump(mode="json"),
             }
         )
         return
@@ -149,6 +153,13 @@ def demo(
         f"Matched offerings to customers: {count(offered.recommendations or 0)} offers for "
         f"{count(offered.customers or 0)} customers, each with its reasons "
         "('segone offers recommend cdnow:00042')."
+    )
+    typer.echo(
+        f"Loaded report cards and customer service in {quality.seconds:.1f} s: {count(quality.cards)} cards "
+        f"({count(quality.ratings)} ratings over twelve months, {count(quality.plans)} action plans), "
+        f"{count(quality.cases)} recovery cases from complaints and returns "
+        f"({count(quality.cases_open)} open), "
+        f"{count(quality.promises)} promises."
     )
     typer.echo(f"Sign in with password '{demo_data.DEMO_PASSWORD}' as:")
     for role, email in demo_data.DEMO_LOGINS.items():

@@ -14,6 +14,7 @@ the demo writes (its users' records and audit entries): two loads on one day wri
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -39,7 +40,7 @@ from segone.demo.generate import (
 )
 from segone.demo.offerings import load_catalogue
 from segone.demo.timeline import demo_moment
-from segone.demo.users import DEMO_PASSWORD, DEMO_USERS
+from segone.demo.users import DEMO_PASSWORD, DEMO_USERS, DemoUser
 from segone.encounters.models import Encounter
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.models import Acknowledgement, Differentiator
@@ -124,7 +125,7 @@ def load(
     now = demo_moment(day)
     with fixed_at(now):
         progress("Creating demo users", 0, len(DEMO_USERS))
-        users = _users(db, actor)
+        users = create_users(db, actor)
         progress("Creating demo users", len(DEMO_USERS), len(DEMO_USERS))
         plan = generate(seed=seed, now=now, categories=categories, people=people, businesses=businesses)
         counts = _write(db, plan.customers, users, categories, progress)
@@ -171,7 +172,7 @@ def load_purchase_history(
     require(actor, Permission.MANAGE_SETTINGS)
     now = demo_moment(day)
     with fixed_at(now):
-        users = _users(db, actor)
+        users = create_users(db, actor)
         purchases = cdnow_purchases()
         held, _ = customers.identity_holders(
             db, system="cdnow", values=[f"{number:05d}" for number in purchases]
@@ -192,13 +193,13 @@ def load_purchase_history(
     )
 
 
-def _users(db: Session, actor: Actor) -> dict[str, int]:
+def create_users(db: Session, actor: Actor, users: Sequence[DemoUser] = DEMO_USERS) -> dict[str, int]:
     """The demo users' ids by e-mail, creating those that do not exist yet."""
-    existing = accounts.user_ids_by_email(db, emails=[demo_user.email for demo_user in DEMO_USERS])
+    existing = accounts.user_ids_by_email(db, emails=[demo_user.email for demo_user in users])
     # They share one password, so one (deliberately slow) hash serves them all.
     password_hash: str | None = None
     ids = {}
-    for demo_user in DEMO_USERS:
+    for demo_user in users:
         if demo_user.email not in existing:
             data = UserCreate(
                 email=demo_user.email, name=demo_user.name, role=demo_user.role, team=demo_user.team

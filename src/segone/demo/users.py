@@ -59,3 +59,19 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         f"jonas.weber@{DEMO_DOMAIN}", "Jonas Weber", Role.MANAGER, "Business Sales", "business", 0.8, 0.55
     ),
 )
+
+
+# Colleagues who do not meet customers in the demo's learning (weight 0): the managers and members of the
+# teams whose report cards, recovery cases and promises the demo holds (``demo.quality``). Kept apart from
+# ``DEMO_USERS`` so the customers and what was learned about them stay what they were.
+TEAM_USERS: tuple[DemoUser, ...] = (
+    DemoUser(f"hannah.price@{DEMO_DOMAIN}", "Hannah Price", Role.MANAGER, "Store York", "", 0.0, 0.5),
+    DemoUser(f"zara.ahmed@{DEMO_DOMAIN}", "Zara Ahmed", Role.FRONTLINE, "Store Leeds", "", 0.0, 0.5),
+    DemoUser(f"ravi.patel@{DEMO_DOMAIN}", "Ravi Patel", Role.MANAGER, "Customer Service", "", 0.0, 0.5),
+    DemoUser(f"ben.ashworth@{DEMO_DOMAIN}", "Ben Ashworth", Role.FRONTLINE, "Customer Service", "", 0.0, 0.5),
+    DemoUser(f"chloe.martin@{DEMO_DOMAIN}", "Chloe Martin", Role.MANAGER, "Marketing", "", 0.0, 0.5),
+    DemoUser(f"sam.turner@{DEMO_DOMAIN}", "Sam Turner", Role.MANAGER, "Warehouse", "", 0.0, 0.5),
+    DemoUser(f"kofi.mensah@{DEMO_DOMAIN}", "Kofi Mensah", Role.FRONTLINE, "Warehouse", "", 0.0, 0.5),
+    DemoUser(f"elena.novak@{DEMO_DOMAIN}", "Elena Novak", Role.MANAGER, "Repairs", "", 0.0, 0.5),
+    DemoUser(f"liam.doyle@{DEMO_DOMAIN}", "Liam Doyle", Role.FRONTLINE, "Repairs", "", 0.0, 0.5),
+)
