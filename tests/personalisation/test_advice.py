@@ -145,3 +145,32 @@ def test_a_rule_leaves_a_customer_out_and_a_question_naming_nothing_falls_back_t
     assert plan.caveats == ["It is only for customers with kind = business."]
     assert vague.asked_about_none and vague.options == []  # no stored offers for Bob yet
     assert vague.answer == "We have nothing in our catalogue that answers this, and no offers for them yet."
+
+
+def test_a_messages_template_sees_the_customers_stored_offers(runtime: Runtime) -> None:
+    from segone.knowledge.categories.service import in_force
+    from segone.personalisation import refresh
+    from segone.personalisation.messages import service as messages
+    from segone.personalisation.messages.schemas import Purpose
+
+    ids = _shop(runtime)
+
+    def offers_in_context() -> list[str]:
+        with runtime.session() as db:
+            context = messages.context_of(
+                db,
+                actor=SYSTEM,
+                customer_id=ids["ann"],
+                purpose=Purpose.OFFER,
+                offering=None,
+                categories=in_force(runtime.settings),
+                freshness_months=runtime.settings.freshness_months,
+                currency=runtime.settings.currency,
+            )
+        return [o.key for o in context.offers]
+
+    assert offers_in_context() == []  # before the first offers refresh
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
+    with runtime.session() as db:
+        stored = personalisation.customer_offers(db, actor=SYSTEM, customer_id=ids["ann"], limit=3)
+    assert stored.items and offers_in_context() == [item.offering.key for item in stored.items]

@@ -25,7 +25,8 @@ The context, the same for every purpose (``offer`` is set only for an offer with
 ``last_return``      none, or ``.date`` and ``.days_ago``
 ``offer``            none, or ``.key``, ``.name``, ``.description``, ``.needs`` (a list), ``.price_band``
                      (in words)
-``offers``           offers matched to the customer, each like ``offer`` (empty until matching lands)
+``offers``           the first three offers matched to the customer (the last offers refresh), each
+                     like ``offer``
 ``sender``           ``.name``: who drafts the message (empty at the command line)
 ``today``            today's date ("3 March 2026")
 ===================  =====================================================================================

@@ -198,6 +198,9 @@ def _cadence(read: BehaviourOut) -> Cadence | None:
     )
 
 
+OFFERS_IN_CONTEXT = 3
+
+
 def _offer(db: Session, actor: Actor, key: str | None, currency: str) -> OfferItem | None:
     if not key:
         return None
@@ -210,6 +213,23 @@ def _offer(db: Session, actor: Actor, key: str | None, currency: str) -> OfferIt
         description=found.description,
         needs=tuple(found.needs),
         price_band=price_band_label(found.price_band, currency) if found.price_band else "",
+    )
+
+
+def _offers(db: Session, actor: Actor, customer_id: int, currency: str) -> tuple[OfferItem, ...]:
+    """The customer's stored offers (the last offers refresh), best first: what a template may propose."""
+    stored = offerings.customer_offers(db, actor=actor, customer_id=customer_id, limit=OFFERS_IN_CONTEXT)
+    return tuple(
+        OfferItem(
+            key=item.offering.key,
+            name=item.offering.name,
+            description=item.offering.description,
+            needs=tuple(item.offering.needs),
+            price_band=price_band_label(item.offering.price_band, currency)
+            if item.offering.price_band
+            else "",
+        )
+        for item in stored.items
     )
 
 
@@ -257,7 +277,7 @@ def context_of(
         facts=facts,
         today=rendering.day(utcnow().date()),
         offer=_offer(db, actor, offering, currency),
-        offers=(),
+        offers=_offers(db, actor, customer.id, currency),
         sender=SenderItem(name=sender.name if sender else ""),
         last_purchase=_day(profile.last_purchase) if profile else None,
         cadence=_cadence(read),
