@@ -86,7 +86,7 @@ class Settings(BaseSettings):
         ),
     )
     offers_collaborative_weight: float = Field(
-        default=0.6,
+        default=0.3,
         ge=0.0,
         le=100.0,
         description="Weight of what customers who bought alike went on to buy (ALS) in an offer's score.",
@@ -98,10 +98,10 @@ class Settings(BaseSettings):
         description="Weight of how well the offering fits what the customer told us (their facts).",
     )
     offers_popularity_weight: float = Field(
-        default=0.1,
+        default=0.4,
         ge=0.0,
         le=100.0,
-        description="Weight of how many customers bought the offering (breaks near ties).",
+        description="Weight of how many customers bought the offering (among those with a reason).",
     )
     offers_per_customer: int = Field(
         default=10, ge=1, le=100, description="Offers stored per customer by 'segone offers refresh'."

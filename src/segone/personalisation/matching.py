@@ -58,9 +58,9 @@ Reason = dict[str, Any]
 class Blend:
     """The weights of the score's parts and the settings of the models behind them."""
 
-    collaborative: float = 0.6
+    collaborative: float = 0.3
     content: float = 0.3
-    popularity: float = 0.1
+    popularity: float = 0.4
     factors: int = 16
     iterations: int = 15
     regularization: float = 3.0
