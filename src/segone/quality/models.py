@@ -109,3 +109,21 @@ class ActionPlan(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RatingPrediction(Base):
+    """ "Think customer": the rating (1-5) the employee thinks the customer would give after an encounter.
+    The encounter's customer, employee and moment are kept with it, so that the gap to the customer's own
+    rating is found without reading the encounters' table (docs/quality.md, "Think customer")."""
+
+    __tablename__ = "rating_predictions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    encounter_id: Mapped[int] = mapped_column(ForeignKey("encounters.id", ondelete="CASCADE"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    encounter_at: Mapped[datetime] = mapped_column(index=True)
+    predicted: Mapped[int] = mapped_column(SmallInteger)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

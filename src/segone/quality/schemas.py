@@ -504,3 +504,49 @@ class RateForm(BaseModel):
     can_rate: bool
     why_not: str | None = Field(description="Why the caller may not rate it, in words; null when they may.")
     rated: RatingOut | None = Field(description="The caller's rating of the period, when they gave one.")
+
+
+# --- "think customer": predicted ratings and the empathy gap ------------------------------------------
+
+RATING_WINDOW_DAYS = 30
+"""How long after an encounter the customer's own rating counts as their answer to it."""
+
+
+class PredictionCreate(BaseModel):
+    rating: int = Field(
+        ge=1, le=5, description="The rating, 1-5, the employee thinks the customer would give."
+    )
+
+
+class PredictionOut(BaseModel):
+    encounter_id: int
+    customer_id: int
+    employee_id: int
+    employee: str = Field(description="The name of the employee who had the encounter.")
+    encounter_at: datetime
+    predicted: int
+    actual: float | None = Field(
+        description="The mean over deliverables of the customer's first external report-card rating "
+        f"within {RATING_WINDOW_DAYS} days after the encounter; null until it arrives."
+    )
+    gap: float | None = Field(description="predicted - actual; null until the customer's rating arrives.")
+
+
+class GapRow(BaseModel):
+    """One month of one employee's (or one team's) predictions that have the customer's rating."""
+
+    month: str = Field(description="YYYY-MM of the encounters.")
+    name: str = Field(description="The employee's or the team's name.")
+    id: int | None = Field(description="The user's or the team's id; null for people of no team.")
+    count: int = Field(description="Predictions with the customer's rating.")
+    mean_gap: float = Field(description="Mean of predicted - actual: above 0, the customer was less happy.")
+    mean_absolute_gap: float = Field(description="Mean of |predicted - actual|: how far off, either way.")
+
+
+class EmpathyReport(BaseModel):
+    window_days: int = RATING_WINDOW_DAYS
+    team: str | None = Field(description="The team asked for; null for everyone the caller sees.")
+    predictions: int = Field(description="Predictions in the report, with or without the customer's rating.")
+    awaiting: int = Field(description="Predictions whose customer has not rated yet (within the window).")
+    employees: list[GapRow] = Field(description="Per month (newest first), then per employee by name.")
+    teams: list[GapRow] = Field(description="Per month (newest first), then per team by name.")

@@ -1,5 +1,6 @@
 """Use cases of the quality domain: report cards, their ratings, a period's review and its action plans,
-rating links for external customers, and the scores export for the bonus plan (docs/quality.md).
+rating links for external customers, the scores export for the bonus plan, and ("think customer", in
+``think``) the ratings employees predict and their gap to the customers' own (docs/quality.md).
 
 Who sees and does what:
 
@@ -70,6 +71,11 @@ from segone.quality.schemas import (
     RatingOut,
     ShortfallOut,
 )
+from segone.quality.think import empathy as empathy
+from segone.quality.think import move_predictions_to as move_predictions_to
+from segone.quality.think import prediction as prediction
+from segone.quality.think import predictions_of as predictions_of
+from segone.quality.think import record_prediction as record_prediction
 from segone.storage import bulk
 from segone.storage.batching import chunks
 
