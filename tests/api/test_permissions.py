@@ -106,6 +106,21 @@ def _fresh_suggestion(world: World) -> tuple[int, str]:
     return encounter, suggestions.sentence_id(text)
 
 
+def _own_encounter(world: World, user: MadeUser | None) -> int:
+    """An encounter the user had (the world's, held by nobody, for the anonymous call)."""
+    if user is None:
+        return world.encounter
+    with world.runtime.session() as db:
+        return encounters.record(
+            db,
+            actor=SYSTEM,
+            customer_id=world.customer,
+            data=EncounterCreate(channel=Channel.STORE),
+            categories=categories_in_force(world.runtime.settings),
+            employee_id=user.id,
+        ).id
+
+
 def _suggestion_call(world: World, action: str) -> Call:
     encounter, suggestion = _fresh_suggestion(world)
     return Call("POST", f"/encounters/{encounter}/suggestions/{action}", {"id": suggestion})
@@ -361,6 +376,10 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ("POST", "/api/v1/encounters/{encounter_id}/suggestions/reject"): (
         Permission.ADD_DIFFERENTIATORS,
         lambda w, u: _suggestion_call(w, "reject"),
+    ),
+    ("POST", "/api/v1/encounters/{encounter_id}/predicted-rating"): (
+        Permission.RATE_SERVICE,
+        lambda w, u: Call("POST", f"/encounters/{_own_encounter(w, u)}/predicted-rating", {"rating": 4}),
     ),
     ("GET", "/api/v1/me"): (SIGNED_IN, lambda w, u: Call("GET", "/me")),
     ("GET", "/api/v1/me/tokens"): (Permission.MANAGE_OWN_TOKENS, lambda w, u: Call("GET", "/me/tokens")),
@@ -651,6 +670,7 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
             ),
         ),
     ),
+    ("GET", "/api/v1/cards/empathy"): (Permission.RATE_SERVICE, lambda w, u: Call("GET", "/cards/empathy")),
     ("GET", "/api/v1/cards/export"): (
         Permission.EXPORT_DATA,
         lambda w, u: Call("GET", f"/cards/export?period={_month()}&format=csv"),

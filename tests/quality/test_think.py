@@ -64,6 +64,9 @@ class Planted:
     york_b: MadeUser
     leeds_c: MadeUser
     encounters: dict[str, int]
+    x: int
+    when: datetime = datetime(2026, 11, 15, 10, 0, tzinfo=UTC)
+    """A moment after every rating of the planted customers."""
 
 
 def plant(runtime: Runtime) -> Planted:
@@ -100,7 +103,7 @@ def plant(runtime: Runtime) -> Planted:
     customer_rates(runtime, card.id, y, _at(11, 10), {"Welcome": 2})
     customer_rates(runtime, card.id, z, _at(10, 8), {"Welcome": 5})
     customer_rates(runtime, card.id, z, _at(11, 5), {"Welcome": 4, "Advice": 5})
-    return Planted(york_a, york_b, leeds_c, made)
+    return Planted(york_a, york_b, leeds_c, made, x)
 
 
 def _table(report: EmpathyReport) -> list[tuple[str, str, int, float, float]]:

@@ -145,6 +145,7 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("GET", "/cards"): P.RATE_SERVICE,
     ("POST", "/cards"): P.MANAGE_REPORT_CARDS,
     ("GET", "/cards/export"): P.EXPORT_DATA,
+    ("GET", "/cards/empathy"): P.RATE_SERVICE,
     ("GET", "/cards/{card_id}/rate"): P.RATE_SERVICE,
     ("POST", "/cards/{card_id}/rate"): P.RATE_SERVICE,
     ("POST", "/cards/{card_id}/links"): P.MANAGE_REPORT_CARDS,

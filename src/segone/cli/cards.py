@@ -38,6 +38,7 @@ from segone.quality.schemas import (
     CardOut,
     CardReview,
     CardUpdate,
+    EmpathyReport,
     PlanStatus,
     RatingCreate,
     parse_scores,
@@ -534,3 +535,71 @@ def _day(text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise Invalid(f"'{text}' is not a date; write YYYY-MM-DD, e.g. 2026-12-15.") from None
+
+
+@app.command()
+def predict(
+    ctx: typer.Context,
+    encounter: Annotated[int, typer.Argument(metavar="ENCOUNTER", help="The encounter's id.", min=1)],
+    rating: Annotated[
+        int,
+        typer.Option("--rating", min=1, max=5, help="The rating, 1-5, you think the customer would give."),
+    ],
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Think customer: record the rating the encounter's customer would give, in the view of the employee
+    who had it; recording it again changes it."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        made = quality.record_prediction(
+            db, actor=actor_named(db, as_user), encounter_id=encounter, data=rating
+        )
+    if as_json:
+        print_json(made)
+        return
+    arrived = (
+        f" The customer gave {shown(made.actual)}: a gap of {made.gap:+.2f}."
+        if made.actual is not None and made.gap is not None
+        else " The customer has not rated yet."
+    )
+    typer.echo(f"Encounter {made.encounter_id}: {made.employee} thinks {made.predicted} of 5.{arrived}")
+
+
+@app.command()
+def empathy(
+    ctx: typer.Context,
+    team: Annotated[str | None, typer.Option("--team", help="One team's employees only.")] = None,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Think customer: predicted vs the customer's own rating (their next external card rating within 30
+    days), per month, per employee and per team: count, mean gap and mean absolute gap."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        report = quality.empathy(db, actor=actor_named(db, as_user), team=team)
+    if as_json:
+        print_json(report)
+        return
+    _print_empathy(report)
+
+
+def _print_empathy(report: EmpathyReport) -> None:
+    typer.echo(
+        f"{report.predictions} predictions, {report.awaiting} still waiting for the customer's rating "
+        f"(within {report.window_days} days)."
+    )
+    if not report.teams:
+        typer.echo("No prediction has the customer's rating yet.")
+        return
+    for title, rows in (("team", report.teams), ("employee", report.employees)):
+        table = Table("month", title, "n", "mean gap", "mean |gap|", box=None)
+        for row in rows:
+            table.add_row(
+                row.month,
+                row.name,
+                str(row.count),
+                f"{row.mean_gap:+.2f}",
+                f"{row.mean_absolute_gap:.2f}",
+            )
+        stdout().print(table, markup=False)

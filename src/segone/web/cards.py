@@ -149,6 +149,25 @@ def create_card(request: Request, viewer: CardManager, form: Form, runtime: Runt
     return see_other(f"/cards/{made.id}/review")
 
 
+@router.get("/cards/empathy")
+def empathy_page(request: Request, viewer: Rater, runtime: RuntimeDep, team: str = "") -> Response:
+    """Think customer: the ratings employees predicted after their encounters against the customers' own."""
+    with runtime.session() as db:
+        report = quality.empathy(db, actor=viewer.actor, team=team or None)
+        teams = list(accounts.teams(db).values()) if quality.sees_all(viewer.actor) else []
+    months = sorted({r.month for r in report.teams}, reverse=True)
+    return render(
+        request,
+        "cards/empathy.html",
+        report=report,
+        teams=teams,
+        team=team,
+        months=months,
+        by_team={m: [r for r in report.teams if r.month == m] for m in months},
+        by_employee={m: [r for r in report.employees if r.month == m] for m in months},
+    )
+
+
 @router.get("/cards/export")
 def export_scores(
     viewer: Exporter, runtime: RuntimeDep, period: str = "", team: str = "", format: Format = Format.CSV
