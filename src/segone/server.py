@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from segone.api import errors
 from segone.api.routes import (
+    advocacy,
     audiences,
     behaviour,
     cards,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         customer_service,
         offers,
         cards,
+        advocacy,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -670,6 +670,7 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
             ),
         ),
     ),
+    ("GET", "/api/v1/advocates"): (Permission.READ_CUSTOMERS, lambda w, u: Call("GET", "/advocates")),
     ("GET", "/api/v1/cards/empathy"): (Permission.RATE_SERVICE, lambda w, u: Call("GET", "/cards/empathy")),
     ("GET", "/api/v1/cards/export"): (
         Permission.EXPORT_DATA,

@@ -30,6 +30,8 @@ from segone.quality import service as quality
 from segone.quality.measures import shown
 from segone.quality.periods import PeriodLength
 from segone.quality.schemas import (
+    ADVOCACY_AT_LEAST,
+    ADVOCACY_DAYS,
     ActionPlanCreate,
     ActionPlanOut,
     ActionPlanUpdate,
@@ -603,3 +605,53 @@ def _print_empathy(report: EmpathyReport) -> None:
                 f"{row.mean_absolute_gap:.2f}",
             )
         stdout().print(table, markup=False)
+
+
+@app.command()
+def advocates(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", min=1, max=3660, help="The period: the last N days.")] = (
+        ADVOCACY_DAYS
+    ),
+    at_least: Annotated[
+        int, typer.Option("--min", min=1, max=1000, help="Referrals and reviews a customer needs.")
+    ] = ADVOCACY_AT_LEAST,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Advocates: the customers with at least --min referral and review events in the last --days days,
+    most first."""
+    runtime = runtime_of(ctx)
+    settings = runtime.settings
+    with runtime.session() as db:
+        found = quality.advocates(
+            db,
+            actor=actor_named(db, as_user),
+            data_dir=settings.data_dir,
+            analytics_url=settings.analytics_url,
+            days=days,
+            at_least=at_least,
+            limit=limit,
+        )
+    if as_json:
+        print_json(found)
+        return
+    typer.echo(
+        f"{found.customers} customers referred us or reviewed us in the last {days} days "
+        f"({found.referrals} referrals, {found.reviews} reviews); "
+        f"{len(found.items)} with at least {at_least}."
+    )
+    if not found.items:
+        return
+    table = Table("id", "customer", "referrals", "reviews", "total", "latest", box=None)
+    for item in found.items:
+        table.add_row(
+            str(item.customer_id),
+            item.name,
+            str(item.referrals),
+            str(item.reviews),
+            str(item.total),
+            item.last_at.date().isoformat(),
+        )
+    stdout().print(table, markup=False)

@@ -550,3 +550,32 @@ class EmpathyReport(BaseModel):
     awaiting: int = Field(description="Predictions whose customer has not rated yet (within the window).")
     employees: list[GapRow] = Field(description="Per month (newest first), then per employee by name.")
     teams: list[GapRow] = Field(description="Per month (newest first), then per team by name.")
+
+
+# --- advocacy: referrals and reviews per customer --------------------------------------------------------
+
+ADVOCACY_TYPES = ("referral", "review")
+"""The event types that count as advocacy."""
+ADVOCACY_DAYS = 365
+ADVOCACY_AT_LEAST = 2
+
+
+class AdvocateOut(BaseModel):
+    customer_id: int
+    name: str
+    referrals: int
+    reviews: int
+    total: int = Field(description="Referrals and reviews together.")
+    last_at: datetime = Field(description="When the latest of them happened.")
+
+
+class AdvocateList(BaseModel):
+    since: datetime = Field(description="The period's start (its events from then on count).")
+    until: datetime = Field(description="The period's end.")
+    at_least: int = Field(description="The advocacy events a customer needs in the period to be listed.")
+    customers: int = Field(description="Customers with at least one referral or review in the period.")
+    referrals: int = Field(description="Referral events in the period.")
+    reviews: int = Field(description="Review events in the period.")
+    items: list[AdvocateOut] = Field(
+        description="The advocates: most events first, then most referrals, then the most recent."
+    )

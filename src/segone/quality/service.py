@@ -37,6 +37,7 @@ from segone.customers import service as customers
 from segone.errors import Conflict, Forbidden, Invalid, NotFound
 from segone.exporting import Batch, Column, Export, Kind
 from segone.quality import links, measures
+from segone.quality.advocacy import advocates as advocates
 from segone.quality.measures import Tally
 from segone.quality.models import ActionPlan, Deliverable, Rating, ReportCard, Score
 from segone.quality.periods import Period, PeriodLength, check_not_future, of_day, parse

@@ -57,6 +57,7 @@ from segone.web.render import render
 
 router = web_router()
 Rater = Annotated[Viewer, Depends(requires(Permission.RATE_SERVICE))]
+Reader = Annotated[Viewer, Depends(requires(Permission.READ_CUSTOMERS))]
 CardManager = Annotated[Viewer, Depends(requires(Permission.MANAGE_REPORT_CARDS))]
 Exporter = Annotated[Viewer, Depends(requires(Permission.EXPORT_DATA))]
 SCORE_FIELD = "score-"
@@ -166,6 +167,24 @@ def empathy_page(request: Request, viewer: Rater, runtime: RuntimeDep, team: str
         by_team={m: [r for r in report.teams if r.month == m] for m in months},
         by_employee={m: [r for r in report.employees if r.month == m] for m in months},
     )
+
+
+@router.get("/cards/advocates")
+def advocates_page(
+    request: Request, viewer: Reader, runtime: RuntimeDep, days: int = 365, at_least: int = 2
+) -> Response:
+    """Advocacy: the customers who refer others to us and review us, from the events."""
+    settings = runtime.settings
+    with runtime.session() as db:
+        found = quality.advocates(
+            db,
+            actor=viewer.actor,
+            data_dir=settings.data_dir,
+            analytics_url=settings.analytics_url,
+            days=days,
+            at_least=at_least,
+        )
+    return render(request, "cards/advocates.html", found=found, days=days)
 
 
 @router.get("/cards/export")
