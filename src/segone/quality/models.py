@@ -127,3 +127,37 @@ class RatingPrediction(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Survey(Base):
+    """The differentiation survey: one question, agreement 1-5, asked the same of executives, front-line
+    staff and customers (docs/quality.md, "The perception gap")."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    question: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyAnswer(Base):
+    """One person's answer: a user (an executive or front-line staff) or a customer, once per survey. A
+    front-line answer may state in words what makes us different (the strategy check)."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "user_id", name="uq_survey_answers_user"),
+        UniqueConstraint("survey_id", "customer_id", name="uq_survey_answers_customer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    group: Mapped[str] = mapped_column(String(20))  # executives, frontline, customers
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    agreement: Mapped[int] = mapped_column(SmallInteger)
+    statement: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

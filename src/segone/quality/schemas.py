@@ -579,3 +579,98 @@ class AdvocateList(BaseModel):
     items: list[AdvocateOut] = Field(
         description="The advocates: most events first, then most referrals, then the most recent."
     )
+
+
+# --- the differentiation survey and the perception gap ----------------------------------------------------
+
+DEFAULT_QUESTION = "Is our offering different from the competition in a way that matters to you?"
+AGREEING = 4
+"""An answer of 4 or 5 (agree, strongly agree) counts as agreeing."""
+STRATEGY_THRESHOLD = 0.25
+"""A front-line statement passes the strategy check when its TF-IDF cosine similarity to at least one
+statement of the strategy on record is this or more."""
+
+
+class SurveyGroup(enum.StrEnum):
+    EXECUTIVES = "executives"
+    FRONTLINE = "frontline"
+    CUSTOMERS = "customers"
+
+    @property
+    def label(self) -> str:
+        return {"executives": "Executives", "frontline": "Front-line staff", "customers": "Customers"}[
+            self.value
+        ]
+
+
+class SurveyCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    question: str = Field(default=DEFAULT_QUESTION, min_length=1, max_length=COMMENT_MAX)
+
+
+class SurveyOut(BaseModel):
+    id: int
+    name: str
+    question: str
+    created_at: datetime
+
+
+class AnswerCreate(BaseModel):
+    agreement: int = Field(ge=1, le=5, description="1 strongly disagree ... 5 strongly agree.")
+    statement: str = Field(
+        default="",
+        max_length=COMMENT_MAX,
+        description="Front-line staff: what makes us different, in your words (the strategy check).",
+    )
+    group: SurveyGroup | None = Field(
+        default=None,
+        description="For a user: executives or frontline; default by role (administrators and managers are "
+        "executives, everyone else front-line staff). Customers are always 'customers'.",
+    )
+    user: str | None = Field(
+        default=None, max_length=320, description="The e-mail of the user who answered; default the caller."
+    )
+    customer: str | None = Field(
+        default=None, max_length=400, description="The customer who answered, by id or identity."
+    )
+
+
+class AnswerOut(BaseModel):
+    id: int
+    survey_id: int
+    group: SurveyGroup
+    user_id: int | None
+    customer_id: int | None
+    agreement: int
+    statement: str
+
+
+class GroupShare(BaseModel):
+    group: SurveyGroup
+    label: str
+    answers: int
+    agreeing: int = Field(description="Answers of 4 or 5.")
+    share: float | None = Field(description="agreeing / answers; null without answers.")
+
+
+class StrategyCheck(BaseModel):
+    threshold: float = STRATEGY_THRESHOLD
+    strategy_statements: int = Field(description="Statements of the strategy on record compared with.")
+    checked: int = Field(description="Front-line answers with a statement.")
+    passed: int
+    pass_rate: float | None = Field(description="passed / checked; null when nothing was checked.")
+
+
+class GradedStatement(BaseModel):
+    answer_id: int
+    statement: str
+    similarity: float = Field(description="The highest similarity to a statement of the strategy.")
+    closest: str | None = Field(description="That statement of the strategy.")
+    passed: bool
+
+
+class PerceptionGap(BaseModel):
+    survey: SurveyOut
+    groups: list[GroupShare] = Field(description="Executives, front-line staff, customers, in this order.")
+    strategy_check: StrategyCheck
+    statements: list[GradedStatement]

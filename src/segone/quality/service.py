@@ -72,6 +72,12 @@ from segone.quality.schemas import (
     RatingOut,
     ShortfallOut,
 )
+from segone.quality.surveys import answer_survey as answer_survey
+from segone.quality.surveys import create_survey as create_survey
+from segone.quality.surveys import gap as gap
+from segone.quality.surveys import list_surveys as list_surveys
+from segone.quality.surveys import record_answers as record_answers
+from segone.quality.surveys import resolve_survey as resolve_survey
 from segone.quality.think import empathy as empathy
 from segone.quality.think import move_predictions_to as move_predictions_to
 from segone.quality.think import prediction as prediction
