@@ -31,6 +31,7 @@ from segone.api.routes import (
     search,
     segmentations,
     suggestions,
+    surveys,
     users,
 )
 from segone.behaviour import ingest
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         offers,
         cards,
         advocacy,
+        surveys,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -35,7 +35,7 @@ from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.personalisation import service as offerings
 from segone.personalisation.schemas import OfferingCreate
 from segone.quality import service as quality
-from segone.quality.schemas import ActionPlanCreate, CardCreate
+from segone.quality.schemas import ActionPlanCreate, CardCreate, SurveyCreate
 from segone.runtime import Runtime
 from segone.segmentation import service as segmentation
 from segone.server import create_app
@@ -119,6 +119,11 @@ def _own_encounter(world: World, user: MadeUser | None) -> int:
             categories=categories_in_force(world.runtime.settings),
             employee_id=user.id,
         ).id
+
+
+def _fresh_survey(world: World) -> int:
+    with world.runtime.session() as db:
+        return quality.create_survey(db, actor=SYSTEM, data=SurveyCreate(name=f"Survey {next(_unique)}")).id
 
 
 def _suggestion_call(world: World, action: str) -> Call:
@@ -669,6 +674,19 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
                 zip(("customer_team", "supplier_team"), _teams(w, u), strict=True), deliverables=["Welcome"]
             ),
         ),
+    ),
+    ("GET", "/api/v1/surveys"): (Permission.RATE_SERVICE, lambda w, u: Call("GET", "/surveys")),
+    ("POST", "/api/v1/surveys"): (
+        Permission.MANAGE_REPORT_CARDS,
+        lambda w, u: Call("POST", "/surveys", {"name": f"Survey {next(_unique)}"}),
+    ),
+    ("POST", "/api/v1/surveys/{survey_id}/answers"): (
+        Permission.RATE_SERVICE,
+        lambda w, u: Call("POST", f"/surveys/{_fresh_survey(w)}/answers", {"agreement": 4}),
+    ),
+    ("GET", "/api/v1/surveys/{survey_id}/gap"): (
+        Permission.RATE_SERVICE,
+        lambda w, u: Call("GET", f"/surveys/{_fresh_survey(w)}/gap"),
     ),
     ("GET", "/api/v1/advocates"): (Permission.READ_CUSTOMERS, lambda w, u: Call("GET", "/advocates")),
     ("GET", "/api/v1/cards/empathy"): (Permission.RATE_SERVICE, lambda w, u: Call("GET", "/cards/empathy")),

@@ -147,6 +147,7 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("GET", "/cards/export"): P.EXPORT_DATA,
     ("GET", "/cards/empathy"): P.RATE_SERVICE,
     ("GET", "/cards/advocates"): P.READ_CUSTOMERS,
+    ("GET", "/cards/gap"): P.RATE_SERVICE,
     ("GET", "/cards/{card_id}/rate"): P.RATE_SERVICE,
     ("POST", "/cards/{card_id}/rate"): P.RATE_SERVICE,
     ("POST", "/cards/{card_id}/links"): P.MANAGE_REPORT_CARDS,

@@ -38,9 +38,17 @@ from segone.quality.schemas import (
     RatingLink,
 )
 from segone.runtime import Runtime
-from segone.views import exports
+from segone.views import exports, perception
 from segone.web import session as web_session
-from segone.web.charts import BarChart, LineChart, Matrix, diverging_bars, heat_matrix, line_chart
+from segone.web.charts import (
+    BarChart,
+    LineChart,
+    Matrix,
+    diverging_bars,
+    heat_matrix,
+    horizontal_bars,
+    line_chart,
+)
 from segone.web.deps import (
     Form,
     FormFields,
@@ -53,7 +61,7 @@ from segone.web.deps import (
     web_router,
 )
 from segone.web.exports import streamed
-from segone.web.render import render
+from segone.web.render import percent, render
 
 router = web_router()
 Rater = Annotated[Viewer, Depends(requires(Permission.RATE_SERVICE))]
@@ -185,6 +193,29 @@ def advocates_page(
             at_least=at_least,
         )
     return render(request, "cards/advocates.html", found=found, days=days)
+
+
+@router.get("/cards/gap")
+def gap_page(request: Request, viewer: Rater, runtime: RuntimeDep, survey: int = 0) -> Response:
+    """The perception gap: the differentiation survey's groups side by side and the strategy check."""
+    with runtime.session() as db:
+        surveys = quality.list_surveys(db, actor=viewer.actor)
+        chosen = survey or (surveys[0].id if surveys else 0)
+        found = perception.gap(db, actor=viewer.actor, survey_id=chosen) if chosen else None
+    chart = (
+        horizontal_bars(
+            [
+                (g.label, g.share or 0.0, f"{percent(g.share)} of {formatting.plural(g.answers, 'answer')}")
+                for g in found.groups
+            ],
+            top=1.0,
+            shown=lambda v: f"{round(v * 100)}%",
+            x_title="% agreeing (4 or 5 of 5)",
+        )
+        if found
+        else None
+    )
+    return render(request, "cards/gap.html", found=found, surveys=surveys, chart=chart)
 
 
 @router.get("/cards/export")
