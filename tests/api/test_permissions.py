@@ -684,6 +684,14 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.RATE_SERVICE,
         lambda w, u: Call("POST", f"/surveys/{_fresh_survey(w)}/answers", {"agreement": 4}),
     ),
+    ("POST", "/api/v1/surveys/{survey_id}/import"): (
+        Permission.IMPORT_DATA,
+        lambda w, u: Call(
+            "POST",
+            f"/surveys/{_fresh_survey(w)}/import",
+            csv=f"customer,agreement\n{w.customer},4\n".encode(),
+        ),
+    ),
     ("GET", "/api/v1/surveys/{survey_id}/gap"): (
         Permission.RATE_SERVICE,
         lambda w, u: Call("GET", f"/surveys/{_fresh_survey(w)}/gap"),

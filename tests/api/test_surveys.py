@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from segone.accounts.schemas import Role
@@ -10,12 +12,14 @@ from segone.cli.main import app
 from tests.api.conftest import ClientFactory
 from tests.api.helpers import api_user, error_of, fields_at_fault
 from tests.conftest import LiveServer
-from tests.factories import make_user
+from tests.factories import make_customer, make_user
 from tests.quality.test_surveys import plant
 from tests.web.conftest import signed_in
 
 
-def test_the_gap_over_the_api_the_cli_and_the_page(live_server: LiveServer, api: ClientFactory) -> None:
+def test_the_gap_over_the_api_the_cli_and_the_page(
+    live_server: LiveServer, api: ClientFactory, tmp_path: Path
+) -> None:
     runtime = live_server.runtime
     survey = plant(runtime)
     clerk = api(api_user(runtime, Role.FRONTLINE).token)
@@ -46,6 +50,17 @@ def test_the_gap_over_the_api_the_cli_and_the_page(live_server: LiveServer, api:
     assert "Strategy check: 3 of 4 front-line statements" in shown.stdout
     refused = CliRunner().invoke(app, ["surveys", "answer", str(survey), "--agreement", "0"], env=env)
     assert refused.exit_code == 2
+    file = tmp_path / "answers.csv"
+    file.write_text("customer,agreement\n999999,4\n")
+    rejected = CliRunner().invoke(app, ["surveys", "import", str(survey), str(file)], env=env)
+    assert rejected.exit_code == 2 and "1 of the 1 rows is bad" in rejected.output
+    analyst = api(api_user(runtime, Role.ANALYST).token)
+    checked = analyst.post(
+        f"/surveys/{survey}/import?dry_run=true",
+        content=f"customer,agreement\n{make_customer(runtime)},4\n".encode(),
+        headers={"content-type": "text/csv"},
+    )
+    assert checked.status_code == 200 and checked.json()["rows"] == 1, checked.text
 
     with signed_in(live_server, make_user(runtime, Role.FRONTLINE)) as browser:
         assert 'href="/cards/gap"' in browser.get("/cards").text

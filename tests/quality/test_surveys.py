@@ -10,6 +10,7 @@ from segone.accounts.schemas import SYSTEM, Role
 from segone.customer_service.strategy import service as strategies
 from segone.customer_service.strategy.schemas import StrategyIn
 from segone.errors import Conflict, Forbidden, Invalid
+from segone.importing import ImportRejected
 from segone.quality import service as quality
 from segone.quality.schemas import AnswerCreate, SurveyCreate, SurveyGroup
 from segone.runtime import Runtime
@@ -104,3 +105,26 @@ def test_answers_are_checked(runtime: Runtime) -> None:
             )
     with pytest.raises(ValidationError):
         AnswerCreate(agreement=6)
+
+
+def test_customers_answers_are_imported_all_or_nothing(runtime: Runtime) -> None:
+    survey = plant(runtime)
+    ann = make_customer(runtime, name="Ann", identities=["crm:ann"])
+    bob = make_customer(runtime, name="Bob", identities=["crm:bob"])
+    bad = "customer,agreement\ncrm:ann,5\ncrm:nobody,4\ncrm:bob,9\ncrm:ann,4\n"
+    with runtime.session() as db, pytest.raises(ImportRejected, match="3 of the 4 rows are bad") as refused:
+        quality.import_answers(db, actor=SYSTEM, survey_id=survey, data=bad)
+    assert [(p.row, p.column) for p in refused.value.problems] == [
+        (3, "customer"),
+        (4, "agreement"),
+        (5, "customer"),
+    ]
+    with runtime.session() as db:
+        report = quality.import_answers(
+            db, actor=SYSTEM, survey_id=survey, data=f"Customer;Agreement\n{ann};5\ncrm:bob;4\n"
+        )
+        assert report.created == 2
+        found = perception.gap(db, actor=SYSTEM, survey_id=survey)
+    # 1 of 10 customers agreed; now 3 of 12.
+    assert (found.groups[2].answers, found.groups[2].agreeing) == (12, 3)
+    assert bob != ann

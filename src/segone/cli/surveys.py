@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from segone.cli.common import JsonOption, actor_named, print_json, runtime_of, stdout
+from segone import formatting
+from segone.cli.common import (
+    DryRunOption,
+    ImportAsOption,
+    JsonOption,
+    actor_named,
+    imported_line,
+    print_json,
+    run_import,
+    runtime_of,
+    stdout,
+)
 from segone.quality import service as quality
 from segone.quality.schemas import DEFAULT_QUESTION, AnswerCreate, SurveyCreate, SurveyGroup
 from segone.views import perception
@@ -115,4 +127,43 @@ def gap(
     typer.echo(
         f"Strategy check: {check.passed} of {check.checked} front-line statements match the strategy "
         f"({rate}; similarity {check.threshold} or more)."
+    )
+
+
+@app.command("import")
+def import_file(
+    ctx: typer.Context,
+    survey: SurveyArgument,
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE.csv", help="Columns customer (id or identity), agreement.")
+    ],
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="The file's encoding (windows-1252, latin-1...); default: detected."),
+    ] = None,
+    dry_run: DryRunOption = False,
+    as_user: ImportAsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import customers' answers from a CSV file: all or nothing."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        found = quality.resolve_survey(db, actor=actor_named(db, as_user), reference=survey)
+    report = run_import(
+        ctx,
+        file,
+        as_user=as_user,
+        as_json=as_json,
+        load=lambda db, actor, data, progress: quality.import_answers(
+            db, actor=actor, survey_id=found.id, data=data, dry_run=dry_run, encoding=encoding
+        ),
+    )
+    if report is None:
+        return
+    typer.echo(
+        imported_line(
+            file.name,
+            f"{formatting.plural(report.rows, 'row')}; {formatting.plural(report.created, 'answer')}",
+            dry_run=dry_run,
+        )
     )

@@ -674,3 +674,9 @@ class PerceptionGap(BaseModel):
     groups: list[GroupShare] = Field(description="Executives, front-line staff, customers, in this order.")
     strategy_check: StrategyCheck
     statements: list[GradedStatement]
+
+
+class SurveyImportReport(ImportReport):
+    """What an import of customers' survey answers did (or, in a dry run or when rows are bad, would do)."""
+
+    created: int = 0

@@ -75,6 +75,7 @@ from segone.quality.schemas import (
 from segone.quality.surveys import answer_survey as answer_survey
 from segone.quality.surveys import create_survey as create_survey
 from segone.quality.surveys import gap as gap
+from segone.quality.surveys import import_answers as import_answers
 from segone.quality.surveys import list_surveys as list_surveys
 from segone.quality.surveys import record_answers as record_answers
 from segone.quality.surveys import resolve_survey as resolve_survey

@@ -23,6 +23,14 @@ from segone.accounts.schemas import SYSTEM, Actor, Permission, Role
 from segone.accounts.service import require
 from segone.customers import service as customers
 from segone.errors import Conflict, Invalid, NotFound
+from segone.importing import (
+    ImportProblem,
+    ImportRejected,
+    bad_rows_message,
+    normalise_header,
+    read_sheet,
+    reported_as_dry_run,
+)
 from segone.knowledge.distinguishability.service import text_similarities
 from segone.quality.models import Survey, SurveyAnswer
 from segone.quality.schemas import (
@@ -36,6 +44,7 @@ from segone.quality.schemas import (
     StrategyCheck,
     SurveyCreate,
     SurveyGroup,
+    SurveyImportReport,
     SurveyOut,
 )
 
@@ -216,3 +225,92 @@ def gap(db: Session, *, actor: Actor, survey_id: int, strategy: Sequence[str]) -
         ),
         statements=statements,
     )
+
+
+# --- customers' answers from a CSV file --------------------------------------------------------------------
+
+
+def import_answers(
+    db: Session,
+    *,
+    actor: Actor,
+    survey_id: int,
+    data: bytes | str,
+    dry_run: bool = False,
+    encoding: str | None = None,
+) -> SurveyImportReport:
+    """Customers' answers from a CSV file, a row per customer: ``customer`` (id or identity) and
+    ``agreement`` (1-5). All or nothing: one bad row (an unknown customer, an agreement out of 1-5, a
+    customer who answered already, in the store or on an earlier row) writes nothing and the report
+    names every bad row; ``dry_run`` only checks."""
+    require(actor, ON_BEHALF)
+    survey = _survey(db, survey_id)
+    with reported_as_dry_run(dry_run):
+        try:
+            sheet = read_sheet(data, needs="the columns customer and agreement", encoding=encoding)
+        except ImportRejected as exc:
+            raise ImportRejected(exc.message, SurveyImportReport(errors=exc.problems)) from exc
+        positions = {normalise_header(title): i for i, title in enumerate(sheet.header)}
+        missing = [name for name in ("customer", "agreement") if name not in positions]
+        if missing:
+            problem = ImportProblem(
+                row=sheet.header_line, problem=f"The file has no column {', '.join(missing)}."
+            )
+            raise ImportRejected(problem.problem, SurveyImportReport(errors=[problem], dry_run=dry_run))
+    answered = set(
+        db.scalars(
+            select(SurveyAnswer.customer_id).where(
+                SurveyAnswer.survey_id == survey.id, SurveyAnswer.customer_id.is_not(None)
+            )
+        )
+    )
+    good: list[tuple[int, int]] = []
+    problems: list[ImportProblem] = []
+    for line, values in sheet.rows:
+        cells = {name: values[i].strip() if i < len(values) else "" for name, i in positions.items()}
+        raw = cells["agreement"]
+        if raw not in {"1", "2", "3", "4", "5"}:
+            problems.append(
+                ImportProblem(row=line, column="agreement", problem=f"'{raw}' is not an agreement of 1 to 5.")
+            )
+            continue
+        try:
+            customer_id = customers.resolve(db, actor=actor, reference=cells["customer"]).id
+        except NotFound as exc:
+            problems.append(ImportProblem(row=line, column="customer", problem=exc.message))
+            continue
+        if customer_id in answered:
+            problems.append(
+                ImportProblem(
+                    row=line,
+                    column="customer",
+                    problem=f"This customer has answered '{survey.name}' already.",
+                )
+            )
+            continue
+        answered.add(customer_id)
+        good.append((customer_id, int(raw)))
+    bad = len({p.row for p in problems})
+    report = SurveyImportReport(
+        dry_run=dry_run,
+        rows=len(sheet.rows),
+        encoding=sheet.encoding,
+        created=0 if problems else len(good),
+        errors=problems,
+    )
+    if problems:
+        raise ImportRejected(bad_rows_message(bad, len(sheet.rows), dry_run=dry_run), report)
+    if not dry_run:
+        db.add_all(
+            SurveyAnswer(
+                survey_id=survey.id,
+                group=SurveyGroup.CUSTOMERS.value,
+                customer_id=customer_id,
+                agreement=agreement,
+                statement="",
+                recorded_by_id=actor.user_id,
+            )
+            for customer_id, agreement in good
+        )
+        db.flush()
+    return report
