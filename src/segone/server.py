@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from segone.api import errors
 from segone.api.routes import (
+    advocacy,
     audiences,
     behaviour,
     cards,
@@ -30,6 +31,7 @@ from segone.api.routes import (
     search,
     segmentations,
     suggestions,
+    surveys,
     users,
 )
 from segone.behaviour import ingest
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         customer_service,
         offers,
         cards,
+        advocacy,
+        surveys,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

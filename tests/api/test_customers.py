@@ -239,6 +239,7 @@ def test_merge_through_the_api_loses_nothing(runtime: Runtime, api: ClientFactor
         "messages": 0,
         "recovery_cases": 0,
         "promises": 0,
+        "rating_predictions": 0,
     }
     record = merged["survivor"]
     assert set(record["identities"]) == before["identities"]

@@ -35,7 +35,7 @@ from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.personalisation import service as offerings
 from segone.personalisation.schemas import OfferingCreate
 from segone.quality import service as quality
-from segone.quality.schemas import ActionPlanCreate, CardCreate
+from segone.quality.schemas import ActionPlanCreate, CardCreate, SurveyCreate
 from segone.runtime import Runtime
 from segone.segmentation import service as segmentation
 from segone.server import create_app
@@ -104,6 +104,26 @@ def _fresh_suggestion(world: World) -> tuple[int, str]:
             categories=categories_in_force(world.runtime.settings),
         ).id
     return encounter, suggestions.sentence_id(text)
+
+
+def _own_encounter(world: World, user: MadeUser | None) -> int:
+    """An encounter the user had (the world's, held by nobody, for the anonymous call)."""
+    if user is None:
+        return world.encounter
+    with world.runtime.session() as db:
+        return encounters.record(
+            db,
+            actor=SYSTEM,
+            customer_id=world.customer,
+            data=EncounterCreate(channel=Channel.STORE),
+            categories=categories_in_force(world.runtime.settings),
+            employee_id=user.id,
+        ).id
+
+
+def _fresh_survey(world: World) -> int:
+    with world.runtime.session() as db:
+        return quality.create_survey(db, actor=SYSTEM, data=SurveyCreate(name=f"Survey {next(_unique)}")).id
 
 
 def _suggestion_call(world: World, action: str) -> Call:
@@ -361,6 +381,10 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ("POST", "/api/v1/encounters/{encounter_id}/suggestions/reject"): (
         Permission.ADD_DIFFERENTIATORS,
         lambda w, u: _suggestion_call(w, "reject"),
+    ),
+    ("POST", "/api/v1/encounters/{encounter_id}/predicted-rating"): (
+        Permission.RATE_SERVICE,
+        lambda w, u: Call("POST", f"/encounters/{_own_encounter(w, u)}/predicted-rating", {"rating": 4}),
     ),
     ("GET", "/api/v1/me"): (SIGNED_IN, lambda w, u: Call("GET", "/me")),
     ("GET", "/api/v1/me/tokens"): (Permission.MANAGE_OWN_TOKENS, lambda w, u: Call("GET", "/me/tokens")),
@@ -651,6 +675,29 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
             ),
         ),
     ),
+    ("GET", "/api/v1/surveys"): (Permission.RATE_SERVICE, lambda w, u: Call("GET", "/surveys")),
+    ("POST", "/api/v1/surveys"): (
+        Permission.MANAGE_REPORT_CARDS,
+        lambda w, u: Call("POST", "/surveys", {"name": f"Survey {next(_unique)}"}),
+    ),
+    ("POST", "/api/v1/surveys/{survey_id}/answers"): (
+        Permission.RATE_SERVICE,
+        lambda w, u: Call("POST", f"/surveys/{_fresh_survey(w)}/answers", {"agreement": 4}),
+    ),
+    ("POST", "/api/v1/surveys/{survey_id}/import"): (
+        Permission.IMPORT_DATA,
+        lambda w, u: Call(
+            "POST",
+            f"/surveys/{_fresh_survey(w)}/import",
+            csv=f"customer,agreement\n{w.customer},4\n".encode(),
+        ),
+    ),
+    ("GET", "/api/v1/surveys/{survey_id}/gap"): (
+        Permission.RATE_SERVICE,
+        lambda w, u: Call("GET", f"/surveys/{_fresh_survey(w)}/gap"),
+    ),
+    ("GET", "/api/v1/advocates"): (Permission.READ_CUSTOMERS, lambda w, u: Call("GET", "/advocates")),
+    ("GET", "/api/v1/cards/empathy"): (Permission.RATE_SERVICE, lambda w, u: Call("GET", "/cards/empathy")),
     ("GET", "/api/v1/cards/export"): (
         Permission.EXPORT_DATA,
         lambda w, u: Call("GET", f"/cards/export?period={_month()}&format=csv"),

@@ -212,6 +212,7 @@ class AuditAction(enum.StrEnum):
     RATING_LINK_MADE = "report_card.link_made"
     ACTION_PLAN_ADDED = "action_plan.added"
     ACTION_PLAN_UPDATED = "action_plan.updated"
+    RATING_PREDICTED = "encounter.rating_predicted"
 
     @property
     def label(self) -> str:
@@ -256,6 +257,7 @@ _ACTION_LABELS = {
     AuditAction.RATING_LINK_MADE: "Rating link made",
     AuditAction.ACTION_PLAN_ADDED: "Action plan added",
     AuditAction.ACTION_PLAN_UPDATED: "Action plan changed",
+    AuditAction.RATING_PREDICTED: "Predicted the customer's rating",
 }
 
 

@@ -30,6 +30,8 @@ from segone.quality import service as quality
 from segone.quality.measures import shown
 from segone.quality.periods import PeriodLength
 from segone.quality.schemas import (
+    ADVOCACY_AT_LEAST,
+    ADVOCACY_DAYS,
     ActionPlanCreate,
     ActionPlanOut,
     ActionPlanUpdate,
@@ -38,6 +40,7 @@ from segone.quality.schemas import (
     CardOut,
     CardReview,
     CardUpdate,
+    EmpathyReport,
     PlanStatus,
     RatingCreate,
     parse_scores,
@@ -534,3 +537,121 @@ def _day(text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise Invalid(f"'{text}' is not a date; write YYYY-MM-DD, e.g. 2026-12-15.") from None
+
+
+@app.command()
+def predict(
+    ctx: typer.Context,
+    encounter: Annotated[int, typer.Argument(metavar="ENCOUNTER", help="The encounter's id.", min=1)],
+    rating: Annotated[
+        int,
+        typer.Option("--rating", min=1, max=5, help="The rating, 1-5, you think the customer would give."),
+    ],
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Think customer: record the rating the encounter's customer would give, in the view of the employee
+    who had it; recording it again changes it."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        made = quality.record_prediction(
+            db, actor=actor_named(db, as_user), encounter_id=encounter, data=rating
+        )
+    if as_json:
+        print_json(made)
+        return
+    arrived = (
+        f" The customer gave {shown(made.actual)}: a gap of {made.gap:+.2f}."
+        if made.actual is not None and made.gap is not None
+        else " The customer has not rated yet."
+    )
+    typer.echo(f"Encounter {made.encounter_id}: {made.employee} thinks {made.predicted} of 5.{arrived}")
+
+
+@app.command()
+def empathy(
+    ctx: typer.Context,
+    team: Annotated[str | None, typer.Option("--team", help="One team's employees only.")] = None,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Think customer: predicted vs the customer's own rating (their next external card rating within 30
+    days), per month, per employee and per team: count, mean gap and mean absolute gap."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        report = quality.empathy(db, actor=actor_named(db, as_user), team=team)
+    if as_json:
+        print_json(report)
+        return
+    _print_empathy(report)
+
+
+def _print_empathy(report: EmpathyReport) -> None:
+    typer.echo(
+        f"{report.predictions} predictions, {report.awaiting} still waiting for the customer's rating "
+        f"(within {report.window_days} days)."
+    )
+    if not report.teams:
+        typer.echo("No prediction has the customer's rating yet.")
+        return
+    for title, rows in (("team", report.teams), ("employee", report.employees)):
+        table = Table("month", title, "n", "mean gap", "mean |gap|", box=None)
+        for row in rows:
+            table.add_row(
+                row.month,
+                row.name,
+                str(row.count),
+                f"{row.mean_gap:+.2f}",
+                f"{row.mean_absolute_gap:.2f}",
+            )
+        stdout().print(table, markup=False)
+
+
+@app.command()
+def advocates(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", min=1, max=3660, help="The period: the last N days.")] = (
+        ADVOCACY_DAYS
+    ),
+    at_least: Annotated[
+        int, typer.Option("--min", min=1, max=1000, help="Referrals and reviews a customer needs.")
+    ] = ADVOCACY_AT_LEAST,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
+    as_user: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Advocates: the customers with at least --min referral and review events in the last --days days,
+    most first."""
+    runtime = runtime_of(ctx)
+    settings = runtime.settings
+    with runtime.session() as db:
+        found = quality.advocates(
+            db,
+            actor=actor_named(db, as_user),
+            data_dir=settings.data_dir,
+            analytics_url=settings.analytics_url,
+            days=days,
+            at_least=at_least,
+            limit=limit,
+        )
+    if as_json:
+        print_json(found)
+        return
+    typer.echo(
+        f"{found.customers} customers referred us or reviewed us in the last {days} days "
+        f"({found.referrals} referrals, {found.reviews} reviews); "
+        f"{len(found.items)} with at least {at_least}."
+    )
+    if not found.items:
+        return
+    table = Table("id", "customer", "referrals", "reviews", "total", "latest", box=None)
+    for item in found.items:
+        table.add_row(
+            str(item.customer_id),
+            item.name,
+            str(item.referrals),
+            str(item.reviews),
+            str(item.total),
+            item.last_at.date().isoformat(),
+        )
+    stdout().print(table, markup=False)

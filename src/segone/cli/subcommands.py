@@ -117,6 +117,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "Report cards: set them up, rate them, review a period with its shortfalls and action plans, export "
         "the scores for the bonus plan.",
     ),
+    "surveys": Subcommand(
+        "segone.cli.surveys",
+        "The differentiation survey: set one up, record answers, the perception gap of the three groups.",
+    ),
     "export": Subcommand(
         "segone.cli.export",
         "Export every customer (in the layout 'customers import' reads back), fact or encounter, 10,000 rows "

@@ -109,3 +109,55 @@ class ActionPlan(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RatingPrediction(Base):
+    """ "Think customer": the rating (1-5) the employee thinks the customer would give after an encounter.
+    The encounter's customer, employee and moment are kept with it, so that the gap to the customer's own
+    rating is found without reading the encounters' table (docs/quality.md, "Think customer")."""
+
+    __tablename__ = "rating_predictions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    encounter_id: Mapped[int] = mapped_column(ForeignKey("encounters.id", ondelete="CASCADE"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    encounter_at: Mapped[datetime] = mapped_column(index=True)
+    predicted: Mapped[int] = mapped_column(SmallInteger)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Survey(Base):
+    """The differentiation survey: one question, agreement 1-5, asked the same of executives, front-line
+    staff and customers (docs/quality.md, "The perception gap")."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    question: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyAnswer(Base):
+    """One person's answer: a user (an executive or front-line staff) or a customer, once per survey. A
+    front-line answer may state in words what makes us different (the strategy check)."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "user_id", name="uq_survey_answers_user"),
+        UniqueConstraint("survey_id", "customer_id", name="uq_survey_answers_customer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    group: Mapped[str] = mapped_column(String(20))  # executives, frontline, customers
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    agreement: Mapped[int] = mapped_column(SmallInteger)
+    statement: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -504,3 +504,179 @@ class RateForm(BaseModel):
     can_rate: bool
     why_not: str | None = Field(description="Why the caller may not rate it, in words; null when they may.")
     rated: RatingOut | None = Field(description="The caller's rating of the period, when they gave one.")
+
+
+# --- "think customer": predicted ratings and the empathy gap ------------------------------------------
+
+RATING_WINDOW_DAYS = 30
+"""How long after an encounter the customer's own rating counts as their answer to it."""
+
+
+class PredictionCreate(BaseModel):
+    rating: int = Field(
+        ge=1, le=5, description="The rating, 1-5, the employee thinks the customer would give."
+    )
+
+
+class PredictionOut(BaseModel):
+    encounter_id: int
+    customer_id: int
+    employee_id: int
+    employee: str = Field(description="The name of the employee who had the encounter.")
+    encounter_at: datetime
+    predicted: int
+    actual: float | None = Field(
+        description="The mean over deliverables of the customer's first external report-card rating "
+        f"within {RATING_WINDOW_DAYS} days after the encounter; null until it arrives."
+    )
+    gap: float | None = Field(description="predicted - actual; null until the customer's rating arrives.")
+
+
+class GapRow(BaseModel):
+    """One month of one employee's (or one team's) predictions that have the customer's rating."""
+
+    month: str = Field(description="YYYY-MM of the encounters.")
+    name: str = Field(description="The employee's or the team's name.")
+    id: int | None = Field(description="The user's or the team's id; null for people of no team.")
+    count: int = Field(description="Predictions with the customer's rating.")
+    mean_gap: float = Field(description="Mean of predicted - actual: above 0, the customer was less happy.")
+    mean_absolute_gap: float = Field(description="Mean of |predicted - actual|: how far off, either way.")
+
+
+class EmpathyReport(BaseModel):
+    window_days: int = RATING_WINDOW_DAYS
+    team: str | None = Field(description="The team asked for; null for everyone the caller sees.")
+    predictions: int = Field(description="Predictions in the report, with or without the customer's rating.")
+    awaiting: int = Field(description="Predictions whose customer has not rated yet (within the window).")
+    employees: list[GapRow] = Field(description="Per month (newest first), then per employee by name.")
+    teams: list[GapRow] = Field(description="Per month (newest first), then per team by name.")
+
+
+# --- advocacy: referrals and reviews per customer --------------------------------------------------------
+
+ADVOCACY_TYPES = ("referral", "review")
+"""The event types that count as advocacy."""
+ADVOCACY_DAYS = 365
+ADVOCACY_AT_LEAST = 2
+
+
+class AdvocateOut(BaseModel):
+    customer_id: int
+    name: str
+    referrals: int
+    reviews: int
+    total: int = Field(description="Referrals and reviews together.")
+    last_at: datetime = Field(description="When the latest of them happened.")
+
+
+class AdvocateList(BaseModel):
+    since: datetime = Field(description="The period's start (its events from then on count).")
+    until: datetime = Field(description="The period's end.")
+    at_least: int = Field(description="The advocacy events a customer needs in the period to be listed.")
+    customers: int = Field(description="Customers with at least one referral or review in the period.")
+    referrals: int = Field(description="Referral events in the period.")
+    reviews: int = Field(description="Review events in the period.")
+    items: list[AdvocateOut] = Field(
+        description="The advocates: most events first, then most referrals, then the most recent."
+    )
+
+
+# --- the differentiation survey and the perception gap ----------------------------------------------------
+
+DEFAULT_QUESTION = "Is our offering different from the competition in a way that matters to you?"
+AGREEING = 4
+"""An answer of 4 or 5 (agree, strongly agree) counts as agreeing."""
+STRATEGY_THRESHOLD = 0.25
+"""A front-line statement passes the strategy check when its TF-IDF cosine similarity to at least one
+statement of the strategy on record is this or more."""
+
+
+class SurveyGroup(enum.StrEnum):
+    EXECUTIVES = "executives"
+    FRONTLINE = "frontline"
+    CUSTOMERS = "customers"
+
+    @property
+    def label(self) -> str:
+        return {"executives": "Executives", "frontline": "Front-line staff", "customers": "Customers"}[
+            self.value
+        ]
+
+
+class SurveyCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    question: str = Field(default=DEFAULT_QUESTION, min_length=1, max_length=COMMENT_MAX)
+
+
+class SurveyOut(BaseModel):
+    id: int
+    name: str
+    question: str
+    created_at: datetime
+
+
+class AnswerCreate(BaseModel):
+    agreement: int = Field(ge=1, le=5, description="1 strongly disagree ... 5 strongly agree.")
+    statement: str = Field(
+        default="",
+        max_length=COMMENT_MAX,
+        description="Front-line staff: what makes us different, in your words (the strategy check).",
+    )
+    group: SurveyGroup | None = Field(
+        default=None,
+        description="For a user: executives or frontline; default by role (administrators and managers are "
+        "executives, everyone else front-line staff). Customers are always 'customers'.",
+    )
+    user: str | None = Field(
+        default=None, max_length=320, description="The e-mail of the user who answered; default the caller."
+    )
+    customer: str | None = Field(
+        default=None, max_length=400, description="The customer who answered, by id or identity."
+    )
+
+
+class AnswerOut(BaseModel):
+    id: int
+    survey_id: int
+    group: SurveyGroup
+    user_id: int | None
+    customer_id: int | None
+    agreement: int
+    statement: str
+
+
+class GroupShare(BaseModel):
+    group: SurveyGroup
+    label: str
+    answers: int
+    agreeing: int = Field(description="Answers of 4 or 5.")
+    share: float | None = Field(description="agreeing / answers; null without answers.")
+
+
+class StrategyCheck(BaseModel):
+    threshold: float = STRATEGY_THRESHOLD
+    strategy_statements: int = Field(description="Statements of the strategy on record compared with.")
+    checked: int = Field(description="Front-line answers with a statement.")
+    passed: int
+    pass_rate: float | None = Field(description="passed / checked; null when nothing was checked.")
+
+
+class GradedStatement(BaseModel):
+    answer_id: int
+    statement: str
+    similarity: float = Field(description="The highest similarity to a statement of the strategy.")
+    closest: str | None = Field(description="That statement of the strategy.")
+    passed: bool
+
+
+class PerceptionGap(BaseModel):
+    survey: SurveyOut
+    groups: list[GroupShare] = Field(description="Executives, front-line staff, customers, in this order.")
+    strategy_check: StrategyCheck
+    statements: list[GradedStatement]
+
+
+class SurveyImportReport(ImportReport):
+    """What an import of customers' survey answers did (or, in a dry run or when rows are bad, would do)."""
+
+    created: int = 0

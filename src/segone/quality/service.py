@@ -1,5 +1,6 @@
 """Use cases of the quality domain: report cards, their ratings, a period's review and its action plans,
-rating links for external customers, and the scores export for the bonus plan (docs/quality.md).
+rating links for external customers, the scores export for the bonus plan, and ("think customer", in
+``think``) the ratings employees predict and their gap to the customers' own (docs/quality.md).
 
 Who sees and does what:
 
@@ -36,6 +37,7 @@ from segone.customers import service as customers
 from segone.errors import Conflict, Forbidden, Invalid, NotFound
 from segone.exporting import Batch, Column, Export, Kind
 from segone.quality import links, measures
+from segone.quality.advocacy import advocates as advocates
 from segone.quality.measures import Tally
 from segone.quality.models import ActionPlan, Deliverable, Rating, ReportCard, Score
 from segone.quality.periods import Period, PeriodLength, check_not_future, of_day, parse
@@ -70,6 +72,18 @@ from segone.quality.schemas import (
     RatingOut,
     ShortfallOut,
 )
+from segone.quality.surveys import answer_survey as answer_survey
+from segone.quality.surveys import create_survey as create_survey
+from segone.quality.surveys import gap as gap
+from segone.quality.surveys import import_answers as import_answers
+from segone.quality.surveys import list_surveys as list_surveys
+from segone.quality.surveys import record_answers as record_answers
+from segone.quality.surveys import resolve_survey as resolve_survey
+from segone.quality.think import empathy as empathy
+from segone.quality.think import move_predictions_to as move_predictions_to
+from segone.quality.think import prediction as prediction
+from segone.quality.think import predictions_of as predictions_of
+from segone.quality.think import record_prediction as record_prediction
 from segone.storage import bulk
 from segone.storage.batching import chunks
 

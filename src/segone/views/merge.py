@@ -1,8 +1,8 @@
 """Merging two records of the same customer, so that nothing either record holds is lost.
 
-Every differentiator, encounter, message, recovery case and promise of the merged record moves to the
-survivor through its own domain; the customers domain then folds the records themselves (identities,
-attributes, the merge record, the history): see ``customers.service.merge_records``.
+Every differentiator, encounter, message, recovery case, promise and predicted rating of the merged record
+moves to the survivor through its own domain; the customers domain then folds the records themselves
+(identities, attributes, the merge record, the history): see ``customers.service.merge_records``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from segone.customers.schemas import CustomerOut
 from segone.encounters import service as encounters
 from segone.knowledge.facts import service as knowledge
 from segone.personalisation.messages import service as messages
+from segone.quality import service as quality
 from segone.views.schemas import MergePreview
 
 
@@ -31,6 +32,9 @@ def merge(
         "messages": messages.move_to(db, from_customer_id=merged.id, to_customer_id=survivor.id),
         "recovery_cases": recovery.move_to(db, from_customer_id=merged.id, to_customer_id=survivor.id),
         "promises": promises.move_to(db, from_customer_id=merged.id, to_customer_id=survivor.id),
+        "rating_predictions": quality.move_predictions_to(
+            db, from_customer_id=merged.id, to_customer_id=survivor.id
+        ),
     }
     kept, counts = customers.merge_records(
         db, actor=actor, survivor_id=survivor.id, merged_id=merged.id, moved=moved

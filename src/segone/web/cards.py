@@ -38,9 +38,17 @@ from segone.quality.schemas import (
     RatingLink,
 )
 from segone.runtime import Runtime
-from segone.views import exports
+from segone.views import exports, perception
 from segone.web import session as web_session
-from segone.web.charts import BarChart, LineChart, Matrix, diverging_bars, heat_matrix, line_chart
+from segone.web.charts import (
+    BarChart,
+    LineChart,
+    Matrix,
+    diverging_bars,
+    heat_matrix,
+    horizontal_bars,
+    line_chart,
+)
 from segone.web.deps import (
     Form,
     FormFields,
@@ -53,10 +61,11 @@ from segone.web.deps import (
     web_router,
 )
 from segone.web.exports import streamed
-from segone.web.render import render
+from segone.web.render import percent, render
 
 router = web_router()
 Rater = Annotated[Viewer, Depends(requires(Permission.RATE_SERVICE))]
+Reader = Annotated[Viewer, Depends(requires(Permission.READ_CUSTOMERS))]
 CardManager = Annotated[Viewer, Depends(requires(Permission.MANAGE_REPORT_CARDS))]
 Exporter = Annotated[Viewer, Depends(requires(Permission.EXPORT_DATA))]
 SCORE_FIELD = "score-"
@@ -147,6 +156,66 @@ def create_card(request: Request, viewer: CardManager, form: Form, runtime: Runt
         )
     web_session.load(request).flash(f"'{made.name}' is set up: {len(made.deliverables)} deliverables.")
     return see_other(f"/cards/{made.id}/review")
+
+
+@router.get("/cards/empathy")
+def empathy_page(request: Request, viewer: Rater, runtime: RuntimeDep, team: str = "") -> Response:
+    """Think customer: the ratings employees predicted after their encounters against the customers' own."""
+    with runtime.session() as db:
+        report = quality.empathy(db, actor=viewer.actor, team=team or None)
+        teams = list(accounts.teams(db).values()) if quality.sees_all(viewer.actor) else []
+    months = sorted({r.month for r in report.teams}, reverse=True)
+    return render(
+        request,
+        "cards/empathy.html",
+        report=report,
+        teams=teams,
+        team=team,
+        months=months,
+        by_team={m: [r for r in report.teams if r.month == m] for m in months},
+        by_employee={m: [r for r in report.employees if r.month == m] for m in months},
+    )
+
+
+@router.get("/cards/advocates")
+def advocates_page(
+    request: Request, viewer: Reader, runtime: RuntimeDep, days: int = 365, at_least: int = 2
+) -> Response:
+    """Advocacy: the customers who refer others to us and review us, from the events."""
+    settings = runtime.settings
+    with runtime.session() as db:
+        found = quality.advocates(
+            db,
+            actor=viewer.actor,
+            data_dir=settings.data_dir,
+            analytics_url=settings.analytics_url,
+            days=days,
+            at_least=at_least,
+        )
+    return render(request, "cards/advocates.html", found=found, days=days)
+
+
+@router.get("/cards/gap")
+def gap_page(request: Request, viewer: Rater, runtime: RuntimeDep, survey: int = 0) -> Response:
+    """The perception gap: the differentiation survey's groups side by side and the strategy check."""
+    with runtime.session() as db:
+        surveys = quality.list_surveys(db, actor=viewer.actor)
+        chosen = survey or (surveys[0].id if surveys else 0)
+        found = perception.gap(db, actor=viewer.actor, survey_id=chosen) if chosen else None
+    chart = (
+        horizontal_bars(
+            [
+                (g.label, g.share or 0.0, f"{percent(g.share)} of {formatting.plural(g.answers, 'answer')}")
+                for g in found.groups
+            ],
+            top=1.0,
+            shown=lambda v: f"{round(v * 100)}%",
+            x_title="% agreeing (4 or 5 of 5)",
+        )
+        if found
+        else None
+    )
+    return render(request, "cards/gap.html", found=found, surveys=surveys, chart=chart)
 
 
 @router.get("/cards/export")

@@ -21,6 +21,7 @@ from segone.encounters.suggestions import SuggestionConfirm, SuggestionReject
 from segone.errors import Conflict, Invalid, NotFound
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.facts import service as knowledge
+from segone.quality import service as quality
 from segone.runtime import Runtime
 from segone.web import session as web_session
 from segone.web.deps import (
@@ -113,6 +114,16 @@ def _listening(form: FormFields, errors: dict[str, str]) -> float | None:
     return int(raw) / 100
 
 
+def _predicted(form: FormFields, errors: dict[str, str]) -> int | None:
+    raw = form.get("predicted_rating")
+    if not raw:
+        return None
+    if raw not in {"1", "2", "3", "4", "5"}:
+        errors["predicted_rating"] = "Choose a rating from 1 to 5, or leave it for now."
+        return None
+    return int(raw)
+
+
 def _facts(form: FormFields, errors: dict[str, str]) -> tuple[list[NewFact], list[tuple[str, str]]]:
     texts, cats = form.getlist("fact_text"), form.getlist("fact_category")
     rows = [(t.strip(), cats[i].strip() if i < len(cats) else "") for i, t in enumerate(texts)]
@@ -152,6 +163,7 @@ def log_encounter(
             errors["occurred_at"] = exc.message
     duration = _duration(form, errors)
     listening = _listening(form, errors)
+    predicted = _predicted(form, errors)
     facts, fact_rows = _facts(form, errors)
     acked = {int(v) for v in form.getlist("acknowledge") if v.isdigit() and len(v) < 12}
     status = 422
@@ -183,6 +195,10 @@ def log_encounter(
                     categories=categories,
                     date_floor=runtime.settings.encounter_date_floor,
                 ).id
+                if predicted is not None and viewer.actor.can(Permission.RATE_SERVICE):
+                    quality.record_prediction(
+                        db, actor=viewer.actor, encounter_id=encounter_id, data=predicted
+                    )
             except (Invalid, Conflict) as exc:
                 field = exc.field if isinstance(exc, Invalid) else None
                 errors[field or ("facts" if "categor" in exc.message else "form")] = exc.message

@@ -22,6 +22,7 @@ from segone.quality.schemas import (
     CardOut,
     CardReview,
     CardUpdate,
+    EmpathyReport,
     LinkCreate,
     RatingCreate,
     RatingLink,
@@ -99,6 +100,24 @@ def export_scores(
         media_type=media_type(format),
         headers={"Content-Disposition": content_disposition(started.name, format, utcnow())},
     )
+
+
+@router.get(
+    "/empathy",
+    response_model=EmpathyReport,
+    summary="Think customer: predicted vs actual ratings",
+    responses=responses(401, 403, 404, 422),
+)
+def empathy(
+    db: Db,
+    actor: CurrentActor,
+    team: str | None = Query(default=None, max_length=120, description="One team's employees only."),
+) -> EmpathyReport:
+    """The gap between the rating employees predicted after their encounters and the customer's own (the
+    mean of their next external report card rating within 30 days), per month, per employee and per team:
+    count, mean gap (predicted - actual) and mean absolute gap. A team sees its own; analysts and
+    administrators every team."""
+    return quality.empathy(db, actor=actor, team=team)
 
 
 @router.get(

@@ -8,6 +8,8 @@ from segone.api.deps import Categories, CurrentActor, CustomerId, Db, EncounterI
 from segone.api.errors import responses
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate, EncounterOut
+from segone.quality import service as quality
+from segone.quality.schemas import PredictionCreate, PredictionOut
 
 router = APIRouter(tags=["encounters"])
 
@@ -71,3 +73,19 @@ def record_encounter(
 def get_encounter(db: Db, actor: CurrentActor, encounter_id: EncounterId) -> EncounterOut:
     """One encounter, with the ids of the differentiators learned in it."""
     return encounters.to_out_many(db, [encounters.get(db, actor=actor, encounter_id=encounter_id)])[0]
+
+
+@router.post(
+    "/encounters/{encounter_id}/predicted-rating",
+    response_model=PredictionOut,
+    summary="Record the rating you think the customer would give",
+    responses=responses(401, 403, 404, 422),
+)
+def predict_rating(
+    db: Db, actor: CurrentActor, encounter_id: EncounterId, data: PredictionCreate
+) -> PredictionOut:
+    """ "Think customer": the rating (1-5) the employee who had the encounter thinks its customer would give
+    (someone else's needs the import permission); sending it again changes it. The answer has the
+    customer's own rating (`actual`, the mean of their next external report card rating within 30 days)
+    and the gap once it arrived."""
+    return quality.record_prediction(db, actor=actor, encounter_id=encounter_id, data=data)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from segone.api.deps import CurrentActor, Db, get_runtime
+from segone.api.deps import MAX_ID, CurrentActor, Db, get_runtime
 from segone.api.errors import ErrorOut, responses
 from segone.customers import importer
 from segone.customers.crm_presets import PRESETS
@@ -22,7 +22,8 @@ from segone.knowledge.facts.importer import FactImportReport
 from segone.personalisation import importer as offerings_importer
 from segone.personalisation.schemas import OfferingImportReport
 from segone.quality import importer as ratings_importer
-from segone.quality.schemas import RatingImportReport
+from segone.quality import service as quality
+from segone.quality.schemas import RatingImportReport, SurveyImportReport
 from segone.runtime import Runtime
 
 router = APIRouter(tags=["imports"])
@@ -235,5 +236,36 @@ async def import_ratings(
         data=data,
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
+        encoding=encoding,
+    )
+
+
+@router.post(
+    "/surveys/{survey_id}/import",
+    response_model=SurveyImportReport,
+    summary="Import customers' survey answers from a CSV file",
+    **_IMPORT_ROUTE,
+)
+async def import_survey_answers(
+    request: Request,
+    db: Db,
+    actor: CurrentActor,
+    survey_id: int = Path(ge=1, le=MAX_ID, description="The survey's id."),
+    dry_run: bool = _DRY_RUN,
+    encoding: str | None = Query(
+        default=None, description="The file's encoding (`windows-1252`, `latin-1`...); by default detected."
+    ),
+) -> SurveyImportReport:
+    """A row per customer: `customer` (id or identity) and `agreement` (1-5). All or nothing: an unknown
+    customer, an agreement out of range or a customer who answered already writes nothing, and the 422
+    response's `details` name every bad row. Needs the import permission (analysts and administrators)."""
+    data = await _csv_bytes(request)
+    return await run_in_threadpool(
+        quality.import_answers,
+        db,
+        actor=actor,
+        survey_id=survey_id,
+        data=data,
+        dry_run=dry_run,
         encoding=encoding,
     )
