@@ -17,6 +17,8 @@ Each measurement runs in a fresh child process that generates the data itself, s
   ``BisectingKMeans(n_clusters=K)`` on the same standardised variables (numbers as z-scores with missing at
   0, each categorical one-hot with missing as a level, scaled to a total dispersion of 1): within-segment
   sum of squares (lower is better; the ratio segone / k-means);
+- both again with ``--unknown side`` (missing values join the side of a cut they resemble, as the peers
+  route them, instead of a segment of their own), best first at the same K;
 - supervised (target ``clv``, ``--min-size 10``): the same two segone trees against
   ``DecisionTreeRegressor(min_samples_leaf=10, max_leaf_nodes=K)`` on one-hot encoded variables (NaN kept
   for the tree's own missing handling): time, peak RSS, within-leaf sum of squares of the target (lower is
@@ -38,7 +40,7 @@ import numpy.typing as npt
 import pandas as pd
 from common import machine
 
-from segone.segmentation.schemas import TreeSettings, Variable, VariableKind
+from segone.segmentation.schemas import TreeSettings, Unknown, Variable, VariableKind
 from segone.segmentation.tree import build_tree
 
 GROUPS = 12
@@ -170,6 +172,7 @@ def _segone(columns: Columns, variables: list[Variable], arguments: dict[str, An
         max_depth=arguments.get("max_depth"),
         target=target,
         max_segments=arguments.get("max_segments"),
+        unknown=Unknown(arguments.get("unknown", Unknown.BRANCH)),
     )
     started = time.perf_counter()
     tree = build_tree(columns, chosen, settings)
@@ -279,10 +282,14 @@ def unsupervised(data: Data, depths: list[int]) -> None:
     print("\nUnsupervised, equal leaf count K: within-segment sum of squares over the standardised variables")
     header("depth D", "K", "level by level (--max-depth D): time, SS",
            "best first (--max-segments K): time, RSS", "best-first SS", "k-means time", "k-means RSS",
-           "k-means SS", "SS ratio level by level", "SS ratio best first")  # fmt: skip
+           "k-means SS", "SS ratio level by level", "SS ratio best first",
+           "--unknown side, best first: time, SS ratio")  # fmt: skip
     for depth in depths:
         s = measure(data, "segone", {"min_size": 10, "max_depth": depth, "quality": True})
         b = measure(data, "segone", {"min_size": 10, "max_segments": s["leaves"], "quality": True})
+        side = measure(
+            data, "segone", {"min_size": 10, "max_segments": s["leaves"], "quality": True, "unknown": "side"}
+        )
         k = measure(data, "kmeans", {"leaves": s["leaves"]})
         print(
             row(
@@ -290,6 +297,7 @@ def unsupervised(data: Data, depths: list[int]) -> None:
                 f"{b['seconds']:.1f} s, {mib(b)}", f"{b['within']:,.0f}",
                 f"{k['seconds']:.1f} s", mib(k), f"{k['within']:,.0f}", f"{s['within'] / k['within']:.3f}",
                 f"**{b['within'] / k['within']:.3f}**",
+                f"{side['seconds']:.1f} s, **{side['within'] / k['within']:.3f}**",
             )
         )  # fmt: skip
 
@@ -299,7 +307,8 @@ def supervised(data: Data, depths: list[int]) -> None:
     header("depth D", "K", "level by level (--max-depth D): time, SS",
            "best first (--max-segments K): time, RSS", "best-first SS", "tree time", "tree RSS",
            "tree SS (max_leaf_nodes K)", "time ratio best first", "SS ratio level by level",
-           "SS ratio best first", "tree at depth D: leaves, SS")  # fmt: skip
+           "SS ratio best first", "tree at depth D: leaves, SS",
+           "--unknown side, best first: time, SS, time ratio, SS ratio")  # fmt: skip
     for depth in [*depths, None]:
         s = measure(data, "segone", {"min_size": 10, "max_depth": depth, "target": "clv", "quality": True})
         if depth is None:
@@ -310,6 +319,17 @@ def supervised(data: Data, depths: list[int]) -> None:
                 "segone",
                 {"min_size": 10, "max_segments": s["leaves"], "target": "clv", "quality": True},
             )
+        side = measure(
+            data,
+            "segone",
+            {
+                "min_size": 10,
+                "max_segments": s["leaves"],
+                "target": "clv",
+                "quality": True,
+                "unknown": "side",
+            },
+        )
         t = measure(data, "sklearn_tree", {"min_size": 10, "leaves": s["leaves"]})
         same = measure(data, "sklearn_tree", {"min_size": 10, "max_depth": depth}) if depth else t
         print(
@@ -319,6 +339,8 @@ def supervised(data: Data, depths: list[int]) -> None:
                 f"{t['seconds']:.1f} s", mib(t), f"{t['within']:,.0f}", f"{b['seconds'] / t['seconds']:.2f}",
                 f"{s['within'] / t['within']:.3f}", f"**{b['within'] / t['within']:.3f}**",
                 f"{same['leaves']:,}, {same['within']:,.0f}",
+                f"{side['seconds']:.1f} s, {side['within']:,.0f}, {side['seconds'] / t['seconds']:.2f}, "
+                f"**{side['within'] / t['within']:.3f}**",
             )
         )  # fmt: skip
 

@@ -69,8 +69,11 @@ def test_a_build_started_over_http_is_read_back_segment_by_segment(
     pinned = frontline.get(f"/customers/{groups['gold'][0]}/segments", params={"version": version["id"]})
     assert pinned.json() == path
 
-    later = _built(analyst, {"variables": ["attribute:plan"], "min_size": 1, "max_segments": 2})
+    later = _built(
+        analyst, {"variables": ["attribute:plan"], "min_size": 1, "max_segments": 2, "unknown": "side"}
+    )
     assert later["settings"]["max_segments"] == 2 and later["leaves"] == 2
+    assert later["settings"]["unknown"] == "side"
     found = analyst.get(
         "/segmentations/diff", params={"before": version["id"], "after": later["id"], "depth": 1}
     )
@@ -112,6 +115,7 @@ def test_a_bad_build_request_is_422_and_starts_no_job(runtime: Runtime, api: Cli
     assert fields_at_fault(analyst.post("/segmentations", json={"min_size": 0})) == {"min_size"}
     assert fields_at_fault(analyst.post("/segmentations", json={"max_depth": -1})) == {"max_depth"}
     assert fields_at_fault(analyst.post("/segmentations", json={"max_segments": 0})) == {"max_segments"}
+    assert fields_at_fault(analyst.post("/segmentations", json={"unknown": "nowhere"})) == {"unknown"}
     for bad in ("some", [], [""], [3]):
         error = error_of(analyst.post("/segmentations", json={"variables": bad}), 422, "invalid")
         assert error["message"] == "variables: must be 'all' or a non-empty list of variable names", bad

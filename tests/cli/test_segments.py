@@ -89,6 +89,24 @@ def test_max_segments_keeps_the_segments_that_explain_most(segone: Invoke, store
     assert built["customers"] == 8 and built["segments_of_one"] == 0
 
 
+def test_missing_values_may_join_a_side_as_asked(segone: Invoke, store: Runtime) -> None:
+    """Big spenders are worth 100, small ones 1; two customers without a spend are worth 100 too: with
+    ``--unknown side`` they join the big spenders, and the condition says so."""
+    for i in range(4):
+        make_customer(store, attributes={"spend": 900 + 10 * i, "value": 100})
+        make_customer(store, attributes={"spend": 10 + i, "value": 1})
+    for _ in range(2):
+        make_customer(store, attributes={"value": 100})
+    asked = ("--target", "attribute:value", "--variables", "attribute:spend", "--max-depth", "1", "--json")
+    side = as_json(segone("segments", "build", "--unknown", "side", *asked))
+    assert side["settings"]["unknown"] == "side" and side["leaves"] == 2
+    shown = as_json(segone("segments", "show", str(side["id"]), "--json"))
+    conditions = sorted((s["size"], s["conditions"]) for s in shown["segments"] if s["depth"] == 1)
+    assert conditions == [(4, ["spend: under 100"]), (6, ["spend: 100 or more, or unknown"])]
+    branch = as_json(segone("segments", "build", *asked))
+    assert branch["settings"]["unknown"] == "branch" and branch["leaves"] == 3
+
+
 def test_variables_lists_the_catalogue_with_kinds(segone: Invoke, store: Runtime) -> None:
     _store(store)
     found = {v["name"]: v for v in as_json(segone("segments", "variables", "--json"))}
@@ -112,6 +130,8 @@ def test_bad_input_is_refused_with_a_clear_message(segone: Invoke, store: Runtim
     assert one_line_error(segone("segments", "build", "--max-segments", "0")) == (
         "Error: The number of segments must be at least 1 (1 keeps every customer in one segment)."
     )
+    refused = segone("segments", "build", "--unknown", "nowhere")
+    assert refused.exit_code == 2 and "'branch', 'side'" in refused.output
     assert one_line_error(segone("segments", "show", "7")) == "Error: There is no segmentation version 7."
     assert "No segmentation is built yet" in segone("segments", "list").stdout
 

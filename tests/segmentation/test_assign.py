@@ -25,7 +25,7 @@ from segone.knowledge.facts.schemas import DifferentiatorCreate
 from segone.runtime import Runtime
 from segone.segmentation import assignment, expression, rules, service
 from segone.segmentation.models import SegmentationVersion, SegmentMembership
-from segone.segmentation.schemas import AssignmentStatus, TreeSettings, VariableKind
+from segone.segmentation.schemas import AssignmentStatus, TreeSettings, Unknown, VariableKind
 from segone.segmentation.tree import assign as tree_assign
 from segone.segmentation.tree import build_tree
 from tests.behaviour.conftest import DUCKDB_WARNING, SPARK_MARKS
@@ -94,9 +94,10 @@ def _stored(tree: Any) -> list[assignment.SegmentRule]:
     ]
 
 
-def test_the_rules_alone_place_rows_as_the_tree_does() -> None:
+@pytest.mark.parametrize("unknown", list(Unknown))
+def test_the_rules_alone_place_rows_as_the_tree_does(unknown: Unknown) -> None:
     columns, variables = mixed(800)
-    tree = build_tree(columns, variables, TreeSettings(min_size=2))
+    tree = build_tree(columns, variables, TreeSettings(min_size=2, unknown=unknown))
     stored = assignment.stored_tree(_stored(tree), {v.name: v.kind for v in variables})
     assert np.array_equal(assignment.assign(stored, columns), tree.leaf_of)
 
@@ -256,11 +257,15 @@ def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[BaseBacken
 
 
 @pytest.mark.filterwarnings(DUCKDB_WARNING, PANDAS_WARNING)
+@pytest.mark.parametrize("unknown", list(Unknown))
 @pytest.mark.parametrize("engine", ENGINES, indirect=True)
-def test_the_engine_places_rows_as_the_rules_do(engine: BaseBackend, sqlite_runtime: Runtime) -> None:
+def test_the_engine_places_rows_as_the_rules_do(
+    engine: BaseBackend, sqlite_runtime: Runtime, unknown: Unknown
+) -> None:
     runtime = sqlite_runtime
     made = _customers(runtime)
-    version = service.build(runtime.sessions, runtime.settings, actor=SYSTEM)
+    version = service.build(runtime.sessions, runtime.settings, actor=SYSTEM, unknown=unknown)
+    assert version.settings["unknown"] == unknown.value
     stored = {c: node for c, (node, _) in _memberships(runtime, version.id).items()}
     with runtime.session() as db:
         tree = service.stored_tree(db, actor=SYSTEM)

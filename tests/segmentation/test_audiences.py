@@ -75,7 +75,7 @@ def test_an_audience_keeps_its_segments_conditions_and_follows_each_build(runtim
 
     assert saved.name == "Gold customers" and saved.conditions == ["plan: gold"]
     rule = {"variable": "attribute:plan", "threshold": None, "above": False, "levels": ["gold"]}
-    assert saved.rules == [{**rule, "missing": False, "label": "plan"}]
+    assert saved.rules == [{**rule, "missing": False, "or_unknown": False, "label": "plan"}]
     assert (saved.version_id, saved.node_id, saved.created_by_id, saved.created_by) == (
         first.id, gold_node, None, None,
     )  # fmt: skip

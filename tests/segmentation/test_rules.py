@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
 from segone.segmentation import rules
-from segone.segmentation.schemas import Condition, TreeSettings, Variable, VariableKind
+from segone.segmentation.schemas import Condition, TreeSettings, Unknown, Variable, VariableKind
 from segone.segmentation.tree import build_tree
 
 
@@ -28,9 +29,10 @@ def mixed(n: int = 600, seed: int = 3) -> tuple[dict[str, npt.NDArray[Any]], lis
     return columns, variables
 
 
-def test_every_nodes_stored_rules_select_its_members() -> None:
+@pytest.mark.parametrize("unknown", list(Unknown))
+def test_every_nodes_stored_rules_select_its_members(unknown: Unknown) -> None:
     columns, variables = mixed()
-    tree = build_tree(columns, variables, TreeSettings(min_size=5, max_depth=6))
+    tree = build_tree(columns, variables, TreeSettings(min_size=5, max_depth=6, unknown=unknown))
     assert tree.n_nodes > 20
     for node in range(tree.n_nodes):
         stored = [rules.to_json(c) for c in tree.conditions(node)]

@@ -67,7 +67,7 @@ def test_a_build_is_stored_with_its_counts_and_every_customer_in_one_leaf(runtim
     assert version.customers == len(everyone) == 14
     assert version.settings == {
         "variables": "all", "exclude": [], "target": None, "min_size": 1, "max_depth": None,
-        "max_segments": None,
+        "max_segments": None, "unknown": "branch",
     }  # fmt: skip
     assert {"attribute:plan", "attribute:spend", "knows:family"} <= set(version.variables)
     # Only the twins cannot be told apart: every other customer is a segment of one.

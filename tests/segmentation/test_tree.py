@@ -3,6 +3,7 @@ missing values, a hand-computed supervised split, determinism, depth limits and 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 from segone.errors import Invalid
 from segone.segmentation.binning import MAX_BINS
-from segone.segmentation.schemas import Condition, TreeSettings, Variable, VariableKind
+from segone.segmentation.schemas import Condition, TreeSettings, Unknown, Variable, VariableKind
 from segone.segmentation.tree import Tree, assign, build_tree
 
 Columns = dict[str, npt.NDArray[Any]]
@@ -138,11 +139,59 @@ def test_missing_values_take_an_unknown_branch_of_their_own() -> None:
     assert set(np.flatnonzero(members).tolist()) <= set(range(0, n, 5))
 
 
-def test_same_data_and_settings_give_the_same_tree_and_a_shuffle_the_same_partition() -> None:
+def test_missing_values_join_the_side_they_resemble_and_the_condition_says_so() -> None:
+    """``--unknown side``, supervised on a hand-made target: x below 5 has clv 0, from 5 on clv 10; the
+    customers with x missing have clv 10, so they join "5 or more". The same for a category's levels."""
+    x = np.array([1.0, 2.0, 3.0, 4.0, 6.0, 7.0, 8.0, 9.0, np.nan, np.nan])
+    clv = np.array([0.0, 0.0, 0.0, 0.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0])
+    variables = [numeric("x"), numeric("clv")]
+    settings = TreeSettings(min_size=1, max_depth=1, target="clv", unknown=Unknown.SIDE)
+    tree = build_tree({"x": x, "clv": clv}, variables, settings)
+    kids = tree.node(0).children
+    assert [tree.condition(c) for c in kids] == [
+        Condition("x", threshold=5.0, above=False),
+        Condition("x", threshold=5.0, above=True, or_unknown=True),
+    ]
+    assert [tree.describe(c) for c in kids] == [["x: under 5"], ["x: 5 or more, or unknown"]]
+    assert set(np.flatnonzero(tree.members(kids[1])).tolist()) == {4, 5, 6, 7, 8, 9}
+    # Between-group sum of squares with the missing on the right: 0^2/4 + 60^2/6 - 60^2/10.
+    assert tree.gain[0] == pytest.approx(3600 / 6 - 3600 / 10)
+    branch = build_tree({"x": x, "clv": clv}, variables, TreeSettings(min_size=1, max_depth=1, target="clv"))
+    assert branch.condition(branch.node(0).children[-1]) == Condition("x", missing=True)
+    assert len(branch.node(0).children) == 3
+
+    plan = np.array(["a", "a", "b", "b", "c", "c", "d", "d", None, None], dtype=object)
+    categorical = [Variable("plan", "plan", VariableKind.CATEGORICAL, "test"), numeric("clv")]
+    by_plan = build_tree({"plan": plan, "clv": clv}, categorical, settings)
+    conditions = {by_plan.condition(c) for c in by_plan.node(0).children}
+    assert conditions == {
+        Condition("plan", levels=("a", "b")),
+        Condition("plan", levels=("c", "d"), or_unknown=True),
+    }
+    assert "plan: c, d or unknown" in {line for c in by_plan.node(0).children for line in by_plan.describe(c)}
+
+
+def test_with_missing_values_to_a_side_a_segment_may_still_split_its_unknown_off() -> None:
+    """Where the unknown differ from every known value, the best split is the known against the unknown:
+    a branch of their own even with ``--unknown side``."""
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, np.nan, np.nan, np.nan])
+    clv = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 50.0, 50.0, 50.0])
+    variables = [numeric("x"), numeric("clv")]
+    settings = TreeSettings(min_size=1, target="clv", unknown=Unknown.SIDE)
+    tree = build_tree({"x": x, "clv": clv}, variables, settings)
+    assert [tree.condition(c) for c in tree.node(0).children] == [
+        Condition("x"),
+        Condition("x", missing=True),
+    ]
+
+
+@pytest.mark.parametrize("unknown", list(Unknown))
+def test_same_data_and_settings_give_the_same_tree_and_a_shuffle_the_same_partition(unknown: Unknown) -> None:
     columns, variables, _ = planted(n=800)
+    columns["recency"][::9] = np.nan
     columns["city"] = np.array(np.random.default_rng(1).choice(["x", "y", "z", None], 800), dtype=object)
     variables.append(Variable("city", "city", VariableKind.CATEGORICAL, "test"))
-    settings = TreeSettings(min_size=3)
+    settings = TreeSettings(min_size=3, unknown=unknown)
     first, second = build_tree(columns, variables, settings), build_tree(columns, variables, settings)
     assert first.fingerprint() == second.fingerprint()
     assert first.nodes == second.nodes
@@ -194,7 +243,8 @@ def test_min_size_and_max_depth_are_respected() -> None:
     assert build_tree(columns, variables, TreeSettings(max_depth=0)).n_nodes == 1
 
 
-def test_assignment_of_the_training_rows_reproduces_their_leaves() -> None:
+@pytest.mark.parametrize("unknown", list(Unknown))
+def test_assignment_of_the_training_rows_reproduces_their_leaves(unknown: Unknown) -> None:
     columns, variables, _ = planted(n=1500)
     columns["recency"][::7] = np.nan
     city = np.array(np.random.default_rng(2).choice(["x", "y", "z", None], 1500), dtype=object)
@@ -203,7 +253,7 @@ def test_assignment_of_the_training_rows_reproduces_their_leaves() -> None:
     columns["member"] = np.random.default_rng(4).random(1500) < 0.5
     variables.append(Variable("member", "member", VariableKind.BOOLEAN, "test"))
     for settings in (TreeSettings(min_size=1), TreeSettings(min_size=20, max_depth=5)):
-        tree = build_tree(columns, variables, settings)
+        tree = build_tree(columns, variables, replace(settings, unknown=unknown))
         assert np.array_equal(assign(tree, columns), tree.leaf_of)
 
 

@@ -259,15 +259,21 @@ def test_an_analyst_starts_a_build_from_the_page(live_server: LiveServer) -> Non
         refused = client.post("/segments/build", data={"csrf_token": token, "min_size": "0"})
         assert refused.status_code == 303
         assert "The smallest segment must be a whole number from 1" in client.get("/segments").text
+        nowhere = {"csrf_token": token, "min_size": "1", "unknown": "nowhere"}
+        assert client.post("/segments/build", data=nowhere).status_code == 303
+        assert "Missing values go to a segment of their own" in client.get("/segments").text
         started = client.post(
-            "/segments/build", data={"csrf_token": token, "name": "from the page", "min_size": "1"}
+            "/segments/build",
+            data={"csrf_token": token, "name": "from the page", "min_size": "1", "unknown": "side"},
         )
         assert started.status_code == 303 and started.headers["location"] == "/segments"
         assert "being built in the background" in client.get("/segments").text
         version = _wait_for_build(runtime)
         listed = client.get("/segments").text
     assert version.name == "from the page" and version.segments_of_one == 4
+    assert version.settings["unknown"] == "side"
     assert f'<a href="/segments/{version.id}">from the page</a>' in listed
+    assert "missing values with the side they resemble" in listed
 
 
 def _wait_for_build(runtime: Runtime) -> service.VersionOut:

@@ -15,7 +15,7 @@ from segone.errors import Invalid
 from segone.exporting import Format
 from segone.runtime import Runtime
 from segone.segmentation import service
-from segone.segmentation.schemas import AssignmentOut, AssignmentStatus, SegmentOut, VersionOut
+from segone.segmentation.schemas import AssignmentOut, AssignmentStatus, SegmentOut, Unknown, VersionOut
 
 app = typer.Typer(
     name="segments",
@@ -51,6 +51,13 @@ def build(
         int | None,
         typer.Option(metavar="K", help="Keep the K segments that explain most (best splits first)."),
     ] = None,
+    unknown: Annotated[
+        Unknown,
+        typer.Option(
+            help="Where a split sends missing values: 'branch', a segment of their own (\"unknown\"); "
+            "'side', the side they resemble most, said in its condition (\"under 100 days or unknown\")."
+        ),
+    ] = Unknown.BRANCH,
     name: Annotated[str | None, typer.Option(help="A name for the version.")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -70,6 +77,7 @@ def build(
             name=name,
             progress=progress,
             max_segments=max_segments,
+            unknown=unknown,
         )
     if as_json:
         print_json(version)
@@ -87,7 +95,7 @@ def build(
     if version.alike_leaves:
         typer.echo(
             f"  {formatting.plural(version.alike_leaves, 'segment')} of several customers who differ only "
-            "within one bin of a number (a 255th of the customers), finer than the tree cuts."
+            "within one bin of a number (a 2,000th of the customers), finer than the tree cuts."
         )
     _say_audiences(runtime, version.id)
 

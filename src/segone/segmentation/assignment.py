@@ -124,8 +124,9 @@ def _add_child(
     split = splits.setdefault(parent, _Split(condition.variable))
     if split.variable != condition.variable:
         raise Invalid(f"segment {parent} is split on both {split.variable} and {condition.variable}")
-    if condition.missing:
+    if condition.missing or condition.or_unknown:
         split.missing = child
+    if condition.missing:
         return
     if kind is VariableKind.NUMERIC:
         if condition.levels:

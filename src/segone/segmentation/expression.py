@@ -160,7 +160,7 @@ def _number(column: ir.Column, condition: Condition) -> ir.BooleanValue:
     if condition.threshold is None:
         return known
     met = column >= condition.threshold if condition.above else column < condition.threshold
-    return known & met
+    return (known & met) | missing if condition.or_unknown else known & met
 
 
 def _category(column: ir.Column, condition: Condition) -> ir.BooleanValue:
@@ -170,7 +170,8 @@ def _category(column: ir.Column, condition: Condition) -> ir.BooleanValue:
         return missing
     if not condition.levels:
         return ~missing
-    return text.isin(list(condition.levels))
+    met = text.isin(list(condition.levels))
+    return met | missing if condition.or_unknown else met
 
 
 def _yes_no(column: ir.Column, condition: Condition) -> ir.BooleanValue:
@@ -178,9 +179,8 @@ def _yes_no(column: ir.Column, condition: Condition) -> ir.BooleanValue:
         return _yes_no_code(column).isnull()
     wanted = set(condition.levels) or {"yes", "no"}
     code = _yes_no_code(column)
-    if wanted >= {"yes", "no"}:
-        return code >= 0
-    return code == (1 if "yes" in wanted else 0)
+    met = code >= 0 if wanted >= {"yes", "no"} else code == (1 if "yes" in wanted else 0)
+    return met | code.isnull() if condition.or_unknown else met
 
 
 def _yes_no_code(column: ir.Column) -> ir.IntegerValue:
@@ -212,6 +212,11 @@ def _normalised(column: ir.Column, kind: VariableKind) -> ir.Column:
 def _meets_normalised(value: ir.Column, condition: Condition, kind: VariableKind) -> ir.BooleanValue:
     if condition.missing:
         return value.isnull()
+    met = _known_meets(value, condition, kind)
+    return met | value.isnull() if condition.or_unknown else met
+
+
+def _known_meets(value: ir.Column, condition: Condition, kind: VariableKind) -> ir.BooleanValue:
     if kind is VariableKind.NUMERIC:
         if condition.threshold is None:
             return value.notnull()

@@ -41,6 +41,7 @@ class Grown:
     split_var: list[Ints] = field(default_factory=list)  # per splitting parent: its split variable
     split_node: list[Ints] = field(default_factory=list)
     cut: list[Ints] = field(default_factory=list)  # numeric: the last code on the left
+    unknown_to: list[Ints] = field(default_factory=list)  # numeric, Unknown.SIDE: LEFT / RIGHT / -1 (own)
     gain: list[Floats] = field(default_factory=list)
     level_node: list[Ints] = field(default_factory=list)  # categorical children: (node, code) pairs
     level_code: list[Ints] = field(default_factory=list)
@@ -64,6 +65,8 @@ def grow(
     min_size: int,
     max_depth: int | None,
     progress: Progress = silent,
+    *,
+    unknown_side: bool = False,
 ) -> Grown:
     n = codes[0].shape[0] if codes else coordinates.weight.shape[0]
     grown = Grown()
@@ -86,7 +89,7 @@ def grow(
         if not rows.size:
             break
         m = level_sizes.shape[0]
-        best = _best_splits(binnings, codes, coordinates, rows, nid, m, min_size)
+        best = _best_splits(binnings, codes, coordinates, rows, nid, m, min_size, unknown_side)
         splitting = best.var >= 0
         keep = splitting[nid]
         leaf_of[rows[~keep]] = level_first + nid[~keep]
@@ -98,7 +101,15 @@ def grow(
         for j in np.unique(best.var[splitting]).tolist():
             here = best.var[nid] == j
             slots[here], pair_node, pair_slot, pair_code = _slots_of(
-                binnings[j], codes[j][rows[here]], nid[here], rows[here], best.cut, coordinates, j, m
+                binnings[j],
+                codes[j][rows[here]],
+                nid[here],
+                rows[here],
+                best,
+                coordinates,
+                j,
+                m,
+                unknown_side,
             )
             pairs.append((pair_node, pair_slot, pair_code))
         counts = np.bincount(nid * 3 + slots, minlength=m * 3)
@@ -114,6 +125,7 @@ def grow(
         grown.split_node.append(level_first + split_local)
         grown.split_var.append(best.var[split_local])
         grown.cut.append(best.cut[split_local])
+        grown.unknown_to.append(best.unknown_to[split_local])
         grown.gain.append(best.gain[split_local])
         for pair_node, pair_slot, pair_code in pairs:
             grown.level_node.append(child_ids[pair_node * 3 + pair_slot])
@@ -133,6 +145,7 @@ class _Best:
     rank: Floats  # the rounded gain the comparison uses
     var: Ints
     cut: Ints  # numeric: last code on the left; categorical: the cut's position in the node's ordered levels
+    unknown_to: Ints  # numeric: the side the missing values join (LEFT / RIGHT), or -1: their own branch
 
 
 @dataclass(frozen=True)
@@ -161,18 +174,25 @@ def _best_splits(
     nid: Ints,
     m: int,
     min_size: int,
+    unknown_side: bool,
 ) -> _Best:
     best = _Best(
-        np.zeros(m), np.full(m, -np.inf), np.full(m, -1, dtype=np.int64), np.zeros(m, dtype=np.int64)
+        np.zeros(m),
+        np.full(m, -np.inf),
+        np.full(m, -1, dtype=np.int64),
+        np.zeros(m, dtype=np.int64),
+        np.full(m, -1, dtype=np.int64),
     )
     layout = _layout(coordinates)
     level = _level_stats(coordinates, rows, layout)
     sizes = np.bincount(nid, minlength=m).astype(np.float64)
 
-    def evaluate(j: int) -> tuple[Floats, Ints, Ints]:
+    def evaluate(j: int) -> tuple[Floats, Ints, Ints, Ints]:
         own = coordinates.own[j]
-        cells = _cells(binnings[j], codes[j][rows], nid, m, level, None if own is None else own[rows], layout)
-        return _cuts(cells, binnings[j], min_size, layout, coordinates.gini_scale[j], m)
+        b = binnings[j]
+        own_rows = None if own is None else own[rows]
+        cells = _cells(b, codes[j][rows], nid, m, level, own_rows, layout, _missing_code(b, unknown_side))
+        return _cuts(cells, b, min_size, layout, coordinates.gini_scale[j], unknown_side)
 
     # numpy releases the GIL in its array loops, so variables are evaluated on several threads; the results
     # are merged in variable order, so the tree does not depend on which thread finished first.
@@ -181,14 +201,21 @@ def _best_splits(
             results = list(pool.map(evaluate, range(len(binnings))))
     else:
         results = [evaluate(j) for j in range(len(binnings))]
-    for j, (gain, cut, node) in enumerate(results):
+    for j, (gain, cut, node, unknown_to) in enumerate(results):
         if not node.size:
             continue
         rank = np.round(gain / sizes[node], _DECIMALS)
         better = rank > best.rank[node]
         node, rank, gain, cut = node[better], rank[better], gain[better], cut[better]
         best.rank[node], best.gain[node], best.var[node], best.cut[node] = rank, gain, j, cut
+        best.unknown_to[node] = unknown_to[better]
     return best
+
+
+def _missing_code(binning: Binning, unknown_side: bool) -> int:
+    """The code a cut treats as "unknown" (kept last, outside the cut): with ``Unknown.SIDE`` a category's
+    missing values are one more level, ordered and grouped like the others; -1 then (no code)."""
+    return -1 if unknown_side and not binning.numeric else binning.missing_code
 
 
 def _level_stats(coordinates: Coordinates, rows: Ints, layout: _Layout) -> Floats:
@@ -208,6 +235,7 @@ def _cells(
     level: Floats,
     own: Floats | None,
     layout: _Layout,
+    missing_code: int,
 ) -> _Cells:
     nb = binning.n_codes
     key = nid * nb + code
@@ -242,7 +270,7 @@ def _cells(
         first = stats[layout.sums.start]
         mean = np.full(weight.size, np.inf)
         np.divide(first, weight, out=mean, where=weight > 0)
-        order = np.lexsort((cell_code, np.round(mean, _DECIMALS), cell_code == binning.missing_code, node))
+        order = np.lexsort((cell_code, np.round(mean, _DECIMALS), cell_code == missing_code, node))
         node, cell_code, stats = node[order], cell_code[order], stats[:, order]
     return _Cells(node, cell_code, stats)
 
@@ -268,22 +296,24 @@ def _fit(stats: Floats, layout: _Layout, own_kind: str, gini_scale: float) -> Fl
 
 
 def _cuts(
-    cells: _Cells, binning: Binning, min_size: int, layout: _Layout, gini_scale: float, m: int
-) -> tuple[Floats, Ints, Ints]:
+    cells: _Cells, binning: Binning, min_size: int, layout: _Layout, gini_scale: float, unknown_side: bool
+) -> tuple[Floats, Ints, Ints, Ints]:
     """Each node's best cut along its ordered cells: its gain, its cut (numeric: the last code on the left;
-    categorical: the position of the last level on the left), the node. A node's missing cell, if any, is
-    its last, so the prefix sums before it run over known values only."""
+    categorical: the position of the last level on the left), the node, and the side its missing values
+    join (``Unknown.SIDE``, numeric; else -1). A node's missing cell, if any, is its last, so the prefix sums
+    before it run over known values only."""
     own_kind = "none" if layout.own is None else ("number" if binning.numeric else "levels")
     empty = np.zeros(0, dtype=np.int64)
     if not cells.node.size:
-        return np.zeros(0), empty, empty
+        return np.zeros(0), empty, empty, empty
+    missing_code = _missing_code(binning, unknown_side)
     node = cells.node
     stats = cells.stats
     prefix = np.cumsum(stats, axis=1)
     bounds = np.flatnonzero(node[1:] != node[:-1]) + 1
     first, last = np.r_[0, bounds], np.r_[bounds - 1, node.size - 1]
     lengths = last - first + 1
-    has_missing = cells.code[last] == binning.missing_code
+    has_missing = cells.code[last] == missing_code
     base = np.zeros((layout.height, first.size))
     base[:, 1:] = prefix[:, first[1:] - 1]
     whole = prefix[:, last] - base
@@ -294,20 +324,24 @@ def _cuts(
     missing_count = np.repeat(missing_total[0], lengths)
     # A cut after each known cell but the node's last known one; after the last known one only when there
     # are missing values (the known against the unknown).
-    candidate = cells.code != binning.missing_code
+    candidate = cells.code != missing_code
     last_known = last - has_missing
     candidate[last_known[~has_missing]] = False
-    valid = (
-        candidate
-        & (left[0] >= min_size)
-        & ((right[0] >= min_size) | (right[0] == 0))
-        & ((missing_count == 0) | (missing_count >= min_size))
-    )
+    room = (missing_count == 0) | (missing_count >= min_size)
+    valid = candidate & (left[0] >= min_size) & ((right[0] >= min_size) | (right[0] == 0)) & room
+    fit_whole = np.repeat(_fit(whole, layout, own_kind, gini_scale), lengths)
+    fit_left = _fit(left, layout, own_kind, gini_scale)
+    fit_right = _fit(right, layout, own_kind, gini_scale)
+    fit_missing = np.repeat(_fit(missing_total, layout, own_kind, gini_scale), lengths)
+    gain = fit_left + fit_right + fit_missing - fit_whole
+    unknown_to = np.full(gain.size, -1, dtype=np.int64)
+    if unknown_side and binning.numeric:
+        gain, valid, unknown_to = _to_a_side(
+            gain, valid, candidate, left, right, missing_total, lengths, min_size,
+            (fit_left, fit_right, fit_whole), (layout, own_kind, gini_scale),
+        )  # fmt: skip
     if not valid.any():
-        return np.zeros(0), empty, empty
-    per_node = _fit(missing_total, layout, own_kind, gini_scale) - _fit(whole, layout, own_kind, gini_scale)
-    gain = _fit(left, layout, own_kind, gini_scale) + _fit(right, layout, own_kind, gini_scale)
-    gain += np.repeat(per_node, lengths)
+        return np.zeros(0), empty, empty, empty
     np.maximum(gain, 0.0, out=gain)
     rank = np.round(gain / np.repeat(whole[0], lengths), _DECIMALS)
     rank[~valid] = -1.0
@@ -328,7 +362,39 @@ def _cuts(
         cut[spans] = binning.roundest_edges(cut[spans], following[spans] - 1)
     else:
         cut = chosen - first[splittable]
-    return gain[chosen], cut.astype(np.int64), node[first[splittable]]
+    return gain[chosen], cut.astype(np.int64), node[first[splittable]], unknown_to[chosen]
+
+
+def _to_a_side(
+    gain: Floats,
+    valid: npt.NDArray[np.bool_],
+    candidate: npt.NDArray[np.bool_],
+    left: Floats,
+    right: Floats,
+    missing_total: Floats,
+    lengths: Ints,
+    min_size: int,
+    fits: tuple[Floats, Floats, Floats],
+    fitting: tuple[_Layout, str, float],
+) -> tuple[Floats, npt.NDArray[np.bool_], Ints]:
+    """``Unknown.SIDE`` on a number: a cut inside the known values sends the missing ones to the side whose
+    gain is larger (the left on a tie); only the cut after the last known value (the known against the
+    unknown) keeps its three-way gain, as a two-way split with an "unknown" child."""
+    fit_left, fit_right, fit_whole = fits
+    missing = np.repeat(missing_total, lengths, axis=1)
+    count = missing[0]
+    inside = candidate & (right[0] > 0)
+    with_left = _fit(left + missing, *fitting) + fit_right - fit_whole
+    with_right = fit_left + _fit(right + missing, *fitting) - fit_whole
+    left_ok = inside & (left[0] + count >= min_size) & (right[0] >= min_size)
+    right_ok = inside & (left[0] >= min_size) & (right[0] + count >= min_size)
+    to_right = right_ok & (~left_ok | (with_right > with_left))
+    unknown_to = np.where(count > 0, np.where(to_right, RIGHT, LEFT), -1).astype(np.int64)
+    known_vs_unknown = candidate & (right[0] == 0)
+    unknown_to[known_vs_unknown] = -1
+    gain = np.where(known_vs_unknown, gain, np.where(to_right, with_right, with_left))
+    valid = (known_vs_unknown & valid) | left_ok | right_ok
+    return gain, valid, unknown_to
 
 
 def _slots_of(
@@ -336,28 +402,32 @@ def _slots_of(
     code: Codes,
     nid: Ints,
     rows: Ints,
-    cut: Ints,
+    best: _Best,
     coordinates: Coordinates,
     j: int,
     m: int,
+    unknown_side: bool,
 ) -> tuple[Ints, Ints, Ints, Ints]:
     """Which child each row of the nodes split on variable j goes to, and for a categorical variable the
-    children's levels as (local node, slot, code) triples."""
+    children's levels as (local node, slot, code) triples (with ``Unknown.SIDE``, the missing code among
+    them)."""
     missing = code == binning.missing_code
     none = np.zeros(0, dtype=np.int64)
     if binning.numeric:
-        side = np.where(code <= cut[nid], LEFT, RIGHT)
-        return np.where(missing, MISSING, side), none, none, none
+        side = np.where(code <= best.cut[nid], LEFT, RIGHT)
+        to = best.unknown_to[nid]
+        return np.where(missing, np.where(to >= 0, to, MISSING), side), none, none, none
     # The levels' order is recomputed on these nodes' rows alone: the same rows in the same order give the
     # same sums, hence the same order as when the cut was chosen.
     layout = _layout(coordinates)
     level = _level_stats(coordinates, rows, layout)
     own = coordinates.own[j]
-    cells = _cells(binning, code, nid, m, level, None if own is None else own[rows], layout)
+    missing_code = _missing_code(binning, unknown_side)
+    cells = _cells(binning, code, nid, m, level, None if own is None else own[rows], layout, missing_code)
     start = np.searchsorted(cells.node, cells.node, side="left")
     position = np.arange(cells.node.size) - start
-    cell_missing = cells.code == binning.missing_code
-    cell_slot = np.where(cell_missing, MISSING, np.where(position <= cut[cells.node], LEFT, RIGHT))
+    cell_missing = cells.code == missing_code
+    cell_slot = np.where(cell_missing, MISSING, np.where(position <= best.cut[cells.node], LEFT, RIGHT))
     nb = binning.n_codes
     key = cells.node * nb + cells.code
     order = np.argsort(key, kind="stable")

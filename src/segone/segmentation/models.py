@@ -21,7 +21,7 @@ class SegmentationVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))  # running, done, failed
-    # {variables, exclude, target, min_size, max_depth, max_segments} as asked for.
+    # {variables, exclude, target, min_size, max_depth, max_segments, unknown} as asked for.
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The variables the tree split on, in catalogue order (the names the settings resolved to).
     variable_names: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -4,8 +4,8 @@ Every stored segment keeps its own step from its parent (``Segment.rule``, the s
 JSON), so that a version's tree can be followed again without its build's arrays: to assign new customers,
 to emit the tree as an Ibis expression, and to re-evaluate a named audience on today's data. A numeric value
 ``x`` meets "below t" when ``x < t`` and "t or more" when ``t <= x``; a category meets its levels as text; a
-yes/no meets "yes"/"no"; missing meets only the "unknown" branch and "known" meets every value that is not
-missing.
+yes/no meets "yes"/"no"; missing meets the "unknown" branch, and a threshold or levels only when they say
+"or unknown" (``or_unknown``); "known" meets every value that is not missing.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def to_json(condition: Condition | None) -> dict[str, Any] | None:
         "above": condition.above,
         "levels": list(condition.levels),
         "missing": condition.missing,
+        "or_unknown": condition.or_unknown,
     }
 
 
@@ -44,6 +45,7 @@ def from_json(rule: Mapping[str, Any] | None) -> Condition | None:
         above=bool(rule.get("above", False)),
         levels=tuple(str(level) for level in rule.get("levels") or ()),
         missing=bool(rule.get("missing", False)),
+        or_unknown=bool(rule.get("or_unknown", False)),
     )
 
 
@@ -60,7 +62,7 @@ def matches(condition: Condition, values: npt.NDArray[Any], variable: Variable) 
             return ~missing
         with np.errstate(invalid="ignore"):
             met: Mask = x >= condition.threshold if condition.above else x < condition.threshold
-        return met & ~missing
+        return (met & ~missing) | (missing & condition.or_unknown)
     indices, texts = dictionary(values, variable)
     missing = np.asarray(indices == len(texts), dtype=bool)
     if condition.missing:
@@ -69,7 +71,7 @@ def matches(condition: Condition, values: npt.NDArray[Any], variable: Variable) 
         return ~missing
     wanted = set(condition.levels)
     table = np.array([t in wanted for t in texts] + [False], dtype=bool)
-    selected: Mask = table[indices]
+    selected: Mask = table[indices] | (missing & condition.or_unknown)
     return selected
 
 

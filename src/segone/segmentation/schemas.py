@@ -17,6 +17,16 @@ class VariableKind(StrEnum):
     BOOLEAN = "boolean"
 
 
+class Unknown(StrEnum):
+    """Where a split sends the customers whose value of its variable is missing (docs/segmentation.md,
+    "Missing values"). ``branch``: a child of their own, "unknown". ``side``: the side of the cut they
+    resemble most, stated in its condition ("under 100 days or unknown"); a segment's known values may
+    still be cut from its unknown ones, which then get their branch."""
+
+    BRANCH = "branch"
+    SIDE = "side"
+
+
 @dataclass(frozen=True)
 class Variable:
     """One per-customer column: ``name`` is its stable key (``attribute:city``, ``behaviour:recency_days``,
@@ -61,13 +71,15 @@ class TreeSettings:
     max_depth: int | None = None
     target: str | None = None
     max_segments: int | None = None
+    unknown: Unknown = Unknown.BRANCH
 
 
 @dataclass(frozen=True)
 class Condition:
     """The step from a parent to this node: ``variable`` is below/at-or-above ``threshold`` (numeric),
     one of ``levels`` (categorical and boolean, levels as text), or missing (``missing`` True and nothing
-    else): missing is always a branch of its own, never imputed. A numeric condition with no threshold, no
+    else): missing is never imputed. With ``or_unknown`` the threshold's or levels' side also takes the
+    missing values, as the condition says (``Unknown.SIDE``). A numeric condition with no threshold, no
     levels and ``missing`` False is "known": the branch beside "unknown" when a segment's known values are
     not cut."""
 
@@ -76,6 +88,7 @@ class Condition:
     above: bool = False  # numeric: True for ">= threshold", False for "< threshold"
     levels: tuple[str, ...] = ()
     missing: bool = False
+    or_unknown: bool = False
 
 
 @dataclass
@@ -149,7 +162,8 @@ class VersionOut(BaseModel):
     status: VersionStatus
     settings: dict[str, Any] = Field(
         description=(
-            "As asked for: variables ('all' or names), exclude, target, min_size, max_depth, max_segments."
+            "As asked for: variables ('all' or names), exclude, target, min_size, max_depth, max_segments, "
+            "unknown."
         )
     )
     variables: list[str] = Field(description="The variables the tree split on.")

@@ -49,6 +49,7 @@ from segone.segmentation.schemas import (
     Standing,
     StandingOut,
     TreeSettings,
+    Unknown,
     Variable,
     VariableInfo,
     VariableKind,
@@ -89,12 +90,13 @@ def build(
     name: str | None = None,
     progress: Progress = silent,
     max_segments: int | None = None,
+    unknown: Unknown = Unknown.BRANCH,
 ) -> VersionOut:
     """Grow a tree over every customer not merged into another and store it as a new version.
 
     Bad settings (an unknown variable, ``min_size`` below 1) are refused before a version is recorded; a
     failure after that leaves the version ``failed`` with the message, and is raised. ``max_segments`` K
-    keeps the K segments that explain most (docs/segmentation.md).
+    keeps the K segments that explain most; ``unknown`` says where missing values go (docs/segmentation.md).
     """
     require(actor, Permission.RUN_ANALYTICS)
     _check_sizes(min_size, max_depth, max_segments)
@@ -105,6 +107,7 @@ def build(
         "min_size": min_size,
         "max_depth": max_depth,
         "max_segments": max_segments,
+        "unknown": Unknown(unknown).value,
     }
     with session_scope(sessions) as db:
         chosen, extras = _choose(db, actor, settings, variables, exclude, target)
@@ -216,6 +219,7 @@ def _build(
             max_depth=asked["max_depth"],
             target=asked["target"],
             max_segments=asked.get("max_segments"),
+            unknown=Unknown(asked.get("unknown", Unknown.BRANCH)),
         ),
         progress,
     )

@@ -29,7 +29,15 @@ from segone.segmentation import criterion
 from segone.segmentation.best_first import expanded, levels
 from segone.segmentation.binning import Binning, Codes, Floats
 from segone.segmentation.grow import LEFT, MISSING, RIGHT, Grown, grow
-from segone.segmentation.schemas import Condition, Deviation, Node, TreeSettings, Variable, VariableKind
+from segone.segmentation.schemas import (
+    Condition,
+    Deviation,
+    Node,
+    TreeSettings,
+    Unknown,
+    Variable,
+    VariableKind,
+)
 
 Ints = npt.NDArray[np.int64]
 UNKNOWN = "unknown"
@@ -40,7 +48,8 @@ class Tree:
     """Per node (index = node id, breadth-first): ``parent`` (-1 for the root), ``depth``, ``size``,
     ``variable`` (index of the variable of the condition leading to it, -1 for the root), ``slot`` (LEFT,
     RIGHT or MISSING side of its parent's split), ``split`` (the variable it is split on, -1 for a leaf),
-    ``cut`` (numeric splits: the last bin code on the left), ``gain``, ``identical``; ``children`` (n, 3)
+    ``cut`` (numeric splits: the last bin code on the left), ``unknown_to`` (numeric splits with
+    ``Unknown.SIDE``: the slot the missing values join, else -1), ``gain``, ``identical``; ``children`` (n, 3)
     the child id per slot or -1; ``level_offsets``/``level_codes`` the levels of categorical children
     (CSR). ``leaf_of`` is every training row's leaf."""
 
@@ -54,6 +63,7 @@ class Tree:
     slot: Ints
     split: Ints
     cut: Ints
+    unknown_to: Ints
     gain: Floats
     identical: npt.NDArray[np.bool_]
     children: Ints
@@ -129,11 +139,17 @@ class Tree:
             return Condition(name, missing=True)
         if not b.numeric:
             first, last = self.level_offsets[node_id], self.level_offsets[node_id + 1]
-            return Condition(name, levels=tuple(b.levels[c] for c in self.level_codes[first:last].tolist()))
-        cut = int(self.cut[self.parent[node_id]])
+            codes = self.level_codes[first:last].tolist()
+            levels = tuple(b.levels[c] for c in codes if c != b.missing_code)
+            if not levels:
+                return Condition(name, missing=True)
+            return Condition(name, levels=levels, or_unknown=b.missing_code in codes)
+        parent = int(self.parent[node_id])
+        cut = int(self.cut[parent])
         if cut >= b.value_codes - 1:
             return Condition(name)  # the known values, beside an "unknown" branch
-        return Condition(name, threshold=float(b.edges[cut]), above=slot == RIGHT)
+        or_unknown = int(self.unknown_to[parent]) == slot
+        return Condition(name, threshold=float(b.edges[cut]), above=slot == RIGHT, or_unknown=or_unknown)
 
     def conditions(self, node_id: int) -> list[Condition]:
         """The conditions from the root down to this node."""
@@ -221,6 +237,8 @@ class Tree:
             self.gain, self.identical, self.children, self.level_offsets, self.level_codes, self.leaf_of,
         ):  # fmt: skip
             digest.update(np.ascontiguousarray(array).tobytes())
+        if self.settings.unknown is Unknown.SIDE:  # so that a tree built before the setting keeps its hash
+            digest.update(np.ascontiguousarray(self.unknown_to).tobytes())
         for b in self.binnings:
             digest.update(b.edges.tobytes())
             digest.update("\x1f".join(b.levels).encode())
@@ -253,7 +271,15 @@ def build_tree(
     else:
         progress("Standardising", 0, None)
         coordinates = criterion.unsupervised(binnings, codes, numbers)
-    grown = grow(binnings, codes, coordinates, settings.min_size, _growth_depth(settings), progress)
+    grown = grow(
+        binnings,
+        codes,
+        coordinates,
+        settings.min_size,
+        _growth_depth(settings),
+        progress,
+        unknown_side=settings.unknown is Unknown.SIDE,
+    )
     tree = _assemble(grown, split_variables, settings, binnings, codes, numbers, coordinates.explained)
     if settings.max_segments is not None:
         tree = _keep_splits(
@@ -297,16 +323,18 @@ def describe(variables: Sequence[Variable], conditions: Sequence[Condition]) -> 
     order: list[str] = []
     lower: dict[str, float] = {}
     upper: dict[str, float] = {}
-    words: dict[str, str] = {}
+    words: dict[str, list[str]] = {}
+    or_unknown: dict[str, bool] = {}  # every condition on the variable also takes its missing values
     for c in conditions:
         if c.variable not in order:
             order.append(c.variable)
+        or_unknown[c.variable] = or_unknown.get(c.variable, True) and c.or_unknown
         if c.missing:
-            words[c.variable] = UNKNOWN
+            words[c.variable] = [UNKNOWN]
         elif c.levels:
-            words[c.variable] = _or(list(c.levels))
+            words[c.variable] = list(c.levels)
         elif c.threshold is None:
-            words.setdefault(c.variable, "known")
+            words.setdefault(c.variable, ["known"])
         elif c.above:
             lower[c.variable] = max(lower.get(c.variable, -math.inf), c.threshold)
         else:
@@ -315,14 +343,18 @@ def describe(variables: Sequence[Variable], conditions: Sequence[Condition]) -> 
     for name in order:
         variable = by_name[name]
         unit = f" {variable.unit}" if variable.unit else ""
-        if words.get(name) == UNKNOWN or (name not in lower and name not in upper):
-            text = words[name]
+        if words.get(name) == [UNKNOWN] or (name not in lower and name not in upper):
+            said = words[name]
         elif name in lower and name in upper:
-            text = f"{number(lower[name])} to under {number(upper[name])}{unit}"
+            said = [f"{number(lower[name])} to under {number(upper[name])}{unit}"]
         elif name in lower:
-            text = f"{number(lower[name])}{unit} or more"
+            said = [f"{number(lower[name])}{unit} or more"]
         else:
-            text = f"under {number(upper[name])}{unit}"
+            said = [f"under {number(upper[name])}{unit}"]
+        text = _or(said)
+        if or_unknown[name]:
+            # "5 or more or unknown" would read as one range; the comma keeps "or unknown" apart.
+            text = f"{text}, or {UNKNOWN}" if text.endswith("or more") else _or([*said, UNKNOWN])
         lines.append(f"{variable.label}: {text}")
     return lines
 
@@ -350,7 +382,11 @@ def _step(tree: Tree, codes: Sequence[Codes], at: Ints, rows: Ints) -> Ints:
         code = codes[j][rows[here]].astype(np.int64)
         nodes = at[here]
         if b.numeric:
-            slot = np.where(code == b.missing_code, MISSING, np.where(code <= tree.cut[nodes], LEFT, RIGHT))
+            to = tree.unknown_to[nodes]
+            missing_slot = np.where(to >= 0, to, MISSING)
+            slot = np.where(
+                code == b.missing_code, missing_slot, np.where(code <= tree.cut[nodes], LEFT, RIGHT)
+            )
             nxt[here] = tree.children[nodes, slot]
             continue
         keys, targets = _level_lookup(tree, j)
@@ -362,8 +398,9 @@ def _step(tree: Tree, codes: Sequence[Codes], at: Ints, rows: Ints) -> Ints:
         hit[found_ok] = keys[found[found_ok]] == wanted[found_ok]
         child = np.full(here.size, -1, dtype=np.int64)
         child[hit] = targets[found[hit]]
-        is_missing = code == b.missing_code
-        child[is_missing] = tree.children[nodes[is_missing], MISSING]
+        # An "unknown" child of their own, or (``Unknown.SIDE``) the child whose levels include missing.
+        own_branch = (code == b.missing_code) & (tree.children[nodes, MISSING] >= 0)
+        child[own_branch] = tree.children[nodes[own_branch], MISSING]
         nxt[here] = child
     return nxt
 
@@ -437,6 +474,8 @@ def _assemble(
     split[split_node] = _cat(grown.split_var)
     cut = np.zeros(n_nodes, dtype=np.int64)
     cut[split_node] = _cat(grown.cut)
+    unknown_to = np.full(n_nodes, -1, dtype=np.int64)
+    unknown_to[split_node] = _cat(grown.unknown_to)
     gain = np.zeros(n_nodes)
     gain[split_node] = np.concatenate(grown.gain) if grown.gain else np.zeros(0)
     slot = np.concatenate(grown.slot).astype(np.int64)
@@ -466,6 +505,7 @@ def _assemble(
         slot=slot,
         split=split,
         cut=cut,
+        unknown_to=unknown_to,
         gain=gain,
         identical=np.zeros(n_nodes, dtype=bool),
         children=children,
@@ -510,19 +550,6 @@ def _uniform_leaves(tree: Tree, *, exact: bool) -> npt.NDArray[np.bool_]:
             same &= np.minimum.reduceat(raw, starts) == np.maximum.reduceat(raw, starts)
     result[leaf[starts[same]]] = True
     return result
-    rows = np.flatnonzero(shared[tree.leaf_of])
-    rows = rows[np.argsort(tree.leaf_of[rows], kind="stable")]
-    leaf = tree.leaf_of[rows]
-    starts = np.flatnonzero(np.r_[True, leaf[1:] != leaf[:-1]])
-    same = np.ones(starts.size, dtype=bool)
-    for code, numbers in zip(tree.codes, tree.numbers, strict=True):
-        values = code[rows].astype(np.float64)
-        same &= np.minimum.reduceat(values, starts) == np.maximum.reduceat(values, starts)
-        if numbers is not None:
-            raw = np.nan_to_num(numbers[rows], nan=-np.inf)
-            same &= np.minimum.reduceat(raw, starts) == np.maximum.reduceat(raw, starts)
-    result[leaf[starts[same]]] = True
-    return result
 
 
 def _keep_splits(tree: Tree, split: npt.NDArray[np.bool_]) -> Tree:
@@ -550,6 +577,7 @@ def _keep_splits(tree: Tree, split: npt.NDArray[np.bool_]) -> Tree:
         slot=tree.slot[old],
         split=np.where(splits, tree.split[old], -1),
         cut=np.where(splits, tree.cut[old], 0),
+        unknown_to=np.where(splits, tree.unknown_to[old], -1),
         gain=np.where(splits, tree.gain[old], 0.0),
         identical=np.zeros(old.size, dtype=bool),
         children=children,

@@ -28,6 +28,7 @@ from segone.segmentation.schemas import (
     DiffOut,
     DiffSegment,
     SegmentOut,
+    Unknown,
     VersionOut,
     VersionStatus,
 )
@@ -95,6 +96,8 @@ def _settings_text(version: VersionOut) -> str:
     if asked.get("target"):
         parts.append(f"target {asked['target']}")
     parts.append(f"segments of {asked.get('min_size', 1)} or more")
+    if asked.get("unknown") == Unknown.SIDE:
+        parts.append("missing values with the side they resemble")
     if asked.get("max_depth") is not None:
         parts.append(f"at most {asked['max_depth']} deep")
     return "; ".join(parts)
@@ -112,6 +115,11 @@ def start_build(
         session.flash("The smallest segment must be a whole number from 1, the depth one from 0.")
         return see_other("/segments")
     name = form.get("name")[:200] or None
+    try:
+        unknown = Unknown(form.get("unknown") or Unknown.BRANCH)
+    except ValueError:
+        session.flash("Missing values go to a segment of their own (branch) or to a side (side).")
+        return see_other("/segments")
     try:
         with runtime.session() as db:
             service.check_build(
@@ -131,6 +139,7 @@ def start_build(
             max_depth=max_depth,
             name=name,
             progress=progress,
+            unknown=unknown,
         )
         return version.model_dump(mode="json")
 

@@ -17,7 +17,14 @@ from segone.exporting import Format, content_disposition, media_type, stream
 from segone.jobs import JobOut
 from segone.progress import Progress
 from segone.segmentation import service
-from segone.segmentation.schemas import AssignedOut, AssignmentStatus, DiffOut, SegmentOut, VersionOut
+from segone.segmentation.schemas import (
+    AssignedOut,
+    AssignmentStatus,
+    DiffOut,
+    SegmentOut,
+    Unknown,
+    VersionOut,
+)
 from segone.views import exports, members
 from segone.views.schemas import SegmentMemberPage
 
@@ -48,6 +55,11 @@ class BuildRequest(BaseModel):
         ge=1,
         le=MAX_ID,
         description="Keep the K segments that explain most (best splits first).",
+    )
+    unknown: Unknown = Field(
+        default=Unknown.BRANCH,
+        description="Where a split sends missing values: 'branch', a segment of their own ('unknown'); "
+        "'side', the side they resemble most, said in its condition ('under 100 days or unknown').",
     )
     name: str | None = Field(
         default=None, min_length=1, max_length=200, description="A name for the version."
@@ -132,6 +144,7 @@ def start_build(
             name=data.name,
             progress=progress,
             max_segments=data.max_segments,
+            unknown=data.unknown,
         )
         return version.model_dump(mode="json")
 
