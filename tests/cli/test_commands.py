@@ -189,6 +189,10 @@ def test_demo_loads_once_and_reset_reloads(segone: Invoke, data_dir: Path) -> No
     made = first["quality"]  # report cards and customer service (tests/demo/test_quality.py)
     assert (made["cards"], made["plans"], made["events"], made["promises"]) == (9, 6, 40, 24)
     assert made["cases"] == 40 and 0 < made["cases_open"] < 40 and "recovery cases" in again.stdout
+    # Think customer, the perception gap and advocacy have something to show (tests/demo/test_quality.py).
+    assert made["predictions"] > made["predictions_awaiting"] > 0 and made["advocacy_events"] > 0
+    # 18 staff and 300 customers (CDNOW's buyers are all customers by now).
+    assert made["survey_answers"] == 18 + 300 and "Think customer:" in again.stdout
     # The purchases are moved to end on the day of loading, the profiles' day.
     day = date.fromisoformat(first["day"])
     assert (behaviour["events"], behaviour["as_of"]) == (69_659, first["day"])

@@ -1,20 +1,25 @@
 """The demo's report cards, recovery cases and promises (``demo.quality``): twelve months of ratings with
-the designed shortfalls and their plans, cases opened from complaint events, promises in every state, the
-same store on every load of a day, and a load of a few seconds."""
+the designed shortfalls and their plans, cases opened from complaint events, promises in every state;
+"think customer" predictions, the differentiation survey and advocacy events (``demo.perception``), each
+page's figures worked out again from the stored rows; the same store on every load of a day, and a load of
+a few seconds."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
 from segone import demo
 from segone.accounts import service as accounts
+from segone.accounts.models import User
 from segone.accounts.schemas import SYSTEM
 from segone.clock import fixed_at
 from segone.customer_service.promises.models import Promise
@@ -27,9 +32,12 @@ from segone.demo.quality import CARDS, SHORTFALLS, QualitySummary, load_quality
 from segone.demo.users import TEAM_USERS
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.quality import service as quality
-from segone.quality.models import ActionPlan, Rating, Score
+from segone.quality.models import ActionPlan, Rating, RatingPrediction, ReportCard, Score, SurveyAnswer
+from segone.quality.schemas import SurveyGroup
 from segone.runtime import Runtime
 from segone.settings import Settings
+from segone.views import perception
+from tests.behaviour.conftest import DUCKDB_WARNING
 
 DAY = date(2026, 11, 27)
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
@@ -235,6 +243,26 @@ def _fingerprint(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
             "promises": _rows(
                 db, Promise.customer_id, Promise.text, Promise.made_at, Promise.due_on, Promise.status
             ),
+            "predictions": _rows(
+                db,
+                RatingPrediction.encounter_id,
+                RatingPrediction.employee_id,
+                RatingPrediction.predicted,
+                RatingPrediction.created_at,
+            ),
+            "answers": _rows(
+                db,
+                SurveyAnswer.group,
+                SurveyAnswer.user_id,
+                SurveyAnswer.customer_id,
+                SurveyAnswer.agreement,
+                SurveyAnswer.statement,
+                SurveyAnswer.created_at,
+            ),
+            "events": sorted(
+                (e["event_id"], e["type"], e["customer_id"], e["ts"])
+                for e in pq.read_table(runtime.settings.data_dir / "events").to_pylist()
+            ),
         }
 
 
@@ -242,3 +270,129 @@ def test_two_loads_on_one_day_write_the_same_store(stores: list[tuple[Runtime, Q
     (first, one), (second, two) = stores
     assert one.model_dump(exclude={"seconds"}) == two.model_dump(exclude={"seconds"})
     assert _fingerprint(first) == _fingerprint(second)
+
+
+# --- think customer, the perception gap, advocacy ---------------------------------------------------------
+
+
+def _expected_gaps(runtime: Runtime) -> tuple[dict[tuple[str, str], list[Fraction]], int]:
+    """Each (month, team)'s gaps, predicted - the customer's own rating, worked out from the stored rows
+    by the rule of docs/quality.md (the first external rating within 30 days at or after the encounter,
+    the mean of its scores), and how many predictions await that rating."""
+    with runtime.session() as db:
+        teams = accounts.team_names_by_user(db)
+        external = list(
+            db.execute(
+                select(Rating.rater_customer_id, Rating.created_at, Rating.id, Score.score)
+                .join(ReportCard, ReportCard.id == Rating.card_id)
+                .join(Score, Score.rating_id == Rating.id)
+                .where(ReportCard.customer_team_id.is_(None))
+            )
+        )
+        predictions = list(db.scalars(select(RatingPrediction)))
+    scores: dict[tuple[int, datetime, int], list[int]] = {}
+    for customer_id, at, rating_id, score in external:
+        scores.setdefault((customer_id, at, rating_id), []).append(score)
+    gaps: dict[tuple[str, str], list[Fraction]] = {}
+    awaiting = 0
+    for p in predictions:
+        rated = sorted(
+            (at, rating_id, Fraction(sum(s), len(s)))
+            for (customer_id, at, rating_id), s in scores.items()
+            if customer_id == p.customer_id and p.encounter_at <= at <= p.encounter_at + timedelta(days=30)
+        )
+        if not rated:
+            awaiting += 1
+            continue
+        month = f"{p.encounter_at:%Y-%m}"
+        gaps.setdefault((month, teams[p.employee_id]), []).append(p.predicted - rated[0][2])
+    return gaps, awaiting
+
+
+def test_think_customer_predictions_meet_the_customers_own_ratings(
+    loaded: tuple[Runtime, QualitySummary],
+) -> None:
+    runtime, summary = loaded
+    gaps, awaiting = _expected_gaps(runtime)
+    with fixed_at(NOW), runtime.session() as db:
+        report = quality.empathy(db, actor=SYSTEM)
+        assert report.predictions == summary.predictions == db.query(RatingPrediction).count() > 100
+    assert report.awaiting == summary.predictions_awaiting == awaiting > 0
+    assert {(r.month, r.name): (r.count, r.mean_gap) for r in report.teams} == {
+        key: (len(found), pytest.approx(float(sum(found, Fraction(0)) / len(found))))
+        for key, found in gaps.items()
+    }
+    # Three teams, every month of the ratings, and the employees the demo gave a bias of their own.
+    assert {r.name for r in report.teams} == {"Store York", "Store Leeds", "Customer Service"}
+    assert len({r.month for r in report.teams}) >= 11
+    people = {r.name for r in report.employees}
+    assert {"Priya Shah", "Owen Lloyd", "Megan Clarke"} <= people
+    # Megan (customer service) expects the worst; Owen was too hopeful a year ago, less so lately.
+    megan = [r for r in report.employees if r.name == "Megan Clarke"]
+    assert sum(r.mean_gap * r.count for r in megan) < 0
+    owen = sorted((r.month, r.mean_gap, r.count) for r in report.employees if r.name == "Owen Lloyd")
+    first, last = owen[: len(owen) // 2], owen[len(owen) // 2 :]
+    weighted = [sum(g * n for _, g, n in half) / sum(n for _, _, n in half) for half in (first, last)]
+    assert weighted[0] > weighted[1]
+
+
+def test_the_differentiation_survey_shows_the_perception_gap(loaded: tuple[Runtime, QualitySummary]) -> None:
+    runtime, summary = loaded
+    with runtime.session() as db:
+        surveys = quality.list_surveys(db, actor=SYSTEM)
+        assert [s.name for s in surveys] == ["Differentiation survey, November 2026"]
+        found = perception.gap(db, actor=SYSTEM, survey_id=surveys[0].id)
+        answers = list(db.scalars(select(SurveyAnswer)))
+        roles = {u.id: u.role for u in db.scalars(select(User))}
+        strategy = strategies.in_force(db)
+    assert len(answers) == summary.survey_answers
+    by_group = {group: [a.agreement for a in answers if a.group == group.value] for group in SurveyGroup}
+    assert [(g.group, g.answers, g.agreeing) for g in found.groups] == [
+        (group, len(given), sum(1 for a in given if a >= 4)) for group, given in by_group.items()
+    ]
+    # The executives answered as administrators and managers, the front line as front line.
+    assert {roles[a.user_id] for a in answers if a.group == "executives"} == {"admin", "manager"}
+    assert {roles[a.user_id] for a in answers if a.group == "frontline"} == {"frontline"}
+    assert all(a.customer_id is not None for a in answers if a.group == "customers")
+    executives, frontline, customers = (g.share for g in found.groups)
+    assert executives is not None and frontline is not None and customers is not None
+    assert executives >= 0.6 > customers and executives > frontline > customers and customers <= 0.2
+    # Every front-line statement is graded against the strategy on record; some pass, some do not.
+    stated = [a.statement for a in answers if a.group == "frontline" and a.statement]
+    check = found.strategy_check
+    assert check.strategy_statements == len(strategy.core_service) + len(strategy.service_experience)
+    assert check.checked == len(stated) == len(found.statements) > 0
+    assert check.passed == sum(1 for s in found.statements if s.similarity >= check.threshold)
+    assert 0 < check.passed < check.checked
+    assert all(
+        s.closest in (*strategy.core_service, *strategy.service_experience)
+        for s in found.statements
+        if s.passed
+    )
+
+
+@pytest.mark.filterwarnings(DUCKDB_WARNING)
+def test_advocates_from_the_referral_and_review_events(loaded: tuple[Runtime, QualitySummary]) -> None:
+    runtime, summary = loaded
+    # The events as stored, read straight from the dataset's files: each customer's referrals and reviews
+    # of the last 365 days.
+    stored = pq.read_table(runtime.settings.data_dir / "events").to_pylist()
+    counted: dict[int, Counter[str]] = {}
+    for event in stored:
+        if event["type"] in ("referral", "review") and event["ts"] >= NOW - timedelta(days=365):
+            counted.setdefault(event["customer_id"], Counter())[event["type"]] += 1
+    with fixed_at(NOW), runtime.session() as db:
+        found = quality.advocates(
+            db, actor=SYSTEM, data_dir=runtime.settings.data_dir, analytics_url=runtime.settings.analytics_url
+        )
+    assert sum(sum(c.values()) for c in counted.values()) == summary.advocacy_events
+    assert (found.customers, found.referrals, found.reviews) == (
+        len(counted),
+        sum(c["referral"] for c in counted.values()),
+        sum(c["review"] for c in counted.values()),
+    )
+    assert {(a.customer_id, a.referrals, a.reviews) for a in found.items} == {
+        (cid, c["referral"], c["review"]) for cid, c in counted.items() if sum(c.values()) >= 2
+    }
+    assert 20 <= len(found.items) < found.customers  # advocates, and customers who referred or reviewed once
+    assert found.referrals > 0 and found.reviews > 0

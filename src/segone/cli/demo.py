@@ -102,7 +102,8 @@ def demo(
         )
         # The briefing's offers and "It depends" have stored offers to read on the first page opened.
         offered = offers_refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, progress=progress)
-    # Report cards, the service strategy, recovery cases from the complaint events and promises.
+    # Report cards, the service strategy, recovery cases from the complaint events, promises, predicted
+    # ratings, the differentiation survey and referrals and reviews.
     quality = demo_quality.load_quality(runtime, actor=SYSTEM, day=day, seed=seed)
     if as_json:
         loaded = {"loaded": True, **summary.model_dump(mode="json")}
@@ -160,6 +161,12 @@ def demo(
         f"{count(quality.cases)} recovery cases from complaints and returns "
         f"({count(quality.cases_open)} open), "
         f"{count(quality.promises)} promises."
+    )
+    typer.echo(
+        f"Think customer: {count(quality.predictions)} predicted ratings "
+        f"({count(quality.predictions_awaiting)} awaiting the customer's own); the differentiation survey "
+        f"with {count(quality.survey_answers)} answers; {count(quality.advocacy_events)} referrals and "
+        "reviews."
     )
     typer.echo(f"Sign in with password '{demo_data.DEMO_PASSWORD}' as:")
     for role, email in demo_data.DEMO_LOGINS.items():

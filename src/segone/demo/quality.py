@@ -10,6 +10,8 @@ docs/customer-service.md), written through the domains' services on the demo's t
   ids), a weekly ``sync_from_events`` opens their cases, most are put right (a few with exceptions within the
   strategy's limits) and closed with the customer's verdict; the latest stay open, some overdue.
 - Promises: kept, broken, open and overdue, made by members of four teams.
+- "Think customer" predictions after the demo customers' encounters, the differentiation survey and the
+  referral and review events: ``perception``, on the ratings written here.
 
 Everything is drawn from a ``random.Random`` seeded with the demo's seed and dated back from the demo's day
 (``timeline.demo_moment``): two loads on one day write the same rows.
@@ -22,6 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,6 +46,7 @@ from segone.customer_service.strategy.schemas import ExceptionRule, StrategyIn
 from segone.customers import service as customers
 from segone.demo.generate import DEFAULT_SEED
 from segone.demo.load import create_users
+from segone.demo.perception import Said, load_advocacy, load_predictions, load_survey
 from segone.demo.timeline import demo_moment
 from segone.demo.users import ADMIN_EMAIL, DEMO_USERS, TEAM_USERS
 from segone.quality import service as quality
@@ -249,6 +253,10 @@ class QualitySummary(BaseModel):
     cases: int
     cases_open: int
     promises: int
+    predictions: int
+    predictions_awaiting: int
+    survey_answers: int
+    advocacy_events: int
     seconds: float
 
 
@@ -297,8 +305,10 @@ def _ratings(
     rng: random.Random,
     day: date,
     pool: Sequence[tuple[int, str]],
+    said: Said,
 ) -> tuple[int, dict[str, int]]:
-    """The cards and their twelve months of ratings; returns the ratings written and the cards' ids."""
+    """The cards and their twelve months of ratings; returns the ratings written and the cards' ids, and
+    adds each customer's external ratings (when, the mean of its scores) to ``said``."""
     periods = of_day(day).previous().last(PERIODS)
     ids: dict[str, int] = {}
     written = 0
@@ -360,8 +370,16 @@ def _ratings(
                         db, card, str(period), rater, answers, day, deliverables=deliverables, given={}
                     )
                 )
-            with fixed_at(_at(period.end, 17)):
+            rated_at = _at(period.end, 17)
+            with fixed_at(rated_at):
                 written += len(quality.store_ratings(db, actor, prepared, "import", names={card.id: name}))
+            if raters is None:
+                for rater, ready in zip(who, prepared, strict=True):
+                    if rater.customer_id is not None:
+                        given = list(ready.scores.values())
+                        said.setdefault(rater.customer_id, []).append(
+                            (rated_at, Fraction(sum(given), len(given)))
+                        )
     return written, ids
 
 
@@ -674,8 +692,9 @@ def _promises(db: Session, rng: random.Random, day: date, pool: Sequence[tuple[i
 
 
 def load_quality(runtime: Runtime, *, actor: Actor, day: date, seed: int = DEFAULT_SEED) -> QualitySummary:
-    """The teams, the strategy, the report cards with their ratings and plans, the recovery cases and the
-    promises of the demo loaded on ``day``. The store holds the demo's customers already."""
+    """The teams, the strategy, the report cards with their ratings and plans, the recovery cases, the
+    promises, the predicted ratings, the differentiation survey and the advocacy events of the demo loaded
+    on ``day``. The store holds the demo's customers already."""
     require(actor, Permission.MANAGE_SETTINGS)
     started = time.perf_counter()
     rng = random.Random(f"quality:{seed}")
@@ -691,10 +710,18 @@ def load_quality(runtime: Runtime, *, actor: Actor, day: date, seed: int = DEFAU
         identities = {owner: f"cdnow:{value}" for value, owner in zip(held, owners, strict=True)}
         names = customers.names_by_id(db, identities)
         pool = sorted((cid, names[cid]) for cid in identities if cid in names)
-        ratings, cards = _ratings(db, admin, rng, day, pool)
+        said: Said = {}
+        ratings, cards = _ratings(db, admin, rng, day, pool, said)
         plans = _plans(db, day, cards)
         promised = _promises(db, rng, day, pool)
+        predictions, awaiting = load_predictions(db, random.Random(f"think:{seed}"), day, said)
+        # The customers with a name: those the pages list.
+        named = {cid: identities[cid] for cid, _ in pool}
+        answers = load_survey(db, random.Random(f"survey:{seed}"), day, list(named))
     events, cases, still_open = _recovery(runtime, actor, rng, day, pool, identities)
+    advocacy = load_advocacy(
+        runtime, actor=actor, rng=random.Random(f"advocacy:{seed}"), day=day, identities=named
+    )
     return QualitySummary(
         users=len(users),
         cards=len(cards),
@@ -704,5 +731,9 @@ def load_quality(runtime: Runtime, *, actor: Actor, day: date, seed: int = DEFAU
         cases=cases,
         cases_open=still_open,
         promises=promised,
+        predictions=predictions,
+        predictions_awaiting=awaiting,
+        survey_answers=answers,
+        advocacy_events=advocacy,
         seconds=round(time.perf_counter() - started, 2),
     )
