@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor, Role
 from segone.behaviour import ingest
-from segone.behaviour.events import EVENT_SCHEMA, derive_event_ids
 from segone.clock import fixed_at
+from segone.demo.events import event_table
 from segone.demo.timeline import demo_moment
 from segone.demo.users import ADMIN_EMAIL, DEMO_DOMAIN, DEMO_USERS, FRONTLINE_EMAIL, MANAGER_EMAIL, TEAM_USERS
 from segone.encounters.models import Encounter
@@ -232,7 +232,7 @@ REVIEWS = (
 
 def advocacy_events(rng: random.Random, day: date, identities: Mapping[int, str]) -> pa.Table:
     """Referral and review events of demo customers over the last year, in working hours."""
-    rows: dict[str, list[object]] = {name: [] for name in EVENT_SCHEMA.names}
+    found: list[dict[str, object]] = []
     chosen = rng.sample(sorted(identities), min(len(identities), ADVOCATES + ONCE))
     for number, customer_id in enumerate(chosen):
         events = rng.randint(2, 6) if number < ADVOCATES else 1
@@ -241,22 +241,16 @@ def advocacy_events(rng: random.Random, day: date, identities: Mapping[int, str]
             kind = "referral" if rng.random() < (0.7 if refers else 0.25) else "review"
             channel, reason = rng.choice(REFERRALS if kind == "referral" else REVIEWS)
             when = _at(day - timedelta(days=rng.randint(1, 360)), rng.randint(9, 17), rng.choice((0, 20, 40)))
-            for name, item in (
-                ("event_id", ""),
-                ("customer", identities[customer_id]),
-                ("customer_id", None),
-                ("type", kind),
-                ("ts", when),
-                ("value", None),
-                ("quantity", None),
-                ("channel", channel),
-                ("offering", None),
-                ("reason", reason),
-                ("properties", None),
-            ):
-                rows[name].append(item)
-    table = pa.table(rows, schema=EVENT_SCHEMA)
-    return table.set_column(0, EVENT_SCHEMA.field("event_id"), derive_event_ids(table))
+            found.append(
+                {
+                    "customer": identities[customer_id],
+                    "type": kind,
+                    "ts": when,
+                    "channel": channel,
+                    "reason": reason,
+                }
+            )
+    return event_table(found)
 
 
 def load_advocacy(

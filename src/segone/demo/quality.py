@@ -35,7 +35,6 @@ from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor, Permission, Role
 from segone.accounts.service import require
 from segone.behaviour import ingest
-from segone.behaviour.events import EVENT_SCHEMA, derive_event_ids
 from segone.clock import fixed_at
 from segone.customer_service.promises import service as promises
 from segone.customer_service.promises.schemas import PromiseCreate, PromiseMark
@@ -44,6 +43,7 @@ from segone.customer_service.recovery.schemas import ActionCreate, CaseClose, Ve
 from segone.customer_service.strategy import service as strategies
 from segone.customer_service.strategy.schemas import ExceptionRule, StrategyIn
 from segone.customers import service as customers
+from segone.demo.events import event_table
 from segone.demo.generate import DEFAULT_SEED
 from segone.demo.load import create_users
 from segone.demo.perception import Said, load_advocacy, load_predictions, load_survey
@@ -548,7 +548,7 @@ def _events(
     rng: random.Random, day: date, pool: Sequence[tuple[int, str]], identities: dict[int, str]
 ) -> pa.Table:
     """Complaints and returns of demo customers over the last nine weeks, in working hours."""
-    rows: dict[str, list[object]] = {name: [] for name in EVENT_SCHEMA.names}
+    found: list[dict[str, object]] = []
     chosen = rng.sample(list(pool), min(len(pool), 40))
     for number, (customer_id, _) in enumerate(chosen):
         back = 1 + (number * 62) // len(chosen) + rng.randint(0, 1)
@@ -559,22 +559,18 @@ def _events(
         else:
             channel, reason = rng.choice(COMPLAINTS)
             kind, offering, value = "complaint", None, None
-        for name, item in (
-            ("event_id", ""),
-            ("customer", identities[customer_id]),
-            ("customer_id", None),
-            ("type", kind),
-            ("ts", when),
-            ("value", value),
-            ("quantity", None),
-            ("channel", channel),
-            ("offering", offering),
-            ("reason", reason),
-            ("properties", None),
-        ):
-            rows[name].append(item)
-    table = pa.table(rows, schema=EVENT_SCHEMA)
-    return table.set_column(0, EVENT_SCHEMA.field("event_id"), derive_event_ids(table))
+        found.append(
+            {
+                "customer": identities[customer_id],
+                "type": kind,
+                "ts": when,
+                "value": value,
+                "channel": channel,
+                "offering": offering,
+                "reason": reason,
+            }
+        )
+    return event_table(found)
 
 
 def _recovery(
