@@ -11,7 +11,9 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -157,6 +159,17 @@ class LiveServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+
+
+@contextmanager
+def serving_with(runtime: Runtime, **settings: Any) -> Iterator[LiveServer]:
+    """A server of its own over ``runtime``'s store, with some settings changed (limits, cookies)."""
+    changed = Runtime(runtime.settings.model_copy(update=settings), engine=runtime.engine)
+    server = LiveServer(changed)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ def login(request: Request, form: Form, runtime: RuntimeDep) -> Response:
     try:
         with runtime.session() as db:
             user = accounts.authenticate(db, email=email, password=form.raw("password"))
-            session.sign_in(user.id, user.password_hash)
+            session.sign_in(user.id, user.session_version)
             name = user.name
     except Unauthenticated as exc:
         return render(request, "auth/login.html", status=401, next_url=target, email=email, error=exc.message)
@@ -53,7 +53,9 @@ def login(request: Request, form: Form, runtime: RuntimeDep) -> Response:
 
 
 @router.post("/logout")
-def logout(request: Request, viewer: SignedIn) -> Response:
+def logout(request: Request, viewer: SignedIn, runtime: RuntimeDep) -> Response:
+    with runtime.session() as db:
+        accounts.sign_out(db, user_id=viewer.user_id)
     session = web_session.load(request)
     session.sign_out()
     session.flash("You are signed out.")
