@@ -30,6 +30,14 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+# The suite signs in and sends unauthenticated API calls thousands of times from one address, to one
+# long-lived server: no limit on failed attempts here (tests/web/test_login_limits.py sets its own).
+UNTHROTTLED = {
+    "auth_failures_per_account": "1000000 per hour",
+    "auth_failures_per_address": "1000000 per hour",
+}
+
+
 def _postgres_unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"PostgreSQL is required in CI and is not usable: {reason}")
@@ -73,7 +81,11 @@ def _make_runtime(backend: str, base_dir: Path, request: pytest.FixtureRequest) 
     else:
         url = f"sqlite:///{data_dir / 'segone.db'}"
     settings = Settings(
-        data_dir=data_dir, database_url=url, secret_key="test-secret-key", flush_interval_seconds=0
+        data_dir=data_dir,
+        database_url=url,
+        secret_key="test-secret-key",
+        flush_interval_seconds=0,
+        **UNTHROTTLED,
     )
     runtime = Runtime(settings, engine=create_engine_for(settings))
     runtime.upgrade_schema()
@@ -123,7 +135,9 @@ def sqlite_runtime(_runtimes: dict[str, Runtime]) -> Iterator[Runtime]:
 @pytest.fixture
 def fresh_settings(tmp_path: Path) -> Settings:
     """Settings for a store of its own in a new folder (CLI and migration tests)."""
-    return Settings(data_dir=tmp_path / "data", secret_key="test-secret-key", flush_interval_seconds=0)
+    return Settings(
+        data_dir=tmp_path / "data", secret_key="test-secret-key", flush_interval_seconds=0, **UNTHROTTLED
+    )
 
 
 class LiveServer:

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from segone.accounts.throttle import AuthThrottle
 from segone.api import errors
 from segone.api.routes import (
     advocacy,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     app.state.jobs = Jobs()
+    app.state.auth_throttle = AuthThrottle.from_settings(runtime.settings)
     errors.install(app)
     for module in (
         customers,

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from segone.errors import SegoneError, Unauthenticated
+from segone.errors import SegoneError, TooManyAttempts, Unauthenticated
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,12 +46,20 @@ _RESPONSES: dict[int, str] = {
     404: "Something named in the path does not exist.",
     409: "The request conflicts with the record's current state.",
     422: "The request is not valid; `details` lists each problem.",
+    429: (
+        "Too many failed token checks from this address: every call is refused until the number of "
+        "seconds in the `Retry-After` header has passed."
+    ),
 }
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI documentation of the error responses a route can give."""
-    return {code: {"model": ErrorOut, "description": _RESPONSES[code]} for code in codes}
+    """OpenAPI documentation of the error responses a route can give.
+
+    A route that checks the API token (401) can also refuse a caller who failed that check too often (429).
+    """
+    documented = sorted({*codes, 429} if 401 in codes else set(codes))
+    return {code: {"model": ErrorOut, "description": _RESPONSES[code]} for code in documented}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -79,7 +87,11 @@ def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _segone_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SegoneError)
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    headers: dict[str, str] | None = None
+    if isinstance(exc, Unauthenticated):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(
         error_body(exc.code, exc.message, exc.details), status_code=exc.http_status, headers=headers
     )
