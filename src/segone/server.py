@@ -42,6 +42,7 @@ from segone.runtime import Runtime
 from segone.settings import Settings
 from segone.version import __version__
 from segone.web import api_docs
+from segone.web import errors as web_errors
 from segone.web import routes as web
 
 API_PREFIX = "/api/v1"
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.jobs = Jobs()
     app.state.auth_throttle = AuthThrottle.from_settings(runtime.settings)
     errors.install(app)
+    web_errors.install(app)
     for module in (
         customers,
         behaviour,

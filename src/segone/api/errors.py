@@ -114,6 +114,14 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _server_error(_request: Request, _exc: Exception) -> JSONResponse:
+    # What went wrong is in the server's log; the caller gets the API's error shape, not plain text.
+    return JSONResponse(
+        error_body("internal", "Something went wrong on the server; it has been logged. Try again later."),
+        status_code=500,
+    )
+
+
 async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
     # A safety net: input is validated before it reaches the database, so this means a value slipped
     # through that the database refuses (a number out of range, text it cannot hold).
@@ -247,4 +255,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(Exception, _server_error)
     app.add_middleware(InputGuard)
