@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from segone.accounts.schemas import Role
 from segone.runtime import Runtime
-from segone.web.session import COOKIE_NAME
+from segone.web.session import _SALT, COOKIE_NAME
 from tests.conftest import LiveServer, serving_with
 from tests.factories import MadeUser, make_user
 from tests.web.conftest import client_for, signed_in, token_of
@@ -96,3 +97,13 @@ def test_the_cookie_is_secure_when_the_request_came_over_https(live_server: Live
 def test_the_setting_makes_every_cookie_secure(sqlite_runtime: Runtime) -> None:
     with serving_with(sqlite_runtime, cookie_secure=True) as server, client_for(server) as client:
         assert "secure" in client.get("/login").headers["set-cookie"].lower()
+
+
+def test_a_cookie_signed_before_session_versions_existed_ends(live_server: LiveServer) -> None:
+    # The shape of the cookie before migration 0025: a fingerprint of the password hash, no version.
+    user = make_user(live_server.runtime, Role.FRONTLINE)
+    serializer = URLSafeTimedSerializer(live_server.runtime.settings.resolved_secret_key(), salt=_SALT)
+    old = serializer.dumps({"u": user.id, "p": "0123456789abcdef", "c": "form-token", "f": []})
+    with client_for(live_server) as client:
+        client.cookies.set(COOKIE_NAME, old)
+        assert client.get("/").status_code == 303
