@@ -11,7 +11,9 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -26,6 +28,14 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get(
     "SEGONE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+
+
+# The suite signs in and sends unauthenticated API calls thousands of times from one address, to one
+# long-lived server: no limit on failed attempts here (tests/web/test_login_limits.py sets its own).
+UNTHROTTLED = {
+    "auth_failures_per_account": "1000000 per hour",
+    "auth_failures_per_address": "1000000 per hour",
+}
 
 
 def _postgres_unavailable(reason: str) -> None:
@@ -71,7 +81,11 @@ def _make_runtime(backend: str, base_dir: Path, request: pytest.FixtureRequest) 
     else:
         url = f"sqlite:///{data_dir / 'segone.db'}"
     settings = Settings(
-        data_dir=data_dir, database_url=url, secret_key="test-secret-key", flush_interval_seconds=0
+        data_dir=data_dir,
+        database_url=url,
+        secret_key="test-secret-key",
+        flush_interval_seconds=0,
+        **UNTHROTTLED,
     )
     runtime = Runtime(settings, engine=create_engine_for(settings))
     runtime.upgrade_schema()
@@ -121,7 +135,9 @@ def sqlite_runtime(_runtimes: dict[str, Runtime]) -> Iterator[Runtime]:
 @pytest.fixture
 def fresh_settings(tmp_path: Path) -> Settings:
     """Settings for a store of its own in a new folder (CLI and migration tests)."""
-    return Settings(data_dir=tmp_path / "data", secret_key="test-secret-key", flush_interval_seconds=0)
+    return Settings(
+        data_dir=tmp_path / "data", secret_key="test-secret-key", flush_interval_seconds=0, **UNTHROTTLED
+    )
 
 
 class LiveServer:
@@ -157,6 +173,17 @@ class LiveServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+
+
+@contextmanager
+def serving_with(runtime: Runtime, **settings: Any) -> Iterator[LiveServer]:
+    """A server of its own over ``runtime``'s store, with some settings changed (limits, cookies)."""
+    changed = Runtime(runtime.settings.model_copy(update=settings), engine=runtime.engine)
+    server = LiveServer(changed)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

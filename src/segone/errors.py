@@ -56,3 +56,14 @@ class Unauthenticated(SegoneError):
 class Forbidden(SegoneError):
     code = "forbidden"
     http_status = 403
+
+
+class TooManyAttempts(SegoneError):
+    """Too many failed sign-ins or token checks: refused without looking, until ``retry_after`` seconds."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after

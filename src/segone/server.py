@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from segone.accounts.throttle import AuthThrottle
 from segone.api import errors
 from segone.api.routes import (
     advocacy,
@@ -41,6 +42,7 @@ from segone.runtime import Runtime
 from segone.settings import Settings
 from segone.version import __version__
 from segone.web import api_docs
+from segone.web import errors as web_errors
 from segone.web import routes as web
 
 API_PREFIX = "/api/v1"
@@ -79,7 +81,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     app.state.jobs = Jobs()
+    app.state.auth_throttle = AuthThrottle.from_settings(runtime.settings)
     errors.install(app)
+    web_errors.install(app)
     for module in (
         customers,
         behaviour,

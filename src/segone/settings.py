@@ -10,6 +10,7 @@ import secrets
 from datetime import date
 from pathlib import Path
 
+from limits import parse as parse_rate
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -37,7 +38,34 @@ class Settings(BaseSettings):
         description="Signs session cookies; empty means a key kept in data_dir/secret_key.",
     )
     session_max_age_seconds: int = 12 * 3600
-    cookie_secure: bool = Field(default=False, description="Send the session cookie over HTTPS only.")
+    cookie_secure: bool = Field(
+        default=False,
+        description=(
+            "Mark the session cookie Secure (HTTPS only) always; turn on behind an HTTPS proxy. A request "
+            "that arrives over HTTPS gets a Secure cookie anyway."
+        ),
+    )
+    auth_failures_per_account: str = Field(
+        default="10 per 15 minutes",
+        description=(
+            "Failed sign-ins one e-mail address may have in a moving window before signing in as it is "
+            "refused with 429 (notation of the 'limits' package: '10 per 15 minutes')."
+        ),
+    )
+    auth_failures_per_address: str = Field(
+        default="50 per 15 minutes",
+        description=(
+            "Failed sign-ins and failed API token checks one client address may have in a moving window "
+            "before its sign-ins and API calls are refused with 429."
+        ),
+    )
+    auth_limit_storage: str = Field(
+        default="memory://",
+        description=(
+            "Where failed attempts are counted, as a 'limits' storage URL: memory:// counts in the server "
+            "process (one process); redis://HOST shares the count between processes."
+        ),
+    )
     fact_categories: str = Field(
         default="",
         description=(
@@ -115,6 +143,16 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("auth_failures_per_account", "auth_failures_per_address")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        # Checked here so that a typo stops the server at start, not at the first failed sign-in.
+        try:
+            parse_rate(value)
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not a rate like '10 per 15 minutes'") from exc
+        return value
 
     @field_validator("currency")
     @classmethod

@@ -30,6 +30,9 @@ class User(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    # Written into every web session cookie and compared on each request: raising it (sign-out, a new
+    # password, deactivation) ends all of the user's sessions at once, though cookies are not stored.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     team: Mapped[Team | None] = relationship(lazy="joined")

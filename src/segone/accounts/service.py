@@ -134,6 +134,8 @@ def update(db: Session, *, actor: Actor, user_id: int, data: UserUpdate) -> User
         user.password_hash = hash_password(data.password)
     if data.active is not None:
         user.active = data.active
+    if data.password is not None or data.active is False:
+        end_sessions(user)
     changes.pop("password", None)
     record_audit(
         db,
@@ -158,12 +160,25 @@ def authenticate(db: Session, *, email: str, password: str) -> User:
     return user
 
 
-def session_user(db: Session, *, user_id: int) -> User:
-    """The active user a web session names; Unauthenticated once they are gone or deactivated."""
+def session_user(db: Session, *, user_id: int, session_version: int) -> User:
+    """The active user a web session names; Unauthenticated once they are gone or deactivated, or once
+    their sessions were ended (sign-out anywhere, a new password)."""
     user = db.get(User, user_id)
-    if user is None or not user.active:
+    if user is None or not user.active or user.session_version != session_version:
         raise Unauthenticated("Your session has ended; sign in again.")
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Every web session of this user stops working at its next request."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def sign_out(db: Session, *, user_id: int) -> None:
+    """Signing out ends the user's sessions everywhere: a copied cookie is worthless afterwards."""
+    user = db.get(User, user_id)
+    if user is not None:
+        end_sessions(user)
 
 
 def _hash_token(token: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor
+from segone.accounts.throttle import AuthThrottle
 from segone.errors import Unauthenticated
 from segone.jobs import Jobs
 from segone.knowledge.categories.schemas import CategoryList
@@ -36,15 +37,24 @@ _bearer = HTTPBearer(auto_error=False, description="An API token: `segone tokens
 
 
 def get_actor(
+    request: Request,
     db: Db,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    if credentials is None or not credentials.credentials:
-        raise Unauthenticated(
-            "Send an API token as 'Authorization: Bearer <token>' (create one with "
-            "'segone tokens create EMAIL')."
-        )
-    return accounts.actor_for(accounts.user_for_token(db, token=credentials.credentials))
+    # Failed token checks count against the caller's address, as failed sign-ins do (accounts/throttle.py).
+    throttle: AuthThrottle = request.app.state.auth_throttle
+    address = request.client.host if request.client else "unknown"
+    throttle.check(address=address)
+    try:
+        if credentials is None or not credentials.credentials:
+            raise Unauthenticated(
+                "Send an API token as 'Authorization: Bearer <token>' (create one with "
+                "'segone tokens create EMAIL')."
+            )
+        return accounts.actor_for(accounts.user_for_token(db, token=credentials.credentials))
+    except Unauthenticated:
+        throttle.failed(address=address)
+        raise
 
 
 def get_jobs(request: Request) -> Jobs:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from segone.errors import SegoneError, Unauthenticated
+from segone.errors import SegoneError, TooManyAttempts, Unauthenticated
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,12 +46,20 @@ _RESPONSES: dict[int, str] = {
     404: "Something named in the path does not exist.",
     409: "The request conflicts with the record's current state.",
     422: "The request is not valid; `details` lists each problem.",
+    429: (
+        "Too many failed token checks from this address: every call is refused until the number of "
+        "seconds in the `Retry-After` header has passed."
+    ),
 }
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI documentation of the error responses a route can give."""
-    return {code: {"model": ErrorOut, "description": _RESPONSES[code]} for code in codes}
+    """OpenAPI documentation of the error responses a route can give.
+
+    A route that checks the API token (401) can also refuse a caller who failed that check too often (429).
+    """
+    documented = sorted({*codes, 429} if 401 in codes else set(codes))
+    return {code: {"model": ErrorOut, "description": _RESPONSES[code]} for code in documented}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -79,7 +87,11 @@ def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _segone_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SegoneError)
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    headers: dict[str, str] | None = None
+    if isinstance(exc, Unauthenticated):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(
         error_body(exc.code, exc.message, exc.details), status_code=exc.http_status, headers=headers
     )
@@ -99,6 +111,14 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
         error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None),
+    )
+
+
+async def _server_error(_request: Request, _exc: Exception) -> JSONResponse:
+    # What went wrong is in the server's log; the caller gets the API's error shape, not plain text.
+    return JSONResponse(
+        error_body("internal", "Something went wrong on the server; it has been logged. Try again later."),
+        status_code=500,
     )
 
 
@@ -235,4 +255,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(Exception, _server_error)
     app.add_middleware(InputGuard)

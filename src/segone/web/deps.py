@@ -107,9 +107,7 @@ def load_viewer(request: Request) -> Viewer | None:
     runtime = get_runtime(request)
     try:
         with runtime.session() as db:
-            user = accounts.session_user(db, user_id=session.user_id)
-            if web_session.password_mark(user.password_hash) != session.password_mark:
-                raise Unauthenticated("Your password changed; sign in again.")
+            user = accounts.session_user(db, user_id=session.user_id, session_version=session.session_version)
             return Viewer(
                 actor=accounts.actor_for(user), name=user.name, team=user.team.name if user.team else None
             )

@@ -1,13 +1,14 @@
 """The web session: a signed cookie that holds who is signed in, the form token, and one-time messages.
 
-Nothing secret is kept in it (it is signed, not encrypted): a user id, a random token every form must
-send back (CSRF protection), a fingerprint of the password hash (changing the password ends other
-sessions) and the short messages shown once on the next page.
+Nothing secret is kept in it (it is signed, not encrypted): a user id, the user's session version (raised
+by sign-out, a new password or deactivation, which so ends every session of that user: a copied cookie
+stops working though no cookie is stored), a random token every form must send back (CSRF protection) and
+the short messages shown once on the next page. The cookie is Secure when the request came over HTTPS
+(directly, or through a proxy uvicorn trusts) or when ``cookie_secure`` says so.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ _SALT = "segone.web.session"
 @dataclass
 class WebSession:
     user_id: int | None = None
-    password_mark: str = ""
+    session_version: int = -1
     csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     flashes: list[str] = field(default_factory=list)
     modified: bool = False
@@ -42,25 +43,21 @@ class WebSession:
             self.modified = True
         return messages
 
-    def sign_in(self, user_id: int, password_hash: str | None) -> None:
+    def sign_in(self, user_id: int, session_version: int) -> None:
         """A fresh session for this user: the form token changes, so a planted one is worthless."""
         self.user_id = user_id
-        self.password_mark = password_mark(password_hash)
+        self.session_version = session_version
         self.csrf_token = secrets.token_urlsafe(32)
         self.modified = True
 
     def sign_out(self) -> None:
         self.user_id = None
-        self.password_mark = ""
+        self.session_version = -1
         self.csrf_token = secrets.token_urlsafe(32)
         self.modified = True
 
     def csrf_ok(self, sent: str | None) -> bool:
         return bool(sent) and hmac.compare_digest(self.csrf_token.encode(), (sent or "").encode())
-
-
-def password_mark(password_hash: str | None) -> str:
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
 
 
 def _serializer(runtime: Runtime) -> URLSafeTimedSerializer:
@@ -95,9 +92,10 @@ def _decode(request: Request) -> WebSession:
         return WebSession(modified=True)
     user_id = data.get("u")
     flashes = data.get("f")
+    version = data.get("v")
     return WebSession(
         user_id=user_id if isinstance(user_id, int) else None,
-        password_mark=str(data.get("p") or ""),
+        session_version=version if isinstance(version, int) else -1,
         csrf_token=data["c"],
         flashes=[str(f) for f in flashes] if isinstance(flashes, list) else [],
     )
@@ -111,7 +109,7 @@ def save(request: Request, response: Response) -> None:
     runtime = _runtime(request)
     settings = runtime.settings
     value = _serializer(runtime).dumps(
-        {"u": session.user_id, "p": session.password_mark, "c": session.csrf_token, "f": session.flashes}
+        {"u": session.user_id, "v": session.session_version, "c": session.csrf_token, "f": session.flashes}
     )
     response.set_cookie(
         COOKIE_NAME,
@@ -120,5 +118,5 @@ def save(request: Request, response: Response) -> None:
         path="/",
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=settings.cookie_secure or request.url.scheme == "https",
     )
