@@ -39,6 +39,16 @@ def _gather(runtime: Runtime, chosen: list[Variable], ids: list[int] | None = No
         return v.gather(db, actor=SYSTEM, settings=runtime.settings, variables=chosen, ids=ids)
 
 
+def _values_match_gather(runtime: Runtime, chosen: list[Variable], table: pa.Table, ids: list[int]) -> None:
+    """``values_of`` gives each customer's row of ``gather``'s table (None for one it has no row for)."""
+    rows = {row.pop("customer_id"): row for row in table.to_pylist()}
+    with runtime.session() as db:
+        for customer_id in ids:
+            assert v.values_of(db, actor=SYSTEM, variables=chosen, customer_id=customer_id) == rows.get(
+                customer_id
+            )
+
+
 def _fact(runtime: Runtime, customer: int, text: str, category: str) -> None:
     with runtime.session() as db:
         facts.add(
@@ -182,6 +192,7 @@ def test_knows_and_traits_are_yes_or_no_for_everyone(runtime: Runtime) -> None:
     # A few customers' values, read without reading everyone's: the same rows (an unknown id has none).
     few = _gather(runtime, chosen, ids=[cy, ann, 999_999])
     assert few.to_pylist() == [row for row in table.to_pylist() if row["customer_id"] in {ann, cy}]
+    _values_match_gather(runtime, chosen, table, [ann, bo, cy, di, 999_999])
 
 
 @pytest.mark.filterwarnings(DUCKDB_WARNING)
@@ -237,6 +248,8 @@ def test_behaviour_and_scores_after_a_refresh_and_merged_customers_left_out(runt
         runtime, v.select(_catalogue(runtime), ["attribute:tier", *names]), ids=[no_events, merged, ids[5]]
     )
     assert few.to_pylist() == [row for row in after.to_pylist() if row["customer_id"] in {no_events, ids[5]}]
+    chosen = v.select(_catalogue(runtime), ["attribute:tier", *names])
+    _values_match_gather(runtime, chosen, after, [no_events, merged, survivor, *ids[3:8]])
 
 
 def test_reading_every_customer_is_for_analysts(sqlite_runtime: Runtime) -> None:

@@ -19,7 +19,9 @@ from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+# The dependencies that only read the application's state are coroutines: a plain function would be run
+# in the thread pool, a hop (and a turn at the GIL) per dependency on every request.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -57,12 +59,12 @@ def get_actor(
         raise
 
 
-def get_jobs(request: Request) -> Jobs:
+async def get_jobs(request: Request) -> Jobs:
     jobs: Jobs = request.app.state.jobs
     return jobs
 
 
-def get_categories(runtime: Annotated[Runtime, Depends(get_runtime)]) -> CategoryList:
+async def get_categories(runtime: Annotated[Runtime, Depends(get_runtime)]) -> CategoryList:
     return categories_in_force(runtime.settings)
 
 

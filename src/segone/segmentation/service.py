@@ -18,7 +18,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import Table, and_, bindparam, func, or_, select
+from sqlalchemy import BindParameter, Select, Table, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from segone.accounts.schemas import Actor, Permission
@@ -486,14 +486,29 @@ def customer_path(
     ).first()
     if counted is None:
         raise NotFound(f"There is no segmentation version {version_id}.")
-    leaf = db.scalar(
-        select(SegmentMembership.node_id).where(
-            SegmentMembership.version_id == version_id, SegmentMembership.customer_id == customer_id
-        )
-    )
-    if leaf is None:
+    path = _path(db, version_id=version_id, customer_id=customer_id, customers=counted.customers)
+    if not path:
         raise NotFound(f"Customer {customer_id} is in no segment of version {version_id}.")
-    # The leaf and its ancestors in one query (a recursive CTE up the parent links), the root first.
+    return path
+
+
+def _path(db: Session, *, version_id: int, customer_id: int, customers: int | None) -> list[SegmentOut]:
+    """The customer's leaf and its ancestors, the root first, in one query (a recursive CTE up the parent
+    links from their membership); none for a customer the version did not place."""
+    path = db.scalars(_PATH, {"version_id": version_id, "customer_id": customer_id}).all()
+    return [_segment_out(row, customers) for row in path]
+
+
+def _path_query() -> Select[Segment]:
+    version_id: BindParameter[int] = bindparam("version_id")
+    leaf = (
+        select(SegmentMembership.node_id)
+        .where(
+            SegmentMembership.version_id == version_id,
+            SegmentMembership.customer_id == bindparam("customer_id"),
+        )
+        .scalar_subquery()
+    )
     up = (
         select(Segment.node_id, Segment.parent_node_id)
         .where(Segment.version_id == version_id, Segment.node_id == leaf)
@@ -504,12 +519,45 @@ def customer_path(
             Segment.version_id == version_id, Segment.node_id == up.c.parent_node_id
         )
     )
-    path = db.scalars(
+    return (
         select(Segment)
         .where(Segment.version_id == version_id, Segment.node_id.in_(select(up.c.node_id)))
         .order_by(Segment.depth)
-    ).all()
-    return [_segment_out(row, counted.customers) for row in path]
+    )
+
+
+# Built once: every customer sheet runs it.
+_PATH = _path_query()
+
+
+@dataclass(frozen=True)
+class CustomerSegments:
+    """Where a customer sits in the latest finished segmentation: their path and their standing."""
+
+    path: list[SegmentOut]
+    standing: list[StandingOut]
+
+
+def customer_segments(db: Session, *, actor: Actor, customer_id: int) -> CustomerSegments:
+    """``customer_path`` and ``customer_standing`` in the latest finished version, with the version's row
+    read once (the customer sheet shows both on every read); both empty before the first build, the path
+    empty for a customer the build did not place (one who arrived after it), the standing empty for a
+    customer merged into another."""
+    require(actor, Permission.READ_CUSTOMERS)
+    latest = (
+        select(func.max(SegmentationVersion.id))
+        .where(SegmentationVersion.status == VersionStatus.DONE.value)
+        .scalar_subquery()
+    )
+    row = db.execute(_VERSION_ROW.where(SegmentationVersion.id == latest)).first()
+    if row is None:
+        return CustomerSegments(path=[], standing=[])
+    path = _path(db, version_id=row.id, customer_id=customer_id, customers=row.customers)
+    try:
+        standing = _standing_of(db, actor, customer_id, _prepared(db, row), STANDING_SHOWN)
+    except NotFound:
+        standing = []
+    return CustomerSegments(path=path, standing=standing)
 
 
 def diff(db: Session, *, actor: Actor, before: int, after: int, depth: int = 2) -> DiffOut:
@@ -1037,13 +1085,18 @@ def customer_standing(
     None before the first build with a reference; front-line staff may read it (the sheet shows it)."""
     require(actor, Permission.READ_CUSTOMERS)
     prepared = _prepared_reference(db, _latest_done(db) if version_id is None else version_id)
+    return _standing_of(db, actor, customer_id, prepared, limit)
+
+
+def _standing_of(
+    db: Session, actor: Actor, customer_id: int, prepared: _PreparedReference | None, limit: int
+) -> list[StandingOut]:
     if prepared is None:
         return []
     variables = prepared.variables
-    table = catalogue_module.gather(db, actor=actor, variables=variables, ids=[customer_id])
-    if table.num_rows == 0:
+    row = catalogue_module.values_of(db, actor=actor, variables=variables, customer_id=customer_id)
+    if row is None:
         raise NotFound(f"There is no customer {customer_id} (or no longer: merged into another).")
-    row = {v.name: table.column(v.name)[0].as_py() for v in variables}
     found = reference_module.standing(prepared.reference, variables, row, binnings=prepared.binnings)
     return [_standing_out(standing, variables) for standing in found[:limit]]
 
@@ -1068,16 +1121,25 @@ _NOT_KEPT = object()
 def _prepared_reference(db: Session, version_id: int) -> _PreparedReference | None:
     """The version's reference with its variables and codings, None for a version built before references;
     the errors of ``_assignable`` for a version that is missing or not finished."""
-    row = db.execute(
-        select(
-            SegmentationVersion.status,
-            SegmentationVersion.finished_at,
-            SegmentationVersion.fingerprint,
-            SegmentationVersion.customers,
-        ).where(SegmentationVersion.id == version_id)
-    ).first()
+    row = db.execute(_VERSION_ROW.where(SegmentationVersion.id == version_id)).first()
     if row is None:
         raise NotFound(f"There is no segmentation version {version_id}.")
+    return _prepared(db, row)
+
+
+# What ``_prepared`` keys a version's prepared reference by (and the path's share needs: its customers).
+_VERSION_ROW = select(
+    SegmentationVersion.id,
+    SegmentationVersion.status,
+    SegmentationVersion.finished_at,
+    SegmentationVersion.fingerprint,
+    SegmentationVersion.customers,
+)
+
+
+def _prepared(db: Session, row: Any) -> _PreparedReference | None:
+    """``_prepared_reference`` from the version's row (``_VERSION_ROW``), read already."""
+    version_id = row.id
     if row.status != VersionStatus.DONE.value:
         raise Invalid(
             f"Version {version_id} is not a finished build; customers are assigned to finished ones."

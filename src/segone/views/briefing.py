@@ -33,6 +33,7 @@ from segone.behaviour.schemas import BehaviourOut
 from segone.customer_service.promises.schemas import PromiseState, PromiseStatus
 from segone.customer_service.recovery.schemas import CaseStatus
 from segone.customer_service.strategy import service as strategies
+from segone.customers import service as customers
 from segone.encounters.schemas import EncounterOut
 from segone.knowledge.categories.schemas import CategoryList
 from segone.personalisation import service as personalisation
@@ -96,10 +97,13 @@ def briefing(
     currency: str,
 ) -> Briefing:
     """The briefing of a customer (a merged record's id gives the survivor's), from their sheet."""
+    # Held until the end: the session keeps a row only while it is referenced, and the offers and the
+    # sheet's parts would read the customer again otherwise.
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
     sheet = customer_sheet(
         db,
         actor=actor,
-        customer_id=customer_id,
+        customer_id=customer.id,
         categories=categories,
         freshness_months=freshness_months,
         currency=currency,
@@ -124,7 +128,7 @@ def briefing(
         service=ServiceSection(available=True, note=EMPTY["service"], items=service_lines(sheet)),
         ask=next_ask(sheet),
         gaps=sheet.gaps,
-        offers=offers(db, actor=actor, customer_id=sheet.customer.id),
+        offers=offers(db, actor=actor, customer_id=customer.id),
         encounters=[_line(e) for e in sheet.encounters[:ENCOUNTERS_SHOWN]],
         more_encounters=sheet.more_encounters or len(sheet.encounters) > ENCOUNTERS_SHOWN,
         segment_path=sheet.segment_path,

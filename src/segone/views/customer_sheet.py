@@ -13,14 +13,12 @@ from segone.customer_service.promises import service as promises
 from segone.customer_service.recovery import service as recovery
 from segone.customers import service as customers
 from segone.encounters import service as encounters
-from segone.errors import NotFound
 from segone.knowledge.categories.schemas import Category, CategoryList, CategoryOut
 from segone.knowledge.distinguishability import service as insights
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorStatus
 from segone.personalisation.messages import service as messages
 from segone.segmentation import service as segmentation
-from segone.segmentation.schemas import SegmentOut, StandingOut
 from segone.views.schemas import Ask, CustomerSheet, FactGroup, MergedRecord, SheetFact, SheetKnowledge
 
 RECENT_ENCOUNTERS = 5
@@ -77,7 +75,7 @@ def customer_sheet(
                 else None,
             )
         )
-    path = _segment_path(db, actor=actor, customer_id=customer.id)
+    placed = segmentation.customer_segments(db, actor=actor, customer_id=customer.id)
     recent = encounters.list_for_customer(
         db, actor=actor, customer_id=customer.id, limit=RECENT_ENCOUNTERS + 1
     )
@@ -108,11 +106,8 @@ def customer_sheet(
             )
             for m in customers.merges_into(db, customer_id=customer.id)
         ],
-        segment_path=path,
-        # The version of their path (the latest), not looked up again.
-        standing=_standing(
-            db, actor=actor, customer_id=customer.id, version_id=path[0].version_id if path else None
-        ),
+        segment_path=placed.path,
+        standing=placed.standing,
         recovery=recovery.for_customer(db, actor=actor, customer_id=customer.id),
         promises=promises.for_customer(db, actor=actor, customer_id=customer.id),
     )
@@ -133,24 +128,6 @@ def next_ask(sheet: CustomerSheet) -> Ask | None:
         why = f"Nothing known about {gap.label.lower()} yet."
         return Ask(key=gap.name, label=gap.label, prompt=gap.prompt, why=why)
     return None
-
-
-def _segment_path(db: Session, *, actor: Actor, customer_id: int) -> list[SegmentOut]:
-    """The customer's segments in the latest segmentation; none before the first build, or for a customer
-    who arrived after it (until the next build places them)."""
-    try:
-        return segmentation.customer_path(db, actor=actor, customer_id=customer_id)
-    except NotFound:
-        return []
-
-
-def _standing(db: Session, *, actor: Actor, customer_id: int, version_id: int | None) -> list[StandingOut]:
-    """How the customer differs from the average customer of the latest segmentation (``version_id``, when
-    known already); nothing before it."""
-    try:
-        return segmentation.customer_standing(db, actor=actor, customer_id=customer_id, version_id=version_id)
-    except NotFound:
-        return []
 
 
 def _category_out(category: Category) -> CategoryOut:

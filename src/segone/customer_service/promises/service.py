@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from segone.accounts import service as accounts
@@ -40,6 +40,7 @@ MAKE = Permission.ADD_ENCOUNTERS
 NO_TEAM = "No team"
 OPERATOR = "the operator"
 RESOLVED_SHOWN = 5
+OPEN_SHOWN = 500  # a customer's open promises on their sheet: all of them, within reason
 
 
 def state_of(status: str, due_on: date, resolved_on: date | None, today: date) -> PromiseState:
@@ -217,16 +218,32 @@ def list_promises(
 
 
 def for_customer(db: Session, *, actor: Actor, customer_id: int) -> list[PromiseOut]:
-    """The customer's open promises (overdue first, then by due day) and the last few marked."""
+    """The customer's open promises (overdue first, then by due day) and the last few marked: both in one
+    query."""
+    require(actor, Permission.READ_CUSTOMERS)
     customer = customers.get(db, actor=actor, customer_id=customer_id)
-    open_ = list_promises(db, actor=actor, customer_id=customer.id, open_only=True, limit=500).items
-    rows = db.scalars(
-        select(Promise)
-        .where(Promise.customer_id == customer.id, Promise.status != PromiseStatus.OPEN.value)
+    rows = db.scalars(_FOR_CUSTOMER, {"customer_id": customer.id})
+    return to_out_many(db, list(rows))
+
+
+def _for_customer() -> Select[Promise]:
+    own, is_open = Promise.customer_id == bindparam("customer_id"), Promise.status == PromiseStatus.OPEN.value
+    first_open = select(Promise.id).where(own, is_open).order_by(*_order()).limit(OPEN_SHOWN)
+    last_marked = (
+        select(Promise.id)
+        .where(own, ~is_open)
         .order_by(Promise.resolved_at.desc(), Promise.id.desc())
         .limit(RESOLVED_SHOWN)
     )
-    return open_ + to_out_many(db, list(rows))
+    return (
+        select(Promise)
+        .where(own, or_(Promise.id.in_(first_open), Promise.id.in_(last_marked)))
+        .order_by(*_order())
+    )
+
+
+# Built once: every sheet and briefing runs it, and building it costs more than running it.
+_FOR_CUSTOMER = _for_customer()
 
 
 def due_for(db: Session, *, actor: Actor, within_days: int = 7, limit: int = 6) -> list[PromiseOut]:

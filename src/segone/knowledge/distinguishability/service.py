@@ -97,8 +97,13 @@ def knowledge_of(
                 last_confirmed_at=fact.last_confirmed_at,
             )
         )
-    measure = db.get(CustomerMeasure, customer.id)
-    run = db.get(KnowledgeRefresh, measure.refresh_id) if measure else None
+    # The measure with its refresh's time only: the refresh's row holds the (large) distribution.
+    measured = db.execute(
+        select(CustomerMeasure, KnowledgeRefresh.finished_at)
+        .outerjoin(KnowledgeRefresh, KnowledgeRefresh.id == CustomerMeasure.refresh_id)
+        .where(CustomerMeasure.customer_id == customer.id)
+    ).first()
+    measure, refreshed_at = (measured[0], measured[1]) if measured else (None, None)
     wanted = measure.look_alikes if measure else []
     names = customers.names_by_id(db, wanted)
     known = {f.category for f in facts}
@@ -109,7 +114,7 @@ def knowledge_of(
     ]
     return KnowledgeOut(
         customer_id=customer.id,
-        refreshed_at=run.finished_at if run else None,
+        refreshed_at=refreshed_at,
         distinguishability=measure.distinguishability if measure else None,
         look_alikes=[LookAlike(id=i, name=names[i]) for i in wanted if i in names],
         recognition=knowledge.recognition_of(facts),
@@ -157,18 +162,37 @@ def trait_holders(
     query = (
         select(FactTrait.trait_id, Differentiator.customer_id)
         .join(Differentiator, Differentiator.id == FactTrait.differentiator_id)
-        .where(FactTrait.trait_id.in_(sorted(held)), Differentiator.status == "current")
+        .where(Differentiator.status == "current")
     )
     if customer_ids is None:
-        queries = [query]
+        queries = [query.where(FactTrait.trait_id.in_(sorted(held)))]
     else:
+        # The few customers' own facts' traits, kept when wanted: a sheet asks for one customer and the
+        # hundred-odd traits of a segmentation, whose list would cost more to bind than the rows to read.
         size = values_per_statement(db)
         chunked = chunks(sorted(set(customer_ids)), size)
         queries = [query.where(among(db, Differentiator.customer_id, chunk)) for chunk in chunked]
     for each in queries:
         for trait_id, customer_id in db.execute(each):
-            held[trait_id].add(customer_id)
+            if trait_id in held:
+                held[trait_id].add(customer_id)
     return held
+
+
+def current_categories_and_traits(db: Session, customer_id: int) -> tuple[set[str], set[int]]:
+    """The categories in which a customer has a current fact and the fact traits they hold now, in one
+    query: ``knowledge.known_categories`` and ``trait_holders`` for one customer (their sheet's standing)."""
+    categories: set[str] = set()
+    traits: set[int] = set()
+    for category, trait_id in db.execute(
+        select(Differentiator.category, FactTrait.trait_id)
+        .outerjoin(FactTrait, FactTrait.differentiator_id == Differentiator.id)
+        .where(Differentiator.customer_id == customer_id, Differentiator.status == "current")
+    ):
+        categories.add(category)
+        if trait_id is not None:
+            traits.add(trait_id)
+    return categories, traits
 
 
 def text_similarities(
