@@ -49,7 +49,9 @@ def build(
     max_depth: Annotated[int | None, typer.Option(help="How many splits deep at most.")] = None,
     max_segments: Annotated[
         int | None,
-        typer.Option(metavar="K", help="Keep the K segments that explain most (best splits first)."),
+        typer.Option(
+            metavar="K", help="Keep the K segments that explain most (the splits that gain most in total)."
+        ),
     ] = None,
     unknown: Annotated[
         Unknown,

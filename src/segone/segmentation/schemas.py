@@ -63,9 +63,9 @@ class VariableInfo:
 @dataclass(frozen=True)
 class TreeSettings:
     """How deep a build may go. ``min_size`` 1 drills until every customer who differs from all others on
-    the chosen variables is alone; ``max_segments`` K keeps the K segments that explain most (the splits of
-    largest gain, best first from the root); ``target`` makes the tree supervised (a numeric or yes/no
-    variable's name, which is then not split on)."""
+    the chosen variables is alone; ``max_segments`` K keeps the K segments that explain most (of the full
+    tree's splits, those that gain most in total); ``target`` makes the tree supervised (a numeric or yes/no
+    variable's name, which is then not split on); ``unknown`` says where missing values go."""
 
     min_size: int = 1
     max_depth: int | None = None

@@ -26,9 +26,9 @@ from segone.errors import Invalid
 from segone.progress import Progress, silent
 from segone.segmentation import binning as binning_module
 from segone.segmentation import criterion
-from segone.segmentation.best_first import expanded, levels
 from segone.segmentation.binning import Binning, Codes, Floats
 from segone.segmentation.grow import LEFT, MISSING, RIGHT, Grown, grow
+from segone.segmentation.k_segments import expanded, levels
 from segone.segmentation.schemas import (
     Condition,
     Deviation,

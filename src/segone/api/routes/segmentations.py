@@ -54,7 +54,7 @@ class BuildRequest(BaseModel):
         default=None,
         ge=1,
         le=MAX_ID,
-        description="Keep the K segments that explain most (best splits first).",
+        description="Keep the K segments that explain most (the splits that gain most in total).",
     )
     unknown: Unknown = Field(
         default=Unknown.BRANCH,
