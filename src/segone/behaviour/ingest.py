@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.analytics import backend
-from segone.behaviour.dataset import Compaction, EventDataset
+from segone.behaviour.dataset import Compaction, EventDataset, Leftover
 from segone.behaviour.events import EVENT_SCHEMA, ISO8601, read_cdnow_master, validate_events
 from segone.behaviour.models import StagedEvent
 from segone.clock import utcnow
@@ -505,3 +505,8 @@ def count(con: BaseBackend, dataset: EventDataset) -> int:
 
 def compact(con: BaseBackend, dataset: EventDataset) -> Compaction:
     return dataset.compact(con)
+
+
+def leftovers(dataset: EventDataset) -> list[Leftover]:
+    """Temporary files of writes not finished: under way, or of a killed writer (``abandoned``)."""
+    return dataset.leftovers()
