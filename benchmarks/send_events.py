@@ -78,7 +78,9 @@ SEGONE = Path(sys.executable).parent / "segone"  # with PYTHONPATH, this checkou
 
 def segone(env: dict[str, str], *args: str) -> str:
     command = [str(SEGONE), *args]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"segone {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout
 
 

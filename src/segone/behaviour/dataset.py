@@ -4,7 +4,8 @@ Each batch becomes one file, written under a hidden temporary name and renamed, 
 whole or not at all. Nothing is locked: several processes may append at once (file names are unique).
 The temporary name carries its writer (``processes.Owner``): a writer killed mid-file leaves it behind,
 and the next write or compaction removes it once its writer is seen dead, or after ``LEFTOVER_AGE``
-untouched when that cannot be seen (another host); ``leftovers`` lists them for ``segone events count``.
+untouched when that cannot be seen (another host); a writer seen alive keeps its file. ``leftovers``
+lists them for ``segone events count``.
 An event sent twice (same ``event_id``) counts once: ``deduplicated`` keeps one row per id on every read,
 and ``compact`` rewrites the files de-duplicated into fewer, larger ones (new files first, then the old
 ones removed; a reader in between sees both, which the read-time de-duplication makes harmless).
@@ -135,8 +136,8 @@ class EventDataset:
             except FileNotFoundError:  # renamed or removed meanwhile: that write finished
                 continue
             writer = _writer_of(path.name)
-            dead = writer is not None and writer.is_dead()
-            abandoned = dead or now - stat.st_mtime > LEFTOVER_AGE
+            alive = None if writer is None else writer.alive()
+            abandoned = alive is False or (alive is None and now - stat.st_mtime > LEFTOVER_AGE)
             found.append(Leftover(path, stat.st_size, None if writer is None else str(writer), abandoned))
         return found
 
