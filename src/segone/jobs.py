@@ -94,6 +94,14 @@ class Jobs:
         threading.Thread(target=self._run, args=(job, work), name=f"segone-{kind}", daemon=True).start()
         return job.out()
 
+    def running(self, kind: str) -> JobOut | None:
+        """The job of this kind running in this process, if any."""
+        with self._lock:
+            for job in self._jobs.values():
+                if job.kind == kind and job.state is JobState.RUNNING:
+                    return job.out()
+        return None
+
     def get(self, job_id: str) -> JobOut:
         job = self._jobs.get(job_id)
         if job is None:

@@ -37,6 +37,7 @@ from segone.api.routes import (
 )
 from segone.behaviour import ingest
 from segone.behaviour.flusher import Flusher
+from segone.behaviour.stored_ids import StoredIds
 from segone.jobs import Jobs
 from segone.runtime import Runtime
 from segone.settings import Settings
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     app.state.jobs = Jobs()
     app.state.auth_throttle = AuthThrottle.from_settings(runtime.settings)
+    # One index of the dataset's event ids per process: built as batches come, shared by their threads.
+    app.state.stored_event_ids = StoredIds(ingest.dataset_of(runtime.settings.data_dir))
     errors.install(app)
     web_errors.install(app)
     for module in (

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     behaviour_discount_rate: float = Field(
         default=0.10, ge=0.0, lt=1.0, description="Annual discount rate of the customer lifetime value."
     )
+    lease_seconds: int = Field(
+        default=120,
+        ge=5,
+        description="How long a refresh's lease lasts unless renewed (every quarter of it): a refresh whose "
+        "process died on another host reads as failed once it runs out; on the same host at once.",
+    )
     flush_interval_seconds: int = Field(
         default=30,
         ge=0,

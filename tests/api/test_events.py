@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 
 import ibis
+import pyarrow.parquet as pq
 import pytest
 
 from segone.accounts.schemas import Role
 from segone.behaviour import ingest
+from segone.behaviour.dataset import EventDataset
 from segone.runtime import Runtime
 from tests.api.conftest import ClientFactory
 from tests.api.helpers import api_user, error_of
@@ -51,6 +53,34 @@ def test_a_batch_twice_is_stored_once_and_flushes(runtime: Runtime, api: ClientF
         con.disconnect()
     with runtime.session() as db:
         assert ingest.staged_count(db) == 0
+
+
+def test_a_batch_re_sent_after_the_flush_is_answered_as_duplicates_and_not_stored(
+    runtime: Runtime, api: ClientFactory
+) -> None:
+    dataset = ingest.dataset_of(runtime.settings.data_dir)
+    shutil.rmtree(dataset.directory, ignore_errors=True)
+    client = api(api_user(runtime, Role.ANALYST).token)
+    assert client.post("/events", json={"events": EVENTS}).json()["new"] == 3
+    assert ingest.flush_staged(runtime.sessions, dataset=dataset) == 3
+    raw = _raw_rows(dataset)
+    assert raw == 3
+
+    again = client.post("/events", json={"events": EVENTS})
+    assert again.status_code == 200, again.text
+    assert again.json() == {"received": 3, "new": 0, "duplicates": 3, "customers_created": 0}
+    one_more = {"event_id": "web-2", "customer": "crm:7", "type": "visit", "timestamp": "2024-05-04"}
+    mixed = client.post("/events", json={"events": [*EVENTS[1:], one_more]})
+    assert mixed.json() == {"received": 3, "new": 1, "duplicates": 2, "customers_created": 0}
+    with runtime.session() as db:
+        assert ingest.staged_count(db) == 1
+    assert ingest.flush_staged(runtime.sessions, dataset=dataset) == 1
+    assert _raw_rows(dataset) == raw + 1
+
+
+def _raw_rows(dataset: EventDataset) -> int:
+    """The rows of the dataset's files as written, before the read-time de-duplication."""
+    return sum(pq.read_metadata(path).num_rows for path in dataset.files())
 
 
 def test_bad_events_name_their_rows_and_store_nothing(runtime: Runtime, api: ClientFactory) -> None:

@@ -14,6 +14,7 @@ from segone.runtime import Runtime
 from tests.api.conftest import ClientFactory
 from tests.api.helpers import api_user, error_of
 from tests.behaviour.conftest import DUCKDB_WARNING
+from tests.behaviour.killed import kill, refresh_running_elsewhere
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
@@ -77,6 +78,31 @@ def test_a_behaviour_refresh_job_flushes_the_api_events_first(runtime: Runtime, 
     buyer = analyst.get("/customers/by-identity/email:buyer2@jobs.example").json()
     profile = analyst.get(f"/customers/{buyer['id']}/behaviour").json()["profile"]
     assert profile is not None and profile["purchases"] == 3
+
+
+def test_a_refresh_killed_elsewhere_reads_as_failed_and_one_running_refuses(
+    runtime: Runtime, api: ClientFactory
+) -> None:
+    analyst = api(api_user(runtime, Role.ANALYST).token)
+    day = date.today() - timedelta(days=30)
+    events = [
+        {"customer": f"email:k{n}@jobs.example", "type": "purchase", "timestamp": day.isoformat()}
+        for n in range(5)
+    ]
+    assert analyst.post("/events", json={"events": events}).status_code == 200
+    with refresh_running_elsewhere(runtime.settings, date.today()) as child:
+        assert analyst.get("/behaviour/refreshes/latest").json()["status"] == "running"
+        refused = error_of(analyst.post("/jobs/behaviour-refresh", json={}), 409, "conflict")
+        assert "is running already" in refused["message"]
+        kill(child)
+        latest = analyst.get("/behaviour/refreshes/latest").json()
+        assert (latest["status"], latest["finished_at"]) == ("failed", None)
+        assert latest["message"].startswith("Stopped without finishing")
+
+    job = _finished(analyst, analyst.post("/jobs/behaviour-refresh", json={}).json())
+    assert job["state"] == "done", job
+    latest = analyst.get("/behaviour/refreshes/latest").json()
+    assert (latest["id"], latest["status"]) == (job["result"]["refresh_id"], "done")
 
 
 def test_jobs_need_the_analytics_permission_and_good_input(runtime: Runtime, api: ClientFactory) -> None:

@@ -20,11 +20,14 @@ from segone.behaviour import service as profiles
 from segone.behaviour.btyd import bgnbd, paretonbd
 from segone.behaviour.events import read_cdnow_sample
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
+from segone.clock import utcnow
 from segone.customers.models import CustomerIdentity
-from segone.errors import Forbidden, Invalid
+from segone.errors import Conflict, Forbidden, Invalid
 from segone.runtime import Runtime
+from segone.storage import leases
 from segone.views import merge
 from tests.behaviour.conftest import DUCKDB_WARNING, SPARK_WARNING, synthetic_events
+from tests.behaviour.killed import kill, refresh_running_elsewhere
 from tests.factories import make_user
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
@@ -343,3 +346,45 @@ def test_profile_rows_stream_the_chosen_columns_by_customer(runtime: Runtime) ->
         assert rows == [tuple(row) for row in expected] and len(rows) > 7
         with pytest.raises(Invalid, match="timeline_x"):
             list(profiles.profile_rows(db, columns=["timeline_x"]))
+
+
+def test_a_killed_refresh_reads_as_failed_and_a_new_one_runs(runtime: Runtime) -> None:
+    _load(runtime, synthetic_events(customers=40))
+    with refresh_running_elsewhere(runtime.settings, AS_OF) as child:
+        with runtime.session() as db:
+            running = profiles.latest_refresh(db, actor=SYSTEM)
+            assert running is not None and profiles.to_out(running).status == "running"
+        with pytest.raises(Conflict, match=r"is running already: run \d+, started .* \(process \d+\)"):
+            refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
+
+        kill(child)
+        with runtime.session() as db:
+            killed = profiles.latest_refresh(db, actor=SYSTEM)
+            assert killed is not None and killed.status == "running"  # the row as the process left it
+            out = profiles.to_out(killed)
+            assert out.status == "failed" and out.finished_at is None
+            assert out.message and out.message.startswith("Stopped without finishing")
+
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
+    assert report.customers >= 40
+    with runtime.session() as db:
+        old = db.get(BehaviourRefresh, killed.id)
+        assert old is not None and old.status == "failed" and old.finished_at is not None
+        assert (old.message or "").startswith("Stopped without finishing")
+        latest = profiles.latest_refresh(db, actor=SYSTEM)
+        assert latest is not None and latest.id == report.refresh_id
+        assert profiles.to_out(latest).status == "done"
+
+
+def test_a_lease_run_out_on_another_host_reads_as_failed(runtime: Runtime) -> None:
+    """Where the owner cannot be asked (another host), the lease's expiry decides."""
+    with runtime.session() as db:
+        run = BehaviourRefresh(as_of=AS_OF, horizon_weeks=52, annual_discount_rate=0.1, models={})
+        leases.take(db, BehaviourRefresh, run, what="A refresh", lease_seconds=60)
+        run.owner = "elsewhere~1~4242~77"
+        db.flush()
+        assert profiles.to_out(run).status == "running"
+        run.lease_expires_at = utcnow() - timedelta(seconds=1)
+        db.flush()
+        assert profiles.to_out(run).status == "failed"
+        db.rollback()

@@ -10,6 +10,7 @@ import pytest
 from segone.behaviour.events import cdnow_path
 from segone.runtime import Runtime
 from tests.behaviour.conftest import DUCKDB_WARNING
+from tests.behaviour.killed import kill, refresh_running_elsewhere
 from tests.cli.conftest import Invoke, as_json, one_line_error
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
@@ -74,3 +75,20 @@ def test_refresh_with_no_events_writes_no_profiles(segone: Invoke, store: Runtim
     report = as_json(segone("behaviour", "refresh", "--json"))
     assert (report["events"], report["customers"], report["models"]) == (0, 0, {})
     assert any("needs 20" in note for note in report["notes"])
+
+
+def test_a_refresh_killed_mid_run_reads_as_failed_and_one_running_refuses(
+    segone: Invoke, store: Runtime
+) -> None:
+    with refresh_running_elsewhere(store.settings, date.today()) as child:
+        assert as_json(segone("behaviour", "status", "--json"))["refresh"]["status"] == "running"
+        refused = one_line_error(segone("behaviour", "refresh"))
+        assert "A behaviour refresh is running already: run 1" in refused
+        assert "Wait for it to finish" in refused
+        kill(child)
+
+    said = segone("behaviour", "status")
+    assert "Refresh 1 (failed)" in said.stdout, said.output
+    assert "Stopped without finishing" in said.stdout and "start it again" in said.stdout
+    assert as_json(segone("behaviour", "refresh", "--json"))["refresh_id"] == 2
+    assert as_json(segone("behaviour", "status", "--json"))["refresh"]["status"] == "done"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -12,7 +12,10 @@ from segone.accounts.schemas import SYSTEM, Role
 from segone.behaviour import ingest, refresh
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import moved, read_cdnow_sample
+from segone.behaviour.models import BehaviourRefresh
+from segone.clock import utcnow
 from segone.demo.timeline import cdnow_shift, remove_record, write_record
+from segone.storage import leases
 from tests.conftest import LiveServer
 from tests.factories import make_user
 from tests.web.conftest import signed_in
@@ -107,6 +110,18 @@ def test_the_page_shows_the_last_refresh_and_its_models(sqlite_live_server: Live
         assert all(f"{name} {value}" in scores for name, value in PUBLISHED_PARETO_NBD)
         assert "Gamma-Gamma" in scores
     shutil.rmtree(runtime.settings.data_dir / "events", ignore_errors=True)
+
+
+def test_the_page_shows_a_refresh_whose_process_died_as_failed(sqlite_live_server: LiveServer) -> None:
+    runtime = sqlite_live_server.runtime
+    with runtime.session() as db:
+        run = BehaviourRefresh(as_of=date(2024, 5, 1), horizon_weeks=52, annual_discount_rate=0.1, models={})
+        leases.take(db, BehaviourRefresh, run, what="A refresh", lease_seconds=60)
+        run.owner, run.lease_expires_at = "another-host~1~4242~77", utcnow() - timedelta(minutes=1)
+    with signed_in(sqlite_live_server, make_user(runtime, Role.ANALYST)) as client:
+        html = client.get("/analytics/models").text
+    assert "Last refresh: <strong>failed</strong>" in html
+    assert '<p id="refresh-failed">It failed: Stopped without finishing: its process (another-host' in html
 
 
 def test_the_page_says_how_the_demo_moved_the_purchases(sqlite_live_server: LiveServer) -> None:

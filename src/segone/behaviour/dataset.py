@@ -2,6 +2,10 @@
 
 Each batch becomes one file, written under a hidden temporary name and renamed, so a batch is visible
 whole or not at all. Nothing is locked: several processes may append at once (file names are unique).
+The temporary name carries its writer (``processes.Owner``): a writer killed mid-file leaves it behind,
+and the next write or compaction removes it once its writer is seen dead, or after ``LEFTOVER_AGE``
+untouched when that cannot be seen (another host); a writer seen alive keeps its file. ``leftovers``
+lists them for ``segone events count``.
 An event sent twice (same ``event_id``) counts once: ``deduplicated`` keeps one row per id on every read,
 and ``compact`` rewrites the files de-duplicated into fewer, larger ones (new files first, then the old
 ones removed; a reader in between sees both, which the read-time de-duplication makes harmless).
@@ -10,6 +14,7 @@ ones removed; a reader in between sees both, which the read-time de-duplication 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -23,11 +28,16 @@ import pyarrow.parquet as pq
 from ibis import BaseBackend
 from ibis.expr.types import Table
 
+from segone import processes
 from segone.analytics import backend
 from segone.behaviour.events import EVENT_SCHEMA
 from segone.errors import Invalid
 
 ROWS_PER_FILE = 10_000_000
+# A writer appends row groups as it goes, so a live one keeps its file's time recent: an hour untouched is
+# a writer gone, on whatever host it ran.
+LEFTOVER_AGE = 3600.0
+_TEMPORARY_SUFFIX = ".tmp"
 _BATCH_ROWS = 1 << 20
 # Columns of few distinct values are dictionary-encoded; event ids (all distinct) and customers (up to
 # millions) are not: building a dictionary that overflows costs time and makes the file larger.
@@ -40,6 +50,17 @@ class Compaction:
     files_before: int
     files_after: int
     rows_after: int
+    leftovers_removed: int = 0
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A temporary file of a write that has not finished: under way, or its writer died."""
+
+    path: Path
+    size: int
+    writer: str | None  # the writer's ``Owner`` as text; None in names of older versions
+    abandoned: bool  # its writer is gone (seen dead, or the file untouched for LEFTOVER_AGE)
 
 
 class EventDataset:
@@ -62,6 +83,7 @@ class EventDataset:
         if table.num_rows == 0:
             return None
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.remove_abandoned()
         with self._new_file("part") as (temporary, final):
             _write(temporary, table.to_batches(max_chunksize=_BATCH_ROWS))
         return final
@@ -77,9 +99,10 @@ class EventDataset:
 
         Files appended while this runs are left alone; two compactions at once only waste work.
         """
+        removed = len(self.remove_abandoned())
         snapshot = self.files()
         if not snapshot:
-            return Compaction(0, 0, 0)
+            return Compaction(0, 0, 0, removed)
         events = deduplicated(backend.read_parquet_files(con, snapshot))
         batches = (
             _conform(pa.Table.from_batches([batch]))
@@ -99,19 +122,51 @@ class EventDataset:
         for path in snapshot:
             path.unlink(missing_ok=True)
         _sync_directory(self.directory)
-        return Compaction(len(snapshot), len(written), rows)
+        return Compaction(len(snapshot), len(written), rows, removed)
+
+    def leftovers(self, *, now: float | None = None) -> list[Leftover]:
+        """Temporary files in the dataset's directory, each with whether its writer is gone."""
+        if not self.directory.is_dir():
+            return []
+        now = time.time() if now is None else now
+        found: list[Leftover] = []
+        for path in sorted(self.directory.glob(f".*{_TEMPORARY_SUFFIX}")):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # renamed or removed meanwhile: that write finished
+                continue
+            writer = _writer_of(path.name)
+            alive = None if writer is None else writer.alive()
+            abandoned = alive is False or (alive is None and now - stat.st_mtime > LEFTOVER_AGE)
+            found.append(Leftover(path, stat.st_size, None if writer is None else str(writer), abandoned))
+        return found
+
+    def remove_abandoned(self) -> list[Leftover]:
+        """Remove the temporary files whose writers are gone; returns those removed."""
+        removed = []
+        for leftover in self.leftovers():
+            if leftover.abandoned:
+                leftover.path.unlink(missing_ok=True)
+                removed.append(leftover)
+        return removed
 
     @contextmanager
     def _new_file(self, prefix: str) -> Iterator[tuple[Path, Path]]:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         final = self.directory / f"{prefix}-{stamp}-{uuid.uuid4().hex[:12]}.parquet"
-        temporary = self.directory / f".{final.name}.tmp"
+        temporary = self.directory / f".{final.name}.{processes.current()}{_TEMPORARY_SUFFIX}"
         try:
             yield temporary, final
             os.replace(temporary, final)
             _sync_directory(self.directory)
         finally:
             temporary.unlink(missing_ok=True)
+
+
+def _writer_of(name: str) -> processes.Owner | None:
+    """The writer named in a temporary file's name (``.part-….parquet.<owner>.tmp``)."""
+    _, separator, rest = name.removesuffix(_TEMPORARY_SUFFIX).partition(".parquet.")
+    return processes.parse(rest) if separator else None
 
 
 def deduplicated(events: Table) -> Table:

@@ -495,6 +495,12 @@ def derive_event_ids(events: pa.Table) -> pa.ChunkedArray:
     return pa.chunked_array(_hex_ids(first, second), type=pa.string())
 
 
+def id_hashes(ids: pa.Array | pa.ChunkedArray) -> _Lanes:
+    """The two 64-bit halves of a 128-bit hash of each text (an ``event_id``), the same in any process."""
+    chunked = ids if isinstance(ids, pa.ChunkedArray) else pa.chunked_array([ids], type=ids.type)
+    return _column_hashes(chunked, few_values=False)
+
+
 def _fmix(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     h = h ^ (h >> np.uint64(30))
     h = h * np.uint64(0xBF58476D1CE4E5B9)

@@ -34,9 +34,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.analytics import backend
-from segone.behaviour.dataset import Compaction, EventDataset
+from segone.behaviour.dataset import Compaction, EventDataset, Leftover
 from segone.behaviour.events import EVENT_SCHEMA, ISO8601, read_cdnow_master, validate_events
 from segone.behaviour.models import StagedEvent
+from segone.behaviour.stored_ids import StoredIds
 from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.customers.schemas import parse_identity
@@ -406,9 +407,19 @@ def _reject(report: IngestReport, name: str) -> None:
 
 
 def stage_batch(
-    db: Session, *, actor: Actor, events: list[dict[str, Any]], unknown: Unknown = "create"
+    db: Session,
+    *,
+    actor: Actor,
+    events: list[dict[str, Any]],
+    unknown: Unknown = "create",
+    stored: StoredIds | None = None,
 ) -> BatchReport:
-    """Validate and resolve one batch and stage it; events already staged (same ``event_id``) are skipped."""
+    """Validate and resolve one batch and stage its new events.
+
+    An event is a duplicate when its ``event_id`` is staged already, or in the dataset (``stored``, the
+    server's index of it; without one only staging is checked): duplicates are counted and not staged,
+    so a batch re-sent after the flush leaves the dataset as it was.
+    """
     require(actor, Permission.IMPORT_DATA)
     if len(events) > MAX_BATCH:
         raise Invalid(f"A batch holds at most {MAX_BATCH} events; this one has {len(events)}. Split it.")
@@ -429,11 +440,14 @@ def stage_batch(
             "The batch",
         )
     assert resolved.table is not None
-    rows = resolved.table.to_pylist()
+    table = resolved.table
+    if stored is not None:
+        table = table.filter(pa.array(~stored.contains(table.column("event_id").combine_chunks())))
+    rows = table.to_pylist()
     ids = list(dict.fromkeys(row["event_id"] for row in rows))
     existing = _staged_ids(db, ids)
     now = utcnow()
-    values = [{**row, "received_at": now} for row in rows]
+    values = [{**row, "received_at": now} for row in rows if row["event_id"] not in existing]
     insert = postgresql.insert if is_postgres(db) else sqlite.insert
     for chunk in chunks(values, ROWS_PER_STATEMENT):
         db.execute(insert(_STAGED).on_conflict_do_nothing(index_elements=["event_id"]), chunk)
@@ -505,3 +519,8 @@ def count(con: BaseBackend, dataset: EventDataset) -> int:
 
 def compact(con: BaseBackend, dataset: EventDataset) -> Compaction:
     return dataset.compact(con)
+
+
+def leftovers(dataset: EventDataset) -> list[Leftover]:
+    """Temporary files of writes not finished: under way, or of a killed writer (``abandoned``)."""
+    return dataset.leftovers()

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Float, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from segone.clock import utcnow
 from segone.storage.base import Base
+from segone.storage.leases import Leased
+
+_RUNNING = text("status = 'running'")
 
 
 class StagedEvent(Base):
@@ -32,10 +35,22 @@ class StagedEvent(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class BehaviourRefresh(Base):
-    """One run of ``segone behaviour refresh``: when, as of which day, and the models it fitted."""
+class BehaviourRefresh(Base, Leased):
+    """One run of ``segone behaviour refresh``: when, as of which day, and the models it fitted.
+
+    Leased (``storage.leases``): one row at most is ``running``, held by a live process.
+    """
 
     __tablename__ = "behaviour_refreshes"
+    __table_args__ = (
+        Index(
+            "uq_behaviour_refreshes_running",
+            "status",
+            unique=True,
+            sqlite_where=_RUNNING,
+            postgresql_where=_RUNNING,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     as_of: Mapped[date] = mapped_column(Date)

@@ -10,6 +10,9 @@ One refresh, as of a day:
 5. the operational store's ``behaviour_profiles`` is replaced in one transaction: a page sees the old
    profiles or the new ones, never a mix, and a failed refresh leaves the old ones and says so in its row
    of ``behaviour_refreshes``.
+
+One refresh runs at a time: its row holds a lease (``storage.leases``) that a heartbeat renews, so a
+refresh whose process was killed reads as failed, and a new one is refused only while one truly runs.
 """
 
 from __future__ import annotations
@@ -40,9 +43,10 @@ from segone.customers import service as customers
 from segone.errors import Invalid
 from segone.progress import Progress, silent
 from segone.settings import Settings
-from segone.storage import bulk
+from segone.storage import bulk, leases
 from segone.storage.engine import session_scope
 
+WHAT = "A behaviour refresh"
 TIMELINE_DAYS = 120  # purchase days kept per customer for the page's plot
 WRITE_CHUNK = 20_000
 _PROFILES = cast(SqlTable, BehaviourProfile.__table__)
@@ -85,27 +89,24 @@ def refresh(
     progress: Progress = silent,
     con: BaseBackend | None = None,
     dataset: EventDataset | None = None,
+    run_id: int | None = None,
 ) -> RefreshReport:
     """Recompute every customer's profile and scores as of the end of ``as_of`` (default: today, UTC).
 
     Runs in several transactions of ``sessions`` (the run is recorded first, so a failure is recorded too).
+    ``run_id`` is a run ``start`` recorded; without it the refresh starts its own. While another refresh
+    runs, this one is refused (``Conflict``).
     """
     require(actor, Permission.RUN_ANALYTICS)
     as_of = checked_as_of(as_of)
+    if run_id is None:
+        run_id = start(sessions, settings, actor=actor, as_of=as_of)
     report = _Stages(progress)
-    with session_scope(sessions) as db:
-        run = BehaviourRefresh(
-            as_of=as_of,
-            status="running",
-            horizon_weeks=settings.behaviour_horizon_weeks,
-            annual_discount_rate=settings.behaviour_discount_rate,
-            models={},
-        )
-        db.add(run)
-        db.flush()
-        run_id = run.id
     try:
-        return _refresh(sessions, settings, run_id, as_of, report, con=con, dataset=dataset)
+        with leases.Heartbeat(
+            sessions, BehaviourRefresh, run_id, lease_seconds=settings.lease_seconds
+        ) as heartbeat:
+            return _refresh(sessions, settings, run_id, as_of, report, heartbeat, con=con, dataset=dataset)
     except BaseException as exc:
         with session_scope(sessions) as db:
             failed = db.get(BehaviourRefresh, run_id)
@@ -116,12 +117,30 @@ def refresh(
         raise
 
 
+def start(sessions: sessionmaker[Session], settings: Settings, *, actor: Actor, as_of: date | None) -> int:
+    """Record a refresh as running and return its id, or refuse (``Conflict``) while another one runs.
+
+    A refresh recorded as running whose process has died is marked failed on the way (``storage.leases``).
+    """
+    require(actor, Permission.RUN_ANALYTICS)
+    with session_scope(sessions) as db:
+        run = BehaviourRefresh(
+            as_of=checked_as_of(as_of),
+            horizon_weeks=settings.behaviour_horizon_weeks,
+            annual_discount_rate=settings.behaviour_discount_rate,
+            models={},
+        )
+        leases.take(db, BehaviourRefresh, run, what=WHAT, lease_seconds=settings.lease_seconds)
+        return int(run.id)
+
+
 def _refresh(
     sessions: sessionmaker[Session],
     settings: Settings,
     run_id: int,
     as_of: date,
     stages: _Stages,
+    heartbeat: leases.Heartbeat,
     *,
     con: BaseBackend | None,
     dataset: EventDataset | None,
@@ -169,6 +188,8 @@ def _refresh(
         rows = rows.filter(in_store)
 
     stages.start("Writing profiles", rows.num_rows)
+    heartbeat.check(WHAT)
+    heartbeat.renew()  # a full lease for the writing, which holds SQLite's write lock until it commits
     with session_scope(sessions) as db:
         db.execute(delete(BehaviourProfile))
         connection = db.connection()

@@ -26,6 +26,7 @@ from segone.behaviour.schemas import (
 )
 from segone.customers import service as customers
 from segone.errors import Invalid
+from segone.storage import leases
 from segone.storage.batching import among, chunks, values_per_statement
 
 T = TypeVar("T")
@@ -120,7 +121,12 @@ def timeline_points(text: str) -> list[TimelinePoint]:
 
 
 def to_out(run: BehaviourRefresh) -> RefreshOut:
-    return RefreshOut.model_validate(run, from_attributes=True)
+    """The run as it is: one recorded as running whose process is gone reads as failed, and says why."""
+    out = RefreshOut.model_validate(run, from_attributes=True)
+    status = leases.status_of(run)
+    if status != run.status:
+        out.status, out.message = status, leases.stopped_message(run)
+    return out
 
 
 def latest_refresh(db: Session, *, actor: Actor) -> BehaviourRefresh | None:

@@ -119,6 +119,7 @@ def compact(ctx: typer.Context, as_json: JsonOption = False) -> None:
                 "files_before": result.files_before,
                 "files_after": result.files_after,
                 "rows": result.rows_after,
+                "leftovers_removed": result.leftovers_removed,
             }
         )
         return
@@ -126,18 +127,48 @@ def compact(ctx: typer.Context, as_json: JsonOption = False) -> None:
         f"Compacted {formatting.count(result.files_before)} files into "
         f"{formatting.count(result.files_after)} ({formatting.count(result.rows_after)} events)."
     )
+    if result.leftovers_removed:
+        typer.echo(
+            f"Removed {formatting.count(result.leftovers_removed)} temporary files left by killed writes."
+        )
 
 
 @app.command()
 def count(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """How many events the dataset holds (each event_id once), and how many wait in staging."""
+    """How many events the dataset holds (each event_id once), how many wait in staging, and any temporary
+    files that writes left behind."""
     from segone.behaviour import ingest
 
     runtime = runtime_of(ctx)
-    events = ingest.count(_connect(runtime), ingest.dataset_of(runtime.settings.data_dir))
+    dataset = ingest.dataset_of(runtime.settings.data_dir)
+    events = ingest.count(_connect(runtime), dataset)
+    leftovers = ingest.leftovers(dataset)
     with runtime.session() as db:
         staged = ingest.staged_count(db)
     if as_json:
-        print_json({"events": events, "staged": staged})
+        print_json(
+            {
+                "events": events,
+                "staged": staged,
+                "leftovers": [
+                    {
+                        "file": left.path.name,
+                        "bytes": left.size,
+                        "writer": left.writer,
+                        "abandoned": left.abandoned,
+                    }
+                    for left in leftovers
+                ],
+            }
+        )
         return
     typer.echo(f"{formatting.count(events)} events ({formatting.count(staged)} staged, not yet flushed).")
+    abandoned = [left for left in leftovers if left.abandoned]
+    if abandoned:
+        size = sum(left.size for left in abandoned) / 2**20
+        typer.echo(
+            f"{formatting.count(len(abandoned))} temporary files ({size:,.1f} MiB) left by writes that were "
+            "killed: the next import or 'segone events compact' removes them."
+        )
+    if len(leftovers) > len(abandoned):
+        typer.echo(f"{formatting.count(len(leftovers) - len(abandoned))} files being written now.")

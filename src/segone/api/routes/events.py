@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -44,6 +44,7 @@ class BatchOut(BaseModel):
     },
 )
 async def post_events(
+    request: Request,
     batch: EventBatch,
     db: Db,
     actor: CurrentActor,
@@ -52,8 +53,15 @@ async def post_events(
     ),
 ) -> BatchOut:
     """All or nothing per batch, idempotent per `event_id` (an event without one gets an id derived from
-    its fields, so re-sending a batch stores nothing twice). Needs the import permission."""
+    its fields, so re-sending a batch stores nothing twice): `duplicates` counts the events already
+    received, whether still staged or already in the dataset, and only `new` ones are stored. Needs the
+    import permission."""
     report = await run_in_threadpool(
-        ingest.stage_batch, db, actor=actor, events=batch.events, unknown=unknown
+        ingest.stage_batch,
+        db,
+        actor=actor,
+        events=batch.events,
+        unknown=unknown,
+        stored=request.app.state.stored_event_ids,
     )
     return BatchOut(**report.as_dict())

@@ -19,6 +19,8 @@ from segone.progress import Progress
 
 router = APIRouter(tags=["jobs"])
 
+BEHAVIOUR_REFRESH = "behaviour-refresh"
+
 JobId = Annotated[
     str, Path(min_length=32, max_length=32, pattern="^[0-9a-f]{32}$", description="The job's id.")
 ]
@@ -58,7 +60,7 @@ def start_knowledge_refresh(actor: CurrentActor, runtime: RuntimeDep, jobs: Jobs
     response_model=JobOut,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Start a behaviour refresh",
-    responses=responses(401, 403, 422),
+    responses=responses(401, 403, 409, 422),
 )
 def start_behaviour_refresh(
     actor: CurrentActor,
@@ -68,18 +70,24 @@ def start_behaviour_refresh(
 ) -> JobOut:
     """Every customer's behaviour profile and model scores as of a day, as `segone behaviour refresh`
     computes them (staged events are flushed first), in the background. Answers at once with the job;
-    poll `GET /jobs/{job_id}`. While one runs, starting again answers with that job. A day still to come
-    is refused (422). Needs the analytics permission."""
+    poll `GET /jobs/{job_id}`. While one runs as a job of this server, starting again answers with that
+    job; while one runs elsewhere (`segone behaviour refresh`, another server process), it is refused
+    (409). A day still to come is refused (422). Needs the analytics permission."""
     require(actor, Permission.RUN_ANALYTICS)
     as_of = behaviour_refresh.checked_as_of((data or BehaviourRefreshRequest()).as_of)
+    running = jobs.running(BEHAVIOUR_REFRESH)
+    if running is not None:
+        return running
+    # Recorded before answering, so that a refresh running in another process is refused here.
+    run_id = behaviour_refresh.start(runtime.sessions, runtime.settings, actor=actor, as_of=as_of)
 
     def work(progress: Progress) -> dict[str, Any]:
         report = behaviour_refresh.refresh(
-            runtime.sessions, runtime.settings, actor=actor, as_of=as_of, progress=progress
+            runtime.sessions, runtime.settings, actor=actor, as_of=as_of, progress=progress, run_id=run_id
         )
         return report.as_dict()
 
-    return jobs.start("behaviour-refresh", work)
+    return jobs.start(BEHAVIOUR_REFRESH, work)
 
 
 @router.get(

@@ -1,7 +1,7 @@
 """accounts: a session version per user, raised to end all of the user's web sessions at once
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0024
 Create Date: 2026-12-06 21:00:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 revision: str = "0025"
 # 0023 and 0024 are written on other branches; the merge re-chains this one after them.
-down_revision: str | None = "0022"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,82 @@
+"""Which event ids the dataset already holds: the index ``stage_batch`` checks a batch against.
+
+Staging alone only knows what has not been flushed yet: an event re-sent after the flush would be staged,
+answered as new and stored again. The index keeps a 128-bit hash of every ``event_id`` of each file of
+the dataset (``events.id_hashes``; 16 bytes an event), sorted by its first half, and answers a batch of
+ids with a binary search per file. Files are written whole and never changed, so a file's hashes are read
+once, when it first appears (one column read); a file removed by compaction is forgotten. Each check lists
+the directory first, so files written by another process (an import, a refresh's flush) count at once.
+
+Two different ids count as one only if both 64-bit halves of their hashes agree (odds of about one in
+10^19 for each pair of ids). Two ids whose first halves agree but second do not may be missed by the
+search: such an event is staged again and the dataset's read-time de-duplication keeps it once.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from segone.behaviour.dataset import EventDataset
+from segone.behaviour.events import id_hashes
+
+
+@dataclass(frozen=True)
+class _FileIds:
+    first: npt.NDArray[np.uint64]  # sorted
+    second: npt.NDArray[np.uint64]  # in the order of ``first``
+
+
+class StoredIds:
+    """The event ids in ``dataset``'s files; one per process, shared by its threads."""
+
+    def __init__(self, dataset: EventDataset) -> None:
+        self.dataset = dataset
+        self._files: dict[Path, _FileIds] = {}
+        self._lock = threading.Lock()
+
+    def contains(self, ids: pa.Array) -> npt.NDArray[np.bool_]:
+        """For each id (none null), whether a file of the dataset holds it."""
+        found = np.zeros(len(ids), dtype=np.bool_)
+        if not len(ids):
+            return found
+        files = self._current()
+        if not files:
+            return found
+        first, second = id_hashes(ids)
+        for stored in files:
+            at = np.searchsorted(stored.first, first)
+            inside = at < len(stored.first)
+            at = np.where(inside, at, 0)
+            found |= inside & (stored.first[at] == first) & (stored.second[at] == second)
+        return found
+
+    def __len__(self) -> int:
+        return sum(len(stored.first) for stored in self._current())
+
+    def _current(self) -> list[_FileIds]:
+        """The hashes of every file there now, reading those of files not seen before."""
+        paths = self.dataset.files()
+        with self._lock:
+            for gone in set(self._files) - set(paths):
+                del self._files[gone]
+            for path in paths:
+                if path not in self._files:
+                    try:
+                        self._files[path] = _read(path)
+                    except FileNotFoundError:  # compacted away since it was listed
+                        continue
+            return [self._files[path] for path in paths if path in self._files]
+
+
+def _read(path: Path) -> _FileIds:
+    ids = pq.read_table(path, columns=["event_id"]).column("event_id")
+    first, second = id_hashes(ids)
+    order = np.argsort(first, kind="stable")
+    return _FileIds(first[order], second[order])

@@ -1,0 +1,90 @@
+"""Who does a piece of work: this process named so that another process can tell later whether it died.
+
+A refresh's lease and an import's temporary file carry their owner's name: the host, the process-id
+namespace, the process id and when that process started (``web-1~4026531836~4242~8815231``). A process
+on the same host and in the same namespace, where process ids mean the same thing, asks the kernel: the
+owner lives if a process of that id started at that moment still runs (a process id given to a new
+process since does not count). Anywhere else ``alive`` cannot tell and answers None, and the caller falls
+back on time (a lease's expiry, a file's age).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from dataclasses import dataclass
+from functools import cache
+
+_SEPARATOR = "~"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+@dataclass(frozen=True)
+class Owner:
+    host: str
+    namespace: str
+    pid: int
+    started: str  # clock ticks after boot (``/proc/<pid>/stat``), "0" where unknown
+
+    def __str__(self) -> str:
+        return _SEPARATOR.join((self.host, self.namespace, str(self.pid), self.started))
+
+    def alive(self) -> bool | None:
+        """Whether the owner still runs: True or False when this process can see it, else None."""
+        here = current()
+        if (self.host, self.namespace) != (here.host, here.namespace) or self.namespace == "0":
+            return None
+        if self.pid == here.pid:
+            return self.started == here.started
+        state = _state_of(self.pid)
+        if state is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:  # alive, another user's
+                return True
+            return True
+        status, started = state
+        return status != "Z" and started == self.started
+
+
+def current() -> Owner:
+    """This process."""
+    return _current(os.getpid())  # keyed by the id: a forked child is another owner
+
+
+@cache
+def _current(pid: int) -> Owner:
+    host = _UNSAFE.sub("-", socket.gethostname())[:60] or "host"
+    state = _state_of(pid)
+    return Owner(host, _pid_namespace(), pid, state[1] if state else "0")
+
+
+def parse(text: str) -> Owner | None:
+    """The owner a name stands for, or None when it is not one (written by an older version)."""
+    parts = text.rsplit(_SEPARATOR, 3)
+    if len(parts) != 4 or not parts[2].isdigit():
+        return None
+    return Owner(parts[0], parts[1], int(parts[2]), parts[3])
+
+
+def _pid_namespace() -> str:
+    # Containers on one host may share a host name, never a namespace: without it a process id seen from
+    # another container would name another process.
+    try:
+        link = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return "0"
+    return "".join(ch for ch in link if ch.isdigit()) or "0"
+
+
+def _state_of(pid: int) -> tuple[str, str] | None:
+    """The process's state letter (``Z`` for a killed child not reaped yet) and start time, if listed."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            fields = stat.read().rsplit(")", 1)[-1].split()
+    except OSError:
+        return None
+    return (fields[0], fields[19]) if len(fields) > 19 else None

@@ -1,0 +1,47 @@
+"""The index of the dataset's event ids: files seen as they appear, forgotten when compacted away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import pytest
+
+from segone.behaviour.dataset import EventDataset
+from segone.behaviour.events import EVENT_SCHEMA
+from segone.behaviour.stored_ids import StoredIds
+from tests.behaviour.conftest import DUCKDB_WARNING
+
+pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
+
+
+def _events(ids: list[str]) -> pa.Table:
+    rows = [
+        {"event_id": i, "customer": "crm:1", "customer_id": 1, "type": "visit", "ts": 0, "value": None}
+        for i in ids
+    ]
+    return pa.Table.from_pylist(
+        [{name: row.get(name) for name in EVENT_SCHEMA.names} for row in rows], schema=EVENT_SCHEMA
+    )
+
+
+def test_ids_of_files_written_later_and_by_compaction_are_known(tmp_path: Path) -> None:
+    dataset = EventDataset(tmp_path / "events")
+    stored = StoredIds(dataset)
+    asked = pa.array(["a", "b", "c", "d"])
+    assert stored.contains(asked).tolist() == [False] * 4
+    dataset.write_batch(_events(["a", "b"]))
+    assert stored.contains(asked).tolist() == [True, True, False, False]
+    dataset.write_batch(_events(["b", "c"]))
+    assert stored.contains(asked).tolist() == [True, True, True, False]
+    assert len(stored) == 4
+
+    con = ibis.duckdb.connect(":memory:")
+    try:
+        dataset.compact(con)
+    finally:
+        con.disconnect()
+    assert stored.contains(asked).tolist() == [True, True, True, False]
+    assert len(stored) == 3  # the compacted file's ids, the old files forgotten
+    assert stored.contains(pa.array([], pa.string())).tolist() == []
