@@ -61,7 +61,7 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     if list(loc) == ["body"]:
         return "body"
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "")]
     return ".".join(parts) or "request"
 
 
