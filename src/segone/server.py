@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from segone.api import errors
+from segone.api.body_size import MB, BodySizeLimit
 from segone.api.routes import (
     advocacy,
     audiences,
@@ -80,6 +81,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     app.state.jobs = Jobs()
     errors.install(app)
+    # Added last, so outermost: it caps the body before the input guard reads it.
+    app.add_middleware(
+        BodySizeLimit,
+        max_body=int(runtime.settings.max_body_mb * MB),
+        max_upload=int(runtime.settings.max_upload_mb * MB),
+    )
     for module in (
         customers,
         behaviour,
