@@ -10,7 +10,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
 from segone.accounts.schemas import Role
-from segone.inputs import InputModel
+from segone.customers.schemas import IDENTITY_PATTERN
+from segone.inputs import NO_NUL, InputModel
 from segone.runtime import Runtime
 from segone.server import create_app
 from tests.api.conftest import ClientFactory
@@ -95,3 +96,44 @@ def _models_in(annotation: object) -> set[type[BaseModel]]:
     for arg in typing.get_args(annotation):
         found |= _models_in(arg)
     return found
+
+
+def test_options_answers_with_the_methods_of_the_path(runtime: Runtime, api: ClientFactory) -> None:
+    client = api(None)
+    user = client.options("/users/1")
+    assert user.status_code == 204 and user.content == b""
+    assert user.headers["allow"] == "GET, HEAD, OPTIONS, PATCH"
+    assert client.options("/customers").headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    error_of(client.options("/no-such-thing"), 404, "not_found")
+
+
+def test_the_schema_says_what_the_validation_checks(
+    runtime: Runtime, api: ClientFactory, live_server: LiveServer
+) -> None:
+    document = httpx.get(f"{live_server.url}/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    listed = api(api_user(runtime).token).get("/categories").json()
+    categories = [c["name"] for c in listed]
+    assert schemas["DifferentiatorCreate"]["properties"]["category"]["enum"] == categories
+    assert schemas["NewFact"]["properties"]["category"]["enum"] == categories
+    identity = schemas["CustomerCreate"]["properties"]["identities"]["items"]
+    assert identity["pattern"] == IDENTITY_PATTERN
+    by_identity = document["paths"]["/api/v1/customers/by-identity/{identity}"]["get"]["parameters"]
+    assert by_identity[0]["schema"]["pattern"] == IDENTITY_PATTERN
+    search = document["paths"]["/api/v1/customers"]["get"]["parameters"]
+    assert {p["name"]: p["schema"]["anyOf"][0]["pattern"] for p in search if p["name"] == "q"} == {
+        "q": NO_NUL
+    }
+    assert "409" in document["paths"]["/api/v1/users/{user_id}"]["patch"]["responses"]
+    # What the schema allows is taken: a valid identity in odd spacing and case, a listed category.
+    admin = api(api_user(runtime, Role.ADMIN).token)
+    made = admin.post("/customers", json={"name": "Ann", "identities": [" Email : Ann@Example.com"]})
+    assert made.status_code == 201 and made.json()["identities"] == ["email:ann@example.com"], made.text
+    personal = next(c["name"] for c in listed if c["kind"] != "business")
+    fact = admin.post(
+        f"/customers/{made.json()['id']}/differentiators", json={"text": "x", "category": personal}
+    )
+    assert fact.status_code == 201, fact.text
+    assert fields_at_fault(admin.post("/customers", json={"name": "Bo", "identities": ["no colon"]})) == {
+        "identities"
+    }
