@@ -11,6 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from segone.accounts.throttle import AuthThrottle
 from segone.api import errors
+from segone.api.body_size import MB, BodySizeLimit
+from segone.api.options import AllowOptions
 from segone.api.routes import (
     advocacy,
     audiences,
@@ -35,10 +37,12 @@ from segone.api.routes import (
     surveys,
     users,
 )
+from segone.api.schema import make_precise
 from segone.behaviour import ingest
 from segone.behaviour.flusher import Flusher
 from segone.behaviour.stored_ids import StoredIds
 from segone.jobs import Jobs
+from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.runtime import Runtime
 from segone.settings import Settings
 from segone.version import __version__
@@ -87,6 +91,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.stored_event_ids = StoredIds(ingest.dataset_of(runtime.settings.data_dir))
     errors.install(app)
     web_errors.install(app)
+    app.add_middleware(AllowOptions)
+    # Added last, so outermost: it caps the body before the input guard reads it.
+    app.add_middleware(
+        BodySizeLimit,
+        max_body=int(runtime.settings.max_body_mb * MB),
+        max_upload=int(runtime.settings.max_upload_mb * MB),
+    )
     for module in (
         customers,
         behaviour,
@@ -115,4 +126,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     api_docs.mount_assets(app)
     app.include_router(web.router)
+    make_precise(app, categories=[c.name for c in categories_in_force(runtime.settings).all])
     return app

@@ -147,6 +147,17 @@ class Settings(BaseSettings):
     offers_seed: int = Field(
         default=7, ge=0, description="Seed of the ALS model: the same data and seed give the same offers."
     )
+    max_body_mb: float = Field(
+        default=10.0,
+        gt=0,
+        description="The largest request body the server reads (JSON, forms), in MB; a larger one is "
+        "answered 413 before it is read whole.",
+    )
+    max_upload_mb: float = Field(
+        default=200.0,
+        gt=0,
+        description="The largest file import (a CSV body or a multipart upload) the server reads, in MB.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -91,6 +91,10 @@ def test_every_operation_is_documented_for_its_readers(settings: Settings) -> No
         assert operation["responses"]["401"]["content"]["application/json"]["schema"] == error_schema, where
         # A caller who failed the token check too often is refused before it (accounts/throttle.py).
         assert operation["responses"]["429"]["content"]["application/json"]["schema"] == error_schema, where
+        if operation.get("requestBody"):  # the body size cap (docs/security.md, "Input")
+            assert operation["responses"]["413"]["content"]["application/json"]["schema"] == error_schema, (
+                where
+            )
         if operation.get("parameters") or operation.get("requestBody"):
             assert operation["responses"]["422"]["content"]["application/json"]["schema"] == error_schema, (
                 where

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from segone.inputs import InputModel, Name
+
 
 class Role(enum.StrEnum):
     FRONTLINE = "frontline"
@@ -88,20 +90,20 @@ def _normalise_email(value: str) -> str:
     return value
 
 
-class UserCreate(BaseModel):
+class UserCreate(InputModel):
     email: str = Field(max_length=320)
-    name: str = Field(default="", max_length=200)
+    name: Name | None = Field(default=None, max_length=200, description="Default: the e-mail's local part.")
     role: Role
-    team: str | None = Field(default=None, max_length=120)
+    team: Name | None = Field(default=None, max_length=120)
     password: str | None = Field(default=None, min_length=8, max_length=200)
 
     _email = field_validator("email")(_normalise_email)
 
 
-class UserUpdate(BaseModel):
-    name: str | None = Field(default=None, max_length=200)
+class UserUpdate(InputModel):
+    name: Name | None = Field(default=None, max_length=200)
     role: Role | None = None
-    team: str | None = Field(default=None, max_length=120)
+    team: Name | None = Field(default=None, max_length=120, description="null: no team.")
     password: str | None = Field(default=None, min_length=8, max_length=200)
     active: bool | None = None
 
@@ -139,8 +141,8 @@ class Member:
     active: bool
 
 
-class TokenCreate(BaseModel):
-    name: str = Field(default="api", min_length=1, max_length=120)
+class TokenCreate(InputModel):
+    name: Name = Field(default="api", max_length=120)
 
 
 class TokenOut(BaseModel):

@@ -69,7 +69,7 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     if list(loc) == ["body"]:
         return "body"
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "")]
     return ".".join(parts) or "request"
 
 
@@ -106,7 +106,13 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
+    codes = {
+        404: "not_found",
+        405: "method_not_allowed",
+        401: "unauthenticated",
+        403: "forbidden",
+        413: "too_large",
+    }
     return JSONResponse(
         error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
         status_code=exc.status_code,

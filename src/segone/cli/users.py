@@ -32,7 +32,7 @@ def create(
     """Create a user who can sign in to the web UI (and get API tokens)."""
     generated = password is None
     data = UserCreate(
-        email=email, name=name, role=role, team=team, password=password or secrets.token_urlsafe(12)
+        email=email, name=name or None, role=role, team=team, password=password or secrets.token_urlsafe(12)
     )
     runtime = runtime_of(ctx)
     with runtime.session() as db:

@@ -7,14 +7,25 @@ import json
 import math
 import re
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from segone.importing import ImportReport
+from segone.inputs import InputModel, Name
 
 _SYSTEM = re.compile(r"^[a-z][a-z0-9_.-]{0,59}$")
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
+
+# What parse_identity takes, for the schema: a system (a letter, then a-z 0-9 _ . -), a colon, an id.
+# Declared only: parse_identity checks it, and says what is wrong in words a regular expression has not.
+IDENTITY_PATTERN = r"^\s*[A-Za-z][A-Za-z0-9_.-]{0,59}\s*:\s*\S[^\x00]{0,299}$"
+Identity = Annotated[
+    str,
+    Field(
+        max_length=400, examples=["email:ann@example.com"], json_schema_extra={"pattern": IDENTITY_PATTERN}
+    ),
+]
 
 
 class CustomerKind(enum.StrEnum):
@@ -121,7 +132,7 @@ def attribute_from_text(text: str, *, like: Any = None) -> AttributeValue:
     return text
 
 
-class CustomerCreate(BaseModel):
+class CustomerCreate(InputModel):
     name: str = Field(min_length=1, max_length=300)
     kind: CustomerKind = CustomerKind.PERSON
     attributes: dict[str, Any] = Field(
@@ -129,7 +140,7 @@ class CustomerCreate(BaseModel):
         description="Text, numbers, true/false or dates (ISO text, YYYY-MM-DD) by name; no lists or "
         "objects. A null sets nothing.",
     )
-    identities: list[str] = Field(default_factory=list, description="e.g. ['email:ann@example.com']")
+    identities: list[Identity] = Field(default_factory=list, description="e.g. ['email:ann@example.com']")
 
     _identities = field_validator("identities")(_check_identities)
     _attributes = field_validator("attributes")(_stored_attributes)
@@ -143,16 +154,16 @@ class CustomerCreate(BaseModel):
         return value
 
 
-class CustomerUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=300)
+class CustomerUpdate(InputModel):
+    name: Name | None = Field(default=None, max_length=300)
     kind: CustomerKind | None = None
     attributes: dict[str, Any] | None = Field(
         default=None,
         description="Keys to set to text, a number, true/false or a date (ISO text); a null value removes "
         "the key.",
     )
-    add_identities: list[str] = Field(default_factory=list)
-    remove_identities: list[str] = Field(default_factory=list)
+    add_identities: list[Identity] = Field(default_factory=list)
+    remove_identities: list[Identity] = Field(default_factory=list)
 
     _attributes = field_validator("attributes")(_attribute_changes)
     _add = field_validator("add_identities")(_check_identities)
@@ -176,7 +187,7 @@ class CustomerOut(BaseModel):
     merged_into_id: int | None
 
 
-class MergeRequest(BaseModel):
+class MergeRequest(InputModel):
     merged_id: int = Field(
         ge=1, le=2**31 - 1, description="The duplicate record; it is folded into this customer."
     )

@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from segone.channels import Channel
 from segone.clock import as_utc
+from segone.inputs import InputModel
 from segone.knowledge.facts.schemas import MAX_ID
 
 
-class NewFact(BaseModel):
+class NewFact(InputModel):
     text: str = Field(min_length=1, max_length=2000)
     category: str = Field(min_length=1, max_length=60)
     confidence: float = Field(default=0.8, ge=0.0, le=1.0)
@@ -26,7 +27,7 @@ class NewFact(BaseModel):
         return value
 
 
-class EncounterCreate(BaseModel):
+class EncounterCreate(InputModel):
     # A misspelt field is refused rather than dropped: "acknowledged" for "acknowledge" must not pass
     # as an encounter that showed the customer nothing.
     model_config = ConfigDict(extra="forbid")

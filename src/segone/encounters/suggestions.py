@@ -28,6 +28,7 @@ from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.encounters.models import Encounter, RejectedSuggestion
 from segone.errors import Conflict, NotFound
+from segone.inputs import InputModel
 from segone.knowledge.categories.schemas import DEFAULT_CATEGORIES, CategoryList
 from segone.knowledge.categories.service import normalise, suggest_category
 from segone.knowledge.facts import service as knowledge
@@ -71,7 +72,7 @@ class Suggestion(BaseModel):
     confidence: float = Field(description="How sure the classifier is of the category, 0 to 1.")
 
 
-class SuggestionConfirm(BaseModel):
+class SuggestionConfirm(InputModel):
     id: str = Field(min_length=64, max_length=64, description="The suggestion's id.")
     text: str | None = Field(
         default=None, min_length=1, max_length=MAX_TEXT, description="The text, if edited."
@@ -91,7 +92,7 @@ class SuggestionConfirm(BaseModel):
         return value
 
 
-class SuggestionReject(BaseModel):
+class SuggestionReject(InputModel):
     id: str = Field(min_length=64, max_length=64, description="The suggestion's id.")
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from segone import formatting
 from segone.importing import ImportReport
+from segone.inputs import InputModel, Name
 from segone.personalisation import rules
 
 KEY_MAX = 300  # the events' offering column holds as much
@@ -129,13 +130,13 @@ def check_attributes(values: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
-class OfferingCreate(BaseModel):
+class OfferingCreate(InputModel):
     key: str = Field(
         max_length=KEY_MAX,
         description="Stable and unique: the value events carry in their `offering` field, e.g. "
         "`guitar-lessons-10`. No `/`.",
     )
-    name: str = Field(min_length=1, max_length=NAME_MAX)
+    name: Name = Field(max_length=NAME_MAX)
     description: str = Field(default="", max_length=DESCRIPTION_MAX)
     attributes: dict[str, Any] = Field(
         default_factory=dict, description='Text, numbers or true/false by name, e.g. {"lessons": 10}.'
@@ -160,10 +161,10 @@ class OfferingCreate(BaseModel):
         return value
 
 
-class OfferingUpdate(BaseModel):
+class OfferingUpdate(InputModel):
     """Only the fields sent change; the key never does (events name it)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+    name: Name | None = Field(default=None, max_length=NAME_MAX)
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
     attributes: dict[str, Any] | None = Field(
         default=None, description="The whole set of attributes, replacing the stored one."
@@ -344,7 +345,7 @@ class EvaluationOut(BaseModel):
     )
 
 
-class AdviceRequest(BaseModel):
+class AdviceRequest(InputModel):
     """A question about our offerings, asked for one customer ("which plan suits me?")."""
 
     model_config = ConfigDict(extra="forbid")

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from segone.importing import ImportReport
+from segone.inputs import InputModel, Name
 from segone.quality.measures import Reason
 from segone.quality.periods import PeriodLength
 
@@ -134,7 +135,7 @@ def _clean_name(value: str | None) -> str | None:
     return name
 
 
-class CardCreate(BaseModel):
+class CardCreate(InputModel):
     supplier_team: str | None = Field(
         default=None, max_length=120, description="The team that delivers; null: the company as a whole."
     )
@@ -195,7 +196,7 @@ class CardCreate(BaseModel):
         return self
 
 
-class CardUpdate(BaseModel):
+class CardUpdate(InputModel):
     """Only the fields sent change."""
 
     name: str | None = Field(default=None, max_length=NAME_MAX)
@@ -255,7 +256,7 @@ class CardList(BaseModel):
     sees_all: bool = Field(description="True for analysts and administrators, who see every card.")
 
 
-class RatingAnswers(BaseModel):
+class RatingAnswers(InputModel):
     """A rater's answers: a score from 1 to 5 per deliverable rated (by name), and for external cards the
     NPS (0-10) and CSAT (1-5) questions."""
 
@@ -356,7 +357,7 @@ class PersonOut(BaseModel):
     email: str
 
 
-class ActionPlanCreate(BaseModel):
+class ActionPlanCreate(InputModel):
     deliverable: str = Field(max_length=DELIVERABLE_MAX, description="The deliverable, by name.")
     period: str = Field(max_length=20, description="The period whose review found the shortfall.")
     owner: str = Field(max_length=320, description="The owner's e-mail address: an active user.")
@@ -365,7 +366,7 @@ class ActionPlanCreate(BaseModel):
     status: PlanStatus = PlanStatus.OPEN
 
 
-class ActionPlanUpdate(BaseModel):
+class ActionPlanUpdate(InputModel):
     """Only the fields sent change."""
 
     status: PlanStatus | None = None
@@ -452,7 +453,7 @@ class CardReview(BaseModel):
     follow_up: list[FollowUp]
 
 
-class LinkCreate(BaseModel):
+class LinkCreate(InputModel):
     customer: str = Field(
         max_length=400, description="The customer, by id or identity (email:ann@example.com)."
     )
@@ -469,7 +470,7 @@ class RatingLink(BaseModel):
     valid_until: date = Field(description="The last day the link opens the form: the next period's end.")
 
 
-class LinkForm(BaseModel):
+class LinkForm(InputModel):
     """What the public form of a rating link shows."""
 
     card_id: int
@@ -494,7 +495,7 @@ class RatingImportReport(ImportReport):
     )
 
 
-class RateForm(BaseModel):
+class RateForm(InputModel):
     """What the rater's form shows: the card, the period, whether the caller may rate it and why not."""
 
     card: CardOut
@@ -512,7 +513,7 @@ RATING_WINDOW_DAYS = 30
 """How long after an encounter the customer's own rating counts as their answer to it."""
 
 
-class PredictionCreate(BaseModel):
+class PredictionCreate(InputModel):
     rating: int = Field(
         ge=1, le=5, description="The rating, 1-5, the employee thinks the customer would give."
     )
@@ -603,8 +604,8 @@ class SurveyGroup(enum.StrEnum):
         ]
 
 
-class SurveyCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=NAME_MAX)
+class SurveyCreate(InputModel):
+    name: Name = Field(max_length=NAME_MAX)
     question: str = Field(default=DEFAULT_QUESTION, min_length=1, max_length=COMMENT_MAX)
 
 
@@ -615,7 +616,7 @@ class SurveyOut(BaseModel):
     created_at: datetime
 
 
-class AnswerCreate(BaseModel):
+class AnswerCreate(InputModel):
     agreement: int = Field(ge=1, le=5, description="1 strongly disagree ... 5 strongly agree.")
     statement: str = Field(
         default="",

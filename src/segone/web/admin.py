@@ -59,7 +59,7 @@ def create_user(request: Request, viewer: UserAdmin, form: Form, runtime: Runtim
     try:
         data = UserCreate(
             email=form.get("email"),
-            name=form.get("name"),
+            name=form.get("name") or None,
             role=form.get("role"),  # validated into a Role
             team=form.get("team") or None,
             password=form.raw("password") or None,

@@ -106,19 +106,33 @@ def _read(form: FormFields) -> tuple[dict[str, Any], dict[str, Any]]:
         "service_experience": [
             line.strip() for line in form.raw("service_experience").splitlines() if line.strip()
         ],
-        "target_hours_high": form.get("target_hours_high") or None,
-        "target_hours_normal": form.get("target_hours_normal") or None,
+        "target_hours_high": _number(form.get("target_hours_high")),
+        "target_hours_normal": _number(form.get("target_hours_normal")),
         "note": form.get("note"),
         "exceptions": [
             {
                 "key": row["key"],
                 "label": row["label"] or row["key"].replace("-", " ").capitalize(),
-                "limits": {role.value: row[role.value] for role in Role if row[role.value]},
+                "limits": {role.value: _number(row[role.value]) for role in Role if row[role.value]},
             }
             for row in rows
         ],
     }
     return {k: v for k, v in data.items() if v is not None}, shown
+
+
+def _number(text: str) -> int | float | str | None:
+    """A number typed in the form as the strict schema takes it; other text as it is, for the schema to
+    refuse with its own words; nothing for an empty field."""
+    text = text.strip()
+    if not text:
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _errors(exc: ValidationError) -> dict[str, str]:

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from segone.api.deps import MAX_ID, CurrentActor, CustomerId, Db, RuntimeDep
 from segone.api.errors import responses
 from segone.clock import utcnow
 from segone.exporting import Format, content_disposition, media_type, stream
+from segone.inputs import InputModel, Name
 from segone.segmentation import service
 from segone.segmentation.schemas import AudienceOut
 from segone.views import exports, members
@@ -23,10 +24,10 @@ router = APIRouter(prefix="/audiences", tags=["audiences"])
 AudienceId = Annotated[int, Path(ge=1, le=MAX_ID, description="The audience's id.")]
 
 
-class AudienceCreate(BaseModel):
+class AudienceCreate(InputModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, description="Unique among the audiences.")
+    name: Name = Field(max_length=200, description="Unique among the audiences.")
     version_id: int = Field(ge=1, le=MAX_ID, description="The finished version the segment is in.")
     node_id: int = Field(ge=0, le=MAX_ID, description="The segment's node id in that version (0: everyone).")
 

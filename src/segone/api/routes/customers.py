@@ -11,6 +11,7 @@ from segone.api.deps import MAX_ID, Categories, CurrentActor, CustomerId, Db, Ru
 from segone.api.errors import responses
 from segone.customers import service as customers
 from segone.customers.schemas import (
+    IDENTITY_PATTERN,
     CustomerCreate,
     CustomerKind,
     CustomerOut,
@@ -69,7 +70,14 @@ def create_customer(db: Db, actor: CurrentActor, data: CustomerCreate) -> Custom
 def get_customer_by_identity(
     db: Db,
     actor: CurrentActor,
-    identity: Annotated[str, Path(max_length=400, description="`system:id`, e.g. `email:ann@example.com`.")],
+    identity: Annotated[
+        str,
+        Path(
+            max_length=400,
+            json_schema_extra={"pattern": IDENTITY_PATTERN},
+            description="`system:id`, e.g. `email:ann@example.com`.",
+        ),
+    ],
 ) -> CustomerOut:
     """The customer who holds this identity in some system (e-mail addresses are case-insensitive)."""
     return customers.to_out(customers.get_by_identity(db, actor=actor, identity=identity))

@@ -11,11 +11,12 @@ from starlette.concurrency import run_in_threadpool
 from segone.api.deps import CurrentActor, Db
 from segone.api.errors import ErrorOut, responses
 from segone.behaviour import ingest
+from segone.inputs import InputModel
 
 router = APIRouter(tags=["events"])
 
 
-class EventBatch(BaseModel):
+class EventBatch(InputModel):
     events: list[dict[str, Any]] = Field(
         description="Up to 10,000 events: `customer` (an identity such as `email:ann@example.com`), "
         "`type`, `timestamp` (ISO 8601), and optionally `event_id`, `value`, `quantity`, `channel`, "

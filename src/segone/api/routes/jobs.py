@@ -6,13 +6,14 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from segone.accounts.schemas import Permission
 from segone.accounts.service import require
 from segone.api.deps import CurrentActor, JobsDep, RuntimeDep
 from segone.api.errors import responses
 from segone.behaviour import refresh as behaviour_refresh
+from segone.inputs import InputModel
 from segone.jobs import JobOut
 from segone.knowledge.distinguishability import refresh as knowledge_refresh
 from segone.progress import Progress
@@ -26,7 +27,7 @@ JobId = Annotated[
 ]
 
 
-class BehaviourRefreshRequest(BaseModel):
+class BehaviourRefreshRequest(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     as_of: date | None = Field(

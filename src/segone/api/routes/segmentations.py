@@ -14,6 +14,7 @@ from segone.api.deps import MAX_ID, CurrentActor, CustomerId, Db, JobsDep, Runti
 from segone.api.errors import responses
 from segone.clock import utcnow
 from segone.exporting import Format, content_disposition, media_type, stream
+from segone.inputs import InputModel
 from segone.jobs import JobOut
 from segone.progress import Progress
 from segone.segmentation import service
@@ -38,7 +39,7 @@ VariableName = Annotated[str, Field(min_length=1, max_length=200)]
 MAX_ASSIGNED = 1_000  # customers per request; every customer new since the build: "new": true
 
 
-class BuildRequest(BaseModel):
+class BuildRequest(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     variables: Literal["all"] | Annotated[list[VariableName], Field(min_length=1, max_length=1000)] = Field(
@@ -225,7 +226,7 @@ def get_segment(db: Db, actor: CurrentActor, version_id: VersionId, node_id: Nod
     return service.segment(db, actor=actor, version_id=version_id, node_id=node_id)
 
 
-class AssignRequest(BaseModel):
+class AssignRequest(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(

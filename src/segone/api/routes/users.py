@@ -118,11 +118,12 @@ def get_user(db: Db, actor: CurrentActor, user_id: UserId) -> UserOut:
     response_model=UserOut,
     summary="Change a user",
     tags=["users"],
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 def update_user(db: Db, actor: CurrentActor, user_id: UserId, data: UserUpdate) -> UserOut:
     """Change a user's name, role, team or password, or deactivate them (`"active": false`: their
-    tokens and sessions stop working). Only the fields sent change. Administrators only."""
+    tokens and sessions stop working). Only the fields sent change. Administrators only. 409 when the
+    change would leave no active administrator."""
     return accounts.to_out(accounts.update(db, actor=actor, user_id=user_id, data=data))
 
 

@@ -15,6 +15,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from segone.inputs import InputModel
+
 TEXT_MAX = 1000
 NOTE_MAX = 1000
 
@@ -39,7 +41,7 @@ class PromiseState(enum.StrEnum):
     BROKEN = "broken"
 
 
-class PromiseCreate(BaseModel):
+class PromiseCreate(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: int = Field(ge=1, description="The customer it was made to.")
@@ -47,7 +49,7 @@ class PromiseCreate(BaseModel):
     due_on: date = Field(description="The day it is due (today or later).")
 
 
-class PromiseMark(BaseModel):
+class PromiseMark(InputModel):
     """Marking a promise kept or broken."""
 
     model_config = ConfigDict(extra="forbid")

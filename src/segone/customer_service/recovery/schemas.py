@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from segone.customer_service.strategy.schemas import AMOUNT_MAX, KEY_MAX
 from segone.customer_service.strategy.schemas import Priority as Priority
+from segone.inputs import InputModel
 
 TEXT_MAX = 2000
 DEFAULT_RETENTION_DAYS = 30
@@ -47,7 +48,7 @@ class Verdict(enum.StrEnum):
 VERDICT_LABELS = {Verdict.SATISFIED: "satisfied", Verdict.NOT_SATISFIED: "not satisfied"}
 
 
-class CaseOpen(BaseModel):
+class CaseOpen(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: int = Field(ge=1, description="The customer who was let down.")
@@ -61,7 +62,7 @@ class CaseOpen(BaseModel):
     )
 
 
-class CaseUpdate(BaseModel):
+class CaseUpdate(InputModel):
     """Only the fields sent change; ``owner_id: null`` leaves the case to nobody."""
 
     model_config = ConfigDict(extra="forbid")
@@ -70,7 +71,7 @@ class CaseUpdate(BaseModel):
     owner_id: int | None = Field(default=None, ge=1)
 
 
-class ActionCreate(BaseModel):
+class ActionCreate(InputModel):
     """Something done for the customer; an exception granted names the strategy's key and its cost."""
 
     model_config = ConfigDict(extra="forbid")
@@ -101,7 +102,7 @@ class ActionCreate(BaseModel):
         return self
 
 
-class CaseClose(BaseModel):
+class CaseClose(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     resolution: Text = Field(description="How it was put right.")

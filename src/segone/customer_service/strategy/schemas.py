@@ -17,9 +17,10 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from segone.accounts.schemas import Role
+from segone.inputs import InputModel, Name
 
 STATEMENT_MAX = 300
 STATEMENTS_MAX = 20
@@ -43,7 +44,7 @@ class Priority(enum.StrEnum):
     NORMAL = "normal"
 
 
-class ExceptionRule(BaseModel):
+class ExceptionRule(InputModel):
     """Something front-line staff may grant without asking, up to a limit per role."""
 
     model_config = ConfigDict(extra="forbid")
@@ -54,7 +55,7 @@ class ExceptionRule(BaseModel):
         description="How actions name it: lower case letters, digits and hyphens (`refund`).",
         examples=["refund"],
     )
-    label: str = Field(min_length=1, max_length=LABEL_MAX, description="What people call it.")
+    label: Name = Field(max_length=LABEL_MAX, description="What people call it.")
     limits: dict[Role, float] = Field(
         default_factory=dict,
         description="The most it may cost per case, in the configured currency, by role; a role left out "
@@ -95,7 +96,7 @@ class ExceptionRule(BaseModel):
         return 0.0
 
 
-class StrategyIn(BaseModel):
+class StrategyIn(InputModel):
     """The whole strategy as an administrator sets it: every field replaces the one in force."""
 
     model_config = ConfigDict(extra="forbid")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from segone.channels import Channel
 from segone.clock import as_utc
+from segone.inputs import InputModel
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
@@ -25,7 +26,7 @@ def _clean_text(value: str) -> str:
     return value
 
 
-class DifferentiatorCreate(BaseModel):
+class DifferentiatorCreate(InputModel):
     text: str = Field(min_length=1, max_length=2000)
     category: str = Field(min_length=1, max_length=60)
     learned_at: datetime | None = Field(default=None, description="Defaults to now.")
@@ -37,7 +38,7 @@ class DifferentiatorCreate(BaseModel):
     _learned_at = field_validator("learned_at")(as_utc)
 
 
-class DifferentiatorUpdate(BaseModel):
+class DifferentiatorUpdate(InputModel):
     text: str | None = Field(default=None, min_length=1, max_length=2000)
     category: str | None = Field(default=None, min_length=1, max_length=60)
     confidence: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -49,7 +50,7 @@ class DifferentiatorUpdate(BaseModel):
         return None if value is None else _clean_text(value)
 
 
-class OutdateRequest(BaseModel):
+class OutdateRequest(InputModel):
     replacement: str | None = Field(
         default=None,
         max_length=2000,
@@ -57,7 +58,7 @@ class OutdateRequest(BaseModel):
     )
 
 
-class AcknowledgeRequest(BaseModel):
+class AcknowledgeRequest(InputModel):
     encounter_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     how: str = Field(default="", max_length=500, description="e.g. 'mentioned their new store'.")
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field, field_validator
 
 from segone.clock import as_utc
+from segone.inputs import InputModel
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 TEMPLATE_MAX = 20_000
@@ -69,7 +70,7 @@ class TemplateProblem(BaseModel):
     problem: str
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(InputModel):
     template: str = Field(
         max_length=TEMPLATE_MAX,
         description="The template in Jinja2 syntax, rendered in a sandbox: see docs/personalisation.md, "
@@ -99,7 +100,7 @@ class TemplateOut(BaseModel):
 # ---- drafts ----------------------------------------------------------------------------------------------
 
 
-class DraftRequest(BaseModel):
+class DraftRequest(InputModel):
     purpose: Purpose
     offering: str | None = Field(
         default=None,
@@ -143,7 +144,7 @@ def _fact_ids(values: list[int]) -> list[int]:
     return list(dict.fromkeys(values))
 
 
-class CheckRequest(BaseModel):
+class CheckRequest(InputModel):
     """An edited draft to check again before it is sent."""
 
     text: str = Field(min_length=1, max_length=TEXT_MAX)
@@ -178,7 +179,7 @@ class Draft(CheckOut):
 # ---- messages sent ---------------------------------------------------------------------------------------
 
 
-class SendRequest(BaseModel):
+class SendRequest(InputModel):
     purpose: Purpose
     text: str = Field(min_length=1, max_length=TEXT_MAX, description="The message as it was sent.")
     channel: MessageChannel
