@@ -35,11 +35,11 @@ class Binning:
     edges: Floats
     levels: tuple[str, ...]
 
-    @property
+    @cached_property
     def numeric(self) -> bool:
         return self.variable.kind is VariableKind.NUMERIC
 
-    @property
+    @cached_property
     def value_codes(self) -> int:
         return len(self.edges) + 1 if self.numeric else len(self.levels)
 

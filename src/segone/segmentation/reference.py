@@ -90,19 +90,26 @@ def deviations(
     return [d for _, _, d in found]
 
 
-# Each variable's coding and build-time counts, as ``binnings_of`` prepares them from a reference.
+# Each variable's coding and the cumulative build-time counts of its known values (0 first), as
+# ``binnings_of`` prepares them from a reference: ``standing`` reads a share off in two subtractions, not a
+# sum over a thousand bins per variable per customer.
 Binnings = Mapping[str, tuple[Binning, npt.NDArray[np.float64]]]
 
 
 def binnings_of(
     reference: Reference, variables: Sequence[Variable]
 ) -> dict[str, tuple[Binning, npt.NDArray[np.float64]]]:
-    """The coding and counts of each of ``variables`` the reference describes, for ``standing`` to reuse."""
-    return {
-        variable.name: (_binning(variable, entry), np.asarray(entry["counts"], dtype=np.float64))
-        for variable in variables
-        if (entry := reference.get(variable.name)) is not None
-    }
+    """The coding and cumulative counts of each of ``variables`` the reference describes, for ``standing``
+    to reuse."""
+    prepared = {}
+    for variable in variables:
+        entry = reference.get(variable.name)
+        if entry is None:
+            continue
+        b = _binning(variable, entry)
+        counts = np.asarray(entry["counts"], dtype=np.float64)[: b.value_codes]
+        prepared[variable.name] = (b, np.concatenate(([0.0], np.cumsum(counts))))
+    return prepared
 
 
 def standing(
@@ -122,22 +129,21 @@ def standing(
         coded = prepared.get(variable.name)
         if coded is None or variable.name not in row:
             continue
-        b, counts = coded
+        b, cumulative = coded
         code = b.encode_one(row[variable.name])
         if code >= b.value_codes:
             continue
-        known = counts[: b.value_codes]
-        total = float(known.sum())
+        total = float(cumulative[-1])
         if total <= 0:
             continue
         if b.numeric:
-            below = float(known[:code].sum()) / total
-            above = float(known[code + 1 :].sum()) / total
+            below = float(cumulative[code]) / total
+            above = (total - float(cumulative[code + 1])) / total
             higher = below > above
             than = below if higher else above
             standing = Standing(variable.name, variable.label, row[variable.name], 1.0 - than, higher, than)
         else:
-            share = float(known[code]) / total
+            share = float(cumulative[code + 1] - cumulative[code]) / total
             standing = Standing(variable.name, variable.label, b.levels[code], share)
         found.append((standing.share, j, standing))
     found.sort(key=lambda item: (item[0], item[1]))

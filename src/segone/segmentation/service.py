@@ -18,7 +18,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import BindParameter, Select, Table, and_, bindparam, func, or_, select
+from sqlalchemy import BindParameter, Row, Select, Table, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from segone.accounts.schemas import Actor, Permission
@@ -406,7 +406,9 @@ def _version(db: Session, version_id: int) -> SegmentationVersion:
     return version
 
 
-def _segment_out(row: Segment, customers: int | None, children: list[int] | None = None) -> SegmentOut:
+def _segment_out(
+    row: Segment | Row[Any], customers: int | None, children: list[int] | None = None
+) -> SegmentOut:
     return SegmentOut(
         version_id=row.version_id,
         node_id=row.node_id,
@@ -495,11 +497,12 @@ def customer_path(
 def _path(db: Session, *, version_id: int, customer_id: int, customers: int | None) -> list[SegmentOut]:
     """The customer's leaf and its ancestors, the root first, in one query (a recursive CTE up the parent
     links from their membership); none for a customer the version did not place."""
-    path = db.scalars(_PATH, {"version_id": version_id, "customer_id": customer_id}).all()
+    # Plain rows, not ORM objects: every sheet and briefing reads a path, and nothing here is changed.
+    path = db.execute(_PATH, {"version_id": version_id, "customer_id": customer_id}).all()
     return [_segment_out(row, customers) for row in path]
 
 
-def _path_query() -> Select[Segment]:
+def _path_query() -> Select[Any]:
     version_id: BindParameter[int] = bindparam("version_id")
     leaf = (
         select(SegmentMembership.node_id)
@@ -520,7 +523,7 @@ def _path_query() -> Select[Segment]:
         )
     )
     return (
-        select(Segment)
+        select(*Segment.__table__.columns)
         .where(Segment.version_id == version_id, Segment.node_id.in_(select(up.c.node_id)))
         .order_by(Segment.depth)
     )
