@@ -11,9 +11,11 @@ from html import unescape
 import pytest
 from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
 
 from segone.accounts.models import AuditEntry
 from segone.accounts.schemas import Role
+from segone.cli.main import app as cli
 from segone.clock import utcnow
 from segone.runtime import Runtime
 from tests.api.conftest import ClientFactory
@@ -90,6 +92,19 @@ def test_the_audit_log_exports_as_csv_with_its_filters(runtime: Runtime, api: Cl
     exported = admin.get("/audit", params={"action": "data.exported"}).json()["entries"]
     assert len(exported) == 1 and exported[0]["details"]["filter"] == {"customer_id": ann}
     error_of(api(api_user(runtime, Role.ANALYST).token).get("/audit/export"), 403, "forbidden")
+
+    env = {
+        "SEGONE_DATA_DIR": str(runtime.settings.data_dir),
+        "SEGONE_DATABASE_URL": runtime.settings.database_url or "",
+    }
+    whole = CliRunner().invoke(cli, ["export", "audit-log"], env=env)
+    assert whole.exit_code == 0, whole.output
+    logged = list(csv.DictReader(io.StringIO(whole.stdout)))
+    assert [r["action"] for r in logged if r["customer_id"] == str(ann)] == [
+        "customer.created",
+        "customer.viewed",
+    ]
+    assert logged[-1]["action"] == "data.exported"  # this export, written before its rows were read
 
 
 def test_the_admin_page_filters_and_downloads_the_same_entries(
