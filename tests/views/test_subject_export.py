@@ -37,6 +37,7 @@ from segone.behaviour.events import validate_events
 from segone.errors import Forbidden
 from segone.migrations.tables import Base
 from segone.runtime import Runtime
+from segone.views import merge
 from segone.views.subject_export import subject_export
 from tests.factories import make_customer, make_user
 
@@ -228,3 +229,15 @@ def test_only_administrators_export_a_customers_data(sqlite_runtime: Runtime, ro
     ann = make_customer(sqlite_runtime)
     with pytest.raises(Forbidden):
         _export(sqlite_runtime, ann, make_user(sqlite_runtime, role).actor)
+
+
+def test_a_merged_record_gives_the_survivors_export_with_both_records(sqlite_runtime: Runtime) -> None:
+    ann = make_customer(sqlite_runtime, name="Ann Archer", identities=["email:ann@example.com"])
+    twin = make_customer(sqlite_runtime, name="A. Archer", identities=["crm:A7"])
+    with sqlite_runtime.session() as db:
+        merge.merge(db, actor=SYSTEM, survivor_id=ann, merged_id=twin)
+    document = _export(sqlite_runtime, twin)
+    assert document.customer.id == ann and sorted(document.record_ids) == sorted([ann, twin])
+    assert {row["id"] for row in document.tables["customers"]} == {ann, twin}
+    assert [row["merged_id"] for row in document.tables["customer_merges"]] == [twin]
+    assert {"customer.merged", "customer.merged_away"} <= {r["action"] for r in document.tables["audit_log"]}
