@@ -16,6 +16,7 @@ from segone.api.options import AllowOptions
 from segone.api.routes import (
     advocacy,
     audiences,
+    audit,
     behaviour,
     cards,
     customer_service,
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         cards,
         advocacy,
         surveys,
+        audit,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

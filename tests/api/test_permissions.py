@@ -296,6 +296,18 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/history"),
     ),
+    ("GET", "/api/v1/customers/{customer_id}/data-export"): (
+        Permission.MANAGE_USERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/data-export"),
+    ),
+    ("GET", "/api/v1/audit"): (
+        Permission.MANAGE_USERS,
+        lambda w, u: Call("GET", f"/audit?customer={w.customer}&action=customer.viewed"),
+    ),
+    ("GET", "/api/v1/audit/export"): (
+        Permission.MANAGE_USERS,
+        lambda w, u: Call("GET", f"/audit/export?customer={w.customer}"),
+    ),
     ("POST", "/api/v1/events"): (
         Permission.IMPORT_DATA,
         lambda w, u: Call(

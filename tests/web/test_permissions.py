@@ -63,6 +63,8 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("GET", "/customers/{customer_id}/edit"): P.WRITE_CUSTOMERS,
     ("POST", "/customers/{customer_id}/edit"): P.WRITE_CUSTOMERS,
     ("GET", "/customers/{customer_id}/history"): P.READ_CUSTOMERS,
+    # Everything held about a customer, and who read or changed it: administrators only.
+    ("GET", "/customers/{customer_id}/data-export"): P.MANAGE_USERS,
     ("GET", "/customers/{customer_id}/briefing"): P.READ_CUSTOMERS,
     ("GET", "/briefing"): P.READ_CUSTOMERS,
     ("GET", "/customers/{customer_id}/merge"): P.MERGE_CUSTOMERS,
@@ -107,6 +109,8 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("POST", "/admin/users/{user_id}"): P.MANAGE_USERS,
     ("POST", "/admin/users/{user_id}/deactivate"): P.MANAGE_USERS,
     ("POST", "/admin/users/{user_id}/activate"): P.MANAGE_USERS,
+    ("GET", "/admin/audit"): P.MANAGE_USERS,
+    ("GET", "/admin/audit/export"): P.MANAGE_USERS,
     # The catalogue of offerings is changed by those who may change settings (administrators).
     ("GET", "/admin/offerings"): P.MANAGE_SETTINGS,
     ("POST", "/admin/offerings"): P.MANAGE_SETTINGS,

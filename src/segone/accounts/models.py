@@ -53,15 +53,16 @@ class ApiToken(Base):
 
 
 class AuditEntry(Base):
-    """One change, by whom and when. A customer's history is its entries."""
+    """One change or read of a customer's data, by whom and when. A customer's history is its changes.
+    Append-only: migration 0026's triggers refuse an UPDATE (and a DELETE on PostgreSQL)."""
 
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     actor_email: Mapped[str] = mapped_column(String(320))
-    action: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(60), index=True)
     customer_id: Mapped[int | None] = mapped_column(index=True)
     summary: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -215,6 +215,10 @@ class AuditAction(enum.StrEnum):
     ACTION_PLAN_ADDED = "action_plan.added"
     ACTION_PLAN_UPDATED = "action_plan.updated"
     RATING_PREDICTED = "encounter.rating_predicted"
+    # Reads of a customer's data (who looked at whom), as the issue on personal data asks.
+    CUSTOMER_VIEWED = "customer.viewed"
+    BRIEFING_VIEWED = "customer.briefing_viewed"
+    CUSTOMER_DATA_EXPORTED = "customer.data_exported"
 
     @property
     def label(self) -> str:
@@ -239,6 +243,9 @@ _ACTION_LABELS = {
     AuditAction.TOKEN_CREATED: "API token created",
     AuditAction.TOKEN_REVOKED: "API token revoked",
     AuditAction.DATA_EXPORTED: "Data exported",
+    AuditAction.CUSTOMER_VIEWED: "Sheet read",
+    AuditAction.BRIEFING_VIEWED: "Briefing read",
+    AuditAction.CUSTOMER_DATA_EXPORTED: "Everything about them exported",
     AuditAction.OFFERING_CREATED: "Offering added",
     AuditAction.OFFERING_UPDATED: "Offering changed",
     AuditAction.OFFERING_DEACTIVATED: "Offering withdrawn",
@@ -261,6 +268,9 @@ _ACTION_LABELS = {
     AuditAction.ACTION_PLAN_UPDATED: "Action plan changed",
     AuditAction.RATING_PREDICTED: "Predicted the customer's rating",
 }
+
+# Pages read: in the audit log, but a customer's history shows what happened to the record, not every look.
+READ_ACTIONS = frozenset({AuditAction.CUSTOMER_VIEWED, AuditAction.BRIEFING_VIEWED})
 
 
 @dataclass(frozen=True)
@@ -288,3 +298,22 @@ class AuditRecord:
         at: datetime | None = None,
     ) -> AuditRecord:
         return cls(actor.user_id, actor.email, action, summary, customer_id, details or {}, at)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries of the audit log to show: every given condition holds (``user``: an e-mail, or a
+    user's id); ``since`` inclusive, ``until`` exclusive."""
+
+    customer_id: int | None = None
+    user: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntryOut]
+    total: int = Field(description="How many entries match, over every page.")
+    offset: int
+    limit: int

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from segone.accounts import audit
 from segone.accounts.audit import audit_trail as audit_trail
 from segone.accounts.audit import record_audit as record_audit
 from segone.accounts.audit import record_audits as record_audits
@@ -18,6 +19,9 @@ from segone.accounts.passwords import hash_password, verify_password
 from segone.accounts.schemas import (
     Actor,
     AuditAction,
+    AuditEntryOut,
+    AuditFilter,
+    AuditPage,
     Member,
     Permission,
     Person,
@@ -30,7 +34,9 @@ from segone.accounts.schemas import (
 )
 from segone.clock import utcnow
 from segone.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from segone.exporting import Export
 from segone.storage.batching import chunks
+from segone.storage.subject import Rows, rows_about
 
 TOKEN_PREFIX = "sg1_"
 
@@ -350,3 +356,36 @@ def members_by_email(db: Session, *, emails: Collection[str]) -> dict[str, Membe
         for user in db.scalars(select(User).where(func.lower(User.email).in_(chunk))):
             found[user.email.lower()] = _member(user)
     return found
+
+
+def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
+    """Every audit entry about these customers: who read or changed what, and when."""
+    return {"audit_log": rows_about(db, AuditEntry, "customer_id", customer_ids)}
+
+
+def audit_log(
+    db: Session, *, actor: Actor, wanted: AuditFilter, offset: int = 0, limit: int = 100
+) -> AuditPage:
+    """Who read or changed which customer's data, and every other change, newest first, as filtered;
+    administrators only (the user-management permission)."""
+    require(actor, Permission.MANAGE_USERS)
+    entries, total = audit.search(db, wanted, offset=offset, limit=limit)
+    people = people_by_id(db, [entry.actor_id for entry in entries])
+    return AuditPage(
+        entries=[
+            AuditEntryOut.model_validate(entry).model_copy(
+                update={"actor_name": people[entry.actor_id].name if entry.actor_id in people else None}
+            )
+            for entry in entries
+        ],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+def export_audit_log(db: Session, *, actor: Actor, wanted: AuditFilter | None = None) -> Export:
+    """The audit log (as filtered) for a file, oldest first; administrators only. Entry points go through
+    ``segone.views.exports``, which records the export in the log itself."""
+    require(actor, Permission.MANAGE_USERS)
+    return audit.export(db, wanted or AuditFilter())

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.behaviour import reading
-from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
+from segone.behaviour.models import BehaviourProfile, BehaviourRefresh, StagedEvent
 from segone.behaviour.schemas import (
     BehaviourOut,
     BehaviourProfileOut,
@@ -28,6 +28,7 @@ from segone.customers import service as customers
 from segone.errors import Invalid
 from segone.storage import leases
 from segone.storage.batching import among, chunks, values_per_statement
+from segone.storage.subject import Rows, plain, rows_about
 
 T = TypeVar("T")
 _PROFILE_FIELDS = [name for name in BehaviourProfileOut.model_fields if name != "top_contact_reasons"]
@@ -355,3 +356,31 @@ def offering_purchases(
     finally:
         con.disconnect()
     return table.sort_by([("customer_id", "ascending"), ("ts", "ascending"), ("event_id", "ascending")])
+
+
+def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
+    """The behaviour profiles (the model scores with them) and the events received but not yet moved into
+    the events dataset, as stored; the dataset's own events come from ``events_about``."""
+    return {
+        "behaviour_profiles": rows_about(db, BehaviourProfile, "customer_id", customer_ids),
+        "event_staging": rows_about(db, StagedEvent, "customer_id", customer_ids),
+    }
+
+
+def events_about(*, actor: Actor, data_dir: Path, analytics_url: str, customer_ids: Sequence[int]) -> Rows:
+    """Every event of these customers in the events dataset, all columns, oldest first."""
+    require(actor, Permission.READ_CUSTOMERS)
+    from segone.analytics import backend
+    from segone.behaviour import ingest
+
+    dataset = ingest.dataset_of(data_dir)
+    if not dataset.files() or not customer_ids:
+        return []
+    con = backend.connect(analytics_url, data_dir)
+    try:
+        events = dataset.read(con)
+        found = events.filter(events.customer_id.isin(list(customer_ids))).order_by(["ts", "event_id"])
+        table = backend.to_arrow(found)
+    finally:
+        con.disconnect()
+    return [{name: plain(value) for name, value in row.items()} for row in table.to_pylist()]

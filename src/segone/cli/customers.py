@@ -14,6 +14,7 @@ from segone.cli.common import (
     DryRunOption,
     ImportAsOption,
     JsonOption,
+    actor_named,
     imported_line,
     print_json,
     run_import,
@@ -29,6 +30,7 @@ from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.views import customer_list
 from segone.views.customer_sheet import customer_sheet
 from segone.views.schemas import CustomerSheet
+from segone.views.subject_export import subject_export
 
 app = typer.Typer(
     name="customers",
@@ -218,6 +220,48 @@ def _print_behaviour(sheet: CustomerSheet) -> None:
         console.print("  Other events: " + ", ".join(reading.signals), markup=False)
     if reading.note:
         console.print(f"  {reading.note}", markup=False)
+
+
+@app.command("export-data")
+def export_data(
+    ctx: typer.Context,
+    customer: Annotated[
+        str,
+        typer.Argument(metavar="CUSTOMER", help="The customer's id (42) or any identity (email:ann@x.com)."),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="The JSON file to write (replaced); stdout without."
+        ),
+    ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option(
+            "--as", metavar="EMAIL", help="Export as this user (an administrator; named in the audit log)."
+        ),
+    ] = None,
+) -> None:
+    """Everything held about a customer as one JSON document (a data-subject access request): the record,
+    scores, every stored row about them by table and their events. Recorded in the audit log."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        found = customers.resolve(db, actor=SYSTEM, reference=customer)
+        document = subject_export(
+            db,
+            actor=actor_named(db, as_user),
+            customer_id=found.id,
+            data_dir=runtime.settings.data_dir,
+            analytics_url=runtime.settings.analytics_url,
+            currency=runtime.settings.currency,
+        )
+    text = document.model_dump_json(indent=2)
+    if output is None:
+        typer.echo(text)
+        return
+    output.write_text(text + "\n", encoding="utf-8")
+    rows = sum(len(rows) for rows in document.tables.values()) + len(document.events)
+    typer.echo(f"Exported {rows:,} rows about customer {document.customer.id} to {output}.", err=True)
 
 
 @app.command("list")

@@ -23,7 +23,10 @@ def export(
     ctx: typer.Context,
     what: Annotated[
         ExportKind,
-        typer.Argument(case_sensitive=False, help="What to export: customers, facts or encounters."),
+        typer.Argument(
+            case_sensitive=False,
+            help="What to export: customers, facts, encounters or audit-log (administrators).",
+        ),
     ],
     fmt: Annotated[
         Format, typer.Option("--format", case_sensitive=False, help="csv (UTF-8) or parquet.")

@@ -32,6 +32,7 @@ from segone.customers.schemas import (
 from segone.errors import Conflict, Invalid, NotFound
 from segone.exporting import Batch, Column, Export, Kind
 from segone.storage.batching import among, batched, chunks, values_per_statement
+from segone.storage.subject import Rows, rows_about
 
 
 def to_out(customer: Customer) -> CustomerOut:
@@ -575,3 +576,13 @@ def names_and_first_identities(
     """Each customer's name and first identity (``crm:C001``; None when it has none), for exports of
     other domains that name the customer of each row."""
     return repository.names_and_first_identities(db, customer_ids=sorted(set(customer_ids)))
+
+
+def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
+    """The records (this customer's and those merged into it), their identities and merges, as stored:
+    a data-subject export's part of this domain."""
+    return {
+        "customers": rows_about(db, Customer, "id", customer_ids),
+        "customer_identities": rows_about(db, CustomerIdentity, "customer_id", customer_ids),
+        "customer_merges": rows_about(db, CustomerMerge, "survivor_id", customer_ids),
+    }

@@ -24,6 +24,7 @@ from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCre
 from segone.settings import DEFAULT_ENCOUNTER_DATE_FLOOR
 from segone.storage import fulltext
 from segone.storage.batching import chunks, values_per_statement
+from segone.storage.subject import Rows, rows_about
 
 
 def to_out_many(db: Session, encounters: list[Encounter]) -> list[EncounterOut]:
@@ -335,3 +336,8 @@ def note_hits(db: Session, found: Sequence[fulltext.Match], terms: Sequence[str]
             )
         )
     return hits
+
+
+def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
+    """Every encounter with these customers, notes included, as stored."""
+    return {"encounters": rows_about(db, Encounter, "customer_id", customer_ids)}

@@ -10,6 +10,7 @@ permission, reading them that of looking up customers), read in a few indexed qu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from segone.personalisation.schemas import (
 )
 from segone.segmentation import service as segmentation
 from segone.settings import Settings
+from segone.storage.subject import Rows, rows_about
 
 READ = Permission.READ_CUSTOMERS
 CHANGE = Permission.MANAGE_SETTINGS
@@ -341,3 +343,8 @@ def _audiences_of(db: Session, actor: Actor, customer_id: int, names: set[str]) 
         if any(m.customer_id == customer_id for m in members):
             inside.add(key)
     return inside
+
+
+def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
+    """The offers recommended to these customers by the last run, with their reasons, as stored."""
+    return {"recommendations": rows_about(db, Recommendation, "customer_id", customer_ids)}

@@ -39,7 +39,15 @@ from segone.exporting import Batch, Column, Export, Kind
 from segone.quality import links, measures
 from segone.quality.advocacy import advocates as advocates
 from segone.quality.measures import Tally
-from segone.quality.models import ActionPlan, Deliverable, Rating, ReportCard, Score
+from segone.quality.models import (
+    ActionPlan,
+    Deliverable,
+    Rating,
+    RatingPrediction,
+    ReportCard,
+    Score,
+    SurveyAnswer,
+)
 from segone.quality.periods import Period, PeriodLength, check_not_future, of_day, parse
 from segone.quality.schemas import (
     COMPANY,
@@ -86,6 +94,7 @@ from segone.quality.think import predictions_of as predictions_of
 from segone.quality.think import record_prediction as record_prediction
 from segone.storage import bulk
 from segone.storage.batching import chunks
+from segone.storage.subject import Rows, ids_of, rows_about
 
 READ = Permission.RATE_SERVICE
 MANAGE = Permission.MANAGE_REPORT_CARDS
@@ -1288,3 +1297,15 @@ def cards_by_id(db: Session, card_ids: Iterable[int]) -> dict[int, ReportCard]:
     if not wanted:
         return {}
     return {card.id: card for card in db.scalars(select(ReportCard).where(ReportCard.id.in_(wanted)))}
+
+
+def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
+    """The ratings these customers gave (with their scores), the ratings predicted for their encounters
+    and their survey answers, as stored."""
+    ratings = rows_about(db, Rating, "rater_customer_id", customer_ids)
+    return {
+        "report_card_ratings": ratings,
+        "report_card_scores": rows_about(db, Score, "rating_id", ids_of(ratings)),
+        "rating_predictions": rows_about(db, RatingPrediction, "customer_id", customer_ids),
+        "survey_answers": rows_about(db, SurveyAnswer, "customer_id", customer_ids),
+    }

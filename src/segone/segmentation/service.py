@@ -34,7 +34,13 @@ from segone.segmentation import reference as reference_module
 from segone.segmentation import rules
 from segone.segmentation import variables as catalogue_module
 from segone.segmentation.assignment import SegmentRule, StoredTree
-from segone.segmentation.models import Segment, SegmentationVersion, SegmentMembership
+from segone.segmentation.models import (
+    AudienceEdit,
+    AudienceMember,
+    Segment,
+    SegmentationVersion,
+    SegmentMembership,
+)
 from segone.segmentation.schemas import (
     AssignedOut,
     AssignmentOut,
@@ -61,6 +67,7 @@ from segone.settings import Settings
 from segone.storage import bulk
 from segone.storage.batching import ROWS_PER_STATEMENT, among, batched, chunks, values_per_statement
 from segone.storage.engine import session_scope
+from segone.storage.subject import Rows, rows_about
 
 _SEGMENTS = cast(Table, Segment.__table__)
 _MEMBERSHIPS = cast(Table, SegmentMembership.__table__)
@@ -1239,3 +1246,13 @@ def segment_deviations(
     columns = {v.name: _column(table.column(v.name), v) for v in variables}
     found = reference_module.deviations(version.reference, variables, columns)
     return [DeviationOut(**d) for d in _top_deviations(found)]
+
+
+def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
+    """Where these customers were placed in each segmentation version, and the audiences they are in or
+    were added to or taken out of by hand, as stored."""
+    return {
+        "segment_memberships": rows_about(db, SegmentMembership, "customer_id", customer_ids),
+        "audience_members": rows_about(db, AudienceMember, "customer_id", customer_ids),
+        "audience_edits": rows_about(db, AudienceEdit, "customer_id", customer_ids),
+    }

@@ -28,7 +28,8 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from segone import formatting
-from segone.accounts.schemas import Actor
+from segone.accounts import service as accounts
+from segone.accounts.schemas import Actor, AuditAction
 from segone.behaviour.schemas import BehaviourOut
 from segone.customer_service.promises.schemas import PromiseState, PromiseStatus
 from segone.customer_service.recovery.schemas import CaseStatus
@@ -100,6 +101,13 @@ def briefing(
     # Held until the end: the session keeps a row only while it is referenced, and the offers and the
     # sheet's parts would read the customer again otherwise.
     customer = customers.get(db, actor=actor, customer_id=customer_id)
+    accounts.record_audit(
+        db,
+        actor=actor,
+        action=AuditAction.BRIEFING_VIEWED,
+        customer_id=customer.id,
+        summary=f"Read the briefing on {customer.name}",
+    )
     sheet = customer_sheet(
         db,
         actor=actor,
@@ -107,6 +115,7 @@ def briefing(
         categories=categories,
         freshness_months=freshness_months,
         currency=currency,
+        audited=False,
     )
     facts = sheet.facts()
     unique = sorted(facts, key=_rarest_first)[:UNIQUE_SHOWN]

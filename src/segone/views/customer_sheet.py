@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from segone import formatting
-from segone.accounts.schemas import Actor
+from segone.accounts import service as accounts
+from segone.accounts.schemas import Actor, AuditAction
 from segone.behaviour import service as behaviour
 from segone.customer_service.promises import service as promises
 from segone.customer_service.recovery import service as recovery
@@ -32,12 +33,22 @@ def customer_sheet(
     categories: CategoryList,
     freshness_months: int,
     currency: str,
+    audited: bool = True,
 ) -> CustomerSheet:
     """The easel sheet of a customer (a merged record's id gives the survivor's sheet): who they are,
     what we know by category and whether they know we know it, how rare each fact is, look-alikes and
     what to ask next, recent encounters, the behaviour profile (amounts in ``currency``) and the records
-    merged into this one; their recovery cases and the promises made to them."""
+    merged into this one; their recovery cases and the promises made to them. The read is recorded in the
+    audit log (who read whose data) unless ``audited`` is false: a view that records its own read."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
+    if audited:
+        accounts.record_audit(
+            db,
+            actor=actor,
+            action=AuditAction.CUSTOMER_VIEWED,
+            customer_id=customer.id,
+            summary=f"Read the sheet of {customer.name}",
+        )
     stored = knowledge.list_for_customer(db, actor=actor, customer_id=customer.id, include_outdated=True)
     facts = knowledge.to_out_many(db, stored, categories)
     known = insights.knowledge_of(

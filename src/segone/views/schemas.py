@@ -304,3 +304,22 @@ class Briefing(BaseModel):
         description="The service strategy in force: its core service, then its service experience "
         "statements.",
     )
+
+
+class SubjectExport(BaseModel):
+    """Everything held about one customer, for a data-subject access request: the record as the API shows
+    it, the behaviour profile and model scores as the sheet reads them, every stored row about them (their
+    own and those of the records merged into them), table by table, and their events."""
+
+    customer: CustomerOut
+    exported_at: datetime
+    exported_by: str
+    record_ids: list[int] = Field(description="This customer's id and those of the records merged into it.")
+    behaviour: BehaviourOut
+    tables: dict[str, list[dict[str, Any]]] = Field(
+        description="Every row about the customer, as stored, by table: the record, identities, "
+        "differentiators (with who learned them, when and where), acknowledgements, encounters, scores, "
+        "segment and audience memberships, ratings, recovery cases, promises, predictions, survey answers, "
+        "messages, offers and the audit entries about them."
+    )
+    events: list[dict[str, Any]] = Field(description="Their events in the events dataset, oldest first.")

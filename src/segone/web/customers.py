@@ -26,6 +26,7 @@ from segone.knowledge.categories.schemas import CategoryList
 from segone.views import merge as merging
 from segone.views.customer_list import page as list_page
 from segone.views.customer_sheet import customer_sheet
+from segone.views.subject_export import subject_export
 from segone.web import behaviour_panel
 from segone.web import session as web_session
 from segone.web.deps import (
@@ -36,6 +37,7 @@ from segone.web.deps import (
     Merger,
     Reader,
     RuntimeDep,
+    UserAdmin,
     Viewer,
     field_errors,
     see_other,
@@ -326,6 +328,28 @@ def customer_page(
             added=_int_or_none(added),
             logged=_int_or_none(logged),
         )
+
+
+@router.get("/customers/{customer_id}/data-export")
+def customer_data_export(
+    request: Request, customer_id: int, viewer: UserAdmin, runtime: RuntimeDep
+) -> Response:
+    """Everything held about the customer as one JSON file, as the API gives it; recorded in the audit log."""
+    with runtime.session() as db:  # the audit entry is committed with the read, before the download
+        document = subject_export(
+            db,
+            actor=viewer.actor,
+            customer_id=customer_id,
+            data_dir=runtime.settings.data_dir,
+            analytics_url=runtime.settings.analytics_url,
+            currency=runtime.settings.currency,
+        )
+    name = f"segone-customer-{document.customer.id}-{document.exported_at:%Y%m%d-%H%M}.json"
+    return Response(
+        document.model_dump_json(indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 # ---------------------------------------------------------------------------------------- history

@@ -23,7 +23,8 @@ from segone.views import customer_list
 from segone.views import merge as merging
 from segone.views.briefing import briefing
 from segone.views.customer_sheet import customer_sheet
-from segone.views.schemas import Briefing, CustomerPage, CustomerSheet
+from segone.views.schemas import Briefing, CustomerPage, CustomerSheet, SubjectExport
+from segone.views.subject_export import subject_export
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -189,3 +190,27 @@ def customer_history(
     history of records merged into it."""
     entries = customers.history(db, actor=actor, customer_id=customer_id, limit=limit)
     return [AuditEntryOut.model_validate(e) for e in entries]
+
+
+@router.get(
+    "/{customer_id}/data-export",
+    response_model=SubjectExport,
+    summary="Everything held about a customer",
+    responses=responses(401, 403, 404, 422),
+)
+def customer_data_export(
+    db: Db, actor: CurrentActor, customer_id: CustomerId, runtime: RuntimeDep
+) -> SubjectExport:
+    """A data-subject access export: the record, the behaviour profile and model scores, every stored row
+    about the customer (and the records merged into it) by table — identities, differentiators with who
+    learned them where, acknowledgements, encounters, segment and audience memberships, ratings, recovery
+    cases, promises, predictions, survey answers, messages, offers, audit entries — and their events. The
+    id of a merged record gives the survivor's. Administrators only; recorded in the audit log."""
+    return subject_export(
+        db,
+        actor=actor,
+        customer_id=customer_id,
+        data_dir=runtime.settings.data_dir,
+        analytics_url=runtime.settings.analytics_url,
+        currency=runtime.settings.currency,
+    )

@@ -41,7 +41,8 @@ def export(
     customer knows we know) or every encounter (with the facts learned in it), as an attachment. Text
     cells of a CSV that a spreadsheet would run as a formula (starting with `= + - @`, tab or carriage
     return) start with a `'`. Needs the export permission (analysts and administrators); each export is
-    recorded in the audit trail."""
+    recorded in the audit trail. `audit-log` is the whole audit log (administrators only; filtered:
+    `GET /audit/export`)."""
     started = exports.start(db, actor=actor, what=what, fmt=format)
     return StreamingResponse(
         stream(started, format, runtime.session),

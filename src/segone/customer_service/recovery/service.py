@@ -54,6 +54,7 @@ from segone.errors import Conflict, Forbidden, Invalid, NotFound
 from segone.progress import Progress, silent
 from segone.storage.batching import chunks
 from segone.storage.engine import session_scope
+from segone.storage.subject import Rows, ids_of, rows_about
 
 ACT = Permission.ADD_ENCOUNTERS
 ASSIGN = Permission.VIEW_TEAM_DASHBOARDS
@@ -750,3 +751,12 @@ def _retention(
         without_case=cohorts["without"],
         difference=None if a is None or b is None else round(a - b, 6),
     )
+
+
+def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
+    """These customers' recovery cases and every action taken on them, as stored."""
+    cases = rows_about(db, RecoveryCase, "customer_id", customer_ids)
+    return {
+        "recovery_cases": cases,
+        "recovery_actions": rows_about(db, RecoveryAction, "case_id", ids_of(cases)),
+    }

@@ -37,6 +37,7 @@ from segone.knowledge.models import (
     KnowledgeTrait,
 )
 from segone.storage.batching import among, chunks, values_per_statement
+from segone.storage.subject import Rows, rows_about
 
 # A trait is rare when at most this share of the customers we know something about in its topic (the
 # fact's category) hold it, or when nobody else does; the thresholds are documented in docs/knowledge.md.
@@ -204,3 +205,14 @@ def text_similarities(
     ``SEGONE_KNOWLEDGE_METHOD``). Other domains compare their texts with what customers told us through it
     (personalisation: facts against offerings)."""
     return grouping.similarities(queries, documents, method=method, min_similarity=min_similarity)
+
+
+def data_about(
+    db: Session, *, customer_ids: Sequence[int], differentiator_ids: Sequence[int]
+) -> dict[str, Rows]:
+    """What the last knowledge refresh measured about these customers and the traits their facts were
+    read as, as stored."""
+    return {
+        "knowledge_customer_measures": rows_about(db, CustomerMeasure, "customer_id", customer_ids),
+        "knowledge_fact_traits": rows_about(db, FactTrait, "differentiator_id", differentiator_ids),
+    }

@@ -32,6 +32,7 @@ from segone.knowledge.models import Acknowledgement
 from segone.knowledge.models import Differentiator as Differentiator
 from segone.storage import fulltext
 from segone.storage.batching import among, chunks, values_per_statement
+from segone.storage.subject import Rows, ids_of, rows_about
 
 
 def to_out_many(
@@ -626,3 +627,13 @@ def fact_hits(db: Session, found: Sequence[fulltext.Match], terms: Sequence[str]
         )
         for row in rows
     ]
+
+
+def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
+    """Every differentiator learned about these customers (current or not, with who learned it, when and
+    where: its provenance) and every acknowledgement of them, as stored."""
+    facts = rows_about(db, Differentiator, "customer_id", customer_ids)
+    return {
+        "differentiators": facts,
+        "acknowledgements": rows_about(db, Acknowledgement, "differentiator_id", ids_of(facts)),
+    }

@@ -8,7 +8,7 @@ Reading the messages sent to a customer takes looking up customers. Every change
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -59,6 +59,7 @@ from segone.personalisation.messages.schemas import (
 )
 from segone.personalisation.messages.wording import mentions
 from segone.personalisation.schemas import price_band_label
+from segone.storage.subject import Rows, rows_about
 
 DRAFT = Permission.ACKNOWLEDGE
 EDIT = Permission.MANAGE_SETTINGS
@@ -570,3 +571,8 @@ def move_to(db: Session, *, from_customer_id: int, to_customer_id: int) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
+    """Every message drafted or sent to these customers, as stored."""
+    return {"messages": rows_about(db, Message, "customer_id", customer_ids)}
