@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from segone.importing import ImportReport
 
@@ -308,6 +308,7 @@ class ConsentOut(BaseModel):
     def granted(self, purpose: ConsentPurpose) -> bool:
         return next(p.granted for p in self.purposes if p.purpose is purpose)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def notice(self) -> str | None:
         """What the sheet and the briefing say when consent leaves the customer out of something."""

@@ -32,11 +32,13 @@ def customer_sheet(
     categories: CategoryList,
     freshness_months: int,
     currency: str,
+    consent_default: bool | None = None,
 ) -> CustomerSheet:
     """The easel sheet of a customer (a merged record's id gives the survivor's sheet): who they are,
     what we know by category and whether they know we know it, how rare each fact is, look-alikes and
     what to ask next, recent encounters, the behaviour profile (amounts in ``currency``) and the records
-    merged into this one; their recovery cases and the promises made to them."""
+    merged into this one; their recovery cases and the promises made to them. With ``consent_default``
+    (the setting, granted or not), their consent per purpose too (a list of many sheets leaves it out)."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     stored = knowledge.list_for_customer(db, actor=actor, customer_id=customer.id, include_outdated=True)
     facts = knowledge.to_out_many(db, stored, categories)
@@ -110,6 +112,9 @@ def customer_sheet(
         standing=placed.standing,
         recovery=recovery.for_customer(db, actor=actor, customer_id=customer.id),
         promises=promises.for_customer(db, actor=actor, customer_id=customer.id),
+        consent=None
+        if consent_default is None
+        else customers.consent_of(db, actor=actor, customer_id=customer.id, default_granted=consent_default),
     )
 
 
