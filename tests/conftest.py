@@ -29,6 +29,11 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "SEGONE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 
+# Most tests are about something else than consent and expect every customer in builds and refreshes:
+# consent is granted by default here (the product's default is refused); tests/customers/test_consent.py
+# and the effects' tests record refusals or pass the refused default themselves. Set in the environment so
+# that CLI subprocesses and the test server see it too.
+os.environ.setdefault("SEGONE_CONSENT_DEFAULT", "granted")
 
 # The suite signs in and sends unauthenticated API calls thousands of times from one address, to one
 # long-lived server: no limit on failed attempts here (tests/web/test_login_limits.py sets its own).

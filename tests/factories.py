@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from segone.accounts import service as accounts
 from segone.accounts.schemas import SYSTEM, Actor, Role, UserCreate
 from segone.customers import service as customers
-from segone.customers.schemas import CustomerCreate, CustomerKind
+from segone.customers.schemas import ConsentChange, ConsentSource, CustomerCreate, CustomerKind
 from segone.runtime import Runtime
 
 PASSWORD = "correct horse battery"
@@ -59,3 +59,16 @@ def make_customer(
             ),
         )
         return customer.id
+
+
+def refuse_consent(runtime: Runtime, customer_id: int, *purposes: str) -> None:
+    """Record that the customer refuses ``purposes`` (the test suite grants consent by default)."""
+    with runtime.session() as db:
+        customers.record_consent(
+            db,
+            actor=SYSTEM,
+            customer_id=customer_id,
+            change=ConsentChange(**dict.fromkeys(purposes, False)),
+            source=ConsentSource.API,
+            default_granted=True,
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from limits import parse as parse_rate
 from pydantic import Field, field_validator
@@ -158,6 +159,14 @@ class Settings(BaseSettings):
         gt=0,
         description="The largest file import (a CSV body or a multipart upload) the server reads, in MB.",
     )
+    consent_default: Literal["granted", "refused"] = Field(
+        default="refused",
+        description=(
+            "A customer's consent to a purpose (contact, profiling, personalisation) while nothing is "
+            "recorded for it. 'refused' is the safe default: no record is no consent. A business whose "
+            "imported customers gave consent elsewhere sets 'granted' (docs/decisions.md)."
+        ),
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -175,6 +184,10 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_case(cls, value: str) -> str:
         return value.upper()
+
+    @property
+    def consent_granted_by_default(self) -> bool:
+        return self.consent_default == "granted"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -268,6 +268,14 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.WRITE_CUSTOMERS,
         lambda w, u: Call("PATCH", f"/customers/{w.customer}", {"attributes": {"tier": "gold"}}),
     ),
+    ("GET", "/api/v1/customers/{customer_id}/consent"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/customers/{w.customer}/consent"),
+    ),
+    ("PUT", "/api/v1/customers/{customer_id}/consent"): (
+        Permission.WRITE_CUSTOMERS,
+        lambda w, u: Call("PUT", f"/customers/{w.customer}/consent", {"contact": True}),
+    ),
     ("POST", "/api/v1/customers/{customer_id}/merge"): (
         Permission.MERGE_CUSTOMERS,
         lambda w, u: Call("POST", f"/customers/{w.customer}/merge", {"merged_id": _fresh_customer(w)}),

@@ -28,7 +28,7 @@ from segone.storage import leases
 from segone.views import merge
 from tests.behaviour.conftest import DUCKDB_WARNING, SPARK_WARNING, synthetic_events
 from tests.behaviour.killed import kill, refresh_running_elsewhere
-from tests.factories import make_user
+from tests.factories import make_user, refuse_consent
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
 
@@ -388,3 +388,15 @@ def test_a_lease_run_out_on_another_host_reads_as_failed(runtime: Runtime) -> No
         db.flush()
         assert profiles.to_out(run).status == "failed"
         db.rollback()
+
+
+def test_a_customer_without_profiling_consent_gets_no_stored_scores(runtime: Runtime) -> None:
+    ids = _load(runtime, synthetic_events(customers=40))
+    unwilling, willing = ids["crm:00000"], ids["crm:00001"]
+    refuse_consent(runtime, unwilling, "profiling")
+    refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
+    hidden = _profile(runtime, unwilling)
+    assert all(hidden[name] is None for name in scores.SCORE_COLUMNS)
+    assert hidden["purchases"] > 0  # what they did is theirs to see; nothing predicted about them is kept
+    shown = _profile(runtime, willing)
+    assert shown["p_alive"] is not None

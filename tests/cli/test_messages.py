@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from segone.accounts.schemas import SYSTEM
+from segone.customers import service as customers
+from segone.customers.schemas import ConsentChange, ConsentSource
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import DifferentiatorCreate
@@ -138,6 +140,16 @@ def test_marking_sent_works_in_a_process_of_its_own(tmp_path: Path) -> None:
     try:
         customer = make_customer(runtime, name="Ann Archer")
         fact = _fact(runtime, customer, "Plays fiddle in a ceilidh band")
+        # Without SEGONE_ settings consent is refused where nothing is recorded: Ann agreed.
+        with runtime.session() as db:
+            customers.record_consent(
+                db,
+                actor=SYSTEM,
+                customer_id=customer,
+                change=ConsentChange(contact=True, personalisation=True),
+                source=ConsentSource.FORM,
+                default_granted=False,
+            )
     finally:
         runtime.dispose()
     sent = run("messages", "send", str(customer), "--purpose", "follow-up", "--channel", "email")

@@ -166,6 +166,7 @@ def test_a_messages_template_sees_the_customers_stored_offers(runtime: Runtime) 
                 categories=in_force(runtime.settings),
                 freshness_months=runtime.settings.freshness_months,
                 currency=runtime.settings.currency,
+                default_granted=True,
             )
         return [o.key for o in context.offers]
 

@@ -26,7 +26,7 @@ from segone.personalisation.schemas import OfferingCreate, OfferingUpdate
 from segone.runtime import Runtime
 from segone.segmentation import service as segmentation
 from tests.behaviour.conftest import DUCKDB_WARNING
-from tests.factories import make_customer, make_user
+from tests.factories import make_customer, make_user, refuse_consent
 from tests.personalisation.planted import World, buy, load, planted_world
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
@@ -276,3 +276,14 @@ def test_the_purchase_a_reason_cites_is_the_one_implicit_explains_weighs_most(
             assert sources[offer] == (max(shared)[1] if shared else -1, max(others)[1] if others else -1)
             compared += 1
     assert compared == 20 * matcher.n_offers
+
+
+def test_no_offers_are_stored_without_profiling_or_personalisation_consent(runtime: Runtime) -> None:
+    _planted, ids = _world(runtime, customers=40, groups=2, seed=5)
+    ann, bob, *_ = sorted(ids.values())
+    refuse_consent(runtime, ann, "profiling")
+    refuse_consent(runtime, bob, "personalisation")
+    run = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)
+    assert run.status == "done" and run.customers == 38
+    stored = {row[0] for row in _stored(runtime)}
+    assert ann not in stored and bob not in stored and len(stored) == 38

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from segone.accounts.models import AuditEntry
 from segone.accounts.schemas import SYSTEM, AuditAction, Role
 from segone.clock import utcnow
-from segone.errors import Forbidden, Invalid
+from segone.errors import Conflict, Forbidden, Invalid
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCreate, OutdateRequest
@@ -35,7 +35,7 @@ from segone.runtime import Runtime
 from segone.views import merge as merging
 from segone.views.customer_sheet import customer_sheet
 from tests.behaviour.conftest import DUCKDB_WARNING
-from tests.factories import make_customer, make_user
+from tests.factories import make_customer, make_user, refuse_consent
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
 
@@ -84,6 +84,7 @@ def _draft(runtime: Runtime, customer_id: int, purpose: Purpose = Purpose.FOLLOW
             categories=categories_in_force(settings),
             freshness_months=settings.freshness_months,
             currency=settings.currency,
+            default_granted=settings.consent_granted_by_default,
         )
 
 
@@ -363,3 +364,23 @@ def test_drafting_and_sending_take_the_permission_to_acknowledge(sqlite_runtime:
     for role in Role:  # every role may acknowledge today; the check is the service's own
         drafted = _draft(sqlite_runtime, customer.id, actor=make_user(sqlite_runtime, role).actor)
         assert drafted.revealed
+
+
+def test_without_personalisation_consent_a_draft_uses_none_of_their_facts(runtime: Runtime) -> None:
+    customer = ann(runtime)
+    _set(
+        runtime,
+        Purpose.FOLLOW_UP,
+        "Dear {{ customer.first_name }},\n\n"
+        "{% if facts %}You told me: {{ mention(facts[0], you=True) }}.{% endif %} We sell strings.",
+    )
+    refuse_consent(runtime, customer.id, "personalisation")
+    drafted = _draft(runtime, customer.id)
+    assert drafted.revealed == [] and drafted.text == "Dear Ann,\n\n We sell strings."
+
+
+def test_without_contact_consent_no_draft_is_made(runtime: Runtime) -> None:
+    customer = ann(runtime)
+    refuse_consent(runtime, customer.id, "contact")
+    with pytest.raises(Conflict, match="No contact consent: Ann Archer has not agreed to be contacted"):
+        _draft(runtime, customer.id)

@@ -182,6 +182,7 @@ class AuditAction(enum.StrEnum):
     CUSTOMER_UPDATED = "customer.updated"
     CUSTOMER_MERGED = "customer.merged"
     CUSTOMER_MERGED_AWAY = "customer.merged_away"
+    CONSENT_RECORDED = "customer.consent_recorded"
     CUSTOMERS_CREATED_FROM_EVENTS = "customers.created_from_events"
     DIFFERENTIATOR_ADDED = "differentiator.added"
     DIFFERENTIATOR_EDITED = "differentiator.edited"
@@ -231,6 +232,7 @@ _ACTION_LABELS = {
     AuditAction.CUSTOMER_UPDATED: "Details changed",
     AuditAction.CUSTOMER_MERGED: "Duplicate merged in",
     AuditAction.CUSTOMER_MERGED_AWAY: "Merged into another record",
+    AuditAction.CONSENT_RECORDED: "Consent recorded",
     AuditAction.CUSTOMERS_CREATED_FROM_EVENTS: "Customers created from events",
     AuditAction.DIFFERENTIATOR_ADDED: "Learned",
     AuditAction.DIFFERENTIATOR_EDITED: "Differentiator changed",

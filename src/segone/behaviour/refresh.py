@@ -40,6 +40,7 @@ from segone.behaviour.dataset import EventDataset
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
 from segone.clock import utcnow
 from segone.customers import service as customers
+from segone.customers.schemas import ConsentPurpose
 from segone.errors import Invalid
 from segone.progress import Progress, silent
 from segone.settings import Settings
@@ -156,6 +157,9 @@ def _refresh(
         with session_scope(sessions) as db:
             survivors = customers.final_survivors(db)
             known = customers.current_ids(db)
+            unwilling = customers.without_consent(
+                db, purposes=[ConsentPurpose.PROFILING], default_granted=settings.consent_granted_by_default
+            )
         stages.start("Computing behaviour profiles")
         # De-duplicating the dataset is the costliest step: done once, kept by the engine for both queries
         # (a temporary table on DuckDB, a persisted frame on Spark), with only the columns they read.
@@ -186,6 +190,7 @@ def _refresh(
             "store?); their profiles were not written."
         )
         rows = rows.filter(in_store)
+    rows = _without_scores(rows, unwilling)
 
     stages.start("Writing profiles", rows.num_rows)
     heartbeat.check(WHAT)
@@ -271,6 +276,20 @@ def _for_survivors(events: Table, survivors: dict[int, int]) -> Table:
 
 
 # --- in the operational store -------------------------------------------------------------------------------
+
+
+def _without_scores(rows: pa.Table, unwilling: set[int]) -> pa.Table:
+    """The rows with no scores for the customers without profiling consent: their purchases still count in
+    the models' fits, anonymously, but nothing predicted about them is stored."""
+    if not unwilling or not rows.num_rows:
+        return rows
+    hidden = pc.is_in(rows.column("customer_id"), value_set=pa.array(sorted(unwilling), pa.int64()))
+    for name in scores.SCORE_COLUMNS:
+        if name in rows.column_names:
+            column = rows.column(name)
+            at = rows.column_names.index(name)
+            rows = rows.set_column(at, name, pc.if_else(hidden, pa.scalar(None, column.type), column))
+    return rows
 
 
 def _joined(profile: pa.Table, scored: pa.Table) -> pa.Table:

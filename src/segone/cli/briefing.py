@@ -46,6 +46,7 @@ def briefing(
             categories=categories_in_force(runtime.settings),
             freshness_months=runtime.settings.freshness_months,
             currency=runtime.settings.currency,
+            consent_default=runtime.settings.consent_granted_by_default,
         )
     if as_json or fmt is Format.JSON:
         print_json(read)
@@ -58,6 +59,8 @@ def _print(read: Briefing) -> None:
     out = read.customer
     last = f"last seen {read.last_encounter_at:%d %b %Y}" if read.last_encounter_at else "never met yet"
     console.print(f"[bold]{out.name}[/bold]  (customer {out.id}, {last})")
+    if read.consent_notice:
+        console.print(read.consent_notice, markup=False)
     for section, lines in briefing_lines(read).items():
         console.print(f"\n[bold]{TITLES[section]}[/bold]")
         for line in lines or [EMPTY[section]]:

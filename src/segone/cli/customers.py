@@ -24,7 +24,15 @@ from segone.cli.common import (
 from segone.customers import importer
 from segone.customers import service as customers
 from segone.customers.crm_presets import PRESETS
-from segone.customers.schemas import CustomerKind, attribute_text
+from segone.customers.schemas import (
+    ConsentChange,
+    ConsentOut,
+    ConsentPurpose,
+    ConsentSource,
+    CustomerKind,
+    attribute_text,
+)
+from segone.errors import Invalid
 from segone.importing import ImportProblem, parse_mapping
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.views import customer_list
@@ -136,6 +144,7 @@ def show(
             categories=categories_in_force(runtime.settings),
             freshness_months=runtime.settings.freshness_months,
             currency=runtime.settings.currency,
+            consent_default=runtime.settings.consent_granted_by_default,
         )
     if as_json:
         print_json(sheet)
@@ -197,6 +206,8 @@ def _print_sheet(sheet: CustomerSheet) -> None:
                 markup=False,
             )
     _print_behaviour(sheet)
+    if sheet.consent is not None and sheet.consent.notice:
+        console.print(f"\n{sheet.consent.notice}", markup=False)
     if sheet.merged_from:
         merged = ", ".join(f"{m.id} ({m.name})" for m in sheet.merged_from)
         console.print(f"\nMerged into this record: {merged}", markup=False)
@@ -300,3 +311,96 @@ def list_customers(
     console.print(
         f"{formatting.count(offset + 1)}-{formatting.count(offset + len(items))} of {formatting.count(total)}"
     )
+
+
+@app.command()
+def consent(
+    ctx: typer.Context,
+    customer: Annotated[
+        str,
+        typer.Argument(metavar="CUSTOMER", help="The customer's id (42) or any identity (email:ann@x.com)."),
+    ],
+    purpose: Annotated[
+        list[ConsentPurpose] | None,
+        typer.Option("--purpose", help="The purpose to record (repeat for several); without it, show."),
+    ] = None,
+    granted: Annotated[
+        bool | None, typer.Option("--granted/--refused", help="Granted or refused, with --purpose.")
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option(help="How the customer said so (at most 500 characters).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A customer's consent per purpose and its history; with --purpose and --granted or --refused, record
+    it (earlier records stay in the history)."""
+    runtime = runtime_of(ctx)
+    default = runtime.settings.consent_granted_by_default
+    if bool(purpose) != (granted is not None):
+        raise Invalid("Give --purpose with --granted or --refused (or neither, to show consent).")
+    with runtime.session() as db:
+        found = customers.resolve(db, actor=SYSTEM, reference=customer)
+        if purpose and granted is not None:
+            change = ConsentChange(**{p.value: granted for p in purpose}, note=note)
+            out = customers.record_consent(
+                db,
+                actor=SYSTEM,
+                customer_id=found.id,
+                change=change,
+                source=ConsentSource.CLI,
+                default_granted=default,
+            )
+        else:
+            out = customers.consent_of(db, actor=SYSTEM, customer_id=found.id, default_granted=default)
+    if as_json:
+        print_json(out)
+        return
+    _print_consent(out)
+
+
+def _print_consent(out: ConsentOut) -> None:
+    console = stdout()
+    for p in out.purposes:
+        state = "granted" if p.granted else "refused"
+        where = (
+            f"{p.source.value if p.source else ''}, {p.recorded_by}, {p.recorded_at:%Y-%m-%d}"
+            if p.recorded and p.recorded_at
+            else f"nothing recorded: the default ({out.default})"
+        )
+        console.print(f"{p.purpose.value}: {state}  ({where})", markup=False)
+    if out.notice:
+        console.print(out.notice, markup=False)
+    if out.history:
+        console.print("\n[bold]History[/bold]")
+        for r in out.history:
+            said = "granted" if r.granted else "refused"
+            extra = f": {r.note}" if r.note else ""
+            who = f"({r.source.value}, {r.recorded_by})"
+            console.print(
+                f"  {r.recorded_at:%Y-%m-%d %H:%M} {r.purpose.value} {said} {who}{extra}", markup=False
+            )
+
+
+@app.command("without-consent")
+def without_consent(
+    ctx: typer.Context,
+    purpose: Annotated[ConsentPurpose, typer.Option("--purpose", help="The purpose they lack consent to.")],
+    as_json: JsonOption = False,
+) -> None:
+    """The customers without consent to a purpose now (refused, or nothing recorded under a refused
+    default): who builds, refreshes and offers leave out."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        ids = sorted(
+            customers.without_consent(
+                db, purposes=[purpose], default_granted=runtime.settings.consent_granted_by_default
+            )
+        )
+        names = customers.names_by_id(db, ids)
+    if as_json:
+        print_json([{"id": i, "name": names.get(i, "")} for i in ids])
+        return
+    console = stdout()
+    for i in ids:
+        console.print(f"{i}  {names.get(i, '')}", markup=False)
+    console.print(f"{formatting.plural(len(ids), 'customer')} without {purpose.value} consent.")

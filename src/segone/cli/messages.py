@@ -162,6 +162,7 @@ def draft(
             categories=categories_in_force(runtime.settings),
             freshness_months=runtime.settings.freshness_months,
             currency=runtime.settings.currency,
+            default_granted=runtime.settings.consent_granted_by_default,
         )
     if as_json:
         print_json(made)
@@ -232,6 +233,7 @@ def send(
                 categories=categories,
                 freshness_months=runtime.settings.freshness_months,
                 currency=runtime.settings.currency,
+                default_granted=runtime.settings.consent_granted_by_default,
             )
             text, revealed = made.text, [f.id for f in made.revealed]
         sent = messages.send(

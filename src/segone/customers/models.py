@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from segone.clock import utcnow
@@ -64,3 +64,22 @@ class CustomerMerge(Base):
     merged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     merged_at: Mapped[datetime] = mapped_column(default=utcnow)
     snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ConsentRecord(Base):
+    """One statement of a customer's consent to one purpose: a history, never overwritten; the latest
+    record of a purpose is the customer's consent to it (``service.consent_of``)."""
+
+    __tablename__ = "customer_consents"
+    __table_args__ = (Index("ix_customer_consents_customer_purpose", "customer_id", "purpose", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    purpose: Mapped[str] = mapped_column(String(20))  # contact, profiling, personalisation
+    granted: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(10))  # form, import, api, cli
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The e-mail too: the CLI's operator has no user row, and a user may be removed later.
+    recorded_by: Mapped[str] = mapped_column(String(300))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(String(500))

@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from segone.importing import ImportReport
 from segone.inputs import InputModel, Name
@@ -248,3 +248,83 @@ class CustomerRef(NamedTuple):
     id: int
     kind: str
     name: str
+
+
+class ConsentPurpose(enum.StrEnum):
+    """What a customer may consent to: being contacted, being profiled (segments, scores, offers), and
+    personalisation (offers and messages that use what we know of them)."""
+
+    CONTACT = "contact"
+    PROFILING = "profiling"
+    PERSONALISATION = "personalisation"
+
+
+class ConsentSource(enum.StrEnum):
+    """Where a consent record came from."""
+
+    FORM = "form"
+    IMPORT = "import"
+    API = "api"
+    CLI = "cli"
+
+
+class ConsentChange(BaseModel):
+    """The purposes to record, each granted (true) or refused (false); a purpose left out is unchanged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contact: bool | None = None
+    profiling: bool | None = None
+    personalisation: bool | None = None
+    note: str | None = Field(default=None, max_length=500, description="Why, or how the customer said so.")
+
+    def changes(self) -> dict[ConsentPurpose, bool]:
+        named = {purpose: getattr(self, purpose.value) for purpose in ConsentPurpose}
+        return {purpose: granted for purpose, granted in named.items() if granted is not None}
+
+
+class ConsentRecordOut(BaseModel):
+    """One record of the consent history."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    purpose: ConsentPurpose
+    granted: bool
+    source: ConsentSource
+    recorded_by: str
+    recorded_at: datetime
+    note: str | None = None
+
+
+class PurposeConsent(BaseModel):
+    """A customer's consent to one purpose now: the latest record, or the default when there is none."""
+
+    purpose: ConsentPurpose
+    granted: bool
+    recorded: bool = Field(description="False: nothing is recorded, so the default applies.")
+    recorded_by: str | None = None
+    recorded_at: datetime | None = None
+    source: ConsentSource | None = None
+
+
+class ConsentOut(BaseModel):
+    """A customer's consent per purpose now, and the history behind it (newest first)."""
+
+    customer_id: int
+    default: str = Field(description="granted or refused: what applies where nothing is recorded.")
+    purposes: list[PurposeConsent]
+    history: list[ConsentRecordOut]
+
+    def granted(self, purpose: ConsentPurpose) -> bool:
+        return next(p.granted for p in self.purposes if p.purpose is purpose)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def notice(self) -> str | None:
+        """What the sheet and the briefing say when consent leaves the customer out of something."""
+        if not self.granted(ConsentPurpose.PROFILING):
+            return "No profiling consent: left out of segments, scores and offers."
+        if not self.granted(ConsentPurpose.PERSONALISATION):
+            return "No personalisation consent: no offers, and messages use none of their facts."
+        return None

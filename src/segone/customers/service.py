@@ -20,13 +20,19 @@ from segone.accounts.service import audit_trail, record_audit, require
 from segone.clock import utcnow
 from segone.customers import repository
 from segone.customers.layout import attribute_headers
-from segone.customers.models import Customer, CustomerIdentity, CustomerMerge
+from segone.customers.models import ConsentRecord, Customer, CustomerIdentity, CustomerMerge
 from segone.customers.schemas import (
+    ConsentChange,
+    ConsentOut,
+    ConsentPurpose,
+    ConsentRecordOut,
+    ConsentSource,
     CustomerCreate,
     CustomerKind,
     CustomerOut,
     CustomerRef,
     CustomerUpdate,
+    PurposeConsent,
     parse_identity,
 )
 from segone.errors import Conflict, Invalid, NotFound
@@ -585,4 +591,143 @@ def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
         "customers": rows_about(db, Customer, "id", customer_ids),
         "customer_identities": rows_about(db, CustomerIdentity, "customer_id", customer_ids),
         "customer_merges": rows_about(db, CustomerMerge, "survivor_id", customer_ids),
+    }
+
+
+# --- consent ------------------------------------------------------------------------------------------------
+# A history per customer and purpose: the latest record wins; with none, ``default_granted`` (the setting
+# SEGONE_CONSENT_DEFAULT, passed in by the caller) applies.
+
+
+def _latest_consents(db: Session, customer_ids: Collection[int] | None) -> dict[tuple[int, str], bool]:
+    """``{(customer_id, purpose): granted}`` of the latest record of each, for these customers or all."""
+    latest = select(func.max(ConsentRecord.id)).group_by(ConsentRecord.customer_id, ConsentRecord.purpose)
+    query = select(ConsentRecord.customer_id, ConsentRecord.purpose, ConsentRecord.granted).where(
+        ConsentRecord.id.in_(latest)
+    )
+    found: dict[tuple[int, str], bool] = {}
+    if customer_ids is None:
+        for customer_id, purpose, granted in db.execute(query):
+            found[(customer_id, purpose)] = granted
+        return found
+    for chunk in chunks(sorted(set(customer_ids)), values_per_statement(db)):
+        for customer_id, purpose, granted in db.execute(query.where(ConsentRecord.customer_id.in_(chunk))):
+            found[(customer_id, purpose)] = granted
+    return found
+
+
+def consent_of(
+    db: Session, *, actor: Actor, customer_id: int, default_granted: bool, history_limit: int = 50
+) -> ConsentOut:
+    """The customer's consent to each purpose now, and the records behind it, newest first."""
+    customer = get(db, actor=actor, customer_id=customer_id)
+    records = list(
+        db.scalars(
+            select(ConsentRecord)
+            .where(ConsentRecord.customer_id == customer.id)
+            .order_by(ConsentRecord.id.desc())
+        )
+    )
+    latest: dict[str, ConsentRecord] = {}
+    for earlier in records:
+        latest.setdefault(earlier.purpose, earlier)
+    purposes = []
+    for purpose in ConsentPurpose:
+        record = latest.get(purpose.value)
+        purposes.append(
+            PurposeConsent(
+                purpose=purpose,
+                granted=default_granted if record is None else record.granted,
+                recorded=record is not None,
+                recorded_by=None if record is None else record.recorded_by,
+                recorded_at=None if record is None else record.recorded_at,
+                source=None if record is None else ConsentSource(record.source),
+            )
+        )
+    return ConsentOut(
+        customer_id=customer.id,
+        default="granted" if default_granted else "refused",
+        purposes=purposes,
+        history=[ConsentRecordOut.model_validate(r) for r in records[:history_limit]],
+    )
+
+
+def record_consent(
+    db: Session,
+    *,
+    actor: Actor,
+    customer_id: int,
+    change: ConsentChange,
+    source: ConsentSource,
+    default_granted: bool,
+) -> ConsentOut:
+    """Add a record per purpose named in ``change`` (earlier records stay: the history says who recorded
+    what, when and from where), with an entry in the customer's history; needs write_customers: whoever
+    the customer tells must be able to write down a refusal."""
+    require(actor, Permission.WRITE_CUSTOMERS)
+    customer = get(db, actor=actor, customer_id=customer_id)
+    changes = change.changes()
+    if not changes:
+        raise Invalid("Name at least one purpose (contact, profiling, personalisation) to grant or refuse.")
+    now = utcnow()
+    for purpose, granted in changes.items():
+        db.add(
+            ConsentRecord(
+                customer_id=customer.id,
+                purpose=purpose.value,
+                granted=granted,
+                source=source.value,
+                recorded_by_id=actor.user_id,
+                recorded_by=actor.email,
+                recorded_at=now,
+                note=change.note,
+            )
+        )
+    db.flush()
+    said = ", ".join(
+        f"{purpose.value} {'granted' if granted else 'refused'}" for purpose, granted in changes.items()
+    )
+    record_audit(
+        db,
+        actor=actor,
+        action=AuditAction.CONSENT_RECORDED,
+        customer_id=customer.id,
+        summary=f"Consent recorded: {said}",
+        details={"consent": {p.value: g for p, g in changes.items()}, "source": source.value},
+    )
+    return consent_of(db, actor=actor, customer_id=customer.id, default_granted=default_granted)
+
+
+def has_consent(db: Session, *, customer_id: int, purpose: ConsentPurpose, default_granted: bool) -> bool:
+    """Whether the customer consents to ``purpose`` now (their latest record, else the default)."""
+    granted = db.scalar(
+        select(ConsentRecord.granted)
+        .where(ConsentRecord.customer_id == customer_id, ConsentRecord.purpose == purpose.value)
+        .order_by(ConsentRecord.id.desc())
+        .limit(1)
+    )
+    return default_granted if granted is None else bool(granted)
+
+
+def without_consent(
+    db: Session,
+    *,
+    purposes: Collection[ConsentPurpose],
+    default_granted: bool,
+    customer_ids: Collection[int] | None = None,
+) -> set[int]:
+    """The customers (among ``customer_ids``, else every current one) who lack consent to any of
+    ``purposes``: what builds, refreshes and offers leave out. With consent granted by default only the
+    customers with records are read."""
+    latest = _latest_consents(db, customer_ids)
+    wanted = {purpose.value for purpose in purposes}
+    if default_granted:
+        return {
+            customer for (customer, purpose), granted in latest.items() if purpose in wanted and not granted
+        }
+    among = set(current_ids(db) if customer_ids is None else customer_ids)
+    return {
+        customer
+        for customer in among
+        if not all(latest.get((customer, purpose), False) for purpose in wanted)
     }

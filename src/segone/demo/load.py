@@ -28,8 +28,8 @@ from segone.accounts.schemas import Actor, AuditAction, AuditRecord, Permission,
 from segone.accounts.service import record_audits, require
 from segone.clock import fixed_at, utcnow
 from segone.customers import service as customers
-from segone.customers.models import Customer, CustomerIdentity
-from segone.customers.schemas import parse_identity
+from segone.customers.models import ConsentRecord, Customer, CustomerIdentity
+from segone.customers.schemas import ConsentPurpose, ConsentSource, parse_identity
 from segone.demo.generate import (
     DEFAULT_SEED,
     SYSTEM_EMAIL,
@@ -51,6 +51,7 @@ from segone.storage.batching import is_postgres
 
 _CUSTOMERS = cast(Table, Customer.__table__)
 _IDENTITIES = cast(Table, CustomerIdentity.__table__)
+_CONSENTS = cast(Table, ConsentRecord.__table__)
 _ENCOUNTERS = cast(Table, Encounter.__table__)
 _FACTS = cast(Table, Differentiator.__table__)
 _ACKS = cast(Table, Acknowledgement.__table__)
@@ -291,6 +292,26 @@ def _write(
             )
         )
     bulk.insert_rows(connection, _IDENTITIES, identities)
+    # The made-up customers agreed to everything, so the demo shows segments, scores and offers whatever
+    # SEGONE_CONSENT_DEFAULT says; a record rather than the default, as an import of consent on file would.
+    bulk.insert_rows(
+        connection,
+        _CONSENTS,
+        [
+            {
+                "customer_id": customer_id,
+                "purpose": purpose.value,
+                "granted": True,
+                "source": ConsentSource.IMPORT.value,
+                "recorded_by_id": None,
+                "recorded_by": "segone demo",
+                "recorded_at": customer.created_at,
+                "note": "Demo customer: consent on file.",
+            }
+            for customer_id, customer in zip(customer_ids, planned, strict=True)
+            for purpose in ConsentPurpose
+        ],
+    )
     report("Writing customers", total, total)
 
     report("Writing encounters", 0, total)

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.clock import utcnow
+from segone.customers import service as customers
+from segone.customers.schemas import ConsentPurpose
 from segone.personalisation import reading
 from segone.personalisation.matching import BATCH, Match, Matcher, blend_of
 from segone.personalisation.models import Recommendation, RecommendationRun
@@ -84,6 +86,12 @@ def _refresh(
     clock.lap("events")
     with session_scope(sessions) as db:
         inputs, notes = reading.read(db, actor=actor, bought=bought)
+        # Their purchases still shape the models, anonymously; no offer is stored for them.
+        unwilling = customers.without_consent(
+            db,
+            purposes=[ConsentPurpose.PROFILING, ConsentPurpose.PERSONALISATION],
+            default_granted=settings.consent_granted_by_default,
+        )
     clock.lap("store")
     matcher = Matcher(inputs, blend_of(settings), progress=progress)
     clock.lap("models")
@@ -93,7 +101,11 @@ def _refresh(
     for start in range(0, total, BATCH):
         progress(STAGE, start, total)
         rows = np.arange(start, min(start + BATCH, total), dtype=np.int64)
-        found = matcher.rank(rows, k=settings.offers_per_customer)
+        found = [
+            matches
+            for matches in matcher.rank(rows, k=settings.offers_per_customer)
+            if not matches or matches[0].customer_id not in unwilling
+        ]
         records = [_record(run_id, matcher, match) for matches in found for match in matches]
         customers_with += sum(1 for matches in found if matches)
         written += len(records)

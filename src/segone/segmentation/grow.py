@@ -329,13 +329,14 @@ def _cuts(
     candidate[last_known[~has_missing]] = False
     room = (missing_count == 0) | (missing_count >= min_size)
     valid = candidate & (left[0] >= min_size) & ((right[0] >= min_size) | (right[0] == 0)) & room
-    fit_whole = np.repeat(_fit(whole, layout, own_kind, gini_scale), lengths)
+    per_node = _fit(missing_total, layout, own_kind, gini_scale) - _fit(whole, layout, own_kind, gini_scale)
     fit_left = _fit(left, layout, own_kind, gini_scale)
     fit_right = _fit(right, layout, own_kind, gini_scale)
-    fit_missing = np.repeat(_fit(missing_total, layout, own_kind, gini_scale), lengths)
-    gain = fit_left + fit_right + fit_missing - fit_whole
-    unknown_to = np.full(gain.size, -1, dtype=np.int64)
+    gain = fit_left + fit_right
+    gain += np.repeat(per_node, lengths)  # the three-way gain: the unknown as their own child
+    unknown_to: Ints | None = None
     if unknown_side and binning.numeric:
+        fit_whole = np.repeat(_fit(whole, layout, own_kind, gini_scale), lengths)
         gain, valid, unknown_to = _to_a_side(
             gain, valid, candidate, left, right, missing_total, lengths, min_size,
             (fit_left, fit_right, fit_whole), (layout, own_kind, gini_scale),
@@ -362,7 +363,8 @@ def _cuts(
         cut[spans] = binning.roundest_edges(cut[spans], following[spans] - 1)
     else:
         cut = chosen - first[splittable]
-    return gain[chosen], cut.astype(np.int64), node[first[splittable]], unknown_to[chosen]
+    sides = np.full(chosen.size, -1, dtype=np.int64) if unknown_to is None else unknown_to[chosen]
+    return gain[chosen], cut.astype(np.int64), node[first[splittable]], sides
 
 
 def _to_a_side(

@@ -25,6 +25,7 @@ from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.clock import utcnow
 from segone.customers import service as customer_service
+from segone.customers.schemas import ConsentPurpose
 from segone.errors import Invalid, NotFound
 from segone.progress import Progress, silent
 from segone.segmentation import assignment as assignment_module
@@ -837,6 +838,15 @@ def assign(
     wanted = [*customer_ids, *([] if customer_id is None else [customer_id])]
     if not wanted:
         raise Invalid("Name at least one customer to assign.")
+    unwilling = customer_service.without_consent(
+        db,
+        purposes=[ConsentPurpose.PROFILING],
+        default_granted=settings.consent_granted_by_default,
+        customer_ids=wanted,
+    )
+    if unwilling:
+        shown = ", ".join(str(i) for i in sorted(unwilling)[:10])
+        raise Invalid(f"No profiling consent: customer {shown} is left out of segments.")
     version = _assignable(db, version_id)
     placed = _placed(db, settings, actor, version, wanted)
     previous = _previous(db, version.id, placed.customer_ids)
@@ -859,7 +869,11 @@ def assign_new(
     members = set(
         db.scalars(select(SegmentMembership.customer_id).where(SegmentMembership.version_id == version.id))
     )
-    new = sorted(set(customer_service.current_ids(db)) - members)
+    # Customers without profiling consent stay out of segments: they are never "new" to place.
+    unwilling = customer_service.without_consent(
+        db, purposes=[ConsentPurpose.PROFILING], default_granted=settings.consent_granted_by_default
+    )
+    new = sorted(set(customer_service.current_ids(db)) - members - unwilling)
     tree = _whole_tree(db, version) if len(new) > FEW_CUSTOMERS else None
     assigned: list[AssignmentOut] = []
     progress("Assigning the new customers", 0, len(new))

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.behaviour import service as behaviour
 from segone.customers import service as customers
+from segone.customers.schemas import ConsentPurpose
 from segone.errors import Invalid
 from segone.knowledge.categories.service import in_force
 from segone.knowledge.distinguishability import service as distinguishability
@@ -453,9 +455,12 @@ def gather(
 
     A value that no longer fits the variable's kind (an attribute changed since the catalogue was read) is
     refused, not dropped.
+
+    Everyone's rows leave out the customers without profiling consent (``settings.consent_default`` where
+    they have no record; refused without settings): builds and audiences never see them. A few customers'
+    rows (``ids``) are what the caller asked about, and it decides.
     """
     require(actor, Permission.RUN_ANALYTICS if ids is None else Permission.READ_CUSTOMERS)
-    del settings  # the kinds and units are in the variables already
     only = None if ids is None else sorted({int(i) for i in ids})
     by_source: dict[str, list[Variable]] = {prefix: [] for prefix in _PREFIXES}
     for variable in variables:
@@ -480,8 +485,20 @@ def gather(
         columns.update(_trait_columns(db, ids_read, by_source["trait"], among))
     if by_source["segment"]:
         columns.update(_segment_columns(db, ids_read, by_source["segment"]))
-    return pa.table(
+    table = pa.table(
         {"customer_id": pa.array(ids_read, type=pa.int64()), **{v.name: columns[v.name] for v in variables}}
+    )
+    if only is not None:
+        return table
+    unwilling = customers.without_consent(
+        db,
+        purposes=[ConsentPurpose.PROFILING],
+        default_granted=settings is not None and settings.consent_granted_by_default,
+    )
+    if not unwilling:
+        return table
+    return table.filter(
+        pc.invert(pc.is_in(table.column("customer_id"), pa.array(sorted(unwilling), pa.int64())))
     )
 
 

@@ -96,8 +96,10 @@ def briefing(
     categories: CategoryList,
     freshness_months: int,
     currency: str,
+    consent_default: bool | None = None,
 ) -> Briefing:
-    """The briefing of a customer (a merged record's id gives the survivor's), from their sheet."""
+    """The briefing of a customer (a merged record's id gives the survivor's), from their sheet; with
+    ``consent_default``, what their consent leaves them out of."""
     # Held until the end: the session keeps a row only while it is referenced, and the offers and the
     # sheet's parts would read the customer again otherwise.
     customer = customers.get(db, actor=actor, customer_id=customer_id)
@@ -116,6 +118,7 @@ def briefing(
         freshness_months=freshness_months,
         currency=currency,
         audited=False,
+        consent_default=consent_default,
     )
     facts = sheet.facts()
     unique = sorted(facts, key=_rarest_first)[:UNIQUE_SHOWN]
@@ -125,6 +128,7 @@ def briefing(
     return Briefing(
         customer=sheet.customer,
         recognition=sheet.recognition,
+        consent_notice=sheet.consent.notice if sheet.consent else None,
         last_encounter_at=last,
         unique=unique,
         more_facts=len(facts) - len(unique),

@@ -34,12 +34,15 @@ def customer_sheet(
     freshness_months: int,
     currency: str,
     audited: bool = True,
+    consent_default: bool | None = None,
 ) -> CustomerSheet:
     """The easel sheet of a customer (a merged record's id gives the survivor's sheet): who they are,
     what we know by category and whether they know we know it, how rare each fact is, look-alikes and
     what to ask next, recent encounters, the behaviour profile (amounts in ``currency``) and the records
-    merged into this one; their recovery cases and the promises made to them. The read is recorded in the
-    audit log (who read whose data) unless ``audited`` is false: a view that records its own read."""
+    merged into this one; their recovery cases and the promises made to them. With ``consent_default``
+    (the setting, granted or not), their consent per purpose too (a list of many sheets leaves it out).
+    The read is recorded in the audit log (who read whose data) unless ``audited`` is false: a view that
+    records its own read."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     if audited:
         accounts.record_audit(
@@ -121,6 +124,9 @@ def customer_sheet(
         standing=placed.standing,
         recovery=recovery.for_customer(db, actor=actor, customer_id=customer.id),
         promises=promises.for_customer(db, actor=actor, customer_id=customer.id),
+        consent=None
+        if consent_default is None
+        else customers.consent_of(db, actor=actor, customer_id=customer.id, default_granted=consent_default),
     )
 
 

@@ -12,7 +12,7 @@ from segone.channels import Channel
 from segone.customer_service.promises.schemas import PromiseOut
 from segone.customer_service.recovery.schemas import CaseOut, CasePage
 from segone.customer_service.strategy.schemas import StrategyOut
-from segone.customers.schemas import CustomerKind, CustomerOut
+from segone.customers.schemas import ConsentOut, CustomerKind, CustomerOut
 from segone.encounters.schemas import EncounterOut
 from segone.knowledge.categories.schemas import CategoryOut
 from segone.knowledge.distinguishability.schemas import LookAlike, Question
@@ -110,6 +110,10 @@ class CustomerSheet(BaseModel):
         default_factory=list,
         description="Their open recovery cases first (high priority, then the longest waiting), then "
         "the last few closed.",
+    )
+    consent: ConsentOut | None = Field(
+        default=None,
+        description="Their consent per purpose and its history; its notice says what they are left out of.",
     )
     promises: list[PromiseOut] = Field(
         default_factory=list,
@@ -271,6 +275,10 @@ class Briefing(BaseModel):
 
     customer: CustomerOut
     recognition: RecognitionOut
+    consent_notice: str | None = Field(
+        default=None,
+        description="What their consent leaves them out of (segments, scores, offers, facts in messages).",
+    )
     last_encounter_at: datetime | None
     unique: list[SheetFact] = Field(
         description="Current facts, rarest first (facts not yet measured by a knowledge refresh after "

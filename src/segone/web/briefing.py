@@ -65,6 +65,7 @@ def briefing_page(
             categories=categories,
             freshness_months=settings.freshness_months,
             currency=settings.currency,
+            consent_default=settings.consent_granted_by_default,
         )
     return render(
         request,

@@ -13,6 +13,9 @@ from starlette.responses import Response
 from segone.accounts.schemas import AuditAction
 from segone.customers import service as customers
 from segone.customers.schemas import (
+    ConsentChange,
+    ConsentPurpose,
+    ConsentSource,
     CustomerCreate,
     CustomerKind,
     CustomerOut,
@@ -291,6 +294,7 @@ def render_sheet(
         categories=categories,
         freshness_months=request.app.state.runtime.settings.freshness_months,
         currency=request.app.state.runtime.settings.currency,
+        consent_default=request.app.state.runtime.settings.consent_granted_by_default,
     )
     return render(
         request,
@@ -445,3 +449,32 @@ def merge(request: Request, customer_id: int, viewer: Merger, form: Form, runtim
         f"{moved.get('identities', 0)} ids moved over. Nothing was lost."
     )
     return see_other(f"/customers/{survivor.id}")
+
+
+@router.post("/customers/{customer_id}/consent")
+def record_consent(
+    request: Request, customer_id: int, viewer: CustomerWriter, form: Form, runtime: RuntimeDep
+) -> Response:
+    """The sheet's consent form: each purpose granted, refused, or left as it is."""
+    chosen = {purpose.value: form.get(purpose.value) for purpose in ConsentPurpose}
+    try:
+        change = ConsentChange(
+            **{name: value == "granted" for name, value in chosen.items() if value in ("granted", "refused")},
+            note=form.get("note") or None,
+        )
+        with runtime.session() as db:
+            found = customers.get(db, actor=viewer.actor, customer_id=customer_id).id
+            customers.record_consent(
+                db,
+                actor=viewer.actor,
+                customer_id=found,
+                change=change,
+                source=ConsentSource.FORM,
+                default_granted=runtime.settings.consent_granted_by_default,
+            )
+    except (Invalid, ValidationError) as exc:
+        message = exc.message if isinstance(exc, Invalid) else "The note may be at most 500 characters."
+        web_session.load(request).flash(message)
+        return see_other(f"/customers/{customer_id}#consent")
+    web_session.load(request).flash("Consent recorded.")
+    return see_other(f"/customers/{found}#consent")

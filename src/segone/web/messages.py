@@ -117,6 +117,7 @@ def draft_page(
             categories=categories,
             freshness_months=settings.freshness_months,
             currency=settings.currency,
+            default_granted=settings.consent_granted_by_default,
         )
     return _draft_page(
         request,

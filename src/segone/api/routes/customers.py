@@ -12,6 +12,9 @@ from segone.api.errors import responses
 from segone.customers import service as customers
 from segone.customers.schemas import (
     IDENTITY_PATTERN,
+    ConsentChange,
+    ConsentOut,
+    ConsentSource,
     CustomerCreate,
     CustomerKind,
     CustomerOut,
@@ -117,6 +120,7 @@ def get_customer_sheet(
         categories=categories,
         freshness_months=runtime.settings.freshness_months,
         currency=runtime.settings.currency,
+        consent_default=runtime.settings.consent_granted_by_default,
     )
 
 
@@ -143,6 +147,7 @@ def get_customer_briefing(
         categories=categories,
         freshness_months=runtime.settings.freshness_months,
         currency=runtime.settings.currency,
+        consent_default=runtime.settings.consent_granted_by_default,
     )
 
 
@@ -213,4 +218,45 @@ def customer_data_export(
         data_dir=runtime.settings.data_dir,
         analytics_url=runtime.settings.analytics_url,
         currency=runtime.settings.currency,
+    )
+
+
+@router.get(
+    "/{customer_id}/consent",
+    response_model=ConsentOut,
+    summary="A customer's consent per purpose",
+    responses=responses(401, 403, 404, 422),
+)
+def get_consent(db: Db, actor: CurrentActor, customer_id: CustomerId, runtime: RuntimeDep) -> ConsentOut:
+    """Their consent now to each purpose (contact, profiling, personalisation): the latest record, or the
+    default (`SEGONE_CONSENT_DEFAULT`) where none is recorded (`recorded` false); then the records,
+    newest first, with who recorded each, when and from where."""
+    return customers.consent_of(
+        db,
+        actor=actor,
+        customer_id=customer_id,
+        default_granted=runtime.settings.consent_granted_by_default,
+    )
+
+
+@router.put(
+    "/{customer_id}/consent",
+    response_model=ConsentOut,
+    summary="Record a customer's consent",
+    responses=responses(401, 403, 404, 422),
+)
+def put_consent(
+    db: Db, actor: CurrentActor, customer_id: CustomerId, data: ConsentChange, runtime: RuntimeDep
+) -> ConsentOut:
+    """Record each purpose sent as granted (true) or refused (false); purposes left out keep their
+    consent. Earlier records stay in the history. Without profiling consent the customer is left out of
+    segments, scores and offers; without personalisation consent, out of offers and of the facts a
+    message draft uses; without contact consent no message is drafted."""
+    return customers.record_consent(
+        db,
+        actor=actor,
+        customer_id=customer_id,
+        change=data,
+        source=ConsentSource.API,
+        default_granted=runtime.settings.consent_granted_by_default,
     )

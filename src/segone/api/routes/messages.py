@@ -99,6 +99,7 @@ def draft_message(
         categories=categories,
         freshness_months=runtime.settings.freshness_months,
         currency=runtime.settings.currency,
+        default_granted=runtime.settings.consent_granted_by_default,
     )
 
 

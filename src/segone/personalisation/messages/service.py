@@ -21,8 +21,8 @@ from segone.behaviour import service as behaviour
 from segone.behaviour.schemas import BehaviourOut
 from segone.clock import utcnow
 from segone.customers import service as customers
-from segone.customers.schemas import CustomerKind, CustomerOut
-from segone.errors import Invalid, NotFound
+from segone.customers.schemas import ConsentPurpose, CustomerKind, CustomerOut
+from segone.errors import Conflict, Invalid, NotFound
 from segone.knowledge.categories.schemas import CategoryList
 from segone.knowledge.distinguishability import service as insights
 from segone.knowledge.distinguishability.schemas import FactInsight
@@ -249,22 +249,31 @@ def context_of(
     categories: CategoryList,
     freshness_months: int,
     currency: str,
+    default_granted: bool,
 ) -> Context:
-    """What a template sees of this customer (``rendering``'s docstring lists it)."""
+    """What a template sees of this customer (``rendering``'s docstring lists it); without their
+    personalisation consent, none of their facts and no offers."""
     customer = customers.to_out(customers.get(db, actor=actor, customer_id=customer_id))
+    personal = customers.has_consent(
+        db, customer_id=customer.id, purpose=ConsentPurpose.PERSONALISATION, default_granted=default_granted
+    )
     known = insights.knowledge_of(
         db, actor=actor, customer_id=customer.id, categories=categories, freshness_months=freshness_months
     )
-    facts = tuple(
-        FactItem(
-            id=f.id,
-            text=f.text,
-            category=f.category,
-            label=f.category_label,
-            rare=f.rare,
-            known=f.acknowledged,
+    facts = (
+        ()
+        if not personal
+        else tuple(
+            FactItem(
+                id=f.id,
+                text=f.text,
+                category=f.category,
+                label=f.category_label,
+                rare=f.rare,
+                known=f.acknowledged,
+            )
+            for f in _rarest_first(known.facts)
         )
-        for f in _rarest_first(known.facts)
     )
     sender = accounts.people_by_id(db, [actor.user_id]).get(actor.user_id) if actor.user_id else None
     if offering and purpose is not Purpose.OFFER:
@@ -278,7 +287,7 @@ def context_of(
         facts=facts,
         today=rendering.day(utcnow().date()),
         offer=_offer(db, actor, offering, currency),
-        offers=_offers(db, actor, customer.id, currency),
+        offers=_offers(db, actor, customer.id, currency) if personal else (),
         sender=SenderItem(name=sender.name if sender else ""),
         last_purchase=_day(profile.last_purchase) if profile else None,
         cadence=_cadence(read),
@@ -304,9 +313,19 @@ def draft(
     categories: CategoryList,
     freshness_months: int,
     currency: str,
+    default_granted: bool,
 ) -> Draft:
-    """The purpose's template filled in for the customer: the text, the facts it reveals, its check."""
+    """The purpose's template filled in for the customer: the text, the facts it reveals, its check.
+    Refused (409) for a customer without contact consent: a draft is the start of contacting them."""
     require(actor, DRAFT)
+    found = customers.get(db, actor=actor, customer_id=customer_id)
+    if not customers.has_consent(
+        db, customer_id=found.id, purpose=ConsentPurpose.CONTACT, default_granted=default_granted
+    ):
+        raise Conflict(
+            f"No contact consent: {found.name} has not agreed to be contacted, so no message is drafted. "
+            "Record their consent first if they have given it."
+        )
     context = context_of(
         db,
         actor=actor,
@@ -316,6 +335,7 @@ def draft(
         categories=categories,
         freshness_months=freshness_months,
         currency=currency,
+        default_granted=default_granted,
     )
     template = get_template(db, actor=actor, purpose=request.purpose)
     rendered = rendering.render(template.template, context)
