@@ -585,12 +585,13 @@ def names_and_first_identities(
 
 
 def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
-    """The records (this customer's and those merged into it), their identities and merges, as stored:
-    a data-subject export's part of this domain."""
+    """The records (this customer's and those merged into it), their identities, merges and consent
+    records, as stored: a data-subject export's part of this domain."""
     return {
         "customers": rows_about(db, Customer, "id", customer_ids),
         "customer_identities": rows_about(db, CustomerIdentity, "customer_id", customer_ids),
         "customer_merges": rows_about(db, CustomerMerge, "survivor_id", customer_ids),
+        "customer_consents": rows_about(db, ConsentRecord, "customer_id", customer_ids),
     }
 
 
