@@ -268,7 +268,7 @@ class ConsentSource(enum.StrEnum):
     CLI = "cli"
 
 
-class ConsentChange(BaseModel):
+class ConsentChange(InputModel):
     """The purposes to record, each granted (true) or refused (false); a purpose left out is unchanged."""
 
     model_config = ConfigDict(extra="forbid")
