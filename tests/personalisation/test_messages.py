@@ -103,6 +103,7 @@ def _send(runtime: Runtime, customer_id: int, text: str, facts: list[int], actor
             ),
             categories=categories_in_force(runtime.settings),
             freshness_months=runtime.settings.freshness_months,
+            default_granted=runtime.settings.consent_granted_by_default,
         )
 
 
@@ -384,3 +385,16 @@ def test_without_contact_consent_no_draft_is_made(runtime: Runtime) -> None:
     refuse_consent(runtime, customer.id, "contact")
     with pytest.raises(Conflict, match="No contact consent: Ann Archer has not agreed to be contacted"):
         _draft(runtime, customer.id)
+
+
+def test_a_message_drafted_before_contact_consent_was_withdrawn_is_not_recorded_as_sent(
+    runtime: Runtime,
+) -> None:
+    customer = ann(runtime)
+    drafted = _draft(runtime, customer.id)
+    refuse_consent(runtime, customer.id, "contact")
+    with pytest.raises(Conflict, match="so no message is recorded as sent"):
+        _send(runtime, customer.id, drafted.text, [f.id for f in drafted.revealed])
+    with runtime.session() as db:
+        facts = knowledge.list_for_customer(db, actor=SYSTEM, customer_id=customer.id)
+    assert all(fact.acknowledgement is None for fact in facts)

@@ -250,6 +250,7 @@ def send(
             ),
             categories=categories,
             freshness_months=runtime.settings.freshness_months,
+            default_granted=runtime.settings.consent_granted_by_default,
         )
     if as_json:
         print_json(sent)

@@ -236,6 +236,7 @@ def mark_sent(
                 data=data,
                 categories=categories,
                 freshness_months=runtime.settings.freshness_months,
+                default_granted=runtime.settings.consent_granted_by_default,
             )
     except ValidationError as exc:
         error = "; ".join(field_errors(exc).values())

@@ -135,7 +135,7 @@ def check_message(
     response_model=SentOut,
     status_code=status.HTTP_201_CREATED,
     summary="Mark a message sent",
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 def send_message(
     db: Db,
@@ -149,7 +149,7 @@ def send_message(
     known to the customer, with this message as how they learned we know: exactly those of
     `revealed_fact_ids` the text still mentions (the others are listed in `dropped`). Facts they already
     knew we knew keep their first record (`already_known`). Another customer's fact, or a fact no longer
-    true, refuses the whole message (422)."""
+    true, refuses the whole message (422); so does a customer without contact consent (409)."""
     return messages.send(
         db,
         actor=actor,
@@ -157,6 +157,7 @@ def send_message(
         data=data,
         categories=categories,
         freshness_months=runtime.settings.freshness_months,
+        default_granted=runtime.settings.consent_granted_by_default,
     )
 
 

@@ -319,13 +319,7 @@ def draft(
     Refused (409) for a customer without contact consent: a draft is the start of contacting them."""
     require(actor, DRAFT)
     found = customers.get(db, actor=actor, customer_id=customer_id)
-    if not customers.has_consent(
-        db, customer_id=found.id, purpose=ConsentPurpose.CONTACT, default_granted=default_granted
-    ):
-        raise Conflict(
-            f"No contact consent: {found.name} has not agreed to be contacted, so no message is drafted. "
-            "Record their consent first if they have given it."
-        )
+    _require_contact_consent(db, found.id, found.name, default_granted, "no message is drafted")
     context = context_of(
         db,
         actor=actor,
@@ -351,6 +345,18 @@ def draft(
         dropped=[],
         check=_checked(db, actor, context.customer, [f.text for f in context.facts], rendered.text),
     )
+
+
+def _require_contact_consent(
+    db: Session, customer_id: int, name: str, default_granted: bool, consequence: str
+) -> None:
+    if not customers.has_consent(
+        db, customer_id=customer_id, purpose=ConsentPurpose.CONTACT, default_granted=default_granted
+    ):
+        raise Conflict(
+            f"No contact consent: {name} has not agreed to be contacted, so {consequence}. "
+            "Record their consent first if they have given it."
+        )
 
 
 def _facts_named(
@@ -428,12 +434,17 @@ def send(
     data: SendRequest,
     categories: CategoryList,
     freshness_months: int,
+    default_granted: bool,
 ) -> SentOut:
     """Mark a message sent: stored as sent, and exactly the facts it still mentions of those its draft
     revealed recorded as known to the customer, through this message. Facts they knew we knew keep their
-    first record; another customer's fact or an outdated one refuses the whole message."""
+    first record; another customer's fact or an outdated one refuses the whole message, and so does a
+    customer without contact consent (409), as their draft would have been refused."""
     require(actor, DRAFT)
     customer = customers.to_out(customers.get(db, actor=actor, customer_id=customer_id))
+    _require_contact_consent(
+        db, customer.id, customer.name, default_granted, "no message is recorded as sent"
+    )
     now = utcnow()
     sent_at = data.sent_at or now
     if sent_at > now + CLOCK_SKEW:
