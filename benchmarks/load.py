@@ -1,0 +1,439 @@
+"""A mixed load over real HTTP, with a behaviour refresh in the middle, and a check that every write landed
+exactly once (issue 12, "Load").
+
+    .venv/bin/python benchmarks/load.py [--customers 100000] [--differentiators 1000000]
+        [--events 10000000] [--users 50] [--seconds 300] [--think-ms 1000] [--event-batch 1000]
+        [--keep FOLDER-OR-DATABASE-NAME]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+The store is ``benchmarks/briefing.py``'s (customers, facts, encounters, acknowledgements, events, and
+what the refreshes and a segmentation store), with purchase events added through the events import until
+the dataset holds ``--events``; ``--keep`` keeps and reuses it as there. It is served by ``segone serve``
+(one process, as a user runs it).
+
+``--users`` virtual users (asyncio, in this process, over keep-alive connections on loopback) each do one
+thing after another, pausing ``--think-ms`` on average between them (exponentially distributed), chosen
+at random with these weights:
+
+- 40 %: a customer's page (``GET /customers/{id}``, the HTML sheet, signed in with a session cookie);
+- 15 %: a search (``GET /api/v1/search?q=...``, words of the demo's facts);
+- 15 %: a fact written about a customer (``POST /api/v1/customers/{id}/differentiators``);
+- 10 %: one of the facts this user wrote acknowledged (``POST /api/v1/differentiators/{id}/acknowledge``);
+- 20 %: a batch of ``--event-batch`` purchase events (``POST /api/v1/events``, each with its own
+  ``event_id``).
+
+Halfway, a behaviour refresh is started (``POST /api/v1/jobs/behaviour-refresh``) and followed to its end.
+Every answer that is not a success counts as an error. Afterwards the events still staged are flushed
+(``segone events flush``) and the store is checked: every fact written is present exactly once with its
+text, every acknowledgement is recorded once, and every event sent is in the dataset's Parquet files
+exactly once. It prints p50/p95/p99/max per route, the requests and events per second, the refresh's
+time, the errors and the check. Targets (issue 12): the customer page's p99 under 100 ms, zero errors,
+and event ingestion through the API of at least 20,000 events a second (``benchmarks/send_events.py``
+measures that on its own; here the events per second are those the mix asked for).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+from briefing import (
+    AS_OF,
+    TOKEN_FILE,
+    _postgres_database,
+    build_store,
+    cpu_seconds,
+    serving,
+)
+from common import drop_database, machine
+from sqlalchemy import func, select
+
+from search import START, percentile, queries
+from segone.accounts import service as accounts
+from segone.accounts.schemas import SYSTEM, Role, UserCreate
+from segone.behaviour import ingest
+from segone.behaviour.events import validate_events
+from segone.knowledge.models import Acknowledgement, Differentiator
+from segone.runtime import Runtime
+from segone.settings import Settings
+
+LOAD_EMAIL = "load@bench.example"
+LOAD_PASSWORD = "load-bench-password"
+EVENTS_FILE = "load-events.txt"
+CATEGORIES = ("cares_about", "worries", "motivations", "preferences")  # for businesses and consumers alike
+EVENT_CHUNK = 1_000_000
+
+CUSTOMER_PAGE = "customer page"
+SEARCH = "search"
+FACT_WRITE = "fact write"
+ACKNOWLEDGE = "acknowledgement"
+EVENTS = "event batch"
+MIX = {CUSTOMER_PAGE: 40, SEARCH: 15, FACT_WRITE: 15, ACKNOWLEDGE: 10, EVENTS: 20}
+
+
+# ---- the store --------------------------------------------------------------------------------------------
+
+
+def _more_events(runtime: Runtime, customers: int, wanted: int) -> int:
+    """Purchase events of random customers over the two years before the profiles' day, imported in
+    chunks until the dataset holds ``wanted``; how many there are then."""
+    dataset = ingest.dataset_of(runtime.settings.data_dir)
+    have = sum(pq.read_metadata(path).num_rows for path in dataset.files())
+    rng = np.random.default_rng(20261207)
+    start = int(START.timestamp() * 1_000_000)
+    span = int((AS_OF - START.date()).days) * 86_400
+    while have < wanted:
+        n = min(EVENT_CHUNK, wanted - have)
+        owners = rng.integers(1, customers + 1, n)
+        table = pa.table(
+            {
+                "customer": pa.array([f"bench:{c:06d}" for c in owners.tolist()], pa.string()),
+                "type": pa.array(["purchase"] * n, pa.string()),
+                "ts": pa.array(start + rng.integers(0, span, n) * 1_000_000, pa.timestamp("us", tz="UTC")),
+                "value": pa.array(np.round(rng.gamma(4.0, 9.0, n), 2), pa.float64()),
+                "quantity": pa.array(rng.integers(1, 4, n), pa.int64()),
+            }
+        )
+        checked = validate_events(table)
+        assert checked.table is not None, checked.errors[:3]
+        ingest.import_events(
+            runtime.sessions, dataset=dataset, actor=SYSTEM, events=checked.table, unknown="reject"
+        )
+        have += n
+        print(f"  events: {have:,}", flush=True)
+    return have
+
+
+def _load_user(runtime: Runtime) -> str:
+    """An administrator's API token for the load (made once; kept in the data folder)."""
+    path = runtime.settings.data_dir / "load-token.txt"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    with runtime.session() as db:
+        user = accounts.create(
+            db,
+            actor=SYSTEM,
+            data=UserCreate(email=LOAD_EMAIL, name="Load Bench", role=Role.ADMIN, password=LOAD_PASSWORD),
+        )
+        token = accounts.create_token(db, actor=SYSTEM, user_id=user.id, name="load benchmark").token
+    path.write_text(token, encoding="utf-8")
+    return token
+
+
+# ---- the load ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    facts: dict[int, str] = field(default_factory=dict)  # written: id -> text
+    acknowledged: set[int] = field(default_factory=set)
+    events_sent: int = 0
+    events_new: int = 0
+
+
+@dataclass
+class Plan:
+    run: str
+    customers: int
+    think: float
+    event_batch: int
+    stop_warmup: float
+    stop: float
+    words: list[str]
+
+
+async def _signed_in(base: str, users: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    web = httpx.AsyncClient(base_url=base, limits=limits, timeout=60, follow_redirects=False)
+    page = (await web.get("/login")).text
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    answer = await web.post(
+        "/login", data={"csrf_token": token, "email": LOAD_EMAIL, "password": LOAD_PASSWORD}
+    )
+    if answer.status_code != 303:
+        raise SystemExit(f"signing in failed: {answer.status_code} {answer.text[:200]}")
+    return web
+
+
+def _events_body(plan: Plan, user: int, seq: int, rng: random.Random) -> dict[str, Any]:
+    day = datetime(2024, 1, 1, tzinfo=UTC)
+    return {
+        "events": [
+            {
+                "event_id": f"{plan.run}-{user}-{seq}-{i}",
+                "customer": f"bench:{rng.randint(1, plan.customers):06d}",
+                "type": "purchase",
+                "timestamp": (day + timedelta(seconds=rng.randrange(360 * 86_400))).isoformat(),
+                "value": round(rng.gammavariate(4.0, 9.0), 2),
+                "channel": "web",
+            }
+            for i in range(plan.event_batch)
+        ]
+    }
+
+
+async def _user(n: int, api: httpx.AsyncClient, web: httpx.AsyncClient, plan: Plan, tally: Tally) -> None:
+    rng = random.Random(n)
+    mine: list[int] = []
+    seq = 0
+    kinds, weights = list(MIX), list(MIX.values())
+    while (now := time.perf_counter()) < plan.stop:
+        kind = rng.choices(kinds, weights)[0]
+        if kind == ACKNOWLEDGE and not mine:
+            kind = FACT_WRITE
+        seq += 1
+        customer = rng.randint(1, plan.customers)
+        body: dict[str, Any] | None = None
+        if kind == CUSTOMER_PAGE:
+            request = web.get(f"/customers/{customer}")
+        elif kind == SEARCH:
+            request = api.get("/api/v1/search", params={"q": rng.choice(plan.words)})
+        elif kind == FACT_WRITE:
+            text = f"{plan.run} user {n} fact {seq}: plans a trip to the coast"
+            body = {"text": text, "category": rng.choice(CATEGORIES)}
+            request = api.post(f"/api/v1/customers/{customer}/differentiators", json=body)
+        elif kind == ACKNOWLEDGE:
+            fact = mine.pop(rng.randrange(len(mine)))
+            request = api.post(
+                f"/api/v1/differentiators/{fact}/acknowledge", json={"how": f"{plan.run} load"}
+            )
+        else:
+            body = _events_body(plan, n, seq, rng)
+            request = api.post("/api/v1/events", json=body)
+        answer = await request
+        elapsed = (time.perf_counter() - now) * 1000
+        if answer.status_code >= 400:
+            tally.errors.append(f"{kind}: {answer.status_code} {answer.text[:200]}")
+        else:
+            if now >= plan.stop_warmup:
+                tally.latencies[kind].append(elapsed)
+            if kind == FACT_WRITE:
+                fact_id = int(answer.json()["id"])
+                tally.facts[fact_id] = body["text"] if body else ""
+                mine.append(fact_id)
+            elif kind == ACKNOWLEDGE:
+                tally.acknowledged.add(fact)
+            elif kind == EVENTS:
+                tally.events_sent += plan.event_batch
+                tally.events_new += int(answer.json()["new"])
+        if plan.think:
+            await asyncio.sleep(rng.expovariate(1 / plan.think))
+
+
+async def _refresh_midway(api: httpx.AsyncClient, at: float, report: dict[str, Any], tally: Tally) -> None:
+    await asyncio.sleep(at)
+    started = time.perf_counter()
+    answer = await api.post("/api/v1/jobs/behaviour-refresh")
+    if answer.status_code >= 400:
+        tally.errors.append(f"refresh: {answer.status_code} {answer.text[:200]}")
+        return
+    job = answer.json()
+    while job["finished_at"] is None:
+        await asyncio.sleep(1)
+        job = (await api.get(f"/api/v1/jobs/{job['id']}")).json()
+    report["refresh"] = {
+        "state": job["state"],
+        "error": job["error"],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+async def run_load(
+    base: str, server: int, token: str, plan: Plan, users: int, refresh_at: float
+) -> tuple[Tally, dict[str, Any]]:
+    tally = Tally()
+    report: dict[str, Any] = {}
+    limits = httpx.Limits(max_connections=users + 1, max_keepalive_connections=users + 1)
+    headers = {"Authorization": f"Bearer {token}"}
+    web = await _signed_in(base, users)
+    try:
+        async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=120) as api:
+            cpu_before = cpu_seconds(server)
+            started = time.perf_counter()
+            await asyncio.gather(
+                _refresh_midway(api, refresh_at, report, tally),
+                *(_user(n, api, web, plan, tally) for n in range(users)),
+            )
+            report["seconds"] = time.perf_counter() - started
+            report["server_cpu_seconds"] = cpu_seconds(server) - cpu_before
+    finally:
+        await web.aclose()
+    return tally, report
+
+
+# ---- the check --------------------------------------------------------------------------------------------
+
+
+def check(runtime: Runtime, plan: Plan, tally: Tally) -> dict[str, Any]:
+    """Every fact written present once with its text, every acknowledgement once, every event once."""
+    with runtime.session() as db:
+        stored = dict(
+            db.execute(
+                select(Differentiator.id, Differentiator.text).where(
+                    Differentiator.text.like(f"{plan.run} %")
+                )
+            ).all()
+        )
+        acks = dict(
+            db.execute(
+                select(Acknowledgement.differentiator_id, func.count())
+                .where(Acknowledgement.differentiator_id.in_(sorted(tally.acknowledged) or [0]))
+                .group_by(Acknowledgement.differentiator_id)
+            ).all()
+        )
+    events = ds.dataset(ingest.dataset_of(runtime.settings.data_dir).files(), format="parquet")
+    table = events.to_table(columns=["event_id"])
+    mine = pc.starts_with(table.column("event_id"), f"{plan.run}-")
+    ids = table.filter(mine).column("event_id")
+    result = {
+        "facts_written": len(tally.facts),
+        "facts_stored": len(stored),
+        "facts_same_text": sum(stored.get(i) == t for i, t in tally.facts.items()),
+        "acknowledged": len(tally.acknowledged),
+        "acknowledgements_once": sum(acks.get(i) == 1 for i in tally.acknowledged),
+        "events_sent": tally.events_sent,
+        "events_answered_new": tally.events_new,
+        "events_in_dataset": len(ids),
+        "events_distinct": len(pc.unique(ids)),
+    }
+    result["all_once"] = (
+        result["facts_stored"] == result["facts_written"] == result["facts_same_text"]
+        and result["acknowledgements_once"] == result["acknowledged"]
+        and result["events_in_dataset"] == result["events_distinct"] == result["events_sent"]
+    )
+    return result
+
+
+# ---- the run ----------------------------------------------------------------------------------------------
+
+
+def _flush(folder: Path, url: str) -> str:
+    env = {**os.environ, "SEGONE_DATA_DIR": str(folder), "SEGONE_DATABASE_URL": url}
+    segone = Path(sys.executable).with_name("segone")
+    done = subprocess.run(
+        [str(segone), "events", "flush", "--json"], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        raise SystemExit(f"segone events flush failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--differentiators", type=int, default=1_000_000)
+    parser.add_argument("--encounters", type=int, default=200_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--warmup", type=float, default=10)
+    parser.add_argument("--think-ms", type=float, default=1000)
+    parser.add_argument("--event-batch", type=int, default=1000)
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server (a scratch database)")
+    parser.add_argument(
+        "--keep", default=None, help="keep the store and reuse it (as benchmarks/briefing.py)"
+    )
+    args = parser.parse_args()
+
+    print(f"machine: {machine()}")
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    dropped: str | None = None
+    with tempfile.TemporaryDirectory(prefix="segone-load-bench-") as scratch:
+        folder = Path(args.keep) if args.keep and not args.database_url else Path(scratch)
+        if args.database_url:
+            found = _postgres_database(args.database_url, args.keep)
+            if found is None:
+                return
+            url, dropped, reuse = found
+            if args.keep:
+                folder = Path(tempfile.gettempdir()) / args.keep
+                reuse = reuse and (folder / TOKEN_FILE).exists()
+        else:
+            reuse = args.keep is not None and (folder / TOKEN_FILE).exists()
+            url = f"sqlite:///{folder / 'segone.db'}"
+        folder.mkdir(parents=True, exist_ok=True)
+        runtime = Runtime(Settings(data_dir=folder, database_url=url, secret_key="bench"))
+        try:
+            backend = runtime.engine.dialect.name
+            if not reuse:
+                print(f"backend: {backend}; building the store")
+                for stage, seconds in build_store(
+                    runtime, args.customers, args.differentiators, args.encounters
+                ).items():
+                    print(f"  {stage}: {seconds:.1f} s", flush=True)
+            started = time.perf_counter()
+            held = _more_events(runtime, args.customers, args.events)
+            print(
+                f"backend: {backend}; {held:,} events in the dataset ({time.perf_counter() - started:.0f} s)"
+            )
+            token = _load_user(runtime)
+            runtime.dispose()
+            run = f"load{os.urandom(3).hex()}"
+            with serving(folder, url) as (base, server):
+                begin = time.perf_counter()
+                plan = Plan(
+                    run=run,
+                    customers=args.customers,
+                    think=args.think_ms / 1000,
+                    event_batch=args.event_batch,
+                    stop_warmup=begin + args.warmup,
+                    stop=begin + args.warmup + args.seconds,
+                    words=queries(200),
+                )
+                tally, report = asyncio.run(
+                    run_load(base, server, token, plan, args.users, args.warmup + args.seconds / 2)
+                )
+                report["flush"] = json.loads(_flush(folder, url) or "{}")
+            runtime = Runtime(Settings(data_dir=folder, database_url=url, secret_key="bench"))
+            checked = check(runtime, plan, tally)
+        finally:
+            runtime.dispose()
+            if dropped:
+                drop_database(args.database_url, dropped)
+
+    measured = args.seconds
+    total = sum(len(v) for v in tally.latencies.values())
+    print(f"{backend}, {args.users} users pausing {args.think_ms:g} ms on average, {args.seconds:g} s:")
+    for kind in MIX:
+        values = tally.latencies.get(kind) or [0.0]
+        print(
+            f"  {kind}: {len(tally.latencies.get(kind, [])):,} requests; "
+            f"p50 {percentile(values, 50):.1f} ms, p95 {percentile(values, 95):.1f} ms, "
+            f"p99 {percentile(values, 99):.1f} ms, max {max(values):.1f} ms"
+        )
+    events_per_second = tally.events_sent / (args.warmup + args.seconds)
+    print(f"  throughput: {total / measured:.1f} requests/s, {events_per_second:,.0f} events/s")
+    print(f"  server CPU: {report['server_cpu_seconds']:.1f} s over {report['seconds']:.0f} s")
+    print(f"  behaviour refresh: {report.get('refresh', 'not finished')}")
+    print(f"  errors: {len(tally.errors)}" + (f"; the first: {tally.errors[0]}" if tally.errors else ""))
+    print(f"  afterwards: {checked}")
+    print(f"load average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    if tally.errors or not checked["all_once"]:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
