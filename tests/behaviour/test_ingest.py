@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from ibis import BaseBackend
 from sqlalchemy import func, select
@@ -114,8 +117,9 @@ def test_staged_batches_are_idempotent_and_flush(runtime: Runtime, con: BaseBack
         {
             "customer": "email:ann@x.com",
             "type": "purchase",
-            "timestamp": "2024-05-01T10:00:00Z",
+            "timestamp": "2024-05-01T12:00:00.250+02:00",
             "value": 9.5,
+            "event_id": "order-1",
         },
         {
             "customer": "email:bob@x.com",
@@ -125,13 +129,19 @@ def test_staged_batches_are_idempotent_and_flush(runtime: Runtime, con: BaseBack
         },
     ]
     with runtime.session() as db:
-        first = ingest.stage_batch(db, actor=SYSTEM, events=events)
-    assert (first.received, first.new, first.duplicates, first.customers_created) == (2, 2, 0, 2)
+        first = ingest.stage_batch(db, actor=SYSTEM, events=[*events, events[0]])
+    assert (first.received, first.new, first.duplicates, first.customers_created) == (3, 2, 1, 2)
     with runtime.session() as db:
         second = ingest.stage_batch(db, actor=SYSTEM, events=events)
     assert (second.new, second.duplicates, second.customers_created) == (0, 2, 0)
     assert ingest.flush_staged(runtime.sessions, dataset=dataset) == 2
     assert ingest.count(con, dataset) == 2
+    # What was staged is what the dataset holds: the time to the microsecond, in UTC.
+    written = pa.concat_tables(pq.read_table(path) for path in dataset.files()).sort_by("ts").to_pylist()
+    assert [(e["event_id"], e["ts"], e["value"], e["properties"]) for e in written] == [
+        ("order-1", datetime(2024, 5, 1, 10, 0, 0, 250_000, tzinfo=UTC), 9.5, None),
+        (written[1]["event_id"], datetime(2024, 5, 2, tzinfo=UTC), None, '{"page": "/"}'),
+    ]
     with runtime.session() as db:
         assert ingest.staged_count(db) == 0
     assert ingest.flush_staged(runtime.sessions, dataset=dataset) == 0

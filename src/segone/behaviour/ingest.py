@@ -28,7 +28,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ibis import BaseBackend
 from sqlalchemy import Table, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from segone.accounts.schemas import Actor, Permission
@@ -50,7 +49,7 @@ from segone.importing import (
     reported_as_dry_run,
 )
 from segone.importing.tables import read_table
-from segone.storage.batching import ROWS_PER_STATEMENT, SQLITE_VALUES, chunks, is_postgres
+from segone.storage.batching import SQLITE_VALUES, chunks
 from segone.storage.engine import session_scope
 
 Unknown = Literal["create", "reject"]
@@ -60,6 +59,14 @@ MAX_ERRORS = 1000
 _PART_ROWS = 2_000_000
 
 _STAGED = cast(Table, StagedEvent.__table__)
+# How SQLAlchemy writes a datetime on SQLite (Arrow's %S carries the microseconds of a "us" timestamp).
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S"
+_PG_ARRAYS = {
+    pa.string(): "text[]",
+    pa.int64(): "bigint[]",
+    pa.float64(): "float8[]",
+    pa.timestamp("us", tz="UTC"): "timestamptz[]",
+}
 
 
 class IngestReport(ImportReport):
@@ -443,43 +450,68 @@ def stage_batch(
     table = resolved.table
     if stored is not None:
         table = table.filter(pa.array(~stored.contains(table.column("event_id").combine_chunks())))
-    rows = table.to_pylist()
-    ids = list(dict.fromkeys(row["event_id"] for row in rows))
-    existing = _staged_ids(db, ids)
-    now = utcnow()
-    values = [{**row, "received_at": now} for row in rows if row["event_id"] not in existing]
-    insert = postgresql.insert if is_postgres(db) else sqlite.insert
-    for chunk in chunks(values, ROWS_PER_STATEMENT):
-        db.execute(insert(_STAGED).on_conflict_do_nothing(index_elements=["event_id"]), chunk)
-    new = len(ids) - len(existing)
+    new = _stage(db, table)
     return BatchReport(len(events), new, len(events) - new, resolved.created)
 
 
+def _stage(db: Session, table: pa.Table) -> int:
+    """The events into the staging table, an ``event_id`` staged already (by this batch, an earlier one,
+    or one committed meanwhile) skipped; how many were new (both drivers count the rows inserted,
+    conflicts skipped). Straight to the driver, a column at a time: SQLAlchemy's per-value type
+    processing took a third of a batch's time. PostgreSQL takes each column as one array (``unnest``:
+    one statement, not one per event); SQLite an ``executemany``, times as the text SQLAlchemy writes."""
+    connection = db.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    names = list(EVENT_SCHEMA.names)
+    into = f"INSERT INTO {quote(_STAGED.name)} ({', '.join(quote(n) for n in [*names, 'received_at'])})"
+    conflict = "ON CONFLICT (event_id) DO NOTHING"
+    if connection.dialect.name == "postgresql":
+        arrays = ", ".join(f"%s::{_PG_ARRAYS[EVENT_SCHEMA.field(n).type]}" for n in names)
+        statement = f"{into} SELECT u.*, %s FROM unnest({arrays}) AS u {conflict}"
+        columns = [table.column(n).to_pylist() for n in names]
+        return int(connection.exec_driver_sql(statement, (utcnow(), *columns)).rowcount)
+    columns = [
+        (pc.strftime(table.column(n), format=_SQLITE_TIME) if n == "ts" else table.column(n)).to_pylist()
+        for n in names
+    ]
+    received_at = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
+    rows = list(zip(*columns, [received_at] * table.num_rows, strict=True))
+    statement = f"{into} VALUES ({', '.join('?' for _ in range(len(names) + 1))}) {conflict}"
+    return int(connection.exec_driver_sql(statement, rows).rowcount)
+
+
 def _batch_table(events: list[dict[str, Any]]) -> pa.Table:
-    """Every value as text (nested objects as JSON): validation parses and reports each row."""
-    texts: list[dict[str, str | None]] = []
+    """Every value as text (nested objects as JSON): validation parses and reports each row. Built a
+    column at a time: a column of text (most are) goes to Arrow as it is."""
     for number, event in enumerate(events, start=1):
         if not isinstance(event, dict):
             raise Invalid(f"Event {number} is not a JSON object.")
-        texts.append(
-            {
-                str(key): None
-                if value is None
-                else json.dumps(value)
-                if isinstance(value, dict | list | bool)
-                else str(value)
-                for key, value in event.items()
-            }
-        )
-    names = list(dict.fromkeys(key for row in texts for key in row))
-    return pa.table({name: pa.array([row.get(name) for row in texts], pa.string()) for name in names})
+    names = list(dict.fromkeys(str(key) for event in events for key in event))
+    return pa.table({name: _as_text([event.get(name) for event in events]) for name in names})
 
 
-def _staged_ids(db: Session, ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in chunks(ids, ROWS_PER_STATEMENT):
-        found.update(db.scalars(select(StagedEvent.event_id).where(StagedEvent.event_id.in_(chunk))))
-    return found
+def _as_text(values: list[Any]) -> pa.Array:
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    try:
+        numbers = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        numbers = None
+    if numbers is not None and (pa.types.is_integer(numbers.type) or pa.types.is_floating(numbers.type)):
+        return numbers.cast(pa.string())
+    return pa.array(
+        [
+            None
+            if value is None
+            else json.dumps(value)
+            if isinstance(value, dict | list | bool)
+            else str(value)
+            for value in values
+        ],
+        pa.string(),
+    )
 
 
 def flush_staged(sessions: sessionmaker[Session], *, dataset: EventDataset) -> int:
