@@ -32,7 +32,7 @@ from segone.runtime import Runtime
 from segone.views import erasure, merge
 from segone.views.schemas import ErasureOut
 from tests.factories import make_customer, make_user
-from tests.views.test_subject_export import NOW, Seeder, _value, tables_about_customers
+from tests.views.test_subject_export import NOW, Seeder, _value, points_at_customer, tables_about_customers
 
 # Written by the erasure itself (no row exists about a customer still held).
 _WRITTEN_BY_ERASURE = {"erasures"}
@@ -215,6 +215,16 @@ def test_an_erased_customers_marker_is_found_nowhere_and_anothers_is_untouched(r
     assert tables_holding(runtime.engine, ann_marker) == set()
     assert parquet_rows_holding(data_dir, ann_marker) == 0
     assert files_holding(data_dir, ann_marker) == []
+    # Nor any row pointing at them, text or not; the audit trail and the erasure record keep the number.
+    with runtime.engine.connect() as connection:
+        pointing = {
+            table.name
+            for table in tables_about_customers()
+            for column in table.columns
+            if points_at_customer(column)
+            and connection.execute(select(column).where(column == ann).limit(1)).first() is not None
+        }
+    assert pointing == {"audit_log", "erasures"}
     # Bob keeps everything, the category model aside (trained on everyone's words: trained again later).
     assert tables_holding(runtime.engine, bob_marker) == bob_tables
     assert parquet_rows_holding(data_dir, bob_marker) == bob_events
