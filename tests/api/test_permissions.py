@@ -308,6 +308,11 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.MANAGE_USERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/data-export"),
     ),
+    # Each call erases a customer of its own: an allowed role's call must not leave the next one nothing.
+    ("DELETE", "/api/v1/customers/{customer_id}/personal-data"): (
+        Permission.MANAGE_USERS,
+        lambda w, u: Call("DELETE", f"/customers/{make_customer(w.runtime)}/personal-data"),
+    ),
     ("GET", "/api/v1/audit"): (
         Permission.MANAGE_USERS,
         lambda w, u: Call("GET", f"/audit?customer={w.customer}&action=customer.viewed"),

@@ -89,19 +89,26 @@ class Seeder:
                 continue
             if points_at_customer(column):
                 values[column.name] = owner
-            elif not column.nullable and column.default is None and column.server_default is None:
+            elif self.fills(column):
                 if (
                     column.primary_key
                     and column.autoincrement in (True, "auto")
                     and len(table.primary_key) == 1
                 ):
                     continue
-                values[column.name] = _value(column, owner)
+                values[column.name] = self.value(column, owner)
         result = self.connection.execute(table.insert().values(**values))
         for column, made in zip(table.primary_key.columns, result.inserted_primary_key or (), strict=False):
             values[column.name] = made
         self.made[key] = values
         return values
+
+    def fills(self, column: Column[Any]) -> bool:
+        """Whether the seed gives the column a value (else its default, or null)."""
+        return not column.nullable and column.default is None and column.server_default is None
+
+    def value(self, column: Column[Any], owner: int) -> Any:
+        return _value(column, owner)
 
 
 def _value(column: Column[Any], owner: int) -> Any:

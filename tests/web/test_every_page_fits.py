@@ -351,6 +351,7 @@ def _pages(store: Store) -> list[str]:
         "/briefing?q=a",
         f"{c}/merge",
         f"{c}/merge?duplicate=loyalty:LONG-0002",
+        f"{c}/erase",
         f"{c}/encounters",
         f"{c}/encounters/new",
         f"/encounters/{store.encounter}",

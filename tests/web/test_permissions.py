@@ -66,6 +66,8 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("GET", "/customers/{customer_id}/history"): P.READ_CUSTOMERS,
     # Everything held about a customer, and who read or changed it: administrators only.
     ("GET", "/customers/{customer_id}/data-export"): P.MANAGE_USERS,
+    ("GET", "/customers/{customer_id}/erase"): P.MANAGE_USERS,
+    ("POST", "/customers/{customer_id}/erase"): P.MANAGE_USERS,
     ("GET", "/customers/{customer_id}/briefing"): P.READ_CUSTOMERS,
     ("GET", "/briefing"): P.READ_CUSTOMERS,
     ("GET", "/customers/{customer_id}/merge"): P.MERGE_CUSTOMERS,

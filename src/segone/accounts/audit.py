@@ -3,7 +3,9 @@ is recorded here in the same transaction.
 
 Append-only: this module (the only one that touches ``audit_log``) inserts and reads, nothing else, and
 migration 0026 adds database triggers that refuse any UPDATE of an entry, and any DELETE on PostgreSQL
-(docs/security.md, "Privacy").
+(docs/security.md, "Privacy"). The one exception is an erasure (``redact_about``): migration 0029 lets the
+triggers pass an UPDATE of an entry's summary and details while that customer's erasure is under way in
+the same transaction (docs/security.md, "Erasure").
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import Select, Table, func, select, text, update
 from sqlalchemy.orm import Session
 
-from segone.accounts.models import AuditEntry
+from segone.accounts.models import AuditEntry, Erasure
 from segone.accounts.schemas import READ_ACTIONS, Actor, AuditAction, AuditFilter, AuditRecord
 from segone.clock import as_utc, utcnow
 from segone.exporting import Batch, Column, Export, Kind
 from segone.storage import bulk
-from segone.storage.batching import chunks
+from segone.storage.batching import chunks, is_postgres, values_per_statement
 
 WRITE_BATCH = 10_000
 _AUDIT = cast(Table, AuditEntry.__table__)
@@ -156,3 +158,49 @@ def export(db: Session, wanted: AuditFilter, *, batch_size: int = WRITE_BATCH) -
             ]
 
     return Export(name="audit-log", columns=EXPORT_COLUMNS, rows=int(rows), read=read)
+
+
+# What an erased customer's entries keep: when, who, what and the record's id; not the words about them.
+ERASED_SUMMARY = "Personal data erased"
+
+
+def open_erasure(db: Session, *, actor: Actor, customer_ids: Sequence[int]) -> list[Erasure]:
+    """Record the erasure of these records, under way: until ``close_erasure`` in this transaction the
+    audit log's trigger lets ``redact_about`` change their entries (PostgreSQL also needs the
+    transaction-local setting ``segone.erasing``, which ends with the transaction whatever happens)."""
+    records = [
+        Erasure(customer_id=customer_id, erased_by_id=actor.user_id, erased_by=actor.email, under_way=True)
+        for customer_id in sorted(set(customer_ids))
+    ]
+    db.add_all(records)
+    db.flush()
+    if is_postgres(db):
+        db.execute(text("SELECT set_config('segone.erasing', 'on', true)"))
+    return records
+
+
+def redact_about(db: Session, *, customer_ids: Sequence[int]) -> int:
+    """Blank the summary and details of every entry about these records; returns how many."""
+    redacted = 0
+    for chunk in chunks(sorted(set(customer_ids)), values_per_statement(db)):
+        result = db.execute(
+            update(_AUDIT).where(_AUDIT.c.customer_id.in_(chunk)).values(summary=ERASED_SUMMARY, details={})
+        )
+        redacted += int(getattr(result, "rowcount", 0) or 0)
+    return redacted
+
+
+def close_erasure(db: Session, records: Sequence[Erasure]) -> None:
+    """Close the door ``open_erasure`` opened, before the transaction commits."""
+    for record in records:
+        record.under_way = False
+    db.flush()
+    if is_postgres(db):
+        db.execute(text("SELECT set_config('segone.erasing', 'off', true)"))
+
+
+def erasure_of(db: Session, customer_id: int) -> Erasure | None:
+    """The erasure of this record, if it was erased."""
+    return db.scalars(
+        select(Erasure).where(Erasure.customer_id == customer_id).order_by(Erasure.id.desc()).limit(1)
+    ).first()

@@ -66,3 +66,18 @@ class AuditEntry(Base):
     customer_id: Mapped[int | None] = mapped_column(index=True)
     summary: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Erasure(Base):
+    """A customer record whose personal data was erased: its id, when and by whom, nothing else. While
+    ``under_way`` (inside the erasing transaction only) the audit log's trigger lets the entries about that
+    record be redacted; see migration 0029 and docs/security.md#erasure."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(index=True)
+    erased_at: Mapped[datetime] = mapped_column(default=utcnow)
+    erased_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    erased_by: Mapped[str] = mapped_column(String(320))
+    under_way: Mapped[bool] = mapped_column(default=False)

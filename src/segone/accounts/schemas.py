@@ -220,6 +220,7 @@ class AuditAction(enum.StrEnum):
     CUSTOMER_VIEWED = "customer.viewed"
     BRIEFING_VIEWED = "customer.briefing_viewed"
     CUSTOMER_DATA_EXPORTED = "customer.data_exported"
+    CUSTOMER_ERASED = "customer.erased"
 
     @property
     def label(self) -> str:
@@ -248,6 +249,7 @@ _ACTION_LABELS = {
     AuditAction.CUSTOMER_VIEWED: "Sheet read",
     AuditAction.BRIEFING_VIEWED: "Briefing read",
     AuditAction.CUSTOMER_DATA_EXPORTED: "Everything about them exported",
+    AuditAction.CUSTOMER_ERASED: "Personal data erased",
     AuditAction.OFFERING_CREATED: "Offering added",
     AuditAction.OFFERING_UPDATED: "Offering changed",
     AuditAction.OFFERING_DEACTIVATED: "Offering withdrawn",

@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session
 
 from segone.accounts import audit
 from segone.accounts.audit import audit_trail as audit_trail
+from segone.accounts.audit import close_erasure as close_erasure
+from segone.accounts.audit import erasure_of as erasure_of
+from segone.accounts.audit import open_erasure as open_erasure
 from segone.accounts.audit import record_audit as record_audit
 from segone.accounts.audit import record_audits as record_audits
-from segone.accounts.models import ApiToken, AuditEntry, Team, User
+from segone.accounts.models import ApiToken, AuditEntry, Erasure, Team, User
 from segone.accounts.passwords import hash_password, verify_password
 from segone.accounts.schemas import (
     Actor,
@@ -359,8 +362,18 @@ def members_by_email(db: Session, *, emails: Collection[str]) -> dict[str, Membe
 
 
 def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
-    """Every audit entry about these customers: who read or changed what, and when."""
-    return {"audit_log": rows_about(db, AuditEntry, "customer_id", customer_ids)}
+    """Every audit entry about these customers: who read or changed what, and when; and the erasure records
+    of those ids (none for a customer still held: an erased record is gone)."""
+    return {
+        "audit_log": rows_about(db, AuditEntry, "customer_id", customer_ids),
+        "erasures": rows_about(db, Erasure, "customer_id", customer_ids),
+    }
+
+
+def erase_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, int]:
+    """Blank the summary and details of the audit entries about these customers (the entries stay: who
+    did what when); only between ``open_erasure`` and ``close_erasure``, which the triggers check."""
+    return {"audit_log": audit.redact_about(db, customer_ids=customer_ids)}
 
 
 def audit_log(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from ibis import BaseBackend
 from ibis.expr.types import Table
@@ -124,6 +125,32 @@ class EventDataset:
         _sync_directory(self.directory)
         return Compaction(len(snapshot), len(written), rows, removed)
 
+    def remove_customers(self, *, customer_ids: Collection[int], customers: Collection[str]) -> int:
+        """Rewrite every file holding an event of these customers (by id, or by the identity an event
+        named them with) without those events, each new file before its old one is removed; returns how
+        many events went. An erasure's way to take a customer out of an append-only dataset."""
+        self.remove_abandoned()
+        ids = pa.array(sorted(set(customer_ids)), pa.int64())
+        keys = pa.array(sorted(set(customers)), pa.string())
+        removed = 0
+        for path in self.files():
+            owners = pq.read_table(path, columns=["customer_id", "customer"])
+            if not pc.any(_theirs(owners, ids, keys)).as_py():
+                continue
+            source = pq.ParquetFile(path)
+            kept = (
+                batch.filter(pc.invert(_theirs(batch, ids, keys)))
+                for batch in source.iter_batches(batch_size=_BATCH_ROWS)
+            )
+            with self._new_file("erased") as (temporary, final):
+                written = _write(temporary, kept)
+            if written == 0:
+                final.unlink()
+            removed += source.metadata.num_rows - written
+            path.unlink()
+            _sync_directory(self.directory)
+        return removed
+
     def leftovers(self, *, now: float | None = None) -> list[Leftover]:
         """Temporary files in the dataset's directory, each with whether its writer is gone."""
         if not self.directory.is_dir():
@@ -161,6 +188,11 @@ class EventDataset:
             _sync_directory(self.directory)
         finally:
             temporary.unlink(missing_ok=True)
+
+
+def _theirs(events: pa.Table | pa.RecordBatch, ids: pa.Array, keys: pa.Array) -> pa.Array:
+    by_id = pc.fill_null(pc.is_in(events.column("customer_id"), value_set=ids), False)
+    return pc.or_(by_id, pc.is_in(events.column("customer"), value_set=keys))
 
 
 def _writer_of(name: str) -> processes.Owner | None:

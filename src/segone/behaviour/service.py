@@ -28,7 +28,7 @@ from segone.customers import service as customers
 from segone.errors import Invalid
 from segone.storage import leases
 from segone.storage.batching import among, chunks, values_per_statement
-from segone.storage.subject import Rows, plain, rows_about
+from segone.storage.subject import Rows, delete_about, plain, rows_about
 
 T = TypeVar("T")
 _PROFILE_FIELDS = [name for name in BehaviourProfileOut.model_fields if name != "top_contact_reasons"]
@@ -365,6 +365,23 @@ def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
         "behaviour_profiles": rows_about(db, BehaviourProfile, "customer_id", customer_ids),
         "event_staging": rows_about(db, StagedEvent, "customer_id", customer_ids),
     }
+
+
+def erase_about(db: Session, *, customer_ids: Sequence[int], identities: Collection[str]) -> dict[str, int]:
+    """Delete these customers' behaviour profiles (their model scores) and the events received for them
+    but not yet moved into the dataset (by id, or by an identity of theirs not yet resolved)."""
+    return {
+        "behaviour_profiles": delete_about(db, BehaviourProfile, "customer_id", customer_ids),
+        "event_staging": delete_about(db, StagedEvent, "customer_id", customer_ids)
+        + delete_about(db, StagedEvent, "customer", identities),
+    }
+
+
+def erase_events_about(*, data_dir: Path, customer_ids: Sequence[int], identities: Collection[str]) -> int:
+    """Rewrite the events dataset without these customers' events; returns how many went."""
+    from segone.behaviour import ingest
+
+    return ingest.dataset_of(data_dir).remove_customers(customer_ids=customer_ids, customers=identities)
 
 
 def events_about(*, actor: Actor, data_dir: Path, analytics_url: str, customer_ids: Sequence[int]) -> Rows:

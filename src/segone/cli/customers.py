@@ -35,7 +35,7 @@ from segone.customers.schemas import (
 from segone.errors import Invalid
 from segone.importing import ImportProblem, parse_mapping
 from segone.knowledge.categories.service import in_force as categories_in_force
-from segone.views import customer_list
+from segone.views import customer_list, erasure
 from segone.views.customer_sheet import customer_sheet
 from segone.views.schemas import CustomerSheet
 from segone.views.subject_export import subject_export
@@ -273,6 +273,54 @@ def export_data(
     output.write_text(text + "\n", encoding="utf-8")
     rows = sum(len(rows) for rows in document.tables.values()) + len(document.events)
     typer.echo(f"Exported {rows:,} rows about customer {document.customer.id} to {output}.", err=True)
+
+
+@app.command("erase")
+def erase(
+    ctx: typer.Context,
+    customer: Annotated[
+        str,
+        typer.Argument(metavar="CUSTOMER", help="The customer's id (42) or any identity (email:ann@x.com)."),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_user: Annotated[
+        str | None,
+        typer.Option(
+            "--as", metavar="EMAIL", help="Erase as this user (an administrator; named in the audit log)."
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Erase everything held about a customer (the right to erasure): their records, every row about them,
+    their events, search index entries and derived scores; audit entries about them keep only who did what
+    when. Cannot be undone. Recorded in the audit log as 'customer N erased'."""
+    runtime = runtime_of(ctx)
+    with runtime.session() as db:
+        customer_id = (
+            int(customer)
+            if customer.isdigit()
+            else customers.resolve(db, actor=SYSTEM, reference=customer).id
+        )
+    if not yes:
+        typer.confirm(
+            f"Erase all personal data of customer {customer_id}? This cannot be undone.", abort=True
+        )
+    with runtime.session() as db:
+        done = erasure.erase(
+            db, actor=actor_named(db, as_user), customer_id=customer_id, data_dir=runtime.settings.data_dir
+        )
+    erasure.settle(runtime.engine)
+    if json_output:
+        print_json(done)
+        return
+    rows = sum(done.rows.values())
+    stdout().print(
+        f"Erased customer {done.customer_id} (records {', '.join(map(str, done.record_ids))}): "
+        f"{rows:,} rows and {done.events:,} events.",
+        markup=False,
+    )
+    if done.category_model_removed:
+        stdout().print("The fact-category model was removed; train it again with 'segone facts train'.")
 
 
 @app.command("list")

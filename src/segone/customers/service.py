@@ -38,7 +38,7 @@ from segone.customers.schemas import (
 from segone.errors import Conflict, Invalid, NotFound
 from segone.exporting import Batch, Column, Export, Kind
 from segone.storage.batching import among, batched, chunks, values_per_statement
-from segone.storage.subject import Rows, rows_about
+from segone.storage.subject import Rows, delete_about, rows_about
 
 
 def to_out(customer: Customer) -> CustomerOut:
@@ -593,6 +593,35 @@ def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
         "customer_merges": rows_about(db, CustomerMerge, "survivor_id", customer_ids),
         "customer_consents": rows_about(db, ConsentRecord, "customer_id", customer_ids),
     }
+
+
+def identity_keys(db: Session, *, customer_ids: Sequence[int]) -> list[str]:
+    """Every identity of these records as ``system:value``: how events and imports name them."""
+    keys: list[str] = []
+    for chunk in chunks(sorted(set(customer_ids)), values_per_statement(db)):
+        found = db.scalars(select(CustomerIdentity).where(CustomerIdentity.customer_id.in_(chunk)))
+        keys.extend(identity.key for identity in found)
+    return keys
+
+
+def erase_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, int]:
+    """Delete the records themselves (no tombstone: an erased id resolves to nothing, and the erasure
+    record in ``accounts`` says it was erased), their identities, merges and consent records; last, as
+    every other table points at them."""
+    for chunk in chunks(sorted(set(customer_ids)), values_per_statement(db)):
+        db.execute(update_rows(Customer).where(Customer.id.in_(chunk)).values(merged_into_id=None))
+    counts = {
+        "customer_identities": delete_about(db, CustomerIdentity, "customer_id", customer_ids),
+        "customer_consents": delete_about(db, ConsentRecord, "customer_id", customer_ids),
+        "customer_merges": delete_about(db, CustomerMerge, "survivor_id", customer_ids)
+        + delete_about(db, CustomerMerge, "merged_id", customer_ids),
+    }
+    # The session's copies of the deleted records must not be found by ``get`` later in this transaction.
+    for held in [o for o in db.identity_map.values() if isinstance(o, Customer | CustomerIdentity)]:
+        if getattr(held, "customer_id", getattr(held, "id", None)) in customer_ids:
+            db.expunge(held)
+    counts["customers"] = delete_about(db, Customer, "id", customer_ids)
+    return counts
 
 
 # --- consent ------------------------------------------------------------------------------------------------

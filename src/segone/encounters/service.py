@@ -14,7 +14,7 @@ from segone.accounts.service import record_audit, require
 from segone.channels import Channel
 from segone.clock import utcnow
 from segone.customers import service as customers
-from segone.encounters.models import Encounter
+from segone.encounters.models import Encounter, RejectedSuggestion
 from segone.encounters.schemas import EncounterCreate, EncounterOut, NoteSearchHit
 from segone.errors import Invalid, NotFound
 from segone.exporting import Batch, Column, Export, Kind
@@ -24,7 +24,7 @@ from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCre
 from segone.settings import DEFAULT_ENCOUNTER_DATE_FLOOR
 from segone.storage import fulltext
 from segone.storage.batching import chunks, values_per_statement
-from segone.storage.subject import Rows, rows_about
+from segone.storage.subject import Rows, delete_about, ids_where, rows_about
 
 
 def to_out_many(db: Session, encounters: list[Encounter]) -> list[EncounterOut]:
@@ -341,3 +341,18 @@ def note_hits(db: Session, found: Sequence[fulltext.Match], terms: Sequence[str]
 def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
     """Every encounter with these customers, notes included, as stored."""
     return {"encounters": rows_about(db, Encounter, "customer_id", customer_ids)}
+
+
+def erase_suggestions_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, int]:
+    """Delete the sentences of these customers' notes kept as not to propose again; first, as they point
+    at the facts an erasure deletes next."""
+    encounters = ids_where(db, Encounter, "customer_id", customer_ids)
+    return {"rejected_suggestions": delete_about(db, RejectedSuggestion, "encounter_id", encounters)}
+
+
+def erase_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, int]:
+    """Delete every encounter with these customers, notes included, and their words from the search index
+    (after their facts and suggestions, which point at them)."""
+    deleted = delete_about(db, Encounter, "customer_id", customer_ids)
+    fulltext.purge(db, NOTES_INDEX)
+    return {"encounters": deleted}

@@ -45,7 +45,7 @@ from segone.personalisation.schemas import (
 )
 from segone.segmentation import service as segmentation
 from segone.settings import Settings
-from segone.storage.subject import Rows, rows_about
+from segone.storage.subject import Rows, delete_about, rows_about
 
 READ = Permission.READ_CUSTOMERS
 CHANGE = Permission.MANAGE_SETTINGS
@@ -348,3 +348,8 @@ def _audiences_of(db: Session, actor: Actor, customer_id: int, names: set[str]) 
 def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
     """The offers recommended to these customers by the last run, with their reasons, as stored."""
     return {"recommendations": rows_about(db, Recommendation, "customer_id", customer_ids)}
+
+
+def erase_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, int]:
+    """Delete the offers recommended to these customers."""
+    return {"recommendations": delete_about(db, Recommendation, "customer_id", customer_ids)}

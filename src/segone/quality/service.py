@@ -94,7 +94,7 @@ from segone.quality.think import predictions_of as predictions_of
 from segone.quality.think import record_prediction as record_prediction
 from segone.storage import bulk
 from segone.storage.batching import chunks
-from segone.storage.subject import Rows, ids_of, rows_about
+from segone.storage.subject import Rows, delete_about, ids_of, ids_where, rows_about
 
 READ = Permission.RATE_SERVICE
 MANAGE = Permission.MANAGE_REPORT_CARDS
@@ -1308,4 +1308,16 @@ def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
         "report_card_scores": rows_about(db, Score, "rating_id", ids_of(ratings)),
         "rating_predictions": rows_about(db, RatingPrediction, "customer_id", customer_ids),
         "survey_answers": rows_about(db, SurveyAnswer, "customer_id", customer_ids),
+    }
+
+
+def erase_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, int]:
+    """Delete the ratings these customers gave (with their scores), the predictions of their ratings and
+    their survey answers; the cards and surveys stay, their figures are recomputed without them."""
+    ratings = ids_where(db, Rating, "rater_customer_id", customer_ids)
+    return {
+        "report_card_scores": delete_about(db, Score, "rating_id", ratings),
+        "report_card_ratings": delete_about(db, Rating, "id", ratings),
+        "rating_predictions": delete_about(db, RatingPrediction, "customer_id", customer_ids),
+        "survey_answers": delete_about(db, SurveyAnswer, "customer_id", customer_ids),
     }

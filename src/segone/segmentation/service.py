@@ -68,7 +68,7 @@ from segone.settings import Settings
 from segone.storage import bulk
 from segone.storage.batching import ROWS_PER_STATEMENT, among, batched, chunks, values_per_statement
 from segone.storage.engine import session_scope
-from segone.storage.subject import Rows, rows_about
+from segone.storage.subject import Rows, delete_about, rows_about
 
 _SEGMENTS = cast(Table, Segment.__table__)
 _MEMBERSHIPS = cast(Table, SegmentMembership.__table__)
@@ -1269,4 +1269,14 @@ def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
         "segment_memberships": rows_about(db, SegmentMembership, "customer_id", customer_ids),
         "audience_members": rows_about(db, AudienceMember, "customer_id", customer_ids),
         "audience_edits": rows_about(db, AudienceEdit, "customer_id", customer_ids),
+    }
+
+
+def erase_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, int]:
+    """Take these customers out of every segmentation version and audience (hand edits included); the
+    versions' and audiences' sizes and rules stay as the anonymous aggregates they are."""
+    return {
+        "segment_memberships": delete_about(db, SegmentMembership, "customer_id", customer_ids),
+        "audience_members": delete_about(db, AudienceMember, "customer_id", customer_ids),
+        "audience_edits": delete_about(db, AudienceEdit, "customer_id", customer_ids),
     }

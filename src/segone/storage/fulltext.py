@@ -206,3 +206,11 @@ def snippets(db: Session, index: FullTextIndex, ids: Sequence[int], terms: Seque
     return {
         int(i): str(s or "").replace(_LT, "<").replace(_GT, ">") for i, s in db.execute(text(sql), params)
     }
+
+
+def purge(db: Session, index: FullTextIndex) -> None:
+    """Leave no trace of deleted rows' words in the index: FTS5 keeps a deleted row's tokens in its old
+    segments (a delete only adds a marker) until they are merged, so merge them all now. PostgreSQL's
+    expression index holds no text of its own; its dead entries go with the table's vacuum."""
+    if not is_postgres(db):
+        db.execute(text(f"INSERT INTO {index.fts_table}({index.fts_table}) VALUES ('optimize')"))

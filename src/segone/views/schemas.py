@@ -331,3 +331,23 @@ class SubjectExport(BaseModel):
         "messages, offers and the audit entries about them."
     )
     events: list[dict[str, Any]] = Field(description="Their events in the events dataset, oldest first.")
+
+
+class ErasureOut(BaseModel):
+    """What an erasure removed: counts only, nothing about the customer but the ids their records had."""
+
+    customer_id: int
+    record_ids: list[int] = Field(
+        description="The ids of the records erased (the customer's and those merged into it)."
+    )
+    erased_at: datetime
+    erased_by: str
+    rows: dict[str, int] = Field(
+        description="Rows deleted per table; for audit_log, the entries redacted (kept, without their "
+        "summary and details)."
+    )
+    events: int = Field(description="Events removed from the events dataset.")
+    category_model_removed: bool = Field(
+        description="Whether the trained fact-category model was removed (train it again with "
+        "`segone facts train`)."
+    )

@@ -26,6 +26,7 @@ from segone.customers.schemas import (
 )
 from segone.errors import Conflict, Invalid, NotFound
 from segone.knowledge.categories.schemas import CategoryList
+from segone.views import erasure
 from segone.views import merge as merging
 from segone.views.customer_list import page as list_page
 from segone.views.customer_sheet import customer_sheet
@@ -354,6 +355,36 @@ def customer_data_export(
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get("/customers/{customer_id}/erase")
+def erase_form(request: Request, customer_id: int, viewer: UserAdmin, runtime: RuntimeDep) -> Response:
+    """What erasing the customer removes, and the confirmation it asks for."""
+    with runtime.session() as db:
+        customer = customers.to_out(customers.get(db, actor=viewer.actor, customer_id=customer_id))
+        if (moved := redirect_if_merged(request, customer.id, customer_id, "/erase")) is not None:
+            return moved
+        return render(request, "customers/erase.html", customer=customer, error=None)
+
+
+@router.post("/customers/{customer_id}/erase")
+def erase(request: Request, customer_id: int, viewer: UserAdmin, form: Form, runtime: RuntimeDep) -> Response:
+    """Erase once the customer's number is typed again: an admin's deliberate act, not a stray click."""
+    if (form.get("confirm") or "").strip() != str(customer_id):
+        with runtime.session() as db:
+            customer = customers.to_out(customers.get(db, actor=viewer.actor, customer_id=customer_id))
+            error = f"Type the customer's number, {customer_id}, to confirm."
+            return render(request, "customers/erase.html", status=422, customer=customer, error=error)
+    with runtime.session() as db:
+        done = erasure.erase(
+            db, actor=viewer.actor, customer_id=customer_id, data_dir=runtime.settings.data_dir
+        )
+    erasure.settle(runtime.engine)
+    web_session.load(request).flash(
+        f"Customer {done.customer_id} erased: {sum(done.rows.values()):,} rows and {done.events:,} events "
+        "removed; the audit log keeps only who did what when."
+    )
+    return see_other("/customers")
 
 
 # ---------------------------------------------------------------------------------------- history

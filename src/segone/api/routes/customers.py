@@ -22,11 +22,11 @@ from segone.customers.schemas import (
     MergeOut,
     MergeRequest,
 )
-from segone.views import customer_list
+from segone.views import customer_list, erasure
 from segone.views import merge as merging
 from segone.views.briefing import briefing
 from segone.views.customer_sheet import customer_sheet
-from segone.views.schemas import Briefing, CustomerPage, CustomerSheet, SubjectExport
+from segone.views.schemas import Briefing, CustomerPage, CustomerSheet, ErasureOut, SubjectExport
 from segone.views.subject_export import subject_export
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -219,6 +219,25 @@ def customer_data_export(
         analytics_url=runtime.settings.analytics_url,
         currency=runtime.settings.currency,
     )
+
+
+@router.delete(
+    "/{customer_id}/personal-data",
+    response_model=ErasureOut,
+    summary="Erase everything held about a customer",
+    responses=responses(401, 403, 404, 422),
+)
+def erase_personal_data(actor: CurrentActor, customer_id: CustomerId, runtime: RuntimeDep) -> ErasureOut:
+    """The right to erasure: deletes the customer's records (and those merged into them) and every row
+    about them, rewrites the events dataset without their events, drops them from the search indexes and
+    derived tables (behaviour profiles, scores, segment memberships, knowledge refresh results, offers,
+    messages); audit entries about them keep only who did what when. Cannot be undone. Answers with the
+    counts removed; an id already erased is 404 (the message says when). Administrators only; recorded in
+    the audit log as "Customer N erased"."""
+    with runtime.session() as db:  # committed here, before the store's log is settled and the answer sent
+        done = erasure.erase(db, actor=actor, customer_id=customer_id, data_dir=runtime.settings.data_dir)
+    erasure.settle(runtime.engine)
+    return done
 
 
 @router.get(

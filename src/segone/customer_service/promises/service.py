@@ -35,7 +35,7 @@ from segone.customer_service.promises.schemas import (
 from segone.customer_service.scope import scope_of
 from segone.customers import service as customers
 from segone.errors import Conflict, Invalid, NotFound
-from segone.storage.subject import Rows, rows_about
+from segone.storage.subject import Rows, delete_about, rows_about
 
 MAKE = Permission.ADD_ENCOUNTERS
 NO_TEAM = "No team"
@@ -323,3 +323,8 @@ def move_to(db: Session, *, from_customer_id: int, to_customer_id: int) -> int:
 def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
     """Every promise made to these customers, as stored."""
     return {"promises": rows_about(db, Promise, "customer_id", customer_ids)}
+
+
+def erase_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, int]:
+    """Delete every promise made to these customers."""
+    return {"promises": delete_about(db, Promise, "customer_id", customer_ids)}

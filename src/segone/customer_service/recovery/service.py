@@ -54,7 +54,7 @@ from segone.errors import Conflict, Forbidden, Invalid, NotFound
 from segone.progress import Progress, silent
 from segone.storage.batching import chunks
 from segone.storage.engine import session_scope
-from segone.storage.subject import Rows, ids_of, rows_about
+from segone.storage.subject import Rows, delete_about, ids_of, ids_where, rows_about
 
 ACT = Permission.ADD_ENCOUNTERS
 ASSIGN = Permission.VIEW_TEAM_DASHBOARDS
@@ -759,4 +759,13 @@ def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
     return {
         "recovery_cases": cases,
         "recovery_actions": rows_about(db, RecoveryAction, "case_id", ids_of(cases)),
+    }
+
+
+def erase_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, int]:
+    """Delete these customers' recovery cases and every action taken on them."""
+    cases = ids_where(db, RecoveryCase, "customer_id", customer_ids)
+    return {
+        "recovery_actions": delete_about(db, RecoveryAction, "case_id", cases),
+        "recovery_cases": delete_about(db, RecoveryCase, "id", cases),
     }

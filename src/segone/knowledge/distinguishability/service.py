@@ -37,7 +37,7 @@ from segone.knowledge.models import (
     KnowledgeTrait,
 )
 from segone.storage.batching import among, chunks, values_per_statement
-from segone.storage.subject import Rows, rows_about
+from segone.storage.subject import Rows, delete_about, ids_where, rows_about
 
 # A trait is rare when at most this share of the customers we know something about in its topic (the
 # fact's category) hold it, or when nobody else does; the thresholds are documented in docs/knowledge.md.
@@ -215,4 +215,33 @@ def data_about(
     return {
         "knowledge_customer_measures": rows_about(db, CustomerMeasure, "customer_id", customer_ids),
         "knowledge_fact_traits": rows_about(db, FactTrait, "differentiator_id", differentiator_ids),
+    }
+
+
+def erase_about(
+    db: Session, *, customer_ids: Sequence[int], differentiator_ids: Sequence[int]
+) -> dict[str, int]:
+    """Delete what the last knowledge refresh measured about these customers and the traits their facts
+    were read as: a trait only they held goes; a trait others hold too keeps its rarity (an anonymous
+    figure) and is labelled with another holder's wording, as its label may be theirs."""
+    traits = set(ids_where(db, FactTrait, "differentiator_id", differentiator_ids, key="trait_id"))
+    links = delete_about(db, FactTrait, "differentiator_id", differentiator_ids)
+    emptied: list[int] = []
+    for trait in db.scalars(select(KnowledgeTrait).where(among(db, KnowledgeTrait.id, sorted(traits)))):
+        wording = db.scalars(
+            select(Differentiator.text)
+            .join(FactTrait, FactTrait.differentiator_id == Differentiator.id)
+            .where(FactTrait.trait_id == trait.id, Differentiator.customer_id.not_in(customer_ids))
+            .order_by(Differentiator.id)
+            .limit(1)
+        ).first()
+        if wording is None:
+            emptied.append(trait.id)
+        else:
+            trait.label = wording
+    db.flush()
+    return {
+        "knowledge_fact_traits": links,
+        "knowledge_traits": delete_about(db, KnowledgeTrait, "id", emptied),
+        "knowledge_customer_measures": delete_about(db, CustomerMeasure, "customer_id", customer_ids),
     }

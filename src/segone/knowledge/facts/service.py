@@ -32,7 +32,7 @@ from segone.knowledge.models import Acknowledgement
 from segone.knowledge.models import Differentiator as Differentiator
 from segone.storage import fulltext
 from segone.storage.batching import among, chunks, values_per_statement
-from segone.storage.subject import Rows, ids_of, rows_about
+from segone.storage.subject import Rows, delete_about, ids_of, ids_where, rows_about
 
 
 def to_out_many(
@@ -637,3 +637,16 @@ def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
         "differentiators": facts,
         "acknowledgements": rows_about(db, Acknowledgement, "differentiator_id", ids_of(facts)),
     }
+
+
+def erase_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, int]:
+    """Delete every differentiator learned about these customers and every acknowledgement of them, and
+    their words from the search index."""
+    facts = ids_where(db, Differentiator, "customer_id", customer_ids)
+    acknowledgements = delete_about(db, Acknowledgement, "differentiator_id", facts)
+    # A fact replaced by another of theirs points at it: unlink first, whatever order the chunks take.
+    for chunk in chunks(facts, values_per_statement(db)):
+        db.execute(update(Differentiator).where(Differentiator.id.in_(chunk)).values(replaced_by_id=None))
+    deleted = delete_about(db, Differentiator, "id", facts)
+    fulltext.purge(db, FACTS_INDEX)
+    return {"acknowledgements": acknowledgements, "differentiators": deleted}

@@ -59,7 +59,7 @@ from segone.personalisation.messages.schemas import (
 )
 from segone.personalisation.messages.wording import mentions
 from segone.personalisation.schemas import price_band_label
-from segone.storage.subject import Rows, rows_about
+from segone.storage.subject import Rows, delete_about, rows_about
 
 DRAFT = Permission.ACKNOWLEDGE
 EDIT = Permission.MANAGE_SETTINGS
@@ -607,3 +607,8 @@ def move_to(db: Session, *, from_customer_id: int, to_customer_id: int) -> int:
 def data_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, Rows]:
     """Every message drafted or sent to these customers, as stored."""
     return {"messages": rows_about(db, Message, "customer_id", customer_ids)}
+
+
+def erase_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, int]:
+    """Delete every message drafted or sent to these customers."""
+    return {"messages": delete_about(db, Message, "customer_id", customer_ids)}
