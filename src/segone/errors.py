@@ -48,6 +48,13 @@ class Conflict(SegoneError):
     http_status = 409
 
 
+class StaleVersion(Conflict):
+    """An edit made from a version of a record that is no longer its current one: someone else changed it
+    in between. ``details`` holds the current ``version`` and the ``current`` record, to redo the edit on."""
+
+    code = "version_conflict"
+
+
 class Unauthenticated(SegoneError):
     code = "unauthenticated"
     http_status = 401
