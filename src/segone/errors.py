@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+STORE_UNAVAILABLE_RETRY_AFTER = 5
+"""Seconds a client is told to wait (``Retry-After``) when the database cannot be reached or is busy: a
+restart of PostgreSQL, or a SQLite store locked past its busy timeout, is about that long."""
+
+STORE_UNAVAILABLE_MESSAGE = (
+    "The database is not reachable just now (it may be restarting or busy); nothing of this request was "
+    "saved unless the connection broke while it was being committed. Try again in a few seconds."
+)
+
 
 class SegoneError(Exception):
     code = "error"
