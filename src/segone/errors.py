@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+STORE_UNAVAILABLE_RETRY_AFTER = 5
+"""Seconds a client is told to wait (``Retry-After``) when the database cannot be reached or is busy: a
+restart of PostgreSQL, or a SQLite store locked past its busy timeout, is about that long."""
+
+STORE_UNAVAILABLE_MESSAGE = (
+    "The database is not reachable just now (it may be restarting or busy); nothing of this request was "
+    "saved unless the connection broke while it was being committed. Try again in a few seconds."
+)
+
 
 class SegoneError(Exception):
     code = "error"
@@ -46,6 +55,13 @@ class NotFound(SegoneError):
 class Conflict(SegoneError):
     code = "conflict"
     http_status = 409
+
+
+class StaleVersion(Conflict):
+    """An edit made from a version of a record that is no longer its current one: someone else changed it
+    in between. ``details`` holds the current ``version`` and the ``current`` record, to redo the edit on."""
+
+    code = "version_conflict"
 
 
 class Unauthenticated(SegoneError):

@@ -357,6 +357,10 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
             "POST", f"/customers/{w.customer}/differentiators", {"text": "Two kids", "category": "family"}
         ),
     ),
+    ("GET", "/api/v1/differentiators/{differentiator_id}"): (
+        Permission.READ_CUSTOMERS,
+        lambda w, u: Call("GET", f"/differentiators/{w.fact}"),
+    ),
     ("PATCH", "/api/v1/differentiators/{differentiator_id}"): (
         Permission.ADD_DIFFERENTIATORS,
         lambda w, u: Call("PATCH", f"/differentiators/{w.fact}", {"confirmed": True}),

@@ -8,6 +8,7 @@ SQLite and PostgreSQL alike, never a 500 on one of them.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -16,10 +17,22 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from segone.errors import SegoneError, TooManyAttempts, Unauthenticated
+from segone.errors import (
+    STORE_UNAVAILABLE_MESSAGE,
+    STORE_UNAVAILABLE_RETRY_AFTER,
+    SegoneError,
+    TooManyAttempts,
+    Unauthenticated,
+)
+
+log = logging.getLogger(__name__)
+
+STORE_UNAVAILABLE = (OperationalError, InterfaceError)
+"""What the database driver raises when the connection is lost (a restart of PostgreSQL, a backend ended)
+or the store is locked: the request can be repeated, so the answer is 503 with ``Retry-After``."""
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,6 +59,10 @@ _RESPONSES: dict[int, str] = {
     404: "Something named in the path does not exist.",
     409: "The request conflicts with the record's current state.",
     422: "The request is not valid; `details` lists each problem.",
+    503: (
+        "The database is not reachable just now (restarting, or busy): try again after the number of "
+        "seconds in the `Retry-After` header."
+    ),
     429: (
         "Too many failed token checks from this address: every call is refused until the number of "
         "seconds in the `Retry-After` header has passed."
@@ -56,9 +73,10 @@ _RESPONSES: dict[int, str] = {
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the error responses a route can give.
 
-    A route that checks the API token (401) can also refuse a caller who failed that check too often (429).
+    A route that checks the API token (401) can also refuse a caller who failed that check too often (429),
+    and, as it reads the token from the database, answer 503 while the database cannot be reached.
     """
-    documented = sorted({*codes, 429} if 401 in codes else set(codes))
+    documented = sorted({*codes, 429, 503} if 401 in codes else set(codes))
     return {code: {"model": ErrorOut, "description": _RESPONSES[code]} for code in documented}
 
 
@@ -134,6 +152,16 @@ async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         error_body("invalid", "The database cannot store a value of this request; check numbers and text."),
         status_code=422,
+    )
+
+
+async def _store_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    # Handled here, so not logged by the server's catch-all: a restart should still be seen in the log.
+    log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return JSONResponse(
+        error_body("unavailable", STORE_UNAVAILABLE_MESSAGE),
+        status_code=503,
+        headers={"Retry-After": str(STORE_UNAVAILABLE_RETRY_AFTER)},
     )
 
 
@@ -261,5 +289,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
+    for unavailable in STORE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _store_unavailable)
     app.add_exception_handler(Exception, _server_error)
     app.add_middleware(InputGuard)

@@ -7,9 +7,11 @@ One refresh, as of a day:
 3. the engine computes ``behaviour_profile``, each customer's recent purchase days (the timeline the
    customer page plots) and the weekly RFM summary, in three queries;
 4. BG/NBD and Gamma-Gamma are fitted on the summary and score every customer (``scores``);
-5. the operational store's ``behaviour_profiles`` is replaced in one transaction: a page sees the old
-   profiles or the new ones, never a mix, and a failed refresh leaves the old ones and says so in its row
-   of ``behaviour_refreshes``.
+5. the operational store's ``behaviour_profiles`` is replaced: on PostgreSQL in one transaction (a page
+   sees the old profiles or the new ones, never a mix, and a failed refresh leaves the old ones); on
+   SQLite a chunk of customers per transaction, so that people's edits are not locked out for the whole
+   write (``_write_profiles``: each customer has their old profile or their new one, never none). Either
+   way a failed refresh says so in its row of ``behaviour_refreshes``.
 
 One refresh runs at a time: its row holds a lease (``storage.leases``) that a heartbeat renews, so a
 refresh whose process was killed reads as failed, and a new one is refused only while one truly runs.
@@ -45,6 +47,7 @@ from segone.errors import Invalid
 from segone.progress import Progress, silent
 from segone.settings import Settings
 from segone.storage import bulk, leases
+from segone.storage.batching import ROWS_PER_STATEMENT, among, is_postgres
 from segone.storage.engine import session_scope
 
 WHAT = "A behaviour refresh"
@@ -194,17 +197,9 @@ def _refresh(
 
     stages.start("Writing profiles", rows.num_rows)
     heartbeat.check(WHAT)
-    heartbeat.renew()  # a full lease for the writing, which holds SQLite's write lock until it commits
+    heartbeat.renew()  # a full lease for the writing
     with session_scope(sessions) as db:
-        db.execute(delete(BehaviourProfile))
-        connection = db.connection()
-        for offset in range(0, rows.num_rows, WRITE_CHUNK):
-            chunk = rows.slice(offset, WRITE_CHUNK).to_pylist()
-            for row in chunk:
-                row["refresh_id"] = run_id
-                row["as_of"] = as_of
-            bulk.insert_rows(connection, _PROFILES, chunk)
-            stages.advance(min(offset + WRITE_CHUNK, rows.num_rows))
+        _write_profiles(db, rows, run_id, as_of, stages)
         run = db.get(BehaviourRefresh, run_id)
         assert run is not None
         run.status = "done"
@@ -225,6 +220,37 @@ def _refresh(
         notes=notes,
         seconds=stages.seconds,
     )
+
+
+def _write_profiles(db: Session, rows: pa.Table, run_id: int, as_of: date, stages: _Stages) -> None:
+    """Replace the stored profiles by ``rows``; the caller's transaction marks the run done after.
+
+    PostgreSQL replaces them in the caller's one transaction: its writers lock rows, so the customers and
+    facts people edit meanwhile are not held up, and a page sees the old profiles or the new ones. SQLite
+    has one write lock for the whole file: held for a whole write-back (20 s for a million customers) it
+    would keep every writer waiting past its busy timeout. There each chunk of customers is replaced in a
+    transaction of its own (a customer has their old profile or their new one, never none) and the lock
+    is let go between chunks; the profiles of customers this refresh no longer has go last.
+    """
+    whole = is_postgres(db)
+    # On SQLite a chunk holds the lock for a fraction of a second (2,000 rows: well under 0.1 s).
+    size = WRITE_CHUNK if whole else ROWS_PER_STATEMENT
+    if whole:
+        db.execute(delete(BehaviourProfile))
+    for offset in range(0, rows.num_rows, size):
+        chunk = rows.slice(offset, size).to_pylist()
+        for row in chunk:
+            row["refresh_id"] = run_id
+            row["as_of"] = as_of
+        if not whole:
+            ids = [row["customer_id"] for row in chunk]
+            db.execute(delete(BehaviourProfile).where(among(db, BehaviourProfile.customer_id, ids)))
+        bulk.insert_rows(db.connection(), _PROFILES, chunk)
+        if not whole:
+            db.commit()
+        stages.advance(min(offset + size, rows.num_rows))
+    if not whole:
+        db.execute(delete(BehaviourProfile).where(BehaviourProfile.refresh_id != run_id))
 
 
 # --- on the engine ------------------------------------------------------------------------------------------

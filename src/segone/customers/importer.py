@@ -62,7 +62,7 @@ from segone.importing import (
     row_width_problem,
 )
 from segone.progress import Progress, silent
-from segone.storage.batching import ROWS_PER_STATEMENT, chunks
+from segone.storage.batching import ROWS_PER_STATEMENT, among, chunks
 
 KINDS = ("person", "business")
 MAX_NAME = 300
@@ -625,6 +625,13 @@ def _write(db: Session, actor: Actor, plan: _Plan, progress: Progress) -> None:
     for update_chunk in chunks(plan.updates, ROWS_PER_STATEMENT):
         db.execute(
             update(Customer), [{**values, "updated_at": now} for _row, values, _changes in update_chunk]
+        )
+        # An edit opened before the import would undo what the import changed.
+        db.execute(
+            update(Customer)
+            .where(among(db, Customer.id, [values["id"] for _row, values, _changes in update_chunk]))
+            .values(version=Customer.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
         )
         audit.extend(
             AuditRecord.by(

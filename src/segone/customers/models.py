@@ -10,9 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from segone.clock import utcnow
 from segone.storage.base import Base
+from segone.storage.versions import Versioned
 
 
-class Customer(Base):
+class Customer(Versioned, Base):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -164,6 +164,14 @@ class CustomerUpdate(InputModel):
     )
     add_identities: list[Identity] = Field(default_factory=list)
     remove_identities: list[Identity] = Field(default_factory=list)
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The version the change was made from (or send it as `If-Match`): if the customer has "
+        "changed since, nothing is changed and the answer is 409 with the current version. Left out, the "
+        "change is made whatever the version (the last writer wins).",
+    )
 
     _attributes = field_validator("attributes")(_attribute_changes)
     _add = field_validator("add_identities")(_check_identities)
@@ -185,6 +193,7 @@ class CustomerOut(BaseModel):
         "encounter, or when they were added, whichever came first."
     )
     merged_into_id: int | None
+    version: int = Field(description="Raised by every change; send it back with an update (`version`).")
 
 
 class MergeRequest(InputModel):

@@ -35,10 +35,11 @@ from segone.customers.schemas import (
     PurposeConsent,
     parse_identity,
 )
-from segone.errors import Conflict, Invalid, NotFound
+from segone.errors import Conflict, Invalid, NotFound, StaleVersion
 from segone.exporting import Batch, Column, Export, Kind
 from segone.storage.batching import among, batched, chunks, values_per_statement
 from segone.storage.subject import Rows, delete_about, rows_about
+from segone.storage.versions import bump, lock_for_edit
 
 
 def to_out(customer: Customer) -> CustomerOut:
@@ -52,6 +53,7 @@ def to_out(customer: Customer) -> CustomerOut:
         updated_at=customer.updated_at,
         since=customer.since,
         merged_into_id=customer.merged_into_id,
+        version=customer.version,
     )
 
 
@@ -131,10 +133,18 @@ def create(db: Session, *, actor: Actor, data: CustomerCreate) -> Customer:
 def update(db: Session, *, actor: Actor, customer_id: int, data: CustomerUpdate) -> Customer:
     require(actor, Permission.WRITE_CUSTOMERS)
     customer = get(db, actor=actor, customer_id=customer_id, follow_merges=False)
+    current = lock_for_edit(db, customer)
     if customer.merged_into_id is not None:
         raise Conflict(
             f"Customer {customer.id} was merged into customer {customer.merged_into_id}; "
             "change that one instead."
+        )
+    if data.version is not None and data.version != current:
+        raise StaleVersion(
+            f"{customer.name} was changed by someone else since you opened it (you had version "
+            f"{data.version}, it is at version {current} now): nothing was changed. Make your change "
+            "again on the current record.",
+            details={"version": current, "current": to_out(customer).model_dump(mode="json")},
         )
     changes: dict[str, Any] = {}
     if data.name is not None and data.name.strip() != customer.name:
@@ -165,6 +175,9 @@ def update(db: Session, *, actor: Actor, customer_id: int, data: CustomerUpdate)
         _claim_identities(db, customer, data.add_identities)
         changes["identities_added"] = data.add_identities
     if changes:
+        # Set even when only identities changed, so that the row, and with it the version, is written.
+        customer.updated_at = utcnow()
+        bump(customer)
         db.flush()
         record_audit(
             db,
@@ -385,6 +398,9 @@ def merge_records(
     counts = {"identities": int(identities or 0), **moved}
     merged.merged_into_id = survivor.id
     merged.merged_at = utcnow()
+    # An edit opened on either record before the merge would undo part of it.
+    bump(survivor)
+    bump(merged)
     db.add(
         CustomerMerge(
             survivor_id=survivor.id, merged_id=merged.id, merged_by_id=actor.user_id, snapshot=snapshot

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from segone.clock import utcnow
 from segone.storage.base import Base
+from segone.storage.versions import Versioned
 
 
-class Differentiator(Base):
+class Differentiator(Versioned, Base):
     """A fact that makes this customer different: a line on the customer's easel sheet."""
 
     __tablename__ = "differentiators"

@@ -24,7 +24,7 @@ from segone.customers.schemas import (
     attribute_text,
     parse_identity,
 )
-from segone.errors import Conflict, Invalid, NotFound
+from segone.errors import Conflict, Invalid, NotFound, StaleVersion
 from segone.knowledge.categories.schemas import CategoryList
 from segone.views import erasure
 from segone.views import merge as merging
@@ -209,8 +209,18 @@ def edit_customer_form(
         out = customers.to_out(customers.get(db, actor=viewer.actor, customer_id=customer_id))
     if (moved := redirect_if_merged(request, out.id, customer_id, "/edit")) is not None:
         return moved
-    values = {"name": out.name, "kind": out.kind.value, "attributes": _attribute_text(out.attributes)}
-    return render(request, "customers/edit.html", customer=out, values=values, errors={})
+    return render(
+        request, "customers/edit.html", customer=out, values=_edit_values(out), errors={}, stale=None
+    )
+
+
+def _edit_values(out: CustomerOut) -> dict[str, str]:
+    return {
+        "name": out.name,
+        "kind": out.kind.value,
+        "attributes": _attribute_text(out.attributes),
+        "version": str(out.version),
+    }
 
 
 @router.post("/customers/{customer_id}/edit")
@@ -243,6 +253,7 @@ def edit_customer(
                     attributes={**changed, **dropped} or None,
                     add_identities=[k for k in added if k not in out.identities],
                     remove_identities=[k for k in removed if k in out.identities],
+                    version=form.version(),
                 )
                 if not form.get("name"):
                     errors["name"] = "The name may not be blank."
@@ -252,12 +263,31 @@ def edit_customer(
                 errors.update(
                     field_errors(exc, {"add_identities": "identities", "remove_identities": "identities"})
                 )
+            except StaleVersion as exc:
+                # Their form is refilled with the record as it is now, so what they redo starts from it.
+                db.rollback()
+                current = customers.to_out(customers.get(db, actor=viewer.actor, customer_id=customer.id))
+                return render(
+                    request,
+                    "customers/edit.html",
+                    status=409,
+                    customer=current,
+                    values=_edit_values(current),
+                    errors={},
+                    stale=exc.message,
+                )
             except (Conflict, Invalid) as exc:
                 errors["identities"] = exc.message
         if errors:
             db.rollback()
             return render(
-                request, "customers/edit.html", status=422, customer=out, values=form.values(), errors=errors
+                request,
+                "customers/edit.html",
+                status=422,
+                customer=out,
+                values=form.values(),
+                errors=errors,
+                stale=None,
             )
     web_session.load(request).flash("Details saved.")
     return see_other(f"/customers/{customer.id}")

@@ -178,6 +178,11 @@ class FormFields:
     def getlist(self, name: str) -> list[str]:
         return [v for v in self._data.getlist(name) if isinstance(v, str)]
 
+    def version(self) -> int | None:
+        """The record's version an edit form was opened on (its hidden ``version`` field), if it sent one."""
+        value = self.get("version")
+        return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 2**31 else None
+
     def values(self) -> dict[str, str]:
         """Every text field, for re-filling a form that needs correcting."""
         return {k: v for k, v in self._data.items() if isinstance(v, str) and k != web_session.CSRF_FIELD}

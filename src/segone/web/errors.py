@@ -10,11 +10,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from segone.errors import STORE_UNAVAILABLE_RETRY_AFTER
 from segone.web import session as web_session
 from segone.web.deps import load_viewer
 from segone.web.render import render
@@ -57,6 +59,20 @@ def _server_error_page(request: Request) -> Response:
     )
 
 
+def _store_unavailable_page(request: Request) -> Response:
+    # No viewer here either: the store is what cannot be reached.
+    response = render(
+        request,
+        "errors/error.html",
+        status=503,
+        title="Not reachable just now",
+        message="The database is not answering (it may be restarting); what you sent was not saved. Try "
+        "again in a few seconds.",
+    )
+    response.headers["Retry-After"] = str(STORE_UNAVAILABLE_RETRY_AFTER)
+    return response
+
+
 async def _answer(handler: Handler, request: Request, exc: Exception) -> Response:
     answer = handler(request, exc)
     return await answer if inspect.isawaitable(answer) else answer
@@ -77,5 +93,14 @@ def install(app: FastAPI) -> None:
             return _server_error_page(request)
         return await _answer(api_server_error, request, exc)
 
+    api_store_unavailable: Handler = app.exception_handlers[OperationalError]
+
+    async def store_unavailable(request: Request, exc: Exception) -> Response:
+        if wants_page(request):
+            return _store_unavailable_page(request)
+        return await _answer(api_store_unavailable, request, exc)
+
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, server_error)
+    for unavailable in (OperationalError, InterfaceError):
+        app.add_exception_handler(unavailable, store_unavailable)

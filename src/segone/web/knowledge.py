@@ -148,6 +148,7 @@ def edit_differentiator(
                 category=category,
                 confidence=confidence,
                 confirmed=form.get("confirmed") == "yes",
+                version=form.version(),
             )
         except ValidationError as exc:
             for key, message in field_errors(exc).items():

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from segone.accounts.schemas import AuditEntryOut
 from segone.api.deps import MAX_ID, Categories, CurrentActor, CustomerId, Db, RuntimeDep
 from segone.api.errors import responses
+from segone.api.versions import STALE, IfMatch, expected_version, tag
 from segone.customers import service as customers
 from segone.customers.schemas import (
     IDENTITY_PATTERN,
@@ -74,6 +75,7 @@ def create_customer(db: Db, actor: CurrentActor, data: CustomerCreate) -> Custom
 def get_customer_by_identity(
     db: Db,
     actor: CurrentActor,
+    response: Response,
     identity: Annotated[
         str,
         Path(
@@ -83,8 +85,9 @@ def get_customer_by_identity(
         ),
     ],
 ) -> CustomerOut:
-    """The customer who holds this identity in some system (e-mail addresses are case-insensitive)."""
-    return customers.to_out(customers.get_by_identity(db, actor=actor, identity=identity))
+    """The customer who holds this identity in some system (e-mail addresses are case-insensitive). The
+    `ETag` header is the record's version."""
+    return tag(response, customers.to_out(customers.get_by_identity(db, actor=actor, identity=identity)))
 
 
 @router.get(
@@ -93,9 +96,10 @@ def get_customer_by_identity(
     summary="Get a customer",
     responses=responses(401, 403, 404, 422),
 )
-def get_customer(db: Db, actor: CurrentActor, customer_id: CustomerId) -> CustomerOut:
-    """The customer's record. The id of a record merged into another gives the surviving record."""
-    return customers.to_out(customers.get(db, actor=actor, customer_id=customer_id))
+def get_customer(db: Db, actor: CurrentActor, customer_id: CustomerId, response: Response) -> CustomerOut:
+    """The customer's record. The id of a record merged into another gives the surviving record. The
+    `ETag` header is the record's version: send it back as `If-Match` with a change."""
+    return tag(response, customers.to_out(customers.get(db, actor=actor, customer_id=customer_id)))
 
 
 @router.get(
@@ -155,14 +159,25 @@ def get_customer_briefing(
     "/{customer_id}",
     response_model=CustomerOut,
     summary="Change a customer",
-    responses=responses(401, 403, 404, 409, 422),
+    responses={**responses(401, 403, 404, 422), **STALE},
 )
 def update_customer(
-    db: Db, actor: CurrentActor, customer_id: CustomerId, data: CustomerUpdate
+    db: Db,
+    actor: CurrentActor,
+    customer_id: CustomerId,
+    data: CustomerUpdate,
+    if_match: IfMatch,
+    response: Response,
 ) -> CustomerOut:
     """Change the name or kind, set attributes (a null value removes one), add or remove identities.
-    Only the fields sent change; every change is in the customer's history."""
-    return customers.to_out(customers.update(db, actor=actor, customer_id=customer_id, data=data))
+    Only the fields sent change; every change is in the customer's history. Name the version the change
+    was made from (`If-Match: "3"` or `"version": 3`) and a change made by someone else in between is not
+    overwritten: the answer is 409 with the current version and record. Without one, the last writer
+    wins. The `ETag` header is the new version."""
+    data = data.model_copy(update={"version": expected_version(if_match, data.version)})
+    return tag(
+        response, customers.to_out(customers.update(db, actor=actor, customer_id=customer_id, data=data))
+    )
 
 
 @router.post(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Query, Response, status
 
 from segone.api.deps import Categories, CurrentActor, CustomerId, Db, DifferentiatorId
 from segone.api.errors import responses
+from segone.api.versions import STALE, IfMatch, expected_version, tag
 from segone.knowledge.facts import service as knowledge
 from segone.knowledge.facts.schemas import (
     AcknowledgeRequest,
@@ -58,11 +59,30 @@ def add_differentiator(
     return facts.add(db, actor=actor, customer_id=customer_id, data=data, categories=categories)
 
 
+@router.get(
+    "/differentiators/{differentiator_id}",
+    response_model=DifferentiatorOut,
+    summary="Get a differentiator",
+    responses=responses(401, 403, 404, 422),
+)
+def get_differentiator(
+    db: Db,
+    actor: CurrentActor,
+    categories: Categories,
+    differentiator_id: DifferentiatorId,
+    response: Response,
+) -> DifferentiatorOut:
+    """One fact, current or outdated. The `ETag` header is its version: send it back as `If-Match` with
+    an edit."""
+    fact = knowledge.get(db, actor=actor, differentiator_id=differentiator_id)
+    return tag(response, knowledge.to_out_many(db, [fact], categories)[0])
+
+
 @router.patch(
     "/differentiators/{differentiator_id}",
     response_model=DifferentiatorOut,
     summary="Edit or re-confirm a differentiator",
-    responses=responses(401, 403, 404, 409, 422),
+    responses={**responses(401, 403, 404, 422), **STALE},
 )
 def edit_differentiator(
     db: Db,
@@ -70,13 +90,19 @@ def edit_differentiator(
     categories: Categories,
     differentiator_id: DifferentiatorId,
     data: DifferentiatorUpdate,
+    if_match: IfMatch,
+    response: Response,
 ) -> DifferentiatorOut:
     """Correct the text, category or confidence of a current fact, and/or send `"confirmed": true` to
-    record that it still holds today. An outdated fact cannot be edited (409): add what is true now."""
+    record that it still holds today. An outdated fact cannot be edited (409): add what is true now.
+    Name the version the edit was made from (`If-Match: "3"` or `"version": 3`) and an edit made by
+    someone else in between is not overwritten: the answer is 409 with the current version and fact.
+    Without one, the last writer wins. The `ETag` header is the new version."""
+    data = data.model_copy(update={"version": expected_version(if_match, data.version)})
     fact = knowledge.edit(
         db, actor=actor, differentiator_id=differentiator_id, data=data, categories=categories
     )
-    return knowledge.to_out_many(db, [fact], categories)[0]
+    return tag(response, knowledge.to_out_many(db, [fact], categories)[0])
 
 
 @router.post(

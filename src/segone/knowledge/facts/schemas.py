@@ -43,6 +43,14 @@ class DifferentiatorUpdate(InputModel):
     category: str | None = Field(default=None, min_length=1, max_length=60)
     confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     confirmed: bool = Field(default=False, description="True re-confirms that the fact still holds.")
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="The version the change was made from (or send it as `If-Match`): if the fact has "
+        "changed since, nothing is changed and the answer is 409 with the current version. Left out, the "
+        "change is made whatever the version (the last writer wins).",
+    )
 
     @field_validator("text")
     @classmethod
@@ -95,6 +103,7 @@ class DifferentiatorOut(BaseModel):
     replaced_by_id: int | None
     last_confirmed_at: datetime
     acknowledgement: AcknowledgementOut | None
+    version: int = Field(description="Raised by every change; send it back with an edit (`version`).")
 
 
 class OutdateOut(BaseModel):

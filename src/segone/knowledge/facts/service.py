@@ -14,7 +14,7 @@ from segone.accounts.schemas import Actor, AuditAction, Permission, Person
 from segone.accounts.service import record_audit, require
 from segone.clock import utcnow
 from segone.customers import service as customers
-from segone.errors import Conflict, Invalid, NotFound
+from segone.errors import Conflict, Invalid, NotFound, StaleVersion
 from segone.exporting import Batch, Column, Export, Kind
 from segone.knowledge.categories.schemas import CategoryList, CategoryOut
 from segone.knowledge.facts.schemas import (
@@ -33,6 +33,7 @@ from segone.knowledge.models import Differentiator as Differentiator
 from segone.storage import fulltext
 from segone.storage.batching import among, chunks, values_per_statement
 from segone.storage.subject import Rows, delete_about, ids_of, ids_where, rows_about
+from segone.storage.versions import bump, lock_for_edit
 
 
 def to_out_many(
@@ -66,6 +67,7 @@ def to_out_many(
                 outdated_at=fact.outdated_at,
                 replaced_by_id=fact.replaced_by_id,
                 last_confirmed_at=fact.last_confirmed_at,
+                version=fact.version,
                 acknowledgement=AcknowledgementOut(
                     acknowledged_at=ack.acknowledged_at,
                     acknowledged_by=acknowledged_by.email if acknowledged_by else None,
@@ -164,8 +166,19 @@ def edit(
 ) -> Differentiator:
     require(actor, Permission.ADD_DIFFERENTIATORS)
     fact = get(db, actor=actor, differentiator_id=differentiator_id)
+    current = lock_for_edit(db, fact)
     if fact.status != DifferentiatorStatus.CURRENT.value:
         raise Conflict(f"Differentiator {fact.id} is outdated; add what is true now instead.")
+    if data.version is not None and data.version != current:
+        raise StaleVersion(
+            f"This fact was changed by someone else since you opened it (you had version {data.version}, "
+            f"it is at version {current} now): nothing was changed. Make your change again on what it "
+            "says now.",
+            details={
+                "version": current,
+                "current": to_out_many(db, [fact], categories)[0].model_dump(mode="json"),
+            },
+        )
     changes: dict[str, object] = {}
     if data.text is not None and data.text != fact.text:
         changes["text"] = {"from": fact.text, "to": data.text}
@@ -186,6 +199,7 @@ def edit(
         fact.last_confirmed_at = utcnow()
         changes["confirmed"] = True
     if changes:
+        bump(fact)
         db.flush()
         record_audit(
             db,
@@ -208,6 +222,7 @@ def outdate(
     """Mark a fact as no longer true; with a replacement, the new fact is linked to the old one."""
     require(actor, Permission.ADD_DIFFERENTIATORS)
     fact = get(db, actor=actor, differentiator_id=differentiator_id)
+    lock_for_edit(db, fact)
     if fact.status == DifferentiatorStatus.OUTDATED.value:
         raise Conflict(f"Differentiator {fact.id} is outdated already.")
     replacement: Differentiator | None = None
@@ -225,6 +240,7 @@ def outdate(
     fact.status = DifferentiatorStatus.OUTDATED.value
     fact.outdated_at = utcnow()
     fact.replaced_by_id = replacement.id if replacement else None
+    bump(fact)
     db.flush()
     record_audit(
         db,

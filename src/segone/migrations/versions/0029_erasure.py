@@ -2,7 +2,7 @@
 append-only triggers that an erasure takes
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0028
 Create Date: 2026-12-06 23:30:00.000000
 """
 
@@ -15,7 +15,7 @@ import segone.storage.base
 
 revision: str = "0029"
 # 0028 is written on another branch; the merge re-chains this one after it.
-down_revision: str | None = "0027"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
