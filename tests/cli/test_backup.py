@@ -132,10 +132,16 @@ def test_restore_refuses_a_non_empty_data_dir_and_a_bad_backup(
     backup = tmp_path / "backup"
     assert segone("backup", str(backup)).exit_code == 0
     assert "not an empty directory" in one_line_error(segone("backup", str(backup)))
+    assert "inside the data directory" in one_line_error(segone("backup", str(data_dir / "backup")))
 
     assert "is not empty" in one_line_error(segone("restore", str(backup)))
     assert "--force" in one_line_error(segone("restore", str(backup)))
+    (data_dir / "stray.txt").write_text("not in the backup")
     assert segone("restore", str(backup), "--force").exit_code == 0
+    assert not (data_dir / "stray.txt").exists()  # replaced, not merged
+    assert (
+        sorted(p.name for p in data_dir.parent.iterdir() if p.name.startswith(".")) == []
+    )  # no staging left
 
     assert "no manifest.json" in one_line_error(segone("restore", str(tmp_path)))
     assert "is not a directory" in one_line_error(segone("restore", str(tmp_path / "missing")))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -79,6 +80,8 @@ def backup(settings: Settings, destination: Path) -> BackupReport:
         raise _postgres_refused("back")
     if not database.is_file():
         raise BackupRefused(f"There is no store at {database}: nothing to back up.")
+    if destination.resolve().is_relative_to(settings.data_dir.resolve()):
+        raise BackupRefused(f"{destination} is inside the data directory it would copy; name one outside it.")
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
         raise BackupRefused(f"{destination} exists and is not an empty directory; name a new one.")
     try:
@@ -213,6 +216,8 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Restore
     database = sqlite_path(settings)
     if database is None:
         raise _postgres_refused("restore")
+    if source.resolve().is_relative_to(settings.data_dir.resolve()):
+        raise BackupRefused(f"{source} is inside the data directory the restore replaces; move it out first.")
     manifest = read_manifest(source)
     revision = manifest.get("revision")
     if _newer_than_this_segone(revision):
@@ -229,25 +234,47 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Restore
             f"{data_dir} is not empty: restoring would replace what is there. Add --force to replace it."
         )
     try:
-        # A -wal file left beside the old database would be read into the restored one: gone first.
-        for stale in [database, *_companions(database)]:
-            stale.unlink(missing_ok=True)
-        if data_dir.exists():
-            _empty(data_dir)
-        for entry in manifest["files"]:
-            relative = Path(entry["path"])
-            if entry["path"] == manifest["database"]:
-                target = database
-            else:
-                target = data_dir / relative.relative_to(FILES)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source / relative, target)
+        _put_in_place(manifest, source, data_dir.resolve(), database.resolve())
     except OSError as exc:
         raise BackupRefused(f"Could not restore into {data_dir}: {exc.strerror or exc}.") from exc
     head = migrate.head_revision()
     return RestoreReport(
         source, revision, str(manifest.get("created_at", "")), len(manifest["files"]), revision != head
     )
+
+
+def _put_in_place(manifest: dict[str, Any], source: Path, data_dir: Path, database: Path) -> None:
+    """Copy the backup beside the data directory first, then swap it in with renames: a restore that
+    fails or is killed while it copies leaves the old store as it was."""
+    staging = data_dir.with_name(f".{data_dir.name}.restoring-{os.getpid()}")
+    replaced = data_dir.with_name(f".{data_dir.name}.replaced-{os.getpid()}")
+    inside = database.is_relative_to(data_dir)
+    staged_database = staging / database.relative_to(data_dir) if inside else staging / DATABASE
+    shutil.rmtree(staging, ignore_errors=True)
+    for entry in manifest["files"]:
+        relative = Path(entry["path"])
+        is_database = entry["path"] == manifest["database"]
+        target = staged_database if is_database else staging / relative.relative_to(FILES)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / relative, target)
+    if not inside:
+        os.replace(staged_database, database.with_name(database.name + ".restoring"))
+    # A -wal file left beside the old database would be read into the restored one: gone first.
+    for stale in [database, *_companions(database)]:
+        stale.unlink(missing_ok=True)
+    if data_dir.exists():
+        try:
+            data_dir.rename(replaced)
+        except OSError:  # a mount point, say: emptied in place instead
+            _empty(data_dir)
+            for path in staging.iterdir():
+                path.rename(data_dir / path.name)
+            staging.rmdir()
+    if staging.exists():
+        staging.rename(data_dir)
+    if not inside:
+        os.replace(database.with_name(database.name + ".restoring"), database)
+    shutil.rmtree(replaced, ignore_errors=True)
 
 
 def _companions(database: Path) -> list[Path]:
