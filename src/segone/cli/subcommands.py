@@ -55,6 +55,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "db": Subcommand(
         "segone.cli.db", "The operational store: create or upgrade its schema, show its revision."
     ),
+    "backup": Subcommand(
+        "segone.cli.backup",
+        "Back up the SQLite store and every file of the data directory (the events dataset too) into DEST, "
+        "with a manifest of checksums; safe while the server runs. On PostgreSQL: pg_dump (docs/install.md).",
+    ),
+    "restore": Subcommand(
+        "segone.cli.backup",
+        "Restore a backup made by 'segone backup' into the data directory, after checking its manifest and "
+        "checksums; refuses a non-empty data directory without --force. Stop the server first.",
+    ),
     "users": Subcommand("segone.cli.users", "Users: create them and list them."),
     "tokens": Subcommand("segone.cli.tokens", "API tokens: the REST API's credentials."),
     "customers": Subcommand(

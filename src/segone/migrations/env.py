@@ -18,6 +18,11 @@ def include_object(_object: Any, name: str | None, type_: str, reflected: bool, 
 
 
 with engine.begin() as connection:
+    if connection.dialect.name == "sqlite":
+        # Python's sqlite3 opens a transaction only before INSERT, UPDATE or DELETE: every CREATE, DROP and
+        # ALTER would commit on its own, and an upgrade killed half-way would leave tables that the next
+        # upgrade trips over. Begun here, the whole upgrade commits at once or not at all, as on PostgreSQL.
+        connection.exec_driver_sql("BEGIN")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

@@ -52,6 +52,11 @@ def head_revision() -> str | None:
     return heads[0] if heads else None
 
 
+def known_revisions() -> set[str]:
+    """Every revision this segone ships: a store at any other one was migrated by a later segone."""
+    return {revision for revision, _ in map(_declared, (MIGRATIONS / "versions").glob("*.py"))}
+
+
 def _declared(path: Path) -> tuple[str, set[str]]:
     """A revision file's ``revision`` and the revisions its ``down_revision`` names (none, one or more)."""
     values = {}
