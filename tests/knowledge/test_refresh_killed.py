@@ -8,11 +8,18 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from segone.accounts.schemas import SYSTEM
 from segone.cli.main import app
+from segone.errors import Conflict
+from segone.knowledge.distinguishability import refresh
+from segone.knowledge.distinguishability.refresh import WHAT
+from segone.knowledge.models import KnowledgeRefresh
 from segone.runtime import Runtime
+from segone.storage import leases
 from tests.killing import kill_points, segone
 
 PEOPLE = 150
@@ -117,3 +124,18 @@ def test_a_killed_knowledge_refresh_leaves_the_last_results_whole_and_the_next_o
     # before the run's row was committed left no row at all.
     assert statuses[0] == statuses[-1] == "done"
     assert statuses.count("done") == 2 and len(statuses) <= 2 + len(points)
+    # A killed run's lease died with its process: the next refresh marked it failed, with why.
+    assert set(statuses[1:-1]) <= {"failed"}
+    with runtime.engine.connect() as connection:
+        messages = connection.execute(
+            text("SELECT message FROM knowledge_refreshes WHERE status = 'failed'")
+        ).scalars()
+        assert all(m.startswith("Stopped without finishing") for m in messages)
+
+
+def test_a_knowledge_refresh_is_refused_while_another_runs(runtime: Runtime) -> None:
+    with runtime.session() as db:
+        run = KnowledgeRefresh(method="tfidf", threshold=0.5, distribution={}, seconds={})
+        leases.take(db, KnowledgeRefresh, run, what=WHAT, lease_seconds=60)  # held by this live process
+    with pytest.raises(Conflict, match=r"A knowledge refresh is running already: run \d+"):
+        refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM)

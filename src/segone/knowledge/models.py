@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from segone.clock import utcnow
 from segone.storage.base import Base
+from segone.storage.leases import Leased
 from segone.storage.versions import Versioned
+
+_RUNNING = text("status = 'running'")
 
 
 class Differentiator(Versioned, Base):
@@ -58,10 +61,22 @@ class Acknowledgement(Base):
     differentiator: Mapped[Differentiator] = relationship(back_populates="acknowledgement")
 
 
-class KnowledgeRefresh(Base):
-    """One run of ``segone knowledge refresh``: how it grouped, what it found, the distinguishability mix."""
+class KnowledgeRefresh(Base, Leased):
+    """One run of ``segone knowledge refresh``: how it grouped, what it found, the distinguishability mix.
+
+    Leased (``storage.leases``): one row at most is ``running``, held by a live process.
+    """
 
     __tablename__ = "knowledge_refreshes"
+    __table_args__ = (
+        Index(
+            "uq_knowledge_refreshes_running",
+            "status",
+            unique=True,
+            sqlite_where=_RUNNING,
+            postgresql_where=_RUNNING,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(20))  # running, done, failed

@@ -35,7 +35,7 @@ from segone.knowledge.models import (
 )
 from segone.progress import Progress, silent
 from segone.settings import Settings
-from segone.storage import bulk
+from segone.storage import bulk, leases
 from segone.storage.batching import chunks
 from segone.storage.engine import session_scope
 
@@ -43,6 +43,7 @@ _TRAITS = cast(Table, KnowledgeTrait.__table__)
 _FACT_TRAITS = cast(Table, FactTrait.__table__)
 _MEASURES = cast(Table, CustomerMeasure.__table__)
 WRITE_CHUNK = 20_000
+WHAT = "A knowledge refresh"
 BUCKETS = ((1, 1, "1"), (2, 2, "2"), (3, 5, "3-5"), (6, 10, "6-10"), (11, 100, "11-100"))
 
 
@@ -86,17 +87,18 @@ def refresh(
     require(actor, Permission.RUN_ANALYTICS)
     with session_scope(sessions) as db:
         run = KnowledgeRefresh(
-            status="running",
             method=settings.knowledge_method,
             threshold=threshold_of(settings.knowledge_method, settings.knowledge_threshold),
             distribution={},
             seconds={},
         )
-        db.add(run)
-        db.flush()
+        leases.take(db, KnowledgeRefresh, run, what=WHAT, lease_seconds=settings.lease_seconds)
         run_id = run.id
     try:
-        return _refresh(sessions, settings, run_id, progress)
+        with leases.Heartbeat(
+            sessions, KnowledgeRefresh, run_id, lease_seconds=settings.lease_seconds
+        ) as heartbeat:
+            return _refresh(sessions, settings, run_id, progress, heartbeat)
     except BaseException as exc:
         with session_scope(sessions) as db:
             failed = db.get(KnowledgeRefresh, run_id)
@@ -107,7 +109,11 @@ def refresh(
 
 
 def _refresh(
-    sessions: sessionmaker[Session], settings: Settings, run_id: int, progress: Progress
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    run_id: int,
+    progress: Progress,
+    heartbeat: leases.Heartbeat,
 ) -> KnowledgeReport:
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -153,6 +159,7 @@ def _refresh(
     distribution = _distribution(confusion.sizes)
     segments_of_one = int(np.count_nonzero(confusion.sizes == 1))
     stage("Writing the results", 0, n)
+    heartbeat.check(WHAT)
     with session_scope(sessions) as db:
         _write(db, run_id, loaded, found, idx, population, rarity, confusion, questions)
         run = db.get(KnowledgeRefresh, run_id)

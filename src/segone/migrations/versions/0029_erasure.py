@@ -14,7 +14,6 @@ from alembic import op
 import segone.storage.base
 
 revision: str = "0029"
-# 0028 is written on another branch; the merge re-chains this one after it.
 down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
