@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -48,7 +49,10 @@ def read_table(path: Path, *, fmt: str | None = None, delimiter: str | None = No
     UTF-16 with one, else Windows-1252, else Latin-1) and the delimiter sniffed from the header unless
     given; a ``.tsv`` file is tab-separated.
     """
-    kind = fmt or format_of(path)
+    return _flat(_read(path, fmt or format_of(path), delimiter), path)
+
+
+def _read(path: Path, kind: str, delimiter: str | None) -> pa.Table:
     if kind == "csv":
         if delimiter is None and ".tsv" in [s.lower() for s in path.suffixes[-2:]]:
             delimiter = "\t"
@@ -62,11 +66,40 @@ def read_table(path: Path, *, fmt: str | None = None, delimiter: str | None = No
         except pa.ArrowInvalid as exc:
             raise ImportRejected.of_file(f"{path.name} is not Parquet: {exc}") from exc
     if kind == "jsonl":
+        _check_json_lines(path)
         try:
             return pajson.read_json(str(path))
         except pa.ArrowInvalid as exc:
             raise ImportRejected.of_file(f"{path.name} is not valid JSON Lines: {exc}") from exc
     raise ImportRejected.of_file(f"Unknown format '{kind}'; use one of {', '.join(FORMATS)}.")
+
+
+def _flat(table: pa.Table, path: Path) -> pa.Table:
+    """The table, if every column holds single values: a record is one row of plain fields."""
+    nested = [field.name for field in table.schema if pa.types.is_nested(field.type)]
+    if nested:
+        raise ImportRejected.of_file(
+            f"{path.name}: each field must be one value, not a list or an object (in {', '.join(nested)})."
+        )
+    return table
+
+
+def _check_json_lines(path: Path) -> None:
+    """Each line one JSON object, nested no deeper than Python allows: Arrow's parser recurses without
+    a limit, and a line of a hundred thousand brackets would crash the process rather than fail."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as file:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except RecursionError:
+                raise ImportRejected.of_file(f"{path.name}, line {number}: nested too deeply.") from None
+            except ValueError as exc:
+                raise ImportRejected.of_file(f"{path.name}, line {number} is not valid JSON: {exc}") from exc
+            if not isinstance(record, dict):
+                raise ImportRejected.of_file(f"{path.name}, line {number} is not a JSON object.")
 
 
 def _csv(path: Path, delimiter: str | None) -> pa.Table:
