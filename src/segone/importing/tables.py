@@ -49,10 +49,7 @@ def read_table(path: Path, *, fmt: str | None = None, delimiter: str | None = No
     UTF-16 with one, else Windows-1252, else Latin-1) and the delimiter sniffed from the header unless
     given; a ``.tsv`` file is tab-separated.
     """
-    return _flat(_read(path, fmt or format_of(path), delimiter), path)
-
-
-def _read(path: Path, kind: str, delimiter: str | None) -> pa.Table:
+    kind = fmt or format_of(path)
     if kind == "csv":
         if delimiter is None and ".tsv" in [s.lower() for s in path.suffixes[-2:]]:
             delimiter = "\t"
@@ -74,16 +71,6 @@ def _read(path: Path, kind: str, delimiter: str | None) -> pa.Table:
     raise ImportRejected.of_file(f"Unknown format '{kind}'; use one of {', '.join(FORMATS)}.")
 
 
-def _flat(table: pa.Table, path: Path) -> pa.Table:
-    """The table, if every column holds single values: a record is one row of plain fields."""
-    nested = [field.name for field in table.schema if pa.types.is_nested(field.type)]
-    if nested:
-        raise ImportRejected.of_file(
-            f"{path.name}: each field must be one value, not a list or an object (in {', '.join(nested)})."
-        )
-    return table
-
-
 def _check_json_lines(path: Path) -> None:
     """Each line one JSON object, nested no deeper than Python allows: Arrow's parser recurses without
     a limit, and a line of a hundred thousand brackets would crash the process rather than fail."""
@@ -95,11 +82,17 @@ def _check_json_lines(path: Path) -> None:
             try:
                 record = json.loads(line)
             except RecursionError:
-                raise ImportRejected.of_file(f"{path.name}, line {number}: nested too deeply.") from None
+                raise ImportRejected.of_file(
+                    f"{path.name} is not valid JSON Lines: line {number} is nested too deeply."
+                ) from None
             except ValueError as exc:
-                raise ImportRejected.of_file(f"{path.name}, line {number} is not valid JSON: {exc}") from exc
+                raise ImportRejected.of_file(
+                    f"{path.name} is not valid JSON Lines: line {number}: {exc}"
+                ) from exc
             if not isinstance(record, dict):
-                raise ImportRejected.of_file(f"{path.name}, line {number} is not a JSON object.")
+                raise ImportRejected.of_file(
+                    f"{path.name} is not valid JSON Lines: line {number} is not an object."
+                )
 
 
 def _csv(path: Path, delimiter: str | None) -> pa.Table:
