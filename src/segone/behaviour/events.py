@@ -128,6 +128,10 @@ def validate_events(
                 )
             columns[field] = _nulls(rows, EVENT_SCHEMA.field(field).type)
             continue
+        if pa.types.is_nested(column.type) and field != "properties":
+            raise ImportRejected.of_file(
+                f"The column {label} holds lists or objects; each '{field}' must be one value.", column=label
+            )
         array, found = normalise(label, column, date_formats)
         columns[field] = array
         problems.extend(found)

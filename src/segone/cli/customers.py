@@ -33,6 +33,7 @@ from segone.customers.schemas import (
     attribute_text,
 )
 from segone.errors import Invalid
+from segone.exporting import write_file
 from segone.importing import ImportProblem, parse_mapping
 from segone.knowledge.categories.service import in_force as categories_in_force
 from segone.views import customer_list, erasure
@@ -270,7 +271,8 @@ def export_data(
     if output is None:
         typer.echo(text)
         return
-    output.write_text(text + "\n", encoding="utf-8")
+    # Like every export: whole or not at all, and a link at that name is replaced, not written through.
+    write_file([(text + "\n").encode("utf-8")], output)
     rows = sum(len(rows) for rows in document.tables.values()) + len(document.events)
     typer.echo(f"Exported {rows:,} rows about customer {document.customer.id} to {output}.", err=True)
 

@@ -28,6 +28,7 @@ from segone.customers.models import Customer, CustomerIdentity
 from segone.customers.schemas import CustomerRef
 from segone.storage import bulk
 from segone.storage.batching import ROWS_PER_STATEMENT, chunks, is_postgres, values_per_statement
+from segone.storage.patterns import contains_text
 
 Key = tuple[str, str]
 NewCustomer = tuple[str, str, dict[str, Any], Iterable[Key]]
@@ -107,14 +108,13 @@ def search_statement(query: str | None, kind: str | None) -> Select[Customer]:
     if kind:
         stmt = stmt.where(Customer.kind == kind)
     if query and query.strip():
-        pattern = f"%{query.strip().lower()}%"
         identity_match = (
             select(CustomerIdentity.customer_id)
-            .where(func.lower(CustomerIdentity.value).like(pattern))
+            .where(contains_text(CustomerIdentity.value, query.strip()))
             .scalar_subquery()
         )
         conditions: list[ColumnElement[bool]] = [
-            func.lower(Customer.name).like(pattern),
+            contains_text(Customer.name, query.strip()),
             Customer.id.in_(identity_match),
         ]
         if query.strip().isdecimal() and int(query.strip()) < 2**31:  # ids are 32-bit on PostgreSQL

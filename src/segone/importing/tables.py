@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -62,11 +63,36 @@ def read_table(path: Path, *, fmt: str | None = None, delimiter: str | None = No
         except pa.ArrowInvalid as exc:
             raise ImportRejected.of_file(f"{path.name} is not Parquet: {exc}") from exc
     if kind == "jsonl":
+        _check_json_lines(path)
         try:
             return pajson.read_json(str(path))
         except pa.ArrowInvalid as exc:
             raise ImportRejected.of_file(f"{path.name} is not valid JSON Lines: {exc}") from exc
     raise ImportRejected.of_file(f"Unknown format '{kind}'; use one of {', '.join(FORMATS)}.")
+
+
+def _check_json_lines(path: Path) -> None:
+    """Each line one JSON object, nested no deeper than Python allows: Arrow's parser recurses without
+    a limit, and a line of a hundred thousand brackets would crash the process rather than fail."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as file:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except RecursionError:
+                raise ImportRejected.of_file(
+                    f"{path.name} is not valid JSON Lines: line {number} is nested too deeply."
+                ) from None
+            except ValueError as exc:
+                raise ImportRejected.of_file(
+                    f"{path.name} is not valid JSON Lines: line {number}: {exc}"
+                ) from exc
+            if not isinstance(record, dict):
+                raise ImportRejected.of_file(
+                    f"{path.name} is not valid JSON Lines: line {number} is not an object."
+                )
 
 
 def _csv(path: Path, delimiter: str | None) -> pa.Table:

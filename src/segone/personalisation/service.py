@@ -45,6 +45,7 @@ from segone.personalisation.schemas import (
 )
 from segone.segmentation import service as segmentation
 from segone.settings import Settings
+from segone.storage.patterns import contains_text
 from segone.storage.subject import Rows, delete_about, rows_about
 
 READ = Permission.READ_CUSTOMERS
@@ -100,13 +101,10 @@ def list_offerings(
     if active_only:
         stmt = stmt.where(Offering.active.is_(True))
     if search and search.strip():
-        pattern = (
-            "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        )
         stmt = stmt.where(
             or_(
                 *(
-                    func.lower(column).like(pattern, escape="\\")
+                    contains_text(column, search.strip())
                     for column in (
                         Offering.key,
                         Offering.name,

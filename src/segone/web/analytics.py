@@ -3,8 +3,6 @@ purchase model (Pareto/NBD, BG/NBD) predicts a holdout period (charts, CSV)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
@@ -16,6 +14,7 @@ from segone import formatting
 from segone.accounts.schemas import Permission
 from segone.behaviour import service as profiles
 from segone.errors import Invalid
+from segone.exporting import Column, Format, Kind, encode, media_type
 from segone.web.charts import BarChart, LineChart, grouped_bars, line_chart
 from segone.web.deps import RuntimeDep, Viewer, requires, web_router
 from segone.web.render import render
@@ -94,7 +93,7 @@ def model_evaluation(
     if format == "csv":
         return Response(
             _csv(result),
-            media_type="text/csv",
+            media_type=media_type(Format.CSV),
             headers={"Content-Disposition": f'attachment; filename="{chosen}-evaluation.csv"'},
         )
     return render(
@@ -109,20 +108,49 @@ def model_evaluation(
     )
 
 
-def _csv(result: Any) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["table", "key", "actual", "predicted"])
-    writer.writerow(["model", result.model, "", ""])
-    writer.writerow(["total", "repeat purchases in holdout", result.actual_total, result.predicted_total])
-    writer.writerow(["error", "mean absolute error per customer", "", result.mean_absolute_error])
-    for row in result.by_frequency:
-        writer.writerow(
-            ["by calibration frequency (mean)", row["frequency"], row["actual"], row["predicted"]]
-        )
-    for row in result.cumulative:
-        writer.writerow(["cumulative repeat purchases", row["end"], row["actual"], row["predicted"]])
-    return out.getvalue()
+_EVALUATION_COLUMNS = (
+    Column("table"),
+    Column("key"),
+    Column("actual", Kind.FLOAT),
+    Column("predicted", Kind.FLOAT),
+)
+
+
+def _csv(result: Any) -> bytes:
+    """The evaluation through the exports' CSV writer, like every CSV download (formula-safe)."""
+    rows: list[dict[str, Any]] = [
+        {"table": "model", "key": result.model},
+        {
+            "table": "total",
+            "key": "repeat purchases in holdout",
+            "actual": result.actual_total,
+            "predicted": result.predicted_total,
+        },
+        {
+            "table": "error",
+            "key": "mean absolute error per customer",
+            "predicted": result.mean_absolute_error,
+        },
+        *(
+            {
+                "table": "by calibration frequency (mean)",
+                "key": row["frequency"],
+                "actual": row["actual"],
+                "predicted": row["predicted"],
+            }
+            for row in result.by_frequency
+        ),
+        *(
+            {
+                "table": "cumulative repeat purchases",
+                "key": row["end"],
+                "actual": row["actual"],
+                "predicted": row["predicted"],
+            }
+            for row in result.cumulative
+        ),
+    ]
+    return b"".join(encode(Format.CSV, _EVALUATION_COLUMNS, [rows]))
 
 
 def _lines(rows: list[dict[str, Any]]) -> LineChart | None:

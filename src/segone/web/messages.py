@@ -113,7 +113,10 @@ def draft_page(
             db,
             actor=viewer.actor,
             customer_id=found,
-            request=DraftRequest(purpose=chosen, offering=offering.strip()[:300] or None),
+            # No key holds a NUL: shown as U+FFFD, it is an unknown offering, said so on the page.
+            request=DraftRequest(
+                purpose=chosen, offering=offering.strip()[:300].replace("\x00", "\ufffd") or None
+            ),
             categories=categories,
             freshness_months=settings.freshness_months,
             currency=settings.currency,
