@@ -181,6 +181,9 @@ def test_every_operation_as_every_role(label: str, fuzzed: Fuzzed, api_schema: B
         operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
     )
 
+    # Derandomised and without hypothesis's example database, so every run sends the same requests; no
+    # shrinking (a failure is reported as found, with its curl line) and no deadline or health checks:
+    # a request to a real server over a real store is slower than hypothesis expects of a test function.
     @given(cases)
     @settings(
         max_examples=EXAMPLES,
