@@ -162,7 +162,8 @@ class OfferingCreate(InputModel):
 
 
 class OfferingUpdate(InputModel):
-    """Only the fields sent change; the key never does (events name it)."""
+    """Only the fields sent change, and a field sent as null does not (except `price_band`, which null
+    clears); the key never changes (events name it)."""
 
     name: Name | None = Field(default=None, max_length=NAME_MAX)
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)

@@ -137,10 +137,15 @@ def create(db: Session, *, actor: Actor, data: OfferingCreate) -> OfferingOut:
 
 
 def update(db: Session, *, actor: Actor, key: str, data: OfferingUpdate) -> OfferingOut:
-    """Change the fields sent (a price band sent as null clears it)."""
+    """Change the fields sent (a price band sent as null clears it; any other field sent as null stays as
+    it is: the stored offering has a name, a description, attributes, needs and a state)."""
     require(actor, CHANGE)
     offering = _by_key(db, key)
-    sent = data.model_dump(mode="json", include=data.model_fields_set)
+    sent = {
+        name: value
+        for name, value in data.model_dump(mode="json", include=data.model_fields_set).items()
+        if value is not None or name == "price_band"
+    }
     changes = _apply(offering, {name: value for name, value in sent.items() if name in _FIELDS})
     if changes:
         offering.updated_at = utcnow()

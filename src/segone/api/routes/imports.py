@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from segone.api.deps import MAX_ID, CurrentActor, Db, get_runtime
 from segone.api.errors import ErrorOut, responses
@@ -67,21 +68,34 @@ _IMPORT_ROUTE: dict[str, Any] = {
     },
 }
 
+# An import into a record named in the path (a survey) also answers 404 when there is no such record.
+_IMPORT_INTO_ROUTE: dict[str, Any] = {
+    **_IMPORT_ROUTE,
+    "responses": {**_IMPORT_ROUTE["responses"], **responses(404)},
+}
+
 _DRY_RUN = Query(default=False, description="Check the file and report; write nothing.")
 
 
 async def _csv_bytes(request: Request) -> bytes:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":
-        # The form closes its uploaded files when the block ends.
-        async with request.form() as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                uploads = [value for value in form.values() if isinstance(value, UploadFile)]
-                upload = uploads[0] if len(uploads) == 1 else None
-            if upload is None:
-                raise Invalid("Send the CSV file in the multipart form field 'file'.")
-            return await upload.read()
+        try:
+            # The form closes its uploaded files when the block ends.
+            async with request.form() as form:
+                upload = form.get("file")
+                if not isinstance(upload, UploadFile):
+                    uploads = [value for value in form.values() if isinstance(value, UploadFile)]
+                    upload = uploads[0] if len(uploads) == 1 else None
+                if upload is None:
+                    raise Invalid("Send the CSV file in the multipart form field 'file'.")
+                return await upload.read()
+        except StarletteHTTPException as exc:
+            # Starlette answers a body it cannot parse as multipart with a bare 400; it is bad input like
+            # any other, so the documented 422 that names the body.
+            if exc.status_code != 400:
+                raise
+            raise Invalid.of_field("body", f"The body is not a valid multipart form: {exc.detail}") from exc
     if media in _CSV_TYPES:
         return await request.body()
     raise HTTPException(
@@ -244,7 +258,7 @@ async def import_ratings(
     "/surveys/{survey_id}/import",
     response_model=SurveyImportReport,
     summary="Import customers' survey answers from a CSV file",
-    **_IMPORT_ROUTE,
+    **_IMPORT_INTO_ROUTE,
 )
 async def import_survey_answers(
     request: Request,
