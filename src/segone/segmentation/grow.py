@@ -268,7 +268,7 @@ def _cells(
                 continue
         else:
             values = level[row]
-        summed: Floats = np.bincount(index, values, size)
+        summed = np.bincount(index, values, size).astype(np.float64, copy=False)
         stats.append(summed[cells_key] if dense else summed)
     node, cell_code = cells_key // nb, cells_key % nb
     if not binning.numeric and layout.sums.stop > layout.sums.start:
