@@ -9,7 +9,7 @@ leave the active set."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -276,7 +276,11 @@ def _cells(
         first = stats[layout.sums.start]
         mean = np.full(weight.size, np.inf)
         np.divide(first, weight, out=mean, where=weight > 0)
-        order = np.lexsort((cell_code, np.round(mean, _DECIMALS), cell_code == missing_code, node))
+        # np.lexsort((cell_code, rounded mean, missing, node)) in two passes: the cells come in (node, code)
+        # order, so stable sorts keep codes in order on ties; the pass by node is the packed integer sort.
+        by_mean = np.argsort(np.round(mean, _DECIMALS), kind="stable")
+        grouped = node * 2 + (cell_code == missing_code)
+        order = by_mean[_stable_order(grouped[by_mean], 2 * m)]
         node, cell_code, stats = node[order], cell_code[order], [values[order] for values in stats]
     return _Cells(node, cell_code, stats)
 
@@ -312,29 +316,43 @@ def _fit(stats: Rows | Floats, layout: _Layout, own_kind: str, gini_scale: float
     own (S^2 / n of its standardised values, or its level counts squared over n, scaled by 1 / its Gini
     dispersion); 0 for an empty group."""
     weight = stats[layout.weight]
-    term = np.empty(weight.shape[0])
     if isinstance(stats, np.ndarray):
         # einsum adds the coordinates in an order that depends on the array's memory layout: a 2-D array
         # (the per-node missing totals, column-major) is summed as it always was, so gains stay bit for bit.
         squares = np.einsum("ij,ij->j", stats[layout.sums], stats[layout.sums])
     else:
         squares = np.zeros(weight.shape[0])
+        term = np.empty(weight.shape[0])
         for values in stats[layout.sums]:  # coordinate by coordinate: einsum's order on row-major rows
             np.multiply(values, values, out=term)
             squares += term
+    return _fit_of(squares, stats, layout, own_kind, gini_scale)
+
+
+def _fit_of(
+    squares: Floats,
+    stats: Mapping[int, Floats] | Rows | Floats,
+    layout: _Layout,
+    own_kind: str,
+    gini_scale: float,
+) -> Floats:
+    """``_fit`` from the coordinates' summed squares S^2 and the group's count, weight and own rows."""
+    weight = stats[layout.weight]
     total = np.zeros(weight.shape[0])
     np.divide(squares, weight, out=total, where=weight > 0)
     if own_kind == "none" or layout.own is None:
         return total
     count = stats[0]
     own = stats[layout.own]
-    extra = np.zeros(count.shape[0])
+    term = np.empty(count.shape[0])
     if own_kind == "number":
         np.multiply(own, own, out=term)
     else:
         np.multiply(own, gini_scale, out=term)
-    np.divide(term, count, out=extra, where=count > 0)
-    return total + extra
+    np.divide(term, count, out=term, where=count > 0)
+    term[count <= 0] = 0.0
+    total += term
+    return total
 
 
 def _cuts(
@@ -362,18 +380,31 @@ def _cuts(
         at_last[row] = values[last]
     missing_2d = np.where(has_missing, at_last, 0.0)
     missing_total = list(missing_2d)
-    left: Rows = []
-    right: Rows = []
+    # A coordinate's left and right sums are squared and added up as they are made, not kept (unless the
+    # missing values' side needs them): the coordinates are most of the rows.
+    keep_all = unknown_side and binning.numeric
+    squares_left, squares_right = np.zeros(node.size), np.zeros(node.size)
+    term = np.empty(node.size)
+    left: dict[int, Floats] = {}
+    right: dict[int, Floats] = {}
     whole: Rows = []
-    for values, node_missing in zip(cells.stats, missing_total, strict=True):
+    for row, (values, node_missing) in enumerate(zip(cells.stats, missing_total, strict=True)):
         prefix = np.cumsum(values)
         base = np.zeros(first.size)
         base[1:] = prefix[first[1:] - 1]
         node_whole = prefix[last] - base
-        prefix -= base[owner]
-        left.append(prefix)
-        right.append((node_whole - node_missing)[owner] - prefix)
         whole.append(node_whole)
+        prefix -= base[owner]
+        other = (node_whole - node_missing)[owner]
+        other -= prefix
+        if layout.sums.start <= row < layout.sums.stop:
+            np.multiply(prefix, prefix, out=term)
+            squares_left += term
+            np.multiply(other, other, out=term)
+            squares_right += term
+            if not keep_all:
+                continue
+        left[row], right[row] = prefix, other
     missing_count = missing_total[0][owner]
     # A cut after each known cell but the node's last known one; after the last known one only when there
     # are missing values (the known against the unknown).
@@ -383,15 +414,16 @@ def _cuts(
     room = (missing_count == 0) | (missing_count >= min_size)
     valid = candidate & (left[0] >= min_size) & ((right[0] >= min_size) | (right[0] == 0)) & room
     per_node = _fit(missing_2d, layout, own_kind, gini_scale) - _fit(whole, layout, own_kind, gini_scale)
-    fit_left = _fit(left, layout, own_kind, gini_scale)
-    fit_right = _fit(right, layout, own_kind, gini_scale)
+    fit_left = _fit_of(squares_left, left, layout, own_kind, gini_scale)
+    fit_right = _fit_of(squares_right, right, layout, own_kind, gini_scale)
     gain = fit_left + fit_right
     gain += per_node[owner]  # the three-way gain: the unknown as their own child
     unknown_to: Ints | None = None
     if unknown_side and binning.numeric:
         fit_whole = _fit(whole, layout, own_kind, gini_scale)[owner]
         gain, valid, unknown_to = _to_a_side(
-            gain, valid, candidate, left, right, missing_total, owner, min_size,
+            gain, valid, candidate, [left[row] for row in range(layout.height)],
+            [right[row] for row in range(layout.height)], missing_total, owner, min_size,
             (fit_left, fit_right, fit_whole), (layout, own_kind, gini_scale),
         )  # fmt: skip
     if not valid.any():
