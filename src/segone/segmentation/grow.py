@@ -3,8 +3,8 @@
 For each split variable, one ``np.bincount`` over ``node * codes + code`` gives every node's histogram of
 that variable (counts and the coordinates' sums per code); a node's best cut is found on the prefix sums
 of its histogram. When a level has so many nodes that a dense histogram would be larger than the level's
-customers, only the (node, code) cells that occur are kept (``np.unique``). Customers of finished leaves
-leave the active set."""
+customers, only the (node, code) cells that occur are kept (``_occurring``). The active rows are kept
+grouped by node, each node's in their original order. Customers of finished leaves leave the active set."""
 
 from __future__ import annotations
 
@@ -80,6 +80,8 @@ def grow(
     leaf_of = np.zeros(n, dtype=np.int64)
     rows = np.arange(n, dtype=np.int64)
     nid = np.zeros(n, dtype=np.int64)  # the row's node, numbered from the level's first node
+    layout = _layout(coordinates)
+    active = _Active(_level_stats(coordinates, rows, layout), list(coordinates.own), layout)
     level_first, level_sizes, depth, next_id = 0, np.array([n]), 0, 1
     while rows.size:
         progress("Growing the segments", int(depth), None)
@@ -91,11 +93,14 @@ def grow(
         rows, nid = rows[keep], nid[keep]
         if not rows.size:
             break
+        if rows.size < keep.size:
+            active = active.take(np.flatnonzero(keep))
         m = level_sizes.shape[0]
-        best = _best_splits(binnings, codes, coordinates, rows, nid, m, min_size, unknown_side)
+        best = _best_splits(binnings, codes, coordinates, rows, nid, m, min_size, unknown_side, active)
         splitting = best.var >= 0
         keep = splitting[nid]
         leaf_of[rows[~keep]] = level_first + nid[~keep]
+        kept = np.flatnonzero(keep)  # active's columns of the rows that go on
         rows, nid = rows[keep], nid[keep]
         if not rows.size:
             break
@@ -107,7 +112,8 @@ def grow(
                 binnings[j],
                 codes[j][rows[here]],
                 nid[here],
-                rows[here],
+                active,
+                kept[here],
                 best,
                 coordinates,
                 j,
@@ -140,10 +146,31 @@ def grow(
         # customers in the same order as before, so its sums are the same to the bit.
         order = _stable_order(child - level_first, present.size)
         rows, nid = rows[order], child[order] - level_first
+        active = active.take(kept[order])
         level_sizes = counts[present]
         depth += 1
     grown.leaf_of = leaf_of
     return grown
+
+
+@dataclass
+class _Active:
+    """What the histograms sum for the active rows, in the rows' current order: ``level`` (see
+    ``_level_stats``) and each numeric variable's own values. They move with the rows, so that each level
+    gathers them from within each node's few rows rather than from all customers' (random reads of
+    megabytes are most of a gather's cost)."""
+
+    level: Floats
+    own: list[Floats | None]
+    layout: _Layout
+
+    def take(self, index: Ints) -> _Active:
+        level = np.empty((self.level.shape[0], index.size))
+        for row in range(1, self.layout.height):
+            if row != self.layout.own:  # the count and own rows are not read from here
+                np.take(self.level[row], index, out=level[row])
+        own = [None if values is None else values[index] for values in self.own]
+        return _Active(level, own, self.layout)
 
 
 @dataclass
@@ -182,6 +209,7 @@ def _best_splits(
     m: int,
     min_size: int,
     unknown_side: bool,
+    active: _Active,
 ) -> _Best:
     best = _Best(
         np.zeros(m),
@@ -191,13 +219,12 @@ def _best_splits(
         np.full(m, -1, dtype=np.int64),
     )
     layout = _layout(coordinates)
-    level = _level_stats(coordinates, rows, layout)
+    level = active.level
     sizes = np.bincount(nid, minlength=m).astype(np.float64)
 
     def evaluate(j: int) -> tuple[Floats, Ints, Ints, Ints]:
-        own = coordinates.own[j]
         b = binnings[j]
-        own_rows = None if own is None else own[rows]
+        own_rows = active.own[j]
         cells = _cells(b, codes[j][rows], nid, m, level, own_rows, layout, _missing_code(b, unknown_side))
         return _cuts(cells, b, min_size, layout, coordinates.gini_scale[j], unknown_side)
 
@@ -488,7 +515,8 @@ def _slots_of(
     binning: Binning,
     code: Codes,
     nid: Ints,
-    rows: Ints,
+    active: _Active,
+    index: Ints,
     best: _Best,
     coordinates: Coordinates,
     j: int,
@@ -507,10 +535,9 @@ def _slots_of(
     # The levels' order is recomputed on these nodes' rows alone: the same rows in the same order give the
     # same sums, hence the same order as when the cut was chosen.
     layout = _layout(coordinates)
-    level = _level_stats(coordinates, rows, layout)
-    own = coordinates.own[j]
+    here = active.take(index)
     missing_code = _missing_code(binning, unknown_side)
-    cells = _cells(binning, code, nid, m, level, None if own is None else own[rows], layout, missing_code)
+    cells = _cells(binning, code, nid, m, here.level, here.own[j], layout, missing_code)
     start = np.searchsorted(cells.node, cells.node, side="left")
     position = np.arange(cells.node.size) - start
     cell_missing = cells.code == missing_code
