@@ -185,6 +185,7 @@ def _segone(columns: Columns, variables: list[Variable], arguments: dict[str, An
         "identical_customers": tree.customers_in_identical_leaves,
         "depth": int(tree.depth.max()),
         "explained": tree.explained,
+        "fingerprint": tree.fingerprint(),
     }
     if arguments.get("quality"):
         if target:
@@ -261,6 +262,7 @@ def main() -> None:
     print(f"data alone: peak RSS {alone['peak_mib']:,.0f} MiB\n")
 
     header("run", "time", "peak RSS", "leaves", "segments of one", "identical leaves (customers)", "depth")
+    fingerprints = []
     for min_size in (1, 10):
         if min_size == 1 and args.skip_min_size_1:
             continue
@@ -272,6 +274,9 @@ def main() -> None:
                 f"{r['segments_of_one']:,}", identical, r["depth"],
             )
         )  # fmt: skip
+        fingerprints.append(f"--min-size {min_size} {r['fingerprint'][:16]}")
+    # The same tree gives the same fingerprint: a change meant to be faster only must keep it.
+    print(f"\nfingerprints: {', '.join(fingerprints)}")
     if args.skip_sklearn:
         return
     unsupervised(data, depths)

@@ -3,13 +3,13 @@
 For each split variable, one ``np.bincount`` over ``node * codes + code`` gives every node's histogram of
 that variable (counts and the coordinates' sums per code); a node's best cut is found on the prefix sums
 of its histogram. When a level has so many nodes that a dense histogram would be larger than the level's
-customers, only the (node, code) cells that occur are kept (``np.unique``). Customers of finished leaves
-leave the active set."""
+customers, only the (node, code) cells that occur are kept (``_occurring``). The active rows are kept
+grouped by node, each node's in their original order. Customers of finished leaves leave the active set."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -48,6 +48,9 @@ class Grown:
     leaf_of: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
+Rows = list[Floats]  # a histogram as one 1-D array per row of its _Layout (row-wise numpy is fastest)
+
+
 @dataclass
 class _Cells:
     """The non-empty (node, code) cells of one variable at one level, ordered by node, then by the order
@@ -55,7 +58,7 @@ class _Cells:
 
     node: Ints
     code: Ints
-    stats: Floats  # (layout.height, cells): see _Layout
+    stats: Rows  # layout.height rows of one value per cell: see _Layout
 
 
 def grow(
@@ -77,6 +80,8 @@ def grow(
     leaf_of = np.zeros(n, dtype=np.int64)
     rows = np.arange(n, dtype=np.int64)
     nid = np.zeros(n, dtype=np.int64)  # the row's node, numbered from the level's first node
+    layout = _layout(coordinates)
+    active = _Active(_level_stats(coordinates, rows, layout), list(coordinates.own), layout)
     level_first, level_sizes, depth, next_id = 0, np.array([n]), 0, 1
     while rows.size:
         progress("Growing the segments", int(depth), None)
@@ -88,11 +93,14 @@ def grow(
         rows, nid = rows[keep], nid[keep]
         if not rows.size:
             break
+        if rows.size < keep.size:
+            active = active.take(np.flatnonzero(keep))
         m = level_sizes.shape[0]
-        best = _best_splits(binnings, codes, coordinates, rows, nid, m, min_size, unknown_side)
+        best = _best_splits(binnings, codes, coordinates, rows, nid, m, min_size, unknown_side, active)
         splitting = best.var >= 0
         keep = splitting[nid]
         leaf_of[rows[~keep]] = level_first + nid[~keep]
+        kept = np.flatnonzero(keep)  # active's columns of the rows that go on
         rows, nid = rows[keep], nid[keep]
         if not rows.size:
             break
@@ -104,7 +112,8 @@ def grow(
                 binnings[j],
                 codes[j][rows[here]],
                 nid[here],
-                rows[here],
+                active,
+                kept[here],
                 best,
                 coordinates,
                 j,
@@ -132,11 +141,36 @@ def grow(
             grown.level_code.append(pair_code)
         child = child_ids[nid * 3 + slots]
         level_first, next_id = next_id, next_id + present.size
-        nid = child - level_first
+        # The rows are kept grouped by node, each node's in their original order: a node's histogram cells
+        # then sit together (the sums scatter into a small window of memory), and each cell adds its
+        # customers in the same order as before, so its sums are the same to the bit.
+        order = _stable_order(child - level_first, present.size)
+        rows, nid = rows[order], child[order] - level_first
+        active = active.take(kept[order])
         level_sizes = counts[present]
         depth += 1
     grown.leaf_of = leaf_of
     return grown
+
+
+@dataclass
+class _Active:
+    """What the histograms sum for the active rows, in the rows' current order: ``level`` (see
+    ``_level_stats``) and each numeric variable's own values. They move with the rows, so that each level
+    gathers them from within each node's few rows rather than from all customers' (random reads of
+    megabytes are most of a gather's cost)."""
+
+    level: Floats
+    own: list[Floats | None]
+    layout: _Layout
+
+    def take(self, index: Ints) -> _Active:
+        level = np.empty((self.level.shape[0], index.size))
+        for row in range(1, self.layout.height):
+            if row != self.layout.own:  # the count and own rows are not read from here
+                np.take(self.level[row], index, out=level[row])
+        own = [None if values is None else values[index] for values in self.own]
+        return _Active(level, own, self.layout)
 
 
 @dataclass
@@ -175,6 +209,7 @@ def _best_splits(
     m: int,
     min_size: int,
     unknown_side: bool,
+    active: _Active,
 ) -> _Best:
     best = _Best(
         np.zeros(m),
@@ -184,13 +219,12 @@ def _best_splits(
         np.full(m, -1, dtype=np.int64),
     )
     layout = _layout(coordinates)
-    level = _level_stats(coordinates, rows, layout)
+    level = active.level
     sizes = np.bincount(nid, minlength=m).astype(np.float64)
 
     def evaluate(j: int) -> tuple[Floats, Ints, Ints, Ints]:
-        own = coordinates.own[j]
         b = binnings[j]
-        own_rows = None if own is None else own[rows]
+        own_rows = active.own[j]
         cells = _cells(b, codes[j][rows], nid, m, level, own_rows, layout, _missing_code(b, unknown_side))
         return _cuts(cells, b, min_size, layout, coordinates.gini_scale[j], unknown_side)
 
@@ -245,54 +279,107 @@ def _cells(
         count_all = np.bincount(key, minlength=size)
         cells_key = np.flatnonzero(count_all)
         index = key
-        stats = np.empty((layout.height, cells_key.size))
-        stats[0] = count_all[cells_key]
+        count = count_all[cells_key].astype(np.float64)
     else:
         # Many nodes: only the cells that occur, numbered in (node, code) order.
-        cells_key, index = np.unique(key, return_inverse=True)
+        cells_key, index = _occurring(key, size)
         size = cells_key.size
-        stats = np.empty((layout.height, size))
-        stats[0] = np.bincount(index, minlength=size)
+        count = np.bincount(index, minlength=size).astype(np.float64)
     dense = size != cells_key.size
+    stats: Rows = [count]
     for row in range(1, layout.height):
         if row == layout.own:
             values = own
             if values is None:
-                stats[row] = stats[0] * stats[0]  # level counts squared: the Gini part (docs)
+                stats.append(count * count)  # level counts squared: the Gini part (docs)
                 continue
         else:
             values = level[row]
-        summed = np.bincount(index, values, size)
-        stats[row] = summed[cells_key] if dense else summed
+        summed = np.bincount(index, values, size).astype(np.float64, copy=False)
+        stats.append(summed[cells_key] if dense else summed)
     node, cell_code = cells_key // nb, cells_key % nb
     if not binning.numeric and layout.sums.stop > layout.sums.start:
         weight = stats[layout.weight]
         first = stats[layout.sums.start]
         mean = np.full(weight.size, np.inf)
         np.divide(first, weight, out=mean, where=weight > 0)
-        order = np.lexsort((cell_code, np.round(mean, _DECIMALS), cell_code == missing_code, node))
-        node, cell_code, stats = node[order], cell_code[order], stats[:, order]
+        # np.lexsort((cell_code, rounded mean, missing, node)) in two passes: the cells come in (node, code)
+        # order, so stable sorts keep codes in order on ties; the pass by node is the packed integer sort.
+        by_mean = np.argsort(np.round(mean, _DECIMALS), kind="stable")
+        grouped = node * 2 + (cell_code == missing_code)
+        order = by_mean[_stable_order(grouped[by_mean], 2 * m)]
+        node, cell_code, stats = node[order], cell_code[order], [values[order] for values in stats]
     return _Cells(node, cell_code, stats)
 
 
-def _fit(stats: Floats, layout: _Layout, own_kind: str, gini_scale: float) -> Floats:
+def _stable_order(key: Ints, size: int) -> Ints:
+    """``np.argsort(key, kind="stable")`` for keys in [0, size), by the packed sort of ``_occurring``."""
+    shift = max((key.size - 1).bit_length(), 1)
+    if not key.size or (size - 1).bit_length() + shift > 62:
+        return np.argsort(key, kind="stable")
+    return np.sort((key << shift) | np.arange(key.size)) & ((1 << shift) - 1)
+
+
+def _occurring(key: Ints, size: int) -> tuple[Ints, Ints]:
+    """``np.unique(key, return_inverse=True)`` for keys in [0, size), by sorting each key with its row's
+    position packed into its low bits: a plain sort of integers is several times faster than the argsort
+    ``np.unique`` needs for the inverse."""
+    shift = max((key.size - 1).bit_length(), 1)
+    if not key.size or (size - 1).bit_length() + shift > 62:
+        cells_key, index = np.unique(key, return_inverse=True)
+        return cells_key, index
+    packed = np.sort((key << shift) | np.arange(key.size))
+    sorted_key = packed >> shift
+    starts = np.empty(key.size, dtype=np.bool_)
+    starts[0] = True
+    np.not_equal(sorted_key[1:], sorted_key[:-1], out=starts[1:])
+    index = np.empty(key.size, dtype=np.int64)
+    index[packed & ((1 << shift) - 1)] = np.cumsum(starts) - 1
+    return sorted_key[starts], index
+
+
+def _fit(stats: Rows | Floats, layout: _Layout, own_kind: str, gini_scale: float) -> Floats:
     """The between-group part a group contributes: sum over coordinates of S^2 / W, plus the variable's
     own (S^2 / n of its standardised values, or its level counts squared over n, scaled by 1 / its Gini
     dispersion); 0 for an empty group."""
-    sums = stats[layout.sums]
+    weight = stats[layout.weight]
+    if isinstance(stats, np.ndarray):
+        # einsum adds the coordinates in an order that depends on the array's memory layout: a 2-D array
+        # (the per-node missing totals, column-major) is summed as it always was, so gains stay bit for bit.
+        squares = np.einsum("ij,ij->j", stats[layout.sums], stats[layout.sums])
+    else:
+        squares = np.zeros(weight.shape[0])
+        term = np.empty(weight.shape[0])
+        for values in stats[layout.sums]:  # coordinate by coordinate: einsum's order on row-major rows
+            np.multiply(values, values, out=term)
+            squares += term
+    return _fit_of(squares, stats, layout, own_kind, gini_scale)
+
+
+def _fit_of(
+    squares: Floats,
+    stats: Mapping[int, Floats] | Rows | Floats,
+    layout: _Layout,
+    own_kind: str,
+    gini_scale: float,
+) -> Floats:
+    """``_fit`` from the coordinates' summed squares S^2 and the group's count, weight and own rows."""
     weight = stats[layout.weight]
     total = np.zeros(weight.shape[0])
-    np.divide(np.einsum("ij,ij->j", sums, sums), weight, out=total, where=weight > 0)
+    np.divide(squares, weight, out=total, where=weight > 0)
     if own_kind == "none" or layout.own is None:
         return total
     count = stats[0]
     own = stats[layout.own]
-    extra = np.zeros(count.shape[0])
+    term = np.empty(count.shape[0])
     if own_kind == "number":
-        np.divide(own * own, count, out=extra, where=count > 0)
+        np.multiply(own, own, out=term)
     else:
-        np.divide(own * gini_scale, count, out=extra, where=count > 0)
-    return total + extra
+        np.multiply(own, gini_scale, out=term)
+    np.divide(term, count, out=term, where=count > 0)
+    term[count <= 0] = 0.0
+    total += term
+    return total
 
 
 def _cuts(
@@ -308,20 +395,44 @@ def _cuts(
         return np.zeros(0), empty, empty, empty
     missing_code = _missing_code(binning, unknown_side)
     node = cells.node
-    stats = cells.stats
-    prefix = np.cumsum(stats, axis=1)
     bounds = np.flatnonzero(node[1:] != node[:-1]) + 1
     first, last = np.r_[0, bounds], np.r_[bounds - 1, node.size - 1]
     lengths = last - first + 1
+    owner = np.repeat(np.arange(first.size), lengths)  # each cell's node, as a position in first
     has_missing = cells.code[last] == missing_code
-    base = np.zeros((layout.height, first.size))
-    base[:, 1:] = prefix[:, first[1:] - 1]
-    whole = prefix[:, last] - base
-    missing_total = np.where(has_missing, stats[:, last], 0.0)
-    known_total = whole - missing_total
-    left = prefix - np.repeat(base, lengths, axis=1)
-    right = np.repeat(known_total, lengths, axis=1) - left
-    missing_count = np.repeat(missing_total[0], lengths)
+    # Row by row (1-D numpy is several times faster than the same on a 2-D array's axis 1): the sums left
+    # of each cell within its node are the level's running sums less those before the node.
+    at_last = np.empty((layout.height, first.size), order="F")
+    for row, values in enumerate(cells.stats):
+        at_last[row] = values[last]
+    missing_2d = np.where(has_missing, at_last, 0.0)
+    missing_total = list(missing_2d)
+    # A coordinate's left and right sums are squared and added up as they are made, not kept (unless the
+    # missing values' side needs them): the coordinates are most of the rows.
+    keep_all = unknown_side and binning.numeric
+    squares_left, squares_right = np.zeros(node.size), np.zeros(node.size)
+    term = np.empty(node.size)
+    left: dict[int, Floats] = {}
+    right: dict[int, Floats] = {}
+    whole: Rows = []
+    for row, (values, node_missing) in enumerate(zip(cells.stats, missing_total, strict=True)):
+        prefix = np.cumsum(values)
+        base = np.zeros(first.size)
+        base[1:] = prefix[first[1:] - 1]
+        node_whole = prefix[last] - base
+        whole.append(node_whole)
+        prefix -= base[owner]
+        other = (node_whole - node_missing)[owner]
+        other -= prefix
+        if layout.sums.start <= row < layout.sums.stop:
+            np.multiply(prefix, prefix, out=term)
+            squares_left += term
+            np.multiply(other, other, out=term)
+            squares_right += term
+            if not keep_all:
+                continue
+        left[row], right[row] = prefix, other
+    missing_count = missing_total[0][owner]
     # A cut after each known cell but the node's last known one; after the last known one only when there
     # are missing values (the known against the unknown).
     candidate = cells.code != missing_code
@@ -329,22 +440,23 @@ def _cuts(
     candidate[last_known[~has_missing]] = False
     room = (missing_count == 0) | (missing_count >= min_size)
     valid = candidate & (left[0] >= min_size) & ((right[0] >= min_size) | (right[0] == 0)) & room
-    per_node = _fit(missing_total, layout, own_kind, gini_scale) - _fit(whole, layout, own_kind, gini_scale)
-    fit_left = _fit(left, layout, own_kind, gini_scale)
-    fit_right = _fit(right, layout, own_kind, gini_scale)
+    per_node = _fit(missing_2d, layout, own_kind, gini_scale) - _fit(whole, layout, own_kind, gini_scale)
+    fit_left = _fit_of(squares_left, left, layout, own_kind, gini_scale)
+    fit_right = _fit_of(squares_right, right, layout, own_kind, gini_scale)
     gain = fit_left + fit_right
-    gain += np.repeat(per_node, lengths)  # the three-way gain: the unknown as their own child
+    gain += per_node[owner]  # the three-way gain: the unknown as their own child
     unknown_to: Ints | None = None
     if unknown_side and binning.numeric:
-        fit_whole = np.repeat(_fit(whole, layout, own_kind, gini_scale), lengths)
+        fit_whole = _fit(whole, layout, own_kind, gini_scale)[owner]
         gain, valid, unknown_to = _to_a_side(
-            gain, valid, candidate, left, right, missing_total, lengths, min_size,
+            gain, valid, candidate, [left[row] for row in range(layout.height)],
+            [right[row] for row in range(layout.height)], missing_total, owner, min_size,
             (fit_left, fit_right, fit_whole), (layout, own_kind, gini_scale),
         )  # fmt: skip
     if not valid.any():
         return np.zeros(0), empty, empty, empty
     np.maximum(gain, 0.0, out=gain)
-    rank = np.round(gain / np.repeat(whole[0], lengths), _DECIMALS)
+    rank = np.round(gain / whole[0][owner], _DECIMALS)
     rank[~valid] = -1.0
     # The best cut of each node: the largest rounded gain, then the lowest position (no sort needed: the
     # cells are grouped by node).
@@ -352,7 +464,7 @@ def _cuts(
     # Supervised, a split must separate the target; unsupervised, any split of differing customers is taken
     # (its gain is 0 only when they differ where the criterion does not look, e.g. missing vs the mean).
     splittable = top > 0 if layout.own is None else top >= 0
-    is_top = np.flatnonzero(rank == np.repeat(top, lengths))
+    is_top = np.flatnonzero(rank == top[owner])
     chosen = is_top[np.searchsorted(is_top, first[splittable])]
     if binning.numeric:
         cut = cells.code[chosen]
@@ -371,10 +483,10 @@ def _to_a_side(
     gain: Floats,
     valid: npt.NDArray[np.bool_],
     candidate: npt.NDArray[np.bool_],
-    left: Floats,
-    right: Floats,
-    missing_total: Floats,
-    lengths: Ints,
+    left: Rows,
+    right: Rows,
+    missing_total: Rows,
+    owner: Ints,
     min_size: int,
     fits: tuple[Floats, Floats, Floats],
     fitting: tuple[_Layout, str, float],
@@ -383,11 +495,11 @@ def _to_a_side(
     gain is larger (the left on a tie); only the cut after the last known value (the known against the
     unknown) keeps its three-way gain, as a two-way split with an "unknown" child."""
     fit_left, fit_right, fit_whole = fits
-    missing = np.repeat(missing_total, lengths, axis=1)
+    missing = [values[owner] for values in missing_total]
     count = missing[0]
     inside = candidate & (right[0] > 0)
-    with_left = _fit(left + missing, *fitting) + fit_right - fit_whole
-    with_right = fit_left + _fit(right + missing, *fitting) - fit_whole
+    with_left = _fit([a + b for a, b in zip(left, missing, strict=True)], *fitting) + fit_right - fit_whole
+    with_right = fit_left + _fit([a + b for a, b in zip(right, missing, strict=True)], *fitting) - fit_whole
     left_ok = inside & (left[0] + count >= min_size) & (right[0] >= min_size)
     right_ok = inside & (left[0] >= min_size) & (right[0] + count >= min_size)
     to_right = right_ok & (~left_ok | (with_right > with_left))
@@ -403,7 +515,8 @@ def _slots_of(
     binning: Binning,
     code: Codes,
     nid: Ints,
-    rows: Ints,
+    active: _Active,
+    index: Ints,
     best: _Best,
     coordinates: Coordinates,
     j: int,
@@ -422,10 +535,9 @@ def _slots_of(
     # The levels' order is recomputed on these nodes' rows alone: the same rows in the same order give the
     # same sums, hence the same order as when the cut was chosen.
     layout = _layout(coordinates)
-    level = _level_stats(coordinates, rows, layout)
-    own = coordinates.own[j]
+    here = active.take(index)
     missing_code = _missing_code(binning, unknown_side)
-    cells = _cells(binning, code, nid, m, level, None if own is None else own[rows], layout, missing_code)
+    cells = _cells(binning, code, nid, m, here.level, here.own[j], layout, missing_code)
     start = np.searchsorted(cells.node, cells.node, side="left")
     position = np.arange(cells.node.size) - start
     cell_missing = cells.code == missing_code
