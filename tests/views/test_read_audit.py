@@ -96,7 +96,7 @@ def test_a_read_whose_transaction_rolls_back_is_not_logged(runtime: Runtime) -> 
 
 
 def test_a_read_with_no_read_log_is_in_the_log_when_it_commits(runtime: Runtime) -> None:
-    """``flush_interval_seconds`` 0 (the tests' setting, the CLI): nothing is queued."""
+    """No `ReadLog` (`flush_interval_seconds` 0, the tests' setting; the CLI): nothing is queued."""
     ann = make_customer(runtime, "Ann")
     reader = make_user(runtime, Role.FRONTLINE).actor
     _read(runtime, reader, ann)
