@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from segone.accounts import service as accounts
 from segone.accounts.throttle import AuthThrottle
 from segone.api import errors
 from segone.api.body_size import MB, BodySizeLimit
@@ -60,14 +61,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
     interval = runtime.settings.flush_interval_seconds
     dataset = ingest.dataset_of(runtime.settings.data_dir)
+    # 0 turns background writing off: staged events wait for a flush, reads are audited as they commit.
     flusher = Flusher(runtime.sessions, dataset, interval) if interval > 0 else None
-    if flusher is not None:
-        flusher.start()
+    reads = accounts.ReadLog(runtime.sessions) if interval > 0 else None
+    for started in (flusher, reads):
+        if started is not None:
+            started.start()
     try:
         yield
     finally:
-        if flusher is not None:
-            flusher.stop()
+        for stopped in (reads, flusher):
+            if stopped is not None:
+                stopped.stop()
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:

@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     flush_interval_seconds: int = Field(
         default=30,
         ge=0,
-        description="How often the server moves staged API events into the dataset; 0 turns it off.",
+        description="How often the server moves staged API events into the dataset; 0 turns it off, and with "
+        "it the batching of the audit log's read entries (each then written as its read commits).",
     )
     knowledge_method: str = Field(
         default="tfidf",

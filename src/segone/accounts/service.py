@@ -11,12 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from segone.accounts import audit
+from segone.accounts.audit import ReadLog as ReadLog
 from segone.accounts.audit import audit_trail as audit_trail
 from segone.accounts.audit import close_erasure as close_erasure
 from segone.accounts.audit import erasure_of as erasure_of
 from segone.accounts.audit import open_erasure as open_erasure
 from segone.accounts.audit import record_audit as record_audit
 from segone.accounts.audit import record_audits as record_audits
+from segone.accounts.audit import record_read as record_read
 from segone.accounts.models import ApiToken, AuditEntry, Erasure, Team, User
 from segone.accounts.passwords import hash_password, verify_password
 from segone.accounts.schemas import (

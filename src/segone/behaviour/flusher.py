@@ -8,12 +8,12 @@ failed flush is logged and tried again at the next tick, and the rows stay stage
 from __future__ import annotations
 
 import logging
-import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from segone.behaviour import ingest
 from segone.behaviour.dataset import EventDataset
+from segone.storage.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +25,14 @@ class Flusher:
         self.sessions = sessions
         self.dataset = dataset
         self.interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="segone-flusher", daemon=True)
+        self._ticks = Periodic(self.flush, interval_seconds, name="segone-flusher")
 
     def start(self) -> None:
-        self._thread.start()
+        self._ticks.start()
 
     def stop(self) -> None:
         """Stop ticking and flush once more, so nothing received stays behind at shutdown."""
-        self._stop.set()
-        self._thread.join(timeout=30)
-        self.flush()
+        self._ticks.stop()
 
     def flush(self) -> int:
         try:
@@ -46,7 +43,3 @@ class Flusher:
         if moved:
             log.info("Flushed %d staged events into the dataset.", moved)
         return moved
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.flush()

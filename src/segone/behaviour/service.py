@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from segone.accounts.schemas import Actor, Permission
@@ -166,6 +167,22 @@ def has_profiles(db: Session) -> bool:
     return db.scalars(select(BehaviourProfile.customer_id).limit(1)).first() is not None
 
 
+@lru_cache(maxsize=64)
+def _profile_query(columns: tuple[str, ...]) -> Select[Any]:
+    known = BehaviourProfile.__table__.columns
+    unknown = [name for name in columns if name not in known]
+    if unknown:
+        raise Invalid(f"Not a behaviour profile column: {', '.join(unknown)}.")
+    return select(BehaviourProfile.customer_id, *(known[name] for name in columns)).order_by(
+        BehaviourProfile.customer_id
+    )
+
+
+@lru_cache(maxsize=64)
+def _one_profile(query: Select[Any]) -> Select[Any]:
+    return query.where(BehaviourProfile.customer_id == bindparam("customer_id"))
+
+
 def profile_rows(
     db: Session,
     *,
@@ -176,13 +193,13 @@ def profile_rows(
     """``(customer_id, *columns)`` of every behaviour profile (or only of ``customer_ids``), by customer id,
     streamed ``batch_size`` rows at a time; ``columns`` are names of the profile's columns
     (``recency_days``, ``clv``, …)."""
-    known = BehaviourProfile.__table__.columns
-    unknown = [name for name in columns if name not in known]
-    if unknown:
-        raise Invalid(f"Not a behaviour profile column: {', '.join(unknown)}.")
-    query = select(BehaviourProfile.customer_id, *(known[name] for name in columns)).order_by(
-        BehaviourProfile.customer_id
-    )
+    query = _profile_query(tuple(columns))
+    if customer_ids is not None and len(customer_ids) == 1:
+        # A sheet's standing asks for one customer on every view: the statement is built once.
+        yield from (
+            tuple(row) for row in db.execute(_one_profile(query), {"customer_id": int(customer_ids[0])})
+        )
+        return
     if customer_ids is None:
         for row in db.execute(query.execution_options(yield_per=batch_size)):
             yield tuple(row)

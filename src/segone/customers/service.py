@@ -529,6 +529,15 @@ def attributes_of(db: Session, customer_ids: Sequence[int]) -> list[tuple[int, d
     return sorted(found, key=lambda row: row[0])
 
 
+def attributes_of_one(db: Session, customer_id: int) -> dict[str, Any] | None:
+    """``attributes_of`` for one customer: the session's copy when the request has read the customer
+    already (a sheet's standing asks right after), else one read; None when merged or unknown."""
+    customer = db.get(Customer, customer_id)
+    if customer is None or customer.merged_into_id is not None:
+        return None
+    return customer.attributes or {}
+
+
 def export_customers(
     db: Session,
     *,

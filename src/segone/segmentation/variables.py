@@ -518,10 +518,9 @@ def values_of(
     if by_source["segment"]:
         table = gather(db, actor=actor, variables=variables, ids=[customer_id])
         return {v.name: table.column(v.name)[0].as_py() for v in variables} if table.num_rows else None
-    found = customers.attributes_of(db, [customer_id])
-    if not found:
+    attributes = customers.attributes_of_one(db, customer_id)
+    if attributes is None:
         return None
-    attributes = found[0][1]
     values: dict[str, Any] = {
         v.name: _convert(v, attributes.get(v.name.removeprefix("attribute:"))) for v in by_source["attribute"]
     }

@@ -103,7 +103,7 @@ def briefing(
     # Held until the end: the session keeps a row only while it is referenced, and the offers and the
     # sheet's parts would read the customer again otherwise.
     customer = customers.get(db, actor=actor, customer_id=customer_id)
-    accounts.record_audit(
+    accounts.record_read(
         db,
         actor=actor,
         action=AuditAction.BRIEFING_VIEWED,

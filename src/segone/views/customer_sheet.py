@@ -45,7 +45,7 @@ def customer_sheet(
     records its own read."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     if audited:
-        accounts.record_audit(
+        accounts.record_read(
             db,
             actor=actor,
             action=AuditAction.CUSTOMER_VIEWED,
