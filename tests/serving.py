@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -22,9 +26,9 @@ def serving(segone: str, env: dict[str, str], *, cwd: str | None = None) -> Iter
     """Start ``segone serve`` and yield its base URL once it answers; stop it afterwards."""
     port = free_port()
     command: Sequence[str] = [segone, "serve", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(
-        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    # Its log goes to a file, not a pipe nobody reads while it runs: a full pipe would stall the server.
+    log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in the finally below)
+    server = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -34,7 +38,7 @@ def serving(segone: str, env: dict[str, str], *, cwd: str | None = None) -> Iter
                 ready = httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200
             except httpx.TransportError:
                 time.sleep(0.2)
-        assert server.poll() is None, server.stderr.read() if server.stderr else ""
+        assert server.poll() is None, _read(log)
         assert ready, f"segone serve did not answer on {base} within 60 s"
         yield base
     finally:
@@ -44,5 +48,11 @@ def serving(segone: str, env: dict[str, str], *, cwd: str | None = None) -> Iter
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
-        if server.stderr:
-            server.stderr.close()
+        if os.environ.get("SEGONE_SERVE_LOG"):  # where a benchmark or a debugging session wants it kept
+            Path(os.environ["SEGONE_SERVE_LOG"]).write_text(_read(log), encoding="utf-8")
+        log.close()
+
+
+def _read(log: IO[str]) -> str:
+    log.seek(0)
+    return log.read()

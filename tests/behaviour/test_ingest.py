@@ -18,6 +18,7 @@ from segone.accounts.schemas import SYSTEM
 from segone.behaviour import ingest
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import cdnow_path
+from segone.behaviour.stored_ids import StoredIds
 from segone.customers import service as customers_service
 from segone.customers.models import Customer
 from segone.errors import Invalid
@@ -145,6 +146,10 @@ def test_staged_batches_are_idempotent_and_flush(runtime: Runtime, con: BaseBack
     with runtime.session() as db:
         assert ingest.staged_count(db) == 0
     assert ingest.flush_staged(runtime.sessions, dataset=dataset) == 0
+    # Sent again after the flush, as a server does (its index of the dataset's ids): nothing is new.
+    with runtime.session() as db:
+        resent = ingest.stage_batch(db, actor=SYSTEM, events=events, stored=StoredIds(dataset))
+        assert (resent.new, resent.duplicates) == (0, 2) and ingest.staged_count(db) == 0
 
 
 def test_a_batch_too_large_is_refused(runtime: Runtime) -> None:

@@ -460,6 +460,8 @@ def _stage(db: Session, table: pa.Table) -> int:
     conflicts skipped). Straight to the driver, a column at a time: SQLAlchemy's per-value type
     processing took a third of a batch's time. PostgreSQL takes each column as one array (``unnest``:
     one statement, not one per event); SQLite an ``executemany``, times as the text SQLAlchemy writes."""
+    if not table.num_rows:  # every event of the batch in the dataset already
+        return 0
     connection = db.connection()
     quote = connection.dialect.identifier_preparer.quote
     names = list(EVENT_SCHEMA.names)
