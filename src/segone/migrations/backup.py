@@ -195,7 +195,7 @@ def read_manifest(source: Path) -> dict[str, Any]:
         raise BackupRefused(f"The backup's {MANIFEST} lists no database.")
     for entry in manifest["files"]:
         path = source / entry["path"]
-        if ".." in Path(entry["path"]).parts or Path(entry["path"]).is_absolute():
+        if os.pardir in Path(entry["path"]).parts or Path(entry["path"]).is_absolute():
             raise BackupRefused(f"The backup's {MANIFEST} names a file outside it: {entry['path']}.")
         if not path.is_file():
             raise BackupRefused(f"The backup is incomplete: {entry['path']} is missing.")
