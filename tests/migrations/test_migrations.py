@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -92,3 +93,31 @@ def test_fresh_sqlite_store_runs_with_wal_and_foreign_keys(fresh_settings: Setti
         assert "differentiators" in inspect(runtime.engine).get_table_names()
     finally:
         runtime.dispose()
+
+
+def test_a_round_trip_down_and_up_leaves_the_schema_a_fresh_upgrade_makes(runtime: Runtime) -> None:
+    """Tables, indexes and triggers (the search index's, the audit log's) alike: a downgrade that copies a
+    table would silently drop the triggers on it."""
+
+    def objects() -> list[tuple[str, str]]:
+        with runtime.engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                rows = connection.execute(
+                    text("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+                )
+            else:
+                rows = connection.execute(
+                    text(
+                        "SELECT 'trigger', tgname FROM pg_trigger WHERE NOT tgisinternal "
+                        "UNION ALL SELECT 'index', indexname FROM pg_indexes WHERE schemaname = 'public' "
+                        "UNION ALL SELECT 'table', tablename FROM pg_tables WHERE schemaname = 'public'"
+                    )
+                )
+            return sorted((str(kind), str(name)) for kind, name in rows)
+
+    fresh = objects()
+    assert ("trigger", "audit_log_append_only") in fresh
+    config = migrate.alembic_config(runtime.engine)
+    command.downgrade(config, "0006")
+    command.upgrade(config, "head")
+    assert objects() == fresh

@@ -25,6 +25,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE ... DROP COLUMN on both databases (SQLite since 3.35): a batch copy of differentiators
+    # would drop the search triggers migration 0004 put on it.
     for table in _TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("version")
+        op.drop_column(table, "version")
