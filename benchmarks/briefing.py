@@ -388,6 +388,28 @@ def _postgres_database(server_url: str, keep: str | None) -> tuple[str, str | No
     return url, None if keep else name, exists
 
 
+def store_of(
+    scratch: Path, keep: str | None, database_url: str | None
+) -> tuple[Path, str, str | None, bool] | None:
+    """Where the store lives: (its folder, its database URL, the database to drop afterwards, whether it
+    was built before); None when the PostgreSQL server cannot be reached. SQLite: ``keep`` is the folder;
+    PostgreSQL: the database's name, its events dataset and token in a folder of that name."""
+    folder = Path(keep) if keep and not database_url else scratch
+    if database_url:
+        found = _postgres_database(database_url, keep)
+        if found is None:
+            return None
+        url, dropped, reuse = found
+        if keep:
+            folder = Path(tempfile.gettempdir()) / keep
+            reuse = reuse and (folder / TOKEN_FILE).exists()
+    else:
+        dropped, reuse = None, keep is not None and (folder / TOKEN_FILE).exists()
+        url = f"sqlite:///{folder / 'segone.db'}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder, url, dropped, reuse
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -418,20 +440,10 @@ def main() -> None:
     print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     dropped: str | None = None
     with tempfile.TemporaryDirectory(prefix="segone-briefing-bench-") as scratch:
-        folder = Path(args.keep) if args.keep and not args.database_url else Path(scratch)
-        if args.database_url:
-            found = _postgres_database(args.database_url, args.keep)
-            if found is None:
-                return
-            url, dropped, reuse = found
-            if args.keep:
-                # The events dataset and the token live in a folder of the same name.
-                folder = Path(tempfile.gettempdir()) / args.keep
-                reuse = reuse and (folder / TOKEN_FILE).exists()
-        else:
-            reuse = args.keep is not None and (folder / TOKEN_FILE).exists()
-            url = f"sqlite:///{folder / 'segone.db'}"
-        folder.mkdir(parents=True, exist_ok=True)
+        found = store_of(Path(scratch), args.keep, args.database_url)
+        if found is None:
+            return
+        folder, url, dropped, reuse = found
         runtime = Runtime(Settings(data_dir=folder, database_url=url, secret_key="bench"))
         try:
             backend = runtime.engine.dialect.name

@@ -57,11 +57,10 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from briefing import (
     AS_OF,
-    TOKEN_FILE,
-    _postgres_database,
     build_store,
     cpu_seconds,
     serving,
+    store_of,
 )
 from common import drop_database, machine
 from sqlalchemy import func, select
@@ -362,19 +361,10 @@ def main() -> None:
     print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     dropped: str | None = None
     with tempfile.TemporaryDirectory(prefix="segone-load-bench-") as scratch:
-        folder = Path(args.keep) if args.keep and not args.database_url else Path(scratch)
-        if args.database_url:
-            found = _postgres_database(args.database_url, args.keep)
-            if found is None:
-                return
-            url, dropped, reuse = found
-            if args.keep:
-                folder = Path(tempfile.gettempdir()) / args.keep
-                reuse = reuse and (folder / TOKEN_FILE).exists()
-        else:
-            reuse = args.keep is not None and (folder / TOKEN_FILE).exists()
-            url = f"sqlite:///{folder / 'segone.db'}"
-        folder.mkdir(parents=True, exist_ok=True)
+        found = store_of(Path(scratch), args.keep, args.database_url)
+        if found is None:
+            return
+        folder, url, dropped, reuse = found
         runtime = Runtime(Settings(data_dir=folder, database_url=url, secret_key="bench"))
         try:
             backend = runtime.engine.dialect.name
