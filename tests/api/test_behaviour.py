@@ -116,8 +116,15 @@ def test_the_server_flushes_staged_events_in_the_background(fresh_settings: Sett
             headers={"Authorization": f"Bearer {token}"},
         )
         assert sent.status_code == 200, sent.text
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not ingest.dataset_of(runtime.settings.data_dir).files():
+
+        # A flush writes its file, then deletes the staged rows: done when both are seen.
+        def flushed() -> bool:
+            with runtime.session() as db:
+                staged = ingest.staged_count(db)
+            return staged == 0 and bool(ingest.dataset_of(runtime.settings.data_dir).files())
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not flushed():
             time.sleep(0.2)
         assert len(ingest.dataset_of(runtime.settings.data_dir).files()) == 1
         with runtime.session() as db:

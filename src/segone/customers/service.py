@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy import update as update_rows
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor, AuditAction, AuditEntryOut, Permission
@@ -57,10 +57,14 @@ def to_out(customer: Customer) -> CustomerOut:
     )
 
 
+_WITH_IDENTITIES = [joinedload(Customer.identities)]
+
+
 def get(db: Session, *, actor: Actor, customer_id: int, follow_merges: bool = True) -> Customer:
     """The customer; a merged record resolves to the one it was merged into."""
     require(actor, Permission.READ_CUSTOMERS)
-    customer = db.get(Customer, customer_id)
+    # With the identities joined in: a second statement otherwise, on every page that names a customer.
+    customer = db.get(Customer, customer_id, options=_WITH_IDENTITIES)
     if customer is None:
         raise NotFound(f"There is no customer {customer_id}.")
     seen = {customer.id}

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from segone.accounts.schemas import Actor, AuditAction, Permission
@@ -208,15 +208,30 @@ def customer_offers(
     longer current (with its offer when no reason is left): an offer is never shown without a reason."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     require(actor, READ)
-    run = _served(db)
-    if run is None:
-        return CustomerOffers(customer_id=customer.id, run_id=None, computed_at=None, items=[])
-    rows = db.execute(
-        select(Recommendation, Offering)
-        .join(Offering, Offering.id == Recommendation.offering_id)
-        .where(Recommendation.run_id == run.id, Recommendation.customer_id == customer.id)
+    # The served refresh with the customer's offers in one statement (a row without an offer when it
+    # stored none for them): every briefing reads them.
+    served = (
+        select(RecommendationRun.id)
+        .where(RecommendationRun.status == "done")
+        .order_by(RecommendationRun.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    found = db.execute(
+        select(RecommendationRun.id, RecommendationRun.finished_at, Recommendation, Offering)
+        .select_from(RecommendationRun)
+        .outerjoin(
+            Recommendation,
+            and_(Recommendation.run_id == RecommendationRun.id, Recommendation.customer_id == customer.id),
+        )
+        .outerjoin(Offering, Offering.id == Recommendation.offering_id)
+        .where(RecommendationRun.id == served)
         .order_by(Recommendation.rank)
     ).all()
+    if not found:
+        return CustomerOffers(customer_id=customer.id, run_id=None, computed_at=None, items=[])
+    run_id, computed_at = found[0][0], found[0][1]
+    rows = [(rec, offering) for _, _, rec, offering in found if rec is not None]
     cited = {r["fact_id"] for rec, _ in rows for r in rec.reasons if r.get("fact_id") is not None}
     owners = knowledge.current_owners(db, cited) if cited else {}
     items: list[RecommendationOut] = []
@@ -243,7 +258,7 @@ def customer_offers(
         )
         if limit is not None and len(items) >= limit:
             break
-    return CustomerOffers(customer_id=customer.id, run_id=run.id, computed_at=run.finished_at, items=items)
+    return CustomerOffers(customer_id=customer.id, run_id=run_id, computed_at=computed_at, items=items)
 
 
 def advise(db: Session, settings: Settings, *, actor: Actor, customer_id: int, data: AdviceRequest) -> Advice:

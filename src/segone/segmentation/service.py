@@ -549,11 +549,14 @@ class CustomerSegments:
     standing: list[StandingOut]
 
 
-def customer_segments(db: Session, *, actor: Actor, customer_id: int) -> CustomerSegments:
+def customer_segments(
+    db: Session, *, actor: Actor, customer_id: int, held: tuple[set[str], set[int]] | None = None
+) -> CustomerSegments:
     """``customer_path`` and ``customer_standing`` in the latest finished version, with the version's row
     read once (the customer sheet shows both on every read); both empty before the first build, the path
     empty for a customer the build did not place (one who arrived after it), the standing empty for a
-    customer merged into another."""
+    customer merged into another. ``held``: the categories in which the customer has a current fact and the
+    fact traits they hold, when the caller has read them (``values_of``)."""
     require(actor, Permission.READ_CUSTOMERS)
     latest = (
         select(func.max(SegmentationVersion.id))
@@ -565,7 +568,7 @@ def customer_segments(db: Session, *, actor: Actor, customer_id: int) -> Custome
         return CustomerSegments(path=[], standing=[])
     path = _path(db, version_id=row.id, customer_id=customer_id, customers=row.customers)
     try:
-        standing = _standing_of(db, actor, customer_id, _prepared(db, row), STANDING_SHOWN)
+        standing = _standing_of(db, actor, customer_id, _prepared(db, row), STANDING_SHOWN, held)
     except NotFound:
         standing = []
     return CustomerSegments(path=path, standing=standing)
@@ -1113,12 +1116,17 @@ def customer_standing(
 
 
 def _standing_of(
-    db: Session, actor: Actor, customer_id: int, prepared: _PreparedReference | None, limit: int
+    db: Session,
+    actor: Actor,
+    customer_id: int,
+    prepared: _PreparedReference | None,
+    limit: int,
+    held: tuple[set[str], set[int]] | None = None,
 ) -> list[StandingOut]:
     if prepared is None:
         return []
     variables = prepared.variables
-    row = catalogue_module.values_of(db, actor=actor, variables=variables, customer_id=customer_id)
+    row = catalogue_module.values_of(db, actor=actor, variables=variables, customer_id=customer_id, held=held)
     if row is None:
         raise NotFound(f"There is no customer {customer_id} (or no longer: merged into another).")
     found = reference_module.standing(prepared.reference, variables, row, binnings=prepared.binnings)

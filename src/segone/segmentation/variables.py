@@ -503,11 +503,17 @@ def gather(
 
 
 def values_of(
-    db: Session, *, actor: Actor, variables: Sequence[Variable], customer_id: int
+    db: Session,
+    *,
+    actor: Actor,
+    variables: Sequence[Variable],
+    customer_id: int,
+    held: tuple[set[str], set[int]] | None = None,
 ) -> dict[str, Any] | None:
     """One customer's values of ``variables`` as ``gather`` reads them (its row, as Python values), None for
     an unknown customer or one merged into another: a customer's sheet reads them on every view, where
-    ``gather``'s columns cost more than the few rows read."""
+    ``gather``'s columns cost more than the few rows read. ``held``: the categories in which the customer
+    has a current fact and the fact traits they hold (``current_categories_and_traits``), when read."""
     require(actor, Permission.READ_CUSTOMERS)
     by_source: dict[str, list[Variable]] = {prefix: [] for prefix in _PREFIXES}
     for variable in variables:
@@ -536,14 +542,14 @@ def values_of(
             else:
                 values[variable.name] = None if value is None else _behaviour_text(names[i], value)
     if by_source["knows"] or by_source["trait"]:
-        known, held = distinguishability.current_categories_and_traits(db, customer_id)
+        known, traits = held or distinguishability.current_categories_and_traits(db, customer_id)
         for variable in by_source["knows"]:
             values[variable.name] = variable.name.removeprefix("knows:") in known
         for variable in by_source["trait"]:
             raw = variable.name.removeprefix("trait:")
             if not raw.isdigit():
                 raise Invalid(_unknown_message([variable.name], []))
-            values[variable.name] = int(raw) in held
+            values[variable.name] = int(raw) in traits
     return {v.name: values[v.name] for v in variables}
 
 

@@ -89,7 +89,9 @@ def customer_sheet(
                 else None,
             )
         )
-    placed = segmentation.customer_segments(db, actor=actor, customer_id=customer.id)
+    # What they know and hold, from the facts measured above: the standing reads them otherwise.
+    held = ({f.category for f in known.facts}, {f.trait_id for f in known.facts if f.trait_id is not None})
+    placed = segmentation.customer_segments(db, actor=actor, customer_id=customer.id, held=held)
     recent = encounters.list_for_customer(
         db, actor=actor, customer_id=customer.id, limit=RECENT_ENCOUNTERS + 1
     )

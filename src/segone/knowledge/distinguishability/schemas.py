@@ -16,6 +16,10 @@ class FactInsight(BaseModel):
     category_label: str
     acknowledged: bool
     trait: str | None = Field(description="The trait the fact belongs to, in its most frequent wording.")
+    trait_id: int | None = Field(
+        default=None,
+        description="The trait's id (the segmentation variable trait:ID); null until the next refresh.",
+    )
     holders: int | None = Field(description="Customers holding the trait; null until the next refresh.")
     population: int | None = Field(
         description="Customers we know something about in the fact's category (at least one current fact "

@@ -62,9 +62,17 @@ def knowledge_of(
     else:
         facts = [fact for fact in facts if fact.status == DifferentiatorStatus.CURRENT.value]
     traits = {
-        fact_id: trait
-        for fact_id, trait in db.execute(
-            select(FactTrait.differentiator_id, KnowledgeTrait)
+        trait.differentiator_id: trait
+        for trait in db.execute(
+            # The columns a fact's insight shows, as plain rows: every sheet reads them.
+            select(
+                FactTrait.differentiator_id,
+                KnowledgeTrait.id,
+                KnowledgeTrait.label,
+                KnowledgeTrait.holders,
+                KnowledgeTrait.population,
+                KnowledgeTrait.rarity,
+            )
             .join(KnowledgeTrait, KnowledgeTrait.id == FactTrait.trait_id)
             .where(FactTrait.differentiator_id.in_([f.id for f in facts] or [0]))
         )
@@ -90,6 +98,7 @@ def knowledge_of(
                 category_label=category.label if category else fact.category,
                 acknowledged=fact.acknowledgement is not None,
                 trait=trait.label if trait else None,
+                trait_id=trait.id if trait else None,
                 holders=trait.holders if trait else None,
                 population=population,
                 rarity=round(trait.rarity, 6) if trait and population is not None else None,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor, AuditAction, Permission, Person
@@ -104,7 +104,12 @@ def list_for_customer(
     db: Session, *, actor: Actor, customer_id: int, include_outdated: bool = False
 ) -> list[Differentiator]:
     customer = customers.get(db, actor=actor, customer_id=customer_id)
-    stmt = select(Differentiator).where(Differentiator.customer_id == customer.id)
+    # The acknowledgements joined in, not read by a second statement: every sheet and briefing lists them.
+    stmt = (
+        select(Differentiator)
+        .options(joinedload(Differentiator.acknowledgement))
+        .where(Differentiator.customer_id == customer.id)
+    )
     if not include_outdated:
         stmt = stmt.where(Differentiator.status == DifferentiatorStatus.CURRENT.value)
     return list(db.scalars(stmt.order_by(Differentiator.learned_at.desc(), Differentiator.id)))
