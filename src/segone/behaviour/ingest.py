@@ -548,9 +548,13 @@ def flush_staged(sessions: sessionmaker[Session], *, dataset: EventDataset) -> i
     """Move the staged events into the dataset as one file, then delete them; returns how many moved.
 
     A flush that dies after writing the file leaves the rows staged: the next flush writes them again,
-    which the dataset's read-time de-duplication makes harmless.
+    which the dataset's read-time de-duplication makes harmless. Flushes take turns (``dataset.flushing``):
+    a flush that waited for another finds the rows it moved gone.
     """
     with session_scope(sessions) as db:
+        if db.scalars(select(StagedEvent.id).limit(1)).first() is None:
+            return 0  # the usual tick of an idle server: no turn to take, no directory to make
+    with dataset.flushing(), session_scope(sessions) as db:
         rows = db.execute(select(_STAGED).order_by(_STAGED.c.id)).mappings().all()
         if not rows:
             return 0

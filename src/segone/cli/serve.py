@@ -52,6 +52,8 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.workers
+    # The number of processes that really serve: each divides the in-memory sign-in limits by it.
+    settings = runtime.settings = settings.model_copy(update={"workers": workers})
     many = f" with {workers} worker processes" if workers > 1 else ""
     typer.echo(
         f"Segment of One on http://{host}:{port}{many} (API docs at /docs and /redoc); Ctrl+C stops it.",
@@ -64,7 +66,6 @@ def serve(
         return
     # Several processes: the schema is upgraded once, here; each worker builds its app from the settings
     # resolved here, passed on as SEGONE_* variables (the workers inherit this process's environment).
-    settings = settings.model_copy(update={"workers": workers})
     settings.resolved_secret_key()  # created once, before the workers would race to create it
     os.environ.update(environment_of(settings))
     runtime.dispose()
