@@ -22,10 +22,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(segone: str, env: dict[str, str], *, cwd: str | None = None) -> Iterator[str]:
-    """Start ``segone serve`` and yield its base URL once it answers; stop it afterwards."""
+def serving(
+    segone: str, env: dict[str, str], *, cwd: str | None = None, options: Sequence[str] = ()
+) -> Iterator[str]:
+    """Start ``segone serve`` (with more ``options``, e.g. ``--workers 2``) and yield its base URL once it
+    answers; stop it afterwards."""
     port = free_port()
-    command: Sequence[str] = [segone, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command: Sequence[str] = [segone, "serve", "--host", "127.0.0.1", "--port", str(port), *options]
     # Its log goes to a file, not a pipe nobody reads while it runs: a full pipe would stall the server.
     log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (closed in the finally below)
     server = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log, text=True)

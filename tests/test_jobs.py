@@ -1,19 +1,34 @@
-"""The jobs of a process: run in a thread, polled for their stage, one of a kind at a time."""
+"""Jobs: run in a thread, kept in the store, polled through any server process, one of a kind at a time."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from segone import processes
+from segone.clock import utcnow
 from segone.errors import Invalid, NotFound
-from segone.jobs import Jobs, JobState
+from segone.jobs import Job, Jobs, JobState
 from segone.progress import Progress
+from segone.runtime import Runtime
 
 
-def test_a_job_reports_its_stage_while_it_runs_and_its_result_at_the_end() -> None:
-    jobs = Jobs()
+@pytest.fixture
+def other(runtime: Runtime) -> Iterator[Runtime]:
+    """A second process's view of the same store: its own engine, so its own connections."""
+    second = Runtime(runtime.settings)
+    yield second
+    second.dispose()
+
+
+def test_a_job_reports_its_stage_while_it_runs_and_its_result_at_the_end(runtime: Runtime) -> None:
+    jobs = Jobs(runtime.sessions)
     reached, release = threading.Event(), threading.Event()
 
     def work(progress: Progress) -> dict[str, Any]:
@@ -26,10 +41,11 @@ def test_a_job_reports_its_stage_while_it_runs_and_its_result_at_the_end() -> No
     started = jobs.start("import", work)
     assert started.state is JobState.RUNNING and started.finished_at is None
     assert reached.wait(10)
-    running = jobs.get(started.id)
+    running = _with_progress(jobs, started.id)
     assert running.state is JobState.RUNNING and running.progress is not None
     assert (running.progress.stage, running.progress.done, running.progress.fraction) == ("Reading", 1, 0.25)
     assert jobs.start("import", work).id == started.id  # asked again while it runs: the same job
+    assert jobs.running("import") == jobs.get(started.id)
 
     release.set()
     done = jobs.wait(started.id, timeout=10)
@@ -37,12 +53,13 @@ def test_a_job_reports_its_stage_while_it_runs_and_its_result_at_the_end() -> No
     assert done.stages == ["Reading", "Writing"] and done.progress is not None
     assert done.progress.fraction is None  # the last stage did not know its total
     assert done.finished_at is not None and done.finished_at >= done.started_at
+    assert jobs.running("import") is None
     again = jobs.start("import", lambda progress: {"written": 0})  # the kind is free again
     assert jobs.wait(again.id, timeout=10).result == {"written": 0}
 
 
-def test_a_failed_job_says_why_and_the_server_goes_on() -> None:
-    jobs = Jobs()
+def test_a_failed_job_says_why_and_the_server_goes_on(runtime: Runtime) -> None:
+    jobs = Jobs(runtime.sessions)
 
     def refused(progress: Progress) -> dict[str, Any]:
         raise Invalid("--as-of 2999-01-01 is in the future")
@@ -58,8 +75,10 @@ def test_a_failed_job_says_why_and_the_server_goes_on() -> None:
     assert crashed.result is None
 
 
-def test_unknown_jobs_are_not_found_and_old_ones_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
-    jobs = Jobs()
+def test_unknown_jobs_are_not_found_and_old_ones_are_deleted(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = Jobs(runtime.sessions)
     with pytest.raises(NotFound, match="no job"):
         jobs.get("0" * 32)
     monkeypatch.setattr("segone.jobs.KEEP_FINISHED", 2)
@@ -71,3 +90,139 @@ def test_unknown_jobs_are_not_found_and_old_ones_are_forgotten(monkeypatch: pyte
     with pytest.raises(NotFound):
         jobs.get(ids[0])
     assert jobs.get(ids[-1]).state is JobState.DONE
+
+
+def test_a_job_started_by_one_process_is_followed_through_another(runtime: Runtime, other: Runtime) -> None:
+    here, there = Jobs(runtime.sessions), Jobs(other.sessions)
+    release = threading.Event()
+
+    def work(progress: Progress) -> dict[str, Any]:
+        progress("Counting", 2, 8)
+        release.wait(10)
+        return {"counted": 8}
+
+    started = here.start("count", work)
+    seen = _with_progress(there, started.id)
+    assert seen.state is JobState.RUNNING and seen.progress is not None
+    assert (seen.progress.stage, seen.progress.fraction, seen.stages) == ("Counting", 0.25, ["Counting"])
+    assert there.running("count") == seen
+    assert there.start("count", lambda progress: {"counted": 0}).id == started.id  # not a second one
+
+    release.set()
+    done = there.wait(started.id, timeout=10)  # polled: the thread runs in the other "process"
+    assert done.state is JobState.DONE and done.result == {"counted": 8} and done.stages == ["Counting"]
+
+
+def test_two_processes_starting_the_same_kind_at_once_get_one_job(runtime: Runtime, other: Runtime) -> None:
+    release = threading.Event()
+    answers: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def work(progress: Progress) -> dict[str, Any]:
+        release.wait(10)
+        return {}
+
+    def start(jobs: Jobs) -> None:
+        barrier.wait(10)
+        answers.append(jobs.start("build", work).id)
+
+    starters = [
+        threading.Thread(target=start, args=(Jobs(r.sessions),)) for r in (runtime, other, runtime, other)
+    ]
+    for starter in starters:
+        starter.start()
+    for starter in starters:
+        starter.join(30)
+    release.set()
+    assert len(answers) == 4 and len(set(answers)) == 1
+    with runtime.session() as db:
+        assert db.query(Job).filter(Job.kind == "build").count() == 1
+    assert Jobs(other.sessions).wait(answers[0], timeout=10).state is JobState.DONE
+
+
+def _dead_owner() -> str:
+    """The name of a process of this host that has ended."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    here = processes.current()
+    return str(processes.Owner(here.host, here.namespace, int(child.stdout), "1"))
+
+
+@pytest.mark.parametrize(
+    ("owner", "lease_left"),
+    [
+        pytest.param(_dead_owner, timedelta(seconds=60), id="its-process-ended"),
+        pytest.param(lambda: "elsewhere~1~42~1", timedelta(seconds=-1), id="its-lease-ran-out-elsewhere"),
+    ],
+)
+def test_a_job_whose_process_died_reads_as_failed_and_its_kind_starts_again(
+    runtime: Runtime, other: Runtime, owner: Any, lease_left: timedelta
+) -> None:
+    now = utcnow()
+    with runtime.session() as db:
+        db.add(
+            Job(
+                id="d" * 32,
+                kind="refresh",
+                status="running",
+                started_at=now - timedelta(minutes=5),
+                owner=owner(),
+                lease_expires_at=now + lease_left,
+                stages=["Reading"],
+                progress={"stage": "Reading", "done": 1, "total": 2},
+            )
+        )
+    jobs = Jobs(other.sessions)
+    assert jobs.running("refresh") is None
+    dead = jobs.get("d" * 32)
+    assert dead.state is JobState.FAILED and dead.finished_at is not None
+    assert dead.error is not None and dead.error.startswith("The server stopped while it ran")
+    fresh = jobs.start("refresh", lambda progress: {"ok": True})
+    assert fresh.id != dead.id and jobs.wait(fresh.id, timeout=10).result == {"ok": True}
+
+
+def test_a_job_whose_owner_elsewhere_still_beats_is_running(runtime: Runtime) -> None:
+    now = utcnow()
+    with runtime.session() as db:
+        db.add(
+            Job(
+                id="e" * 32,
+                kind="refresh",
+                status="running",
+                started_at=now,
+                owner="elsewhere~1~42~1",
+                lease_expires_at=now + timedelta(seconds=60),
+                stages=[],
+            )
+        )
+    jobs = Jobs(runtime.sessions)
+    assert jobs.start("refresh", lambda progress: {}).id == "e" * 32
+
+
+def test_an_unexpected_database_error_is_kept_without_its_parameters(runtime: Runtime) -> None:
+    from sqlalchemy import text
+
+    jobs = Jobs(runtime.sessions)
+
+    def work(progress: Progress) -> dict[str, Any]:
+        with runtime.session() as db:
+            db.execute(text("SELECT * FROM no_such_table WHERE name = :name"), {"name": "Ann Example"})
+        return {}
+
+    failed = jobs.wait(jobs.start("query", work).id, timeout=10)
+    assert failed.state is JobState.FAILED and failed.error is not None
+    assert failed.error.startswith("ProgrammingError:") or failed.error.startswith("OperationalError:")
+    assert "Ann" not in failed.error
+
+
+def _with_progress(jobs: Jobs, job_id: str) -> Any:
+    """The job once its progress has been written (the runner writes it within half a second)."""
+    import time
+
+    deadline = time.monotonic() + 10
+    job = jobs.get(job_id)
+    while job.progress is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        job = jobs.get(job_id)
+    return job

@@ -1,38 +1,92 @@
-"""Long jobs started through the API: run in a thread of the server, their progress kept for polling.
+"""Long jobs started through the API or the web: run in a thread of a server process, polled through any.
 
 A job is a function that takes a ``progress.Progress`` and returns its result as a JSON-ready dict (the
 same function the CLI runs under a progress bar). ``Jobs.start`` runs it in the background and answers at
-once; ``Jobs.get`` reports where it is: its stage, how far, and at the end its result or its error. One job
-of a kind runs at a time: starting it again while it runs answers with the running job (two refreshes at
-once would only race to write the same rows). Jobs live in the server's memory: a restart forgets them,
-while what a job wrote to the store stays.
+once; ``Jobs.get`` reports where it is: its stage, how far, and at the end its result or its error.
+
+Jobs live in the ``jobs`` table, so that with several server processes (``segone serve --workers``) a job
+started by one is polled through another. The job runs in a thread of the process that started it; that
+thread writes its progress to the row in short transactions of its own (at most twice a second, at once
+on a new stage, and at the end) and beats: the row holds a lease (``storage.leases``) its writes push
+forward. One job of a kind runs at a time, across processes: a unique index allows one ``running`` row per
+kind, and starting it again while it runs answers with the running job (two refreshes at once would only
+race to write the same rows). A running job whose process died (the kernel says so on this host; its
+lease ran out elsewhere) is reported failed, and the kind is free again.
+
+``start`` writes the job's row in a transaction of its own: a caller starts a job outside a write
+transaction of its own, since on SQLite that transaction would hold the lock the row waits for.
+
+A job's result holds counts, ids and settings, never a customer's name or facts; an unexpected error is
+kept as its type and first line only (a database error's parameters could quote a customer), the whole
+of it goes to the server's log. So the erasure of a customer has nothing to erase here.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 import threading
+import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import JSON, Index, String, Text, delete, select, text, update
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from segone import processes
 from segone.clock import utcnow
 from segone.errors import NotFound, SegoneError
 from segone.progress import Progress, ProgressStatus, ProgressTracker
+from segone.storage import leases
+from segone.storage.base import Base
+from segone.storage.engine import session_scope
+from segone.storage.periodic import Periodic
+
+log = logging.getLogger(__name__)
 
 Work = Callable[[Progress], dict[str, Any]]
 
-KEEP_FINISHED = 50  # finished jobs remembered for polling; the oldest are forgotten first
+KEEP_FINISHED = 50  # finished jobs kept for polling; the oldest are deleted first
+STALE_AFTER_SECONDS = (
+    60.0  # a running job whose lease is this old (on another host) belongs to a dead process
+)
+BEAT_SECONDS = 5.0  # how often a running job's row is touched when its progress has not changed
+WRITE_SECONDS = 0.5  # progress is written at most this often (and at once on a new stage)
+POLL_SECONDS = 0.1  # how often ``wait`` reads a job another process runs
+
+_RUNNING = text("status = 'running'")
 
 
 class JobState(enum.StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+class Job(Base, leases.Leased):
+    """One job: what it is, where it is, and at the end its result or why it failed.
+
+    Leased (``storage.leases``): its owner process and when its lease ends unless the job beats again.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("uq_jobs_kind_running", "kind", unique=True, sqlite_where=_RUNNING, postgresql_where=_RUNNING),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
+    kind: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))  # running, done, failed
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    stages: Mapped[list[str]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(Text)  # why it failed
 
 
 class JobOut(BaseModel):
@@ -49,86 +103,220 @@ class JobOut(BaseModel):
     error: str | None = Field(description="Why it failed, once failed.")
 
 
-class _Job:
-    def __init__(self, kind: str) -> None:
-        self.id = uuid.uuid4().hex
-        self.kind = kind
-        self.state = JobState.RUNNING
-        self.started_at = utcnow()
-        self.finished_at: datetime | None = None
-        self.tracker = ProgressTracker()
-        self.result: dict[str, Any] | None = None
-        self.error: str | None = None
-        self.finished = threading.Event()
+def _out(job: Job) -> JobOut:
+    return JobOut(
+        id=job.id,
+        kind=job.kind,
+        state=JobState(job.status),
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        progress=ProgressStatus(**job.progress) if job.progress else None,
+        stages=list(job.stages),
+        result=job.result,
+        error=job.message,
+    )
 
-    def out(self) -> JobOut:
-        return JobOut(
-            id=self.id,
-            kind=self.kind,
-            state=self.state,
-            started_at=self.started_at,
-            finished_at=self.finished_at,
-            progress=self.tracker.status,
-            stages=list(self.tracker.stages),
-            result=self.result,
-            error=self.error,
-        )
+
+def _stopped(job: Job) -> str:
+    owner = processes.parse(job.owner or "")
+    who = f" ({owner.host}, process {owner.pid})" if owner else ""
+    return (
+        f"The server stopped while it ran: its process{who} ended or stopped beating. What it wrote "
+        "before stays; start it again."
+    )
+
+
+def _settle(db: Session, job: Job) -> Job:
+    """The job as it is: a running job whose process is gone is marked failed on the way."""
+    if job.status == JobState.RUNNING and not leases.is_alive(job):
+        job.status, job.finished_at, job.message = JobState.FAILED.value, utcnow(), _stopped(job)
+        db.flush()
+    return job
+
+
+def _error_of(exc: BaseException) -> str:
+    if isinstance(exc, SegoneError):
+        return exc.message
+    if isinstance(exc, StatementError):  # its text quotes the statement's parameters
+        return f"{type(exc).__name__}: the database refused a statement (the server's log has it)."
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first}"[:1000]
 
 
 class Jobs:
-    """The jobs of one process."""
+    """The jobs of every server process over one store; those this process runs, it runs in threads."""
 
-    def __init__(self) -> None:
-        self._jobs: OrderedDict[str, _Job] = OrderedDict()
-        self._lock = threading.Lock()
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        self._finished: dict[str, threading.Event] = {}  # this process's running jobs, for ``wait``
 
     def start(self, kind: str, work: Work) -> JobOut:
         """Start ``work`` as a job of this kind, or answer with the job of this kind that is running."""
-        with self._lock:
-            for running in self._jobs.values():
-                if running.kind == kind and running.state is JobState.RUNNING:
-                    return running.out()
-            job = _Job(kind)
-            self._jobs[job.id] = job
-            self._forget_old()
-        threading.Thread(target=self._run, args=(job, work), name=f"segone-{kind}", daemon=True).start()
-        return job.out()
+        for _ in range(5):
+            try:
+                with session_scope(self.sessions) as db:
+                    running = self._running(db, kind)
+                    if running is not None:
+                        return _out(running)
+                    self._delete_old(db)
+                    now = utcnow()
+                    job = Job(
+                        id=uuid.uuid4().hex,
+                        kind=kind,
+                        status=JobState.RUNNING.value,
+                        started_at=now,
+                        owner=str(processes.current()),
+                        lease_expires_at=now + timedelta(seconds=STALE_AFTER_SECONDS),
+                        stages=[],
+                    )
+                    db.add(job)
+                    db.flush()
+                    started = _out(job)
+            except IntegrityError:  # another process started one between our read and our write
+                continue
+            self._finished[started.id] = threading.Event()
+            runner = _Runner(self.sessions, started.id)
+            threading.Thread(
+                target=self._run, args=(runner, work), name=f"segone-{kind}", daemon=True
+            ).start()
+            return started
+        raise RuntimeError(f"Could not start or find a running {kind} job.")  # pragma: no cover
 
     def running(self, kind: str) -> JobOut | None:
-        """The job of this kind running in this process, if any."""
-        with self._lock:
-            for job in self._jobs.values():
-                if job.kind == kind and job.state is JobState.RUNNING:
-                    return job.out()
-        return None
+        """The job of this kind running in any server process, if any."""
+        with session_scope(self.sessions) as db:
+            running = self._running(db, kind)
+            return None if running is None else _out(running)
 
     def get(self, job_id: str) -> JobOut:
-        job = self._jobs.get(job_id)
-        if job is None:
-            raise NotFound(f"There is no job {job_id} (jobs are forgotten when the server restarts).")
-        return job.out()
+        with session_scope(self.sessions) as db:
+            job = db.get(Job, job_id)
+            if job is None:
+                raise NotFound(f"There is no job {job_id} (the last {KEEP_FINISHED} finished jobs are kept).")
+            return _out(_settle(db, job))
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobOut:
         """The job once it has finished (or as it is after ``timeout`` seconds)."""
-        job = self._jobs.get(job_id)
-        if job is None:
-            raise NotFound(f"There is no job {job_id}.")
-        job.finished.wait(timeout)
-        return job.out()
+        finished = self._finished.get(job_id)
+        if finished is not None:  # ours: its thread says when
+            finished.wait(timeout)
+            return self.get(job_id)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = self.get(job_id)
+            if job.state is not JobState.RUNNING or (deadline is not None and time.monotonic() >= deadline):
+                return job
+            time.sleep(POLL_SECONDS)
+
+    def _run(self, runner: _Runner, work: Work) -> None:
+        result: dict[str, Any] | None = None
+        error: str | None = None
+        runner.start()
+        try:
+            result = work(runner)
+        except BaseException as exc:  # a job's failure is its status, never a crash of the server
+            if not isinstance(exc, SegoneError):
+                log.exception("Job %s failed.", runner.job_id)
+            error = _error_of(exc)
+        finally:
+            runner.finish(result, error)
+            finished = self._finished.pop(runner.job_id, None)
+            if finished is not None:
+                finished.set()
 
     @staticmethod
-    def _run(job: _Job, work: Work) -> None:
-        try:
-            job.result = work(job.tracker)
-            job.state = JobState.DONE
-        except BaseException as exc:  # a job's failure is its status, never a crash of the server
-            job.error = exc.message if isinstance(exc, SegoneError) else f"{type(exc).__name__}: {exc}"
-            job.state = JobState.FAILED
-        finally:
-            job.finished_at = utcnow()
-            job.finished.set()
+    def _running(db: Session, kind: str) -> Job | None:
+        for job in db.scalars(select(Job).where(Job.kind == kind, Job.status == JobState.RUNNING.value)):
+            if _settle(db, job).status == JobState.RUNNING:
+                return job
+        return None
 
-    def _forget_old(self) -> None:
-        finished = [j.id for j in self._jobs.values() if j.state is not JobState.RUNNING]
-        for job_id in finished[: max(0, len(finished) - KEEP_FINISHED)]:
-            del self._jobs[job_id]
+    @staticmethod
+    def _delete_old(db: Session) -> None:
+        old = (
+            select(Job.id)
+            .where(Job.status != JobState.RUNNING.value)
+            .order_by(Job.finished_at.desc(), Job.id)
+            .offset(KEEP_FINISHED)
+        )
+        ids = list(db.scalars(old))
+        if ids:
+            db.execute(delete(Job).where(Job.id.in_(ids)))
+
+
+class _Runner(ProgressTracker):
+    """The ``Progress`` of a running job: remembers where it is, and writes that to the job's row.
+
+    A ``Periodic`` thread writes the row when the progress changed (at most every ``WRITE_SECONDS``, at
+    once on a new stage) or ``BEAT_SECONDS`` have passed, each time pushing the lease forward. A write
+    that finds the row no longer ours (another process took the job for dead) stops the writing: the work
+    goes on, its end is not recorded.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], job_id: str) -> None:
+        super().__init__()
+        self.sessions = sessions
+        self.job_id = job_id
+        self._owner = str(processes.current())
+        self._written: tuple[Any, ...] | None = None
+        self._beat = time.monotonic()
+        self._lost = False
+        self._ended = False
+        self._writer = Periodic(self._write, WRITE_SECONDS, name=f"segone-job-{job_id[:8]}")
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        new_stage = not self.stages or self.stages[-1] != stage
+        super().__call__(stage, done, total)
+        if new_stage:
+            self._writer.wake()
+
+    def start(self) -> None:
+        self._writer.start()
+
+    def finish(self, result: dict[str, Any] | None, error: str | None) -> None:
+        self._ended = True  # the writer's last run (in ``stop``) has nothing to add: this write ends it
+        self._writer.stop()
+        values: dict[str, Any] = self._progress_values()
+        values.update(
+            status=(JobState.FAILED if error is not None else JobState.DONE).value,
+            finished_at=utcnow(),
+            result=result if error is None else None,
+            message=error,
+        )
+        try:
+            self._update(values)
+        except Exception:  # the store away at the end: the row reads as failed once its process is gone
+            log.exception("Could not record the end of job %s.", self.job_id)
+
+    def _progress_values(self) -> dict[str, Any]:
+        status = self.status
+        return {
+            "progress": None if status is None else status.model_dump(include={"stage", "done", "total"}),
+            "stages": list(self.stages),
+        }
+
+    def _write(self) -> None:
+        if self._lost or self._ended:
+            return
+        values = self._progress_values()
+        seen = (values["progress"] and tuple(values["progress"].values()), len(values["stages"]))
+        if seen == self._written and time.monotonic() - self._beat < BEAT_SECONDS:
+            return
+        values["lease_expires_at"] = utcnow() + timedelta(seconds=STALE_AFTER_SECONDS)
+        if not self._update(values):
+            self._lost = True
+            log.warning(
+                "Job %s was taken for dead by another process; its progress is no longer written.",
+                self.job_id,
+            )
+            return
+        self._written, self._beat = seen, time.monotonic()
+
+    def _update(self, values: dict[str, Any]) -> bool:
+        with session_scope(self.sessions) as db:
+            updated = db.execute(
+                update(Job)
+                .where(Job.id == self.job_id, Job.status == JobState.RUNNING.value, Job.owner == self._owner)
+                .values(**values)
+            )
+        return getattr(updated, "rowcount", 1) != 0

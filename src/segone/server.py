@@ -75,6 +75,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 stopped.stop()
 
 
+def app_from_environment() -> FastAPI:
+    """The application of one worker of ``segone serve --workers N``: uvicorn calls this in each worker
+    process, whose settings come from the SEGONE_* variables the parent resolved and passed on."""
+    return create_app(Settings())
+
+
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or Runtime(settings or Settings())
     app = FastAPI(
@@ -91,7 +97,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.state.jobs = Jobs()
+    app.state.jobs = Jobs(runtime.sessions)
     app.state.auth_throttle = AuthThrottle.from_settings(runtime.settings)
     # One index of the dataset's event ids per process: built as batches come, shared by their threads.
     app.state.stored_event_ids = StoredIds(ingest.dataset_of(runtime.settings.data_dir))

@@ -63,8 +63,9 @@ class Settings(BaseSettings):
     auth_limit_storage: str = Field(
         default="memory://",
         description=(
-            "Where failed attempts are counted, as a 'limits' storage URL: memory:// counts in the server "
-            "process (one process); redis://HOST shares the count between processes."
+            "Where failed attempts are counted, as a 'limits' storage URL: memory:// counts in each server "
+            "process, so with SEGONE_WORKERS=N each worker allows the limits divided by N, rounded up (all "
+            "together about the limits); redis://HOST shares one exact count between processes."
         ),
     )
     fact_categories: str = Field(
@@ -170,6 +171,15 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description=(
+            "Server processes 'segone serve' runs (each with its own threads, connections and background "
+            "flushers); about one per CPU. Jobs and events are kept in the store, so any worker answers."
+        ),
+    )
 
     @field_validator("auth_failures_per_account", "auth_failures_per_address")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import httpx
 import ibis
 import pyarrow.parquet as pq
 import pytest
@@ -15,6 +16,7 @@ from segone.runtime import Runtime
 from tests.api.conftest import ClientFactory
 from tests.api.helpers import api_user, error_of
 from tests.behaviour.conftest import DUCKDB_WARNING
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
 
@@ -105,3 +107,32 @@ def test_a_batch_over_10000_is_refused(runtime: Runtime, api: ClientFactory) -> 
 def test_frontline_users_may_not_send_events(runtime: Runtime, api: ClientFactory) -> None:
     client = api(api_user(runtime).token)
     error_of(client.post("/events", json={"events": EVENTS}), 403, "forbidden")
+
+
+def test_a_batch_re_sent_to_another_server_process_stores_nothing_new(
+    runtime: Runtime, api: ClientFactory
+) -> None:
+    """Two applications over one store, as two workers of `segone serve --workers 2` are: each has its own
+    index of the dataset's ids, the staging table and the files are shared."""
+    dataset = ingest.dataset_of(runtime.settings.data_dir)
+    token = api_user(runtime, Role.ANALYST).token
+    first = api(token)
+    other_runtime = Runtime(runtime.settings)  # its own engine, as another process has
+    other = LiveServer(other_runtime)
+    try:
+        with httpx.Client(
+            base_url=other.url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as second:
+            assert second.post("/events", json={"events": EVENTS[:1]}).json()["new"] == 1  # its index built
+            assert first.post("/events", json={"events": EVENTS}).json()["new"] == 2
+            staged = second.post("/events", json={"events": EVENTS})  # before the flush: still staged
+            assert staged.json() == {"received": 3, "new": 0, "duplicates": 3, "customers_created": 0}
+            assert ingest.flush_staged(runtime.sessions, dataset=dataset) == 3  # as A's flusher does
+            flushed = second.post("/events", json={"events": EVENTS})  # after it: in a file B never saw
+            assert flushed.json() == {"received": 3, "new": 0, "duplicates": 3, "customers_created": 0}
+    finally:
+        other.stop()
+        other_runtime.dispose()
+    with runtime.session() as db:
+        assert ingest.staged_count(db) == 0
+    assert _raw_rows(dataset) == 3

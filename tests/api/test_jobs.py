@@ -15,6 +15,7 @@ from tests.api.conftest import ClientFactory
 from tests.api.helpers import api_user, error_of
 from tests.behaviour.conftest import DUCKDB_WARNING
 from tests.behaviour.killed import kill, refresh_running_elsewhere
+from tests.conftest import LiveServer
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
@@ -118,3 +119,29 @@ def test_jobs_need_the_analytics_permission_and_good_input(runtime: Runtime, api
     error_of(analyst.post("/jobs/behaviour-refresh", json={"since": "2024-01-01"}), 422, "invalid")
     assert "no job" in error_of(analyst.get(f"/jobs/{'a' * 32}"), 404, "not_found")["message"]
     error_of(analyst.get("/jobs/not-a-job"), 422, "invalid")
+
+
+def test_a_job_started_through_one_server_is_followed_through_another(
+    runtime: Runtime, api: ClientFactory
+) -> None:
+    """Two applications over one store, as two workers of `segone serve --workers 2` are."""
+    writer = api(api_user(runtime, Role.FRONTLINE).token)
+    ann = make_customer(runtime, name="Ann")
+    added = writer.post(f"/customers/{ann}/differentiators", json={"text": "Sails", "category": "family"})
+    assert added.status_code == 201, added.text
+    token = api_user(runtime, Role.ANALYST).token
+    second_runtime = Runtime(runtime.settings)  # its own engine: its own connections, as another process
+    second = LiveServer(second_runtime)
+    try:
+        there = httpx.Client(
+            base_url=second.url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        with there:
+            started = api(token).post("/jobs/knowledge-refresh").json()
+            job = _finished(there, there.get(f"/jobs/{started['id']}").json())
+            assert job["id"] == started["id"] and job["state"] == "done", job
+            assert job["stages"][-1] == "Writing the results" and job["result"]["customers"] >= 1
+            assert api(token).get(f"/jobs/{started['id']}").json() == job
+    finally:
+        second.stop()
+        second_runtime.dispose()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import ibis
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -150,6 +153,82 @@ def test_staged_batches_are_idempotent_and_flush(runtime: Runtime, con: BaseBack
     with runtime.session() as db:
         resent = ingest.stage_batch(db, actor=SYSTEM, events=events, stored=StoredIds(dataset))
         assert (resent.new, resent.duplicates) == (0, 2) and ingest.staged_count(db) == 0
+
+
+def test_a_batch_re_sent_while_another_process_flushes_it_is_not_staged_again(
+    runtime: Runtime, dataset: EventDataset
+) -> None:
+    events = [
+        {
+            "event_id": f"order-{n}",
+            "customer": "email:ann@x.com",
+            "type": "purchase",
+            "timestamp": "2024-05-01",
+        }
+        for n in (1, 2)
+    ]
+    with runtime.session() as db:
+        assert ingest.stage_batch(db, actor=SYSTEM, events=events).new == 2
+
+    class FlushedAfterTheCheck(StoredIds):
+        """Another server process's flush lands between the re-sent batch's check and its insert."""
+
+        flushed = False
+
+        def check(
+            self, ids: pa.Array, *, besides: Collection[Path] = frozenset()
+        ) -> tuple[npt.NDArray[np.bool_], frozenset[Path]]:
+            answer = super().check(ids, besides=besides)
+            if not self.flushed:
+                self.flushed = True
+                assert ingest.flush_staged(runtime.sessions, dataset=dataset) == 2
+            return answer
+
+    with runtime.session() as db:
+        resent = ingest.stage_batch(db, actor=SYSTEM, events=events, stored=FlushedAfterTheCheck(dataset))
+    assert (resent.new, resent.duplicates) == (0, 2)
+    with runtime.session() as db:
+        assert ingest.staged_count(db) == 0
+    assert sum(pq.read_metadata(path).num_rows for path in dataset.files()) == 2
+
+
+def test_two_processes_flushing_at_once_write_the_staged_events_once(
+    runtime: Runtime, dataset: EventDataset
+) -> None:
+    events = [
+        {"event_id": f"visit-{n}", "customer": "email:ann@x.com", "type": "visit", "timestamp": "2024-05-01"}
+        for n in range(3)
+    ]
+    with runtime.session() as db:
+        assert ingest.stage_batch(db, actor=SYSTEM, events=events).new == 3
+    writing, release = threading.Event(), threading.Event()
+
+    class Slow(EventDataset):
+        """A flush caught in the middle of writing its file, when the other worker's flusher ticks."""
+
+        def write_batch(self, table: pa.Table) -> Path | None:
+            writing.set()
+            release.wait(10)
+            return super().write_batch(table)
+
+    moved: dict[str, int] = {}
+    first = threading.Thread(
+        target=lambda: moved.update(
+            first=ingest.flush_staged(runtime.sessions, dataset=Slow(dataset.directory))
+        )
+    )
+    second = threading.Thread(
+        target=lambda: moved.update(second=ingest.flush_staged(runtime.sessions, dataset=dataset))
+    )
+    first.start()
+    assert writing.wait(10)
+    second.start()
+    second.join(0.3)  # without turns it would read the same rows now and write them too
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert moved == {"first": 3, "second": 0}
+    assert sum(pq.read_metadata(path).num_rows for path in dataset.files()) == 3
 
 
 def test_a_batch_too_large_is_refused(runtime: Runtime) -> None:

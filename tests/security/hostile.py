@@ -201,7 +201,7 @@ def seed(runtime: Runtime) -> Seeded:
         "token": [link.token],
         "survey_id": [survey.id],
         "identity": [f"crm:0{HTML}"],
-        "job_id": ["no-such-job"],  # jobs live in the server process; a 404 is still an answer
+        "job_id": ["no-such-job"],  # no such job in the store; a 404 is still an answer
     }
     return Seeded(admin=admin, ids=ids)
 

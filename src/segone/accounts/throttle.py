@@ -5,6 +5,12 @@ up its failures, every attempt is refused *before* the password or token is look
 nothing more, however right the next guess. A successful sign-in clears its account's count (the limit is
 on failures in a row), never its address's, so signing in to one's own account does not buy a guesser
 more tries at another.
+
+Counted in memory (``memory://``, the default) each server process counts on its own: with
+``segone serve --workers N`` each worker allows a share of the limit, limit / N rounded up, so that all
+of them together allow about the limit (at most N - 1 more, the rounding; never a share of 0) however a
+guesser's attempts spread over the workers. A shared storage (``redis://``) keeps one count, and the
+exact limit.
 """
 
 from __future__ import annotations
@@ -23,10 +29,14 @@ _NAMESPACE = "segone.auth"
 
 
 class AuthThrottle:
-    def __init__(self, *, per_account: str, per_address: str, storage_url: str = "memory://") -> None:
+    def __init__(
+        self, *, per_account: str, per_address: str, storage_url: str = "memory://", processes: int = 1
+    ) -> None:
+        """``processes``: how many server processes count on their own in memory (``memory://``)."""
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
-        self._per_account = parse(per_account)
-        self._per_address = parse(per_address)
+        shares = processes if storage_url.startswith("memory://") else 1
+        self._per_account = _share_of(parse(per_account), shares)
+        self._per_address = _share_of(parse(per_address), shares)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthThrottle:
@@ -34,7 +44,13 @@ class AuthThrottle:
             per_account=settings.auth_failures_per_account,
             per_address=settings.auth_failures_per_address,
             storage_url=settings.auth_limit_storage,
+            processes=settings.workers,
         )
+
+    @property
+    def limits(self) -> tuple[int, int]:
+        """The failures this process allows per account and per address in their windows."""
+        return self._per_account.amount, self._per_address.amount
 
     def _keys(self, address: str, account: str | None) -> list[tuple[RateLimitItem, str, str]]:
         keys = [(self._per_address, "address", address)]
@@ -60,6 +76,13 @@ class AuthThrottle:
 
     def succeeded(self, *, account: str) -> None:
         self._limiter.clear(self._per_account, _NAMESPACE, "account", _account_key(account))
+
+
+def _share_of(item: RateLimitItem, shares: int) -> RateLimitItem:
+    """One process's share of a limit counted by ``shares`` processes on their own: rounded up, at least 1."""
+    if shares <= 1:
+        return item
+    return type(item)(max(1, math.ceil(item.amount / shares)), item.multiples, item.namespace)
 
 
 def _account_key(email: str) -> str:

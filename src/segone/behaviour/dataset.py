@@ -1,7 +1,9 @@
 """The append-only events dataset: Parquet files in one directory, read through Ibis on any engine.
 
 Each batch becomes one file, written under a hidden temporary name and renamed, so a batch is visible
-whole or not at all. Nothing is locked: several processes may append at once (file names are unique).
+whole or not at all. Appends lock nothing: several processes may append at once (file names are unique).
+Only the moves of the staging table into the dataset take turns (``flushing``): two server workers whose
+flushers tick together would otherwise write the same staged events twice.
 The temporary name carries its writer (``processes.Owner``): a writer killed mid-file leaves it behind,
 and the next write or compaction removes it once its writer is seen dead, or after ``LEFTOVER_AGE``
 untouched when that cannot be seen (another host); a writer seen alive keeps its file. ``leftovers``
@@ -22,6 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover (Windows)
+    fcntl = None  # type: ignore[assignment]
+
 import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,6 +46,7 @@ ROWS_PER_FILE = 10_000_000
 # a writer gone, on whatever host it ran.
 LEFTOVER_AGE = 3600.0
 _TEMPORARY_SUFFIX = ".tmp"
+_FLUSH_LOCK = ".flush.lock"
 _BATCH_ROWS = 1 << 20
 # Columns of few distinct values are dictionary-encoded; event ids (all distinct) and customers (up to
 # millions) are not: building a dictionary that overflows costs time and makes the file larger.
@@ -77,6 +85,16 @@ class EventDataset:
         return sorted(
             path for path in self.directory.glob("*.parquet") if not path.name.startswith((".", "_"))
         )
+
+    @contextmanager
+    def flushing(self) -> Iterator[None]:
+        """One flush of the staging table into this dataset at a time, across the processes of this host
+        (an exclusive lock on a hidden file, released when the block ends or its process dies)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / _FLUSH_LOCK, "a+b") as lock:
+            if fcntl is not None:  # not on Windows: there flushes may overlap, de-duplicated on read
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            yield  # closing the file releases the lock
 
     def write_batch(self, table: pa.Table) -> Path | None:
         """Append one batch of normalised events (see ``validate_events``) as one file; all or nothing."""

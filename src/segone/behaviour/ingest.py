@@ -425,7 +425,9 @@ def stage_batch(
 
     An event is a duplicate when its ``event_id`` is staged already, or in the dataset (``stored``, the
     server's index of it; without one only staging is checked): duplicates are counted and not staged,
-    so a batch re-sent after the flush leaves the dataset as it was.
+    so a batch re-sent after the flush leaves the dataset as it was, whichever server process flushed it
+    and whichever receives it again (the staging table's unique ``event_id`` and the dataset's files are
+    shared; ``stored`` lists the files at each check).
     """
     require(actor, Permission.IMPORT_DATA)
     if len(events) > MAX_BATCH:
@@ -448,10 +450,36 @@ def stage_batch(
         )
     assert resolved.table is not None
     table = resolved.table
+    checked: frozenset[Path] = frozenset()
     if stored is not None:
-        table = table.filter(pa.array(~stored.contains(table.column("event_id").combine_chunks())))
+        found, checked = stored.check(table.column("event_id").combine_chunks())
+        table = table.filter(pa.array(~found))
     new = _stage(db, table)
+    if stored is not None and new:
+        new = max(0, new - _unstage_flushed_meanwhile(db, table, stored, checked))
     return BatchReport(len(events), new, len(events) - new, resolved.created)
+
+
+def _unstage_flushed_meanwhile(
+    db: Session, table: pa.Table, stored: StoredIds, checked: frozenset[Path]
+) -> int:
+    """Delete the staged events of ``table`` that a file written since ``checked`` holds; how many.
+
+    A flush (of this process or another) may write its file after the batch's check and delete its staged
+    rows before the batch's insert: the insert then stages an event the dataset holds already. A flush
+    writes its file before it deletes the rows, and the insert waits for that delete (PostgreSQL, on the
+    unique event_id) or for the write lock (SQLite): asked after the insert, the files show every such
+    event. Rare, so only a directory listing on the common path.
+    """
+    late, _ = stored.check(table.column("event_id").combine_chunks(), besides=checked)
+    if not late.any():
+        return 0
+    ids = table.column("event_id").filter(pa.array(late)).to_pylist()
+    deleted = 0
+    for chunk in chunks(ids, SQLITE_VALUES):
+        result = db.execute(delete(StagedEvent).where(StagedEvent.event_id.in_(chunk)))
+        deleted += int(getattr(result, "rowcount", 0) or 0)
+    return deleted
 
 
 def _stage(db: Session, table: pa.Table) -> int:
@@ -520,9 +548,13 @@ def flush_staged(sessions: sessionmaker[Session], *, dataset: EventDataset) -> i
     """Move the staged events into the dataset as one file, then delete them; returns how many moved.
 
     A flush that dies after writing the file leaves the rows staged: the next flush writes them again,
-    which the dataset's read-time de-duplication makes harmless.
+    which the dataset's read-time de-duplication makes harmless. Flushes take turns (``dataset.flushing``):
+    a flush that waited for another finds the rows it moved gone.
     """
     with session_scope(sessions) as db:
+        if db.scalars(select(StagedEvent.id).limit(1)).first() is None:
+            return 0  # the usual tick of an idle server: no turn to take, no directory to make
+    with dataset.flushing(), session_scope(sessions) as db:
         rows = db.execute(select(_STAGED).order_by(_STAGED.c.id)).mappings().all()
         if not rows:
             return 0

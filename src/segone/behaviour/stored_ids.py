@@ -5,7 +5,9 @@ answered as new and stored again. The index keeps a 128-bit hash of every ``even
 the dataset (``events.id_hashes``; 16 bytes an event), sorted by its first half, and answers a batch of
 ids with a binary search per file. Files are written whole and never changed, so a file's hashes are read
 once, when it first appears (one column read); a file removed by compaction is forgotten. Each check lists
-the directory first, so files written by another process (an import, a refresh's flush) count at once.
+the directory first, so files written by another process (a server worker's flush, an import, a refresh)
+count at once. ``check`` also says which files it read, so that a batch can ask again, after staging, about
+the files that appeared in between (``ingest.stage_batch``).
 
 Two different ids count as one only if both 64-bit halves of their hashes agree (odds of about one in
 10^19 for each pair of ids). Two ids whose first halves agree but second do not may be missed by the
@@ -15,6 +17,7 @@ search: such an event is staged again and the dataset's read-time de-duplication
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,12 +46,19 @@ class StoredIds:
 
     def contains(self, ids: pa.Array) -> npt.NDArray[np.bool_]:
         """For each id (none null), whether a file of the dataset holds it."""
+        return self.check(ids)[0]
+
+    def check(
+        self, ids: pa.Array, *, besides: Collection[Path] = frozenset()
+    ) -> tuple[npt.NDArray[np.bool_], frozenset[Path]]:
+        """For each id (none null), whether a file of the dataset holds it, leaving out the files
+        ``besides`` (asked about already); and the files there were."""
         found = np.zeros(len(ids), dtype=np.bool_)
-        if not len(ids):
-            return found
-        files = self._current()
-        if not files:
-            return found
+        current = self._current()
+        files = [stored for path, stored in current if path not in besides]
+        listed = frozenset(path for path, _ in current)
+        if not len(ids) or not files:
+            return found, listed
         first, second = id_hashes(ids)
         # Searched in sorted order: neighbouring searches walk the same part of a file's array, which
         # halves the time a batch takes against millions of stored ids.
@@ -61,12 +71,12 @@ class StoredIds:
             found |= inside & (stored.first[at] == first) & (stored.second[at] == second)
         answer = np.empty_like(found)
         answer[order] = found
-        return answer
+        return answer, listed
 
     def __len__(self) -> int:
-        return sum(len(stored.first) for stored in self._current())
+        return sum(len(stored.first) for _, stored in self._current())
 
-    def _current(self) -> list[_FileIds]:
+    def _current(self) -> list[tuple[Path, _FileIds]]:
         """The hashes of every file there now, reading those of files not seen before."""
         paths = self.dataset.files()
         with self._lock:
@@ -78,7 +88,7 @@ class StoredIds:
                         self._files[path] = _read(path)
                     except FileNotFoundError:  # compacted away since it was listed
                         continue
-            return [self._files[path] for path in paths if path in self._files]
+            return [(path, self._files[path]) for path in paths if path in self._files]
 
 
 def _read(path: Path) -> _FileIds:

@@ -1,5 +1,6 @@
 """Every domain's tables, imported in one place so that Alembic sees the whole schema."""
 
+from segone import jobs as jobs_models
 from segone.accounts import models as accounts_models
 from segone.behaviour import models as behaviour_models
 from segone.customer_service.promises import models as promises_models
@@ -20,6 +21,7 @@ __all__ = [
     "behaviour_models",
     "customers_models",
     "encounters_models",
+    "jobs_models",
     "knowledge_models",
     "messages_models",
     "personalisation_models",

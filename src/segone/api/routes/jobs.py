@@ -71,9 +71,9 @@ def start_behaviour_refresh(
 ) -> JobOut:
     """Every customer's behaviour profile and model scores as of a day, as `segone behaviour refresh`
     computes them (staged events are flushed first), in the background. Answers at once with the job;
-    poll `GET /jobs/{job_id}`. While one runs as a job of this server, starting again answers with that
-    job; while one runs elsewhere (`segone behaviour refresh`, another server process), it is refused
-    (409). A day still to come is refused (422). Needs the analytics permission."""
+    poll `GET /jobs/{job_id}`. While one runs as a job (of any worker of the server), starting again
+    answers with that job; while one runs elsewhere (`segone behaviour refresh`, another server), it is
+    refused (409). A day still to come is refused (422). Needs the analytics permission."""
     require(actor, Permission.RUN_ANALYTICS)
     as_of = behaviour_refresh.checked_as_of((data or BehaviourRefreshRequest()).as_of)
     running = jobs.running(BEHAVIOUR_REFRESH)

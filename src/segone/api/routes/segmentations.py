@@ -112,7 +112,7 @@ def list_versions(db: Db, actor: CurrentActor) -> list[VersionOut]:
     responses=responses(401, 403, 422),
 )
 def start_build(
-    db: Db, actor: CurrentActor, runtime: RuntimeDep, jobs: JobsDep, data: BuildRequest, response: Response
+    actor: CurrentActor, runtime: RuntimeDep, jobs: JobsDep, data: BuildRequest, response: Response
 ) -> JobOut:
     """Every customer, divided segment by segment by the variable that separates most, as `segone segments
     build` does, in the background. The settings are checked first (an unknown variable, a categorical
@@ -120,17 +120,20 @@ def start_build(
     `Location`; poll `GET /jobs/{job_id}`: its `result` is the version. While a build runs, starting
     again answers with that job. Needs the analytics permission."""
     chosen: list[str] | Literal["all"] = data.variables
-    service.check_build(
-        db,
-        runtime.settings,
-        actor=actor,
-        variables=chosen,
-        exclude=data.exclude,
-        target=data.target,
-        min_size=data.min_size,
-        max_depth=data.max_depth,
-        max_segments=data.max_segments,
-    )
+    # Checked in a transaction of its own, ended before the job's row is written: on SQLite a write
+    # pending in the request's transaction (the token's last use) would hold the lock that row waits for.
+    with runtime.session() as db:
+        service.check_build(
+            db,
+            runtime.settings,
+            actor=actor,
+            variables=chosen,
+            exclude=data.exclude,
+            target=data.target,
+            min_size=data.min_size,
+            max_depth=data.max_depth,
+            max_segments=data.max_segments,
+        )
 
     def work(progress: Progress) -> dict[str, Any]:
         version = service.build(

@@ -1,0 +1,97 @@
+"""``segone serve --workers N``: several processes over one store, the settings the parent resolved."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from segone.accounts.schemas import Role
+from segone.accounts.throttle import AuthThrottle
+from segone.cli.serve import environment_of
+from segone.runtime import Runtime
+from segone.settings import Settings
+from tests.api.helpers import api_user
+from tests.cli.test_installed import SEGONE, _env
+from tests.factories import make_customer
+from tests.serving import serving
+
+
+def test_the_workers_get_the_settings_the_parent_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolved = Settings(
+        data_dir=Path("relative/data"),
+        currency="EUR",
+        knowledge_threshold=0.5,
+        cookie_secure=True,
+        workers=3,
+        fact_categories="family:consumer,work:business",
+        secret_key="not-passed-on",
+    )
+    monkeypatch.chdir(tmp_path)
+    variables = environment_of(resolved)
+    assert "SEGONE_SECRET_KEY" not in variables  # inherited as it was, or read from the data directory
+    assert variables["SEGONE_DATA_DIR"] == str(tmp_path / "relative" / "data")  # wherever a worker starts
+    for name in [n for n in os.environ if n.startswith("SEGONE_")]:
+        monkeypatch.delenv(name)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir("/")
+    in_a_worker = Settings()
+    expected = resolved.model_copy(update={"data_dir": tmp_path / "relative" / "data", "secret_key": ""})
+    assert in_a_worker == expected
+
+
+def test_with_in_memory_counts_each_worker_allows_its_share_of_the_sign_in_limits() -> None:
+    one = AuthThrottle.from_settings(Settings(auth_failures_per_account="10 per 15 minutes", workers=1))
+    three = AuthThrottle.from_settings(
+        Settings(auth_failures_per_account="10/15 minutes", auth_failures_per_address="50/hour", workers=3)
+    )
+    assert one.limits == (10, 50)
+    assert three.limits == (4, 17)  # rounded up: 12 and 51 in all, never a share of 0
+    assert AuthThrottle(per_account="1/minute", per_address="2/minute", processes=4).limits == (1, 1)
+
+
+def _workers_of(data_dir: Path) -> int:
+    """Processes serving this data directory as workers (their parent passed them SEGONE_WORKERS)."""
+    marker, workers = f"SEGONE_DATA_DIR={data_dir}".encode(), 0
+    for entry in Path("/proc").iterdir():
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker in environ and b"SEGONE_WORKERS=2" in environ and b"resource_tracker" not in command:
+            workers += 1
+    return workers
+
+
+def test_two_workers_answer_about_one_job_whichever_takes_the_request(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    runtime = Runtime(Settings(data_dir=data_dir))
+    runtime.upgrade_schema()
+    token = api_user(runtime, Role.ANALYST).token
+    make_customer(runtime, name="Ann")
+    runtime.dispose()
+    headers = {"Authorization": f"Bearer {token}"}
+    with serving(str(SEGONE), _env(data_dir), options=("--workers", "2")) as base:
+        deadline = time.monotonic() + 30
+        while _workers_of(data_dir) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _workers_of(data_dir) == 2
+        started = httpx.post(f"{base}/api/v1/jobs/knowledge-refresh", headers=headers, timeout=30)
+        assert started.status_code == 202, started.text
+        job = started.json()
+        # A connection each: the kernel hands them to either worker.
+        for _ in range(20):
+            polled = httpx.get(f"{base}/api/v1/jobs/{job['id']}", headers=headers, timeout=30)
+            assert polled.status_code == 200, polled.text
+            assert polled.json()["id"] == job["id"]
+        while polled.json()["state"] == "running" and time.monotonic() < deadline + 60:
+            time.sleep(0.2)
+            polled = httpx.get(f"{base}/api/v1/jobs/{job['id']}", headers=headers, timeout=30)
+        assert polled.json()["state"] == "done", polled.json()
