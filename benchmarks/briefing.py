@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/briefing.py [--customers 100000] [--differentiators 1000000]
         [--encounters 200000] [--readers 20] [--seconds 60] [--warmup 10] [--think-ms 0] [--no-peer]
+        [--workers 1]
         [--keep FOLDER-OR-DATABASE-NAME]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
@@ -17,16 +18,15 @@ refresh (profiles and scores), the knowledge refresh (rarity, distinguishability
 segmentation build (``--min-size 20``). ``--keep`` keeps the store (a folder, or a database of that name
 with its events in a folder of that name under the temporary directory) and reuses it when run again.
 
-The store is served by ``segone serve`` (uvicorn, one process, as a user runs it) in a child process; its
-log goes to a file in the data folder. ``--readers`` clients (asyncio, one keep-alive connection each, in
-this process) each request the briefing of a random customer as soon as their previous answer arrived
-(``--think-ms``: after a pause of that many milliseconds on average, as people reading it would), for
-``--warmup`` seconds (not counted) then ``--seconds``; it reports p50/p95/p99/max latency (from sending the
-request to reading the whole answer) and the answers per second. The customer sheet
-(``GET /api/v1/customers/{id}/sheet``, which the briefing is composed from) is measured the same way in the
-same run, as the peer, unless ``--no-peer``. Target (issue 10): the briefing's p99 under 50 ms at 20
-concurrent readers, on SQLite and PostgreSQL.
-"""
+The store is served by ``segone serve`` (uvicorn, ``--workers`` processes, one by default) in a child
+process; its log goes to a file in the data folder. ``--readers`` clients (asyncio, one keep-alive
+connection each, in this process) each request the briefing of a random customer as soon as their previous
+answer arrived (``--think-ms``: after a pause of that many milliseconds on average, as people reading it
+would), for ``--warmup`` seconds (not counted) then ``--seconds``; it reports p50/p95/p99/max latency (from
+sending the request to reading the whole answer) and the answers per second. The customer sheet (``GET
+/api/v1/customers/{id}/sheet``, which the briefing is composed from) is measured the same way in the same
+run, as the peer, unless ``--no-peer``. Target (issue 10): the briefing's p99 under 50 ms at 20 concurrent
+readers, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -239,15 +239,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(data_dir: Path, database_url: str) -> Iterator[tuple[str, int]]:
-    """``segone serve`` on a free port until the block ends; its log in the data folder (a pipe would
-    fill up and stall the server in a long run)."""
+def serving(data_dir: Path, database_url: str, workers: int = 1) -> Iterator[tuple[str, int]]:
+    """``segone serve --workers N`` on a free port until the block ends; its log in the data folder (a
+    pipe would fill up and stall the server in a long run)."""
     port = _free_port()
     env = {**os.environ, "SEGONE_DATA_DIR": str(data_dir), "SEGONE_DATABASE_URL": database_url}
     segone = Path(sys.executable).with_name("segone")
     with (data_dir / "serve.log").open("w", encoding="utf-8") as log:
         server = subprocess.Popen(
-            [str(segone), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(segone), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -298,9 +298,17 @@ async def _reader(
 
 
 def cpu_seconds(pid: int) -> float:
-    """The CPU time (user and system) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """The CPU time (user and system) a process and its children (``serve --workers``) have used so far."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            rest = stat.read_text().rpartition(")")[2]
+        except OSError:  # ended meanwhile
+            continue
+        fields = rest.split()
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's id
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def read_concurrently(
@@ -427,6 +435,7 @@ def main() -> None:
         help="each reader pauses this long on average between answer and request (0: none)",
     )
     parser.add_argument("--no-peer", action="store_true", help="do not measure the customer sheet too")
+    parser.add_argument("--workers", type=int, default=1, help="segone serve's worker processes")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (a scratch database)")
     parser.add_argument(
         "--keep",
@@ -462,7 +471,8 @@ def main() -> None:
                 print(f"  built in {time.perf_counter() - started:.0f} s")
             runtime.dispose()
             token = (folder / TOKEN_FILE).read_text(encoding="utf-8").strip()
-            with serving(folder, url) as (base, server):
+            print(f"segone serve --workers {args.workers}")
+            with serving(folder, url, args.workers) as (base, server):
                 paths = {"briefing": "/api/v1/customers/{}/briefing"}
                 if not args.no_peer:
                     paths["sheet"] = "/api/v1/customers/{}/sheet"

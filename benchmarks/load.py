@@ -2,14 +2,14 @@
 exactly once (issue 12, "Load").
 
     .venv/bin/python benchmarks/load.py [--customers 100000] [--differentiators 1000000]
-        [--events 10000000] [--users 50] [--seconds 300] [--think-ms 1000] [--event-batch 1000]
+        [--events 10000000] [--users 50] [--seconds 300] [--think-ms 1000] [--event-batch 1000] [--workers 1]
         [--keep FOLDER-OR-DATABASE-NAME]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 The store is ``benchmarks/briefing.py``'s (customers, facts, encounters, acknowledgements, events, and
 what the refreshes and a segmentation store), with purchase events added through the events import until
 the dataset holds ``--events``; ``--keep`` keeps and reuses it as there. It is served by ``segone serve``
-(one process, as a user runs it).
+(``--workers`` processes, one by default, as a user runs it).
 
 ``--users`` virtual users (asyncio, in this process, over keep-alive connections on loopback) each do one
 thing after another, pausing ``--think-ms`` on average between them (exponentially distributed), chosen
@@ -350,6 +350,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10)
     parser.add_argument("--think-ms", type=float, default=1000)
     parser.add_argument("--event-batch", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=1, help="segone serve's worker processes")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (a scratch database)")
     parser.add_argument(
         "--keep", default=None, help="keep the store and reuse it (as benchmarks/briefing.py)"
@@ -382,7 +383,8 @@ def main() -> None:
             token = _load_user(runtime)
             runtime.dispose()
             run = f"load{os.urandom(3).hex()}"
-            with serving(folder, url) as (base, server):
+            print(f"segone serve --workers {args.workers}")
+            with serving(folder, url, args.workers) as (base, server):
                 begin = time.perf_counter()
                 plan = Plan(
                     run=run,

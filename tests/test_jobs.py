@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -14,7 +15,7 @@ import pytest
 from segone import processes
 from segone.clock import utcnow
 from segone.errors import Invalid, NotFound
-from segone.jobs import Job, Jobs, JobState
+from segone.jobs import JOB_NICENESS, Job, Jobs, JobState
 from segone.progress import Progress
 from segone.runtime import Runtime
 
@@ -73,6 +74,25 @@ def test_a_failed_job_says_why_and_the_server_goes_on(runtime: Runtime) -> None:
     crashed = jobs.wait(second.id, timeout=10)
     assert crashed.state is JobState.FAILED and crashed.error == "ZeroDivisionError: division by zero"
     assert crashed.result is None
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own nice value is Linux's")
+def test_a_job_runs_below_the_requests_priority_with_the_threads_it_starts(runtime: Runtime) -> None:
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def work(progress: Progress) -> dict[str, Any]:
+        seen: list[int] = []
+        child = threading.Thread(target=lambda: seen.append(nice()))
+        child.start()
+        child.join()
+        return {"job": nice(), "child": seen[0]}
+
+    here = nice()
+    done = Jobs(runtime.sessions).wait(Jobs(runtime.sessions).start("nice", work).id, timeout=10)
+    expected = min(19, here + JOB_NICENESS)
+    assert done.result == {"job": expected, "child": expected}
+    assert nice() == here  # the requests' threads keep theirs
 
 
 def test_unknown_jobs_are_not_found_and_old_ones_are_deleted(

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
+import sys
 import threading
 import time
 import uuid
@@ -211,6 +213,7 @@ class Jobs:
     def _run(self, runner: _Runner, work: Work) -> None:
         result: dict[str, Any] | None = None
         error: str | None = None
+        below_requests()
         runner.start()
         try:
             result = work(runner)
@@ -320,3 +323,20 @@ class _Runner(ProgressTracker):
                 .values(**values)
             )
         return getattr(updated, "rowcount", 1) != 0
+
+
+# How far below the requests' priority a job's thread runs (a nice value; 19 is the lowest).
+JOB_NICENESS = 10
+
+
+def below_requests() -> None:
+    """Lower the calling thread's priority by ``JOB_NICENESS`` (Linux: a thread's own nice value; the
+    threads it starts, DuckDB's among them, inherit it): a refresh takes the CPU the pages leave, so a
+    page is not slow because a refresh runs. Elsewhere, and where it is not allowed, it runs as it is."""
+    if sys.platform != "linux":
+        return
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + JOB_NICENESS)
+    except OSError:
+        log.debug("A job's thread kept its priority.", exc_info=True)
