@@ -328,7 +328,9 @@ async def read_concurrently(
     server process (``server``) used per answer meanwhile."""
     latencies: list[float] = []
     failures: list[str] = []
-    limits = httpx.Limits(max_connections=readers, max_keepalive_connections=readers)
+    # Idle connections given up after 3 s, before uvicorn closes them (5 s): a request sent on one it is
+    # closing would fail.
+    limits = httpx.Limits(max_connections=readers, max_keepalive_connections=readers, keepalive_expiry=3.0)
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as client:
         started = time.perf_counter()

@@ -161,8 +161,16 @@ class Plan:
     words: list[str]
 
 
+def _limits(connections: int) -> httpx.Limits:
+    """Keep-alive connections given up after 3 s idle: uvicorn closes them after 5 s, and a request sent
+    on one it is closing fails (as behind any proxy, the client's idle limit is the shorter)."""
+    return httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=3.0
+    )
+
+
 async def _signed_in(base: str, users: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    limits = _limits(users)
     web = httpx.AsyncClient(base_url=base, limits=limits, timeout=60, follow_redirects=False)
     page = (await web.get("/login")).text
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
@@ -219,7 +227,11 @@ async def _user(n: int, api: httpx.AsyncClient, web: httpx.AsyncClient, plan: Pl
         else:
             body = _events_body(plan, n, seq, rng)
             request = api.post("/api/v1/events", json=body)
-        answer = await request
+        try:
+            answer = await request
+        except httpx.TransportError as exc:  # an error like any other, not the end of the run
+            tally.errors.append(f"{kind}: {type(exc).__name__} {exc}")
+            continue
         elapsed = (time.perf_counter() - now) * 1000
         if answer.status_code >= 400:
             tally.errors.append(f"{kind}: {answer.status_code} {answer.text[:200]}")
@@ -262,7 +274,7 @@ async def run_load(
 ) -> tuple[Tally, dict[str, Any]]:
     tally = Tally()
     report: dict[str, Any] = {}
-    limits = httpx.Limits(max_connections=users + 1, max_keepalive_connections=users + 1)
+    limits = _limits(users + 1)
     headers = {"Authorization": f"Bearer {token}"}
     web = await _signed_in(base, users)
     try:

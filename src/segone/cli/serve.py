@@ -60,9 +60,11 @@ def serve(
         err=True,
     )
     if workers == 1:
-        from segone.server import create_app
+        from segone.server import create_app, freeze_what_is_loaded
 
-        uvicorn.run(create_app(runtime=runtime), host=host, port=port, log_level="info")
+        app = create_app(runtime=runtime)
+        freeze_what_is_loaded()
+        uvicorn.run(app, host=host, port=port, log_level="info")
         return
     # Several processes: the schema is upgraded once, here; each worker builds its app from the settings
     # resolved here, passed on as SEGONE_* variables (the workers inherit this process's environment).
