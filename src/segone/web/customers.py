@@ -350,14 +350,16 @@ def customer_page(
     logged: str = "",
 ) -> Response:
     with runtime.session() as db:
-        found = customers.get(db, actor=viewer.actor, customer_id=customer_id).id
-        if (moved := redirect_if_merged(request, found, customer_id)) is not None:
+        # Held while the sheet is read: the session keeps a row only while it is referenced, and the
+        # sheet would read the customer again.
+        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        if (moved := redirect_if_merged(request, customer.id, customer_id)) is not None:
             return moved
         return render_sheet(
             request,
             db,
             viewer,
-            found,
+            customer.id,
             categories,
             circled=_int_or_none(circled),
             added=_int_or_none(added),
