@@ -37,7 +37,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from tests.btyd_data import DONATIONS
+from tests.btyd_data import DONATIONS, SURVIVORS
 from tests.cdnow import SAMPLE_LOG, SUMMARY, WITH_TRANSACTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -393,7 +393,7 @@ def test_the_data_reading_tests_open_nothing_outside_the_checkout(tmp_path: Path
     seen = [(event, Path(path).resolve(), writes) for event, path, writes in json.loads(record.read_text())]
     opened = {path for event, path, _ in seen if event == "open"}
     logs = (SAMPLE_LOG, SAMPLE_LOG.with_name("CDNOW_master.txt.gz"))
-    for data in (SUMMARY, WITH_TRANSACTIONS, *logs, DONATIONS):
+    for data in (SUMMARY, WITH_TRANSACTIONS, *logs, DONATIONS, SURVIVORS):
         assert data.resolve() in opened, f"{data} was not read: the watched tests no longer read data"
     problems = sorted(
         {

@@ -7,7 +7,8 @@
 * BG/BB -- Fader, Hardie & Berger (2010), Marketing Science 29(6), the 1995 donor cohort (11,104 donors,
   6 opportunities): alpha 1.204, beta 0.750, gamma 0.657, delta 2.783, LL -33,225.6.
 * sBG -- Fader & Hardie (2007), "How to Project Customer Retention", JIM 21(1), fitted to years 1-7:
-  regular gamma 0.704, delta 1.182; high end gamma 0.668, delta 3.806.
+  regular gamma 0.704, delta 1.182; high end gamma 0.668, delta 3.806. The high-end projection and DERL
+  are checked against the values the README of jdmaturen/shifted_beta_geometric_py gives for that data.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ import pandas as pd
 import pytest
 from scipy.special import gammaln
 
-from segone.behaviour.btyd import bgbb, mbgnbd
+from segone.behaviour.btyd import bgbb, mbgnbd, sbg
 from segone.behaviour.btyd.bgbb import BGBBParams
 from segone.behaviour.btyd.mbgnbd import MBGNBDParams
+from segone.behaviour.btyd.sbg import SBGParams
 from tests.behaviour.test_btyd import lifetimes_quietly
-from tests.btyd_data import DONATIONS
+from tests.btyd_data import DONATIONS, SURVIVORS
 from tests.cdnow import SUMMARY
 
 
@@ -192,3 +194,65 @@ def test_bgbb_rejects_impossible_histories() -> None:
         bgbb.fit([1], [7], [6])
     with pytest.raises(ValueError, match="t_x must be 0"):
         bgbb.fit([0], [3], [6])
+
+
+# --- sBG --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cohorts() -> pd.DataFrame:
+    return pd.read_csv(SURVIVORS)
+
+
+@pytest.mark.parametrize(("column", "published"), [("regular", (0.704, 1.182)), ("high_end", (0.668, 3.806))])
+def test_sbg_reproduces_the_published_estimates(cohorts: pd.DataFrame, column: str, published: tuple) -> None:
+    """Fader & Hardie (2007), fitted to years 1-7: regular gamma 0.704, delta 1.182; high end 0.668, 3.806."""
+    fitted = sbg.fit(cohorts[column].to_numpy()[:8])
+    assert fitted.converged and fitted.n_customers == 1000
+    assert tuple(round(value, 3) for value in fitted.params.values()) == published
+
+
+def test_sbg_projects_the_published_survival_and_derl(cohorts: pd.DataFrame) -> None:
+    """The high-end cohort's projection for years 8-12 (0.460, 0.436, 0.414, 0.395, 0.378 survive) and the
+    DERL of its survivors after 7 years at 10% (7.530), as the README of jdmaturen/shifted_beta_geometric_py
+    quotes them for FH 2007's data."""
+    params = sbg.fit(cohorts["high_end"].to_numpy()[:8]).params
+    projected = sbg.survival(params, np.arange(8, 13))
+    assert [round(float(value), 3) for value in projected] == [0.460, 0.436, 0.414, 0.395, 0.378]
+    assert round(float(sbg.derl(params, 0.10, 7)[0]), 3) == 7.530
+    # Against what happened: within 4.1% of the actual survivors of years 8-12 (FH 2007, Table 1).
+    actual = cohorts["high_end"].to_numpy()[8:13] / 1000.0
+    np.testing.assert_allclose(projected, actual, rtol=0.041)
+
+
+def test_sbg_functions_agree_with_each_other(cohorts: pd.DataFrame) -> None:
+    params = SBGParams(0.704, 1.182)
+    t = np.arange(1, 40)
+    s = sbg.survival(params, np.arange(0, 40))
+    assert s[0] == 1.0
+    np.testing.assert_allclose(sbg.retention_rate(params, t), s[1:] / s[:-1], rtol=1e-12)
+    np.testing.assert_allclose(sbg.churn_probability(params, t), s[:-1] - s[1:], rtol=1e-10)
+    # DERL as the discounted sum of the survival ratios, 2F1 aside (FH 2010, eq. 6).
+    long = sbg.survival(params, np.arange(0, 4000))
+    for renewals in (0, 3):
+        n = renewals + 1
+        direct = sum(long[k] / long[n - 1] / 1.1 ** (k - n) for k in range(n, 4000))
+        assert sbg.derl(params, 0.1, renewals)[0] == pytest.approx(direct, rel=1e-10)
+    counts = cohorts["regular"].to_numpy()[:8]
+
+    def total(v: np.ndarray) -> float:
+        return sbg.log_likelihood(SBGParams(*v), counts)
+
+    point = np.array([1.0, 2.0])
+    ll, gradient = sbg.log_likelihood_and_gradient(SBGParams(*point), counts)
+    assert ll == pytest.approx(total(point), rel=1e-12)
+    np.testing.assert_allclose(gradient, finite_differences(total, point), rtol=1e-6, atol=1e-6)
+
+
+def test_sbg_rejects_impossible_cohorts() -> None:
+    with pytest.raises(ValueError, match="rise"):
+        sbg.fit([1000, 600, 700])
+    with pytest.raises(ValueError, match="cohort size"):
+        sbg.fit([1000])
+    with pytest.raises(ValueError, match="positive"):
+        sbg.derl(SBGParams(1.0, 1.0), 0.0)
