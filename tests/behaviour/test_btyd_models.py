@@ -256,3 +256,24 @@ def test_sbg_rejects_impossible_cohorts() -> None:
         sbg.fit([1000])
     with pytest.raises(ValueError, match="positive"):
         sbg.derl(SBGParams(1.0, 1.0), 0.0)
+
+
+def test_extreme_histories_give_finite_values() -> None:
+    mbg = MBGNBDParams(0.525, 6.183, 0.891, 1.614)
+    x, t_x, T = np.array([0.0, 400.0, 1.0]), np.array([0.0, 5.0, 1e-9]), np.array([1e-6, 3000.0, 3000.0])
+    for values in (
+        mbgnbd.log_likelihood(mbg, x, t_x, T),
+        mbgnbd.p_alive(mbg, x, t_x, T),
+        mbgnbd.expected_purchases(mbg, 520.0, x, t_x, T),
+    ):
+        assert np.all(np.isfinite(values))
+    bb = BGBBParams(1.204, 0.750, 0.657, 2.783)
+    xs, ts, ns = np.array([0.0, 500.0, 1.0]), np.array([0.0, 500.0, 1.0]), np.array([500.0, 500.0, 500.0])
+    for values in (
+        bgbb.log_likelihood(bb, xs, ts, ns),
+        bgbb.p_alive(bb, xs, ts, ns),
+        bgbb.expected_purchases(bb, 100, xs, ts, ns),
+    ):
+        assert np.all(np.isfinite(values))
+    assert np.all(np.isfinite(sbg.survival(SBGParams(0.704, 1.182), [0, 10_000])))
+    assert np.isfinite(sbg.derl(SBGParams(0.704, 1.182), 1e-4, 100)[0])
