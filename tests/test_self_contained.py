@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from tests.btyd_data import DONATIONS, SURVIVORS
 from tests.cdnow import SAMPLE_LOG, SUMMARY, WITH_TRANSACTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -267,6 +268,7 @@ def test_the_scan_of_scripts_catches(where: str, text: str, reported: bool) -> N
 DATA_TESTS = [
     "tests/behaviour/test_events.py",
     "tests/behaviour/test_btyd.py",
+    "tests/behaviour/test_btyd_models.py",
     "tests/behaviour/test_ingest.py",
     "tests/cli/test_models.py",
     "-k",
@@ -390,7 +392,8 @@ def test_the_data_reading_tests_open_nothing_outside_the_checkout(tmp_path: Path
     tracked = _tracked()
     seen = [(event, Path(path).resolve(), writes) for event, path, writes in json.loads(record.read_text())]
     opened = {path for event, path, _ in seen if event == "open"}
-    for data in (SUMMARY, WITH_TRANSACTIONS, SAMPLE_LOG, SAMPLE_LOG.with_name("CDNOW_master.txt.gz")):
+    logs = (SAMPLE_LOG, SAMPLE_LOG.with_name("CDNOW_master.txt.gz"))
+    for data in (SUMMARY, WITH_TRANSACTIONS, *logs, DONATIONS, SURVIVORS):
         assert data.resolve() in opened, f"{data} was not read: the watched tests no longer read data"
     problems = sorted(
         {

@@ -1,4 +1,5 @@
-"""``segone models fit`` on the CDNOW data (published estimates) and on bad input; ``segone.connect()``."""
+"""``segone models fit`` on the CDNOW, donations and retention data (published estimates) and on bad input;
+``segone.connect()``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import segone
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import read_cdnow_sample, validate_events
 from segone.settings import Settings
+from tests.btyd_data import DONATIONS, SURVIVORS
 from tests.cdnow import SUMMARY, WITH_TRANSACTIONS
 from tests.cli.conftest import Invoke, as_json, one_line_error
 
@@ -107,6 +109,90 @@ def test_bad_input_is_one_line_and_exit_2(segone: Invoke, tmp_path: Path) -> Non
     assert "--calibration-end" in one_line_error(segone("models", "fit", "bgnbd", "--from-events"))
     unknown = segone("models", "fit", "bg", "--summary", str(money))
     assert unknown.exit_code == 2 and "Traceback" not in unknown.output
+
+
+def test_mbgnbd_from_a_summary(segone: Invoke) -> None:
+    fitted = as_json(segone("models", "fit", "mbgnbd", "--summary", str(SUMMARY), "--json"))
+    # lifetimes' tests/test_estimation.py (from BTYDplus): r 0.525, alpha 6.183, a 0.891, b 1.614.
+    assert {name: round(value, 3) for name, value in fitted["parameters"].items()} == {
+        "r": 0.525,
+        "alpha": 6.183,
+        "a": 0.891,
+        "b": 1.614,
+    }
+    assert fitted["model"] == "mbgnbd" and fitted["n_customers"] == 2357 and fitted["converged"] is True
+
+
+def test_bg_bb_from_the_donations_summary(segone: Invoke) -> None:
+    fitted = as_json(segone("models", "fit", "bg-bb", "--summary", str(DONATIONS), "--json"))
+    # Fader, Hardie & Berger (2010): alpha 1.204, beta 0.750, gamma 0.657, delta 2.783, LL -33,225.6.
+    assert {name: round(value, 3) for name, value in fitted["parameters"].items()} == {
+        "alpha": 1.204,
+        "beta": 0.750,
+        "gamma": 0.657,
+        "delta": 2.783,
+    }
+    assert round(fitted["log_likelihood"], 1) == -33225.6
+    assert fitted["n_customers"] == 11104  # the weights count the donors
+
+
+def test_sbg_from_a_column_of_survivors(segone: Invoke, tmp_path: Path) -> None:
+    arguments = (
+        "models",
+        "fit",
+        "sbg",
+        "--summary",
+        str(SURVIVORS),
+        "--column",
+        "high_end",
+        "--periods",
+        "7",
+    )
+    fitted = as_json(segone(*arguments, "--json"))
+    # Fader & Hardie (2007), years 1-7 of the high-end cohort: gamma 0.668, delta 3.806.
+    assert {name: round(value, 3) for name, value in fitted["parameters"].items()} == {
+        "gamma": 0.668,
+        "delta": 3.806,
+    }
+    assert fitted["n_customers"] == 1000
+    text = segone(*arguments)
+    assert text.exit_code == 0 and "delta" in text.stdout, text.output
+    plain = tmp_path / "cohort.csv"
+    plain.write_text("period,survivors\n0,1000\n1,631\n2,468\n3,382\n4,326\n5,289\n6,262\n7,241\n")
+    regular = as_json(segone("models", "fit", "sbg", "--summary", str(plain), "--json"))
+    assert [round(value, 3) for value in regular["parameters"].values()] == [0.704, 1.182]
+
+
+def test_bad_bg_bb_and_sbg_input_names_file_row_and_column(segone: Invoke, tmp_path: Path) -> None:
+    history = tmp_path / "history.csv"
+    history.write_text("frequency,recency,periods\n1,1,6\n3,2,6\n")
+    message = one_line_error(segone("models", "fit", "bg-bb", "--summary", str(history)))
+    assert "history.csv, row 2" in message and "frequency" in message
+    late = tmp_path / "late.csv"
+    late.write_text("frequency,recency,periods,weights\n1,7,6,4\n")
+    message = one_line_error(segone("models", "fit", "bg-bb", "--summary", str(late)))
+    assert "late.csv, row 1" in message and "recency" in message
+    weights = tmp_path / "weights.csv"
+    weights.write_text("frequency,recency,periods,weights\n1,1,6,0\n")
+    assert "weights" in one_line_error(segone("models", "fit", "bg-bb", "--summary", str(weights)))
+    lacking = tmp_path / "lacking.csv"
+    lacking.write_text("frequency,recency,T\n1,1,6\n")
+    assert "periods" in one_line_error(segone("models", "fit", "bg-bb", "--summary", str(lacking)))
+    rising = tmp_path / "rising.csv"
+    rising.write_text("period,survivors\n0,100\n1,80\n2,90\n")
+    message = one_line_error(segone("models", "fit", "sbg", "--summary", str(rising)))
+    assert "rising.csv, row 3" in message and "survivors" in message
+    assert "high" in one_line_error(
+        segone("models", "fit", "sbg", "--summary", str(SURVIVORS), "--column", "high")
+    )
+    assert "period 20" in one_line_error(
+        segone("models", "fit", "sbg", "--summary", str(SURVIVORS), "--column", "regular", "--periods", "20")
+    )
+    assert "sbg" in one_line_error(
+        segone("models", "fit", "bgnbd", "--summary", str(SUMMARY), "--column", "x")
+    )
+    events = segone("models", "fit", "bg-bb", "--from-events", "--calibration-end", "1997-09-30")
+    assert "--summary" in one_line_error(events)
 
 
 # Ibis 12's to_pandas asks pandas 3 about an option it deprecated; harmless until either changes.

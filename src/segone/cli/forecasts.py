@@ -17,15 +17,18 @@ from segone.errors import Invalid
 
 app = typer.Typer(
     name="models",
-    help="Behaviour models: fit BG/NBD, Pareto/NBD and Gamma-Gamma by maximum likelihood.",
+    help="Behaviour models: fit BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, sBG or Gamma-Gamma (maximum likelihood).",
     no_args_is_help=True,
 )
 
 
 class Model(StrEnum):
     bgnbd = "bgnbd"
+    mbgnbd = "mbgnbd"
     pareto_nbd = "pareto-nbd"
     gamma_gamma = "gamma-gamma"
+    bg_bb = "bg-bb"
+    sbg = "sbg"
 
 
 class PurchaseModel(StrEnum):
@@ -40,6 +43,9 @@ class TimeUnit(StrEnum):
 
 RFM_COLUMNS = ("frequency", "recency", "T")
 MONEY_COLUMN = "monetary_value"
+OPPORTUNITY_COLUMNS = ("frequency", "recency", "periods")  # bg-bb, plus the optional WEIGHTS_COLUMN
+WEIGHTS_COLUMN = "weights"
+SURVIVORS_COLUMN = "survivors"  # sbg: one row per period, period 0 (the cohort size) first
 
 
 @app.command()
@@ -51,7 +57,11 @@ def fit(
         typer.Option(
             "--summary",
             metavar="FILE.csv",
-            help="Per-customer summary: frequency,recency,T (+ monetary_value for gamma-gamma).",
+            help=(
+                "Per-customer summary: frequency,recency,T (+ monetary_value for gamma-gamma); for bg-bb "
+                "frequency,recency,periods[,weights]; for sbg one row per period from period 0 with a "
+                "survivors column."
+            ),
         ),
     ] = None,
     from_events: Annotated[
@@ -70,6 +80,16 @@ def fit(
     time_unit: Annotated[
         TimeUnit, typer.Option("--time-unit", help="Unit of recency and T (with --from-events).")
     ] = TimeUnit.week,
+    column: Annotated[
+        str | None,
+        typer.Option("--column", metavar="NAME", help="sbg: the column of survivors [default: survivors]."),
+    ] = None,
+    periods: Annotated[
+        int | None,
+        typer.Option(
+            "--periods", metavar="K", min=1, help="sbg: fit to periods 0..K only (later rows are left out)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Fit a model and print its parameters, log-likelihood and how the fit went."""
@@ -77,8 +97,25 @@ def fit(
         raise Invalid("Give exactly one of --summary FILE.csv and --from-events.")
     if summary is not None and calibration_end is not None:
         raise Invalid("--calibration-end goes with --from-events, not with --summary.")
-    needed = RFM_COLUMNS + ((MONEY_COLUMN,) if model is Model.gamma_gamma else ())
-    if summary is not None:
+    if model is not Model.sbg and (column is not None or periods is not None):
+        raise Invalid("--column and --periods go with sbg.")
+    if from_events and model in (Model.bg_bb, Model.sbg):
+        raise Invalid(f"{model.value} fits a --summary FILE.csv; the events dataset is not in its form.")
+    if summary is not None and model is Model.bg_bb:
+        columns = read_summary(summary, OPPORTUNITY_COLUMNS, optional=(WEIGHTS_COLUMN,))
+        check_opportunities(summary, columns)
+        source = str(summary)
+    elif summary is not None and model is Model.sbg:
+        name = column or SURVIVORS_COLUMN
+        columns = {SURVIVORS_COLUMN: read_summary(summary, (name,))[name]}
+        if periods is not None:
+            if periods + 1 > columns[SURVIVORS_COLUMN].shape[0]:
+                raise Invalid(f"{summary.name} has no period {periods} (its rows are periods 0, 1, ...).")
+            columns[SURVIVORS_COLUMN] = columns[SURVIVORS_COLUMN][: periods + 1]
+        check_survivors(summary, columns[SURVIVORS_COLUMN], name)
+        source = str(summary)
+    elif summary is not None:
+        needed = RFM_COLUMNS + ((MONEY_COLUMN,) if model is Model.gamma_gamma else ())
         columns = read_summary(summary, needed)
         source = str(summary)
     else:
@@ -109,8 +146,11 @@ def fit(
     typer.echo(f"Fit {state} in {result.seconds:.2f} s.")
 
 
-def read_summary(path: Path, needed: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """The ``needed`` columns of a summary CSV as float arrays; any problem is ``Invalid``."""
+def read_summary(
+    path: Path, needed: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, np.ndarray]:
+    """The ``needed`` columns of a summary CSV (and those of ``optional`` it has) as float arrays; any
+    problem is ``Invalid``."""
     if not path.is_file():
         raise Invalid(f"Cannot read {path}: no such file.")
     with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -119,8 +159,9 @@ def read_summary(path: Path, needed: tuple[str, ...]) -> dict[str, np.ndarray]:
         missing = [name for name in needed if name not in header]
         if missing:
             raise Invalid(f"{path.name} lacks the column(s) {', '.join(missing)}.")
-        index = {name: header.index(name) for name in needed}
-        values: dict[str, list[float]] = {name: [] for name in needed}
+        present = needed + tuple(name for name in optional if name in header)
+        index = {name: header.index(name) for name in present}
+        values: dict[str, list[float]] = {name: [] for name in present}
         for row_number, row in enumerate(reader, start=1):
             if not any(cell.strip() for cell in row):
                 continue
@@ -142,6 +183,38 @@ def read_summary(path: Path, needed: tuple[str, ...]) -> dict[str, np.ndarray]:
     if not values[needed[0]]:
         raise Invalid(f"{path.name} has no rows.")
     return {name: np.asarray(column, dtype=np.float64) for name, column in values.items()}
+
+
+def _bad_row(path: Path, mask: np.ndarray, column: str, why: str) -> None:
+    """``Invalid`` naming the first row where ``mask`` holds (rows count from 1 after the header)."""
+    if np.any(mask):
+        row = int(np.argmax(mask)) + 1
+        raise Invalid(f"{path.name}, row {row} (line {row + 1}), column {column}: {why}.")
+
+
+def check_opportunities(path: Path, columns: dict[str, np.ndarray]) -> None:
+    """The rows of a BG/BB summary are possible histories, or the first that is not is ``Invalid``."""
+    x, t_x, n = (columns[name] for name in OPPORTUNITY_COLUMNS)
+    for values, name in ((x, "frequency"), (t_x, "recency"), (n, "periods")):
+        _bad_row(path, (values < 0) | (values != np.round(values)), name, "must be a whole number >= 0")
+    _bad_row(path, n < 1, "periods", "must be at least 1")
+    _bad_row(path, t_x > n, "recency", "the last transaction's opportunity is after the last opportunity")
+    _bad_row(path, x > t_x, "frequency", "more repeat transactions than opportunities up to the last one")
+    _bad_row(path, (x == 0) & (t_x != 0), "recency", "must be 0 without repeat transactions")
+    if WEIGHTS_COLUMN in columns:
+        _bad_row(path, columns[WEIGHTS_COLUMN] <= 0, WEIGHTS_COLUMN, "must be positive")
+
+
+def check_survivors(path: Path, survivors: np.ndarray, column: str) -> None:
+    """A cohort's survivors start positive and never rise, or the first row that breaks it is ``Invalid``."""
+    if survivors.shape[0] < 2:
+        raise Invalid(f"{path.name} needs the cohort size (period 0) and at least one later period.")
+    _bad_row(
+        path, np.arange(survivors.shape[0]) == (0 if survivors[0] <= 0 else -1), column, "must be positive"
+    )
+    _bad_row(path, survivors < 0, column, "must be >= 0")
+    rises = np.concatenate([[False], np.diff(survivors) > 0])
+    _bad_row(path, rises, column, "survivors must not rise from one period to the next")
 
 
 def summary_from_events(ctx: typer.Context, calibration_end: date, time_unit: str) -> dict[str, np.ndarray]:
@@ -169,12 +242,19 @@ def summary_from_events(ctx: typer.Context, calibration_end: date, time_unit: st
 
 def fit_model(model: Model, columns: dict[str, np.ndarray]) -> Any:
     """The fit of ``model``; the fitting functions' complaints about the data become ``Invalid``."""
-    from segone.behaviour.btyd import bgnbd, gammagamma, paretonbd
+    from segone.behaviour.btyd import bgbb, bgnbd, gammagamma, mbgnbd, paretonbd, sbg
 
-    x, t_x, T = (columns[name] for name in RFM_COLUMNS)
     try:
+        if model is Model.sbg:
+            return sbg.fit(columns[SURVIVORS_COLUMN])
+        if model is Model.bg_bb:
+            x, t_x, n = (columns[name] for name in OPPORTUNITY_COLUMNS)
+            return bgbb.fit(x, t_x, n, weights=columns.get(WEIGHTS_COLUMN))
+        x, t_x, T = (columns[name] for name in RFM_COLUMNS)
         if model is Model.bgnbd:
             return bgnbd.fit(x, t_x, T)
+        if model is Model.mbgnbd:
+            return mbgnbd.fit(x, t_x, T)
         if model is Model.pareto_nbd:
             return paretonbd.fit(x, t_x, T)
         return gammagamma.fit(x, columns[MONEY_COLUMN])

@@ -1,4 +1,4 @@
-"""Buy-till-you-die models: BG/NBD, Pareto/NBD and Gamma-Gamma, fitted by maximum likelihood.
+"""Buy-till-you-die models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, sBG, Gamma-Gamma) by maximum likelihood.
 
 Pure NumPy/SciPy functions over per-customer arrays in the ``lifetimes`` conventions (``x`` repeat purchases,
 ``t_x`` recency, ``T`` age, ``monetary_value`` mean repeat-purchase value)::
@@ -12,21 +12,33 @@ Pure NumPy/SciPy functions over per-customer arrays in the ``lifetimes`` convent
     value = gammagamma.expected_value(spend.params, x, monetary_value)
     clv = bgnbd.clv(fitted.params, x, t_x, T, value, periods=52, discount_rate=0.0019)
 
-``paretonbd`` has the same functions plus ``dert`` (discounted expected residual transactions).
+``paretonbd`` has the same functions plus ``dert`` (discounted expected residual transactions); ``mbgnbd``
+(the BG/NBD where customers may also drop out at the first purchase) has the same functions but ``clv``.
+``bgbb`` is the discrete-time model: ``x`` repeat transactions in ``n`` opportunities, the last at ``t_x``.
+``sbg`` is for contracts: a cohort's survivors per period, survival, retention and DERL.
 """
 
-from segone.behaviour.btyd import bgnbd, gammagamma, paretonbd
+from segone.behaviour.btyd import bgbb, bgnbd, gammagamma, mbgnbd, paretonbd, sbg
+from segone.behaviour.btyd.bgbb import BGBBParams
 from segone.behaviour.btyd.bgnbd import BGNBDParams
 from segone.behaviour.btyd.fitting import FitResult
 from segone.behaviour.btyd.gammagamma import GammaGammaParams
+from segone.behaviour.btyd.mbgnbd import MBGNBDParams
 from segone.behaviour.btyd.paretonbd import ParetoNBDParams
+from segone.behaviour.btyd.sbg import SBGParams
 
 __all__ = [
+    "BGBBParams",
     "BGNBDParams",
     "FitResult",
     "GammaGammaParams",
+    "MBGNBDParams",
     "ParetoNBDParams",
+    "SBGParams",
+    "bgbb",
     "bgnbd",
     "gammagamma",
+    "mbgnbd",
     "paretonbd",
+    "sbg",
 ]
