@@ -10,6 +10,9 @@ Peers:
 * The unconditional PMF of the BG/NBD (Fader, Hardie & Lee 2005, eq. 8): lifetimes 0.11.3's
   ``BetaGeoFitter.probability_of_n_purchases_up_to_time``, ported below (``lifetimes_pmf``) as written there:
   a finite sum of gamma functions, independent of our incomplete-beta form.
+* The conditional PMF of the Pareto/NBD (Fader, Hardie & Shang 2006, brucehardie.com/notes/028, eq. 16):
+  lifetimes 0.11.3's ``ParetoNBDFitter.conditional_probability_of_n_purchases_up_to_time``, ported below
+  (``lifetimes_pareto_pmf``, with SciPy's ``hyp2f1``), against our quadrature over the lifetime.
 * Conditional expected value per purchase of the Gamma-Gamma -- the same Quickstart: customers 1, 2, 3
   24.658619, 18.911489, 35.170981.
 """
@@ -22,6 +25,7 @@ import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 import pytest
 from scipy.special import beta as beta_fn  # type: ignore[import-untyped]
+from scipy.special import betaln, gammaln, hyp2f1, logsumexp
 from scipy.special import gamma as gamma_fn
 
 from segone.behaviour.btyd import bgnbd, gammagamma, paretonbd, predictions
@@ -174,15 +178,80 @@ def test_conditional_pmf_of_a_customer_without_repeat_purchases_is_a_new_custome
     assert np.allclose(conditional, [lifetimes_pmf(shifted, 10.0, int(n)) for n in counts], rtol=1e-9)
 
 
-def test_pareto_p_no_purchases_is_one_minus_the_rest(summary: pd.DataFrame, pn_fit: Any) -> None:
-    """For a customer alive with certainty (T tiny after the last purchase), P(X=0) -> 1 as t -> 0 and it
-    falls with the horizon; and it is at least P(dead)."""
+def test_pareto_p_no_purchases_tends_to_one_and_is_at_least_p_dead(
+    summary: pd.DataFrame, pn_fit: Any
+) -> None:
+    """P(X(t) = 0) -> 1 as the horizon shrinks, falls as it grows, and never drops below P(dead)."""
     x, t_x, T = rfm(summary)
     short = predictions.predict(pn_fit.params, x, t_x, T, horizon=1e-6)
     assert np.allclose(short["p_no_purchases"], 1.0, atol=1e-5)
     long = predictions.predict(pn_fit.params, x, t_x, T, horizon=HORIZON)
     assert np.all(long["p_no_purchases"] >= 1.0 - long["p_alive"] - 1e-12)
     assert np.all(long["p_no_purchases"] < short["p_no_purchases"])
+
+
+def lifetimes_pareto_pmf(params: Any, n: int, t: float, x: float, t_x: float, T: float) -> float:
+    """lifetimes 0.11.3, ``ParetoNBDFitter.conditional_probability_of_n_purchases_up_to_time`` (its
+    log-likelihood replaced by ours, which test_btyd checks against lifetimes and the papers)."""
+    r, alpha, s, beta = params.values()
+    if alpha < beta:
+        low, high, p = alpha, beta, r + x + n
+    else:
+        low, high, p = beta, alpha, s + 1
+    log_l = float(paretonbd.log_likelihood(params, [x], [t_x], [T])[0])
+    common = r * np.log(alpha) + s * np.log(beta)
+    log_p_zero = (
+        gammaln(r + x) + common - (gammaln(r) + (r + x) * np.log(alpha + T) + s * np.log(beta + T) + log_l)
+    )
+    log_b_one = (
+        gammaln(r + x + n)
+        + common
+        - (gammaln(r) + (r + x + n) * np.log(alpha + T + t) + s * np.log(beta + T + t))
+    )
+    log_b_two = (
+        common
+        + gammaln(r + s + x)
+        + betaln(r + x + n, s + 1)
+        + np.log(hyp2f1(r + s + x, p, r + s + x + n + 1, (high - low) / (high + T)))
+        - (gammaln(r) + gammaln(s) + (r + s + x) * np.log(high + T))
+    )
+
+    def log_b_three(i: int) -> float:
+        return float(
+            common
+            + gammaln(r + s + x + i)
+            + betaln(r + x + n, s + 1)
+            + np.log(hyp2f1(r + s + x + i, p, r + s + x + n + 1, (high - low) / (high + T + t)))
+            - (gammaln(r) + gammaln(s) + (r + s + x + i) * np.log(high + T + t))
+        )
+
+    zeroth = (n == 0) * (1 - np.exp(log_p_zero))
+    first = n * np.log(t) - gammaln(n + 1) + log_b_one - log_l
+    second = log_b_two - log_l
+    third = logsumexp([i * np.log(t) - gammaln(i + 1) + log_b_three(i) - log_l for i in range(n + 1)])
+    total = logsumexp([first, second, third], b=[1, 1, -1], return_sign=True)[0]
+    return float(zeroth + np.exp(total))
+
+
+def test_pareto_conditional_pmf_matches_lifetimes_and_the_identities(
+    summary: pd.DataFrame, pn_fit: Any
+) -> None:
+    x, t_x, T = rfm(summary)
+    counts = np.arange(0, 400)
+    pmf = paretonbd.probability_of_purchases(pn_fit.params, HORIZON, counts, x, t_x, T)
+    assert np.allclose(pmf.sum(axis=1), 1.0, atol=1e-10)
+    expected = paretonbd.expected_purchases(pn_fit.params, HORIZON, x, t_x, T)
+    assert np.allclose(pmf @ counts, expected, rtol=1e-8, atol=1e-10)
+    point = predictions.predict(pn_fit.params, x, t_x, T, horizon=HORIZON)
+    assert np.allclose(pmf[:, 0], point["p_no_purchases"], rtol=1e-10)
+    for row in (0, 1, 2, 5, 156, 1515):  # customers 1, 2, 3, 6, 157 (29 purchases), 1516 (26)
+        theirs = [
+            lifetimes_pareto_pmf(pn_fit.params, n, HORIZON, x[row], t_x[row], T[row]) for n in range(12)
+        ]
+        assert np.allclose(pmf[row, :12], theirs, rtol=1e-7, atol=1e-12), row
+    new = paretonbd.probability_of_purchases_new(pn_fit.params, HORIZON, counts)
+    assert np.isclose(new.sum(), 1.0, atol=1e-10)
+    assert np.isclose(new @ counts, paretonbd.expected_purchases_new(pn_fit.params, [HORIZON])[0], rtol=1e-8)
 
 
 # --- intervals --------------------------------------------------------------------------------------------

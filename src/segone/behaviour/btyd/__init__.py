@@ -12,10 +12,14 @@ Pure NumPy/SciPy functions over per-customer arrays in the ``lifetimes`` convent
     value = gammagamma.expected_value(spend.params, x, monetary_value)
     clv = bgnbd.clv(fitted.params, x, t_x, T, value, periods=52, discount_rate=0.0019)
 
-``paretonbd`` has the same functions plus ``dert`` (discounted expected residual transactions).
+``paretonbd`` has the same functions plus ``dert`` (discounted expected residual transactions). Both have
+``probability_of_purchases`` (the distribution of future purchases, per customer and count) and its
+``_new`` form for a customer just acquired. Every ``FitResult`` carries the ``covariance`` of the parameters
+(inverse observed information) and their ``standard_errors``; ``predictions.predict`` and
+``predictions.intervals`` give per-customer predictions and parametric-bootstrap intervals on them.
 """
 
-from segone.behaviour.btyd import bgnbd, gammagamma, paretonbd
+from segone.behaviour.btyd import bgnbd, gammagamma, paretonbd, predictions
 from segone.behaviour.btyd.bgnbd import BGNBDParams
 from segone.behaviour.btyd.fitting import FitResult
 from segone.behaviour.btyd.gammagamma import GammaGammaParams
@@ -29,4 +33,5 @@ __all__ = [
     "bgnbd",
     "gammagamma",
     "paretonbd",
+    "predictions",
 ]
