@@ -112,10 +112,10 @@ def intervals(
     """Central ``level`` intervals of ``predict``'s columns by parametric bootstrap (see the module).
 
     ``spend`` (a Gamma-Gamma fit) with ``monetary_value`` and ``discounting`` adds ``expected_value`` and
-    ``clv``, both parameter vectors drawn independently (the models are fitted separately). Customers are
-    taken in chunks so that at most ``CHUNK_CELLS`` draws x customers are held per column; each draw's
-    predictions for a chunk are one vectorised evaluation. The draws are seeded: the same call gives the same
-    intervals.
+    ``clv``, both parameter vectors drawn independently (the models are fitted separately). Customers with
+    the same history (and spend) are computed once; the distinct ones are taken in chunks so that at most
+    ``CHUNK_CELLS`` draws x customers are held per column, and each draw's predictions for a chunk are one
+    vectorised evaluation. The draws are seeded: the same call gives the same intervals.
     """
     if not 0.0 < level < 1.0:
         raise ValueError("the interval level must lie between 0 and 1")
@@ -128,15 +128,20 @@ def intervals(
     spend_draws = (
         [GammaGammaParams(*row) for row in _draw(spend, draws, rng)] if money and spend is not None else []
     )
-    money_values = None
+    key = [data.x, data.t_x, data.T]
     if money and monetary_value is not None:
-        money_values = fitting.float_array(monetary_value, "monetary_value")
+        key.append(fitting.float_array(monetary_value, "monetary_value"))
+        if key[-1].shape != data.x.shape:
+            raise ValueError("monetary_value must have one value per customer")
+    # Customers with the same history get the same predictions: work on the distinct ones.
+    distinct, _, inverse = fitting.group_rows(key, np.ones(data.x.shape[0]))
+    ux, ut, uT = distinct[:3]
+    money_values = distinct[3] if len(distinct) > 3 else None
     quantiles = ((1.0 - level) / 2.0, (1.0 + level) / 2.0)
-    n = data.x.shape[0]
+    n = ux.shape[0]
     columns = COLUMNS if money else COLUMNS[:3]
-    result = Intervals(level=level, draws=draws)
-    for name in columns:
-        result.lower[name], result.upper[name] = np.empty(n), np.empty(n)
+    lower = {name: np.empty(n) for name in columns}
+    upper = {name: np.empty(n) for name in columns}
     step = max(1, CHUNK_CELLS // draws)
     for start in range(0, n, step):
         rows = slice(start, min(n, start + step))
@@ -144,12 +149,12 @@ def intervals(
         for i, params in enumerate(purchase_draws):
             value = None
             if money_values is not None:
-                value = gammagamma.expected_value(spend_draws[i], data.x[rows], money_values[rows])
+                value = gammagamma.expected_value(spend_draws[i], ux[rows], money_values[rows])
             predicted = predict(
                 params,
-                data.x[rows],
-                data.t_x[rows],
-                data.T[rows],
+                ux[rows],
+                ut[rows],
+                uT[rows],
                 horizon=horizon,
                 value=value,
                 discounting=discounting,
@@ -158,8 +163,13 @@ def intervals(
                 stacked[name][i] = predicted[name]
         for name in columns:
             low, high = np.quantile(stacked[name], quantiles, axis=0)
-            result.lower[name][rows], result.upper[name][rows] = low, high
-    return result
+            lower[name][rows], upper[name][rows] = low, high
+    return Intervals(
+        level=level,
+        draws=draws,
+        lower={name: values[inverse] for name, values in lower.items()},
+        upper={name: values[inverse] for name, values in upper.items()},
+    )
 
 
 def _draw(fit: FitResult[Any], draws: int, rng: np.random.Generator) -> FloatArray:
