@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, fields, replace
+from dataclasses import astuple, dataclass, field, fields, replace
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -70,7 +70,7 @@ class FitResult(Generic[ParamsT]):
     converged: bool
     n_starts: int
     message: str
-    covariance: FloatArray | None = None
+    covariance: FloatArray | None = field(default=None, compare=False)
     """Asymptotic covariance of the parameters (in their order): the inverse observed information, ``None``
     when the Hessian at the optimum is not positive definite (a parameter the data do not identify)."""
 
