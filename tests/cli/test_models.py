@@ -1,11 +1,12 @@
-"""``segone models fit`` on the CDNOW, donations and retention data (published estimates) and on bad input;
-``segone.connect()``."""
+"""``segone models fit`` on the CDNOW, donations and retention data (published estimates) and on bad
+input; ``models predict`` on the CDNOW data (lifetimes); ``segone.connect()``."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -307,3 +308,98 @@ def test_evaluate_each_model_on_the_cdnow_holdout(segone: Invoke, data_dir: Path
     assert "Pareto/NBD on 2,357 customers, calibration to 1997-09-30, holdout to 1998-06-30:" in text.stdout
     assert "actual repeat purchases    1,882" in text.stdout
     assert "Invalid value for '--model'" in segone("models", "evaluate", "--model", "gamma-gamma").output
+
+
+# --- models predict ---------------------------------------------------------------------------------------
+# lifetimes' Quickstart (docs/Quickstart.md of github.com/CamDavidsonPilon/lifetimes), BG/NBD on this CDNOW
+# summary: se(coef) r 0.012557, alpha 0.378221, a 0.185719, b 0.705345; expected purchases in the next week
+# (conditional_expected_number_of_purchases_up_to_time(1, ...)) of customers 1516 0.710623, 157 0.662396,
+# 1981 0.486526; Gamma-Gamma's expected value per purchase of customers 1, 2, 6: 24.658619, 18.911489,
+# 71.462843.
+
+
+def money_summary(tmp_path: Path) -> Path:
+    """The CDNOW summary with spend, under the column names segone reads (and a customer_id)."""
+    renamed = tmp_path / "money.csv"
+    with WITH_TRANSACTIONS.open(newline="") as source, renamed.open("w", newline="") as target:
+        writer = csv.writer(target)
+        writer.writerow(["customer_id", "frequency", "recency", "T", "monetary_value"])
+        for row in csv.DictReader(source):
+            writer.writerow([row["ID"], row["x"], row["t_x"], row["T"], row["zbar"]])
+    return renamed
+
+
+def test_predict_bgnbd_matches_lifetimes(segone: Invoke) -> None:
+    result = as_json(
+        segone("models", "predict", "bgnbd", "--summary", str(SUMMARY), "--horizon", "1", "--json")
+    )
+    assert {name: round(value, 4) for name, value in result["standard_errors"].items()} == {
+        "r": 0.0126,
+        "alpha": 0.3782,
+        "a": 0.1857,
+        "b": 0.7053,
+    }
+    customers = {row["ID"]: row for row in result["customers"]}
+    assert len(customers) == 2357 and result["intervals"] is None
+    for customer, published in (("1516", 0.710623), ("157", 0.662396), ("1981", 0.486526)):
+        assert round(customers[customer]["expected_purchases"], 4) == round(published, 4)
+    assert all(0.0 <= row["p_no_purchases"] <= 1.0 for row in customers.values())
+    assert "clv" not in customers["1"]  # no monetary_value column
+
+
+def test_predict_writes_csv_with_intervals_and_clv(segone: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "predictions.csv"
+    result = segone(
+        "models", "predict", "pareto-nbd", "--summary", str(money_summary(tmp_path)), "--horizon", "52",
+        "--intervals", "0.9", "--draws", "30", "--csv", "--output", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with out.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2357 and rows[0]["customer_id"] == "1"
+    for name in ("p_alive", "expected_purchases", "p_no_purchases", "expected_value", "clv"):
+        for row in rows:
+            assert float(row[f"{name}_low"]) <= float(row[name]) + 1e-9 <= float(row[f"{name}_high"]) + 2e-9
+    by_id = {row["customer_id"]: row for row in rows}
+    for customer, published in (("1", 24.658619), ("2", 18.911489), ("6", 71.462843)):
+        assert round(float(by_id[customer]["expected_value"]), 3) == round(published, 3)
+
+
+def test_predict_with_the_parameters_of_a_previous_fit(segone: Invoke, tmp_path: Path) -> None:
+    fitted = segone("models", "fit", "bgnbd", "--summary", str(SUMMARY), "--json")
+    assert fitted.exit_code == 0, fitted.output
+    check_bgnbd(as_json(fitted))
+    # lifetimes' se(coef), to its precision; the covariance's diagonal is their squares.
+    errors = as_json(fitted)["standard_errors"]
+    assert [round(errors[name], 3) for name in ("r", "alpha", "a", "b")] == [0.013, 0.378, 0.186, 0.705]
+    assert np.allclose(np.diag(as_json(fitted)["covariance"]), [e**2 for e in errors.values()])
+    params = tmp_path / "bgnbd.json"
+    params.write_text(fitted.stdout, encoding="utf-8")
+    args = ("models", "predict", "bgnbd", "--summary", str(SUMMARY), "--horizon", "39", "--json")
+    again = as_json(segone(*args))
+    reused = as_json(segone(*args, "--params", str(params)))
+    assert reused["parameters"] == again["parameters"] == as_json(fitted)["parameters"]
+    assert reused["standard_errors"] == again["standard_errors"]
+    assert reused["customers"] == again["customers"]
+    wrong = one_line_error(segone("models", "predict", "pareto-nbd", "--summary", str(SUMMARY),
+                                  "--horizon", "39", "--json", "--params", str(params)))  # fmt: skip
+    assert "pareto-nbd" in wrong
+
+
+def test_predict_bad_input_is_one_line_and_exit_2(segone: Invoke, tmp_path: Path) -> None:
+    base = ("models", "predict", "bgnbd", "--horizon", "10")
+    assert "exactly one" in one_line_error(segone(*base, "--summary", str(SUMMARY)))
+    lacking = tmp_path / "lacking.csv"
+    lacking.write_text("frequency,recency\n1,2\n", encoding="utf-8")
+    assert "T" in one_line_error(segone(*base, "--summary", str(lacking), "--json"))
+    words = tmp_path / "words.csv"
+    words.write_text("frequency,recency,T\n1,two,3\n", encoding="utf-8")
+    assert "'two' is not a number" in one_line_error(segone(*base, "--summary", str(words), "--json"))
+    assert "--intervals" in one_line_error(
+        segone(*base, "--summary", str(SUMMARY), "--json", "--intervals", "2")
+    )
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json", encoding="utf-8")
+    assert "not JSON" in one_line_error(
+        segone(*base, "--summary", str(SUMMARY), "--json", "--params", str(garbage))
+    )

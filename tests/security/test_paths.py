@@ -28,12 +28,14 @@ from segone.quality import service as quality
 from segone.quality.schemas import SurveyCreate
 from segone.runtime import Runtime
 from segone.segmentation import service as segmentation
+from tests.cdnow import SUMMARY
 from tests.cli.conftest import Invoke, one_line_error
 from tests.factories import make_customer
 
 ARGUMENTS: dict[str, list[str]] = {
     "customers export-data": ["{customer}"],
     "models fit": ["pareto-nbd"],
+    "models predict": ["bgnbd", "--summary", str(SUMMARY), "--horizon", "4", "--csv"],
     "segments export": ["{version}", "1"],
     "audiences export": ["Hostile"],
     "messages send": ["{customer}", "--purpose", "follow-up", "--channel", "email"],

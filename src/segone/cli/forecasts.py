@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import asdict
 from datetime import date, datetime
 from enum import StrEnum
@@ -17,7 +18,7 @@ from segone.errors import Invalid
 
 app = typer.Typer(
     name="models",
-    help="Behaviour models: fit BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, sBG or Gamma-Gamma (maximum likelihood).",
+    help="Behaviour models: fit BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, sBG or Gamma-Gamma; predict from them.",
     no_args_is_help=True,
 )
 
@@ -34,6 +35,11 @@ class Model(StrEnum):
 class PurchaseModel(StrEnum):
     pareto_nbd = "pareto-nbd"
     bgnbd = "bgnbd"
+
+
+class PredictModel(StrEnum):
+    bgnbd = "bgnbd"
+    pareto_nbd = "pareto-nbd"
 
 
 class TimeUnit(StrEnum):
@@ -128,6 +134,8 @@ def fit(
         "model": model.value,
         "source": source,
         "parameters": asdict(result.params),
+        "standard_errors": result.standard_errors,
+        "covariance": None if result.covariance is None else result.covariance.tolist(),
         "log_likelihood": result.log_likelihood,
         "n_customers": result.n_customers,
         "seconds": result.seconds,
@@ -139,8 +147,10 @@ def fit(
         print_json(out)
         return
     typer.echo(f"{model.value} fitted to {result.n_customers} customers ({source}):")
+    errors = result.standard_errors or {}
     for name, value in out["parameters"].items():
-        typer.echo(f"  {name:<8} {value:.6g}")
+        error = f"  (standard error {errors[name]:.4g})" if name in errors else ""
+        typer.echo(f"  {name:<8} {value:.6g}{error}")
     typer.echo(f"Log-likelihood: {result.log_likelihood:.4f}")
     state = "converged" if result.converged else f"did not converge ({result.message})"
     typer.echo(f"Fit {state} in {result.seconds:.2f} s.")
@@ -331,3 +341,220 @@ def evaluate(
         typer.echo(
             f"  frequency {row['frequency']:<3} actual {row['actual']:.2f} predicted {row['predicted']:.2f}"
         )
+
+
+ID_COLUMN = "customer_id"
+
+
+@app.command()
+def predict(
+    ctx: typer.Context,
+    model: Annotated[PredictModel, typer.Argument(help="The purchase model.")],
+    summary: Annotated[
+        Path,
+        typer.Option(
+            "--summary",
+            metavar="FILE.csv",
+            help="Per-customer summary: frequency,recency,T (+ monetary_value for the value and CLV).",
+        ),
+    ],
+    horizon: Annotated[
+        float,
+        typer.Option("--horizon", min=0.0, help="How far ahead, in the time unit of recency and T."),
+    ],
+    params_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--params",
+            metavar="FILE.json",
+            help="Parameters from 'segone models fit MODEL --json' [default: fit the model to --summary].",
+        ),
+    ] = None,
+    intervals: Annotated[
+        float | None,
+        typer.Option(
+            "--intervals",
+            metavar="LEVEL",
+            help="Add central intervals at this level (0.9: 5% to 95%) from parameter uncertainty.",
+        ),
+    ] = None,
+    draws: Annotated[
+        int, typer.Option("--draws", min=2, help="Parameter draws of the bootstrap behind --intervals.")
+    ] = 200,
+    discount_rate: Annotated[
+        float | None,
+        typer.Option(
+            "--discount-rate",
+            help="Annual discount rate of the CLV [default: the setting behaviour_discount_rate].",
+        ),
+    ] = None,
+    time_unit: Annotated[
+        TimeUnit, typer.Option("--time-unit", help="Unit of recency, T and --horizon (for discounting).")
+    ] = TimeUnit.week,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Write CSV, one row per customer.")] = False,
+    as_json: JsonOption = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="The file to write (replaced); stdout without."),
+    ] = None,
+) -> None:
+    """Per customer: P(alive), expected purchases over --horizon, the probability of none and, with
+    monetary_value, the expected value per purchase (Gamma-Gamma) and the discounted CLV over the horizon.
+    --intervals adds bootstrap intervals that show parameter uncertainty only, not each customer's own
+    randomness."""
+    from segone.behaviour.btyd import predictions
+    from segone.behaviour.scores import period_rate
+    from segone.exporting import write_file
+    from segone.exporting.columns import Column, Kind
+    from segone.exporting.csv_writer import csv_chunks
+
+    if as_csv == as_json:
+        raise Invalid("Give exactly one of --csv and --json.")
+    if horizon <= 0:
+        raise Invalid("--horizon must be positive.")
+    if intervals is not None and not 0.0 < intervals < 1.0:
+        raise Invalid("--intervals must lie between 0 and 1 (0.9 for 5% to 95%).")
+    fitted = None if params_file is None else read_fit(params_file, model)
+    header = summary_header(summary)
+    money = MONEY_COLUMN in header
+    columns = read_summary(summary, RFM_COLUMNS + ((MONEY_COLUMN,) if money else ()))
+    ids_name, ids = read_ids(summary, header)
+    if fitted is None:
+        fitted = fit_model(Model(model.value), columns)
+    x, t_x, T = (columns[name] for name in RFM_COLUMNS)
+    spend = None
+    discounting = None
+    value = None
+    try:
+        if money:
+            spend = fit_model(Model.gamma_gamma, columns)
+            from segone.behaviour.btyd import gammagamma
+
+            value = gammagamma.expected_value(spend.params, x, columns[MONEY_COLUMN])
+            annual = discount_rate
+            if annual is None:
+                annual = runtime_of(ctx, migrated=False).settings.behaviour_discount_rate
+            if not 0.0 <= annual < 1.0:
+                raise Invalid("--discount-rate must lie in [0, 1).")
+            weeks = horizon if time_unit is TimeUnit.week else horizon / 7.0
+            periods = max(1, round(weeks / 4))
+            discounting = predictions.Discounting(
+                periods, period_rate(annual, weeks / periods), horizon / periods
+            )
+        point = predictions.predict(
+            fitted.params, x, t_x, T, horizon=horizon, value=value, discounting=discounting
+        )
+        bands = None
+        if intervals is not None:
+            bands = predictions.intervals(
+                fitted,
+                x,
+                t_x,
+                T,
+                horizon=horizon,
+                level=intervals,
+                draws=draws,
+                spend=spend,
+                monetary_value=columns[MONEY_COLUMN] if money else None,
+                discounting=discounting,
+            )
+    except ValueError as exc:
+        raise Invalid(f"Cannot predict with {model.value}: {exc}.") from None
+    names = [name for name in predictions.COLUMNS if name in point]
+    rows: list[dict[str, Any]] = []
+    for i in range(x.shape[0]):
+        row: dict[str, Any] = {} if ids_name is None else {ids_name: ids[i]}
+        for name in names:
+            row[name] = float(point[name][i])
+            if bands is not None:
+                row[f"{name}_low"] = float(bands.lower[name][i])
+                row[f"{name}_high"] = float(bands.upper[name][i])
+        rows.append(row)
+    if as_csv:
+        kinds = [Column(ids_name)] if ids_name is not None else []
+        kinds += [Column(name, Kind.FLOAT) for name in rows[0] if name != ids_name]
+        chunks = list(csv_chunks(kinds, [rows]))
+    else:
+        document = {
+            "model": model.value,
+            "source": str(summary),
+            "horizon": horizon,
+            "parameters": asdict(fitted.params),
+            "standard_errors": fitted.standard_errors,
+            "gamma_gamma": None if spend is None else asdict(spend.params),
+            "intervals": None
+            if bands is None
+            else {"level": intervals, "draws": draws, "meaning": "parameter uncertainty only"},
+            "customers": rows,
+        }
+        chunks = [(json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")]
+    if output is None:
+        for chunk in chunks:
+            typer.echo(chunk.decode("utf-8"), nl=False)
+        return
+    write_file(chunks, output)
+    typer.echo(f"Wrote predictions for {len(rows):,} customers to {output}.", err=True)
+
+
+def summary_header(path: Path) -> list[str]:
+    if not path.is_file():
+        raise Invalid(f"Cannot read {path}: no such file.")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return [name.strip() for name in next(csv.reader(handle), [])]
+
+
+def read_ids(path: Path, header: list[str]) -> tuple[str | None, list[str]]:
+    """The customer id column (``customer_id``, else the first that is no model column) and its values,
+    row for row with ``read_summary`` (which skips the same blank rows)."""
+    known = {*RFM_COLUMNS, MONEY_COLUMN}
+    name = ID_COLUMN if ID_COLUMN in header else next((n for n in header if n and n not in known), None)
+    if name is None:
+        return None, []
+    position = header.index(name)
+    values: list[str] = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            values.append(row[position].strip() if position < len(row) else "")
+    return name, values
+
+
+def read_fit(path: Path, model: PredictModel) -> Any:
+    """A ``FitResult`` from the JSON that ``models fit MODEL --json`` printed; ``Invalid`` if it is not."""
+    from segone.behaviour.btyd import BGNBDParams, FitResult, ParetoNBDParams
+
+    if not path.is_file():
+        raise Invalid(f"Cannot read {path}: no such file.")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid(f"{path.name} is not JSON.") from None
+    if not isinstance(document, dict) or document.get("model") != model.value:
+        raise Invalid(f"{path.name} is not the output of 'segone models fit {model.value} --json'.")
+    kind = BGNBDParams if model is PredictModel.bgnbd else ParetoNBDParams
+    try:
+        params = kind(**{name: float(value) for name, value in document["parameters"].items()})
+        values = params.as_array()
+        covariance = document.get("covariance")
+        matrix = None if covariance is None else np.asarray(covariance, dtype=np.float64)
+        if not (np.all(np.isfinite(values)) and np.all(values > 0)):
+            raise ValueError
+        if matrix is not None and (matrix.shape != (values.shape[0],) * 2 or not np.all(np.isfinite(matrix))):
+            raise ValueError
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise Invalid(
+            f"{path.name}: the parameters of {model.value} are missing or not positive numbers."
+        ) from None
+    return FitResult(
+        params=params,
+        log_likelihood=float(document.get("log_likelihood", float("nan"))),
+        n_customers=int(document.get("n_customers", 0)),
+        seconds=0.0,
+        converged=bool(document.get("converged", True)),
+        n_starts=0,
+        message="read from " + path.name,
+        covariance=matrix,
+    )

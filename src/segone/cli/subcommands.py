@@ -80,7 +80,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     ),
     "models": Subcommand(
         "segone.cli.forecasts",
-        "Behaviour models: fit BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, sBG or Gamma-Gamma (maximum likelihood).",
+        "Behaviour models: fit BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, sBG or Gamma-Gamma; predict from them.",
     ),
     "events": Subcommand(
         "segone.cli.events",

@@ -15,10 +15,14 @@ Pure NumPy/SciPy functions over per-customer arrays in the ``lifetimes`` convent
 ``paretonbd`` has the same functions plus ``dert`` (discounted expected residual transactions); ``mbgnbd``
 (the BG/NBD where customers may also drop out at the first purchase) has the same functions but ``clv``.
 ``bgbb`` is the discrete-time model: ``x`` repeat transactions in ``n`` opportunities, the last at ``t_x``.
-``sbg`` is for contracts: a cohort's survivors per period, survival, retention and DERL.
+``sbg`` is for contracts: a cohort's survivors per period, survival, retention and DERL. BG/NBD and
+Pareto/NBD have ``probability_of_purchases`` (the distribution of future purchases, per customer and count)
+and its ``_new`` form for a customer just acquired. A ``FitResult`` carries the ``covariance`` of the
+parameters (inverse observed information) and their ``standard_errors``; ``predictions.predict`` and
+``predictions.intervals`` give per-customer predictions and parametric-bootstrap intervals on them.
 """
 
-from segone.behaviour.btyd import bgbb, bgnbd, gammagamma, mbgnbd, paretonbd, sbg
+from segone.behaviour.btyd import bgbb, bgnbd, gammagamma, mbgnbd, paretonbd, predictions, sbg
 from segone.behaviour.btyd.bgbb import BGBBParams
 from segone.behaviour.btyd.bgnbd import BGNBDParams
 from segone.behaviour.btyd.fitting import FitResult
@@ -40,5 +44,6 @@ __all__ = [
     "gammagamma",
     "mbgnbd",
     "paretonbd",
+    "predictions",
     "sbg",
 ]

@@ -41,6 +41,11 @@ def betaln(a: FloatArray | float, b: FloatArray | float) -> FloatArray:
     return np.asarray(_sp.betaln(a, b), dtype=np.float64)
 
 
+def betainc(a: FloatArray | float, b: FloatArray | float, x: FloatArray | float) -> FloatArray:
+    """The regularised incomplete beta function ``I_x(a, b)``."""
+    return np.asarray(_sp.betainc(a, b, x), dtype=np.float64)
+
+
 def expit(x: FloatArray | float) -> FloatArray:
     return np.asarray(_sp.expit(x), dtype=np.float64)
 

@@ -23,7 +23,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from segone.behaviour.btyd import fitting
-from segone.behaviour.btyd._special import FloatArray, beta_expectation, betaln, digamma, dot, expit, gammaln
+from segone.behaviour.btyd._special import (
+    FloatArray,
+    beta_expectation,
+    betainc,
+    betaln,
+    digamma,
+    dot,
+    expit,
+    gammaln,
+)
 from segone.behaviour.btyd.clv import discounted_purchases
 from segone.behaviour.btyd.fitting import Customers, FitResult, IntArray, ModelParams, Objective
 
@@ -104,6 +113,37 @@ def expected_purchases_new(params: BGNBDParams, t: ArrayLike) -> FloatArray:
     return np.array([purchases_if_alive(params, float(u), np.zeros(1), np.zeros(1))[0] for u in times])
 
 
+def probability_of_purchases_new(params: BGNBDParams, t: float, n: ArrayLike) -> FloatArray:
+    """``P(X(t) = n)`` for a customer just acquired, per ``n`` (FHL 2005, eq. 8)."""
+    if t < 0:
+        raise ValueError("t must be >= 0")
+    counts = _counts(n)
+    r, alpha, a, b = params.values()
+    one = np.ones(1)
+    return np.asarray(_pmf_alive(r * one, alpha * one, a, b * one, t, counts)[0], dtype=np.float64)
+
+
+def probability_of_purchases(
+    params: BGNBDParams, t: float, n: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> FloatArray:
+    """``P(X(T, T+t) = n | x, t_x, T)``: customers x counts ``n`` (Fader & Hardie, "Deriving the Conditional
+    PMF of the BG/NBD Model").
+
+    A customer alive at ``T`` has the posterior ``lambda ~ Gamma(r+x, alpha+T)``, ``p ~ Beta(a, b+x)`` and,
+    the process being memoryless, buys in ``(T, T+t]`` like a new customer with those parameters (eq. 8 with
+    ``r+x, alpha+T, b+x``); a dead one buys nothing. So the PMF is ``P(alive)`` times that plus
+    ``1 - P(alive)`` at ``n = 0``.
+    """
+    if t < 0:
+        raise ValueError("t must be >= 0")
+    counts = _counts(n)
+    data = fitting.customers(x, t_x, T)
+    r, alpha, a, b = params.values()
+    alive = p_alive(params, data.x, data.t_x, data.T)[:, None]
+    pmf = alive * _pmf_alive(r + data.x, alpha + data.T, a, b + data.x, t, counts)
+    return np.asarray(pmf + np.where(counts == 0, 1.0 - alive, 0.0), dtype=np.float64)
+
+
 def clv(
     params: BGNBDParams,
     x: ArrayLike,
@@ -134,6 +174,43 @@ def clv(
 
 
 # --- internals --------------------------------------------------------------------------------------------
+
+
+def _counts(n: ArrayLike) -> FloatArray:
+    counts = fitting.float_array(n, "n")
+    if np.any(counts < 0) or np.any(counts != np.round(counts)):
+        raise ValueError("n must be whole numbers >= 0")
+    return counts
+
+
+def _pmf_alive(
+    r: FloatArray, alpha: FloatArray, a: float, b: FloatArray, t: float, n: FloatArray
+) -> FloatArray:
+    """FHL 2005 eq. 8 per row of ``(r, alpha, b)`` (a customer alive at the start) and count ``n``::
+
+    P(X(t) = n) = B(a, b+n) / B(a, b) NB(n; r, q)
+                  + [n > 0] B(a+1, b+n-1) / B(a, b) P(NB(r, q) >= n),     q = t / (alpha + t)
+
+    with ``NB(n; r, q) = G(r+n) / (G(r) n!) (1-q)^r q^n`` (the purchases of a customer who survives them
+    all) and its upper tail ``P(NB >= n) = I_q(n, r)`` (the regularised incomplete beta function) for the
+    customers who drop out after their ``n``-th purchase.
+    """
+    rc, ac, bc, nr = r[:, None], alpha[:, None], b[:, None], n[None, :]
+    log_q = np.log(t / (ac + t)) if t > 0 else np.full_like(ac, -np.inf)
+    log_1mq = np.log(ac / (ac + t))
+    with np.errstate(invalid="ignore"):  # 0 * log 0 at t = 0
+        log_nb = (
+            gammaln(rc + nr)
+            - gammaln(rc)
+            - gammaln(nr + 1.0)
+            + rc * log_1mq
+            + np.where(nr > 0, nr * log_q, 0.0)
+        )
+    first = np.exp(betaln(a, bc + nr) - betaln(a, bc) + log_nb)
+    positive = np.maximum(nr, 1.0)
+    tail = betainc(positive, rc, np.exp(log_q)) if t > 0 else np.zeros_like(first)
+    second = np.exp(betaln(a + 1.0, bc + positive - 1.0) - betaln(a, bc)) * tail
+    return np.asarray(first + np.where(nr > 0, second, 0.0), dtype=np.float64)
 
 
 def _log_odds_dead(params: BGNBDParams, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, replace
+from dataclasses import astuple, dataclass, field, fields, replace
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -70,6 +70,25 @@ class FitResult(Generic[ParamsT]):
     converged: bool
     n_starts: int
     message: str
+    covariance: FloatArray | None = field(default=None, compare=False)
+    """Asymptotic covariance of the parameters (in their order): the inverse observed information, ``None``
+    when the Hessian at the optimum is not positive definite (a parameter the data do not identify)."""
+
+    @property
+    def standard_errors(self) -> dict[str, float] | None:
+        """Each parameter's standard error, the square root of the covariance's diagonal."""
+        if self.covariance is None:
+            return None
+        names = [f.name for f in fields(self.params)]  # type: ignore[arg-type]
+        return {name: float(np.sqrt(v)) for name, v in zip(names, np.diag(self.covariance), strict=True)}
+
+    @property
+    def log_covariance(self) -> FloatArray | None:
+        """Covariance of the log-parameters (delta method): what parametric bootstraps draw from."""
+        if self.covariance is None:
+            return None
+        values = np.array(astuple(self.params), dtype=np.float64)  # type: ignore[call-overload]
+        return np.asarray(self.covariance / np.outer(values, values), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -187,6 +206,7 @@ class Optimum:
     n_starts: int
     message: str
     scale: float = 1.0  # the unit the data were divided by before fitting
+    log_covariance: FloatArray | None = None  # of theta, see ``log_covariance``
 
     def result(self, params: ParamsT, *, n_customers: int, started: float) -> FitResult[ParamsT]:
         """The fit as reported: these parameters, this optimum's likelihood and how it ended."""
@@ -198,6 +218,7 @@ class Optimum:
             converged=self.converged,
             n_starts=self.n_starts,
             message=self.message,
+            covariance=natural_covariance(self.log_covariance, np.array(astuple(params), dtype=np.float64)),  # type: ignore[call-overload]
         )
 
 
@@ -310,15 +331,62 @@ def fit_rfm(data: Customers, objective_for: Callable[[Customers], Objective], ce
         rows, counts = subsample_customers(data.weights, SCREEN_CUSTOMERS)
         sample = Customers(scaled.x[rows], scaled.t_x[rows], scaled.T[rows], counts)
         screening, screening_weight = objective_for(sample), float(counts.sum())
+    objective = objective_for(scaled)
     optimum = maximise(
-        objective_for(scaled),
+        objective,
         centre=centre,
         total_weight=float(data.weights.sum()),
         screening=screening,
         screening_weight=screening_weight,
     )
     shift = float(data.weights @ data.x) * np.log(scale)
-    return replace(optimum, log_likelihood=optimum.log_likelihood - shift, scale=scale)
+    covariance = log_covariance(objective, optimum.theta)
+    return replace(
+        optimum, log_likelihood=optimum.log_likelihood - shift, scale=scale, log_covariance=covariance
+    )
+
+
+# --- standard errors -------------------------------------------------------------------------------------
+
+HESSIAN_STEP = 1e-4  # central-difference step in log-parameters
+
+
+def log_covariance(objective: Objective, theta: FloatArray) -> FloatArray | None:
+    """Covariance of the log-parameters ``theta`` at the optimum: the inverse observed information.
+
+    ``objective`` is the (weighted: each aggregated row counts as its customers) log-likelihood over
+    ``theta``. The Hessian of the negative log-likelihood is the central difference of the analytic
+    gradient, symmetrised. A rescaling of the data (time, money) shifts ``theta`` by constants, so this
+    covariance holds in the caller's units too. ``None`` when the information is not positive definite
+    (a parameter the data do not identify).
+    """
+    d = theta.shape[0]
+    hessian = np.empty((d, d))
+    for i in range(d):
+        up, down = theta.copy(), theta.copy()
+        up[i] += HESSIAN_STEP
+        down[i] -= HESSIAN_STEP
+        with np.errstate(all="ignore"):
+            g_up, g_down = objective(up, True)[1], objective(down, True)[1]
+        hessian[:, i] = -(g_up - g_down) / (2.0 * HESSIAN_STEP)
+    hessian = 0.5 * (hessian + hessian.T)
+    if not np.all(np.isfinite(hessian)):
+        return None
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    if float(eigenvalues.min()) <= 1e-12 * max(float(np.abs(eigenvalues).max()), 1e-300):
+        return None
+    return np.asarray(np.linalg.inv(hessian), dtype=np.float64)
+
+
+def natural_covariance(log_cov: FloatArray | None, values: FloatArray) -> FloatArray | None:
+    """The covariance of the parameters ``values = exp(theta) * constants`` from that of ``theta``.
+
+    At the optimum (zero gradient) the Hessian in ``v`` is ``D^-1 H_theta D^-1`` with ``D = diag(v)``, so
+    ``Cov(v) = D Cov(theta) D``: the standard errors on the models' natural scale, as other packages report.
+    """
+    if log_cov is None:
+        return None
+    return np.asarray(log_cov * np.outer(values, values), dtype=np.float64)
 
 
 def _safe(objective: Objective, theta: FloatArray, grad: bool, weight: float) -> tuple[float, FloatArray]:

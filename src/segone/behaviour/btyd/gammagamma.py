@@ -118,6 +118,9 @@ def fit(
         message = "a parameter reached the edge of the search box; the data do not identify it"
     p, q, gamma = np.exp(optimum.theta)
     params = GammaGammaParams(float(p), float(q), float(gamma * scale))
+    covariance = fitting.natural_covariance(
+        fitting.log_covariance(spend.objective, optimum.theta), params.as_array()
+    )
     return FitResult(
         params=params,
         log_likelihood=float(optimum.log_likelihood - total_weight * np.log(scale)),  # density of m / scale
@@ -126,6 +129,7 @@ def fit(
         converged=converged,
         n_starts=optimum.n_starts,
         message=message,
+        covariance=covariance,
     )
 
 

@@ -28,6 +28,8 @@ from numpy.typing import ArrayLike
 
 from segone.behaviour.btyd import fitting
 from segone.behaviour.btyd._special import (
+    TS_LOG_U,
+    TS_LOG_W,
     FloatArray,
     digamma,
     discounted_survival,
@@ -35,6 +37,7 @@ from segone.behaviour.btyd._special import (
     gammaln,
     log1mexp,
     log_hyp1,
+    logsumexp_rows,
 )
 from segone.behaviour.btyd.fitting import Customers, FitResult, IntArray, ModelParams, Objective
 
@@ -126,6 +129,38 @@ def expected_purchases_new(params: ParetoNBDParams, t: ArrayLike) -> FloatArray:
     return r / alpha * beta * _decay_integral(s - 1.0, np.log1p(times / beta))
 
 
+def probability_of_purchases_new(params: ParetoNBDParams, t: float, n: ArrayLike) -> FloatArray:
+    """``P(X(t) = n)`` for a customer just acquired, per ``n`` (see ``_pmf_alive``)."""
+    if t < 0:
+        raise ValueError("t must be >= 0")
+    counts = _counts(n)
+    r, alpha, s, beta = params.values()
+    one = np.ones(1)
+    return np.asarray(_pmf_alive(r * one, alpha * one, s, beta * one, t, counts)[0], dtype=np.float64)
+
+
+def probability_of_purchases(
+    params: ParetoNBDParams, t: float, n: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> FloatArray:
+    """``P(X(T, T+t) = n | x, t_x, T)``: customers x counts ``n``.
+
+    Alive at ``T``, a customer's rates have the posteriors ``lambda ~ Gamma(r+x, alpha+T)``,
+    ``mu ~ Gamma(s, beta+T)`` and, the processes being memoryless, they buy in ``(T, T+t]`` like a new
+    customer with those parameters; a dead one buys nothing. So the PMF is ``P(alive)`` times the new
+    customer's plus ``1 - P(alive)`` at ``n = 0`` (Fader, Hardie & Shang 2006, "Deriving the Conditional
+    PMF of the Pareto/NBD Model", brucehardie.com/notes/028, gives the same in hypergeometric functions).
+    """
+    if t < 0:
+        raise ValueError("t must be >= 0")
+    counts = _counts(n)
+    data = fitting.customers(x, t_x, T)
+    r, alpha, s, beta = params.values()
+    alive = p_alive(params, data.x, data.t_x, data.T)[:, None]
+    (ux, uT), _, inverse = fitting.group_rows([data.x, data.T], np.ones(data.x.shape[0]))
+    pmf = alive * _pmf_alive(r + ux, alpha + uT, s, beta + uT, t, counts)[inverse]
+    return np.asarray(pmf + np.where(counts == 0, 1.0 - alive, 0.0), dtype=np.float64)
+
+
 def dert(
     params: ParetoNBDParams,
     x: ArrayLike,
@@ -169,6 +204,61 @@ def clv(
 
 
 # --- internals --------------------------------------------------------------------------------------------
+
+
+def _counts(n: ArrayLike) -> FloatArray:
+    counts = fitting.float_array(n, "n")
+    if np.any(counts < 0) or np.any(counts != np.round(counts)):
+        raise ValueError("n must be whole numbers >= 0")
+    return counts
+
+
+_PMF_CELLS = 1_000_000  # rows x quadrature nodes x counts held at once
+
+
+def _pmf_alive(
+    r: FloatArray, alpha: FloatArray, s: float, beta: FloatArray, t: float, n: FloatArray
+) -> FloatArray:
+    """``P(X(t) = n)`` per row of ``(r, alpha, beta)`` (a customer alive at the start) and count ``n``.
+
+    Given the lifetime ``tau``, the purchases in ``(0, t]`` are ``NB(r, alpha)`` over ``min(tau, t)``:
+    ``NB(n; r, alpha, u) = G(r+n) / (G(r) n!) (alpha / (alpha+u))^r (u / (alpha+u))^n``. The lifetime is
+    Pareto (Lomax): ``P(tau > u) = (beta / (beta+u))^s``. So
+
+        P(X(t) = n) = (beta / (beta+t))^s NB(n; t)  +  int_0^t s beta^s (beta+u)^-(s+1) NB(n; u) du,
+
+    the integral by tanh-sinh quadrature in ``u / t`` (the integrand is smooth on ``[0, t]``).
+    """
+    rows, counts = r.shape[0], n.shape[0]
+    out = np.empty((rows, counts))
+    if t == 0:
+        out[:] = np.where(n == 0, 1.0, 0.0)[None, :]
+        return out
+    u = t * np.exp(TS_LOG_U)  # nodes on (0, t)
+    log_w = np.log(t) + TS_LOG_W
+    nr = n[None, :]
+    log_coef = gammaln(r[:, None] + nr) - gammaln(r)[:, None] - gammaln(nr + 1.0)  # rows x counts
+    step = max(1, _PMF_CELLS // (counts * (u.shape[0] + 1)))
+    for start in range(0, rows, step):
+        part = slice(start, min(rows, start + step))
+        rc, ac, bc = r[part, None], alpha[part, None], beta[part, None]
+        survive = s * (np.log(bc) - np.log(bc + t)) + _log_nb_kernel(rc, ac, np.array([t]), nr)[:, 0, :]
+        density = np.log(s) + s * np.log(bc) - (s + 1.0) * np.log(bc + u[None, :]) + log_w[None, :]
+        terms = density[:, :, None] + _log_nb_kernel(rc, ac, u, nr)  # rows x nodes x counts
+        by_count = np.moveaxis(terms, 1, 2).reshape(-1, u.shape[0])
+        died = logsumexp_rows(by_count).reshape(terms.shape[0], counts)
+        out[part] = np.exp(log_coef[part] + np.logaddexp(survive, died))
+    return out
+
+
+def _log_nb_kernel(r: FloatArray, alpha: FloatArray, u: FloatArray, n: FloatArray) -> FloatArray:
+    """``log[(alpha / (alpha+u))^r (u / (alpha+u))^n]``: rows (``r, alpha`` columns) x ``u`` x ``n``."""
+    log_total = np.log(alpha + u[None, :])
+    base = r * (np.log(alpha) - log_total)
+    return np.asarray(
+        base[:, :, None] + n[None, :, :] * (np.log(u)[None, :, None] - log_total[:, :, None]),
+        dtype=np.float64,
+    )
 
 
 def _decay_integral(u: float, log_ratio: FloatArray) -> FloatArray:
