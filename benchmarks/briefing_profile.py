@@ -1,0 +1,111 @@
+"""What one briefing costs, in-process and one at a time: CPU and wall time, SQL statements (with the
+slowest), Python calls. The view ``views.briefing.briefing`` is called as the API route calls it, for
+random customers of a store that ``benchmarks/briefing.py --keep`` built; no HTTP.
+
+    .venv/bin/python benchmarks/briefing_profile.py --keep FOLDER-OR-DATABASE-NAME [--customers 100000]
+        [--answers 300] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+Statements and Python calls are counts, so they compare two versions of the code on a busy machine where
+times do not. The audit entry of each read is written by the view here (the server queues it instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from briefing import TOKEN_FILE, store_of
+from common import machine
+from sqlalchemy import event
+
+from segone.accounts import service as accounts
+from segone.knowledge.categories.service import in_force
+from segone.runtime import Runtime
+from segone.settings import Settings
+from segone.views.briefing import briefing
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--keep", required=True, help="the store benchmarks/briefing.py kept")
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--answers", type=int, default=300)
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    found = store_of(Path(tempfile.gettempdir()), args.keep, args.database_url)
+    if found is None or not found[3]:
+        raise SystemExit(f"No store kept as {args.keep}: build it with benchmarks/briefing.py --keep first.")
+    folder, url = found[0], found[1]
+    runtime = Runtime(Settings(data_dir=folder, database_url=url, secret_key="bench"))
+    statements: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    started: dict[int, float] = {}
+
+    @event.listens_for(runtime.engine, "before_cursor_execute")
+    def _before(_conn: Any, cursor: Any, *_: Any) -> None:
+        started[id(cursor)] = time.perf_counter()
+
+    @event.listens_for(runtime.engine, "after_cursor_execute")
+    def _after(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        seen = statements[" ".join(statement.split())[:120]]
+        seen[0] += 1
+        seen[1] += time.perf_counter() - started.pop(id(cursor))
+
+    token = (folder / TOKEN_FILE).read_text(encoding="utf-8").strip()
+    with runtime.session() as db:
+        actor = accounts.actor_for(accounts.user_for_token(db, token=token))
+    settings, categories, rng = runtime.settings, in_force(runtime.settings), random.Random(3)
+
+    def one() -> None:
+        with runtime.session() as db:
+            read = briefing(
+                db,
+                actor=actor,
+                customer_id=rng.randint(1, args.customers),
+                categories=categories,
+                freshness_months=settings.freshness_months,
+                currency=settings.currency,
+                consent_default=settings.consent_granted_by_default,
+            )
+            read.model_dump_json()
+
+    measure(one, 30)  # warm: statements compiled, caches filled
+    statements.clear()
+    cpu, wall = measure(one, args.answers)
+    n = args.answers
+    total = sum(count for count, _ in statements.values())
+    in_sql = sum(seconds for _, seconds in statements.values())
+    print(
+        f"{runtime.engine.dialect.name}: {cpu / n * 1000:.2f} ms CPU and {wall / n * 1000:.2f} ms wall an "
+        f"answer; {total / n:.1f} statements an answer, {in_sql / n * 1000:.2f} ms in them"
+    )
+    for text, (count, seconds) in sorted(statements.items(), key=lambda item: -item[1][1])[:12]:
+        print(f"  {seconds / n * 1000:6.3f} ms {count / n:4.1f}x  {text}")
+    profile = cProfile.Profile()
+    profile.runcall(measure, one, 100)
+    print(f"{pstats.Stats(profile).total_calls / 100:,.0f} Python calls an answer (cProfile, 100 answers)")
+    runtime.dispose()
+
+
+def measure(work: Callable[[], None], times: int) -> tuple[float, float]:
+    """The process's CPU seconds and the wall seconds of ``times`` calls."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(times):
+        work()
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+if __name__ == "__main__":
+    main()
