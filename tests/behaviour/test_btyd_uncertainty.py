@@ -85,6 +85,22 @@ def test_bgnbd_standard_errors_match_lifetimes(bg_fit: Any) -> None:
     assert replace(bg_fit) == bg_fit  # the array stays out of the dataclass comparison
 
 
+def test_a_fit_without_standard_errors_is_the_same_fit_without_them(
+    summary: pd.DataFrame, spend_data: pd.DataFrame, bg_fit: Any, pn_fit: Any, gg_fit: Any
+) -> None:
+    # What a refresh asks for: it scores customers and shows no standard errors.
+    fits = {
+        "bgnbd": (bgnbd.fit(*rfm(summary), standard_errors=False), bg_fit),
+        "pareto": (paretonbd.fit(*rfm(summary), standard_errors=False), pn_fit),
+        "gamma": (gammagamma.fit(spend_data["x"], spend_data["zbar"], standard_errors=False), gg_fit),
+    }
+    for name, (without, with_them) in fits.items():
+        assert without.covariance is None and without.standard_errors is None, name
+        assert with_them.standard_errors is not None, name
+        assert without.params == with_them.params, name
+        assert without.log_likelihood == with_them.log_likelihood, name
+
+
 def natural_hessian(total: Any, values: np.ndarray) -> np.ndarray:
     """Hessian of ``total`` in the natural parameters by second central differences of the function."""
     d = values.shape[0]

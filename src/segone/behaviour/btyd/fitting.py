@@ -319,10 +319,18 @@ def _newton(
     return theta, value, float(np.max(np.abs(grad))) < NEWTON_GTOL, "Newton step limit"
 
 
-def fit_rfm(data: Customers, objective_for: Callable[[Customers], Objective], centre: FloatArray) -> Optimum:
+def fit_rfm(
+    data: Customers,
+    objective_for: Callable[[Customers], Objective],
+    centre: FloatArray,
+    *,
+    standard_errors: bool = True,
+) -> Optimum:
     """Fit a transaction model to ``(x, t_x, T)`` rows: time rescaled to unit mean age, screening sample
     when large. ``theta`` comes back in rescaled units (rates scale with time); ``log_likelihood`` in the
-    caller's units (the density of ``x`` purchase times gains ``-x log(scale)``)."""
+    caller's units (the density of ``x`` purchase times gains ``-x log(scale)``). ``standard_errors``:
+    the covariance of the estimates too (``log_covariance``: 2 gradients a parameter over all the rows),
+    which a refresh that only scores customers leaves out."""
     scale = float(np.average(data.T, weights=data.weights))
     scaled = Customers(data.x, data.t_x / scale, data.T / scale, data.weights)
     screening: Objective | None = None
@@ -340,7 +348,7 @@ def fit_rfm(data: Customers, objective_for: Callable[[Customers], Objective], ce
         screening_weight=screening_weight,
     )
     shift = float(data.weights @ data.x) * np.log(scale)
-    covariance = log_covariance(objective, optimum.theta)
+    covariance = log_covariance(objective, optimum.theta) if standard_errors else None
     return replace(
         optimum, log_likelihood=optimum.log_likelihood - shift, scale=scale, log_covariance=covariance
     )

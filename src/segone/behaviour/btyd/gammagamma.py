@@ -64,7 +64,12 @@ def log_likelihood_and_gradient(
 
 
 def fit(
-    x: ArrayLike, monetary_value: ArrayLike, *, weights: ArrayLike | None = None, aggregate: bool = True
+    x: ArrayLike,
+    monetary_value: ArrayLike,
+    *,
+    weights: ArrayLike | None = None,
+    aggregate: bool = True,
+    standard_errors: bool = True,
 ) -> FitResult[GammaGammaParams]:
     """Maximum-likelihood Gamma-Gamma fit on the customers with repeat purchases.
 
@@ -118,8 +123,10 @@ def fit(
         message = "a parameter reached the edge of the search box; the data do not identify it"
     p, q, gamma = np.exp(optimum.theta)
     params = GammaGammaParams(float(p), float(q), float(gamma * scale))
-    covariance = fitting.natural_covariance(
-        fitting.log_covariance(spend.objective, optimum.theta), params.as_array()
+    covariance = (
+        fitting.natural_covariance(fitting.log_covariance(spend.objective, optimum.theta), params.as_array())
+        if standard_errors
+        else None
     )
     return FitResult(
         params=params,

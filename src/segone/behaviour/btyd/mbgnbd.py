@@ -60,14 +60,22 @@ def log_likelihood_and_gradient(
 
 
 def fit(
-    x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *, weights: ArrayLike | None = None, aggregate: bool = True
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    weights: ArrayLike | None = None,
+    aggregate: bool = True,
+    standard_errors: bool = True,
 ) -> FitResult[MBGNBDParams]:
     """Maximum-likelihood MBG/NBD fit (see ``fitting`` for the optimiser and its guards)."""
     started = time.perf_counter()
     data = fitting.customers(x, t_x, T, weights)
     if aggregate:
         data = fitting.aggregate(data)
-    optimum = fitting.fit_rfm(data, lambda rows: _objective(_prepare(rows)), np.zeros(4))
+    optimum = fitting.fit_rfm(
+        data, lambda rows: _objective(_prepare(rows)), np.zeros(4), standard_errors=standard_errors
+    )
     r, alpha, a, b = np.exp(optimum.theta)
     params = MBGNBDParams(float(r), float(alpha * optimum.scale), float(a), float(b))
     return optimum.result(params, n_customers=data.n_customers, started=started)

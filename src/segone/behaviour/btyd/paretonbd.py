@@ -73,14 +73,22 @@ def log_likelihood_and_gradient(
 
 
 def fit(
-    x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *, weights: ArrayLike | None = None, aggregate: bool = True
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    weights: ArrayLike | None = None,
+    aggregate: bool = True,
+    standard_errors: bool = True,
 ) -> FitResult[ParetoNBDParams]:
     """Maximum-likelihood Pareto/NBD fit (see ``fitting`` for the optimiser and its guards)."""
     started = time.perf_counter()
     data = fitting.customers(x, t_x, T, weights)
     if aggregate:
         data = fitting.aggregate(data)
-    optimum = fitting.fit_rfm(data, lambda rows: _objective(_prepare(rows)), np.zeros(4))
+    optimum = fitting.fit_rfm(
+        data, lambda rows: _objective(_prepare(rows)), np.zeros(4), standard_errors=standard_errors
+    )
     r, alpha, s, beta = np.exp(optimum.theta)
     params = ParetoNBDParams(float(r), float(alpha * optimum.scale), float(s), float(beta * optimum.scale))
     return optimum.result(params, n_customers=data.n_customers, started=started)
