@@ -309,6 +309,27 @@ def test_evaluate_each_model_on_the_cdnow_holdout(segone: Invoke, data_dir: Path
     assert "actual repeat purchases    1,882" in text.stdout
     assert "Invalid value for '--model'" in segone("models", "evaluate", "--model", "gamma-gamma").output
 
+    # All of them on the same split, the best first: each as evaluated alone.
+    compared = as_json(segone("models", "evaluate", *period, "--model", "all", "--json"))
+    ranked = compared["models"]
+    assert [m["model"] for m in ranked] != [] and compared["winner"] == ranked[0]["model"]
+    assert sorted(m["model"] for m in ranked) == ["bgnbd", "mbgnbd", "pareto-nbd"]
+    errors = [m["mean_absolute_error"] for m in ranked]
+    assert errors == sorted(errors)
+    alone = {"bgnbd": out, "pareto-nbd": pareto}
+    for m in ranked:
+        assert m["actual_total"] == 1882
+        assert m["root_mean_squared_error"] >= m["mean_absolute_error"] > 0
+        assert m["log_likelihood"] < 0 and m["tracking_error"] >= 0
+        if m["model"] in alone:
+            assert m["predicted_total"] == pytest.approx(alone[m["model"]]["predicted_total"], rel=1e-6)
+    mbg = next(m for m in ranked if m["model"] == "mbgnbd")
+    assert set(mbg["parameters"]) == {"r", "alpha", "a", "b"}
+    assert mbg["predicted_total"] != out["predicted_total"]  # its own fit, not BG/NBD's
+    table = segone("models", "evaluate", *period, "--model", "all")
+    assert table.exit_code == 0, table.output
+    assert "3 models on 2,357 customers" in table.stdout and "Best on this holdout:" in table.stdout
+
 
 # --- models predict ---------------------------------------------------------------------------------------
 # lifetimes' Quickstart (docs/Quickstart.md of github.com/CamDavidsonPilon/lifetimes), BG/NBD on this CDNOW

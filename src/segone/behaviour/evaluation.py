@@ -1,6 +1,6 @@
 """How well a purchase model predicts a holdout period: totals, error, by frequency, cumulative repeat
-purchases. Either model can be evaluated: Pareto/NBD (the one that scores the customers, ``scores``) or
-BG/NBD (which screens for it).
+purchases. Pareto/NBD (the one that scores the customers, ``scores``), BG/NBD (which screens for it) and
+MBG/NBD can be evaluated, one or all of them on the same split (``compare``: the best first).
 
 Fit on the calibration summary (``rfm_summary``), predict each customer's repeat purchases in the holdout
 (``expected_purchases``) and compare with ``holdout_counts``; the weekly cumulative curve is that of
@@ -36,7 +36,7 @@ class Model(NamedTuple):
 
 
 def _models() -> dict[str, Model]:
-    from segone.behaviour.btyd import bgnbd, paretonbd
+    from segone.behaviour.btyd import bgnbd, mbgnbd, paretonbd
 
     return {
         "pareto-nbd": Model(
@@ -51,11 +51,17 @@ def _models() -> dict[str, Model]:
             bgnbd.expected_purchases,
             bgnbd.expected_purchases_new,
         ),
+        "mbgnbd": Model(
+            ("r", "alpha", "a", "b"),
+            mbgnbd.fit,
+            mbgnbd.expected_purchases,
+            mbgnbd.expected_purchases_new,
+        ),
     }
 
 
-MODELS = ("pareto-nbd", "bgnbd")
-MODEL_LABELS = {"pareto-nbd": "Pareto/NBD", "bgnbd": "BG/NBD"}
+MODELS = ("pareto-nbd", "bgnbd", "mbgnbd")
+MODEL_LABELS = {"pareto-nbd": "Pareto/NBD", "bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,9 @@ class Evaluation:
     actual_total: float
     predicted_total: float
     mean_absolute_error: float
+    root_mean_squared_error: float
+    log_likelihood: float  # of the calibration period, at the fitted parameters
+    tracking_error: float  # mean |predicted - actual| cumulative repeat purchases over the holdout's weeks
     by_frequency: list[dict[str, Any]] = field(default_factory=list)
     cumulative: list[dict[str, Any]] = field(default_factory=list)
 
@@ -83,6 +92,9 @@ class Evaluation:
             "actual_total": self.actual_total,
             "predicted_total": self.predicted_total,
             "mean_absolute_error": self.mean_absolute_error,
+            "root_mean_squared_error": self.root_mean_squared_error,
+            "log_likelihood": self.log_likelihood,
+            "tracking_error": self.tracking_error,
             "by_frequency": self.by_frequency,
             "cumulative": self.cumulative,
         }
@@ -113,8 +125,8 @@ def evaluate(
     model: str = "pareto-nbd",
     actor: Actor,
 ) -> Evaluation:
-    """Fit ``model`` (``pareto-nbd`` or ``bgnbd``) up to ``calibration_end``; compare its predictions with
-    the holdout to ``holdout_end``."""
+    """Fit ``model`` (one of ``MODELS``) up to ``calibration_end``; compare its predictions with the
+    holdout to ``holdout_end``."""
     require(actor, Permission.RUN_ANALYTICS)
     if model not in MODELS:
         raise Invalid(f"model must be one of {', '.join(MODELS)}.")
@@ -134,7 +146,7 @@ def evaluate(
     t_x = np.asarray(summary["recency"], dtype=np.float64)
     T = np.asarray(summary["T"], dtype=np.float64)
     try:
-        result = spec.fit(x, t_x, T)
+        result = spec.fit(x, t_x, T, standard_errors=False)
     except ValueError as exc:
         raise Invalid(f"Cannot fit {model}: {exc}.") from None
     params = result.params
@@ -156,6 +168,10 @@ def evaluate(
                 "predicted": float(predicted[chosen].mean()) if n else 0.0,
             }
         )
+    cumulative = _cumulative(
+        events, lambda t: spec.expected_purchases_new(params, t), calibration_end, holdout_end, unit
+    )
+    tracked = [abs(row["predicted"] - row["actual"]) for row in cumulative if row["holdout"]]
     return Evaluation(
         model=model,
         calibration_end=calibration_end,
@@ -166,11 +182,25 @@ def evaluate(
         actual_total=float(actual.sum()),
         predicted_total=float(predicted.sum()),
         mean_absolute_error=float(np.abs(actual - predicted).mean()),
+        root_mean_squared_error=float(np.sqrt(np.square(actual - predicted).mean())),
+        log_likelihood=float(result.log_likelihood),
+        tracking_error=float(np.mean(tracked)) if tracked else 0.0,
         by_frequency=by_frequency,
-        cumulative=_cumulative(
-            events, lambda t: spec.expected_purchases_new(params, t), calibration_end, holdout_end, unit
-        ),
+        cumulative=cumulative,
     )
+
+
+def compare(
+    events: Table, calibration_end: date, holdout_end: date, time_unit: str = "week", *, actor: Actor
+) -> list[Evaluation]:
+    """Every model of ``MODELS`` evaluated on the same split, the best first: by the per-customer mean
+    absolute error of holdout repeat purchases, then by the root mean squared error (the measures of
+    docs/user-guide.md, "Which model when")."""
+    found = [
+        evaluate(events, calibration_end, holdout_end, time_unit, model=model, actor=actor)
+        for model in MODELS
+    ]
+    return sorted(found, key=lambda e: (e.mean_absolute_error, e.root_mean_squared_error, e.model))
 
 
 def _cumulative(

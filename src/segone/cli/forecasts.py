@@ -32,14 +32,16 @@ class Model(StrEnum):
     sbg = "sbg"
 
 
-class PurchaseModel(StrEnum):
-    pareto_nbd = "pareto-nbd"
-    bgnbd = "bgnbd"
-
-
 class PredictModel(StrEnum):
     bgnbd = "bgnbd"
     pareto_nbd = "pareto-nbd"
+
+
+class EvaluatedModel(StrEnum):
+    pareto_nbd = "pareto-nbd"
+    bgnbd = "bgnbd"
+    mbgnbd = "mbgnbd"
+    all = "all"
 
 
 class TimeUnit(StrEnum):
@@ -297,11 +299,13 @@ def evaluate(
         TimeUnit, typer.Option("--time-unit", help="Unit of recency and T.")
     ] = TimeUnit.week,
     model: Annotated[
-        PurchaseModel,
+        EvaluatedModel,
         typer.Option(
-            "--model", help="The purchase model: pareto-nbd scores the customers; bgnbd screens for it."
+            "--model",
+            help="The purchase model (pareto-nbd scores the customers; bgnbd screens for it), or all of "
+            "them compared on the same split, the best first.",
         ),
-    ] = PurchaseModel.pareto_nbd,
+    ] = EvaluatedModel.pareto_nbd,
     as_json: JsonOption = False,
 ) -> None:
     """Fit a purchase model to the events up to --calibration-end and compare its predictions with the
@@ -310,7 +314,7 @@ def evaluate(
     from segone.accounts.schemas import SYSTEM
     from segone.analytics import backend
     from segone.behaviour.dataset import EventDataset
-    from segone.behaviour.evaluation import MODEL_LABELS, default_period, evaluate
+    from segone.behaviour.evaluation import MODEL_LABELS, compare, default_period, evaluate
 
     settings = runtime_of(ctx, migrated=False).settings
     dataset = EventDataset(settings.data_dir / "events")
@@ -324,9 +328,16 @@ def evaluate(
             calibration_end.date() if calibration_end else None,
             holdout_end.date() if holdout_end else None,
         )
-        result = evaluate(events, start, end, time_unit.value, model=model.value, actor=SYSTEM)
+        if model is EvaluatedModel.all:
+            ranked = compare(events, start, end, time_unit.value, actor=SYSTEM)
+        else:
+            ranked = [evaluate(events, start, end, time_unit.value, model=model.value, actor=SYSTEM)]
     finally:
         con.disconnect()
+    if model is EvaluatedModel.all:
+        _print_comparison(ranked, as_json)
+        return
+    result = ranked[0]
     if as_json:
         print_json(result.as_dict())
         return
@@ -341,6 +352,30 @@ def evaluate(
         typer.echo(
             f"  frequency {row['frequency']:<3} actual {row['actual']:.2f} predicted {row['predicted']:.2f}"
         )
+
+
+def _print_comparison(ranked: list[Any], as_json: bool) -> None:
+    """Every model's holdout measures, the best first (``evaluation.compare``)."""
+    from segone import formatting
+    from segone.behaviour.evaluation import MODEL_LABELS
+
+    if as_json:
+        print_json({"winner": ranked[0].model, "models": [e.as_dict() for e in ranked]})
+        return
+    first = ranked[0]
+    typer.echo(
+        f"{len(ranked)} models on {formatting.count(first.n_customers)} customers, calibration to "
+        f"{first.calibration_end.isoformat()}, holdout to {first.holdout_end.isoformat()} "
+        f"({formatting.count(first.actual_total)} actual repeat purchases); best first:"
+    )
+    typer.echo(f"  {'model':<11} {'MAE':>7} {'RMSE':>7} {'tracking':>9} {'predicted':>10} {'log-lik.':>11}")
+    for e in ranked:
+        typer.echo(
+            f"  {MODEL_LABELS[e.model]:<11} {e.mean_absolute_error:7.3f} {e.root_mean_squared_error:7.3f} "
+            f"{e.tracking_error:9.1f} {e.predicted_total:10.1f} {e.log_likelihood:11.1f}"
+        )
+    best = MODEL_LABELS[first.model]
+    typer.echo(f"Best on this holdout: {best} (the lowest mean absolute error per customer).")
 
 
 ID_COLUMN = "customer_id"
