@@ -1,13 +1,15 @@
-"""Jobs: run in a thread, kept in the store, polled through any server process, one of a kind at a time."""
+"""Jobs: run in a process of their own (or a thread), kept in the store, polled through any server."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -246,3 +248,49 @@ def _with_progress(jobs: Jobs, job_id: str) -> Any:
         time.sleep(0.05)
         job = jobs.get(job_id)
     return job
+
+
+def _where_it_ran(progress: Progress, *, stage: str) -> dict[str, Any]:
+    """A job (module-level, so that it pickles) that says which process ran it and at what priority."""
+    progress(stage, 1, 1)
+    return {"pid": os.getpid(), "nice": os.getpriority(os.PRIO_PROCESS, 0)}
+
+
+def _killed(progress: Progress) -> dict[str, Any]:
+    progress("Working", 0, 1)
+    os.kill(os.getpid(), signal.SIGKILL)
+    return {}  # pragma: no cover
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="process priorities and SIGKILL as on Linux")
+def test_with_settings_a_job_runs_in_a_process_of_its_own_below_the_server(runtime: Runtime) -> None:
+    assert runtime.settings.jobs_in == "process"  # the default
+    jobs = Jobs(runtime.sessions, runtime.settings)
+    done = jobs.wait(jobs.start("where", partial(_where_it_ran, stage="Looking")).id, timeout=60)
+    assert done.state is JobState.DONE and done.stages == ["Looking"]
+    assert done.result is not None and done.result["pid"] != os.getpid()
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    assert done.result["nice"] == min(19, here + JOB_NICENESS)
+    with runtime.session() as db:  # the child adopted the row: it, not this process, was the owner
+        row = db.get(Job, done.id)
+        assert row is not None and row.owner is not None
+        owner = processes.parse(row.owner)
+        assert owner is not None and owner.pid == done.result["pid"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="process priorities and SIGKILL as on Linux")
+def test_a_job_whose_process_is_killed_fails_and_frees_its_kind(runtime: Runtime) -> None:
+    jobs = Jobs(runtime.sessions, runtime.settings)
+    failed = jobs.wait(jobs.start("doomed", _killed).id, timeout=60)
+    assert failed.state is JobState.FAILED and failed.error is not None
+    assert "exit code -9" in failed.error or failed.error.startswith("The server stopped while it ran")
+    assert jobs.running("doomed") is None
+    again = jobs.wait(jobs.start("doomed", partial(_where_it_ran, stage="Again")).id, timeout=60)
+    assert again.state is JobState.DONE
+
+
+def test_a_job_that_cannot_cross_to_its_process_is_refused_before_it_is_recorded(runtime: Runtime) -> None:
+    jobs = Jobs(runtime.sessions, runtime.settings)
+    with pytest.raises(TypeError, match="cannot run in a process of its own"):
+        jobs.start("closure", lambda progress: {})
+    assert jobs.running("closure") is None

@@ -1,15 +1,27 @@
-"""Long jobs started through the API or the web: run in a thread of a server process, polled through any.
+"""Long jobs started through the API or the web: run in a process of their own, polled through any server.
 
 A job is a function that takes a ``progress.Progress`` and returns its result as a JSON-ready dict (the
 same function the CLI runs under a progress bar). ``Jobs.start`` runs it in the background and answers at
 once; ``Jobs.get`` reports where it is: its stage, how far, and at the end its result or its error.
 
+Where it runs is ``Settings.jobs_in``. ``process`` (the default, and what ``segone serve`` uses): a child
+process started for the job, ten nice levels below the server. A job's Python in a thread of a serving
+process would hold that process's interpreter lock for as long as it computes (a behaviour refresh: two
+minutes on 100,000 customers), and every page that process serves would wait for it; lowering the
+thread's priority made that worse, the lock's holder waiting for a CPU. The function must then survive
+pickling: a module-level function, or a ``functools.partial`` of one, over arguments that pickle (settings,
+an actor, ids, dates; a ``Runtime`` pickles as its settings and opens its own connections in the child).
+``thread``: a thread of the process that started it, for a ``Jobs`` made without settings (the library
+used from Python, tests of this module).
+
 Jobs live in the ``jobs`` table, so that with several server processes (``segone serve --workers``) a job
-started by one is polled through another. The job runs in a thread of the process that started it; that
-thread writes its progress to the row in short transactions of its own (at most twice a second, at once
-on a new stage, and at the end) and beats: the row holds a lease (``storage.leases``) its writes push
-forward. One job of a kind runs at a time, across processes: a unique index allows one ``running`` row per
-kind, and starting it again while it runs answers with the running job (two refreshes at once would only
+started by one is polled through another. The process or thread running the job writes its progress to
+the row in short transactions of its own (at most twice a second, at once on a new stage, and at the end)
+and beats: the row holds a lease (``storage.leases``) its writes push forward; a job's process adopts the
+row (its owner is the child, not the server) so that a killed child reads as failed.
+
+One job of a kind runs at a time, across processes: a unique index allows one ``running`` row per kind,
+and starting it again while it runs answers with the running job (two refreshes at once would only
 race to write the same rows). A running job whose process died (the kernel says so on this host; its
 lease ran out elsewhere) is reported failed, and the kind is free again.
 
@@ -25,7 +37,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import multiprocessing
 import os
+import pickle
 import sys
 import threading
 import time
@@ -43,9 +57,10 @@ from segone import processes
 from segone.clock import utcnow
 from segone.errors import NotFound, SegoneError
 from segone.progress import Progress, ProgressStatus, ProgressTracker
+from segone.settings import Settings
 from segone.storage import leases
 from segone.storage.base import Base
-from segone.storage.engine import session_scope
+from segone.storage.engine import create_engine_for, session_factory, session_scope
 from segone.storage.periodic import Periodic
 
 log = logging.getLogger(__name__)
@@ -146,14 +161,18 @@ def _error_of(exc: BaseException) -> str:
 
 
 class Jobs:
-    """The jobs of every server process over one store; those this process runs, it runs in threads."""
+    """The jobs of every server process over one store; those started here run in a process of their own
+    (``settings.jobs_in``, the default) or in a thread of this one (no settings)."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings | None = None) -> None:
         self.sessions = sessions
+        self.settings = settings if settings is not None and settings.jobs_in == "process" else None
         self._finished: dict[str, threading.Event] = {}  # this process's running jobs, for ``wait``
 
     def start(self, kind: str, work: Work) -> JobOut:
         """Start ``work`` as a job of this kind, or answer with the job of this kind that is running."""
+        if self.settings is not None:
+            _check_picklable(kind, work)
         for _ in range(5):
             try:
                 with session_scope(self.sessions) as db:
@@ -177,10 +196,15 @@ class Jobs:
             except IntegrityError:  # another process started one between our read and our write
                 continue
             self._finished[started.id] = threading.Event()
-            runner = _Runner(self.sessions, started.id)
-            threading.Thread(
-                target=self._run, args=(runner, work), name=f"segone-{kind}", daemon=True
-            ).start()
+            if self.settings is not None:
+                self._start_process(started.id, kind, work, self.settings)
+            else:
+                threading.Thread(
+                    target=self._run_in_thread,
+                    args=(_Runner(self.sessions, started.id), work),
+                    name=f"segone-{kind}",
+                    daemon=True,
+                ).start()
             return started
         raise RuntimeError(f"Could not start or find a running {kind} job.")  # pragma: no cover
 
@@ -210,22 +234,46 @@ class Jobs:
                 return job
             time.sleep(POLL_SECONDS)
 
-    def _run(self, runner: _Runner, work: Work) -> None:
-        result: dict[str, Any] | None = None
-        error: str | None = None
+    def _run_in_thread(self, runner: _Runner, work: Work) -> None:
         below_requests()
-        runner.start()
         try:
-            result = work(runner)
-        except BaseException as exc:  # a job's failure is its status, never a crash of the server
-            if not isinstance(exc, SegoneError):
-                log.exception("Job %s failed.", runner.job_id)
-            error = _error_of(exc)
+            _execute(runner, work)
         finally:
-            runner.finish(result, error)
-            finished = self._finished.pop(runner.job_id, None)
-            if finished is not None:
-                finished.set()
+            self._done(runner.job_id)
+
+    def _start_process(self, job_id: str, kind: str, work: Work, settings: Settings) -> None:
+        # Spawned, not forked: a fork of a server process would inherit its threads' locks and DuckDB's
+        # thread pool half-copied.
+        child = multiprocessing.get_context("spawn").Process(
+            target=_run_in_process, args=(settings, job_id, work), name=f"segone-{kind}", daemon=True
+        )
+        child.start()
+        threading.Thread(
+            target=self._reap, args=(child, job_id), name=f"segone-{kind}-reaper", daemon=True
+        ).start()
+
+    def _reap(self, child: multiprocessing.process.BaseProcess, job_id: str) -> None:
+        """Wait for a job's process (so it leaves no zombie, which would read as alive) and record its
+        end if it could not: it died before adopting the row, or was killed."""
+        child.join()
+        try:
+            with session_scope(self.sessions) as db:
+                job = db.get(Job, job_id)
+                if job is not None and job.status == JobState.RUNNING:
+                    job.status, job.finished_at = JobState.FAILED.value, utcnow()
+                    job.message = (
+                        f"The job's process ended (exit code {child.exitcode}) before it recorded how it "
+                        "went; the server's log may say why. What it wrote before stays; start it again."
+                    )
+        except Exception:
+            log.exception("Could not record the end of job %s.", job_id)
+        finally:
+            self._done(job_id)
+
+    def _done(self, job_id: str) -> None:
+        finished = self._finished.pop(job_id, None)
+        if finished is not None:
+            finished.set()
 
     @staticmethod
     def _running(db: Session, kind: str) -> Job | None:
@@ -245,6 +293,46 @@ class Jobs:
         ids = list(db.scalars(old))
         if ids:
             db.execute(delete(Job).where(Job.id.in_(ids)))
+
+
+def _execute(runner: _Runner, work: Work) -> None:
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    runner.start()
+    try:
+        result = work(runner)
+    except BaseException as exc:  # a job's failure is its status, never a crash of the server
+        if not isinstance(exc, SegoneError):
+            log.exception("Job %s failed.", runner.job_id)
+        error = _error_of(exc)
+    finally:
+        runner.finish(result, error)
+
+
+def _check_picklable(kind: str, work: Work) -> None:
+    try:
+        pickle.dumps(work)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise TypeError(
+            f"The {kind} job cannot run in a process of its own: its function and arguments must pickle "
+            f"(a module-level function or a functools.partial of one): {exc}"
+        ) from exc
+
+
+def _run_in_process(settings: Settings, job_id: str, work: Work) -> None:
+    """The job's process: below the server's priority, with connections of its own."""
+    if sys.platform == "linux":
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0) + JOB_NICENESS)
+        except OSError:
+            log.debug("A job's process kept its priority.", exc_info=True)
+    engine = create_engine_for(settings)
+    try:
+        sessions = session_factory(engine)
+        if leases.adopt(sessions, Job, job_id):
+            _execute(_Runner(sessions, job_id), work)
+    finally:
+        engine.dispose()
 
 
 class _Runner(ProgressTracker):

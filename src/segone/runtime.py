@@ -22,6 +22,11 @@ class Runtime:
         self.settings = settings
         self._engine = engine
 
+    def __reduce__(self) -> tuple[type[Runtime], tuple[Settings]]:
+        # A job run in a process of its own receives its runtime pickled: there it opens connections of
+        # its own from the same settings (an engine's connections do not cross processes).
+        return (Runtime, (self.settings,))
+
     @cached_property
     def engine(self) -> Engine:
         return self._engine or create_engine_for(self.settings)

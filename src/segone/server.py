@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.state.jobs = Jobs(runtime.sessions)
+    app.state.jobs = Jobs(runtime.sessions, runtime.settings)
     app.state.auth_throttle = AuthThrottle.from_settings(runtime.settings)
     # One index of the dataset's event ids per process: built as batches come, shared by their threads.
     app.state.stored_event_ids = StoredIds(ingest.dataset_of(runtime.settings.data_dir))

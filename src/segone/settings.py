@@ -169,6 +169,14 @@ class Settings(BaseSettings):
             "imported customers gave consent elsewhere sets 'granted' (docs/decisions.md)."
         ),
     )
+    jobs_in: Literal["process", "thread"] = Field(
+        default="process",
+        description=(
+            "Where a job started through the API or the web runs (a refresh, a segmentation build): "
+            "'process', a process of its own below the server's priority, so that its computing never "
+            "holds up a page; 'thread', a thread of the server process that started it."
+        ),
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(

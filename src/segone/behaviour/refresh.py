@@ -43,7 +43,7 @@ from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
 from segone.clock import utcnow
 from segone.customers import service as customers
 from segone.customers.schemas import ConsentPurpose
-from segone.errors import Invalid
+from segone.errors import Conflict, Invalid
 from segone.progress import Progress, silent
 from segone.settings import Settings
 from segone.storage import bulk, leases
@@ -105,6 +105,8 @@ def refresh(
     as_of = checked_as_of(as_of)
     if run_id is None:
         run_id = start(sessions, settings, actor=actor, as_of=as_of)
+    elif not leases.adopt(sessions, BehaviourRefresh, run_id):  # recorded by a server worker, run here
+        raise Conflict(f"Behaviour refresh run {run_id} is no longer running; start it again.")
     report = _Stages(progress)
     try:
         with leases.Heartbeat(

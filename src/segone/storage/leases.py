@@ -101,6 +101,19 @@ def take(db: Session, model: type[Any], run: Any, *, what: str, lease_seconds: f
         raise Conflict(f"{what} started at the same moment in another process; wait for it.") from exc
 
 
+def adopt(sessions: sessionmaker[Session], model: type[Any], run_id: int | str) -> bool:
+    """Make this process the owner of a running run another process started for it (a server worker
+    that recorded the run, then handed the work to a job process): from now on the run lives while this
+    process does. False when the run no longer runs."""
+    with session_scope(sessions) as db:
+        adopted = db.execute(
+            update(model)
+            .where(model.id == run_id, model.status == RUNNING)
+            .values(owner=str(processes.current()))
+        )
+    return getattr(adopted, "rowcount", 1) != 0
+
+
 class Heartbeat:
     """While the block runs, renew the run's lease every quarter of ``lease_seconds`` (in a thread).
 

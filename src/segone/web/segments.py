@@ -9,6 +9,7 @@ its segment, the few levels it draws below it and one page of customers (docs/se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from itertools import pairwise
 from typing import Annotated, Any, cast
 
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segone import formatting
-from segone.accounts.schemas import Permission
+from segone.accounts.schemas import Actor, Permission
 from segone.errors import Conflict, Invalid, NotFound
 from segone.exporting import Format
 from segone.progress import Progress
@@ -128,24 +129,23 @@ def start_build(
     except Invalid as exc:
         session.flash(f"The build did not start: {exc.message}")
         return see_other("/segments")
-    actor, settings, sessions = viewer.actor, runtime.settings, runtime.sessions
-
-    def work(progress: Progress) -> dict[str, Any]:
-        version = service.build(
-            sessions,
-            settings,
-            actor=actor,
-            min_size=min_size,
-            max_depth=max_depth,
-            name=name,
-            progress=progress,
-            unknown=unknown,
-        )
-        return version.model_dump(mode="json")
-
+    work = partial(
+        _build,
+        runtime=runtime,
+        actor=viewer.actor,
+        min_size=min_size,
+        max_depth=max_depth,
+        name=name,
+        unknown=unknown,
+    )
     jobs.start("segmentation-build", work)
     session.flash("A new segmentation is being built in the background: reload this page to see it finish.")
     return see_other("/segments")
+
+
+def _build(progress: Progress, *, runtime: Runtime, actor: Actor, **options: Any) -> dict[str, Any]:
+    version = service.build(runtime.sessions, runtime.settings, actor=actor, progress=progress, **options)
+    return version.model_dump(mode="json")
 
 
 # ------------------------------------------------------------------------------------------- compare

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, status
 
-from segone.accounts.schemas import Permission
+from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.api.deps import MAX_ID, CurrentActor, Db, JobsDep, RuntimeDep
 from segone.api.errors import responses
@@ -39,6 +40,7 @@ from segone.customer_service.strategy import service as strategies
 from segone.customer_service.strategy.schemas import StrategyIn, StrategyOut, StrategyVersionOut
 from segone.jobs import JobOut
 from segone.progress import Progress
+from segone.runtime import Runtime
 
 router = APIRouter()
 
@@ -163,22 +165,24 @@ def sync_cases(
     none, as `segone recovery sync` does; again, it opens nothing new. Answers at once with the job; poll
     `GET /jobs/{job_id}`. Needs the analytics permission."""
     require(actor, Permission.RUN_ANALYTICS)
-    settings = runtime.settings
     start = recovery.day_bounds(since, since)[0] if since else None
+    return jobs.start("recovery-sync", partial(_recovery_sync, runtime=runtime, actor=actor, since=start))
 
-    def work(progress: Progress) -> dict[str, Any]:
-        report = recovery.sync_from_events(
-            runtime.sessions,
-            actor=actor,
-            data_dir=settings.data_dir,
-            analytics_url=settings.analytics_url,
-            currency=settings.currency,
-            since=start,
-            progress=progress,
-        )
-        return report.model_dump(mode="json")
 
-    return jobs.start("recovery-sync", work)
+def _recovery_sync(
+    progress: Progress, *, runtime: Runtime, actor: Actor, since: datetime | None
+) -> dict[str, Any]:
+    settings = runtime.settings
+    report = recovery.sync_from_events(
+        runtime.sessions,
+        actor=actor,
+        data_dir=settings.data_dir,
+        analytics_url=settings.analytics_url,
+        currency=settings.currency,
+        since=since,
+        progress=progress,
+    )
+    return report.model_dump(mode="json")
 
 
 @router.get(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, status
 from pydantic import ConfigDict, Field
 
-from segone.accounts.schemas import Permission
+from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.api.deps import CurrentActor, JobsDep, RuntimeDep
 from segone.api.errors import responses
@@ -17,6 +18,7 @@ from segone.inputs import InputModel
 from segone.jobs import JobOut
 from segone.knowledge.distinguishability import refresh as knowledge_refresh
 from segone.progress import Progress
+from segone.runtime import Runtime
 
 router = APIRouter(tags=["jobs"])
 
@@ -48,12 +50,12 @@ def start_knowledge_refresh(actor: CurrentActor, runtime: RuntimeDep, jobs: Jobs
     stage and, at the end, its result. While one runs, starting again answers with that job. Needs the
     analytics permission."""
     require(actor, Permission.RUN_ANALYTICS)
+    return jobs.start("knowledge-refresh", partial(_knowledge_refresh, runtime=runtime, actor=actor))
 
-    def work(progress: Progress) -> dict[str, Any]:
-        report = knowledge_refresh.refresh(runtime.sessions, runtime.settings, actor=actor, progress=progress)
-        return report.as_dict()
 
-    return jobs.start("knowledge-refresh", work)
+def _knowledge_refresh(progress: Progress, *, runtime: Runtime, actor: Actor) -> dict[str, Any]:
+    report = knowledge_refresh.refresh(runtime.sessions, runtime.settings, actor=actor, progress=progress)
+    return report.as_dict()
 
 
 @router.post(
@@ -81,14 +83,17 @@ def start_behaviour_refresh(
         return running
     # Recorded before answering, so that a refresh running in another process is refused here.
     run_id = behaviour_refresh.start(runtime.sessions, runtime.settings, actor=actor, as_of=as_of)
-
-    def work(progress: Progress) -> dict[str, Any]:
-        report = behaviour_refresh.refresh(
-            runtime.sessions, runtime.settings, actor=actor, as_of=as_of, progress=progress, run_id=run_id
-        )
-        return report.as_dict()
-
+    work = partial(_behaviour_refresh, runtime=runtime, actor=actor, as_of=as_of, run_id=run_id)
     return jobs.start(BEHAVIOUR_REFRESH, work)
+
+
+def _behaviour_refresh(
+    progress: Progress, *, runtime: Runtime, actor: Actor, as_of: date, run_id: int
+) -> dict[str, Any]:
+    report = behaviour_refresh.refresh(
+        runtime.sessions, runtime.settings, actor=actor, as_of=as_of, progress=progress, run_id=run_id
+    )
+    return report.as_dict()
 
 
 @router.get(

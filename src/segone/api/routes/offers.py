@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from segone.accounts.schemas import Permission
+from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.api.deps import CurrentActor, CustomerId, Db, JobsDep, RuntimeDep
 from segone.api.errors import responses
@@ -15,6 +16,7 @@ from segone.personalisation import refresh
 from segone.personalisation import service as personalisation
 from segone.personalisation.schemas import Advice, AdviceRequest, CustomerOffers
 from segone.progress import Progress
+from segone.runtime import Runtime
 
 router = APIRouter(tags=["offers"])
 
@@ -32,14 +34,14 @@ def start_refresh(actor: CurrentActor, runtime: RuntimeDep, jobs: JobsDep, respo
     with the job and its URL in `Location`; poll `GET /jobs/{job_id}`: its `result` is the run. While a
     refresh runs, starting again answers with that job. Needs the analytics permission."""
     require(actor, Permission.RUN_ANALYTICS)
-
-    def work(progress: Progress) -> dict[str, Any]:
-        run = refresh.refresh(runtime.sessions, runtime.settings, actor=actor, progress=progress)
-        return run.model_dump(mode="json")
-
-    job = jobs.start("offers-refresh", work)
+    job = jobs.start("offers-refresh", partial(_refresh, runtime=runtime, actor=actor))
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return job
+
+
+def _refresh(progress: Progress, *, runtime: Runtime, actor: Actor) -> dict[str, Any]:
+    run = refresh.refresh(runtime.sessions, runtime.settings, actor=actor, progress=progress)
+    return run.model_dump(mode="json")
 
 
 @router.get(

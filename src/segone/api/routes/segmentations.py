@@ -4,12 +4,14 @@ a segment's customers as a page or a file."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from segone.accounts.schemas import Actor
 from segone.api.deps import MAX_ID, CurrentActor, CustomerId, Db, JobsDep, RuntimeDep
 from segone.api.errors import responses
 from segone.clock import utcnow
@@ -17,6 +19,7 @@ from segone.exporting import Format, content_disposition, media_type, stream
 from segone.inputs import InputModel
 from segone.jobs import JobOut
 from segone.progress import Progress
+from segone.runtime import Runtime
 from segone.segmentation import service
 from segone.segmentation.schemas import (
     AssignedOut,
@@ -135,26 +138,27 @@ def start_build(
             max_segments=data.max_segments,
         )
 
-    def work(progress: Progress) -> dict[str, Any]:
-        version = service.build(
-            runtime.sessions,
-            runtime.settings,
-            actor=actor,
-            variables=chosen,
-            exclude=data.exclude,
-            target=data.target,
-            min_size=data.min_size,
-            max_depth=data.max_depth,
-            name=data.name,
-            progress=progress,
-            max_segments=data.max_segments,
-            unknown=data.unknown,
-        )
-        return version.model_dump(mode="json")
-
+    work = partial(
+        _build,
+        runtime=runtime,
+        actor=actor,
+        variables=chosen,
+        exclude=data.exclude,
+        target=data.target,
+        min_size=data.min_size,
+        max_depth=data.max_depth,
+        name=data.name,
+        max_segments=data.max_segments,
+        unknown=data.unknown,
+    )
     job = jobs.start("segmentation-build", work)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return job
+
+
+def _build(progress: Progress, *, runtime: Runtime, actor: Actor, **options: Any) -> dict[str, Any]:
+    version = service.build(runtime.sessions, runtime.settings, actor=actor, progress=progress, **options)
+    return version.model_dump(mode="json")
 
 
 @router.get(
