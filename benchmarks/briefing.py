@@ -49,7 +49,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pyarrow as pa
-from common import drop_database, machine
+from common import CONSENT, drop_database, machine
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.exc import OperationalError
 
@@ -243,7 +243,12 @@ def serving(data_dir: Path, database_url: str, workers: int = 1) -> Iterator[tup
     """``segone serve --workers N`` on a free port until the block ends; its log in the data folder (a
     pipe would fill up and stall the server in a long run)."""
     port = _free_port()
-    env = {**os.environ, "SEGONE_DATA_DIR": str(data_dir), "SEGONE_DATABASE_URL": database_url}
+    env = {
+        **os.environ,
+        "SEGONE_DATA_DIR": str(data_dir),
+        "SEGONE_DATABASE_URL": database_url,
+        "SEGONE_CONSENT_DEFAULT": CONSENT,
+    }
     segone = Path(sys.executable).with_name("segone")
     with (data_dir / "serve.log").open("w", encoding="utf-8") as log:
         server = subprocess.Popen(
@@ -455,7 +460,9 @@ def main() -> None:
         if found is None:
             return
         folder, url, dropped, reuse = found
-        runtime = Runtime(Settings(data_dir=folder, database_url=url, secret_key="bench"))
+        runtime = Runtime(
+            Settings(data_dir=folder, database_url=url, secret_key="bench", consent_default=CONSENT)
+        )
         try:
             backend = runtime.engine.dialect.name
             if reuse:

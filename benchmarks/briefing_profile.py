@@ -4,6 +4,7 @@ random customers of a store that ``benchmarks/briefing.py --keep`` built; no HTT
 
     .venv/bin/python benchmarks/briefing_profile.py --keep FOLDER-OR-DATABASE-NAME [--customers 100000]
         [--answers 300] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+        [--functions 25]
 
 Statements and Python calls are counts, so they compare two versions of the code on a busy machine where
 times do not. The audit entry of each read is written by the view here (the server queues it instead).
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from briefing import TOKEN_FILE, store_of
-from common import machine
+from common import CONSENT, machine
 from sqlalchemy import event
 
 from segone.accounts import service as accounts
@@ -42,6 +43,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--answers", type=int, default=300)
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server")
+    parser.add_argument(
+        "--functions", type=int, default=0, help="also print this many functions by their own time"
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
@@ -49,7 +53,9 @@ def main() -> None:
     if found is None or not found[3]:
         raise SystemExit(f"No store kept as {args.keep}: build it with benchmarks/briefing.py --keep first.")
     folder, url = found[0], found[1]
-    runtime = Runtime(Settings(data_dir=folder, database_url=url, secret_key="bench"))
+    runtime = Runtime(
+        Settings(data_dir=folder, database_url=url, secret_key="bench", consent_default=CONSENT)
+    )
     statements: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     started: dict[int, float] = {}
 
@@ -91,11 +97,15 @@ def main() -> None:
         f"{runtime.engine.dialect.name}: {cpu / n * 1000:.2f} ms CPU and {wall / n * 1000:.2f} ms wall an "
         f"answer; {total / n:.1f} statements an answer, {in_sql / n * 1000:.2f} ms in them"
     )
-    for text, (count, seconds) in sorted(statements.items(), key=lambda item: -item[1][1])[:12]:
+    for text, (count, seconds) in sorted(statements.items(), key=lambda item: -item[1][1])[:30]:
         print(f"  {seconds / n * 1000:6.3f} ms {count / n:4.1f}x  {text}")
     profile = cProfile.Profile()
     profile.runcall(measure, one, 100)
-    print(f"{pstats.Stats(profile).total_calls / 100:,.0f} Python calls an answer (cProfile, 100 answers)")
+    stats = pstats.Stats(profile)
+    print(f"{stats.total_calls / 100:,.0f} Python calls an answer (cProfile, 100 answers)")
+    if args.functions:
+        stats.sort_stats("tottime").print_stats(args.functions)
+        stats.sort_stats("cumulative").print_stats(args.functions * 2)
     runtime.dispose()
 
 

@@ -62,7 +62,7 @@ from briefing import (
     serving,
     store_of,
 )
-from common import drop_database, machine
+from common import CONSENT, drop_database, machine
 from sqlalchemy import func, select
 
 from search import START, percentile, queries
@@ -339,7 +339,12 @@ def check(runtime: Runtime, plan: Plan, tally: Tally) -> dict[str, Any]:
 
 
 def _flush(folder: Path, url: str) -> str:
-    env = {**os.environ, "SEGONE_DATA_DIR": str(folder), "SEGONE_DATABASE_URL": url}
+    env = {
+        **os.environ,
+        "SEGONE_DATA_DIR": str(folder),
+        "SEGONE_DATABASE_URL": url,
+        "SEGONE_CONSENT_DEFAULT": CONSENT,
+    }
     segone = Path(sys.executable).with_name("segone")
     done = subprocess.run(
         [str(segone), "events", "flush", "--json"], env=env, capture_output=True, text=True, check=False
@@ -378,7 +383,9 @@ def main() -> None:
         if found is None:
             return
         folder, url, dropped, reuse = found
-        runtime = Runtime(Settings(data_dir=folder, database_url=url, secret_key="bench"))
+        runtime = Runtime(
+            Settings(data_dir=folder, database_url=url, secret_key="bench", consent_default=CONSENT)
+        )
         try:
             backend = runtime.engine.dialect.name
             if not reuse:
@@ -411,7 +418,9 @@ def main() -> None:
                     run_load(base, server, token, plan, args.users, args.warmup + args.seconds / 2)
                 )
                 report["flush"] = json.loads(_flush(folder, url) or "{}")
-            runtime = Runtime(Settings(data_dir=folder, database_url=url, secret_key="bench"))
+            runtime = Runtime(
+                Settings(data_dir=folder, database_url=url, secret_key="bench", consent_default=CONSENT)
+            )
             checked = check(runtime, plan, tally)
         finally:
             runtime.dispose()

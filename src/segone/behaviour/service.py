@@ -32,6 +32,8 @@ from segone.storage.batching import among, chunks, values_per_statement
 from segone.storage.subject import Rows, delete_about, plain, rows_about
 
 T = TypeVar("T")
+# ``Session.info`` key: the profiles ``behaviour_of`` read in the session, by customer id (None: none).
+_PROFILES_READ = "segone.behaviour.profiles_read"
 _PROFILE_FIELDS = [name for name in BehaviourProfileOut.model_fields if name != "top_contact_reasons"]
 
 
@@ -57,6 +59,7 @@ def behaviour_of(db: Session, *, actor: Actor, customer_id: int, currency: str) 
         .where(BehaviourProfile.customer_id == customer.id)
     ).first()
     if row is None:
+        db.info.setdefault(_PROFILES_READ, {})[customer.id] = None
         return BehaviourOut(
             customer_id=customer.id,
             currency=currency,
@@ -68,6 +71,8 @@ def behaviour_of(db: Session, *, actor: Actor, customer_id: int, currency: str) 
             reading=None,
         )
     profile, run = row
+    # Kept for ``profile_rows``: the sheet's standing reads this customer's profile columns right after.
+    db.info.setdefault(_PROFILES_READ, {})[customer.id] = profile
     reasons = [profile.top_contact_reason_1, profile.top_contact_reason_2, profile.top_contact_reason_3]
     out = BehaviourProfileOut(
         **{name: _tidy(getattr(profile, name)) for name in _PROFILE_FIELDS},
@@ -195,6 +200,12 @@ def profile_rows(
     (``recency_days``, ``clv``, …)."""
     query = _profile_query(tuple(columns))
     if customer_ids is not None and len(customer_ids) == 1:
+        read = db.info.get(_PROFILES_READ, {})
+        if int(customer_ids[0]) in read:  # the sheet's ``behaviour_of`` read it in this session just now
+            profile = read[int(customer_ids[0])]
+            if profile is not None:
+                yield (profile.customer_id, *(getattr(profile, name) for name in columns))
+            return
         # A sheet's standing asks for one customer on every view: the statement is built once.
         yield from (
             tuple(row) for row in db.execute(_one_profile(query), {"customer_id": int(customer_ids[0])})

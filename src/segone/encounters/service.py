@@ -27,10 +27,15 @@ from segone.storage.batching import chunks, values_per_statement
 from segone.storage.subject import Rows, delete_about, ids_where, rows_about
 
 
-def to_out_many(db: Session, encounters: list[Encounter]) -> list[EncounterOut]:
+def to_out_many(
+    db: Session, encounters: list[Encounter], *, facts: dict[int, list[int]] | None = None
+) -> list[EncounterOut]:
+    """``facts``: the facts learned in each encounter, when the caller has read every fact of their
+    customer (``knowledge.ids_by_encounter_of``)."""
     ids = [e.id for e in encounters]
     people = accounts.people_by_id(db, [e.employee_id for e in encounters])
-    facts = knowledge.ids_by_encounter(db, ids)
+    if facts is None:
+        facts = knowledge.ids_by_encounter(db, ids)
     return [
         EncounterOut(
             id=e.id,

@@ -18,7 +18,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import BindParameter, Row, Select, Table, and_, bindparam, func, or_, select
+from sqlalchemy import Row, Select, Table, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from segone.accounts.schemas import Actor, Permission
@@ -510,8 +510,13 @@ def _path(db: Session, *, version_id: int, customer_id: int, customers: int | No
     return [_segment_out(row, customers) for row in path]
 
 
-def _path_query() -> Select[Any]:
-    version_id: BindParameter[int] = bindparam("version_id")
+def _path_query(version_id: Any = None) -> Select[Any]:
+    """The path of ``_path``; with ``version_id`` an expression (the latest finished version), the
+    version's row too, in the columns ``version_status``, ``version_finished_at``, ``version_fingerprint``
+    and ``version_customers``."""
+    latest = version_id is not None
+    if version_id is None:
+        version_id = bindparam("version_id")
     leaf = (
         select(SegmentMembership.node_id)
         .where(
@@ -530,15 +535,44 @@ def _path_query() -> Select[Any]:
             Segment.version_id == version_id, Segment.node_id == up.c.parent_node_id
         )
     )
-    return (
-        select(*Segment.__table__.columns)
-        .where(Segment.version_id == version_id, Segment.node_id.in_(select(up.c.node_id)))
-        .order_by(Segment.depth)
+    columns: list[Any] = list(Segment.__table__.columns)
+    if latest:
+        columns += [
+            SegmentationVersion.status.label("version_status"),
+            SegmentationVersion.finished_at.label("version_finished_at"),
+            SegmentationVersion.fingerprint.label("version_fingerprint"),
+            SegmentationVersion.customers.label("version_customers"),
+        ]
+    query = select(*columns)
+    if latest:
+        query = query.join(SegmentationVersion, SegmentationVersion.id == Segment.version_id)
+    return query.where(Segment.version_id == version_id, Segment.node_id.in_(select(up.c.node_id))).order_by(
+        Segment.depth
     )
 
 
-# Built once: every customer sheet runs it.
+def _latest_done_id() -> Any:
+    return (
+        select(func.max(SegmentationVersion.id))
+        .where(SegmentationVersion.status == VersionStatus.DONE.value)
+        .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True)
+class _VersionRow:
+    """The columns of ``_VERSION_ROW``, from the path's row."""
+
+    id: int
+    status: str
+    finished_at: Any
+    fingerprint: str | None
+    customers: int | None
+
+
+# Built once: every customer sheet runs them (the second, the latest version's row and path at once).
 _PATH = _path_query()
+_LATEST_PATH = _path_query(_latest_done_id())
 
 
 @dataclass(frozen=True)
@@ -558,15 +592,24 @@ def customer_segments(
     customer merged into another. ``held``: the categories in which the customer has a current fact and the
     fact traits they hold, when the caller has read them (``values_of``)."""
     require(actor, Permission.READ_CUSTOMERS)
-    latest = (
-        select(func.max(SegmentationVersion.id))
-        .where(SegmentationVersion.status == VersionStatus.DONE.value)
-        .scalar_subquery()
-    )
-    row = db.execute(_VERSION_ROW.where(SegmentationVersion.id == latest)).first()
-    if row is None:
-        return CustomerSegments(path=[], standing=[])
-    path = _path(db, version_id=row.id, customer_id=customer_id, customers=row.customers)
+    # Plain rows, as in ``_path``; the version's row comes with them, and is read alone only for a
+    # customer the version did not place (or before the first build).
+    placed = db.execute(_LATEST_PATH, {"customer_id": customer_id}).all()
+    row: Any
+    if placed:
+        first = placed[0]
+        row = _VersionRow(
+            first.version_id,
+            first.version_status,
+            first.version_finished_at,
+            first.version_fingerprint,
+            first.version_customers,
+        )
+    else:
+        row = db.execute(_VERSION_ROW.where(SegmentationVersion.id == _latest_done_id())).first()
+        if row is None:
+            return CustomerSegments(path=[], standing=[])
+    path = [_segment_out(segment, row.customers) for segment in placed]
     try:
         standing = _standing_of(db, actor, customer_id, _prepared(db, row), STANDING_SHOWN, held)
     except NotFound:
@@ -635,9 +678,7 @@ def membership_table(db: Session, *, actor: Actor, version_id: int | None = None
 
 def _latest_done(db: Session) -> int:
     """The newest finished version: what the sheet and the analysts' memberships read by default."""
-    version_id = db.scalar(
-        select(func.max(SegmentationVersion.id)).where(SegmentationVersion.status == VersionStatus.DONE.value)
-    )
+    version_id = db.scalar(select(_latest_done_id()))
     if version_id is None:
         raise NotFound("No segmentation is built yet: run 'segone segments build'.")
     return int(version_id)

@@ -91,6 +91,8 @@ def customer_sheet(
         )
     # What they know and hold, from the facts measured above: the standing reads them otherwise.
     held = ({f.category for f in known.facts}, {f.trait_id for f in known.facts if f.trait_id is not None})
+    # Before the standing, which reads the profile columns ``behaviour_of`` keeps in the session.
+    behaviour_read = behaviour.behaviour_of(db, actor=actor, customer_id=customer.id, currency=currency)
     placed = segmentation.customer_segments(db, actor=actor, customer_id=customer.id, held=held)
     recent = encounters.list_for_customer(
         db, actor=actor, customer_id=customer.id, limit=RECENT_ENCOUNTERS + 1
@@ -110,9 +112,11 @@ def customer_sheet(
             show_them_you_know=known.show_them_you_know,
             stale_facts=known.stale_facts,
         ),
-        encounters=encounters.to_out_many(db, recent[:RECENT_ENCOUNTERS]),
+        encounters=encounters.to_out_many(
+            db, recent[:RECENT_ENCOUNTERS], facts=knowledge.ids_by_encounter_of(stored)
+        ),
         more_encounters=len(recent) > RECENT_ENCOUNTERS,
-        behaviour=behaviour.behaviour_of(db, actor=actor, customer_id=customer.id, currency=currency),
+        behaviour=behaviour_read,
         merged_from=[
             MergedRecord(
                 id=m.merged_id,

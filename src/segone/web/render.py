@@ -112,6 +112,9 @@ env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # The templates ship with the package and do not change while it runs: without this every page would
+    # stat each template it uses (and those it includes) to see whether it changed.
+    auto_reload=False,
 )
 env.filters.update(
     day=day,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -490,6 +490,16 @@ def ids_by_encounter(db: Session, encounter_ids: list[int]) -> dict[int, list[in
     for fact_id, encounter_id in rows:
         if encounter_id is not None:
             found.setdefault(encounter_id, []).append(fact_id)
+    return found
+
+
+def ids_by_encounter_of(facts: Iterable[Differentiator]) -> dict[int, list[int]]:
+    """``ids_by_encounter`` from a customer's facts already read (all of them, outdated ones too): a fact
+    learned in an encounter is about that encounter's customer."""
+    found: dict[int, list[int]] = {}
+    for fact in sorted(facts, key=lambda f: f.id):
+        if fact.encounter_id is not None:
+            found.setdefault(fact.encounter_id, []).append(fact.id)
     return found
 
 
