@@ -41,6 +41,22 @@ class Runtime:
 
         return session_factory(self.engine)
 
+    @cached_property
+    def reads(self) -> sessionmaker[Session]:
+        """Sessions without a transaction (autocommit), for the requests read most (a customer's page,
+        sheet and briefing): a transaction would cost them a BEGIN and a COMMIT, two round trips to
+        PostgreSQL out of some twenty, and buy nothing there (under READ COMMITTED each statement sees its
+        own snapshot anyway). What such a request writes, at most one statement (an API token's last
+        use, an audit entry outside a server), is committed by itself."""
+        self.sessions  # noqa: B018  (maps every domain's tables first, as ``sessions`` says)
+        return session_factory(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session of ``reads``."""
+        with session_scope(self.reads) as db:
+            yield db
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: committed at the end of the block, rolled back on error."""

@@ -134,3 +134,28 @@ def test_a_web_form_cut_off_gets_a_503_page(postgres_runtime: Runtime, postgres_
             page = browser.get(f"/customers/{customer_id}/edit")
             assert page.status_code == 200
         assert 'value="Before"' in page.text
+
+
+def test_connections_the_server_ended_while_idle_are_replaced_before_use(
+    postgres_runtime: Runtime, postgres_server: LiveServer
+) -> None:
+    """A restart between requests: the pool sees on each connection's socket that it was ended and hands
+    out a new one, so not even the first request after it fails (no ping: the connections were used just
+    now)."""
+    runtime = postgres_runtime
+    customer_id = make_customer(runtime, name="Idle")
+    token = api_user(runtime).token
+    client = httpx.Client(
+        base_url=postgres_server.url + API, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    admin_engine = create_engine(runtime.settings.resolved_database_url(), poolclass=NullPool)
+    with client, admin_engine.connect() as admin:
+        assert client.get(f"/customers/{customer_id}/sheet").status_code == 200  # the pool holds connections
+        assert _end_every_other_backend(admin) >= 1
+        admin.commit()
+        time.sleep(0.2)  # the ended backends' goodbyes reach their sockets
+        for _ in range(3):
+            sheet = client.get(f"/customers/{customer_id}/sheet")
+            assert sheet.status_code == 200, sheet.text
+            assert client.get(f"/customers/{customer_id}").status_code == 200
+    admin_engine.dispose()

@@ -31,9 +31,16 @@ def get_db(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Sessio
         yield db
 
 
+def get_read_db(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
+    with runtime.reading() as db:
+        yield db
+
+
 # "function" scope commits before the response is sent, so a client never sees success for a
 # transaction that then fails to commit.
 Db = Annotated[Session, Depends(get_db, scope="function")]
+# For the routes read most, that write nothing but a token's last use (``Runtime.reads``).
+ReadDb = Annotated[Session, Depends(get_read_db, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `segone tokens create EMAIL`.")
 
@@ -43,6 +50,19 @@ def get_actor(
     db: Db,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
+    return _actor(request, db, credentials)
+
+
+def get_reading_actor(
+    request: Request,
+    db: ReadDb,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """``get_actor`` through the request's ``ReadDb``, so that a read route uses one session."""
+    return _actor(request, db, credentials)
+
+
+def _actor(request: Request, db: Session, credentials: HTTPAuthorizationCredentials | None) -> Actor:
     # Failed token checks count against the caller's address, as failed sign-ins do (accounts/throttle.py).
     throttle: AuthThrottle = request.app.state.auth_throttle
     address = request.client.host if request.client else "unknown"
@@ -69,6 +89,7 @@ async def get_categories(runtime: Annotated[Runtime, Depends(get_runtime)]) -> C
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+ReadingActor = Annotated[Actor, Depends(get_reading_actor)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 Categories = Annotated[CategoryList, Depends(get_categories)]
 JobsDep = Annotated[Jobs, Depends(get_jobs)]

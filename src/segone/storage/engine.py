@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from segone.settings import Settings
@@ -29,7 +32,52 @@ def create_engine_for(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    event.listen(engine, "connect", _mark_used)
+    event.listen(engine, "checkin", _mark_used)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+# Before a pooled connection is handed out it is checked without a round trip: a server that ended it (a
+# restart, ``pg_terminate_backend``) has said so on its socket, which then has something to read while the
+# connection idles. One idle this long is also asked (``SELECT 1``), for a peer gone without a word (a
+# network cut). ``pool_pre_ping`` would ask on every checkout: a round trip, with a BEGIN, on every request.
+PING_AFTER_IDLE_SECONDS = 10.0
+_LAST_USED = "segone_last_used"
+
+
+def _mark_used(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_LAST_USED] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    if _said_something(dbapi_connection):
+        raise DisconnectionError("The server ended this pooled connection.")
+    if time.monotonic() - record.info.get(_LAST_USED, 0.0) < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()
+    except Exception as exc:  # the pool discards it and hands out another (up to three times)
+        raise DisconnectionError(f"A pooled connection no longer works: {exc}") from exc
+
+
+def _said_something(dbapi_connection: Any) -> bool:
+    """Whether an idle connection's socket has anything to read (its end, or the error before it)."""
+    try:
+        socket_fd = dbapi_connection.fileno()
+    except Exception:  # closed already
+        return True
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(socket_fd, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([socket_fd], [], [], 0)[0])
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

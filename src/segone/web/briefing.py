@@ -53,7 +53,7 @@ def briefing_page(
     print: str = "",
 ) -> Response:
     settings = runtime.settings
-    with runtime.session() as db:
+    with runtime.reading() as db:
         found = customers.get(db, actor=viewer.actor, customer_id=customer_id).id
         suffix = "/briefing?print=1" if print else "/briefing"
         if (moved := redirect_if_merged(request, found, customer_id, suffix)) is not None:

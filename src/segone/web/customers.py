@@ -349,7 +349,7 @@ def customer_page(
     added: str = "",
     logged: str = "",
 ) -> Response:
-    with runtime.session() as db:
+    with runtime.reading() as db:
         # Held while the sheet is read: the session keeps a row only while it is referenced, and the
         # sheet would read the customer again.
         customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)

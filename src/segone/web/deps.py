@@ -106,7 +106,7 @@ def load_viewer(request: Request) -> Viewer | None:
         return None
     runtime = get_runtime(request)
     try:
-        with runtime.session() as db:
+        with runtime.reading() as db:
             user = accounts.session_user(db, user_id=session.user_id, session_version=session.session_version)
             return Viewer(
                 actor=accounts.actor_for(user), name=user.name, team=user.team.name if user.team else None

@@ -7,7 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from segone.accounts.schemas import AuditEntryOut
-from segone.api.deps import MAX_ID, Categories, CurrentActor, CustomerId, Db, RuntimeDep
+from segone.api.deps import (
+    MAX_ID,
+    Categories,
+    CurrentActor,
+    CustomerId,
+    Db,
+    ReadDb,
+    ReadingActor,
+    RuntimeDep,
+)
 from segone.api.errors import responses
 from segone.api.versions import STALE, IfMatch, expected_version, tag
 from segone.customers import service as customers
@@ -109,7 +118,7 @@ def get_customer(db: Db, actor: CurrentActor, customer_id: CustomerId, response:
     responses=responses(401, 403, 404, 422),
 )
 def get_customer_sheet(
-    db: Db, actor: CurrentActor, customer_id: CustomerId, categories: Categories, runtime: RuntimeDep
+    db: ReadDb, actor: ReadingActor, customer_id: CustomerId, categories: Categories, runtime: RuntimeDep
 ) -> CustomerSheet:
     """Everything the customer page shows, in one call: the customer and their identities; the current
     differentiators by category (each with who learned it, whether the customer knows we know it, its
@@ -135,7 +144,7 @@ def get_customer_sheet(
     responses=responses(401, 403, 404, 422),
 )
 def get_customer_briefing(
-    db: Db, actor: CurrentActor, customer_id: CustomerId, categories: Categories, runtime: RuntimeDep
+    db: ReadDb, actor: ReadingActor, customer_id: CustomerId, categories: Categories, runtime: RuntimeDep
 ) -> Briefing:
     """The briefing before an encounter, read from stored results (the sheet's): their rarest facts first,
     how they differ from most customers, rare facts they do not know we know (bring them up) and stale
