@@ -49,7 +49,7 @@ from segone.importing import (
     reported_as_dry_run,
 )
 from segone.importing.tables import read_table
-from segone.storage.batching import SQLITE_VALUES, chunks
+from segone.storage.batching import SQLITE_VALUES, array_literal, chunks
 from segone.storage.engine import session_scope
 
 Unknown = Literal["create", "reject"]
@@ -487,7 +487,8 @@ def _stage(db: Session, table: pa.Table) -> int:
     or one committed meanwhile) skipped; how many were new (both drivers count the rows inserted,
     conflicts skipped). Straight to the driver, a column at a time: SQLAlchemy's per-value type
     processing took a third of a batch's time. PostgreSQL takes each column as one array (``unnest``:
-    one statement, not one per event); SQLite an ``executemany``, times as the text SQLAlchemy writes."""
+    one statement, not one per event, each array one literal Arrow writes); SQLite an ``executemany``, times
+    as the text SQLAlchemy writes."""
     if not table.num_rows:  # every event of the batch in the dataset already
         return 0
     connection = db.connection()
@@ -498,7 +499,7 @@ def _stage(db: Session, table: pa.Table) -> int:
     if connection.dialect.name == "postgresql":
         arrays = ", ".join(f"%s::{_PG_ARRAYS[EVENT_SCHEMA.field(n).type]}" for n in names)
         statement = f"{into} SELECT u.*, %s FROM unnest({arrays}) AS u {conflict}"
-        columns = [table.column(n).to_pylist() for n in names]
+        columns = [array_literal(table.column(n)) for n in names]
         return int(connection.exec_driver_sql(statement, (utcnow(), *columns)).rowcount)
     columns = [
         (pc.strftime(table.column(n), format=_SQLITE_TIME) if n == "ts" else table.column(n)).to_pylist()
