@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -157,8 +157,15 @@ def resolve_customers(
 def _first_events(events: pa.Table) -> dict[int, datetime]:
     """Each customer's earliest event: their first activity may be older than their record."""
     firsts = events.select(["customer_id", "ts"]).group_by("customer_id").aggregate([("ts", "min")])
+    # Read without the zone (UTC, as every ``ts``) and marked UTC here: Arrow makes zone-aware datetimes
+    # twice as slowly, a thousand of them in every batch.
+    times = firsts.column("ts_min").cast(pa.timestamp("us")).to_pylist()
     return dict(
-        zip(firsts.column("customer_id").to_pylist(), firsts.column("ts_min").to_pylist(), strict=True)
+        zip(
+            firsts.column("customer_id").to_pylist(),
+            [at.replace(tzinfo=UTC) for at in times],
+            strict=True,
+        )
     )
 
 

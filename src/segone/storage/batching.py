@@ -65,9 +65,15 @@ def array_literal(values: pa.Array | pa.ChunkedArray) -> str:
     """A PostgreSQL array literal (``{"a","b",NULL}``) of an Arrow column of text, numbers or UTC times,
     built by Arrow: passed as one text parameter and cast (``%s::text[]``), it costs the driver nothing,
     where a Python list of values is dumped one value at a time (a third of an events batch's time)."""
-    if pa.types.is_timestamp(values.type):
+    kind = values.type
+    if pa.types.is_timestamp(kind) and kind.tz in ("UTC", "+00:00", "Z"):
+        # Cast without the zone then marked UTC: Arrow's zone-aware formatting is forty times slower.
+        text = pc.binary_join_element_wise(
+            pc.cast(values.cast(pa.timestamp(kind.unit)), pa.string()), "+00", ""
+        )
+    elif pa.types.is_timestamp(kind):
         text = pc.strftime(values, format="%Y-%m-%dT%H:%M:%S%z")
-    elif pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = values
     else:
         text = pc.cast(values, pa.string())
