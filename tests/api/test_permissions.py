@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyarrow as pa
 import pytest
 
 from segone.accounts import service as accounts
 from segone.accounts.schemas import ROLE_PERMISSIONS, SYSTEM, Permission, Role, UserUpdate
+from segone.behaviour.dataset import EventDataset
+from segone.behaviour.events import validate_events
 from segone.channels import Channel
 from segone.clock import utcnow
 from segone.customer_service.promises import service as promises
@@ -138,6 +141,32 @@ def _version(world: World) -> int:
             make_customer(world.runtime, attributes={"plan": plan})
         world.version = segmentation.build(world.runtime.sessions, world.runtime.settings, actor=SYSTEM).id
     return world.version
+
+
+def _with_purchases(world: World) -> int:
+    """The world's version, its customers with a year of purchases in the events dataset."""
+    version = _version(world)
+    with world.runtime.session() as db:
+        placed, _segments = segmentation.segments_at_depth(db, actor=SYSTEM, version_id=version, depth=0)
+    start = date(2025, 1, 1)
+    rows = [
+        {
+            "event_id": f"perm-{customer}-{day}",
+            "customer": f"perm:{customer}",
+            "type": "purchase",
+            "timestamp": (start + timedelta(days=day + 3 * n)).isoformat(),
+            "value": 10.0,
+        }
+        for n, customer in enumerate(sorted(placed))
+        for day in (0, 30, 75, 140, 200, 290, 350)
+    ]
+    table = validate_events(pa.Table.from_pylist(rows)).table
+    assert table is not None
+    ids = pa.array([int(c.split(":")[1]) for c in table.column("customer").to_pylist()], pa.int64())
+    EventDataset(world.runtime.settings.data_dir / "events").write_batch(
+        table.set_column(table.schema.get_field_index("customer_id"), "customer_id", ids)
+    )
+    return version
 
 
 def _fresh_audience(world: World) -> int:
@@ -477,6 +506,12 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ("GET", "/api/v1/segmentations/{version_id}"): (
         Permission.VIEW_TEAM_DASHBOARDS,
         lambda w, u: Call("GET", f"/segmentations/{_version(w)}"),
+    ),
+    ("GET", "/api/v1/segmentations/{version_id}/purchase-models"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call(
+            "GET", f"/segmentations/{_with_purchases(w)}/purchase-models?depth=1&min_customers=1"
+        ),
     ),
     ("GET", "/api/v1/segmentations/{version_id}/segments"): (
         Permission.VIEW_TEAM_DASHBOARDS,

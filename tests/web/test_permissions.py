@@ -91,6 +91,7 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("POST", "/segments/build"): P.RUN_ANALYTICS,
     ("GET", "/segments/compare"): P.VIEW_TEAM_DASHBOARDS,
     ("GET", "/segments/{version_id}"): P.VIEW_TEAM_DASHBOARDS,
+    ("GET", "/segments/{version_id}/models"): P.RUN_ANALYTICS,
     ("GET", "/segments/{version_id}/{node_id}"): P.VIEW_TEAM_DASHBOARDS,
     ("GET", "/segments/{version_id}/{node_id}/export"): P.EXPORT_DATA,
     ("POST", "/segments/{version_id}/{node_id}/audience"): P.RUN_ANALYTICS,

@@ -15,7 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
-from segone.behaviour import reading
+from segone.behaviour import group_fits, reading
+
+# Re-exported: what a caller of ``fit_by_group`` reads and sets.
+from segone.behaviour.group_fits import MIN_GROUP_CUSTOMERS as MIN_GROUP_CUSTOMERS
+from segone.behaviour.group_fits import GroupFits as GroupFits
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh, StagedEvent
 from segone.behaviour.schemas import (
     BehaviourOut,
@@ -429,3 +433,44 @@ def events_about(*, actor: Actor, data_dir: Path, analytics_url: str, customer_i
     finally:
         con.disconnect()
     return [{name: plain(value) for name, value in row.items()} for row in table.to_pylist()]
+
+
+def fit_by_group(
+    *,
+    actor: Actor,
+    data_dir: Path,
+    analytics_url: str,
+    groups: Mapping[int, int],
+    model: str,
+    calibration_end: date | None = None,
+    holdout_end: date | None = None,
+    time_unit: str = "week",
+    min_customers: int = MIN_GROUP_CUSTOMERS,
+) -> GroupFits:
+    """A purchase model fitted to each group of customers (customer id -> group) and compared with one for
+    everyone on the holdout (``group_fits``), the period by default the events' (``evaluation``: the first
+    half calibrates, the second is the holdout)."""
+    require(actor, Permission.RUN_ANALYTICS)
+    from segone.analytics import backend
+    from segone.behaviour import ingest
+    from segone.behaviour.evaluation import default_period
+
+    dataset = ingest.dataset_of(data_dir)
+    if not dataset.files():
+        raise Invalid(f"There are no events in {dataset.directory} to fit a model to.")
+    con = backend.connect(analytics_url, data_dir)
+    try:
+        events = dataset.read(con)
+        start, end = default_period(events, calibration_end, holdout_end)
+        return group_fits.fit_by_group(
+            events,
+            groups,
+            start,
+            end,
+            time_unit,
+            model=model,
+            min_customers=min_customers,
+            actor=actor,
+        )
+    finally:
+        con.disconnect()

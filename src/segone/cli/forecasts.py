@@ -44,6 +44,12 @@ class EvaluatedModel(StrEnum):
     all = "all"
 
 
+class SegmentModel(StrEnum):
+    bgnbd = "bgnbd"
+    pareto_nbd = "pareto-nbd"
+    mbgnbd = "mbgnbd"
+
+
 class TimeUnit(StrEnum):
     week = "week"
     day = "day"
@@ -351,6 +357,89 @@ def evaluate(
     for row in result.by_frequency:
         typer.echo(
             f"  frequency {row['frequency']:<3} actual {row['actual']:.2f} predicted {row['predicted']:.2f}"
+        )
+
+
+@app.command("by-segment")
+def by_segment(
+    ctx: typer.Context,
+    version: Annotated[
+        int | None,
+        typer.Option("--version", min=1, help="The segmentation version [default: the latest finished]."),
+    ] = None,
+    depth: Annotated[
+        int, typer.Option("--depth", min=0, help="The tree's level whose segments get a model each.")
+    ] = 2,
+    model: Annotated[SegmentModel, typer.Option("--model", help="The purchase model.")] = SegmentModel.bgnbd,
+    calibration_end: Annotated[
+        datetime | None,
+        typer.Option(
+            "--calibration-end",
+            formats=["%Y-%m-%d"],
+            metavar="DATE",
+            help="Last calibration day [default: halfway through the events].",
+        ),
+    ] = None,
+    holdout_end: Annotated[
+        datetime | None,
+        typer.Option(
+            "--holdout-end",
+            formats=["%Y-%m-%d"],
+            metavar="DATE",
+            help="Last holdout day [default: the last event's].",
+        ),
+    ] = None,
+    min_customers: Annotated[
+        int,
+        typer.Option("--min-customers", min=1, help="A smaller segment keeps the model fitted to everyone."),
+    ] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Fit the purchase model to each segment at --depth of a segmentation version, and compare it with
+    one model for everyone on the holdout (mean absolute error) and in the calibration period (BIC)."""
+    from segone import formatting
+    from segone.accounts.schemas import SYSTEM
+    from segone.views.segment_fits import segment_fits
+
+    runtime = runtime_of(ctx)
+    found = segment_fits(
+        runtime.sessions,
+        runtime.settings,
+        actor=SYSTEM,
+        version_id=version,
+        depth=depth,
+        model=model.value,
+        calibration_end=calibration_end.date() if calibration_end else None,
+        holdout_end=holdout_end.date() if holdout_end else None,
+        min_customers=min_customers,
+    )
+    if as_json:
+        print_json(found.as_dict())
+        return
+    fits = found.fits
+    typer.echo(
+        f"{model.value} per segment of version {found.version_id} at depth {depth}: "
+        f"{formatting.count(len(fits.groups))} segments, {formatting.count(fits.fitted)} fitted, "
+        f"{formatting.count(fits.customers)} customers; calibration to {fits.calibration_end.isoformat()}, "
+        f"holdout to {fits.holdout_end.isoformat()} ({fits.seconds:.1f} s)"
+    )
+    typer.echo(
+        f"  one model:   MAE {fits.pooled.mean_absolute_error:.4f}  BIC {fits.pooled_bic:,.1f}  "
+        f"predicted {fits.pooled.predicted:,.1f} of {fits.pooled.actual:,.0f}"
+    )
+    typer.echo(
+        f"  per segment: MAE {fits.mean_absolute_error:.4f}  BIC {fits.bic:,.1f}  "
+        f"predicted {sum(g.predicted for g in fits.groups):,.1f} of {fits.pooled.actual:,.0f}"
+    )
+    typer.echo(f"  {fits.verdict}")
+    for group in fits.groups:
+        segment = found.segments[group.group]
+        params = " ".join(f"{name} {value:.4g}" for name, value in group.parameters.items())
+        fitted = params if group.own else f"one model's ({group.note})"
+        typer.echo(
+            f"  segment {segment.node_id}: {formatting.count(group.customers)} customers, MAE "
+            f"{group.mean_absolute_error:.4f}, predicted {group.predicted:,.1f} of {group.actual:,.0f}; "
+            f"{fitted}; {' AND '.join(segment.conditions) or 'everyone'}"
         )
 
 

@@ -676,6 +676,38 @@ def membership_table(db: Session, *, actor: Actor, version_id: int | None = None
     )
 
 
+def segments_at_depth(
+    db: Session, *, actor: Actor, version_id: int | None = None, depth: int
+) -> tuple[dict[int, int], list[SegmentOut]]:
+    """Each placed customer's segment at ``depth`` of the version's tree (the latest finished one by default):
+    the ancestor of their leaf at that depth, or the leaf itself where the tree stops higher; and those
+    segments, by node id. For what is computed per segment (a purchase model fitted to each)."""
+    require(actor, Permission.VIEW_TEAM_DASHBOARDS)
+    if depth < 0:
+        raise Invalid("The depth must be 0 (everyone) or more.")
+    if version_id is None:
+        version_id = _latest_done(db)
+    version = _version(db, version_id)
+    if version.status != VersionStatus.DONE.value:
+        raise Invalid(f"Version {version_id} is not a finished build; only finished builds have segments.")
+    rows = {row.node_id: row for row in db.scalars(select(Segment).where(Segment.version_id == version_id))}
+    chosen: dict[int, int] = {}  # node -> its segment at ``depth``
+    for node, row in rows.items():
+        top = row
+        while top.depth > depth and top.parent_node_id is not None:
+            top = rows[top.parent_node_id]
+        chosen[node] = top.node_id
+    placed: dict[int, int] = {}
+    for customer, node in db.execute(
+        select(SegmentMembership.customer_id, SegmentMembership.node_id).where(
+            SegmentMembership.version_id == version_id
+        )
+    ):
+        placed[customer] = chosen[node]
+    shown = sorted(set(placed.values()))
+    return placed, [_segment_out(rows[node], version.customers) for node in shown]
+
+
 def _latest_done(db: Session) -> int:
     """The newest finished version: what the sheet and the analysts' memberships read by default."""
     version_id = db.scalar(select(_latest_done_id()))

@@ -9,6 +9,7 @@ its segment, the few levels it draws below it and one page of customers (docs/se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from itertools import pairwise
 from typing import Annotated, Any, cast
@@ -35,8 +36,18 @@ from segone.segmentation.schemas import (
 )
 from segone.views import exports
 from segone.views.members import segment_members
+from segone.views.segment_fits import segment_fits
 from segone.web import session as web_session
-from segone.web.charts import BarChart, Icicle, IcicleNode, Matrix, diverging_bars, heat_matrix, icicle
+from segone.web.charts import (
+    BarChart,
+    Icicle,
+    IcicleNode,
+    Matrix,
+    diverging_bars,
+    grouped_bars,
+    heat_matrix,
+    icicle,
+)
 from segone.web.deps import Form, JobsDep, RuntimeDep, Viewer, requires, see_other, web_router
 from segone.web.exports import Exporter, streamed
 from segone.web.paging import page_within
@@ -268,6 +279,92 @@ def explore_version(
     request: Request, viewer: Manager, runtime: RuntimeDep, version_id: VersionId, page: str = "1"
 ) -> Response:
     return _explore(request, viewer, runtime, version_id, 0, page)
+
+
+SEGMENT_MODELS = {"bgnbd": "BG/NBD", "pareto-nbd": "Pareto/NBD", "mbgnbd": "MBG/NBD"}
+
+
+@router.get("/segments/{version_id}/models")
+def purchase_models(
+    request: Request,
+    viewer: Analyst,
+    runtime: RuntimeDep,
+    version_id: VersionId,
+    depth: str = "2",
+    model: str = "bgnbd",
+    min_customers: str = "100",
+    calibration_end: str = "",
+    holdout_end: str = "",
+) -> Response:
+    """A purchase model per segment at one depth of the version, against one model for everyone."""
+    with runtime.session() as db:
+        version = service.get_version(db, actor=viewer.actor, version_id=version_id)
+    context: dict[str, Any] = {
+        "version": version,
+        "models": SEGMENT_MODELS,
+        "model": model,
+        "depth": depth,
+        "min_customers": min_customers,
+        "calibration_end": calibration_end,
+        "holdout_end": holdout_end,
+        "found": None,
+        "chart": None,
+        "error": None,
+    }
+    chosen_depth, smallest = _number(depth, low=0, high=1000), _number(min_customers, low=1)
+    ends = [_day(calibration_end), _day(holdout_end)]
+    if model not in SEGMENT_MODELS:
+        context["error"] = f"There is no model {model!r} here; choose {' or '.join(SEGMENT_MODELS.values())}."
+    elif chosen_depth is None or smallest is None:
+        context["error"] = "The depth is a whole number from 0 to 1000, the smallest segment one from 1."
+    elif (calibration_end and ends[0] is None) or (holdout_end and ends[1] is None):
+        context["error"] = "Write the calibration and holdout ends as dates (YYYY-MM-DD)."
+    else:
+        context["valid"] = True
+        try:
+            found = segment_fits(
+                runtime.sessions,
+                runtime.settings,
+                actor=viewer.actor,
+                version_id=version_id,
+                depth=chosen_depth,
+                model=model,
+                calibration_end=ends[0],
+                holdout_end=ends[1],
+                min_customers=smallest,
+            )
+        except Invalid as exc:  # what the data cannot give (no events, no purchases in the segments)
+            context["error"] = exc.message
+        else:
+            fits = found.fits
+            context.update(
+                found=found,
+                calibration_end=fits.calibration_end.isoformat(),
+                holdout_end=fits.holdout_end.isoformat(),
+                chart=grouped_bars(
+                    [f"No. {g.group}" for g in fits.groups],
+                    [
+                        ("actual", [g.actual for g in fits.groups]),
+                        ("predicted", [g.predicted for g in fits.groups]),
+                    ],
+                    shown=lambda v: formatting.decimal(v, 0),
+                    y_title="repeat purchases in the holdout",
+                    x_title="segment",
+                )
+                if len(fits.groups) <= 24
+                else None,
+            )
+    # A malformed form is refused (422); what the data cannot give is said on the page, as the model
+    # evaluation page says it.
+    status = 200 if context.get("valid") or not context["error"] else 422
+    return render(request, "segments/models.html", status=status, **context)
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 @router.get("/segments/{version_id}/{node_id}")

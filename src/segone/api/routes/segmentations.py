@@ -4,6 +4,7 @@ a segment's customers as a page or a file."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -31,6 +32,7 @@ from segone.segmentation.schemas import (
 )
 from segone.views import exports, members
 from segone.views.schemas import SegmentMemberPage
+from segone.views.segment_fits import segment_fits
 
 router = APIRouter(tags=["segmentations"])
 
@@ -201,6 +203,47 @@ def get_diff(
 def get_version(db: Db, actor: CurrentActor, version_id: VersionId) -> VersionOut:
     """A version's settings, status and counts (`message` says why a failed build failed)."""
     return service.get_version(db, actor=actor, version_id=version_id)
+
+
+@router.get(
+    "/segmentations/{version_id}/purchase-models",
+    summary="A purchase model per segment, against one for everyone",
+    responses=responses(401, 403, 404, 422),
+)
+def get_purchase_models(
+    actor: CurrentActor,
+    runtime: RuntimeDep,
+    version_id: VersionId,
+    depth: int = Query(default=2, ge=0, le=1000, description="The segments at this depth get a model each."),
+    model: Literal["bgnbd", "pareto-nbd", "mbgnbd"] = Query(default="bgnbd", description="The model."),
+    calibration_end: date | None = Query(
+        default=None, description="Last calibration day (YYYY-MM-DD); halfway through the events if left out."
+    ),
+    holdout_end: date | None = Query(
+        default=None, description="Last holdout day (YYYY-MM-DD); the last event's if left out."
+    ),
+    min_customers: int = Query(
+        default=100, ge=1, le=10_000_000, description="A smaller segment keeps the model for everyone."
+    ),
+) -> dict[str, Any]:
+    """The purchase model fitted to each segment at `depth` of the version up to `calibration_end`, and
+    to everyone in them, as `segone models by-segment` does: per segment its parameters (or, for a segment
+    too small to fit, the pooled ones with the reason in `note`), calibration log-likelihood, holdout
+    actual and predicted repeat purchases and mean absolute error; then both approaches compared on the
+    same customers (`pooled` and `by_segment`: mean absolute error and BIC) and the `verdict` in words.
+    Computed on the events when asked (seconds; hundreds of segments take longer). Needs the analytics
+    permission."""
+    return segment_fits(
+        runtime.sessions,
+        runtime.settings,
+        actor=actor,
+        version_id=version_id,
+        depth=depth,
+        model=model,
+        calibration_end=calibration_end,
+        holdout_end=holdout_end,
+        min_customers=min_customers,
+    ).as_dict()
 
 
 @router.get(
