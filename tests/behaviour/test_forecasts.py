@@ -16,20 +16,18 @@ from sqlalchemy import select
 
 from segone.accounts.schemas import SYSTEM
 from segone.analytics import backend
-from segone.behaviour import forecasts, ingest, metrics, refresh, scores
+from segone.behaviour import forecasts, ingest, metrics, scores
 from segone.behaviour import service as profiles
 from segone.behaviour.btyd import bgnbd, gammagamma, paretonbd, predictions
-from segone.behaviour.events import read_cdnow_sample
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
 from segone.behaviour.schemas import TimelinePoint
 from segone.errors import Invalid
 from segone.runtime import Runtime
-from tests.behaviour.conftest import DUCKDB_WARNING
+from tests.behaviour.conftest import CDNOW_CALIBRATION_END, DUCKDB_WARNING, refreshed_on_cdnow
 from tests.cdnow import SUMMARY, WITH_TRANSACTIONS
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
 
-CALIBRATION_END = date(1997, 9, 30)
 DISCOUNTING = predictions.Discounting(periods=13, rate=0.0074, period_length=4.0)
 
 
@@ -122,15 +120,6 @@ def test_a_bad_level_is_refused_saying_what_is_allowed() -> None:
     assert forecasts.checked_level(0.9) == 0.9
 
 
-def _refreshed(runtime: Runtime) -> dict[str, Any]:
-    with runtime.session() as db:
-        resolved = ingest.resolve_customers(db, actor=SYSTEM, events=read_cdnow_sample(), unknown="create")
-    assert resolved.table is not None
-    ingest.dataset_of(runtime.settings.data_dir).write_batch(resolved.table)
-    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=CALIBRATION_END)
-    return report.models
-
-
 def _summary_as_of(runtime: Runtime, day: date) -> dict[int, tuple[float, float, float]]:
     """Each customer's ``(x, t_x, T)`` in weeks as the engine computes them up to ``day``."""
     con = backend.connect("duckdb://:memory:", runtime.settings.data_dir)
@@ -146,9 +135,9 @@ def test_the_refresh_keeps_each_models_covariance_and_a_customers_intervals_come
     sqlite_runtime: Runtime,
 ) -> None:
     runtime = sqlite_runtime
-    models = _refreshed(runtime)
+    models = refreshed_on_cdnow(runtime)
     # The covariance kept is the fit's own: refitting the engine's summary gives the same standard errors.
-    rows = _summary_as_of(runtime, CALIBRATION_END)
+    rows = _summary_as_of(runtime, CDNOW_CALIBRATION_END)
     x, t_x, age = (np.array([row[i] for row in rows.values()]) for i in range(3))
     own = paretonbd.fit(x, t_x, age).standard_errors
     assert own is not None
@@ -187,7 +176,7 @@ def test_the_refresh_keeps_each_models_covariance_and_a_customers_intervals_come
 
 def test_p_alive_over_a_customers_past_is_the_models_at_each_day(sqlite_runtime: Runtime) -> None:
     runtime = sqlite_runtime
-    models = _refreshed(runtime)
+    models = refreshed_on_cdnow(runtime)
     params = paretonbd.ParetoNBDParams(**models["pareto_nbd"]["params"])
     with runtime.session() as db:
         customer = db.scalar(
@@ -198,10 +187,10 @@ def test_p_alive_over_a_customers_past_is_the_models_at_each_day(sqlite_runtime:
         stored = db.get(BehaviourProfile, customer)
         run = db.scalars(select(BehaviourRefresh)).one()
         assert stored is not None and stored.first_purchase is not None
-    assert history.model == "Pareto/NBD" and history.as_of == CALIBRATION_END and run.status == "done"
+    assert history.model == "Pareto/NBD" and history.as_of == CDNOW_CALIBRATION_END and run.status == "done"
     points = history.points
     days = [p.day for p in points]
-    assert days == sorted(days) and days[0] == stored.first_purchase and days[-1] == CALIBRATION_END
+    assert days == sorted(days) and days[0] == stored.first_purchase and days[-1] == CDNOW_CALIBRATION_END
     assert sum(p.purchase for p in points) == 5 and len(points) <= 100 + 5
     assert points[-1].p_alive == pytest.approx(stored.p_alive, rel=1e-5)
     # Right after a repeat purchase the Pareto/NBD is sure the customer is alive; in between it loses hope.

@@ -10,7 +10,9 @@ import pytest
 
 from segone.accounts.schemas import SYSTEM
 from segone.behaviour import ingest, refresh
-from tests.behaviour.conftest import DUCKDB_WARNING
+from segone.behaviour import service as profiles
+from segone.customers import service as customers
+from tests.behaviour.conftest import DUCKDB_WARNING, refreshed_on_cdnow
 from tests.conftest import LiveServer
 from tests.factories import MadeUser, make_customer
 
@@ -111,3 +113,58 @@ def test_two_purchases_on_consecutive_days_are_too_few_to_tell_a_rhythm(
     assert "Usually every" not in panel and "Wednesdays" not in panel
     assert "Bought on 2 days, the last on 1997-01-02 (18 months before 1998-06-30)." in panel
     assert "Spent up to 1998-06-30</dt><dd>$38.32<" in panel
+
+
+def test_the_forecast_page_shows_each_score_with_its_interval_and_p_alive_over_time(
+    live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = frontline_client
+    runtime = live_server.runtime
+    waiting = make_customer(runtime, name="Nia Newcomer")
+    refreshed_on_cdnow(runtime)
+    with runtime.session() as db:
+        customer = customers.get_by_identity(db, actor=SYSTEM, identity="cdnow:00004")
+        assert customer is not None
+        behaviour = profiles.behaviour_of(
+            db, actor=SYSTEM, customer_id=customer.id, currency="USD", intervals=0.9
+        )
+    scores = behaviour.scores
+    assert scores is not None and scores.intervals is not None and scores.intervals.p_alive is not None
+    assert behaviour.profile is not None
+
+    # The customer page links to it; the intervals are not on the page itself.
+    panel = _panel(client.get(f"/customers/{customer.id}").text)
+    link = f'href="/customers/{customer.id}/forecast"'
+    assert link in panel and "interval" not in panel.replace("Intervals and P(alive)", "")
+
+    page = client.get(f"/customers/{customer.id}/forecast")
+    assert page.status_code == 200
+    html = page.text
+    low, high = scores.intervals.p_alive.low, scores.intervals.p_alive.high
+    assert (
+        f"<dt>Still buying from us (P(alive))</dt><dd>{scores.p_alive:.0%} "
+        f'<span class="interval">({low * 100:.0f}\u2013{high:.0%})</span>'
+    ) in html
+    clv = scores.intervals.clv
+    assert clv is not None
+    assert f"(${clv.low:,.2f}\u2013${clv.high:,.2f})" in html
+    assert "with 90% probability" in html
+    # P(alive) over time: a line, a dot per purchase day, the last value written at its end.
+    chart = re.search(r'<section id="alive-history".*?</section>', html, re.S)
+    assert chart is not None
+    svg = chart.group(0)
+    assert svg.count('<circle class="chart-dot"') == behaviour.profile.purchases
+    assert re.search(r'<polyline class="chart-line" points="[\d., ]+"/>', svg)
+    assert f">{scores.p_alive:.0%}</text>" in svg
+    assert [t for t in re.findall(r'class="chart-tick"[^>]*>([^<]+)<', svg)][:5] == [
+        "0%",
+        "25%",
+        "50%",
+        "75%",
+        "100%",
+    ]
+
+    # Before a refresh has scored someone: no link, and the page says why it is empty.
+    assert "/forecast" not in _panel(client.get(f"/customers/{waiting}").text)
+    assert "No forecast yet" in client.get(f"/customers/{waiting}/forecast").text
+    assert client.get("/customers/999999/forecast").status_code == 404

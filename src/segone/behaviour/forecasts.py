@@ -107,6 +107,12 @@ def intervals(
     fit = purchase_fit(models)
     if fit is None:
         return empty.model_copy(update={"note": "No purchase model was fitted by the last refresh."})
+    if not fit.converged:
+        return empty.model_copy(
+            update={
+                "note": "The purchase model's fit did not converge: its parameters are too uncertain to draw."
+            }
+        )
     if fit.covariance is None:
         return empty.model_copy(
             update={
@@ -115,7 +121,7 @@ def intervals(
             }
         )
     spend = spend_fit(models)
-    money = spend is not None and spend.covariance is not None and who.money is not None
+    money = spend is not None and spend.converged and spend.covariance is not None and who.money is not None
     periods = max(1, round(horizon_weeks / 4))
     length = horizon_weeks / periods
     found = predictions.customer_intervals(
