@@ -140,14 +140,22 @@ def test_the_forecast_page_shows_each_score_with_its_interval_and_p_alive_over_t
     page = client.get(f"/customers/{customer.id}/forecast")
     assert page.status_code == 200
     html = page.text
-    low, high = scores.intervals.p_alive.low, scores.intervals.p_alive.high
-    assert (
-        f"<dt>Still buying from us (P(alive))</dt><dd>{scores.p_alive:.0%} "
-        f'<span class="interval">({low * 100:.0f}\u2013{high:.0%})</span>'
-    ) in html
+    # Each score as shown, with its interval; as precise as it takes for the two ends to differ.
+    found = re.findall(r'<dt>([^<]+)</dt><dd>([^<]+) <span class="interval">\(([^<]+)\)</span>', html)
+    shown = {label: f"{value} ({interval})" for label, value, interval in found}
+    alive = re.fullmatch(r"([\d.]+)% \(([\d.]+)\u2013([\d.]+)%\)", shown["Still buying from us (P(alive))"])
+    assert alive is not None
+    value, low, high = (float(v) / 100 for v in alive.groups())
+    rounding = 0.5 * 10 ** -(len(alive.group(1).partition(".")[2]) + 2) + 1e-12
+    assert low < high and value == pytest.approx(scores.p_alive, abs=rounding)
+    assert low == pytest.approx(scores.intervals.p_alive.low, abs=rounding)
+    assert high == pytest.approx(scores.intervals.p_alive.high, abs=rounding)
     clv = scores.intervals.clv
     assert clv is not None
-    assert f"(${clv.low:,.2f}\u2013${clv.high:,.2f})" in html
+    assert (
+        shown["Value of those weeks (CLV)"] == f"${scores.clv:,.2f} (${clv.low:,.2f}\u2013${clv.high:,.2f})"
+    )
+    assert f"Purchase days expected in the 52 weeks after {behaviour.as_of}" in shown
     assert "with 90% probability" in html
     # P(alive) over time: a line, a dot per purchase day, the last value written at its end.
     chart = re.search(r'<section id="alive-history".*?</section>', html, re.S)

@@ -200,49 +200,56 @@ def forecast(behaviour: BehaviourOut, history: AliveHistory) -> Forecast | None:
         return None
     found = scores.intervals
     currency = behaviour.currency
-
-    def percent(value: float) -> str:
-        return f"{value:.0%}"
-
-    def purchases(value: float) -> str:
-        return f"{value:.1f}"
-
-    def money(value: float) -> str:
-        return formatting.money(value, currency)
-
-    def interval(bounds: Interval | None, shown: Callable[[float], str]) -> str | None:
-        if bounds is None:
-            return None
-        low, high = shown(bounds.low), shown(bounds.high)
-        if shown is percent:  # the percent sign once, after the high end
-            low = low.removesuffix("%")
-        return f"{low}\u2013{high}"
-
-    rows = [
-        ("Still buying from us (P(alive))", scores.p_alive, "p_alive", percent),
-        (
-            f"Purchase days expected in {scores.horizon_weeks} weeks",
-            scores.expected_purchases,
-            "expected_purchases",
-            purchases,
-        ),
-        ("Expected value per purchase", scores.expected_value, "expected_value", money),
-        (f"Customer lifetime value over {scores.horizon_weeks} weeks", scores.clv, "clv", money),
+    weeks, after = scores.horizon_weeks, behaviour.as_of.isoformat()
+    money = _money(currency)
+    rows: list[tuple[str, str, Callable[[float, int], str], int]] = [
+        ("Still buying from us (P(alive))", "p_alive", _percent, 0),
+        (f"Purchase days expected in the {weeks} weeks after {after}", "expected_purchases", _decimal, 1),
+        ("Value of those weeks (CLV)", "clv", money, 2),
+        ("Expected value per purchase", "expected_value", money, 2),
     ]
     shown_scores = [
-        Score(label, shown(value), interval(getattr(found, name) if found else None, shown))
-        for label, value, name, shown in rows
-        if value is not None
+        _score(label, getattr(scores, name), getattr(found, name) if found else None, shown, places)
+        for label, name, shown, places in rows
+        if getattr(scores, name) is not None
     ]
     notes = [note for note in (found.note if found else None, history.note) if note]
     return Forecast(
         as_of=behaviour.as_of,
         model=scores.model,
-        level=found.level if found else None,
+        level=found.level if found and any(score.interval for score in shown_scores) else None,
         scores=shown_scores,
         chart=alive_chart(history.points, behaviour.as_of),
         notes=notes,
     )
+
+
+def _percent(value: float, places: int) -> str:
+    return f"{value * 100:.{places}f}%"
+
+
+def _decimal(value: float, places: int) -> str:
+    return f"{value:.{places}f}"
+
+
+def _money(currency: str) -> Callable[[float, int], str]:
+    return lambda value, places: formatting.money(value, currency)
+
+
+def _score(
+    label: str, value: float, bounds: Interval | None, shown: Callable[[float, int], str], places: int
+) -> Score:
+    """The value and its interval (low and high joined by a dash, the percent sign once), with a decimal
+    or two more when the ends would read the same: a narrow interval is worth seeing as narrow, not as one
+    number twice; the value takes the same precision."""
+    if bounds is None:
+        return Score(label, shown(value, places), None)
+    for more in range(3):
+        low, high = shown(bounds.low, places + more), shown(bounds.high, places + more)
+        if low != high:
+            break
+    low = low.removesuffix("%") if high.endswith("%") else low
+    return Score(label, shown(value, places + more), f"{low}\u2013{high}")
 
 
 def alive_chart(points: list[AlivePoint], as_of: date) -> AliveChart | None:
