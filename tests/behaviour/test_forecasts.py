@@ -235,3 +235,35 @@ def test_the_bg_nbd_history_is_one_before_a_repeat_purchase_and_its_formula_afte
     )
     assert later[0].day == bought[1]
     assert later[-1].p_alive == pytest.approx(bgnbd.p_alive(fit.params, [4], [140 / 7], [weeks])[0], abs=1e-6)
+
+
+def test_what_the_refresh_did_not_keep_gets_no_interval_and_a_note_saying_why(fits: dict[str, Any]) -> None:
+    purchases = scores._describe(fits["pareto_nbd"], ("r", "alpha", "s", "beta"))
+    spend = scores._describe(fits["gamma_gamma"], ("p", "q", "gamma"))
+
+    def asked(models: dict[str, Any]) -> Any:
+        return profiles.score_intervals(
+            frequency=3,
+            recency=20.0,
+            T=30.0,
+            money=30.0,
+            models=models,
+            horizon_weeks=52,
+            annual_discount_rate=0.1,
+            level=0.8,
+        )
+
+    full = asked({"pareto_nbd": purchases, "gamma_gamma": spend})
+    assert full.note is None and full.clv is not None and full.clv.level == 0.8
+    older = asked({"pareto_nbd": {**purchases, "covariance": None}, "gamma_gamma": spend})
+    assert older.p_alive is None and older.clv is None
+    assert older.note is not None and older.note.startswith("The last refresh kept no covariance")
+    stuck = asked({"pareto_nbd": {**purchases, "converged": False}})
+    assert stuck.p_alive is None and stuck.note is not None and "did not converge" in stuck.note
+    assert (
+        asked({}).note
+        == "Intervals are drawn for Pareto/NBD and BG/NBD scores; the last refresh fitted neither."
+    )
+    no_spend = asked({"pareto_nbd": purchases, "gamma_gamma": {**spend, "covariance": None}})
+    assert no_spend.p_alive == full.p_alive and no_spend.clv is None and no_spend.expected_value is None
+    assert no_spend.note == "No spend model with a covariance: no interval on value or CLV."

@@ -106,7 +106,12 @@ def intervals(
     )
     fit = purchase_fit(models)
     if fit is None:
-        return empty.model_copy(update={"note": "No purchase model was fitted by the last refresh."})
+        return empty.model_copy(
+            update={
+                "note": "Intervals are drawn for Pareto/NBD and BG/NBD scores; the last refresh fitted "
+                "neither."
+            }
+        )
     if not fit.converged:
         return empty.model_copy(
             update={

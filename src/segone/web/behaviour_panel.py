@@ -301,8 +301,12 @@ def alive_chart(points: list[AlivePoint], as_of: date) -> AliveChart | None:
         plot=plot,
         points=" ".join(f"{x(p.day):.1f},{y(p.p_alive):.1f}" for p in points),
         purchases=dots,
+        # Under the line's end when it is high (the line comes from above), over it when low.
         last=Label(
-            f"{x(last.day) - 4:.1f}", f"{max(y(last.p_alive) - 6, TOP + 8):.1f}", f"{last.p_alive:.0%}", "end"
+            f"{x(last.day) - 4:.1f}",
+            f"{y(last.p_alive) + (16 if last.p_alive > 0.5 else -8):.1f}",
+            f"{last.p_alive:.0%}",
+            "end",
         ),
         summary=(
             f"P(alive) from {start.isoformat()} to {last.day.isoformat()}: {last.p_alive:.0%} now, "
