@@ -153,11 +153,19 @@ def test_the_refresh_keeps_each_models_covariance_and_a_customers_intervals_come
         )
         assert regular is not None
         plain = profiles.behaviour_of(db, actor=SYSTEM, customer_id=regular, currency="USD")
-        wide = profiles.behaviour_of(db, actor=SYSTEM, customer_id=regular, currency="USD", intervals=0.9)
-        again = profiles.behaviour_of(db, actor=SYSTEM, customer_id=regular, currency="USD", intervals=0.9)
-        narrow = profiles.behaviour_of(db, actor=SYSTEM, customer_id=regular, currency="USD", intervals=0.5)
+        wide = profiles.behaviour_with_intervals(
+            db, actor=SYSTEM, customer_id=regular, currency="USD", level=0.9
+        )
+        again = profiles.behaviour_with_intervals(
+            db, actor=SYSTEM, customer_id=regular, currency="USD", level=0.9
+        )
+        narrow = profiles.behaviour_with_intervals(
+            db, actor=SYSTEM, customer_id=regular, currency="USD", level=0.5
+        )
         with pytest.raises(Invalid, match=r"between 0\.5 and 0\.99"):
-            profiles.behaviour_of(db, actor=SYSTEM, customer_id=regular, currency="USD", intervals=1.5)
+            profiles.behaviour_with_intervals(
+                db, actor=SYSTEM, customer_id=regular, currency="USD", level=1.5
+            )
     assert plain.scores is not None and plain.scores.intervals is None  # nothing unless asked
     assert wide.scores is not None and narrow.scores is not None and again.scores is not None
     found, small = wide.scores.intervals, narrow.scores.intervals

@@ -125,8 +125,8 @@ def test_the_forecast_page_shows_each_score_with_its_interval_and_p_alive_over_t
     with runtime.session() as db:
         customer = customers.get_by_identity(db, actor=SYSTEM, identity="cdnow:00004")
         assert customer is not None
-        behaviour = profiles.behaviour_of(
-            db, actor=SYSTEM, customer_id=customer.id, currency="USD", intervals=0.9
+        behaviour = profiles.behaviour_with_intervals(
+            db, actor=SYSTEM, customer_id=customer.id, currency="USD", level=0.9
         )
     scores = behaviour.scores
     assert scores is not None and scores.intervals is not None and scores.intervals.p_alive is not None

@@ -49,18 +49,15 @@ def scoring_model(models: dict[str, Any]) -> str | None:
     return None
 
 
-def behaviour_of(
-    db: Session, *, actor: Actor, customer_id: int, currency: str, intervals: float | None = None
-) -> BehaviourOut:
+def behaviour_of(db: Session, *, actor: Actor, customer_id: int, currency: str) -> BehaviourOut:
     """The customer's profile, scores, purchase timeline and their reading in words, amounts in
-    ``currency`` (a merged record's id gives the survivor's); with ``intervals`` (a level, 0.5 to 0.99)
-    each score's central interval too (``score_intervals``), which only this costs."""
-    if intervals is not None:
-        from segone.behaviour import forecasts  # NumPy and the models load only for those who ask
-
-        forecasts.checked_level(intervals)
+    ``currency`` (a merged record's id gives the survivor's)."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
-    row = _profile_and_run(db, customer.id)
+    row = db.execute(
+        select(BehaviourProfile, BehaviourRefresh)
+        .join(BehaviourRefresh, BehaviourRefresh.id == BehaviourProfile.refresh_id)
+        .where(BehaviourProfile.customer_id == customer.id)
+    ).first()
     if row is None:
         return BehaviourOut(
             customer_id=customer.id,
@@ -90,8 +87,6 @@ def behaviour_of(
         horizon_weeks=run.horizon_weeks,
         annual_discount_rate=run.annual_discount_rate,
     )
-    if intervals is not None and scores.p_alive is not None:
-        scores.intervals = _intervals_of(profile, run, intervals)
     return BehaviourOut(
         customer_id=customer.id,
         currency=currency,
@@ -104,12 +99,30 @@ def behaviour_of(
     )
 
 
-def _profile_and_run(db: Session, customer_id: int) -> Any:
-    return db.execute(
+def behaviour_with_intervals(
+    db: Session, *, actor: Actor, customer_id: int, currency: str, level: float
+) -> BehaviourOut:
+    """``behaviour_of`` with each score's central ``level`` interval (0.5 to 0.99, else ``Invalid``) in
+    ``scores.intervals`` (``score_intervals``): only those who ask pay for the draws."""
+    from segone.behaviour import forecasts  # NumPy and the models load only for those who ask
+
+    forecasts.checked_level(level)
+    out = behaviour_of(db, actor=actor, customer_id=customer_id, currency=currency)
+    if out.scores is None or out.scores.p_alive is None:
+        return out
+    row = _profile_and_run(db, out.customer_id)
+    assert row is not None  # behaviour_of found it
+    out.scores.intervals = _intervals_of(*row, level)
+    return out
+
+
+def _profile_and_run(db: Session, customer_id: int) -> tuple[BehaviourProfile, BehaviourRefresh] | None:
+    row = db.execute(
         select(BehaviourProfile, BehaviourRefresh)
         .join(BehaviourRefresh, BehaviourRefresh.id == BehaviourProfile.refresh_id)
         .where(BehaviourProfile.customer_id == customer_id)
     ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def score_intervals(
@@ -170,10 +183,12 @@ def alive_history(db: Session, *, actor: Actor, customer_id: int) -> AliveHistor
 
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     row = _profile_and_run(db, customer.id)
-    if row is None or row[0].first_purchase is None:
+    if row is None:
         return AliveHistory(customer_id=customer.id, model=None, as_of=None, points=[])
     profile, run = row
     model = scoring_model(run.models)
+    if profile.first_purchase is None:  # events, but no purchase yet
+        return AliveHistory(customer_id=customer.id, model=model, as_of=profile.as_of, points=[])
     if profile.p_alive is None:
         note = "No P(alive) for this customer" + ("." if model is None else " (no consent to profiling).")
         return AliveHistory(customer_id=customer.id, model=model, as_of=profile.as_of, points=[], note=note)

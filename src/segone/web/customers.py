@@ -457,12 +457,12 @@ def customer_forecast(request: Request, customer_id: int, viewer: Reader, runtim
         customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
         if (moved := redirect_if_merged(request, customer.id, customer_id, "/forecast")) is not None:
             return moved
-        behaviour = profiles.behaviour_of(
+        behaviour = profiles.behaviour_with_intervals(
             db,
             actor=viewer.actor,
             customer_id=customer.id,
             currency=runtime.settings.currency,
-            intervals=FORECAST_LEVEL,
+            level=FORECAST_LEVEL,
         )
         history = profiles.alive_history(db, actor=viewer.actor, customer_id=customer.id)
         return render(

@@ -35,8 +35,11 @@ def get_behaviour(
     uses, each habit stated only with enough evidence (docs/user-guide.md). Amounts are in `currency`
     (`SEGONE_CURRENCY`). `profile` is null until a refresh has seen the customer. With `intervals`, each
     score's `{low, high, level}` (a seeded parametric bootstrap: the same request, the same interval)."""
-    return profiles.behaviour_of(
-        db, actor=actor, customer_id=customer_id, currency=runtime.settings.currency, intervals=intervals
+    currency = runtime.settings.currency
+    if intervals is None:
+        return profiles.behaviour_of(db, actor=actor, customer_id=customer_id, currency=currency)
+    return profiles.behaviour_with_intervals(
+        db, actor=actor, customer_id=customer_id, currency=currency, level=intervals
     )
 
 

@@ -375,9 +375,8 @@ def fit_rfm(
 # --- standard errors -------------------------------------------------------------------------------------
 
 HESSIAN_STEP = 1e-4  # central-difference step in log-parameters
-REUSE_WITHIN = (
-    1e-4  # the last Newton step's Hessian serves if the optimum is this close to where it was taken
-)
+# The last Newton step's Hessian serves when the optimum is this close to where it was taken (log-parameters).
+REUSE_WITHIN = 1e-4
 
 
 def _reused_covariance(optimum: Optimum) -> FloatArray | None:
