@@ -147,13 +147,13 @@ def page_cost(fit: Any, spend: Any, repeats: int) -> None:
     n = repeats * 10
     draw, found = cpu(
         lambda: forecasts.intervals(
-            who, models=models, level=0.9, horizon_weeks=52, annual_discount_rate=0.1
+            who, models=models, scorer="pareto_nbd", level=0.9, horizon_weeks=52, annual_discount_rate=0.1
         ),
         n,
     )
     history_seconds, points = cpu(
         lambda: forecasts.alive_history(
-            models=models, first=first, as_of=as_of, purchases=20, timeline=timeline
+            models=models, scorer="pareto_nbd", first=first, as_of=as_of, purchases=20, timeline=timeline
         ),
         n,
     )

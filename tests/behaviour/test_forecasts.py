@@ -225,7 +225,9 @@ def test_the_bg_nbd_history_is_one_before_a_repeat_purchase_and_its_formula_afte
     bought = [first, first + timedelta(days=70), first + timedelta(days=140)]
     as_of = first + timedelta(days=400)
     timeline = [TimelinePoint(day=day, value=10.0, purchases=1) for day in bought]
-    points = forecasts.alive_history(models=models, first=first, as_of=as_of, purchases=3, timeline=timeline)
+    points = forecasts.alive_history(
+        models=models, scorer="bgnbd", first=first, as_of=as_of, purchases=3, timeline=timeline
+    )
     assert len([p for p in points if not p.purchase]) <= forecasts.HISTORY_POINTS
     before = [p for p in points if p.day < bought[1]]
     assert before and all(p.p_alive == 1.0 for p in before)
@@ -239,7 +241,7 @@ def test_the_bg_nbd_history_is_one_before_a_repeat_purchase_and_its_formula_afte
     assert last.day == as_of and last.p_alive == pytest.approx(expected, abs=1e-6)
     # A timeline that no longer reaches the first purchase: the older purchase days still count.
     later = forecasts.alive_history(
-        models=models, first=first, as_of=as_of, purchases=5, timeline=timeline[1:]
+        models=models, scorer="bgnbd", first=first, as_of=as_of, purchases=5, timeline=timeline[1:]
     )
     assert later[0].day == bought[1]
     assert later[-1].p_alive == pytest.approx(bgnbd.p_alive(fit.params, [4], [140 / 7], [weeks])[0], abs=1e-6)

@@ -76,12 +76,11 @@ def customer(
     )
 
 
-def purchase_fit(models: dict[str, Any]) -> FitResult[Any] | None:
-    """The purchase model the refresh scored with, as a fit with its covariance (None without one)."""
-    for key, params in _PURCHASE_MODELS.items():
-        if key in models:
-            return _fit(models[key], params)
-    return None
+def purchase_fit(models: dict[str, Any], scorer: str | None) -> FitResult[Any] | None:
+    """The purchase model the refresh scored with (``scorer``, its key in ``models``: the service's
+    ``scoring_model`` decides), as a fit with its covariance; None when intervals are not drawn for it."""
+    params = _PURCHASE_MODELS.get(scorer) if scorer is not None else None
+    return None if scorer is None or params is None or scorer not in models else _fit(models[scorer], params)
 
 
 def spend_fit(models: dict[str, Any]) -> FitResult[GammaGammaParams] | None:
@@ -92,6 +91,7 @@ def intervals(
     who: Customer,
     *,
     models: dict[str, Any],
+    scorer: str | None,
     level: float,
     horizon_weeks: int,
     annual_discount_rate: float,
@@ -104,7 +104,7 @@ def intervals(
     empty = ScoreIntervals(
         level=level, draws=draws, p_alive=None, expected_purchases=None, expected_value=None, clv=None
     )
-    fit = purchase_fit(models)
+    fit = purchase_fit(models, scorer)
     if fit is None:
         return empty.model_copy(
             update={
@@ -164,7 +164,13 @@ def intervals(
 
 
 def alive_history(
-    *, models: dict[str, Any], first: date, as_of: date, purchases: int, timeline: list[TimelinePoint]
+    *,
+    models: dict[str, Any],
+    scorer: str | None,
+    first: date,
+    as_of: date,
+    purchases: int,
+    timeline: list[TimelinePoint],
 ) -> list[AlivePoint]:
     """P(alive) with the current parameters at each day of a grid (weekly, or at most ``HISTORY_POINTS``
     evenly spaced days) and at each purchase day, from the first purchase day of ``timeline`` to
@@ -173,7 +179,7 @@ def alive_history(
     ``timeline`` holds the most recent purchase days; when it no longer reaches back to ``first``, the
     ``purchases`` before it still count, and the history starts at its first day.
     """
-    fit = purchase_fit(models)
+    fit = purchase_fit(models, scorer)
     if fit is None or not timeline:
         return []
     days = [point.day for point in timeline]

@@ -49,6 +49,12 @@ def scoring_model(models: dict[str, Any]) -> str | None:
     return None
 
 
+def scoring_key(models: dict[str, Any]) -> str | None:
+    """The key in ``refresh.models`` of the model ``scoring_model`` names."""
+    name = scoring_model(models)
+    return next((key for key, model in MODEL_NAMES.items() if model == name), None)
+
+
 def behaviour_of(db: Session, *, actor: Actor, customer_id: int, currency: str) -> BehaviourOut:
     """The customer's profile, scores, purchase timeline and their reading in words, amounts in
     ``currency`` (a merged record's id gives the survivor's)."""
@@ -146,6 +152,7 @@ def score_intervals(
     return forecasts.intervals(
         who,
         models=models,
+        scorer=scoring_key(models),
         level=level,
         horizon_weeks=horizon_weeks,
         annual_discount_rate=annual_discount_rate,
@@ -194,6 +201,7 @@ def alive_history(db: Session, *, actor: Actor, customer_id: int) -> AliveHistor
         return AliveHistory(customer_id=customer.id, model=model, as_of=profile.as_of, points=[], note=note)
     points = forecasts.alive_history(
         models=run.models,
+        scorer=scoring_key(run.models),
         first=profile.first_purchase,
         as_of=profile.as_of,
         purchases=profile.purchases,
