@@ -11,7 +11,9 @@ import pytest
 from segone.accounts.schemas import SYSTEM
 from segone.behaviour import ingest, refresh
 from segone.behaviour import service as profiles
+from segone.behaviour.schemas import AliveHistory, BehaviourOut, Interval, ScoreIntervals, ScoresOut
 from segone.customers import service as customers
+from segone.web import behaviour_panel
 from tests.behaviour.conftest import DUCKDB_WARNING, refreshed_on_cdnow
 from tests.conftest import LiveServer
 from tests.factories import MadeUser, make_customer
@@ -176,3 +178,55 @@ def test_the_forecast_page_shows_each_score_with_its_interval_and_p_alive_over_t
     assert "/forecast" not in _panel(client.get(f"/customers/{waiting}").text)
     assert "No forecast yet" in client.get(f"/customers/{waiting}/forecast").text
     assert client.get("/customers/999999/forecast").status_code == 404
+
+
+def test_each_score_is_shown_as_precisely_as_its_interval_needs() -> None:
+    def shown(p_alive: Interval, clv: Interval | None = None) -> list[tuple[str, str | None]]:
+        scores = ScoresOut(
+            model="Pareto/NBD",
+            p_alive=0.996145,
+            expected_purchases=0.90225,
+            expected_value=None,
+            value_population_mean=None,
+            value_population_weight=None,
+            clv=2397.578186,
+            horizon_weeks=52,
+            annual_discount_rate=0.1,
+            intervals=ScoreIntervals(
+                level=0.9,
+                draws=500,
+                p_alive=p_alive,
+                expected_purchases=Interval(low=0.88762, high=0.916616, level=0.9),
+                expected_value=None,
+                clv=clv,
+            ),
+        )
+        behaviour = BehaviourOut(
+            customer_id=1,
+            currency="USD",
+            as_of=date(2026, 12, 7),
+            refreshed_at=None,
+            profile=None,
+            scores=scores,
+            timeline=[],
+            reading=None,
+        )
+        history = AliveHistory(customer_id=1, model="Pareto/NBD", as_of=date(2026, 12, 7), points=[])
+        forecast = behaviour_panel.forecast(behaviour, history)
+        assert forecast is not None and forecast.chart is None
+        return [(score.value, score.interval) for score in forecast.scores]
+
+    narrow = shown(
+        Interval(low=0.995892, high=0.996402, level=0.9),
+        Interval(low=2384.416573, high=2411.826855, level=0.9),
+    )
+    # Not one number twice: two decimals more, and the value with them; purchases to two decimals too.
+    assert narrow == [
+        ("99.61%", "99.59\u201399.64%"),
+        ("0.90", "0.89\u20130.92"),
+        ("$2,397.58", "$2,384.42\u2013$2,411.83"),
+    ]
+    wide = shown(Interval(low=0.48, high=0.75, level=0.9))
+    assert wide[0] == ("100%", "48\u201375%") and wide[2] == ("$2,397.58", None)
+    certain = shown(Interval(low=1.0, high=1.0, level=0.9))
+    assert certain[0] == ("100%", "100% at both ends")

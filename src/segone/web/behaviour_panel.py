@@ -248,6 +248,8 @@ def _score(
         low, high = shown(bounds.low, places + more), shown(bounds.high, places + more)
         if low != high:
             break
+    else:  # no doubt at all: P(alive) on the day of a repeat purchase, say
+        return Score(label, shown(value, places), f"{shown(bounds.high, places)} at both ends")
     low = low.removesuffix("%") if high.endswith("%") else low
     return Score(label, shown(value, places + more), f"{low}\u2013{high}")
 
