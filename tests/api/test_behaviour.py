@@ -14,7 +14,7 @@ from segone.runtime import Runtime
 from segone.settings import Settings
 from tests.api.conftest import ClientFactory
 from tests.api.helpers import api_user, error_of
-from tests.behaviour.conftest import DUCKDB_WARNING
+from tests.behaviour.conftest import DUCKDB_WARNING, refreshed_on_cdnow
 from tests.conftest import LiveServer
 from tests.factories import make_customer
 
@@ -132,3 +132,38 @@ def test_the_server_flushes_staged_events_in_the_background(fresh_settings: Sett
     finally:
         server.stop()
         runtime.dispose()
+
+
+def test_intervals_on_the_scores_when_asked_for(runtime: Runtime, api: ClientFactory) -> None:
+    refreshed_on_cdnow(runtime)  # customers who drop out: a Pareto/NBD with every parameter pinned down
+    client = api(api_user(runtime, Role.FRONTLINE).token)
+    customer = client.get("/customers/by-identity/cdnow:00004").json()["id"]
+
+    plain = client.get(f"/customers/{customer}/behaviour").json()
+    assert plain["scores"]["intervals"] is None  # only when asked for
+    asked = client.get(f"/customers/{customer}/behaviour", params={"intervals": "0.9"})
+    assert asked.status_code == 200
+    scores = asked.json()["scores"]
+    found = scores["intervals"]
+    assert (found["level"], found["draws"], found["note"]) == (0.9, 500, None)
+    for name in ("p_alive", "expected_purchases", "expected_value", "clv"):
+        interval = found[name]
+        assert set(interval) == {"low", "high", "level"} and interval["level"] == 0.9
+        assert interval["low"] <= scores[name] <= interval["high"] and interval["low"] < interval["high"], (
+            name
+        )
+    assert {k: v for k, v in scores.items() if k != "intervals"} == {
+        k: v for k, v in plain["scores"].items() if k != "intervals"
+    }
+    # The same request, the same interval; a lower level, a narrower one.
+    again = client.get(f"/customers/{customer}/behaviour", params={"intervals": "0.9"}).json()
+    assert again["scores"]["intervals"] == found
+    half = client.get(f"/customers/{customer}/behaviour", params={"intervals": "0.5"}).json()
+    inner = half["scores"]["intervals"]["clv"]
+    assert found["clv"]["low"] < inner["low"] < inner["high"] < found["clv"]["high"]
+
+    refused = error_of(client.get(f"/customers/{customer}/behaviour?intervals=1.5"), 422, "invalid")
+    assert refused["message"] == (
+        "The interval level must be between 0.5 and 0.99 (0.9 for 90% intervals), not 1.5."
+    )
+    error_of(client.get(f"/customers/{customer}/behaviour?intervals=ninety"), 422, "invalid")

@@ -10,16 +10,20 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pytest
 from ibis import BaseBackend
 
+from segone.accounts.schemas import SYSTEM
 from segone.analytics import backend
-from segone.behaviour.events import EVENT_TYPES, validate_events
+from segone.behaviour import ingest, refresh
+from segone.behaviour.events import EVENT_TYPES, read_cdnow_sample, validate_events
+from segone.runtime import Runtime
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Ibis 12 calls DuckDB 2's deprecated fetch_arrow_table(); harmless until either changes.
@@ -142,3 +146,17 @@ def write_events(directory: Path, table: pa.Table) -> None:
         resent.schema.get_field_index("value"), "value", pa.array(values, pa.float64())
     )
     dataset.write_batch(pa.concat_tables([table.slice(half), resent]))
+
+
+CDNOW_CALIBRATION_END = date(1997, 9, 30)
+
+
+def refreshed_on_cdnow(runtime: Runtime) -> dict[str, Any]:
+    """The CDNOW sample's customers and events in ``runtime``'s store, refreshed as of the end of its
+    39-week calibration period (Pareto/NBD: its customers drop out); the refresh's models."""
+    with runtime.session() as db:
+        resolved = ingest.resolve_customers(db, actor=SYSTEM, events=read_cdnow_sample(), unknown="create")
+    assert resolved.table is not None
+    ingest.dataset_of(runtime.settings.data_dir).write_batch(resolved.table)
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=CDNOW_CALIBRATION_END)
+    return report.models

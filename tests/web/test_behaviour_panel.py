@@ -10,7 +10,11 @@ import pytest
 
 from segone.accounts.schemas import SYSTEM
 from segone.behaviour import ingest, refresh
-from tests.behaviour.conftest import DUCKDB_WARNING
+from segone.behaviour import service as profiles
+from segone.behaviour.schemas import AliveHistory, BehaviourOut, Interval, ScoreIntervals, ScoresOut
+from segone.customers import service as customers
+from segone.web import behaviour_panel
+from tests.behaviour.conftest import DUCKDB_WARNING, refreshed_on_cdnow
 from tests.conftest import LiveServer
 from tests.factories import MadeUser, make_customer
 
@@ -111,3 +115,118 @@ def test_two_purchases_on_consecutive_days_are_too_few_to_tell_a_rhythm(
     assert "Usually every" not in panel and "Wednesdays" not in panel
     assert "Bought on 2 days, the last on 1997-01-02 (18 months before 1998-06-30)." in panel
     assert "Spent up to 1998-06-30</dt><dd>$38.32<" in panel
+
+
+def test_the_forecast_page_shows_each_score_with_its_interval_and_p_alive_over_time(
+    live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = frontline_client
+    runtime = live_server.runtime
+    waiting = make_customer(runtime, name="Nia Newcomer")
+    refreshed_on_cdnow(runtime)
+    with runtime.session() as db:
+        customer = customers.get_by_identity(db, actor=SYSTEM, identity="cdnow:00004")
+        assert customer is not None
+        behaviour = profiles.behaviour_with_intervals(
+            db, actor=SYSTEM, customer_id=customer.id, currency="USD", level=0.9
+        )
+    scores = behaviour.scores
+    assert scores is not None and scores.intervals is not None and scores.intervals.p_alive is not None
+    assert behaviour.profile is not None
+
+    # The customer page links to it; the intervals are not on the page itself.
+    panel = _panel(client.get(f"/customers/{customer.id}").text)
+    link = f'href="/customers/{customer.id}/forecast"'
+    assert link in panel and "interval" not in panel.replace("Intervals and P(alive)", "")
+
+    page = client.get(f"/customers/{customer.id}/forecast")
+    assert page.status_code == 200
+    html = page.text
+    # Each score as shown, with its interval; as precise as it takes for the two ends to differ.
+    found = re.findall(r'<dt>([^<]+)</dt><dd>([^<]+) <span class="interval">\(([^<]+)\)</span>', html)
+    shown = {label: f"{value} ({interval})" for label, value, interval in found}
+    alive = re.fullmatch(r"([\d.]+)% \(([\d.]+)\u2013([\d.]+)%\)", shown["Still buying from us (P(alive))"])
+    assert alive is not None
+    value, low, high = (float(v) / 100 for v in alive.groups())
+    rounding = 0.5 * 10 ** -(len(alive.group(1).partition(".")[2]) + 2) + 1e-12
+    assert low < high and value == pytest.approx(scores.p_alive, abs=rounding)
+    assert low == pytest.approx(scores.intervals.p_alive.low, abs=rounding)
+    assert high == pytest.approx(scores.intervals.p_alive.high, abs=rounding)
+    clv = scores.intervals.clv
+    assert clv is not None
+    assert (
+        shown["Value of those weeks (CLV)"] == f"${scores.clv:,.2f} (${clv.low:,.2f}\u2013${clv.high:,.2f})"
+    )
+    assert f"Purchase days expected in the 52 weeks after {behaviour.as_of}" in shown
+    assert "with 90% probability" in html
+    # P(alive) over time: a line, a dot per purchase day, the last value written at its end.
+    chart = re.search(r'<section id="alive-history".*?</section>', html, re.S)
+    assert chart is not None
+    svg = chart.group(0)
+    assert svg.count('<circle class="chart-dot"') == behaviour.profile.purchases
+    assert re.search(r'<polyline class="chart-line" points="[\d., ]+"/>', svg)
+    assert f">{scores.p_alive:.0%}</text>" in svg
+    assert [t for t in re.findall(r'class="chart-tick"[^>]*>([^<]+)<', svg)][:5] == [
+        "0%",
+        "25%",
+        "50%",
+        "75%",
+        "100%",
+    ]
+
+    # Before a refresh has scored someone: no link, and the page says why it is empty.
+    assert "/forecast" not in _panel(client.get(f"/customers/{waiting}").text)
+    assert "No forecast yet" in client.get(f"/customers/{waiting}/forecast").text
+    assert client.get("/customers/999999/forecast").status_code == 404
+
+
+def test_each_score_is_shown_as_precisely_as_its_interval_needs() -> None:
+    def shown(p_alive: Interval, clv: Interval | None = None) -> list[tuple[str, str | None]]:
+        scores = ScoresOut(
+            model="Pareto/NBD",
+            p_alive=0.996145,
+            expected_purchases=0.90225,
+            expected_value=None,
+            value_population_mean=None,
+            value_population_weight=None,
+            clv=2397.578186,
+            horizon_weeks=52,
+            annual_discount_rate=0.1,
+            intervals=ScoreIntervals(
+                level=0.9,
+                draws=500,
+                p_alive=p_alive,
+                expected_purchases=Interval(low=0.88762, high=0.916616, level=0.9),
+                expected_value=None,
+                clv=clv,
+            ),
+        )
+        behaviour = BehaviourOut(
+            customer_id=1,
+            currency="USD",
+            as_of=date(2026, 12, 7),
+            refreshed_at=None,
+            profile=None,
+            scores=scores,
+            timeline=[],
+            reading=None,
+        )
+        history = AliveHistory(customer_id=1, model="Pareto/NBD", as_of=date(2026, 12, 7), points=[])
+        forecast = behaviour_panel.forecast(behaviour, history)
+        assert forecast is not None and forecast.chart is None
+        return [(score.value, score.interval) for score in forecast.scores]
+
+    narrow = shown(
+        Interval(low=0.995892, high=0.996402, level=0.9),
+        Interval(low=2384.416573, high=2411.826855, level=0.9),
+    )
+    # Not one number twice: two decimals more, and the value with them; purchases to two decimals too.
+    assert narrow == [
+        ("99.61%", "99.59\u201399.64%"),
+        ("0.90", "0.89\u20130.92"),
+        ("$2,397.58", "$2,384.42\u2013$2,411.83"),
+    ]
+    wide = shown(Interval(low=0.48, high=0.75, level=0.9))
+    assert wide[0] == ("100%", "48\u201375%") and wide[2] == ("$2,397.58", None)
+    certain = shown(Interval(low=1.0, high=1.0, level=0.9))
+    assert certain[0] == ("100%", "100% at both ends")

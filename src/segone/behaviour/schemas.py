@@ -43,6 +43,47 @@ class BehaviourProfileOut(BaseModel):
     events: int
 
 
+class Interval(BaseModel):
+    """Where a score lies with probability ``level`` given how uncertain the model's parameters are."""
+
+    low: float
+    high: float
+    level: float
+
+
+class ScoreIntervals(BaseModel):
+    """Central intervals of the scores from the parameters' uncertainty (a parametric bootstrap on the last
+    refresh's fits): not the customer's own randomness, which is far larger (someone expected to buy 2.0
+    times will buy 0, 1, 3 ... times). A null interval: the model was not fitted, or ``note`` says why."""
+
+    level: float
+    draws: int = Field(description="Parameter vectors drawn; the same request draws the same ones.")
+    p_alive: Interval | None
+    expected_purchases: Interval | None
+    expected_value: Interval | None
+    clv: Interval | None
+    note: str | None = None
+
+
+class AlivePoint(BaseModel):
+    day: date
+    p_alive: float
+    purchase: bool = Field(description="A purchase day: its P(alive) counts that day's purchase.")
+
+
+class AliveHistory(BaseModel):
+    """P(alive) as the current model would have said it on each day, from what the customer had bought
+    by then (frequency and recency as they were), from the first purchase to the profile's day."""
+
+    customer_id: int
+    model: str | None
+    as_of: date | None
+    points: list[AlivePoint] = Field(
+        description="Days in order: a grid of at most 100, and every purchase day."
+    )
+    note: str | None = None
+
+
 class ScoresOut(BaseModel):
     """Model scores; a null where the refresh could not fit the model (the refresh's message says why)."""
 
@@ -63,6 +104,9 @@ class ScoresOut(BaseModel):
     clv: float | None = Field(description="Discounted value of the purchases expected in the horizon.")
     horizon_weeks: int
     annual_discount_rate: float
+    intervals: ScoreIntervals | None = Field(
+        default=None, description="Only when asked for (`intervals=0.9`): each score's central interval."
+    )
 
 
 class TimelinePoint(BaseModel):

@@ -110,7 +110,7 @@ def _fit_purchases(x: FloatArray, t_x: FloatArray, age: FloatArray, scores: Scor
         scores.notes.append("Pareto/NBD not fitted: no customer has bought twice yet.")
         return None
     try:
-        screen = bgnbd.fit(x, t_x, age, standard_errors=False)
+        screen = bgnbd.fit(x, t_x, age)
         if screen.params.a < NO_DROPOUT:
             scores.models["bgnbd"] = _describe(screen, ("r", "alpha", "a", "b"))
             scores.notes.append(
@@ -120,7 +120,7 @@ def _fit_purchases(x: FloatArray, t_x: FloatArray, age: FloatArray, scores: Scor
             model = screen.params
             alive = bgnbd.p_alive(model, x, t_x, age)
             return _Purchases(alive, lambda weeks: alive * bgnbd.purchases_if_alive(model, weeks, x, age))
-        fitted = paretonbd.fit(x, t_x, age, standard_errors=False)
+        fitted = paretonbd.fit(x, t_x, age)
     except (ValueError, FloatingPointError, ArithmeticError) as exc:
         scores.notes.append(f"Pareto/NBD could not be fitted: {exc}")
         return None
@@ -144,7 +144,7 @@ def _fit_gammagamma(x: FloatArray, money: FloatArray, scores: Scores) -> gammaga
         )
         return None
     try:
-        fitted = gammagamma.fit(x[keep], money[keep], standard_errors=False)
+        fitted = gammagamma.fit(x[keep], money[keep])
     except (ValueError, FloatingPointError, ArithmeticError) as exc:
         scores.notes.append(f"Gamma-Gamma could not be fitted: {exc}")
         return None
@@ -156,8 +156,12 @@ def _fit_gammagamma(x: FloatArray, money: FloatArray, scores: Scores) -> gammaga
 
 
 def _describe(fitted: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The fit as ``BehaviourRefresh.models`` keeps it: with its covariance (the parameters' order, None when
+    the data do not identify every parameter), from which a customer's intervals are drawn later."""
+    covariance = fitted.covariance
     return {
         "params": dict(zip(names, (round(v, 6) for v in fitted.params.values()), strict=True)),
+        "covariance": None if covariance is None else [[float(v) for v in row] for row in covariance],
         "log_likelihood": round(fitted.log_likelihood, 3),
         "customers": fitted.n_customers,
         "converged": fitted.converged,

@@ -22,10 +22,12 @@ from segone.behaviour.group_fits import MIN_GROUP_CUSTOMERS as MIN_GROUP_CUSTOME
 from segone.behaviour.group_fits import GroupFits as GroupFits
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh, StagedEvent
 from segone.behaviour.schemas import (
+    AliveHistory,
     BehaviourOut,
     BehaviourProfileOut,
     EventRecord,
     RefreshOut,
+    ScoreIntervals,
     ScoresOut,
     TimelinePoint,
 )
@@ -51,6 +53,12 @@ def scoring_model(models: dict[str, Any]) -> str | None:
         if key in models:
             return MODEL_NAMES[key]
     return None
+
+
+def scoring_key(models: dict[str, Any]) -> str | None:
+    """The key in ``refresh.models`` of the model ``scoring_model`` names."""
+    name = scoring_model(models)
+    return next((key for key, model in MODEL_NAMES.items() if model == name), None)
 
 
 def behaviour_of(db: Session, *, actor: Actor, customer_id: int, currency: str) -> BehaviourOut:
@@ -104,6 +112,111 @@ def behaviour_of(db: Session, *, actor: Actor, customer_id: int, currency: str) 
         timeline=timeline_points(profile.timeline),
         reading=reading.read(out, scores, as_of=profile.as_of, currency=currency),
     )
+
+
+def behaviour_with_intervals(
+    db: Session, *, actor: Actor, customer_id: int, currency: str, level: float
+) -> BehaviourOut:
+    """``behaviour_of`` with each score's central ``level`` interval (0.5 to 0.99, else ``Invalid``) in
+    ``scores.intervals`` (``score_intervals``): only those who ask pay for the draws."""
+    from segone.behaviour import forecasts  # NumPy and the models load only for those who ask
+
+    forecasts.checked_level(level)
+    out = behaviour_of(db, actor=actor, customer_id=customer_id, currency=currency)
+    if out.scores is None or out.scores.p_alive is None:
+        return out
+    row = _profile_and_run(db, out.customer_id)
+    assert row is not None  # behaviour_of found it
+    out.scores.intervals = _intervals_of(*row, level)
+    return out
+
+
+def _profile_and_run(db: Session, customer_id: int) -> tuple[BehaviourProfile, BehaviourRefresh] | None:
+    row = db.execute(
+        select(BehaviourProfile, BehaviourRefresh)
+        .join(BehaviourRefresh, BehaviourRefresh.id == BehaviourProfile.refresh_id)
+        .where(BehaviourProfile.customer_id == customer_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def score_intervals(
+    *,
+    frequency: float,
+    recency: float,
+    T: float,
+    money: float | None,
+    models: dict[str, Any],
+    horizon_weeks: int,
+    annual_discount_rate: float,
+    level: float = 0.9,
+) -> ScoreIntervals:
+    """Central ``level`` intervals (0.5 to 0.99, else ``Invalid``) of P(alive), the purchases expected in
+    ``horizon_weeks``, the expected value per purchase and CLV of a customer with these repeat purchases,
+    recency and age (weeks) and mean repeat spend, from a refresh's ``models`` (parameters with their
+    covariance): a seeded parametric bootstrap, so the same question gets the same answer."""
+    from segone.behaviour import forecasts
+
+    who = forecasts.Customer(float(frequency), float(recency), float(T), money)
+    return forecasts.intervals(
+        who,
+        models=models,
+        scorer=scoring_key(models),
+        level=level,
+        horizon_weeks=horizon_weeks,
+        annual_discount_rate=annual_discount_rate,
+    )
+
+
+def _intervals_of(profile: BehaviourProfile, run: BehaviourRefresh, level: float) -> ScoreIntervals:
+    from segone.behaviour import forecasts
+
+    assert profile.first_purchase is not None and profile.last_purchase is not None  # scored: has bought
+    who = forecasts.customer(
+        first=profile.first_purchase,
+        last=profile.last_purchase,
+        as_of=profile.as_of,
+        repeat_purchases=profile.repeat_purchases,
+        expected_value=profile.expected_value,
+        models=run.models,
+    )
+    return score_intervals(
+        frequency=who.x,
+        recency=who.t_x,
+        T=who.T,
+        money=who.money,
+        models=run.models,
+        horizon_weeks=run.horizon_weeks,
+        annual_discount_rate=run.annual_discount_rate,
+        level=level,
+    )
+
+
+def alive_history(db: Session, *, actor: Actor, customer_id: int) -> AliveHistory:
+    """P(alive) over the customer's past as the last refresh's model sees it (``forecasts.alive_history``);
+    no points before a refresh has scored them (or without their consent to profiling: no scores)."""
+    from segone.behaviour import forecasts
+
+    customer = customers.get(db, actor=actor, customer_id=customer_id)
+    row = _profile_and_run(db, customer.id)
+    if row is None:
+        return AliveHistory(customer_id=customer.id, model=None, as_of=None, points=[])
+    profile, run = row
+    model = scoring_model(run.models)
+    if profile.first_purchase is None:  # events, but no purchase yet
+        return AliveHistory(customer_id=customer.id, model=model, as_of=profile.as_of, points=[])
+    if profile.p_alive is None:
+        note = "No P(alive) for this customer" + ("." if model is None else " (no consent to profiling).")
+        return AliveHistory(customer_id=customer.id, model=model, as_of=profile.as_of, points=[], note=note)
+    points = forecasts.alive_history(
+        models=run.models,
+        scorer=scoring_key(run.models),
+        first=profile.first_purchase,
+        as_of=profile.as_of,
+        purchases=profile.purchases,
+        timeline=timeline_points(profile.timeline),
+    )
+    return AliveHistory(customer_id=customer.id, model=model, as_of=profile.as_of, points=points)
 
 
 def _spend_prior(models: dict[str, Any], repeat_purchases: int) -> tuple[float | None, float | None]:

@@ -1,4 +1,4 @@
-"""Customers: find them, add one, the easel sheet, their details, history and merging duplicates."""
+"""Customers: find them, add one, the easel sheet, their details, history, forecast and merging duplicates."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segone.accounts.schemas import AuditAction
+from segone.behaviour import service as profiles
 from segone.customers import service as customers
 from segone.customers.schemas import (
     ConsentChange,
@@ -440,6 +441,35 @@ def customer_history(request: Request, customer_id: int, viewer: Reader, runtime
             entries=entries,
             merges=merges,
             labels=ACTION_LABELS,
+        )
+
+
+# --------------------------------------------------------------------------------------- forecast
+
+FORECAST_LEVEL = 0.9
+
+
+@router.get("/customers/{customer_id}/forecast")
+def customer_forecast(request: Request, customer_id: int, viewer: Reader, runtime: RuntimeDep) -> Response:
+    """The behaviour panel's scores with their 90% intervals, and P(alive) over the customer's past: a
+    page of its own, linked from the panel, so that the customer page does not pay for them."""
+    with runtime.session() as db:
+        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        if (moved := redirect_if_merged(request, customer.id, customer_id, "/forecast")) is not None:
+            return moved
+        behaviour = profiles.behaviour_with_intervals(
+            db,
+            actor=viewer.actor,
+            customer_id=customer.id,
+            currency=runtime.settings.currency,
+            level=FORECAST_LEVEL,
+        )
+        history = profiles.alive_history(db, actor=viewer.actor, customer_id=customer.id)
+        return render(
+            request,
+            "customers/forecast.html",
+            customer=customers.to_out(customer),
+            forecast=behaviour_panel.forecast(behaviour, history),
         )
 
 

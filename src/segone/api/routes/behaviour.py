@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from segone.api.deps import CurrentActor, CustomerId, Db, RuntimeDep
 from segone.api.errors import responses
@@ -18,13 +18,29 @@ router = APIRouter(tags=["behaviour"])
     summary="A customer's behaviour",
     responses=responses(401, 403, 404, 422),
 )
-def get_behaviour(db: Db, actor: CurrentActor, customer_id: CustomerId, runtime: RuntimeDep) -> BehaviourOut:
+def get_behaviour(
+    db: Db,
+    actor: CurrentActor,
+    customer_id: CustomerId,
+    runtime: RuntimeDep,
+    intervals: float | None = Query(
+        default=None,
+        description="A level between 0.5 and 0.99 (0.9: 90% intervals): each score comes with "
+        "`scores.intervals`, its central interval from the uncertainty of the model's parameters.",
+    ),
+) -> BehaviourOut:
     """When the customer buys and how often, when they contact us and why, the model scores (P(alive),
     expected purchases in the horizon, expected value per purchase, CLV) and the recent purchase days,
     as of the last `segone behaviour refresh`, and `reading`: the same in the words the customer page
     uses, each habit stated only with enough evidence (docs/user-guide.md). Amounts are in `currency`
-    (`SEGONE_CURRENCY`). `profile` is null until a refresh has seen the customer."""
-    return profiles.behaviour_of(db, actor=actor, customer_id=customer_id, currency=runtime.settings.currency)
+    (`SEGONE_CURRENCY`). `profile` is null until a refresh has seen the customer. With `intervals`, each
+    score's `{low, high, level}` (a seeded parametric bootstrap: the same request, the same interval)."""
+    currency = runtime.settings.currency
+    if intervals is None:
+        return profiles.behaviour_of(db, actor=actor, customer_id=customer_id, currency=currency)
+    return profiles.behaviour_with_intervals(
+        db, actor=actor, customer_id=customer_id, currency=currency, level=intervals
+    )
 
 
 @router.get(

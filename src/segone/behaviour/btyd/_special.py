@@ -184,8 +184,11 @@ def _hyp1_quadrature(k: FloatArray, n: FloatArray, z: FloatArray, eps: FloatArra
 # --- integrals for predictions ---------------------------------------------------------------------------
 
 
-def beta_expectation(a: float, b: FloatArray, log_h: LogIntegrand, *, split: float = 0.5) -> FloatArray:
-    """``E[h(p)]`` for ``p ~ Beta(a, b)`` (``b`` one value per row), by tanh-sinh quadrature.
+def beta_expectation(
+    a: float | FloatArray, b: FloatArray, log_h: LogIntegrand, *, split: float = 0.5
+) -> FloatArray:
+    """``E[h(p)]`` for ``p ~ Beta(a, b)`` (``b``, and ``a`` if an array, one value per row), by tanh-sinh
+    quadrature.
 
     ``log_h(log_p, log_1mp)`` returns ``log h`` at the nodes (rows x nodes). The integral is split at
     ``p = split`` and each half is mapped so that the Beta density's end-point singularity disappears
@@ -193,16 +196,17 @@ def beta_expectation(a: float, b: FloatArray, log_h: LogIntegrand, *, split: flo
     ``a, b > 0``.
     """
     b2 = b[:, None]
+    a2 = np.reshape(np.asarray(a, dtype=np.float64), (-1, 1))  # one row, or one per row of b
     log_split, log_1msplit = np.log(split), np.log1p(-split)
     # Left: p = u^(1/a) with u in (0, split^a), so that p^(a-1) dp = du / a.
-    log_p = ((a * log_split + TS_LOG_U) / a)[None, :]
+    log_p = (a2 * log_split + TS_LOG_U[None, :]) / a2
     log_1mp = log1mexp(log_p)
-    left = (b2 - 1.0) * log_1mp + log_h(log_p, log_1mp) + (a * log_split - np.log(a)) + TS_LOG_W[None, :]
+    left = (b2 - 1.0) * log_1mp + log_h(log_p, log_1mp) + (a2 * log_split - np.log(a2)) + TS_LOG_W[None, :]
     # Right: 1 - p = u^(1/b) with u in (0, (1 - split)^b), so that (1 - p)^(b-1) dp = du / b.
     log_1mp_r = log_1msplit + TS_LOG_U[None, :] / b2
     log_p_r = log1mexp(log_1mp_r)
     right = (
-        (a - 1.0) * log_p_r + log_h(log_p_r, log_1mp_r) + (b2 * log_1msplit - np.log(b2)) + TS_LOG_W[None, :]
+        (a2 - 1.0) * log_p_r + log_h(log_p_r, log_1mp_r) + (b2 * log_1msplit - np.log(b2)) + TS_LOG_W[None, :]
     )
     both = np.concatenate([np.broadcast_to(left, right.shape), right], axis=1)
     return np.exp(logsumexp_rows(both) - betaln(a, b))

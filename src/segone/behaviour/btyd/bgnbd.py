@@ -253,6 +253,33 @@ def purchases_if_alive(params: BGNBDParams, t: float, x: FloatArray, T: FloatArr
     return beta_expectation(a, b + ux, log_h)[inverse]
 
 
+def p_alive_draws(draws: FloatArray, x: float, t_x: float, T: float) -> FloatArray:
+    """``p_alive`` of one customer under each row ``(r, alpha, a, b)`` of ``draws``: vectorised over
+    parameter vectors instead of customers, for one customer's bootstrap intervals."""
+    r, alpha, a, b = draws.T
+    if x == 0:
+        return np.ones(draws.shape[0])
+    odds = np.log(a) - np.log(b + x - 1.0) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    return np.asarray(expit(-odds), dtype=np.float64)
+
+
+def purchases_if_alive_draws(draws: FloatArray, t: float, x: float, T: float) -> FloatArray:
+    """``purchases_if_alive`` of one customer under each row of ``draws`` (see ``p_alive_draws``)."""
+    if t == 0:
+        return np.zeros(draws.shape[0])
+    r, alpha, a, b = draws.T
+    log_c = np.log(t / (alpha + T))[:, None]
+    k = (r + x)[:, None]
+
+    def log_h(log_p: FloatArray, log_1mp: FloatArray) -> FloatArray:
+        pc = np.exp(log_p + log_c)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exact = np.log(-np.expm1(-k * np.log1p(pc))) - log_p
+        return np.asarray(np.where(pc > 1e-12, exact, np.log(k) + log_c), dtype=np.float64)
+
+    return np.asarray(beta_expectation(a, b + x, log_h), dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class _Data:
     """Fitting layout: functions of ``x`` alone are computed once per distinct ``x``."""

@@ -199,6 +199,19 @@ def subsample_customers(weights: FloatArray, n: int, seed: int = 0) -> tuple[Int
 
 
 @dataclass(frozen=True)
+class Curvature:
+    """The Hessian of the negative log-likelihood (total, in log-parameters) the last Newton step used, and
+    the point it was taken at: at the optimum but for that step, whose length quadratic convergence makes
+    tiny, so the covariance can come from it instead of ``2 d`` more gradients over all the rows."""
+
+    theta: FloatArray
+    hessian: FloatArray
+
+
+_Finished = tuple[FloatArray, float, bool, str, Curvature | None]  # theta, value, converged, message
+
+
+@dataclass(frozen=True)
 class Optimum:
     theta: FloatArray
     log_likelihood: float  # total
@@ -207,6 +220,7 @@ class Optimum:
     message: str
     scale: float = 1.0  # the unit the data were divided by before fitting
     log_covariance: FloatArray | None = None  # of theta, see ``log_covariance``
+    curvature: Curvature | None = None  # the last Newton step's Hessian, see ``Curvature``
 
     def result(self, params: ParamsT, *, n_customers: int, started: float) -> FitResult[ParamsT]:
         """The fit as reported: these parameters, this optimum's likelihood and how it ended."""
@@ -255,10 +269,10 @@ def maximise(
     if screening is not None:
         best = results[0][0]
         candidates = [best] + [res[0] for res in results[1:2] if np.max(np.abs(res[0] - best)) > 0.05]
-        results = [_finish(objective, theta, total_weight) for theta in candidates]
+        finished = [_finish(objective, theta, total_weight) for theta in candidates]
     else:
-        results = [_finish(objective, results[0][0], total_weight)]
-    theta, value, success, message = min(results, key=lambda res: res[1])
+        finished = [_finish(objective, results[0][0], total_weight)]
+    theta, value, success, message, curvature = min(finished, key=lambda res: res[1])
     _, grad = _safe(objective, theta, True, total_weight)
     at_edge = bool(np.any(np.abs(theta) > LOG_BOUND - 1e-3))
     small_gradient = float(np.max(np.abs(grad))) < 1e-5
@@ -267,10 +281,10 @@ def maximise(
         message = "a parameter reached the edge of the search box; the data do not identify it"
     elif converged:
         message = "converged"
-    return Optimum(theta, -value * total_weight, converged, len(starts), message)
+    return Optimum(theta, -value * total_weight, converged, len(starts), message, curvature=curvature)
 
 
-def _finish(objective: Objective, theta: FloatArray, weight: float) -> tuple[FloatArray, float, bool, str]:
+def _finish(objective: Objective, theta: FloatArray, weight: float) -> _Finished:
     """Newton from a point near the optimum; L-BFGS-B (then Newton again) if that does not converge."""
     result = _newton(objective, theta, weight)
     if not result[2]:
@@ -278,9 +292,7 @@ def _finish(objective: Objective, theta: FloatArray, weight: float) -> tuple[Flo
     return result
 
 
-def _newton(
-    objective: Objective, theta: FloatArray, weight: float, max_steps: int = 12
-) -> tuple[FloatArray, float, bool, str]:
+def _newton(objective: Objective, theta: FloatArray, weight: float, max_steps: int = 12) -> _Finished:
     """Damped Newton steps on the mean negative log-likelihood.
 
     The Hessian is the forward difference of the analytic gradient (``d + 1`` gradient evaluations per step),
@@ -288,21 +300,23 @@ def _newton(
     Converges quadratically near the optimum, where L-BFGS-B crawls along ill-conditioned valleys.
     """
     value, grad = _safe(objective, theta, True, weight)
+    curvature = None
     for _ in range(max_steps):
         if float(np.max(np.abs(grad))) < NEWTON_GTOL:
-            return theta, value, True, "converged"
+            return theta, value, True, "converged", curvature
         hessian = np.empty((theta.shape[0], theta.shape[0]))
         for i in range(theta.shape[0]):
             shifted = theta.copy()
             shifted[i] += NEWTON_STEP
             hessian[:, i] = (_safe(objective, shifted, True, weight)[1] - grad) / NEWTON_STEP
+        curvature = Curvature(theta, 0.5 * (hessian + hessian.T) * weight)
         eigenvalues, vectors = np.linalg.eigh(0.5 * (hessian + hessian.T))
         floor = max(float(np.max(np.abs(eigenvalues))), 1e-12) * 1e-10
         step = -(vectors @ ((vectors.T @ grad) / np.maximum(np.abs(eigenvalues), floor)))
         slope = float(grad @ step)
         rounding = 1e-14 * max(1.0, abs(value))
         if -slope < rounding:  # the predicted gain is below what the objective can resolve
-            return theta, value, True, "converged"
+            return theta, value, True, "converged", curvature
         length = 1.0
         while length > 1e-6:
             trial = np.clip(theta + length * step, -LOG_BOUND, LOG_BOUND)
@@ -314,9 +328,9 @@ def _newton(
                 break
             length *= 0.5
         else:
-            return theta, value, False, "Newton line search failed"
+            return theta, value, False, "Newton line search failed", curvature
         theta, value, grad = trial, trial_value, trial_grad
-    return theta, value, float(np.max(np.abs(grad))) < NEWTON_GTOL, "Newton step limit"
+    return theta, value, float(np.max(np.abs(grad))) < NEWTON_GTOL, "Newton step limit", curvature
 
 
 def fit_rfm(
@@ -329,8 +343,8 @@ def fit_rfm(
     """Fit a transaction model to ``(x, t_x, T)`` rows: time rescaled to unit mean age, screening sample
     when large. ``theta`` comes back in rescaled units (rates scale with time); ``log_likelihood`` in the
     caller's units (the density of ``x`` purchase times gains ``-x log(scale)``). ``standard_errors``:
-    the covariance of the estimates too (``log_covariance``: 2 gradients a parameter over all the rows),
-    which a refresh that only scores customers leaves out."""
+    the covariance of the estimates too: from the last Newton step's Hessian when that step was short
+    (``Curvature``, no more work), else ``log_covariance`` (2 gradients a parameter over all the rows)."""
     scale = float(np.average(data.T, weights=data.weights))
     scaled = Customers(data.x, data.t_x / scale, data.T / scale, data.weights)
     screening: Objective | None = None
@@ -348,7 +362,11 @@ def fit_rfm(
         screening_weight=screening_weight,
     )
     shift = float(data.weights @ data.x) * np.log(scale)
-    covariance = log_covariance(objective, optimum.theta) if standard_errors else None
+    covariance = None
+    if standard_errors:
+        covariance = _reused_covariance(optimum)
+        if covariance is None:
+            covariance = log_covariance(objective, optimum.theta)
     return replace(
         optimum, log_likelihood=optimum.log_likelihood - shift, scale=scale, log_covariance=covariance
     )
@@ -357,6 +375,18 @@ def fit_rfm(
 # --- standard errors -------------------------------------------------------------------------------------
 
 HESSIAN_STEP = 1e-4  # central-difference step in log-parameters
+# The last Newton step's Hessian serves when the optimum is this close to where it was taken (log-parameters).
+REUSE_WITHIN = 1e-4
+
+
+def _reused_covariance(optimum: Optimum) -> FloatArray | None:
+    """The inverse of the last Newton step's Hessian, when that step was short enough for its Hessian to be
+    the one at the optimum (its error is of the step's length, relative); None otherwise, or when it is not
+    positive definite (then ``log_covariance`` judges anew, by central differences)."""
+    curvature = optimum.curvature
+    if curvature is None or float(np.max(np.abs(optimum.theta - curvature.theta))) > REUSE_WITHIN:
+        return None
+    return _inverse_information(curvature.hessian)
 
 
 def log_covariance(objective: Objective, theta: FloatArray) -> FloatArray | None:
@@ -377,7 +407,11 @@ def log_covariance(objective: Objective, theta: FloatArray) -> FloatArray | None
         with np.errstate(all="ignore"):
             g_up, g_down = objective(up, True)[1], objective(down, True)[1]
         hessian[:, i] = -(g_up - g_down) / (2.0 * HESSIAN_STEP)
-    hessian = 0.5 * (hessian + hessian.T)
+    return _inverse_information(0.5 * (hessian + hessian.T))
+
+
+def _inverse_information(hessian: FloatArray) -> FloatArray | None:
+    """The inverse of a symmetric observed information; None unless it is finite and positive definite."""
     if not np.all(np.isfinite(hessian)):
         return None
     eigenvalues = np.linalg.eigvalsh(hessian)

@@ -211,7 +211,48 @@ def clv(
     return values * dert(params, x, t_x, T, discount_rate=discount_rate, period_length=period_length)
 
 
+def p_alive_draws(draws: FloatArray, x: float, t_x: float, T: float) -> FloatArray:
+    """``p_alive`` of one customer under each row ``(r, alpha, s, beta)`` of ``draws``: vectorised over
+    parameter vectors instead of customers, for one customer's bootstrap intervals."""
+    r, alpha, s, beta = draws.T
+    log_a = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    tail_recency, tail_age = _log_tail_draws(draws, x, t_x), _log_tail_draws(draws, x, T)
+    died = tail_recency + log1mexp(tail_age - tail_recency)  # -inf when t_x = T: alive for sure
+    return np.asarray(np.exp(log_a - np.logaddexp(log_a, died)), dtype=np.float64)
+
+
+def purchases_if_alive_draws(draws: FloatArray, t: float, x: float, T: float) -> FloatArray:
+    """``purchases_if_alive`` of one customer under each row of ``draws`` (see ``p_alive_draws``)."""
+    r, alpha, s, beta = draws.T
+    scale = beta + T
+    u, log_ratio = s - 1.0, np.log1p(t / scale)
+    near_zero = np.abs(u) < 1e-10
+    with np.errstate(divide="ignore", invalid="ignore"):
+        decay = np.where(near_zero, log_ratio * (1.0 - 0.5 * u * log_ratio), -np.expm1(-u * log_ratio) / u)
+    return np.asarray((r + x) / (alpha + T) * scale * decay, dtype=np.float64)
+
+
 # --- internals --------------------------------------------------------------------------------------------
+
+
+def _log_tail_draws(draws: FloatArray, x: float, t: float) -> FloatArray:
+    """``_log_tail``'s value for one customer under each row of ``draws`` (which of ``alpha, beta`` is the
+    larger may differ between rows)."""
+    r, alpha, s, beta = draws.T
+    p, lam = r + x, r + s + x
+    big, small = np.maximum(alpha, beta), np.minimum(alpha, beta)
+    k = np.where(alpha >= beta, p, s + 1.0)
+    z, eps = (big - small) / (big + t), (small + t) / (big + t)
+    log_f = log_hyp1(k, lam + 1.0, z, eps, grad=False)[0]
+    return np.asarray(
+        np.log(s)
+        - np.log(lam)
+        - p * np.log(alpha + t)
+        - (s + 1.0) * np.log(beta + t)
+        + np.log(small + t)
+        + log_f,
+        dtype=np.float64,
+    )
 
 
 def _counts(n: ArrayLike) -> FloatArray:
