@@ -25,11 +25,18 @@ NEVER = 3600.0  # no tick during a test: only ``flush`` and ``stop`` write
 
 
 def _read(
-    runtime: Runtime, actor: Actor, customer_id: int, *, sheet: bool = False, fail: bool = False
+    runtime: Runtime,
+    actor: Actor,
+    customer_id: int,
+    *,
+    sheet: bool = False,
+    fail: bool = False,
+    reading: bool = False,
 ) -> None:
-    """A read in a transaction of its own; with ``fail``, one that raises after reading (rolled back)."""
+    """A read in a transaction of its own (``reading``: in a session without one, as the pages read most
+    are served); with ``fail``, one that raises after reading (rolled back)."""
     view = customer_sheet if sheet else briefing
-    with runtime.session() as db:
+    with runtime.reading() if reading else runtime.session() as db:
         view(
             db,
             actor=actor,
@@ -81,6 +88,24 @@ def test_reads_under_batching_land_once_after_a_flush_and_at_shutdown(runtime: R
     # Stopped: a read is written in its own transaction again, once.
     _read(runtime, reader, ann)
     assert len(_reads(runtime)) == 6 and reads.queued == 0
+
+
+def test_reads_in_sessions_without_a_transaction_are_queued_too(runtime: Runtime) -> None:
+    ann = make_customer(runtime, "Ann")
+    reader = make_user(runtime, Role.FRONTLINE).actor
+    reads = accounts.ReadLog(runtime.sessions, interval_seconds=NEVER)
+    reads.start()
+    try:
+        _read(runtime, reader, ann, reading=True)
+        _read(runtime, reader, ann, sheet=True, reading=True)
+        assert _reads(runtime) == [] and reads.queued == 2  # queued, not written by the request
+        with pytest.raises(RuntimeError, match="never sent"):
+            _read(runtime, reader, ann, fail=True, reading=True)
+        assert reads.queued == 2
+    finally:
+        reads.stop()
+    briefed, viewed = AuditAction.BRIEFING_VIEWED.value, AuditAction.CUSTOMER_VIEWED.value
+    assert _reads(runtime) == [(briefed, ann, reader.email), (viewed, ann, reader.email)]
 
 
 def test_a_read_whose_transaction_rolls_back_is_not_logged(runtime: Runtime) -> None:

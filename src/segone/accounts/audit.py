@@ -187,7 +187,9 @@ def record_read(
     """A read of a customer's data: queued for the store's ``ReadLog`` when its transaction commits
     (dropped if it rolls back, as a change's entry would be), else written in the transaction."""
     assert action in READ_ACTIONS, action
-    reads = _read_logs.get(cast(Engine, db.get_bind())) if _read_logs else None
+    bind = cast(Engine, db.get_bind())
+    # A session without a transaction (``Runtime.reads``) is bound to its engine with other options.
+    reads = _read_logs.get(getattr(bind, "_proxied", bind)) if _read_logs else None
     if reads is None:
         record_audit(db, actor=actor, action=action, summary=summary, customer_id=customer_id)
         return
