@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     behaviour_discount_rate: float = Field(
         default=0.10, ge=0.0, lt=1.0, description="Annual discount rate of the customer lifetime value."
     )
+    behaviour_model: Literal["pareto-nbd", "bgnbd", "mbgnbd", "best"] = Field(
+        default="pareto-nbd",
+        description=(
+            "The purchase model behind every customer's P(alive) and expected purchases: pareto-nbd (BG/NBD "
+            "when nobody has stopped buying), bgnbd, mbgnbd, or best: the one with the lowest holdout error "
+            "on the events' default split, Pareto/NBD when they cannot be compared (docs/behaviour.md)."
+        ),
+    )
     lease_seconds: int = Field(
         default=120,
         ge=5,

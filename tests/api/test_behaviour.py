@@ -1,4 +1,5 @@
-"""GET /customers/{id}/behaviour and /behaviour/refreshes/latest over real HTTP; the server's flusher."""
+"""GET /customers/{id}/behaviour, /behaviour/refreshes/latest and /behaviour/evaluation over real HTTP; the
+server's flusher."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 
 from segone.accounts.schemas import SYSTEM, Role
 from segone.behaviour import ingest, refresh
+from segone.behaviour.dataset import EventDataset
+from segone.behaviour.events import read_cdnow_sample
 from segone.runtime import Runtime
 from segone.settings import Settings
 from tests.api.conftest import ClientFactory
@@ -167,3 +170,58 @@ def test_intervals_on_the_scores_when_asked_for(runtime: Runtime, api: ClientFac
         "The interval level must be between 0.5 and 0.99 (0.9 for 90% intervals), not 1.5."
     )
     error_of(client.get(f"/customers/{customer}/behaviour?intervals=ninety"), 422, "invalid")
+
+
+def test_the_evaluation_compares_the_models_best_first(
+    sqlite_runtime: Runtime, sqlite_api: ClientFactory
+) -> None:
+    runtime, api = sqlite_runtime, sqlite_api
+    analyst = api(api_user(runtime, Role.ANALYST).token)
+    assert "no events" in error_of(analyst.get("/behaviour/evaluation"), 422, "invalid")["message"]
+    EventDataset(runtime.settings.data_dir / "events").write_batch(read_cdnow_sample())
+    assert error_of(api(api_user(runtime, Role.MANAGER).token).get("/behaviour/evaluation"), 403, "forbidden")
+
+    found = analyst.get("/behaviour/evaluation", params={"model": "all"})
+    assert found.status_code == 200, found.text
+    body = found.json()
+    # Without dates, the published split: 39 weeks of calibration, 39 of holdout.
+    assert (body["calibration_end"], body["holdout_end"], body["time_unit"]) == (
+        "1997-09-30",
+        "1998-06-30",
+        "week",
+    )
+    models = body["models"]
+    assert [m["model"] for m in models] == ["pareto-nbd", "mbgnbd", "bgnbd"]
+    assert body["model"] == "all" and body["winner"] == "pareto-nbd"
+    assert body["reason"] == (
+        f"lowest MAE: {models[0]['mean_absolute_error']:.4f} repeat purchases per customer, against "
+        f"{models[1]['mean_absolute_error']:.4f} for MBG/NBD"
+    )
+    for m in models:
+        assert m["actual_total"] == 1882 and m["n_customers"] == 2357
+        assert {"root_mean_squared_error", "log_likelihood", "tracking_error", "predicted_total"} <= set(m)
+        weekly, cumulative = m["weekly"], m["cumulative"]
+        assert len(weekly) == len(cumulative) == 78
+        assert [w["actual"] for w in weekly[:3]] == [0, 19, 23]
+        assert sum(w["predicted"] for w in weekly) == pytest.approx(cumulative[-1]["predicted"], rel=1e-9)
+        matrix = m["alive_matrix"]
+        assert matrix["frequencies"][0] == 0 and len(matrix["p_alive"][0]) == len(
+            matrix["since_last_purchase"]
+        )
+    bgnbd = next(m for m in models if m["model"] == "bgnbd")
+    assert set(bgnbd["alive_matrix"]["p_alive"][0]) == {1.0}
+
+    one = analyst.get(
+        "/behaviour/evaluation",
+        params={"model": "bgnbd", "calibration_end": "1997-09-30", "holdout_end": "1998-06-30"},
+    ).json()
+    assert (one["model"], one["winner"], one["reason"]) == ("bgnbd", None, None)
+    assert [m["model"] for m in one["models"]] == ["bgnbd"]
+    assert one["models"][0]["predicted_total"] == pytest.approx(bgnbd["predicted_total"], rel=1e-6)
+    late = analyst.get("/behaviour/evaluation", params={"holdout_end": "1999-01-01"})
+    assert "after the last event (1998-06-30)" in error_of(late, 422, "invalid")["message"]
+    backwards = analyst.get(
+        "/behaviour/evaluation", params={"calibration_end": "1998-01-01", "holdout_end": "1997-12-01"}
+    )
+    assert "must be after the calibration end" in error_of(backwards, 422, "invalid")["message"]
+    assert error_of(analyst.get("/behaviour/evaluation", params={"model": "gamma"}), 422, "invalid")

@@ -329,6 +329,10 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", "/behaviour/refreshes/latest"),
     ),
+    ("GET", "/api/v1/behaviour/evaluation"): (
+        Permission.RUN_ANALYTICS,
+        lambda w, u: Call("GET", _with_purchases(w, "/behaviour/evaluation?model=bgnbd")),
+    ),
     ("GET", "/api/v1/customers/{customer_id}/history"): (
         Permission.READ_CUSTOMERS,
         lambda w, u: Call("GET", f"/customers/{w.customer}/history"),
@@ -848,6 +852,23 @@ def _wait_for_job(client: httpx.Client, job: dict[str, Any]) -> dict[str, Any]:
         job = client.get(f"/jobs/{job['id']}").json()
     assert job["state"] == "done", job
     return job
+
+
+def _with_purchases(world: World, path: str) -> str:
+    """``path``, once the store's events dataset holds the purchases of 200 customers of the CDNOW sample."""
+    directory = world.runtime.settings.data_dir / "events"
+    if not directory.exists():
+        import pyarrow.compute as pc
+
+        from segone.behaviour.dataset import EventDataset
+        from segone.behaviour.events import read_cdnow_sample
+
+        sample = read_cdnow_sample()
+        few = pc.is_in(
+            sample.column("customer"), value_set=pc.unique(sample.column("customer")).slice(0, 200)
+        )
+        EventDataset(directory).write_batch(sample.filter(few))
+    return path
 
 
 def _finished_job(world: World) -> str:

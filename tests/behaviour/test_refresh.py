@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from segone.accounts.schemas import SYSTEM, Role
 from segone.analytics import backend
-from segone.behaviour import ingest, metrics, refresh, scores
+from segone.behaviour import evaluation, ingest, metrics, refresh, scores
 from segone.behaviour import service as profiles
-from segone.behaviour.btyd import bgnbd, paretonbd
+from segone.behaviour.btyd import bgnbd, mbgnbd, paretonbd
 from segone.behaviour.events import read_cdnow_sample
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
 from segone.clock import utcnow
@@ -120,7 +120,15 @@ def test_refresh_writes_the_engines_profiles_and_scores(runtime: Runtime) -> Non
     with runtime.session() as db:
         run = db.get(BehaviourRefresh, report.refresh_id)
         assert run is not None and run.status == "done" and run.finished_at is not None
-        assert set(run.models) == {"bgnbd", "gamma_gamma"} and "no dropout" in (run.message or "")
+        assert set(run.models) == {"bgnbd", "gamma_gamma", "selection"} and "no dropout" in (
+            run.message or ""
+        )
+        # Pareto/NBD was asked for (the default); BG/NBD scored, and the selection says so and why.
+        assert (
+            run.models["selection"]["model"] == "bgnbd" and run.models["selection"]["asked"] == "pareto-nbd"
+        )
+        assert run.models["selection"]["why"].startswith("BG/NBD instead of Pareto/NBD: no customer")
+        assert profiles.scoring_model(run.models) == "BG/NBD"
 
 
 @pytest.mark.xdist_group("spark")
@@ -218,6 +226,74 @@ def test_refresh_on_the_cdnow_sample_fits_the_published_pareto_nbd(sqlite_runtim
     )
 
 
+def test_refresh_with_the_best_model_scores_with_the_winner_of_the_comparison(
+    sqlite_runtime: Runtime,
+) -> None:
+    """As of the end of 1997 the default split is 1997-07-02 (halfway from the first purchase), and on that
+    holdout MBG/NBD predicts best: it scores the customers, and the refresh records the comparison."""
+    runtime = sqlite_runtime
+    _load(runtime, read_cdnow_sample())
+    as_of = date(1997, 12, 31)
+    seen: list[str] = []
+    report = refresh.refresh(
+        runtime.sessions,
+        runtime.settings,
+        actor=SYSTEM,
+        as_of=as_of,
+        model="best",
+        progress=lambda stage, done, total: seen.append(stage) if done == total else None,
+    )
+    assert seen == [
+        "Flushing staged events",
+        "Computing behaviour profiles",
+        refresh.COMPARING,
+        "Fitting purchase and spend models",
+        "Writing profiles",
+    ]
+    # The same comparison, on the same events through the evaluation's own reading.
+    con = backend.connect("duckdb://:memory:", runtime.settings.data_dir)
+    events = metrics.until(ingest.dataset_of(runtime.settings.data_dir).read(con), as_of)
+    start, end = evaluation.default_period(events)
+    assert (start, end) == (date(1997, 7, 2), as_of)
+    ranked = evaluation.compare(events, start, end, actor=SYSTEM, by="customer_id")
+    assert ranked[0].model == "mbgnbd"
+
+    selection = report.models["selection"]
+    assert (selection["asked"], selection["model"]) == ("best", "mbgnbd")
+    comparison = selection["comparison"]
+    assert (comparison["calibration_end"], comparison["holdout_end"]) == ("1997-07-02", "1997-12-31")
+    assert comparison["ranking"] == [e.model for e in ranked] and comparison["winner"] == "mbgnbd"
+    for e in ranked:
+        assert comparison["mean_absolute_error"][e.model] == pytest.approx(e.mean_absolute_error, abs=1e-6)
+        assert comparison["root_mean_squared_error"][e.model] == pytest.approx(
+            e.root_mean_squared_error, abs=1e-6
+        )
+    assert comparison["reason"] == evaluation.why_best(ranked) and "lowest MAE" in selection["why"]
+    assert set(report.models) == {"mbgnbd", "gamma_gamma", "selection"}  # Pareto/NBD never fitted
+    assert report.notes[0].startswith("MBG/NBD scored the customers: of the three purchase models fitted")
+
+    # Every customer's P(alive) is MBG/NBD's, fitted to all the purchases up to the refresh's day.
+    summary = backend.to_arrow(metrics.rfm_summary(events, as_of, "week", by="customer_id"))
+    con.disconnect()
+    x, t_x, age = (np.asarray(summary.column(c).to_numpy(), float) for c in ("frequency", "recency", "T"))
+    age = np.maximum(age, scores.YOUNGEST_WEEKS)
+    fitted = mbgnbd.fit(x, t_x, age, standard_errors=False)
+    assert report.models["mbgnbd"]["log_likelihood"] == pytest.approx(fitted.log_likelihood, abs=1e-2)
+    alive = mbgnbd.p_alive(mbgnbd.MBGNBDParams(**report.models["mbgnbd"]["params"]), x, t_x, age)
+    for customer_id, p in zip(summary.column("customer_id").to_pylist()[:300], alive, strict=False):
+        assert _profile(runtime, customer_id)["p_alive"] == pytest.approx(p, rel=1e-4)
+    # What the API and the pages read says so.
+    with runtime.session() as db:
+        run = db.get(BehaviourRefresh, report.refresh_id)
+        assert run is not None and profiles.scoring_model(run.models) == "MBG/NBD"
+        customer = summary.column("customer_id").to_pylist()[0]
+        read = profiles.behaviour_of(db, actor=SYSTEM, customer_id=customer, currency="USD")
+        assert read.scores is not None and read.scores.model == "MBG/NBD"
+
+    with pytest.raises(Invalid, match="behaviour model must be one of pareto-nbd, bgnbd, mbgnbd, best"):
+        refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=as_of, model="gamma")
+
+
 def test_merged_records_count_for_their_survivor(runtime: Runtime) -> None:
     events = synthetic_events(customers=30)
     ids = _load(runtime, events)
@@ -279,12 +355,24 @@ def test_thin_data_leaves_scores_empty_and_says_why(runtime: Runtime) -> None:
     small = synthetic_events(customers=5)
     _load(runtime, small)
     report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
-    assert report.models == {}
+    # No model fitted: the selection says so (the model that scored: none).
+    assert report.models == {
+        "selection": {"model": None, "asked": "pareto-nbd", "why": "the default", "comparison": None}
+    }
     assert any("needs 20" in note for note in report.notes), report.notes
     with runtime.session() as db:
         assert db.scalar(select(func.count()).where(BehaviourProfile.p_alive.is_not(None))) == 0
         run = db.get(BehaviourRefresh, report.refresh_id)
         assert run is not None and run.status == "done" and run.message and "Pareto/NBD" in run.message
+        assert profiles.scoring_model(run.models) is None
+
+    # Asked for the best model, too few customers to compare: Pareto/NBD, the default, and a note why.
+    best = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF, model="best")
+    selection = best.models["selection"]
+    assert (selection["asked"], selection["model"], selection["comparison"]) == ("best", None, None)
+    assert "could not be compared" in selection["why"] and "Pareto/NBD, the default" in selection["why"]
+    assert best.notes[0].startswith("The purchase models could not be compared on a holdout (")
+    assert "a comparison needs 20" in best.notes[0]
 
 
 def test_a_failed_refresh_keeps_the_last_profiles(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:

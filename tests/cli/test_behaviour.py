@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from segone.behaviour.events import cdnow_path
+from segone.accounts.schemas import SYSTEM
+from segone.behaviour import ingest
+from segone.behaviour.events import cdnow_path, read_cdnow_sample
 from segone.runtime import Runtime
 from tests.behaviour.conftest import DUCKDB_WARNING
 from tests.behaviour.killed import kill, refresh_running_elsewhere
@@ -64,6 +66,49 @@ def test_refresh_the_cdnow_history_and_read_its_status(
     assert as_json(segone("behaviour", "status", "--json"))["refresh"]["customers"] < 23_570
 
 
+def test_refresh_with_the_best_model_from_the_setting_or_the_option(
+    segone: Invoke, store: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with store.session() as db:
+        resolved = ingest.resolve_customers(db, actor=SYSTEM, events=read_cdnow_sample(), unknown="create")
+    assert resolved.table is not None
+    ingest.dataset_of(store.settings.data_dir).write_batch(resolved.table)
+    # SEGONE_BEHAVIOUR_MODEL=best: the three models compared on the default split, MBG/NBD the winner.
+    monkeypatch.setenv("SEGONE_BEHAVIOUR_MODEL", "best")
+    best = segone("behaviour", "refresh", "--as-of", "1997-12-31")
+    assert best.exit_code == 0, best.output
+    assert (
+        "The customers' P(alive) and expected purchases are MBG/NBD's (the best on the holdout "
+        in best.stdout
+    )
+    assert "1997-07-02 to 1997-12-31: lowest MAE: " in best.stdout
+    assert "Holdout MAE per customer, best first (1997-07-02 to 1997-12-31): mbgnbd 0.6" in best.stdout
+    assert "mbgnbd: r " in best.stdout and "selection" not in best.stdout
+    status = as_json(segone("behaviour", "status", "--json"))["refresh"]
+    assert (
+        status["models"]["selection"]["model"] == "mbgnbd"
+        and status["models"]["selection"]["asked"] == "best"
+    )
+    assert "MBG/NBD scored the customers" in status["message"]
+    # --model overrides the setting.
+    named = as_json(
+        segone("behaviour", "refresh", "--as-of", "1997-12-31", "--model", "pareto-nbd", "--json")
+    )
+    assert named["models"]["selection"] == {
+        "model": "pareto-nbd",
+        "asked": "pareto-nbd",
+        "why": "the default",
+        "comparison": None,
+    }
+    assert "Fitting purchase and spend models" in named["seconds"] and "Comparing" not in str(
+        named["seconds"]
+    )
+    assert "Invalid value for '--model'" in segone("behaviour", "refresh", "--model", "gamma").output
+    monkeypatch.setenv("SEGONE_BEHAVIOUR_MODEL", "gamma")
+    refused = segone("behaviour", "refresh")
+    assert refused.exit_code != 0 and "behaviour_model" in refused.output
+
+
 def test_refresh_refuses_bad_and_future_dates(segone: Invoke, store: Runtime, tmp_path: Path) -> None:
     bad = segone("behaviour", "refresh", "--as-of", "30/06/1998")
     assert bad.exit_code == 2 and "--as-of" in bad.output
@@ -73,7 +118,10 @@ def test_refresh_refuses_bad_and_future_dates(segone: Invoke, store: Runtime, tm
 
 def test_refresh_with_no_events_writes_no_profiles(segone: Invoke, store: Runtime) -> None:
     report = as_json(segone("behaviour", "refresh", "--json"))
-    assert (report["events"], report["customers"], report["models"]) == (0, 0, {})
+    assert (report["events"], report["customers"]) == (0, 0)
+    assert report["models"] == {  # no model fitted, none scored
+        "selection": {"model": None, "asked": "pareto-nbd", "why": "the default", "comparison": None}
+    }
     assert any("needs 20" in note for note in report["notes"])
 
 

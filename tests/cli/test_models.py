@@ -326,9 +326,16 @@ def test_evaluate_each_model_on_the_cdnow_holdout(segone: Invoke, data_dir: Path
     mbg = next(m for m in ranked if m["model"] == "mbgnbd")
     assert set(mbg["parameters"]) == {"r", "alpha", "a", "b"}
     assert mbg["predicted_total"] != out["predicted_total"]  # its own fit, not BG/NBD's
+    assert compared["model"] == "all" and compared["reason"].startswith("lowest MAE: ")
+    assert (compared["calibration_end"], compared["holdout_end"]) == ("1997-09-30", "1998-06-30")
+    for m in ranked:
+        # Each week's repeat purchases, and P(alive) by frequency and weeks since the last purchase.
+        assert sum(w["actual"] for w in m["weekly"]) == m["cumulative"][-1]["actual"]
+        assert len(m["alive_matrix"]["p_alive"]) == len(m["alive_matrix"]["frequencies"]) == 11
     table = segone("models", "evaluate", *period, "--model", "all")
     assert table.exit_code == 0, table.output
-    assert "3 models on 2,357 customers" in table.stdout and "Best on this holdout:" in table.stdout
+    assert "3 models on 2,357 customers" in table.stdout
+    assert f"Best on this holdout: Pareto/NBD ({compared['reason']})." in table.stdout
 
 
 # --- models predict ---------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ def test_the_page_evaluates_each_model_on_the_cdnow_sample(sqlite_live_server: L
                 # The last week's totals, written at the end of each line (thousands separated).
                 assert re.search(r'class="chart-value"[^>]*>actual \d,\d{3}<', lines)
                 assert re.search(r'class="chart-value"[^>]*>predicted \d,\d{3}<', lines)
-                bars = html[html.index("<svg", html.index("</svg>")) :]
+                bars = html[html.index('<svg class="chart-svg model-chart" role="img" aria-label="Mean') :]
                 bars = bars[: bars.index("</svg>")]
                 assert "repeat purchases in the calibration period" in bars
                 assert len(re.findall(r'class="chart-value"[^>]*>\d+\.\d\d<', bars)) == 16  # 8 groups x 2
@@ -145,3 +145,75 @@ def test_the_page_says_how_the_demo_moved_the_purchases(sqlite_live_server: Live
     finally:
         remove_record(data_dir)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_the_page_compares_every_model_and_says_which_scored_and_why(sqlite_live_server: LiveServer) -> None:
+    server = sqlite_live_server
+    runtime = server.runtime
+    shutil.rmtree(runtime.settings.data_dir / "events", ignore_errors=True)
+    with runtime.session() as db:
+        resolved = ingest.resolve_customers(db, actor=SYSTEM, events=read_cdnow_sample(), unknown="create")
+    assert resolved.table is not None
+    ingest.dataset_of(runtime.settings.data_dir).write_batch(resolved.table)
+    try:
+        # The refresh asked for the best model: MBG/NBD wins the holdout of its default split.
+        refresh.refresh(
+            runtime.sessions, runtime.settings, actor=SYSTEM, as_of=date(1997, 12, 31), model="best"
+        )
+        with signed_in(server, make_user(runtime, Role.ANALYST)) as client:
+            html = " ".join(client.get("/analytics/models").text.split())
+            scores = html[html.index('id="scores"') : html.index("</section>", html.index('id="scores"'))]
+            assert re.search(
+                r'<p id="scoring-model">.*?come from <strong>MBG/NBD</strong>: the best of the three on the '
+                r"holdout 1997-07-02 to 1997-12-31 \(lowest MAE: 0\.\d{4} repeat purchases per customer, "
+                r"against 0\.\d{4} for Pareto/NBD\); the refresh was asked for the best model\.",
+                scores,
+            ), scores
+            comparison = scores[scores.index('id="refresh-comparison"') :]
+            assert comparison.index("MBG/NBD <strong>(best)</strong>") < comparison.index("Pareto/NBD")
+            assert "BG/NBD's P(alive) stays at 100%" not in scores
+            # By default the page evaluates the model that scores the customers.
+            assert '<option value="mbgnbd" selected>MBG/NBD (scores the customers)</option>' in html
+            assert '<h2 id="evaluation-title">MBG/NBD: predicted vs actual repeat purchases</h2>' in html
+
+            query = "calibration_end=1997-09-30&holdout_end=1998-06-30"
+            html = client.get(f"/analytics/models?model=all&{query}").text
+            assert '<option value="all" selected>All models (compared)</option>' in html
+            assert '<h2 id="evaluation-title">All models compared on the holdout</h2>' in html
+            table = html[
+                html.index('id="comparison"') : html.index("</section>", html.index('id="comparison"'))
+            ]
+            rows = re.findall(r"<tr[^>]*><td>(Pareto/NBD|MBG/NBD|BG/NBD)", table)
+            assert rows == ["Pareto/NBD", "MBG/NBD", "BG/NBD"]  # best first
+            assert '<tr class="winner"><td>Pareto/NBD <strong>best: lowest MAE</strong>' in table
+            assert (
+                '<strong id="winner">Best on this holdout: Pareto/NBD</strong> — lowest MAE: 0.7545' in table
+            )
+            assert table.count(">1,882<") == 3 and ">-9,595.0<" in table and ">0.7648<" in table
+            # The winner's charts: cumulative, weekly, by frequency, and its P(alive) matrix.
+            assert (
+                'aria-label="Cumulative repeat purchases by week, actual and predicted by Pareto/NBD"' in html
+            )
+            weekly = html[html.index('aria-label="Repeat purchases each week') :]
+            weekly = weekly[: weekly.index("</svg>")]
+            assert "repeat purchases in the week" in weekly and "calibration end" in weekly
+            assert len(re.findall(r"<polyline", weekly)) == 2
+            matrix = html[html.index('<svg class="chart-svg matrix') :]
+            matrix = matrix[: matrix.index("</svg>")]
+            assert len(re.findall(r'class="matrix-cell', matrix)) == 11 * 9
+            assert ">0\u20134<" in matrix and ">repeat purchases<" in matrix
+            assert "<title>3 repeat purchases, last purchase 8 to 12 weeks ago: 78%</title>" in matrix
+            once = "bought once (no repeat purchase), last purchase 0 to 4 weeks ago"
+            assert f"<title>{once}: 90%</title>" in matrix  # Pareto/NBD lets them go (BG/NBD: 100%)
+            caption = " ".join(html[html.index('id="alive-caption"') :].split())
+            assert "first bought 32.7 weeks before the calibration end: the median age" in caption
+            download = client.get(f"/analytics/models?model=all&{query}&format=csv")
+            assert "all-evaluation.csv" in download.headers["content-disposition"]
+            csv_text = download.text
+            assert 'winner,"pareto-nbd: lowest MAE: 0.7545 repeat purchases per customer, against' in csv_text
+            assert re.search(r"comparison: mean absolute error,mbgnbd,,0\.7647", csv_text)
+            assert "comparison: repeat purchases in holdout,bgnbd,1882.0," in csv_text
+            weekly_rows = re.findall(r"weekly repeat purchases,(\d{4}-\d\d-\d\d),(\d+),", csv_text)
+            assert len(weekly_rows) == 78 and sum(int(n) for _, n in weekly_rows) == 4339
+    finally:
+        shutil.rmtree(runtime.settings.data_dir / "events", ignore_errors=True)

@@ -237,6 +237,11 @@ def _unit(time_unit: str) -> float:
         raise ValueError(f"time_unit must be one of {', '.join(TIME_UNITS)}, not {time_unit!r}") from None
 
 
+def day_of(moment: date | datetime) -> date:
+    """The UTC calendar day of ``moment`` (a naive datetime is UTC)."""
+    return _day(moment)
+
+
 def _day(moment: date | datetime) -> date:
     if isinstance(moment, datetime):
         return _utc(moment).date()

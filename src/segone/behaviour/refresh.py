@@ -6,7 +6,9 @@ One refresh, as of a day:
 2. events of merged records are counted for their survivor;
 3. the engine computes ``behaviour_profile``, each customer's recent purchase days (the timeline the
    customer page plots) and the weekly RFM summary, in three queries;
-4. BG/NBD and Gamma-Gamma are fitted on the summary and score every customer (``scores``);
+4. a purchase model (Pareto/NBD by default, ``--model`` or ``SEGONE_BEHAVIOUR_MODEL``; with ``best`` the
+   one of ``evaluation.compare`` on the events' default split) and Gamma-Gamma are fitted on the summary
+   and score every customer (``scores``); ``models["selection"]`` records which model scored and why;
 5. the operational store's ``behaviour_profiles`` is replaced: on PostgreSQL in one transaction (a page
    sees the old profiles or the new ones, never a mix, and a failed refresh leaves the old ones); on
    SQLite a chunk of customers per transaction, so that people's edits are not locked out for the whole
@@ -37,7 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.analytics import backend
-from segone.behaviour import ingest, metrics, scores
+from segone.behaviour import evaluation, ingest, metrics, scores
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.models import BehaviourProfile, BehaviourRefresh
 from segone.clock import utcnow
@@ -56,6 +58,11 @@ WRITE_CHUNK = 20_000
 _PROFILES = cast(SqlTable, BehaviourProfile.__table__)
 _SUMMARY_UNIT = "week"
 _COLUMNS_READ = ("customer_id", "type", "ts", "value", "quantity", "channel", "reason")
+BEST = "best"
+MODELS = (*scores.PURCHASE_MODELS, BEST)  # what --model and SEGONE_BEHAVIOUR_MODEL take
+DEFAULT_MODEL = "pareto-nbd"
+MIN_HOLDOUT_DAYS = 7  # a shorter holdout says too little to choose a model by
+COMPARING = "Comparing the purchase models on a holdout"
 
 
 @dataclass
@@ -94,15 +101,19 @@ def refresh(
     con: BaseBackend | None = None,
     dataset: EventDataset | None = None,
     run_id: int | None = None,
+    model: str | None = None,
 ) -> RefreshReport:
     """Recompute every customer's profile and scores as of the end of ``as_of`` (default: today, UTC).
 
-    Runs in several transactions of ``sessions`` (the run is recorded first, so a failure is recorded too).
-    ``run_id`` is a run ``start`` recorded; without it the refresh starts its own. While another refresh
-    runs, this one is refused (``Conflict``).
+    ``model`` (one of ``MODELS``; default: ``settings.behaviour_model``) is the purchase model that scores
+    the customers; ``best`` compares them first (``_choose``). Runs in several transactions of
+    ``sessions`` (the run is recorded first, so a failure is recorded too). ``run_id`` is a run ``start``
+    recorded; without it the refresh starts its own. While another refresh runs, this one is refused
+    (``Conflict``).
     """
     require(actor, Permission.RUN_ANALYTICS)
     as_of = checked_as_of(as_of)
+    asked = checked_model(model or settings.behaviour_model)
     if run_id is None:
         run_id = start(sessions, settings, actor=actor, as_of=as_of)
     elif not leases.adopt(sessions, BehaviourRefresh, run_id):  # recorded by a server worker, run here
@@ -112,7 +123,18 @@ def refresh(
         with leases.Heartbeat(
             sessions, BehaviourRefresh, run_id, lease_seconds=settings.lease_seconds
         ) as heartbeat:
-            return _refresh(sessions, settings, run_id, as_of, report, heartbeat, con=con, dataset=dataset)
+            return _refresh(
+                sessions,
+                settings,
+                run_id,
+                as_of,
+                report,
+                heartbeat,
+                con=con,
+                dataset=dataset,
+                asked=asked,
+                actor=actor,
+            )
     except BaseException as exc:
         with session_scope(sessions) as db:
             failed = db.get(BehaviourRefresh, run_id)
@@ -121,6 +143,13 @@ def refresh(
                 failed.finished_at = utcnow()
                 failed.message = f"{type(exc).__name__}: {exc}"[:2000]
         raise
+
+
+def checked_model(model: str) -> str:
+    """``model`` if it is one of ``MODELS``, else ``Invalid``."""
+    if model not in MODELS:
+        raise Invalid(f"The behaviour model must be one of {', '.join(MODELS)}, not {model!r}.")
+    return model
 
 
 def start(sessions: sessionmaker[Session], settings: Settings, *, actor: Actor, as_of: date | None) -> int:
@@ -150,6 +179,8 @@ def _refresh(
     *,
     con: BaseBackend | None,
     dataset: EventDataset | None,
+    asked: str,
+    actor: Actor,
 ) -> RefreshReport:
     dataset = dataset or ingest.dataset_of(settings.data_dir)
     stages.start("Flushing staged events")
@@ -172,13 +203,21 @@ def _refresh(
         with events.cache() as cached:
             profile = _profiles(cached, as_of)
             stages.done()
+            choice = _Choice(asked, asked)
+            if asked == BEST:
+                stages.start(COMPARING)
+                choice = _choose(cached, actor)
+                stages.done()
             stages.start("Fitting purchase and spend models")
             summary = backend.to_arrow(metrics.rfm_summary(cached, as_of, _SUMMARY_UNIT, by="customer_id"))
         scored = scores.score_customers(
             summary,
             horizon_weeks=settings.behaviour_horizon_weeks,
             annual_discount_rate=settings.behaviour_discount_rate,
+            model=choice.model,
         )
+        scored.models["selection"] = choice.record(scored.scorer)
+        scored.notes[:0] = choice.notes
         stages.done()
         event_count = int(profile.column("events").to_numpy().sum()) if profile.num_rows else 0
     finally:
@@ -221,6 +260,85 @@ def _refresh(
         models=scored.models,
         notes=notes,
         seconds=stages.seconds,
+    )
+
+
+@dataclass
+class _Choice:
+    """The purchase model to score with, and why: asked for by name, or the best of a comparison."""
+
+    asked: str
+    model: str
+    why: str = ""
+    comparison: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def record(self, scorer: str | None) -> dict[str, Any]:
+        """What ``BehaviourRefresh.models["selection"]`` keeps: the model that scored (None: none could be
+        fitted), the one asked for, why, and the comparison behind ``best``."""
+        why = self.why or ("the default" if self.asked == DEFAULT_MODEL else "asked for by name")
+        if scorer is not None and scorer != self.model:
+            why = (
+                f"{scores.LABELS[scorer]} instead of {scores.LABELS[self.model]}: no customer seems to "
+                "have stopped buying, and both then say the same"
+            )
+        return {
+            "model": scorer,
+            "asked": self.asked,
+            "why": why,
+            "comparison": self.comparison,
+        }
+
+
+def _choose(events: Table, actor: Actor) -> _Choice:
+    """``best``: the purchase model with the lowest holdout error on the events' default split
+    (``evaluation.compare``), or Pareto/NBD, with a note, when the models cannot be compared there."""
+    try:
+        start, end = evaluation.default_period(events)
+        if (end - start).days < MIN_HOLDOUT_DAYS:
+            raise Invalid(
+                f"the events' second half, the holdout, is {(end - start).days} days long; a comparison "
+                f"needs {MIN_HOLDOUT_DAYS}"
+            )
+        ranked = evaluation.compare(events, start, end, "week", actor=actor, by="customer_id")
+        if ranked[0].n_customers < scores.MIN_CUSTOMERS:
+            raise Invalid(
+                f"{ranked[0].n_customers} customers bought up to {start.isoformat()}; a comparison needs "
+                f"{scores.MIN_CUSTOMERS}"
+            )
+    except (Invalid, ValueError, ArithmeticError) as exc:
+        reason = str(exc).rstrip(".")
+        return _Choice(
+            BEST,
+            DEFAULT_MODEL,
+            why=f"the models could not be compared ({reason}); Pareto/NBD, the default",
+            notes=[
+                f"The purchase models could not be compared on a holdout ({reason}), so Pareto/NBD, the "
+                "default, scored the customers."
+            ],
+        )
+    best = ranked[0]
+    reason = evaluation.why_best(ranked)
+    comparison = {
+        "calibration_end": start.isoformat(),
+        "holdout_end": end.isoformat(),
+        "time_unit": best.time_unit,
+        "customers": best.n_customers,
+        "ranking": [e.model for e in ranked],
+        "winner": best.model,
+        "reason": reason,
+        "mean_absolute_error": {e.model: round(e.mean_absolute_error, 6) for e in ranked},
+        "root_mean_squared_error": {e.model: round(e.root_mean_squared_error, 6) for e in ranked},
+    }
+    return _Choice(
+        BEST,
+        best.model,
+        why=f"the best on the holdout {start.isoformat()} to {end.isoformat()}: {reason}",
+        comparison=comparison,
+        notes=[
+            f"{best.label} scored the customers: of the three purchase models fitted to the purchases up "
+            f"to {start.isoformat()}, it predicted those to {end.isoformat()} best ({reason})."
+        ],
     )
 
 

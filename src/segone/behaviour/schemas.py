@@ -88,8 +88,9 @@ class ScoresOut(BaseModel):
     """Model scores; a null where the refresh could not fit the model (the refresh's message says why)."""
 
     model: str | None = Field(
-        description="The purchase model behind p_alive and expected_purchases: Pareto/NBD, or BG/NBD when "
-        "it finds that nobody has stopped buying."
+        description="The purchase model behind p_alive and expected_purchases: Pareto/NBD by default (BG/NBD "
+        "when it finds that nobody has stopped buying), BG/NBD or MBG/NBD when the refresh was asked for it "
+        "or found it best on a holdout (the refresh's models.selection says why)."
     )
     p_alive: float | None = Field(description="Probability the customer still buys from us.")
     expected_purchases: float | None = Field(description="Purchase days expected in the next horizon_weeks.")
@@ -165,7 +166,12 @@ class RefreshOut(BaseModel):
     customers: int | None
     horizon_weeks: int
     annual_discount_rate: float
-    models: dict[str, Any]
+    models: dict[str, Any] = Field(
+        description="The fitted models by name (pareto_nbd, bgnbd, mbgnbd, gamma_gamma: parameters, "
+        "log-likelihood, customers) and `selection`: the purchase model that scored (`model`), the one "
+        "asked for (`asked`: a name or best), `why`, and with best the holdout `comparison` (its split, "
+        "each model's MAE and RMSE, the ranking)."
+    )
     message: str | None
 
 
@@ -180,3 +186,77 @@ class EventRecord(BaseModel):
     channel: str | None
     offering: str | None
     reason: str | None
+
+
+class FrequencyRowOut(BaseModel):
+    frequency: str = Field(description="Repeat purchases in the calibration period: 0 to 6, then 7+.")
+    customers: int
+    actual: float = Field(description="Mean repeat purchases in the holdout of these customers.")
+    predicted: float
+
+
+class WeekOut(BaseModel):
+    week: int = Field(description="1 is the week of the first purchase of any calibration customer.")
+    end: date = Field(description="The week's last day (the holdout end for the last week).")
+    actual: float
+    predicted: float
+    holdout: bool = Field(description="Whether the week ends after the calibration end.")
+
+
+class WeeklyOut(WeekOut):
+    days: int = Field(description="The week's length in days: 7, or fewer for the last one.")
+
+
+class RecencyBucketOut(BaseModel):
+    start: float = Field(description="Time since the last purchase, from (in time_unit).")
+    end: float = Field(description="Time since the last purchase, to (in time_unit).")
+    at: float = Field(description="Where P(alive) is evaluated: the middle of the interval.")
+
+
+class AliveMatrixOut(BaseModel):
+    """P(alive) at the calibration end by repeat purchases (rows) and time since the last one (columns)."""
+
+    time_unit: str
+    age: float = Field(
+        description="The customer's age (time since the first purchase): the calibration customers' median. "
+        "A customer of frequency 0 bought only once, so is as old as the time since that purchase."
+    )
+    frequencies: list[int] = Field(description="The rows: repeat purchases in the calibration period.")
+    since_last_purchase: list[RecencyBucketOut] = Field(description="The columns.")
+    p_alive: list[list[float]] = Field(description="One row per frequency, one value per column.")
+
+
+class EvaluationOut(BaseModel):
+    """One purchase model fitted to the calibration period, its forecast set against the holdout."""
+
+    model: str = Field(description="pareto-nbd, bgnbd or mbgnbd.")
+    calibration_end: date
+    holdout_end: date
+    time_unit: str
+    n_customers: int = Field(description="Customers who bought in the calibration period.")
+    parameters: dict[str, float]
+    actual_total: float = Field(description="Their repeat purchases (purchase days) in the holdout.")
+    predicted_total: float
+    mean_absolute_error: float = Field(description="Per customer, of holdout repeat purchases (MAE).")
+    root_mean_squared_error: float = Field(description="Per customer, of holdout repeat purchases (RMSE).")
+    log_likelihood: float = Field(description="Of the calibration period at the fitted parameters.")
+    tracking_error: float = Field(
+        description="Mean absolute gap between predicted and actual cumulative repeat purchases over the "
+        "holdout's weeks."
+    )
+    by_frequency: list[FrequencyRowOut]
+    cumulative: list[WeekOut] = Field(description="Cumulative repeat purchases at each week's end.")
+    weekly: list[WeeklyOut] = Field(description="Each week's repeat purchases: the cumulative's differences.")
+    alive_matrix: AliveMatrixOut
+
+
+class EvaluationReportOut(BaseModel):
+    """One model evaluated, or every model compared on the same split, the best first."""
+
+    model: str = Field(description="What was asked: a model's name, or all.")
+    winner: str | None = Field(description="With all: the best model (the first of models); else null.")
+    reason: str | None = Field(description="With all: why it won (lowest MAE, then lowest RMSE); else null.")
+    calibration_end: date
+    holdout_end: date
+    time_unit: str
+    models: list[EvaluationOut] = Field(description="The model asked for, or all of them, the best first.")

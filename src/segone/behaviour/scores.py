@@ -1,11 +1,13 @@
 """Per-customer model scores for the customer pages: P(alive), expected purchases, value per purchase, CLV.
 
-Pareto/NBD is fitted on every customer with a purchase (the RFM summary in weeks), Gamma-Gamma on those
-with repeat purchases; CLV discounts the purchases expected over the horizon, four weeks at a time, at the
-annual rate converted to one per four weeks. Pareto/NBD rather than BG/NBD because its P(alive) falls with
-time for a customer who bought once, where BG/NBD's stays at 1: on a page, "bought once, three years ago:
-100% alive" would mislead. A model that cannot be fitted (too few customers, no repeat purchases, an
+A purchase model (Pareto/NBD by default; BG/NBD or MBG/NBD when asked) is fitted on every customer with a
+purchase (the RFM summary in weeks), Gamma-Gamma on those with repeat purchases; CLV discounts the
+purchases expected over the horizon, four weeks at a time, at the annual rate converted to one per four
+weeks. Pareto/NBD by default rather than BG/NBD because its P(alive) falls with time for a customer who
+bought once, where BG/NBD's stays at 1: on a page, "bought once, three years ago: 100% alive" would
+mislead (MBG/NBD's falls too). A model that cannot be fitted (too few customers, no repeat purchases, an
 optimiser that fails) leaves its scores empty and says why in ``notes``; nothing here raises on thin data.
+``Scores.scorer`` is the model that gave P(alive) and expected purchases (``evaluation.MODELS`` names).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from segone.behaviour.btyd import bgnbd, gammagamma, paretonbd
+from segone.behaviour.btyd import bgnbd, gammagamma, mbgnbd, paretonbd
 from segone.behaviour.btyd._special import FloatArray
 from segone.behaviour.btyd.clv import discounted_purchases
 
@@ -29,6 +31,10 @@ YOUNGEST_WEEKS = (
 WEEKS_PER_YEAR = 52
 NO_DROPOUT = 1e-4  # BG/NBD's a below this: the fit found no customer who stopped buying
 SCORE_COLUMNS = ("p_alive", "expected_purchases", "expected_value", "clv")
+PURCHASE_MODELS = ("pareto-nbd", "bgnbd", "mbgnbd")  # the names of evaluation.MODELS
+# The keys of the fitted purchase models in ``Scores.models`` (and so in ``BehaviourRefresh.models``).
+MODEL_KEYS = {"pareto-nbd": "pareto_nbd", "bgnbd": "bgnbd", "mbgnbd": "mbgnbd"}
+LABELS = {"pareto-nbd": "Pareto/NBD", "bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD"}
 
 
 @dataclass
@@ -38,6 +44,7 @@ class Scores:
     table: pa.Table
     models: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    scorer: str | None = None  # the purchase model behind p_alive and expected_purchases; None: not fitted
 
 
 def period_rate(annual_discount_rate: float, weeks: float) -> float:
@@ -45,9 +52,15 @@ def period_rate(annual_discount_rate: float, weeks: float) -> float:
     return float((1.0 + annual_discount_rate) ** (weeks / WEEKS_PER_YEAR) - 1.0)
 
 
-def score_customers(summary: pa.Table, *, horizon_weeks: int, annual_discount_rate: float) -> Scores:
+def score_customers(
+    summary: pa.Table,
+    *,
+    horizon_weeks: int,
+    annual_discount_rate: float,
+    model: str = "pareto-nbd",
+) -> Scores:
     """Scores for each customer of ``summary`` (``customer_id, frequency, recency, T, monetary_value``,
-    in weeks).
+    in weeks), P(alive) and expected purchases by ``model`` (one of ``PURCHASE_MODELS``).
 
     The rows are put in customer order first: engines return them in any order, and the sums of the
     likelihood in another order can move a flat optimum (no dropout) in the fifth digit.
@@ -63,7 +76,12 @@ def score_customers(summary: pa.Table, *, horizon_weeks: int, annual_discount_ra
     alive, expected, value, clv = empty.copy(), empty.copy(), empty.copy(), empty.copy()
     scores = Scores(pa.table({"customer_id": ids}))
 
-    purchases = _fit_purchases(x, t_x, age, scores)
+    if model not in PURCHASE_MODELS:
+        raise ValueError(f"model must be one of {', '.join(PURCHASE_MODELS)}, not {model!r}")
+    if model == "pareto-nbd":
+        purchases = _fit_purchases(x, t_x, age, scores)
+    else:
+        purchases = _fit_beta_geometric(model, x, t_x, age, scores)
     if purchases is not None:
         alive = purchases.alive
         expected = purchases.expected(float(horizon_weeks))
@@ -101,13 +119,7 @@ def _fit_purchases(x: FloatArray, t_x: FloatArray, age: FloatArray, scores: Scor
     Then both models reduce to the NBD, in which everyone is alive, and the Pareto/NBD optimiser wanders
     towards the edge of its search box for minutes; the BG/NBD scores say the same thing at once.
     """
-    if x.shape[0] < MIN_CUSTOMERS:
-        scores.notes.append(
-            f"Pareto/NBD not fitted: {x.shape[0]} customers have purchased; it needs {MIN_CUSTOMERS}."
-        )
-        return None
-    if not np.any(x > 0):
-        scores.notes.append("Pareto/NBD not fitted: no customer has bought twice yet.")
+    if not _enough(LABELS["pareto-nbd"], x, scores):
         return None
     try:
         screen = bgnbd.fit(x, t_x, age)
@@ -119,6 +131,7 @@ def _fit_purchases(x: FloatArray, t_x: FloatArray, age: FloatArray, scores: Scor
             )
             model = screen.params
             alive = bgnbd.p_alive(model, x, t_x, age)
+            scores.scorer = "bgnbd"
             return _Purchases(alive, lambda weeks: alive * bgnbd.purchases_if_alive(model, weeks, x, age))
         fitted = paretonbd.fit(x, t_x, age)
     except (ValueError, FloatingPointError, ArithmeticError) as exc:
@@ -131,7 +144,46 @@ def _fit_purchases(x: FloatArray, t_x: FloatArray, age: FloatArray, scores: Scor
         )
     params = fitted.params
     alive = paretonbd.p_alive(params, x, t_x, age)
+    scores.scorer = "pareto-nbd"
     return _Purchases(alive, lambda weeks: alive * paretonbd.purchases_if_alive(params, weeks, x, age))
+
+
+def _fit_beta_geometric(
+    model: str, x: FloatArray, t_x: FloatArray, age: FloatArray, scores: Scores
+) -> _Purchases | None:
+    """BG/NBD or MBG/NBD, as asked (``--model``, ``SEGONE_BEHAVIOUR_MODEL`` or the best on the holdout).
+
+    Neither needs the Pareto/NBD's screen: when nobody has stopped buying their fits find it in a second.
+    """
+    label = LABELS[model]
+    if not _enough(label, x, scores):
+        return None
+    module: Any = bgnbd if model == "bgnbd" else mbgnbd
+    try:
+        fitted = module.fit(x, t_x, age, standard_errors=False)
+    except (ValueError, FloatingPointError, ArithmeticError) as exc:
+        scores.notes.append(f"{label} could not be fitted: {exc}")
+        return None
+    scores.models[MODEL_KEYS[model]] = _describe(fitted, ("r", "alpha", "a", "b"))
+    if not fitted.converged:
+        scores.notes.append(f"{label} did not fully converge ({fitted.message}); its scores are approximate.")
+    params = fitted.params
+    alive = module.p_alive(params, x, t_x, age)
+    scores.scorer = model
+    return _Purchases(alive, lambda weeks: alive * module.purchases_if_alive(params, weeks, x, age))
+
+
+def _enough(label: str, x: FloatArray, scores: Scores) -> bool:
+    """Whether there are customers enough, and repeat purchases, to fit a purchase model (else a note)."""
+    if x.shape[0] < MIN_CUSTOMERS:
+        scores.notes.append(
+            f"{label} not fitted: {x.shape[0]} customers have purchased; it needs {MIN_CUSTOMERS}."
+        )
+        return False
+    if not np.any(x > 0):
+        scores.notes.append(f"{label} not fitted: no customer has bought twice yet.")
+        return False
+    return True
 
 
 def _fit_gammagamma(x: FloatArray, money: FloatArray, scores: Scores) -> gammagamma.GammaGammaParams | None:

@@ -43,13 +43,23 @@ _PROFILES_READ = "segone.behaviour.profiles_read"
 _PROFILE_FIELDS = [name for name in BehaviourProfileOut.model_fields if name != "top_contact_reasons"]
 
 
-MODEL_NAMES = {"pareto_nbd": "Pareto/NBD", "bgnbd": "BG/NBD", "gamma_gamma": "Gamma-Gamma"}
+MODEL_NAMES = {
+    "pareto_nbd": "Pareto/NBD",
+    "bgnbd": "BG/NBD",
+    "mbgnbd": "MBG/NBD",
+    "gamma_gamma": "Gamma-Gamma",
+}
+_SELECTED = {"pareto-nbd": "Pareto/NBD", "bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD"}
 
 
 def scoring_model(models: dict[str, Any]) -> str | None:
-    """The purchase model a refresh scored the customers with (``refresh.models``): Pareto/NBD, or BG/NBD
-    when it found that nobody has stopped buying (``scores._fit_purchases``); None when neither fitted."""
-    for key in ("pareto_nbd", "bgnbd"):
+    """The purchase model a refresh scored the customers with (``refresh.models``), as its
+    ``selection`` records it (``refresh._Choice``); for a refresh from before selections were recorded,
+    Pareto/NBD, or BG/NBD when it found that nobody has stopped buying. None when none was fitted."""
+    selection = models.get("selection")
+    if isinstance(selection, dict):
+        return _SELECTED.get(selection.get("model") or "")
+    for key in ("pareto_nbd", "bgnbd", "mbgnbd"):
         if key in models:
             return MODEL_NAMES[key]
     return None
@@ -59,6 +69,19 @@ def scoring_key(models: dict[str, Any]) -> str | None:
     """The key in ``refresh.models`` of the model ``scoring_model`` names."""
     name = scoring_model(models)
     return next((key for key, model in MODEL_NAMES.items() if model == name), None)
+
+
+def selection_of(models: dict[str, Any]) -> dict[str, Any] | None:
+    """How a refresh chose its purchase model (``models["selection"]``): the model asked for (a name or
+    ``best``), the one that scored, why, and with ``best`` the comparison; None before selections were
+    recorded."""
+    selection = models.get("selection")
+    return selection if isinstance(selection, dict) else None
+
+
+def fitted_models(models: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The fitted models of ``refresh.models`` (those with parameters), by key, without the selection."""
+    return {key: value for key, value in models.items() if isinstance(value, dict) and "params" in value}
 
 
 def behaviour_of(db: Session, *, actor: Actor, customer_id: int, currency: str) -> BehaviourOut:

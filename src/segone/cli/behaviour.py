@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -19,6 +20,13 @@ app = typer.Typer(
 )
 
 
+class RefreshModel(StrEnum):
+    best = "best"
+    pareto_nbd = "pareto-nbd"
+    bgnbd = "bgnbd"
+    mbgnbd = "mbgnbd"
+
+
 @app.command("refresh")
 def refresh(
     ctx: typer.Context,
@@ -29,6 +37,15 @@ def refresh(
             formats=["%Y-%m-%d"],
             metavar="DATE",
             help="Profiles as of the end of this day (default: today, UTC).",
+        ),
+    ] = None,
+    model: Annotated[
+        RefreshModel | None,
+        typer.Option(
+            "--model",
+            help="The purchase model that scores the customers; best: the one with the lowest holdout error "
+            "on the events (models evaluate --model all), Pareto/NBD when they cannot be compared "
+            "[default: the setting SEGONE_BEHAVIOUR_MODEL, else pareto-nbd].",
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -45,6 +62,7 @@ def refresh(
             actor=SYSTEM,
             as_of=as_of.date() if as_of else None,
             progress=progress,
+            model=model.value if model else None,
         )
     if as_json:
         print_json(report.as_dict())
@@ -54,15 +72,24 @@ def refresh(
         f"Refreshed {formatting.count(report.customers)} customers' behaviour as of "
         f"{report.as_of.isoformat()} from {formatting.count(report.events)} events in {seconds:.1f} s."
     )
-    for name, model in report.models.items():
-        params = ", ".join(f"{key} {value:.4g}" for key, value in model["params"].items())
+    for name, fitted in profiles.fitted_models(report.models).items():
+        params = ", ".join(f"{key} {value:.4g}" for key, value in fitted["params"].items())
         typer.echo(
-            f"  {name}: {params} (LL {model['log_likelihood']:,.1f}, "
-            f"{formatting.count(model['customers'])} customers)"
+            f"  {name}: {params} (LL {fitted['log_likelihood']:,.1f}, "
+            f"{formatting.count(fitted['customers'])} customers)"
         )
     scorer = profiles.scoring_model(report.models)
+    selection = profiles.selection_of(report.models) or {}
     if scorer:
-        typer.echo(f"  The customers' P(alive) and expected purchases are {scorer}'s.")
+        why = f" ({selection['why']})" if selection.get("why") else ""
+        typer.echo(f"  The customers' P(alive) and expected purchases are {scorer}'s{why}.")
+    comparison = selection.get("comparison")
+    if comparison:
+        errors = ", ".join(f"{key} {value:.4f}" for key, value in comparison["mean_absolute_error"].items())
+        typer.echo(
+            f"  Holdout MAE per customer, best first ({comparison['calibration_end']} to "
+            f"{comparison['holdout_end']}): {errors}"
+        )
     for note in report.notes:
         typer.echo(f"  Note: {note}")
 

@@ -315,35 +315,25 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Fit a purchase model to the events up to --calibration-end and compare its predictions with the
-    holdout."""
+    holdout; with --model all, every model on the same split, the best first, and why it won."""
     from segone import formatting
     from segone.accounts.schemas import SYSTEM
-    from segone.analytics import backend
-    from segone.behaviour.dataset import EventDataset
-    from segone.behaviour.evaluation import MODEL_LABELS, compare, default_period, evaluate
+    from segone.behaviour.evaluation import MODEL_LABELS, evaluate_dataset
 
     settings = runtime_of(ctx, migrated=False).settings
-    dataset = EventDataset(settings.data_dir / "events")
-    if not dataset.files():
-        raise Invalid(f"There are no events in {dataset.directory}.")
-    con = backend.connect(settings.analytics_url, settings.data_dir)
-    try:
-        events = dataset.read(con)
-        start, end = default_period(
-            events,
-            calibration_end.date() if calibration_end else None,
-            holdout_end.date() if holdout_end else None,
-        )
-        if model is EvaluatedModel.all:
-            ranked = compare(events, start, end, time_unit.value, actor=SYSTEM)
-        else:
-            ranked = [evaluate(events, start, end, time_unit.value, model=model.value, actor=SYSTEM)]
-    finally:
-        con.disconnect()
-    if model is EvaluatedModel.all:
-        _print_comparison(ranked, as_json)
+    report = evaluate_dataset(
+        actor=SYSTEM,
+        data_dir=settings.data_dir,
+        analytics_url=settings.analytics_url,
+        model=model.value,
+        calibration_end=calibration_end.date() if calibration_end else None,
+        holdout_end=holdout_end.date() if holdout_end else None,
+        time_unit=time_unit.value,
+    )
+    if report.compared:
+        _print_comparison(report, as_json)
         return
-    result = ranked[0]
+    result = report.winner
     if as_json:
         print_json(result.as_dict())
         return
@@ -443,14 +433,15 @@ def by_segment(
         )
 
 
-def _print_comparison(ranked: list[Any], as_json: bool) -> None:
-    """Every model's holdout measures, the best first (``evaluation.compare``)."""
+def _print_comparison(report: Any, as_json: bool) -> None:
+    """Every model's holdout measures, the best first (``evaluation.compare``), and why the first won."""
     from segone import formatting
     from segone.behaviour.evaluation import MODEL_LABELS
 
     if as_json:
-        print_json({"winner": ranked[0].model, "models": [e.as_dict() for e in ranked]})
+        print_json(report.as_dict())
         return
+    ranked = report.evaluations
     first = ranked[0]
     typer.echo(
         f"{len(ranked)} models on {formatting.count(first.n_customers)} customers, calibration to "
@@ -463,8 +454,7 @@ def _print_comparison(ranked: list[Any], as_json: bool) -> None:
             f"  {MODEL_LABELS[e.model]:<11} {e.mean_absolute_error:7.3f} {e.root_mean_squared_error:7.3f} "
             f"{e.tracking_error:9.1f} {e.predicted_total:10.1f} {e.log_likelihood:11.1f}"
         )
-    best = MODEL_LABELS[first.model]
-    typer.echo(f"Best on this holdout: {best} (the lowest mean absolute error per customer).")
+    typer.echo(f"Best on this holdout: {MODEL_LABELS[first.model]} ({report.reason}).")
 
 
 ID_COLUMN = "customer_id"

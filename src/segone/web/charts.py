@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 CHAR_WIDTH = 6.6  # an average character of the charts' 11px labels, to size the label column
@@ -503,24 +503,29 @@ class Matrix:
 def heat_matrix(
     rows: Sequence[tuple[str, str]],
     columns: Sequence[tuple[str, str]],
-    counts: dict[tuple[int, int], int],
+    counts: Mapping[tuple[int, int], float],
     *,
     same: set[tuple[int, int]],
     row_title: str,
     column_title: str,
     shown: Callable[[float], str],
     width: int = 800,
+    top_value: float | None = None,
+    joiner: str = " \u2192 ",
 ) -> Matrix:
     """A grid of counts, rows by columns (each a short label and its full words for the tooltip), every
     non-empty cell shaded by its count and the count written in it where it fits; ``same`` cells are
     outlined; empty cells are drawn blank, so that rows and columns read as a grid. The cells are square,
-    as large as the width allows, 18 to 56 px."""
+    as large as the width allows, 18 to 56 px. The darkest shade is the largest count, or ``top_value``
+    (1 for probabilities); a cell's tooltip is its row's words, ``joiner``, its column's, and the count."""
     longest = max((len(short) for short, _ in rows), default=1)
     left = min(LABEL_COLUMN_MAX, 12 + longest * CHAR_WIDTH)
     fits = longest if left < LABEL_COLUMN_MAX else int((left - 12) / CHAR_WIDTH)
+    # The rows' title ends where their labels do: short labels (numbers) leave it room of its own.
+    left = max(left, min(LABEL_COLUMN_MAX, 12 + len(row_title) * CHAR_WIDTH))
     top = 40.0
     cell = max(18.0, min(56.0, (width - left - 8) / max(len(columns), 1)))
-    high = max(counts.values(), default=0)
+    high = top_value if top_value is not None else max(counts.values(), default=0)
     # Column labels wider than a cell would print over each other: every other one goes a line higher.
     crowded = max((len(short) for short, _ in columns), default=0) * CHAR_WIDTH > cell - 4
     cells = []
@@ -533,8 +538,8 @@ def heat_matrix(
                 x=f"{left + j * cell:.1f}",
                 y=f"{top + i * cell:.1f}",
                 size=f"{cell - 2:.1f}",
-                shade=math.ceil(4 * n / high) if high else 0,
-                title=f"{rows[i][1]} \u2192 {columns[j][1]}: {text}",
+                shade=min(4, math.ceil(4 * n / high)) if high else 0,
+                title=f"{rows[i][1]}{joiner}{columns[j][1]}: {text}",
                 text=Label(
                     f"{left + (j + 0.5) * cell - 1:.1f}", f"{top + (i + 0.5) * cell + 3:.1f}", text, "middle"
                 )

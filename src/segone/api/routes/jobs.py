@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, status
 from pydantic import ConfigDict, Field
@@ -34,6 +34,12 @@ class BehaviourRefreshRequest(InputModel):
 
     as_of: date | None = Field(
         default=None, description="Profiles as of the end of this day (YYYY-MM-DD); today if left out."
+    )
+    model: Literal["best", "pareto-nbd", "bgnbd", "mbgnbd"] | None = Field(
+        default=None,
+        description="The purchase model that scores the customers; best: the one with the lowest holdout "
+        "error on the events (Pareto/NBD when they cannot be compared). The setting SEGONE_BEHAVIOUR_MODEL "
+        "if left out (pareto-nbd unless set).",
     )
 
 
@@ -72,26 +78,35 @@ def start_behaviour_refresh(
     data: BehaviourRefreshRequest | None = Body(default=None),
 ) -> JobOut:
     """Every customer's behaviour profile and model scores as of a day, as `segone behaviour refresh`
-    computes them (staged events are flushed first), in the background. Answers at once with the job;
+    computes them (staged events are flushed first), with the purchase model asked for (`model`), in the
+    background. Answers at once with the job;
     poll `GET /jobs/{job_id}`. While one runs as a job (of any worker of the server), starting again
     answers with that job; while one runs elsewhere (`segone behaviour refresh`, another server), it is
     refused (409). A day still to come is refused (422). Needs the analytics permission."""
     require(actor, Permission.RUN_ANALYTICS)
-    as_of = behaviour_refresh.checked_as_of((data or BehaviourRefreshRequest()).as_of)
+    asked = data or BehaviourRefreshRequest()
+    as_of = behaviour_refresh.checked_as_of(asked.as_of)
+    model = asked.model or runtime.settings.behaviour_model
     running = jobs.running(BEHAVIOUR_REFRESH)
     if running is not None:
         return running
     # Recorded before answering, so that a refresh running in another process is refused here.
     run_id = behaviour_refresh.start(runtime.sessions, runtime.settings, actor=actor, as_of=as_of)
-    work = partial(_behaviour_refresh, runtime=runtime, actor=actor, as_of=as_of, run_id=run_id)
+    work = partial(_behaviour_refresh, runtime=runtime, actor=actor, as_of=as_of, run_id=run_id, model=model)
     return jobs.start(BEHAVIOUR_REFRESH, work)
 
 
 def _behaviour_refresh(
-    progress: Progress, *, runtime: Runtime, actor: Actor, as_of: date, run_id: int
+    progress: Progress, *, runtime: Runtime, actor: Actor, as_of: date, run_id: int, model: str
 ) -> dict[str, Any]:
     report = behaviour_refresh.refresh(
-        runtime.sessions, runtime.settings, actor=actor, as_of=as_of, progress=progress, run_id=run_id
+        runtime.sessions,
+        runtime.settings,
+        actor=actor,
+        as_of=as_of,
+        progress=progress,
+        run_id=run_id,
+        model=model,
     )
     return report.as_dict()
 
