@@ -134,6 +134,7 @@ _SERIES_BANDS = ((0.0, 1), (0.02, 13), (0.1, 22), (0.25, 36), (0.4, 52), (0.6, 8
 
 
 SERIES_MAX_Z = 0.85  # above: quadrature (``_hyp1_quadrature``)
+_RUN_BANDS = -np.array([SERIES_MAX_Z, 0.7, 0.5, 0.3, 0.1])  # series rows summed together, by largest z
 
 
 def log_hyp1_runs(
@@ -156,11 +157,14 @@ def log_hyp1_runs(
         lo, hi = int(bounds[g]), int(bounds[g + 1])
         if hi <= lo:
             continue
-        split = lo + int(np.searchsorted(-z[lo:hi], -SERIES_MAX_Z, side="left"))
+        # z falls along the run: the quadrature's rows first, then bands that each need fewer terms
+        cuts = lo + np.searchsorted(-z[lo:hi], _RUN_BANDS, side="left")
+        split = int(cuts[0])
         if split > lo:
             quad_runs.append((g, lo, split))
-        if split < hi:
-            out[:, split:hi] = _hyp1_polynomial(float(k[g]), float(n[g]), z[split:hi], grad)
+        for first, last in zip(cuts.tolist(), [*cuts[1:].tolist(), hi], strict=True):
+            if last > first:
+                _hyp1_polynomial(float(k[g]), float(n[g]), z[first:last], grad, out[:, first:last])
     if quad_runs:
         runs, los, his = (np.array(column, dtype=np.intp) for column in zip(*quad_runs, strict=True))
         lengths = his - los
@@ -179,29 +183,30 @@ def _series_terms(z: float) -> int:
     return int(np.ceil(np.log(1e-17 * (1.0 - z)) / np.log(z))) + 1
 
 
-def _hyp1_polynomial(k: float, n: float, z: FloatArray, grad: bool) -> FloatArray:
-    result = np.zeros((4, z.shape[0]))
+def _hyp1_polynomial(k: float, n: float, z: FloatArray, grad: bool, out: FloatArray) -> None:
+    """Write ``log_hyp1``'s four rows for one run's ``z`` (largest first) into ``out``."""
     # z[0] is the largest; two terms at least, for the derivative in z (k / n at z = 0, alpha = beta)
     terms = max(_series_terms(float(z[0])), 3)
     j = np.arange(terms - 1, dtype=np.float64)  # coefficient j+1 of the series, j = 0 .. terms-2
     coefficient = np.cumprod((k + j) / (n + j))
-    powers = np.cumprod(np.broadcast_to(z[:, None], (z.shape[0], terms - 1)), axis=1)  # z^(j+1)
+    # powers by rows (z^(j+1) in row j): accumulating down the rows multiplies whole rows at a time
+    powers = np.cumprod(np.broadcast_to(z, (terms - 1, z.shape[0])), axis=0)
     if not grad:
-        result[0] = np.log1p(powers @ coefficient)
-        return result
-    basis = np.empty((terms - 1, 4))
-    basis[:, 0] = coefficient
-    basis[:, 1] = coefficient * np.cumsum(1.0 / (k + j))
-    basis[:, 2] = -coefficient * np.cumsum(1.0 / (n + j))
-    basis[:-1, 3] = (j[1:] + 1.0) * coefficient[1:]  # d/dz: (j+1) c_(j+1) z^j, shifted by one power
-    basis[-1, 3] = 0.0
-    sums = powers @ basis
-    total = 1.0 + sums[:, 0]
-    result[0] = np.log(total)
-    result[1] = sums[:, 1] / total
-    result[2] = sums[:, 2] / total
-    result[3] = (coefficient[0] + sums[:, 3]) / total
-    return result
+        out[0] = np.log1p(coefficient @ powers)
+        out[1:] = 0.0
+        return
+    basis = np.empty((4, terms - 1))
+    basis[0] = coefficient
+    basis[1] = coefficient * np.cumsum(1.0 / (k + j))
+    basis[2] = -coefficient * np.cumsum(1.0 / (n + j))
+    basis[3, :-1] = (j[1:] + 1.0) * coefficient[1:]  # d/dz: (j+1) c_(j+1) z^j, shifted by one power
+    basis[3, -1] = 0.0
+    sums = basis @ powers
+    total = 1.0 + sums[0]
+    out[0] = np.log(total)
+    out[1] = sums[1] / total
+    out[2] = sums[2] / total
+    out[3] = (coefficient[0] + sums[3]) / total
 
 
 def _hyp1_series(k: FloatArray, n: FloatArray, z: FloatArray, terms: int, grad: bool) -> FloatArray:

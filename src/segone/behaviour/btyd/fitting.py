@@ -41,6 +41,7 @@ Objective = Callable[[FloatArray, bool], tuple[float, FloatArray]]
 LOG_BOUND = 11.0  # |log-parameter| after rescaling time (and money) to unit means
 SCREEN_ABOVE_ROWS = 10_000  # screen starting points on a subsample when there are more distinct rows
 SCREEN_CUSTOMERS = 5_000
+SCORE_CUSTOMERS = 1_000
 NEWTON_GTOL = 1e-10  # mean gradient per customer, log-parameters
 NEWTON_STEP = 1e-6
 
@@ -267,18 +268,21 @@ def maximise(
     total_weight: float,
     screening: Objective | None = None,
     screening_weight: float = 1.0,
+    scoring: tuple[Objective, float] | None = None,
     runs: int = 3,
 ) -> Optimum:
     """Maximise ``objective`` over log-parameters from many deterministic starting points.
 
-    The 32 starts are scored and L-BFGS-B runs from the best ``runs`` of them. With ``screening`` (the same
+    The 32 starts are scored (on ``scoring``, a smaller sample, if given) and L-BFGS-B runs from the best
+    ``runs`` of them. With ``screening`` (the same
     objective on a subsample) that happens on the subsample, and only its best optimum -- and the runner-up
     when that is a different one -- are carried to all rows. The best point is finished with Newton steps
     (``_newton``), falling back to L-BFGS-B if they do not converge.
     """
     first, first_weight = (objective, total_weight) if screening is None else (screening, screening_weight)
     starts = start_points(centre)
-    scores = np.array([_safe(first, theta, False, first_weight)[0] for theta in starts])
+    score, score_weight = scoring or (first, first_weight)
+    scores = np.array([_safe(score, theta, False, score_weight)[0] for theta in starts])
     # On a screening sample the optimum only seeds the refinement on all rows: sampling error (about
     # 1/sqrt(5,000) in theta) dwarfs what a tight tolerance would add there.
     gtol = 1e-9 if screening is None else 1e-4
@@ -439,10 +443,15 @@ def fit_rfm(
     scaled = Customers(data.x, data.t_x / scale, data.T / scale, data.weights)
     screening: Objective | None = None
     screening_weight = 1.0
+    scoring: tuple[Objective, float] | None = None
     if data.x.shape[0] > SCREEN_ABOVE_ROWS:
         rows, counts = subsample_customers(data.weights, SCREEN_CUSTOMERS)
-        sample = Customers(scaled.x[rows], scaled.t_x[rows], scaled.T[rows], counts)
+        sample = _take(scaled, rows, counts)
         screening, screening_weight = objective_for(sample), float(counts.sum())
+        # Scoring only ranks the starts, most of them far from any optimum, where the Pareto/NBD's
+        # hypergeometric terms need quadrature: a fifth of the sample ranks them as well.
+        few, few_counts = subsample_customers(counts, SCORE_CUSTOMERS, seed=1)
+        scoring = (objective_for(_take(sample, few, few_counts)), float(few_counts.sum()))
     objective = objective_for(scaled)
     with one_blas_thread():
         optimum = maximise(
@@ -451,6 +460,7 @@ def fit_rfm(
             total_weight=float(data.weights.sum()),
             screening=screening,
             screening_weight=screening_weight,
+            scoring=scoring,
         )
         covariance = log_covariance(objective, optimum.theta) if standard_errors else None
     shift = float(data.weights @ data.x) * np.log(scale)
@@ -474,6 +484,10 @@ def one_blas_thread() -> AbstractContextManager[Any]:
     if not _blas:
         _blas.append(ThreadpoolController())
     return cast(AbstractContextManager[Any], _blas[0].limit(limits=1, user_api="blas"))
+
+
+def _take(data: Customers, rows: IntArray, weights: FloatArray) -> Customers:
+    return Customers(data.x[rows], data.t_x[rows], data.T[rows], weights)
 
 
 # --- standard errors -------------------------------------------------------------------------------------
