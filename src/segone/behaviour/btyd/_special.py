@@ -135,6 +135,7 @@ _SERIES_BANDS = ((0.0, 1), (0.02, 13), (0.1, 22), (0.25, 36), (0.4, 52), (0.6, 8
 
 SERIES_MAX_Z = 0.85  # above: quadrature (``_hyp1_quadrature``)
 _RUN_BANDS = -np.array([SERIES_MAX_Z, 0.7, 0.5, 0.3, 0.1])  # series rows summed together, by largest z
+_SHORT_RUN = 64
 
 
 def log_hyp1_runs(
@@ -146,33 +147,33 @@ def log_hyp1_runs(
     In a run the series is a polynomial in ``z`` whose coefficients ``(k)_j / (n)_j`` (and their
     derivatives in ``k`` and ``n``) are computed once, so each row costs its powers of ``z`` and one small
     matrix product: the Pareto/NBD's rows are runs of one frequency ``x`` sorted by time, which makes its
-    likelihood about ten times cheaper than ``log_hyp1`` row by row. Rows with ``z > 0.85`` (a prefix of
-    their run) go to the same quadrature as in ``log_hyp1``.
+    likelihood several times cheaper than ``log_hyp1`` row by row. Rows with ``z > 0.85`` (a prefix of
+    their run), and short runs (the rare large frequencies), go to ``log_hyp1`` together.
     """
     rows = z.shape[0]
     out = np.zeros((4, rows))
     bounds = np.append(starts, rows)
-    quad_runs: list[tuple[int, int, int]] = []
+    by_row: list[tuple[int, int, int]] = []  # (run, first row, end): rows left to log_hyp1
     for g in range(starts.shape[0]):
         lo, hi = int(bounds[g]), int(bounds[g + 1])
-        if hi <= lo:
+        if hi - lo < _SHORT_RUN:  # a polynomial per band would cost more calls than it saves
+            if hi > lo:
+                by_row.append((g, lo, hi))
             continue
         # z falls along the run: the quadrature's rows first, then bands that each need fewer terms
         cuts = lo + np.searchsorted(-z[lo:hi], _RUN_BANDS, side="left")
         split = int(cuts[0])
         if split > lo:
-            quad_runs.append((g, lo, split))
+            by_row.append((g, lo, split))
         for first, last in zip(cuts.tolist(), [*cuts[1:].tolist(), hi], strict=True):
             if last > first:
                 _hyp1_polynomial(float(k[g]), float(n[g]), z[first:last], grad, out[:, first:last])
-    if quad_runs:
-        runs, los, his = (np.array(column, dtype=np.intp) for column in zip(*quad_runs, strict=True))
+    if by_row:
+        runs, los, his = (np.array(column, dtype=np.intp) for column in zip(*by_row, strict=True))
         lengths = his - los
         idx = np.repeat(his - lengths.cumsum(), lengths) + np.arange(int(lengths.sum()))
-        kq, nq = np.repeat(k[runs], lengths), np.repeat(n[runs], lengths)
-        for start in range(0, idx.shape[0], _CHUNK):
-            part = slice(start, start + _CHUNK)
-            out[:, idx[part]] = _hyp1_quadrature(kq[part], nq[part], z[idx[part]], eps[idx[part]], grad)
+        kr, nr = np.repeat(k[runs], lengths), np.repeat(n[runs], lengths)
+        out[:, idx] = np.array(log_hyp1(kr, nr, z[idx], eps[idx], grad=grad))
     return out[0], out[1], out[2], out[3]
 
 
@@ -189,8 +190,11 @@ def _hyp1_polynomial(k: float, n: float, z: FloatArray, grad: bool, out: FloatAr
     terms = max(_series_terms(float(z[0])), 3)
     j = np.arange(terms - 1, dtype=np.float64)  # coefficient j+1 of the series, j = 0 .. terms-2
     coefficient = np.cumprod((k + j) / (n + j))
-    # powers by rows (z^(j+1) in row j): accumulating down the rows multiplies whole rows at a time
-    powers = np.cumprod(np.broadcast_to(z, (terms - 1, z.shape[0])), axis=0)
+    # z^(j+1) in row j, a row at a time: np.cumprod along either axis runs element by element, 25x slower
+    powers = np.empty((terms - 1, z.shape[0]))
+    powers[0] = z
+    for row in range(1, terms - 1):
+        np.multiply(powers[row - 1], z, out=powers[row])
     if not grad:
         out[0] = np.log1p(coefficient @ powers)
         out[1:] = 0.0

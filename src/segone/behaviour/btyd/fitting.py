@@ -280,9 +280,10 @@ def maximise(
     (``_newton``), falling back to L-BFGS-B if they do not converge.
     """
     first, first_weight = (objective, total_weight) if screening is None else (screening, screening_weight)
+    if screening is not None and scoring is not None:
+        first, first_weight = scoring
     starts = start_points(centre)
-    score, score_weight = scoring or (first, first_weight)
-    scores = np.array([_safe(score, theta, False, score_weight)[0] for theta in starts])
+    scores = np.array([_safe(first, theta, False, first_weight)[0] for theta in starts])
     # On a screening sample the optimum only seeds the refinement on all rows: sampling error (about
     # 1/sqrt(5,000) in theta) dwarfs what a tight tolerance would add there.
     gtol = 1e-9 if screening is None else 1e-4
@@ -291,8 +292,13 @@ def maximise(
         key=lambda res: res[1],
     )
     if screening is not None:
-        best = results[0][0]
-        candidates = [best] + [res[0] for res in results[1:2] if np.max(np.abs(res[0] - best)) > 0.05]
+        candidates = _distinct(results)
+        if scoring is not None:  # from the small sample to the screening sample, then to all rows
+            found = [
+                _refine(screening, theta, screening_weight, first, first_weight, max_steps=8, gtol=1e-6)
+                for theta in candidates
+            ]
+            candidates = _distinct(sorted(found, key=lambda res: res[1]))
         results = [
             _refine(objective, theta, total_weight, screening, screening_weight) for theta in candidates
         ]
@@ -318,6 +324,20 @@ def _finish(objective: Objective, theta: FloatArray, weight: float) -> tuple[Flo
     return result
 
 
+def _distinct(results: list[tuple[FloatArray, float, bool, str]]) -> list[FloatArray]:
+    """The best optimum, and the runner-up if it is another one: elsewhere, and not just as good.
+
+    Two points of the Pareto/NBD's flat ``s, beta`` ridge can lie far apart with the same likelihood; they
+    are one optimum, which carrying both to all rows would only find twice.
+    """
+    best, value = results[0][0], results[0][1]
+    return [best] + [
+        res[0]
+        for res in results[1:2]
+        if np.max(np.abs(res[0] - best)) > 0.05 and res[1] - value > 1e-5 * max(1.0, abs(value))
+    ]
+
+
 def _refine(
     objective: Objective,
     theta: FloatArray,
@@ -325,6 +345,7 @@ def _refine(
     screening: Objective,
     screening_weight: float,
     max_steps: int = 20,
+    gtol: float = NEWTON_GTOL,
 ) -> tuple[FloatArray, float, bool, str]:
     """Carry a screening optimum to all rows with quasi-Newton steps, ``_finish`` if they do not converge.
 
@@ -336,7 +357,7 @@ def _refine(
     hessian = _hessian(screening, theta, screening_weight)
     value, grad = _safe(objective, theta, True, weight)
     for _ in range(max_steps):
-        if float(np.max(np.abs(grad))) < NEWTON_GTOL:
+        if float(np.max(np.abs(grad))) < gtol:
             return theta, value, True, "converged"
         step = _descent(hessian, grad)
         slope = float(grad @ step)
@@ -353,6 +374,8 @@ def _refine(
             hs = hessian @ s
             hessian = hessian - np.outer(hs, hs) / float(s @ hs) + np.outer(y, y) / curvature
         theta, value, grad = trial, trial_value, trial_grad
+    if gtol > NEWTON_GTOL:  # a step on the way: where it got to is as good a start as any
+        return theta, value, False, "refinement step limit"
     return _finish(objective, theta, weight)
 
 
@@ -448,8 +471,9 @@ def fit_rfm(
         rows, counts = subsample_customers(data.weights, SCREEN_CUSTOMERS)
         sample = _take(scaled, rows, counts)
         screening, screening_weight = objective_for(sample), float(counts.sum())
-        # Scoring only ranks the starts, most of them far from any optimum, where the Pareto/NBD's
-        # hypergeometric terms need quadrature: a fifth of the sample ranks them as well.
+        # The starts are scored and searched from on a fifth of the sample (most are far from any
+        # optimum, where the Pareto/NBD's hypergeometric terms need quadrature), and what that finds is
+        # refined on the sample, then on all rows.
         few, few_counts = subsample_customers(counts, SCORE_CUSTOMERS, seed=1)
         scoring = (objective_for(_take(sample, few, few_counts)), float(few_counts.sum()))
     objective = objective_for(scaled)
