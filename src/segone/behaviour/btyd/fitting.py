@@ -47,6 +47,7 @@ LOG_BOUND = 11.0  # |log-parameter| after rescaling time (and money) to unit mea
 SCREEN_ABOVE_ROWS = 10_000  # screen starting points on a subsample when there are more distinct rows
 SCREEN_CUSTOMERS = 5_000
 SCORE_CUSTOMERS = 1_000
+RANK_CUSTOMERS = 300
 NEWTON_GTOL = 1e-10  # mean gradient per customer, log-parameters
 NEWTON_STEP = 1e-6
 
@@ -279,6 +280,7 @@ def maximise(
     screening: Objective | None = None,
     screening_weight: float = 1.0,
     scoring: tuple[Objective, float] | None = None,
+    ranking: tuple[Objective, float] | None = None,
     runs: int = 3,
 ) -> Optimum:
     """Maximise ``objective`` over log-parameters from many deterministic starting points.
@@ -294,7 +296,8 @@ def maximise(
     if screening is not None and scoring is not None:
         first, first_weight = scoring
     starts = start_points(centre)
-    scores = np.array([_safe(first, theta, False, first_weight)[0] for theta in starts])
+    rank, rank_weight = ranking if ranking is not None and scoring is not None else (first, first_weight)
+    scores = np.array([_safe(rank, theta, False, rank_weight)[0] for theta in starts])
     # On a screening sample the optimum only seeds the refinement on all rows: sampling error (about
     # 1/sqrt(5,000) in theta) dwarfs what a tight tolerance would add there.
     # On a sample the search is BFGS in numpy: SciPy's L-BFGS-B costs about 0.5 ms an iteration in its own
@@ -512,6 +515,7 @@ def _fit_rfm(
     screening: Objective | None = None
     screening_weight = 1.0
     scoring: tuple[Objective, float] | None = None
+    ranking: tuple[Objective, float] | None = None
     if data.x.shape[0] > SCREEN_ABOVE_ROWS:
         rows, counts = subsample_customers(data.weights, SCREEN_CUSTOMERS)
         sample = _take(scaled, rows, counts)
@@ -520,7 +524,11 @@ def _fit_rfm(
         # optimum, where the Pareto/NBD's hypergeometric terms need quadrature), and what that finds is
         # refined on the sample, then on all rows.
         few, few_counts = subsample_customers(counts, SCORE_CUSTOMERS, seed=1)
-        scoring = (objective_for(_take(sample, few, few_counts)), float(few_counts.sum()))
+        small = _take(sample, few, few_counts)
+        scoring = (objective_for(small), float(few_counts.sum()))
+        # ranking the 32 starts, most of them far off, needs fewer still
+        fewer, fewer_counts = subsample_customers(few_counts, RANK_CUSTOMERS, seed=2)
+        ranking = (objective_for(_take(small, fewer, fewer_counts)), float(fewer_counts.sum()))
     objective = objective_for(scaled)
     optimum = maximise(
         objective,
@@ -529,6 +537,7 @@ def _fit_rfm(
         screening=screening,
         screening_weight=screening_weight,
         scoring=scoring,
+        ranking=ranking,
     )
     covariance = log_covariance(objective, optimum.theta, optimum.gradient) if standard_errors else None
     shift = float(np.einsum("i,i->", data.weights, data.x)) * np.log(scale)
