@@ -133,7 +133,119 @@ def log_hyp1(
 _SERIES_BANDS = ((0.0, 1), (0.02, 13), (0.1, 22), (0.25, 36), (0.4, 52), (0.6, 84), (0.75, 150), (0.85, 260))
 
 
+SERIES_MAX_Z = 0.85  # above: quadrature (``_hyp1_quadrature``)
+_RUN_BANDS = -np.array([SERIES_MAX_Z, 0.7, 0.5, 0.3, 0.1])  # series rows summed together, by largest z
+_SHORT_RUN = 64
+
+
+def log_hyp1_runs(
+    k: FloatArray, n: FloatArray, starts: npt.NDArray[np.intp], z: FloatArray, eps: FloatArray, *, grad: bool
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``log_hyp1`` for rows in runs that share ``k`` and ``n``: run ``g`` is rows ``starts[g]`` to
+    ``starts[g+1]`` (the last to the end) with ``k[g], n[g]``, and ``z`` does not increase within a run.
+
+    In a run the series is a polynomial in ``z`` whose coefficients ``(k)_j / (n)_j`` (and their
+    derivatives in ``k`` and ``n``) are computed once, so each row costs its powers of ``z`` and one small
+    matrix product: the Pareto/NBD's rows are runs of one frequency ``x`` sorted by time, which makes its
+    likelihood several times cheaper than ``log_hyp1`` row by row. Rows with ``z > 0.85`` (a prefix of
+    their run), and short runs (the rare large frequencies), go to ``log_hyp1`` together.
+    """
+    rows = z.shape[0]
+    out = np.zeros((4, rows))
+    bounds = np.append(starts, rows)
+    by_row: list[tuple[int, int, int]] = []  # (run, first row, end): rows left to log_hyp1
+    for g in range(starts.shape[0]):
+        lo, hi = int(bounds[g]), int(bounds[g + 1])
+        if hi - lo < _SHORT_RUN:  # a polynomial per band would cost more calls than it saves
+            if hi > lo:
+                by_row.append((g, lo, hi))
+            continue
+        # z falls along the run: the quadrature's rows first, then bands that each need fewer terms
+        cuts = lo + np.searchsorted(-z[lo:hi], _RUN_BANDS, side="left")
+        split = int(cuts[0])
+        if split > lo:
+            by_row.append((g, lo, split))
+        for first, last in zip(cuts.tolist(), [*cuts[1:].tolist(), hi], strict=True):
+            if last > first:
+                _hyp1_polynomial(float(k[g]), float(n[g]), z[first:last], grad, out[:, first:last])
+    if by_row:
+        runs, los, his = (np.array(column, dtype=np.intp) for column in zip(*by_row, strict=True))
+        lengths = his - los
+        idx = np.repeat(his - lengths.cumsum(), lengths) + np.arange(int(lengths.sum()))
+        kr, nr = np.repeat(k[runs], lengths), np.repeat(n[runs], lengths)
+        out[:, idx] = np.array(log_hyp1(kr, nr, z[idx], eps[idx], grad=grad))
+    return out[0], out[1], out[2], out[3]
+
+
+def _series_terms(z: float) -> int:
+    """Powers of ``z`` to sum so that the rest of the series, below ``z^J / (1 - z)``, is under 1e-17."""
+    if z <= 1e-17:
+        return 1
+    return int(np.ceil(np.log(1e-17 * (1.0 - z)) / np.log(z))) + 1
+
+
+def _hyp1_polynomial(k: float, n: float, z: FloatArray, grad: bool, out: FloatArray) -> None:
+    """Write ``log_hyp1``'s four rows for one run's ``z`` (largest first) into ``out``."""
+    # z[0] is the largest; two terms at least, for the derivative in z (k / n at z = 0, alpha = beta)
+    terms = max(_series_terms(float(z[0])), 3)
+    j = np.arange(terms - 1, dtype=np.float64)  # coefficient j+1 of the series, j = 0 .. terms-2
+    coefficient = np.cumprod((k + j) / (n + j))
+    # z^(j+1) in row j, a row at a time: np.cumprod along either axis runs element by element, 25x slower
+    powers = np.empty((terms - 1, z.shape[0]))
+    powers[0] = z
+    for row in range(1, terms - 1):
+        np.multiply(powers[row - 1], z, out=powers[row])
+    if not grad:
+        out[0] = np.log1p(coefficient @ powers)
+        out[1:] = 0.0
+        return
+    basis = np.empty((4, terms - 1))
+    basis[0] = coefficient
+    basis[1] = coefficient * np.cumsum(1.0 / (k + j))
+    basis[2] = -coefficient * np.cumsum(1.0 / (n + j))
+    basis[3, :-1] = (j[1:] + 1.0) * coefficient[1:]  # d/dz: (j+1) c_(j+1) z^j, shifted by one power
+    basis[3, -1] = 0.0
+    sums = basis @ powers
+    total = 1.0 + sums[0]
+    out[0] = np.log(total)
+    out[1] = sums[1] / total
+    out[2] = sums[2] / total
+    out[3] = (coefficient[0] + sums[3]) / total
+
+
 def _hyp1_series(k: FloatArray, n: FloatArray, z: FloatArray, terms: int, grad: bool) -> FloatArray:
+    # Term by term over whole rows: np.cumprod / np.cumsum along an axis of a rows x terms array go element
+    # by element here, about 20x slower than these vector operations; but on a few rows the loop's 16
+    # operations a term cost more than that, so they keep the rows x terms array.
+    if z.shape[0] * 8 < terms * 100:
+        return _hyp1_series_matrix(k, n, z, terms, grad)
+    result = np.zeros((4, z.shape[0]))
+    total = np.ones(z.shape[0])
+    term = np.ones(z.shape[0])
+    if grad:
+        d_k, d_n, d_z = np.zeros_like(total), np.zeros_like(total), np.zeros_like(total)
+        sum_k, sum_n = np.zeros_like(total), np.zeros_like(total)
+    for j in range(terms):
+        kj, nj = k + j, n + j
+        term *= kj / nj  # term j times the ratio: d(term j+1)/dz divided by (j+1)
+        if grad:
+            d_z += (j + 1.0) * term
+            sum_k += 1.0 / kj
+            sum_n += 1.0 / nj
+        term *= z  # term j+1 of the series
+        total += term
+        if grad:
+            d_k += term * sum_k
+            d_n += term * sum_n
+    result[0] = np.log(total)
+    if grad:
+        result[1] = d_k / total
+        result[2] = -d_n / total
+        result[3] = d_z / total
+    return result
+
+
+def _hyp1_series_matrix(k: FloatArray, n: FloatArray, z: FloatArray, terms: int, grad: bool) -> FloatArray:
     result = np.zeros((4, z.shape[0]))
     j = np.arange(terms, dtype=np.float64)[None, :]
     kj = k[:, None] + j

@@ -297,9 +297,11 @@ class _Data:
 
 
 def _prepare(data: Customers) -> _Data:
-    (ux,), wx, inverse = fitting.group_rows([data.x], data.weights)
+    ux, wx, inverse = fitting.group_counts(data.x, data.weights)
     zero = data.x == 0
-    (zero_T,), zero_w, _ = fitting.group_rows([data.T[zero]], data.weights[zero])
+    zero_T, zero_w = data.T[zero], data.weights[zero]
+    if fitting.distinct_share(zero_T) < fitting.AGGREGATE_BELOW_SHARE:
+        (zero_T,), zero_w, _ = fitting.group_rows([zero_T], zero_w)
     pos = ~zero
     return _Data(
         ux=ux,

@@ -37,6 +37,7 @@ from segone.behaviour.btyd._special import (
     gammaln,
     log1mexp,
     log_hyp1,
+    log_hyp1_runs,
     logsumexp_rows,
 )
 from segone.behaviour.btyd.fitting import Customers, FitResult, IntArray, ModelParams, Objective
@@ -318,19 +319,26 @@ def _decay_integral(u: float, log_ratio: FloatArray) -> FloatArray:
 
 
 def _log_tail(
-    params: ParetoNBDParams, x: FloatArray, t: FloatArray, grad: bool
+    params: ParetoNBDParams, x: FloatArray, t: FloatArray, grad: bool, runs: _Runs | None = None
 ) -> tuple[FloatArray, FloatArray]:
-    """``E(t) = log(s J(t))`` and (if ``grad``) its partial derivatives w.r.t. ``(r, alpha, s, beta)``."""
+    """``E(t) = log(s J(t))`` and (if ``grad``) its partial derivatives w.r.t. ``(r, alpha, s, beta)``.
+
+    ``runs``: the rows are sorted by ``x`` then ``t``, and these are the runs of equal ``x``; then the
+    hypergeometric series is summed run by run (``log_hyp1_runs``)."""
     r, alpha, s, beta = params.values()
     p = r + x
     lam = r + s + x
     la, lb = np.log(alpha + t), np.log(beta + t)
     alpha_max = alpha >= beta
     big, small = (alpha, beta) if alpha_max else (beta, alpha)
-    k = p if alpha_max else np.full(x.shape[0], s + 1.0)
     z = (big - small) / (big + t)
     eps = (small + t) / (big + t)
-    log_f, d_k, d_n, d_z = log_hyp1(k, lam + 1.0, z, eps, grad=grad)
+    if runs is None:
+        k = p if alpha_max else np.full(x.shape[0], s + 1.0)
+        log_f, d_k, d_n, d_z = log_hyp1(k, lam + 1.0, z, eps, grad=grad)
+    else:
+        run_k = r + runs.x if alpha_max else np.full(runs.x.shape[0], s + 1.0)
+        log_f, d_k, d_n, d_z = log_hyp1_runs(run_k, r + s + runs.x + 1.0, runs.starts, z, eps, grad=grad)
     value = np.log(s) - np.log(lam) - p * la - (s + 1.0) * lb + np.log(small + t) + log_f
     if not grad:
         return value, np.zeros((4, x.shape[0]))
@@ -361,6 +369,26 @@ def _log_parts(params: ParetoNBDParams, data: Customers) -> tuple[FloatArray, Fl
 
 
 @dataclass(frozen=True)
+class _Runs:
+    """Rows sorted by ``x`` then time: where each run of one ``x`` starts, and that ``x``."""
+
+    starts: IntArray
+    x: FloatArray
+
+
+def _sorted_pairs(
+    x: FloatArray, t: FloatArray, index: IntArray
+) -> tuple[FloatArray, FloatArray, IntArray, _Runs]:
+    """Distinct ``(x, t)`` pairs sorted by ``x`` then ``t``, ``index`` mapped to the new order, the runs."""
+    order = np.lexsort((t, x))
+    position = np.empty_like(order)
+    position[order] = np.arange(order.shape[0])
+    xs, ts = x[order], t[order]
+    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]]).astype(np.intp)
+    return xs, ts, position[index], _Runs(starts, xs[starts])
+
+
+@dataclass(frozen=True)
 class _Data:
     """Fitting layout: the tail terms depend on ``(x, t_x)`` or ``(x, T)`` only, so they are computed once
     per distinct pair and gathered."""
@@ -370,9 +398,11 @@ class _Data:
     recency_x: FloatArray  # distinct (x, t_x)
     recency_t: FloatArray
     recency_index: IntArray
+    recency_runs: _Runs
     age_x: FloatArray  # distinct (x, T)
     age_t: FloatArray
     age_index: IntArray
+    age_runs: _Runs
     w: FloatArray
     total_weight: float
 
@@ -381,7 +411,11 @@ def _prepare(data: Customers) -> _Data:
     (ux,), wx, _ = fitting.group_rows([data.x], data.weights)
     (rx, rt), _, r_index = fitting.group_rows([data.x, data.t_x], data.weights)
     (ax, at), _, a_index = fitting.group_rows([data.x, data.T], data.weights)
-    return _Data(ux, wx, rx, rt, r_index, ax, at, a_index, data.weights, float(data.weights.sum()))
+    rx, rt, r_index, r_runs = _sorted_pairs(rx, rt, r_index)
+    ax, at, a_index, a_runs = _sorted_pairs(ax, at, a_index)
+    return _Data(
+        ux, wx, rx, rt, r_index, r_runs, ax, at, a_index, a_runs, data.weights, float(data.weights.sum())
+    )
 
 
 def _objective(d: _Data) -> Objective:
@@ -391,8 +425,8 @@ def _objective(d: _Data) -> Objective:
         big_w = d.total_weight
         log_age_a, log_age_b = np.log(alpha + d.age_t), np.log(beta + d.age_t)
         alive = -(r + d.age_x) * log_age_a - s * log_age_b
-        tail_r, d_tail_r = _log_tail(params, d.recency_x, d.recency_t, grad)
-        tail_a, d_tail_a = _log_tail(params, d.age_x, d.age_t, grad)
+        tail_r, d_tail_r = _log_tail(params, d.recency_x, d.recency_t, grad, d.recency_runs)
+        tail_a, d_tail_a = _log_tail(params, d.age_x, d.age_t, grad, d.age_runs)
         e_r, e_a, log_a = tail_r[d.recency_index], tail_a[d.age_index], alive[d.age_index]
         log_s = np.logaddexp(log_a, e_r + log1mexp(e_a - e_r))
         total = float(d.wx @ (gammaln(r + d.ux) - gammaln(r)))
