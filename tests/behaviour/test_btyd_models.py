@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import astuple
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ import pandas as pd
 import pytest
 from scipy.special import gammaln
 
-from segone.behaviour.btyd import bgbb, mbgnbd, sbg
+from segone.behaviour.btyd import bgbb, bgnbd, mbgnbd, paretonbd, sbg
 from segone.behaviour.btyd.bgbb import BGBBParams
 from segone.behaviour.btyd.mbgnbd import MBGNBDParams
 from segone.behaviour.btyd.sbg import SBGParams
@@ -277,3 +278,20 @@ def test_extreme_histories_give_finite_values() -> None:
         assert np.all(np.isfinite(values))
     assert np.all(np.isfinite(sbg.survival(SBGParams(0.704, 1.182), [0, 10_000])))
     assert np.isfinite(sbg.derl(SBGParams(0.704, 1.182), 1e-4, 100)[0])
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "mbgnbd", "pareto-nbd"])
+def test_a_fit_started_near_a_related_optimum_finds_the_same_optimum(
+    model: str, cdnow_summary: pd.DataFrame
+) -> None:
+    """A segment's fit starts from everyone's optimum (``start``): on half of CDNOW it must reach the
+    optimum the 32-start search finds, the same parameters and likelihood."""
+    fit = {"bgnbd": bgnbd.fit, "mbgnbd": mbgnbd.fit, "pareto-nbd": paretonbd.fit}[model]
+    x, t_x, T = (cdnow_summary[name].to_numpy(dtype=float) for name in ("frequency", "recency", "T"))
+    everyone = fit(x, t_x, T, standard_errors=False)
+    half = slice(0, None, 2)
+    searched = fit(x[half], t_x[half], T[half], standard_errors=False)
+    warm = fit(x[half], t_x[half], T[half], standard_errors=False, start=everyone.params)
+    assert warm.converged and warm.n_starts == 1 and searched.n_starts == 32
+    assert warm.log_likelihood == pytest.approx(searched.log_likelihood, abs=1e-6)
+    assert np.asarray(astuple(warm.params)) == pytest.approx(np.asarray(astuple(searched.params)), rel=1e-4)

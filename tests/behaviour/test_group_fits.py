@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -15,7 +16,8 @@ from ibis.expr.types import Table
 
 from segone.accounts.schemas import SYSTEM, Actor, Role
 from segone.analytics import backend
-from segone.behaviour import evaluation, group_fits
+from segone.behaviour import evaluation, group_fits, metrics
+from segone.behaviour.btyd import bgnbd
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import read_cdnow_sample
 from segone.errors import Forbidden, Invalid
@@ -131,3 +133,26 @@ def test_groups_that_buy_differently_are_better_fitted_each(con: BaseBackend, tm
 
     assert rate(heavy.parameters) > 5 * rate(light.parameters)
     assert dropout(heavy.parameters) < dropout(light.parameters)
+
+
+def test_a_started_fit_that_wanders_off_is_searched_again(con: BaseBackend, tmp_path: Path) -> None:
+    """Heavy buyers fitted from the pooled optimum: in some row orders Newton followed the BG/NBD's flat
+    ridge (a and b a hundred times larger, their ratio held) to a lesser stationary point and called it
+    converged; a started fit that moves that far is now searched from the 32 starts instead."""
+    light, heavy = range(1, 1501), range(10_001, 11_501)
+    dataset = EventDataset(tmp_path / "planted")
+    dataset.write_batch(planted_purchases([(light, LIGHT), (heavy, HEAVY)]))
+    summary = backend.to_arrow(
+        metrics.rfm_summary(dataset.read(con), date(2025, 6, 30), "week", by="customer_id")
+    ).sort_by("customer_id")
+    x, t_x, T = (summary.column(n).to_numpy().astype(np.float64) for n in ("frequency", "recency", "T"))
+    pooled = bgnbd.fit(x, t_x, T, standard_errors=False).params
+    rows = summary.column("customer_id").to_numpy() > 10_000
+    searched = bgnbd.fit(x[rows], t_x[rows], T[rows], standard_errors=False)
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # the eleventh order of this generator met the ridge
+        order = rng.permutation(int(rows.sum()))
+        started = bgnbd.fit(
+            x[rows][order], t_x[rows][order], T[rows][order], standard_errors=False, start=pooled
+        )
+        assert started.log_likelihood == pytest.approx(searched.log_likelihood, abs=1e-4)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -75,6 +76,7 @@ def fit(
     weights: ArrayLike | None = None,
     aggregate: bool = True,
     standard_errors: bool = True,
+    start: BGNBDParams | None = None,
 ) -> FitResult[BGNBDParams]:
     """Maximum-likelihood BG/NBD fit (see ``fitting`` for the optimiser and its guards).
 
@@ -86,11 +88,20 @@ def fit(
     if aggregate:
         data = fitting.aggregate(data)
     optimum = fitting.fit_rfm(
-        data, lambda rows: _objective(_prepare(rows)), np.zeros(4), standard_errors=standard_errors
+        data,
+        lambda rows: _objective(_prepare(rows)),
+        np.zeros(4),
+        standard_errors=standard_errors,
+        start=None if start is None else partial(_log_start, start),
     )
     r, alpha, a, b = np.exp(optimum.theta)
     params = BGNBDParams(float(r), float(alpha * optimum.scale), float(a), float(b))
     return optimum.result(params, n_customers=data.n_customers, started=started)
+
+
+def _log_start(start: BGNBDParams, scale: float) -> FloatArray:
+    """``start`` as the fit's log-parameters, time in units of ``scale`` (rates per unit of time)."""
+    return np.log(np.array([start.r, start.alpha / scale, start.a, start.b], dtype=np.float64))
 
 
 def p_alive(params: BGNBDParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:

@@ -272,6 +272,9 @@ def start_points(centre: FloatArray, spread: float = 2.5) -> FloatArray:
     return np.clip(points, -LOG_BOUND + 0.5, LOG_BOUND - 0.5)
 
 
+WARM_REACH = 3.0  # how far (log-parameters: a factor of 20) a started fit may move before it is distrusted
+
+
 def maximise(
     objective: Objective,
     *,
@@ -282,8 +285,13 @@ def maximise(
     scoring: tuple[Objective, float] | None = None,
     ranking: tuple[Objective, float] | None = None,
     runs: int = 3,
+    start: FloatArray | None = None,
 ) -> Optimum:
     """Maximise ``objective`` over log-parameters from many deterministic starting points.
+
+    With ``start`` (log-parameters near the optimum: a related fit's, such as everyone's for one segment)
+    the search is skipped: the point is finished as below, and only if that does not converge within
+    ``WARM_REACH`` of the start are the starts tried.
 
     The 32 starts are scored (on ``scoring``, a smaller sample, if given) and L-BFGS-B runs from the best
     ``runs`` of them. With ``screening`` (the same
@@ -292,6 +300,12 @@ def maximise(
     (``_newton``), falling back to L-BFGS-B if they do not converge.
     """
     objective = _remember_last(objective)
+    if start is not None:
+        warm = _concluded(objective, _finish(objective, start, total_weight), total_weight, n_starts=1)
+        # Far from where it started, Newton has followed a flat ridge (a BG/NBD's a and b both huge, their
+        # ratio held) to a stationary point that need not be the maximum: the search decides then.
+        if warm.converged and float(np.max(np.abs(warm.theta - start))) <= WARM_REACH:
+            return warm
     first, first_weight = (objective, total_weight) if screening is None else (screening, screening_weight)
     if screening is not None and scoring is not None:
         first, first_weight = scoring
@@ -321,7 +335,15 @@ def maximise(
         ]
     else:
         results = [_finish(objective, results[0][0], total_weight)]
-    theta, value, success, message = min(results, key=lambda res: res[1])
+    return _concluded(objective, min(results, key=lambda res: res[1]), total_weight, n_starts=len(starts))
+
+
+def _concluded(
+    objective: Objective, found: tuple[FloatArray, float, bool, str], total_weight: float, *, n_starts: int
+) -> Optimum:
+    """The optimum found, judged: converged when the optimiser said so (or the gradient is flat) inside
+    the search box."""
+    theta, value, success, message = found
     _, grad = _safe(objective, theta, True, total_weight)
     at_edge = bool(np.any(np.abs(theta) > LOG_BOUND - 1e-3))
     small_gradient = float(np.max(np.abs(grad))) < 1e-5
@@ -330,9 +352,7 @@ def maximise(
         message = "a parameter reached the edge of the search box; the data do not identify it"
     elif converged:
         message = "converged"
-    return Optimum(
-        theta, -value * total_weight, converged, len(starts), message, gradient=-grad * total_weight
-    )
+    return Optimum(theta, -value * total_weight, converged, n_starts, message, gradient=-grad * total_weight)
 
 
 def _finish(objective: Objective, theta: FloatArray, weight: float) -> tuple[FloatArray, float, bool, str]:
@@ -492,14 +512,16 @@ def fit_rfm(
     centre: FloatArray,
     *,
     standard_errors: bool = True,
+    start: Callable[[float], FloatArray] | None = None,
 ) -> Optimum:
     """Fit a transaction model to ``(x, t_x, T)`` rows: time rescaled to unit mean age, screening sample
     when large. ``theta`` comes back in rescaled units (rates scale with time); ``log_likelihood`` in the
     caller's units (the density of ``x`` purchase times gains ``-x log(scale)``). ``standard_errors``:
     the covariance of the estimates too (``log_covariance``: 2 gradients a parameter over all the rows),
-    which a refresh that only scores customers leaves out."""
+    which a refresh that only scores customers leaves out. ``start``: the log-parameters to start from,
+    given the time scale (``maximise``)."""
     with one_blas_thread():
-        return _fit_rfm(data, objective_for, centre, standard_errors=standard_errors)
+        return _fit_rfm(data, objective_for, centre, standard_errors=standard_errors, start=start)
 
 
 def _fit_rfm(
@@ -508,6 +530,7 @@ def _fit_rfm(
     centre: FloatArray,
     *,
     standard_errors: bool,
+    start: Callable[[float], FloatArray] | None,
 ) -> Optimum:
     total_weight = float(data.weights.sum())
     scale = float(np.einsum("i,i->", data.T, data.weights)) / total_weight
@@ -538,6 +561,7 @@ def _fit_rfm(
         screening_weight=screening_weight,
         scoring=scoring,
         ranking=ranking,
+        start=None if start is None else np.clip(start(scale), -LOG_BOUND + 0.5, LOG_BOUND - 0.5),
     )
     covariance = log_covariance(objective, optimum.theta, optimum.gradient) if standard_errors else None
     shift = float(np.einsum("i,i->", data.weights, data.x)) * np.log(scale)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -81,6 +82,7 @@ def fit(
     weights: ArrayLike | None = None,
     aggregate: bool = True,
     standard_errors: bool = True,
+    start: ParetoNBDParams | None = None,
 ) -> FitResult[ParetoNBDParams]:
     """Maximum-likelihood Pareto/NBD fit (see ``fitting`` for the optimiser and its guards)."""
     started = time.perf_counter()
@@ -88,11 +90,20 @@ def fit(
     if aggregate:
         data = fitting.aggregate(data)
     optimum = fitting.fit_rfm(
-        data, lambda rows: _objective(_prepare(rows)), np.zeros(4), standard_errors=standard_errors
+        data,
+        lambda rows: _objective(_prepare(rows)),
+        np.zeros(4),
+        standard_errors=standard_errors,
+        start=None if start is None else partial(_log_start, start),
     )
     r, alpha, s, beta = np.exp(optimum.theta)
     params = ParetoNBDParams(float(r), float(alpha * optimum.scale), float(s), float(beta * optimum.scale))
     return optimum.result(params, n_customers=data.n_customers, started=started)
+
+
+def _log_start(start: ParetoNBDParams, scale: float) -> FloatArray:
+    """``start`` as the fit's log-parameters, time in units of ``scale`` (rates per unit of time)."""
+    return np.log(np.array([start.r, start.alpha / scale, start.s, start.beta / scale], dtype=np.float64))
 
 
 def p_alive(params: ParetoNBDParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
