@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-import pyarrow as pa
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -190,6 +189,8 @@ def lower_since(db: Session, earliest: dict[int, datetime]) -> int:
 def _lower_since_postgres(db: Session, earliest: dict[int, datetime]) -> int:
     """``lower_since`` in one statement: the comparison in the database, nothing read back (an events
     batch names a thousand customers, and few of them change)."""
+    import pyarrow as pa  # here: the CLI's commands that never lower a since must not load Arrow
+
     ids = sorted(earliest)
     statement = (
         f"UPDATE {_CUSTOMERS.name} AS c SET since = u.at "

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, Integer, any_, bindparam
 from sqlalchemy.orm import InstrumentedAttribute, Session
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 T = TypeVar("T")
 
@@ -65,6 +66,10 @@ def array_literal(values: pa.Array | pa.ChunkedArray) -> str:
     """A PostgreSQL array literal (``{"a","b",NULL}``) of an Arrow column of text, numbers or UTC times,
     built by Arrow: passed as one text parameter and cast (``%s::text[]``), it costs the driver nothing,
     where a Python list of values is dumped one value at a time (a third of an events batch's time)."""
+    # Imported here: a command that never writes an array must not load Arrow (tests/cli/test_startup.py).
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     kind = values.type
     if pa.types.is_timestamp(kind) and kind.tz in ("UTC", "+00:00", "Z"):
         # Cast without the zone then marked UTC: Arrow's zone-aware formatting is forty times slower.
