@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/btyd_fit.py [--sizes 30000,200000,1000000] [--kinds day,continuous]
         [--models BG/NBD,Pareto/NBD,Gamma-Gamma] [--seed 20261127] [--subsample 100000] [--budget 900]
-        [--repeats 3] [--pymc-python /work/bench-pymc/bin/python] [--json results.json]
+        [--repeats 3] [--pymc-python .venv-pymc/bin/python] [--json results.json]
 
 Two kinds of data, each at every size of ``--sizes``:
 
@@ -32,7 +32,7 @@ Peers, each warmed up by one fit on 2,000 customers before anything is timed:
    option the rows say "not installed". PyMC-Marketing lives in a venv of its own (it pins its own PyMC and
    PyTensor), made with::
 
-       python3.11 -m venv /work/bench-pymc && /work/bench-pymc/bin/pip install pymc-marketing
+       python3.11 -m venv .venv-pymc && .venv-pymc/bin/pip install pymc-marketing
 
 Times are wall-clock seconds; ``--clock cpu`` takes the CPU seconds of the fitting process instead (all
 its threads; PyMC-Marketing's in its subprocess), which other work on a busy machine disturbs less.

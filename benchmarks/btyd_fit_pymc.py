@@ -1,6 +1,6 @@
 """PyMC-Marketing's maximum-a-posteriori fit, run by ``btyd_fit.py`` in the venv where PyMC-Marketing is.
 
-    /work/bench-pymc/bin/python benchmarks/btyd_fit_pymc.py customers.npz
+    .venv-pymc/bin/python benchmarks/btyd_fit_pymc.py customers.npz
 
 Not for direct use: ``btyd_fit.py --pymc-python ...`` writes ``customers.npz`` (``model`` "BG/NBD" or
 "Pareto/NBD", ``x``, ``t_x``, ``T``) and reads the one JSON line this prints: the parameters and the

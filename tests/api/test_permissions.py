@@ -143,7 +143,7 @@ def _version(world: World) -> int:
     return world.version
 
 
-def _with_purchases(world: World) -> int:
+def _version_with_purchases(world: World) -> int:
     """The world's version, its customers with a year of purchases in the events dataset."""
     version = _version(world)
     with world.runtime.session() as db:
@@ -514,7 +514,7 @@ ROUTES: dict[tuple[str, str], tuple[Requirement, Builder]] = {
     ("GET", "/api/v1/segmentations/{version_id}/purchase-models"): (
         Permission.RUN_ANALYTICS,
         lambda w, u: Call(
-            "GET", f"/segmentations/{_with_purchases(w)}/purchase-models?depth=1&min_customers=1"
+            "GET", f"/segmentations/{_version_with_purchases(w)}/purchase-models?depth=1&min_customers=1"
         ),
     ),
     ("GET", "/api/v1/segmentations/{version_id}/segments"): (
