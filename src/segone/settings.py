@@ -177,6 +177,15 @@ class Settings(BaseSettings):
             "imported customers gave consent elsewhere sets 'granted' (docs/decisions.md)."
         ),
     )
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description=(
+            "Connections each server process keeps open to a PostgreSQL store, about as many as requests it "
+            "answers at once: one more is opened when needed and closed after (SQLite keeps one per thread)."
+        ),
+    )
     jobs_in: Literal["process", "thread"] = Field(
         default="process",
         description=(

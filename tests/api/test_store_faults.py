@@ -15,6 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from segone.errors import STORE_UNAVAILABLE_RETRY_AFTER
 from segone.runtime import Runtime
+from segone.storage.engine import create_engine_for
 from tests.api.conftest import API
 from tests.api.helpers import api_user, error_of
 from tests.conftest import LiveServer, _runtime_for
@@ -159,3 +160,20 @@ def test_connections_the_server_ended_while_idle_are_replaced_before_use(
             assert sheet.status_code == 200, sheet.text
             assert client.get(f"/customers/{customer_id}").status_code == 200
     admin_engine.dispose()
+
+
+def test_a_server_keeps_as_many_connections_as_it_answers_requests_at_once(postgres_runtime: Runtime) -> None:
+    """Twenty requests at once hold twenty connections, and all twenty stay open afterwards (SQLAlchemy's
+    default kept five and opened and closed the rest for every request)."""
+    settings = postgres_runtime.settings.model_copy(update={"database_pool_size": 20})
+    engine = create_engine_for(settings)
+    try:
+        held = [engine.connect() for _ in range(20)]
+        backends = {connection.execute(text("SELECT pg_backend_pid()")).scalar_one() for connection in held}
+        for connection in held:
+            connection.close()
+        assert len(backends) == 20 and engine.pool.checkedin() == 20  # type: ignore[attr-defined]
+        with engine.connect() as again:
+            assert again.execute(text("SELECT pg_backend_pid()")).scalar_one() in backends
+    finally:
+        engine.dispose()

@@ -32,7 +32,10 @@ def create_engine_for(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine
-    engine = create_engine(url)
+    # Kept open, not opened per request beyond SQLAlchemy's default five: a connection opened and closed
+    # for each request past the fifth made PostgreSQL start a process for it and lose its prepared
+    # statements, under twenty concurrent readers most of them.
+    engine = create_engine(url, pool_size=settings.database_pool_size, max_overflow=10)
     event.listen(engine, "connect", _mark_used)
     event.listen(engine, "checkin", _mark_used)
     event.listen(engine, "checkout", _ping_if_idle)
