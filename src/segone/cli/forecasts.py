@@ -55,6 +55,27 @@ class TimeUnit(StrEnum):
     day = "day"
 
 
+# The split of ``evaluate`` and ``by-segment``: the events' halves unless given.
+CalibrationEnd = Annotated[
+    datetime | None,
+    typer.Option(
+        "--calibration-end",
+        formats=["%Y-%m-%d"],
+        metavar="DATE",
+        help="Last calibration day [default: halfway through the events].",
+    ),
+]
+HoldoutEnd = Annotated[
+    datetime | None,
+    typer.Option(
+        "--holdout-end",
+        formats=["%Y-%m-%d"],
+        metavar="DATE",
+        help="Last holdout day [default: the last event's].",
+    ),
+]
+
+
 RFM_COLUMNS = ("frequency", "recency", "T")
 MONEY_COLUMN = "monetary_value"
 OPPORTUNITY_COLUMNS = ("frequency", "recency", "periods")  # bg-bb, plus the optional WEIGHTS_COLUMN
@@ -283,24 +304,8 @@ def fit_model(model: Model, columns: dict[str, np.ndarray]) -> Any:
 @app.command()
 def evaluate(
     ctx: typer.Context,
-    calibration_end: Annotated[
-        datetime | None,
-        typer.Option(
-            "--calibration-end",
-            formats=["%Y-%m-%d"],
-            metavar="DATE",
-            help="Last calibration day [default: halfway through the events].",
-        ),
-    ] = None,
-    holdout_end: Annotated[
-        datetime | None,
-        typer.Option(
-            "--holdout-end",
-            formats=["%Y-%m-%d"],
-            metavar="DATE",
-            help="Last holdout day [default: the last event's].",
-        ),
-    ] = None,
+    calibration_end: CalibrationEnd = None,
+    holdout_end: HoldoutEnd = None,
     time_unit: Annotated[
         TimeUnit, typer.Option("--time-unit", help="Unit of recency and T.")
     ] = TimeUnit.week,
@@ -361,24 +366,8 @@ def by_segment(
         int, typer.Option("--depth", min=0, help="The tree's level whose segments get a model each.")
     ] = 2,
     model: Annotated[SegmentModel, typer.Option("--model", help="The purchase model.")] = SegmentModel.bgnbd,
-    calibration_end: Annotated[
-        datetime | None,
-        typer.Option(
-            "--calibration-end",
-            formats=["%Y-%m-%d"],
-            metavar="DATE",
-            help="Last calibration day [default: halfway through the events].",
-        ),
-    ] = None,
-    holdout_end: Annotated[
-        datetime | None,
-        typer.Option(
-            "--holdout-end",
-            formats=["%Y-%m-%d"],
-            metavar="DATE",
-            help="Last holdout day [default: the last event's].",
-        ),
-    ] = None,
+    calibration_end: CalibrationEnd = None,
+    holdout_end: HoldoutEnd = None,
     min_customers: Annotated[
         int,
         typer.Option("--min-customers", min=1, help="A smaller segment keeps the model fitted to everyone."),
