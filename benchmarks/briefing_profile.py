@@ -4,7 +4,7 @@ random customers of a store that ``benchmarks/briefing.py --keep`` built; no HTT
 
     .venv/bin/python benchmarks/briefing_profile.py --keep FOLDER-OR-DATABASE-NAME [--customers 100000]
         [--answers 300] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-        [--functions 25]
+        [--functions 25] [--dump FILE]
 
 Statements and Python calls are counts, so they compare two versions of the code on a busy machine where
 times do not. The audit entry of each read is written by the view here (the server queues it instead).
@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument(
         "--functions", type=int, default=0, help="also print this many functions by their own time"
     )
+    parser.add_argument("--dump", default=None, help="also write the profile (pstats) to this file")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
@@ -102,6 +103,8 @@ def main() -> None:
     profile = cProfile.Profile()
     profile.runcall(measure, one, 100)
     stats = pstats.Stats(profile)
+    if args.dump:
+        stats.dump_stats(args.dump)
     print(f"{stats.total_calls / 100:,.0f} Python calls an answer (cProfile, 100 answers)")
     if args.functions:
         stats.sort_stats("tottime").print_stats(args.functions)
