@@ -4,10 +4,11 @@ splits on codes only; the stored edges and levels code new customers the same wa
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -81,7 +82,7 @@ class Binning:
                 raise Invalid(
                     f"{self.variable.name} is numeric but has a value that is not a number"
                 ) from error
-            return self.missing_code if x != x else int(np.searchsorted(self.edges, x, side="right"))
+            return self.missing_code if x != x else bisect_right(self._edge_list, x)
         if value is None or (isinstance(value, float | np.floating) and value != value):
             return self.missing_code
         text = _text(value)
@@ -90,6 +91,11 @@ class Binning:
         if text == "":
             return self.missing_code
         return self._codes.get(text, self.unseen_code)
+
+    @cached_property
+    def _edge_list(self) -> list[float]:
+        # ``searchsorted(side="right")`` of one value, without numpy's overhead per call
+        return cast(list[float], self.edges.tolist())
 
     @cached_property
     def _codes(self) -> dict[str, int]:

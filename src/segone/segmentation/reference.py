@@ -93,12 +93,12 @@ def deviations(
 # Each variable's coding and the cumulative build-time counts of its known values (0 first), as
 # ``binnings_of`` prepares them from a reference: ``standing`` reads a share off in two subtractions, not a
 # sum over a thousand bins per variable per customer.
-Binnings = Mapping[str, tuple[Binning, npt.NDArray[np.float64]]]
+Binnings = Mapping[str, tuple[Binning, list[float]]]
 
 
 def binnings_of(
     reference: Reference, variables: Sequence[Variable]
-) -> dict[str, tuple[Binning, npt.NDArray[np.float64]]]:
+) -> dict[str, tuple[Binning, list[float]]]:
     """The coding and cumulative counts of each of ``variables`` the reference describes, for ``standing``
     to reuse."""
     prepared = {}
@@ -108,7 +108,7 @@ def binnings_of(
             continue
         b = _binning(variable, entry)
         counts = np.asarray(entry["counts"], dtype=np.float64)[: b.value_codes]
-        prepared[variable.name] = (b, np.concatenate(([0.0], np.cumsum(counts))))
+        prepared[variable.name] = (b, np.concatenate(([0.0], np.cumsum(counts))).tolist())
     return prepared
 
 
@@ -118,13 +118,17 @@ def standing(
     row: Mapping[str, Any],
     *,
     binnings: Binnings | None = None,
+    limit: int | None = None,
 ) -> list[Standing]:
     """Where one customer (``row``: variable name to value) stands among the version's customers on each
     variable, the rarest first: for a number the share of customers below (or above) them, for a level the
     share of customers who share it (``Standing``). Missing values say nothing and are left out.
-    ``binnings``: ``binnings_of(reference, variables)``, when the caller keeps it."""
+    ``binnings``: ``binnings_of(reference, variables)``, when the caller keeps it; ``limit``: the rarest
+    that many only."""
     prepared = binnings_of(reference, variables) if binnings is None else binnings
-    found: list[tuple[float, int, Standing]] = []
+    # (share, variable's index, code, higher, than): a sheet shows a few of a hundred variables, so only
+    # those become ``Standing``s
+    found: list[tuple[float, int, int, bool | None, float | None]] = []
     for j, variable in enumerate(variables):
         coded = prepared.get(variable.name)
         if coded is None or variable.name not in row:
@@ -133,18 +137,26 @@ def standing(
         code = b.encode_one(row[variable.name])
         if code >= b.value_codes:
             continue
-        total = float(cumulative[-1])
+        total = cumulative[-1]
         if total <= 0:
             continue
         if b.numeric:
-            below = float(cumulative[code]) / total
-            above = (total - float(cumulative[code + 1])) / total
+            below = cumulative[code] / total
+            above = (total - cumulative[code + 1]) / total
             higher = below > above
             than = below if higher else above
-            standing = Standing(variable.name, variable.label, row[variable.name], 1.0 - than, higher, than)
+            found.append((1.0 - than, j, code, higher, than))
         else:
-            share = float(cumulative[code + 1] - cumulative[code]) / total
-            standing = Standing(variable.name, variable.label, b.levels[code], share)
-        found.append((standing.share, j, standing))
+            found.append(((cumulative[code + 1] - cumulative[code]) / total, j, code, None, None))
     found.sort(key=lambda item: (item[0], item[1]))
-    return [s for _, _, s in found]
+    standings = []
+    for share, j, code, upper, beyond in found if limit is None else found[:limit]:
+        variable = variables[j]
+        if upper is None:
+            level = prepared[variable.name][0].levels[code]
+            standings.append(Standing(variable.name, variable.label, level, share))
+        else:
+            standings.append(
+                Standing(variable.name, variable.label, row[variable.name], share, upper, beyond)
+            )
+    return standings

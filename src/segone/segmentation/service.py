@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -415,8 +416,13 @@ def _version(db: Session, version_id: int) -> SegmentationVersion:
 
 
 def _segment_out(
-    row: Segment | Row[Any], customers: int | None, children: list[int] | None = None
+    row: Segment | Row[Any],
+    customers: int | None,
+    children: list[int] | None = None,
+    *,
+    deviations: bool = True,
 ) -> SegmentOut:
+    """``deviations``: whether ``row`` has them (``_PLAIN_COLUMNS`` have not: none then)."""
     return SegmentOut(
         version_id=row.version_id,
         node_id=row.node_id,
@@ -433,9 +439,13 @@ def _segment_out(
         clv_mean=row.clv_mean,
         target_mean=row.target_mean,
         children=children or [],
-        deviations=None if row.deviations is None else [DeviationOut(**d) for d in row.deviations],
+        deviations=(
+            None if not deviations or row.deviations is None else [DeviationOut(**d) for d in row.deviations]
+        ),
         sibling_deviations=(
-            None if row.sibling_deviations is None else [DeviationOut(**d) for d in row.sibling_deviations]
+            None
+            if not deviations or row.sibling_deviations is None
+            else [DeviationOut(**d) for d in row.sibling_deviations]
         ),
     )
 
@@ -510,10 +520,19 @@ def _path(db: Session, *, version_id: int, customer_id: int, customers: int | No
     return [_segment_out(row, customers) for row in path]
 
 
-def _path_query(version_id: Any = None) -> Select[Any]:
+# A segment's columns but its JSON ones other than its conditions: its rule (which no path shows) and
+# its deviations (which only the upper segments have, ``_upper_segments``).
+_PLAIN_COLUMNS: list[Any] = [
+    column
+    for column in Segment.__table__.columns
+    if column.name not in {"rule", "deviations", "sibling_deviations"}
+]
+
+
+def _path_query(version_id: Any = None, *, full: bool = True) -> Select[Any]:
     """The path of ``_path``; with ``version_id`` an expression (the latest finished version), the
     version's row too, in the columns ``version_status``, ``version_finished_at``, ``version_fingerprint``
-    and ``version_customers``."""
+    and ``version_customers``. ``full``: every column of the segments, else ``_PLAIN_COLUMNS``."""
     latest = version_id is not None
     if version_id is None:
         version_id = bindparam("version_id")
@@ -535,7 +554,7 @@ def _path_query(version_id: Any = None) -> Select[Any]:
             Segment.version_id == version_id, Segment.node_id == up.c.parent_node_id
         )
     )
-    columns: list[Any] = list(Segment.__table__.columns)
+    columns: list[Any] = list(Segment.__table__.columns) if full else _PLAIN_COLUMNS
     if latest:
         columns += [
             SegmentationVersion.status.label("version_status"),
@@ -572,7 +591,19 @@ class _VersionRow:
 
 # Built once: every customer sheet runs them (the second, the latest version's row and path at once).
 _PATH = _path_query()
-_LATEST_PATH = _path_query(_latest_done_id())
+_LATEST_PATH = _path_query(_latest_done_id(), full=False)
+_SEGMENT_ROWS = select(*Segment.__table__.columns).where(
+    Segment.version_id == bindparam("version_id"), Segment.node_id.in_(bindparam("node_ids", expanding=True))
+)
+
+# A finished version's segments never change, and every path starts with the same few upper segments,
+# the only ones with deviations (``DEVIATION_DEPTH``: JSON of a few kilobytes each to decode and validate
+# on every sheet otherwise): each process keeps those it has read, by the version's key (``_version_key``)
+# and node, the least recently read dropped first beyond ``_UPPER_KEPT``. Nothing changes a kept
+# ``SegmentOut``.
+_UPPER: OrderedDict[tuple[Any, int], SegmentOut] = OrderedDict()
+_UPPER_KEPT = 4_096
+_UPPER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -609,12 +640,37 @@ def customer_segments(
         row = db.execute(_VERSION_ROW.where(SegmentationVersion.id == _latest_done_id())).first()
         if row is None:
             return CustomerSegments(path=[], standing=[])
-    path = [_segment_out(segment, row.customers) for segment in placed]
+    upper = _upper_segments(db, row, [s.node_id for s in placed if 0 < s.depth <= DEVIATION_DEPTH])
+    path = [upper.get(s.node_id) or _segment_out(s, row.customers, deviations=False) for s in placed]
     try:
         standing = _standing_of(db, actor, customer_id, _prepared(db, row), STANDING_SHOWN, held)
     except NotFound:
         standing = []
     return CustomerSegments(path=path, standing=standing)
+
+
+def _upper_segments(db: Session, row: Any, node_ids: list[int]) -> dict[int, SegmentOut]:
+    """The upper segments ``node_ids`` of the finished version ``row`` (``_VERSION_ROW``) with their
+    deviations: those kept by this process, the others read (and kept)."""
+    version = _version_key(db, row)
+    found: dict[int, SegmentOut] = {}
+    with _UPPER_LOCK:  # requests run in threads
+        for node in node_ids:
+            kept = _UPPER.get((version, node))
+            if kept is not None:
+                _UPPER.move_to_end((version, node))
+                found[node] = kept
+    missing = [node for node in node_ids if node not in found]
+    if missing:
+        read = db.execute(_SEGMENT_ROWS, {"version_id": row.id, "node_ids": missing})
+        made = {segment.node_id: _segment_out(segment, row.customers) for segment in read}
+        found.update(made)
+        with _UPPER_LOCK:
+            for node, segment in made.items():
+                _UPPER[(version, node)] = segment
+            while len(_UPPER) > _UPPER_KEPT:
+                _UPPER.popitem(last=False)
+    return found
 
 
 def diff(db: Session, *, actor: Actor, before: int, after: int, depth: int = 2) -> DiffOut:
@@ -1202,8 +1258,10 @@ def _standing_of(
     row = catalogue_module.values_of(db, actor=actor, variables=variables, customer_id=customer_id, held=held)
     if row is None:
         raise NotFound(f"There is no customer {customer_id} (or no longer: merged into another).")
-    found = reference_module.standing(prepared.reference, variables, row, binnings=prepared.binnings)
-    return [_standing_out(standing, variables) for standing in found[:limit]]
+    found = reference_module.standing(
+        prepared.reference, variables, row, binnings=prepared.binnings, limit=limit
+    )
+    return [_standing_out(standing, variables) for standing in found]
 
 
 @dataclass(frozen=True)
@@ -1249,8 +1307,7 @@ def _prepared(db: Session, row: Any) -> _PreparedReference | None:
         raise Invalid(
             f"Version {version_id} is not a finished build; customers are assigned to finished ones."
         )
-    store = db.connection().engine.url.render_as_string(hide_password=True)
-    key = (store, version_id, row.finished_at, row.fingerprint, row.customers)
+    key = _version_key(db, row)
     kept = _PREPARED.get(key, _NOT_KEPT)
     if kept is not _NOT_KEPT:
         return cast(_PreparedReference | None, kept)
@@ -1267,6 +1324,14 @@ def _prepared(db: Session, row: Any) -> _PreparedReference | None:
                 del _PREPARED[next(iter(_PREPARED))]
             _PREPARED[key] = prepared
     return prepared
+
+
+def _version_key(db: Session, row: Any) -> tuple[str, int, Any, str | None, int | None]:
+    """What tells a finished version (``_VERSION_ROW``) from any other this process may meet: its store,
+    id, the time its build finished, its tree's fingerprint and its customers (a store emptied and built
+    again differs in them)."""
+    store = db.connection().engine.url.render_as_string(hide_password=True)
+    return (store, row.id, row.finished_at, row.fingerprint, row.customers)
 
 
 def _reference_variables(reference: Mapping[str, Mapping[str, Any]]) -> list[Variable]:
