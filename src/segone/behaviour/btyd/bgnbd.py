@@ -293,15 +293,15 @@ def purchases_if_alive_draws(draws: FloatArray, t: float, x: float, T: float) ->
 
 @dataclass(frozen=True)
 class _Data:
-    """Fitting layout: functions of ``x`` alone are computed once per distinct ``x``."""
+    """Fitting layout: functions of ``x`` alone are computed once per distinct ``x``, and every customer's
+    ``log(alpha + T)`` in one call, the customers with repeat purchases first."""
 
-    ux: FloatArray  # distinct x
+    ux: FloatArray  # distinct x, then 0: the gamma functions of the parameters alone
     wx: FloatArray  # customers per distinct x
-    zero_T: FloatArray  # customers with x = 0: their T and weights
-    zero_w: FloatArray
+    T: FloatArray  # every row's T, those with x > 0 first (in the order of ``x``)
+    by_T: FloatArray  # (2, rows of T): their weights, and weights times x
     x: FloatArray  # customers with x > 0
     t_x: FloatArray
-    T: FloatArray
     w: FloatArray
     x_index: IntArray  # position of each x > 0 row's x in ux
     total_weight: float
@@ -314,52 +314,58 @@ def _prepare(data: Customers) -> _Data:
     if fitting.distinct_share(zero_T) < fitting.AGGREGATE_BELOW_SHARE:
         (zero_T,), zero_w, _ = fitting.group_rows([zero_T], zero_w)
     pos = ~zero
+    x, w = data.x[pos], data.weights[pos]
+    weights = np.concatenate([w, zero_w])
     return _Data(
-        ux=ux,
+        ux=np.append(ux, 0.0),
         wx=wx,
-        zero_T=zero_T,
-        zero_w=zero_w,
-        x=data.x[pos],
+        T=np.concatenate([data.T[pos], zero_T]),
+        by_T=np.vstack([weights, weights * np.concatenate([x, np.zeros(zero_T.shape[0])])]),
+        x=x,
         t_x=data.t_x[pos],
-        T=data.T[pos],
-        w=data.weights[pos],
+        w=w,
         x_index=inverse[pos],
         total_weight=float(data.weights.sum()),
     )
 
 
 def _objective(d: _Data) -> Objective:
+    """The total log-likelihood over ``theta = log(r, alpha, a, b)`` and its gradient.
+
+    A fit evaluates it about a hundred times, most of them on samples of a few hundred customers, where
+    each NumPy call costs more than its arithmetic: hence the stacked arrays (one gamma-function call for
+    ``r + x``, ``b + x`` and ``a + b + x``; one weighted sum for several terms).
+    """
+    n, k, big_w = d.x.shape[0], d.wx.shape[0], d.total_weight
+
     def evaluate(theta: FloatArray, grad: bool) -> tuple[float, FloatArray]:
         r, alpha, a, b = np.exp(theta)
-        ux, wx, big_w = d.ux, d.wx, d.total_weight
-        per_x = (
-            gammaln(r + ux) - gammaln(r) + gammaln(b + ux) - gammaln(a + b + ux) + gammaln(a + b) - gammaln(b)
-        )
-        log_b1 = np.log(b + np.maximum(ux, 1.0) - 1.0)[d.x_index]
-        l0 = np.log(alpha + d.zero_T)
-        lT = np.log(alpha + d.T)
-        lt = np.log(alpha + d.t_x)
+        shifted = d.ux + np.array([[r], [b], [a + b]])  # the last column: r, b, a + b themselves
+        log_gamma = gammaln(shifted)
+        per_x = np.einsum("ij,j->i", log_gamma[:, :k], d.wx) - big_w * log_gamma[:, k]
+        log_T = np.log(alpha + d.T)
+        since_last = log_T[:n] - np.log(alpha + d.t_x)
         rx = r + d.x
-        dead = np.log(a) - log_b1 + rx * (lT - lt)
-        total = float(wx @ per_x + big_w * r * np.log(alpha) - r * (dot(d.zero_w, l0)))
-        total += float(dot(d.w, np.logaddexp(0.0, dead) - rx * lT))
+        inv_b1 = 1.0 / (b + np.maximum(d.ux[:k], 1.0) - 1.0)
+        dead = np.log(a * inv_b1)[d.x_index] + rx * since_last
+        # softplus(dead) and expit(dead) share one exponential (np.logaddexp and expit took one each)
+        tail = np.exp(-np.abs(dead))
+        by_T = np.einsum("ij,j->i", d.by_T, log_T)
+        total = float(per_x[0] + per_x[1] - per_x[2] + big_w * r * np.log(alpha) - r * by_T[0] - by_T[1])
+        total += dot(d.w, np.maximum(dead, 0.0) + np.log1p(tail))
         if not grad:
             return total, np.zeros(4)
-        q = d.w * expit(dead)  # weight of the "died after the last purchase" branch
-        psi_ab = digamma(a + b)
-        psi_abx = digamma(a + b + ux)
-        g_r = (
-            wx @ (digamma(r + ux) - digamma(r))
-            + big_w * np.log(alpha)
-            - dot(d.zero_w, l0)
-            - dot(d.w, lT)
-            + dot(q, lT - lt)
-        )
-        inv_T, inv_t = 1.0 / (alpha + d.T), 1.0 / (alpha + d.t_x)
-        g_alpha = big_w * r / alpha - r * (dot(d.zero_w, 1.0 / (alpha + d.zero_T))) - dot(d.w, rx * inv_T)
-        g_alpha += dot(q, rx * (inv_T - inv_t))
-        g_a = wx @ (psi_ab - psi_abx) + q.sum() / a
-        g_b = wx @ (digamma(b + ux) - psi_abx + psi_ab - digamma(b)) - dot(q, 1.0 / (b + d.x - 1.0))
+        q = d.w * np.where(dead >= 0.0, 1.0, tail) / (1.0 + tail)  # weight of "died after the last purchase"
+        psi = digamma(shifted)
+        psi_x = np.einsum("ij,j->i", psi[:, :k], d.wx)
+        inv_T = 1.0 / (alpha + d.T)
+        by_inv_T = np.einsum("ij,j->i", d.by_T, inv_T)
+        g_r = psi_x[0] - big_w * psi[0, k] + big_w * np.log(alpha) - by_T[0] + dot(q, since_last)
+        g_alpha = big_w * r / alpha - r * by_inv_T[0] - by_inv_T[1]
+        g_alpha += dot(q, rx * (inv_T[:n] - 1.0 / (alpha + d.t_x)))
+        g_a = big_w * psi[2, k] - psi_x[2] + q.sum() / a
+        g_b = psi_x[1] - psi_x[2] + big_w * (psi[2, k] - psi[1, k])
+        g_b -= float(np.bincount(d.x_index, q, minlength=k) @ inv_b1)
         return total, np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
 
     return evaluate

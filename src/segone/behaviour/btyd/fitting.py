@@ -46,8 +46,12 @@ Objective = Callable[[FloatArray, bool], tuple[float, FloatArray]]
 LOG_BOUND = 11.0  # |log-parameter| after rescaling time (and money) to unit means
 SCREEN_ABOVE_ROWS = 10_000  # screen starting points on a subsample when there are more distinct rows
 SCREEN_CUSTOMERS = 5_000
-SCORE_CUSTOMERS = 1_000
+SCREEN_STAGE_ABOVE_ROWS = 10_000  # refine on a SCREEN_CUSTOMERS sample between the search and all rows
+SCORE_CUSTOMERS = 500
 RANK_CUSTOMERS = 300
+SEARCH_GTOL = 1e-3  # mean gradient per customer at which the search on a sample stops
+STAGE_GTOL = 1e-6  # ... and a refinement on a larger sample
+STAGE_STEPS = 8
 NEWTON_GTOL = 1e-10  # mean gradient per customer, log-parameters
 NEWTON_STEP = 1e-6
 
@@ -275,15 +279,16 @@ def start_points(centre: FloatArray, spread: float = 2.5) -> FloatArray:
 WARM_REACH = 3.0  # how far (log-parameters: a factor of 20) a started fit may move before it is distrusted
 
 
+Sample = tuple[Objective, float]  # the objective on a subsample of the customers, and its total weight
+
+
 def maximise(
     objective: Objective,
     *,
     centre: FloatArray,
     total_weight: float,
-    screening: Objective | None = None,
-    screening_weight: float = 1.0,
-    scoring: tuple[Objective, float] | None = None,
-    ranking: tuple[Objective, float] | None = None,
+    samples: tuple[Sample, ...] = (),
+    ranking: Sample | None = None,
     runs: int = 3,
     start: FloatArray | None = None,
 ) -> Optimum:
@@ -293,11 +298,11 @@ def maximise(
     the search is skipped: the point is finished as below, and only if that does not converge within
     ``WARM_REACH`` of the start are the starts tried.
 
-    The 32 starts are scored (on ``scoring``, a smaller sample, if given) and L-BFGS-B runs from the best
-    ``runs`` of them. With ``screening`` (the same
-    objective on a subsample) that happens on the subsample, and only its best optimum -- and the runner-up
-    when that is a different one -- are carried to all rows. The best point is finished with Newton steps
-    (``_newton``), falling back to L-BFGS-B if they do not converge.
+    The 32 starts are scored (on ``ranking``, a small sample, if given) and L-BFGS-B runs from the best
+    ``runs`` of them. With ``samples`` (the same objective on subsamples, smallest first) the search is
+    BFGS on the first, and only its best optimum -- and the runner-up when that is a different one -- is
+    carried to each larger sample in turn (``_refine``), then to all rows. Without, the best point is
+    finished with Newton steps (``_newton``), falling back to L-BFGS-B if they do not converge.
     """
     objective = _remember_last(objective)
     if start is not None:
@@ -306,36 +311,40 @@ def maximise(
         # ratio held) to a stationary point that need not be the maximum: the search decides then.
         if warm.converged and float(np.max(np.abs(warm.theta - start))) <= WARM_REACH:
             return warm
-    first, first_weight = (objective, total_weight) if screening is None else (screening, screening_weight)
-    if screening is not None and scoring is not None:
-        first, first_weight = scoring
+    first, first_weight = samples[0] if samples else (objective, total_weight)
     starts = start_points(centre)
-    rank, rank_weight = ranking if ranking is not None and scoring is not None else (first, first_weight)
+    rank, rank_weight = ranking if ranking is not None else (first, first_weight)
     scores = np.array([_safe(rank, theta, False, rank_weight)[0] for theta in starts])
-    # On a screening sample the optimum only seeds the refinement on all rows: sampling error (about
-    # 1/sqrt(5,000) in theta) dwarfs what a tight tolerance would add there.
+    best_starts = starts[np.argsort(scores)[:runs]]
+    if not samples:
+        searched = sorted((_lbfgsb(objective, theta, total_weight) for theta in best_starts), key=_value)
+        found = _finish(objective, searched[0][0], total_weight)
+        return _concluded(objective, found, total_weight, n_starts=len(starts))
+    # On a sample the optimum only seeds the refinement on all rows: sampling error (about 1/sqrt(n) in
+    # theta) dwarfs what a tight tolerance would add there.
     # On a sample the search is BFGS in numpy: SciPy's L-BFGS-B costs about 0.5 ms an iteration in its own
     # bookkeeping, several times a 1,000-customer BG/NBD likelihood, and takes as many iterations.
-    search = _lbfgsb if screening is None else _bfgs
-    gtol = 1e-9 if screening is None else 1e-3
-    results = sorted(
-        (search(first, starts[i], first_weight, gtol) for i in np.argsort(scores)[:runs]),
-        key=lambda res: res[1],
+    points = sorted((_bfgs(first, theta, first_weight, SEARCH_GTOL) for theta in best_starts), key=_value)
+    for larger in samples[1:]:  # each sample's optimum to the next larger one, with the Hessian it ended with
+        points = sorted(
+            (
+                _refine(*larger, point[0], point[4], max_steps=STAGE_STEPS, gtol=STAGE_GTOL)
+                for point in _distinct(points)
+            ),
+            key=_value,
+        )
+    best = min(
+        (_refine(objective, total_weight, point[0], point[4]) for point in _distinct(points)), key=_value
     )
-    if screening is not None:
-        candidates = _distinct(results)
-        if scoring is not None:  # from the small sample to the screening sample, then to all rows
-            found = [
-                _refine(screening, theta, screening_weight, first, first_weight, max_steps=8, gtol=1e-6)
-                for theta in candidates
-            ]
-            candidates = _distinct(sorted(found, key=lambda res: res[1]))
-        results = [
-            _refine(objective, theta, total_weight, screening, screening_weight) for theta in candidates
-        ]
-    else:
-        results = [_finish(objective, results[0][0], total_weight)]
-    return _concluded(objective, min(results, key=lambda res: res[1]), total_weight, n_starts=len(starts))
+    return _concluded(objective, best[:4], total_weight, n_starts=len(starts))
+
+
+Found = tuple[FloatArray, float, bool, str]  # an optimiser's point, its value, whether it converged, why
+Stepped = tuple[FloatArray, float, bool, str, FloatArray]  # ... and the Hessian its quasi-Newton steps built
+
+
+def _value(found: Found | Stepped) -> float:
+    return found[1]
 
 
 def _concluded(
@@ -380,15 +389,15 @@ def _remember_last(objective: Objective) -> Objective:
     return evaluate
 
 
-def _distinct(results: list[tuple[FloatArray, float, bool, str]]) -> list[FloatArray]:
+def _distinct(results: list[Stepped]) -> list[Stepped]:
     """The best optimum, and the runner-up if it is another one: elsewhere, and not just as good.
 
     Two points of the Pareto/NBD's flat ``s, beta`` ridge can lie far apart with the same likelihood; they
     are one optimum, which carrying both to all rows would only find twice.
     """
     best, value = results[0][0], results[0][1]
-    return [best] + [
-        res[0]
+    return results[:1] + [
+        res
         for res in results[1:2]
         if np.max(np.abs(res[0] - best)) > 0.05 and res[1] - value > 1e-5 * max(1.0, abs(value))
     ]
@@ -396,30 +405,29 @@ def _distinct(results: list[tuple[FloatArray, float, bool, str]]) -> list[FloatA
 
 def _refine(
     objective: Objective,
-    theta: FloatArray,
     weight: float,
-    screening: Objective,
-    screening_weight: float,
+    theta: FloatArray,
+    hessian: FloatArray,
     max_steps: int = 20,
     gtol: float = NEWTON_GTOL,
-) -> tuple[FloatArray, float, bool, str]:
-    """Carry a screening optimum to all rows with quasi-Newton steps, ``_finish`` if they do not converge.
+) -> tuple[FloatArray, float, bool, str, FloatArray]:
+    """Carry a sample's optimum ``theta`` to a larger sample or all rows with quasi-Newton steps from the
+    smaller sample's ``hessian`` (of the mean negative log-likelihood); ``_finish`` if they do not converge.
+    Also returns the Hessian as the steps updated it.
 
-    The subsample's Hessian of the mean log-likelihood (``d + 1`` cheap gradients) is within sampling error
-    of that of all rows, so Newton steps with it converge from the subsample's optimum, and BFGS updates
-    from the full gradients make that superlinear: about one gradient over all rows a step, where exact
-    Newton steps take ``d + 1``.
+    A sample's Hessian is within sampling error of that of all rows, so Newton steps with it converge from
+    the sample's optimum, and BFGS updates from the full gradients make that superlinear: about one gradient
+    over all rows a step, where exact Newton steps take ``d + 1``.
     """
-    hessian = _hessian(screening, theta, screening_weight)
     value, grad = _safe(objective, theta, True, weight)
     for _ in range(max_steps):
         if float(np.max(np.abs(grad))) < gtol:
-            return theta, value, True, "converged"
+            return theta, value, True, "converged", hessian
         step = _descent(hessian, grad)
         slope = float(grad @ step)
         rounding = 1e-14 * max(1.0, abs(value))
         if -slope < rounding:
-            return theta, value, True, "converged"
+            return theta, value, True, "converged", hessian
         found = _line_search(objective, theta, value, grad, step, slope, rounding, weight)
         if found is None:
             break
@@ -431,8 +439,8 @@ def _refine(
             hessian = hessian - np.outer(hs, hs) / float(s @ hs) + np.outer(y, y) / curvature
         theta, value, grad = trial, trial_value, trial_grad
     if gtol > NEWTON_GTOL:  # a step on the way: where it got to is as good a start as any
-        return theta, value, False, "refinement step limit"
-    return _finish(objective, theta, weight)
+        return theta, value, False, "refinement step limit", hessian
+    return (*_finish(objective, theta, weight), hessian)
 
 
 def _hessian(
@@ -451,10 +459,15 @@ def _hessian(
 
 
 def _descent(hessian: FloatArray, grad: FloatArray) -> FloatArray:
-    """The Newton step with the Hessian's eigenvalues made positive (their absolute values, floored)."""
+    """The Newton step with the Hessian's eigenvalues made positive (``_positive_inverse``)."""
+    return np.asarray(-(_positive_inverse(hessian) @ grad))
+
+
+def _positive_inverse(hessian: FloatArray) -> FloatArray:
+    """The inverse of ``hessian`` with its eigenvalues made positive (their absolute values, floored)."""
     eigenvalues, vectors = np.linalg.eigh(hessian)
     floor = max(float(np.max(np.abs(eigenvalues))), 1e-12) * 1e-10
-    return np.asarray(-(vectors @ ((vectors.T @ grad) / np.maximum(np.abs(eigenvalues), floor))))
+    return np.asarray((vectors / np.maximum(np.abs(eigenvalues), floor)) @ vectors.T)
 
 
 def _line_search(
@@ -535,31 +548,15 @@ def _fit_rfm(
     total_weight = float(data.weights.sum())
     scale = float(np.einsum("i,i->", data.T, data.weights)) / total_weight
     scaled = Customers(data.x, data.t_x / scale, data.T / scale, data.weights)
-    screening: Objective | None = None
-    screening_weight = 1.0
-    scoring: tuple[Objective, float] | None = None
-    ranking: tuple[Objective, float] | None = None
-    if data.x.shape[0] > SCREEN_ABOVE_ROWS:
-        rows, counts = subsample_customers(data.weights, SCREEN_CUSTOMERS)
-        sample = _take(scaled, rows, counts)
-        screening, screening_weight = objective_for(sample), float(counts.sum())
-        # The starts are scored and searched from on a fifth of the sample (most are far from any
-        # optimum, where the Pareto/NBD's hypergeometric terms need quadrature), and what that finds is
-        # refined on the sample, then on all rows.
-        few, few_counts = subsample_customers(counts, SCORE_CUSTOMERS, seed=1)
-        small = _take(sample, few, few_counts)
-        scoring = (objective_for(small), float(few_counts.sum()))
-        # ranking the 32 starts, most of them far off, needs fewer still
-        fewer, fewer_counts = subsample_customers(few_counts, RANK_CUSTOMERS, seed=2)
-        ranking = (objective_for(_take(small, fewer, fewer_counts)), float(fewer_counts.sum()))
+    samples, ranking = (
+        _search_samples(scaled, objective_for) if data.x.shape[0] > SCREEN_ABOVE_ROWS else ((), None)
+    )
     objective = objective_for(scaled)
     optimum = maximise(
         objective,
         centre=centre,
         total_weight=total_weight,
-        screening=screening,
-        screening_weight=screening_weight,
-        scoring=scoring,
+        samples=samples,
         ranking=ranking,
         start=None if start is None else np.clip(start(scale), -LOG_BOUND + 0.5, LOG_BOUND - 0.5),
     )
@@ -568,6 +565,24 @@ def _fit_rfm(
     return replace(
         optimum, log_likelihood=optimum.log_likelihood - shift, scale=scale, log_covariance=covariance
     )
+
+
+def _search_samples(
+    data: Customers, objective_for: Callable[[Customers], Objective]
+) -> tuple[tuple[Sample, ...], Sample]:
+    """Nested seeded samples for ``maximise``: the starts are ranked on 300 customers (most are far from any
+    optimum, where the Pareto/NBD's hypergeometric terms need quadrature), searched from on 1,000, and
+    what that finds is refined on 5,000 -- when there are more than ``SCREEN_STAGE_ABOVE_ROWS`` rows --,
+    then on all rows."""
+    nested: list[Customers] = []  # smallest first
+    sample = data
+    screen = ((SCREEN_CUSTOMERS, 0),) if data.x.shape[0] > SCREEN_STAGE_ABOVE_ROWS else ()
+    for size, seed in (*screen, (SCORE_CUSTOMERS, 1), (RANK_CUSTOMERS, 2)):
+        rows, counts = subsample_customers(sample.weights, size, seed=seed)
+        sample = _take(sample, rows, counts)
+        nested.insert(0, sample)
+    samples = tuple((objective_for(rows), float(rows.weights.sum())) for rows in nested)
+    return samples[1:], samples[0]
 
 
 _blas: list[Any] = []  # the threadpoolctl controller, made once: making one scans the loaded libraries
@@ -654,13 +669,17 @@ def _safe(objective: Objective, theta: FloatArray, grad: bool, weight: float) ->
 
 def _bfgs(
     objective: Objective, theta: FloatArray, weight: float, gtol: float = 1e-9, max_steps: int = 200
-) -> tuple[FloatArray, float, bool, str]:
-    """BFGS with an Armijo line search, steps clipped to the search box: L-BFGS-B's job, without its cost."""
+) -> Stepped:
+    """BFGS with an Armijo line search, steps clipped to the search box: L-BFGS-B's job, without its cost.
+
+    It starts from the Hessian by differences (``d`` more gradients): from a scaled identity, BFGS crept
+    along the BG/NBD's and Pareto/NBD's curved valleys for 15 to 20 steps from most starts, from this it
+    takes 6 to 10. Returns the Hessian its updates ended with too, which the refinements start from."""
     value, grad = _safe(objective, theta, True, weight)
-    inverse = np.eye(theta.shape[0])
-    for step_number in range(max_steps):
+    inverse = _positive_inverse(_hessian(objective, theta, weight, grad))
+    for _ in range(max_steps):
         if float(np.max(np.abs(grad))) < gtol:
-            return theta, value, True, "converged"
+            return theta, value, True, "converged", _positive_inverse(inverse)
         step = -(inverse @ grad)
         slope = float(grad @ step)
         if slope >= 0.0:  # not a descent direction (the box clipped a step): start again from steepest
@@ -668,24 +687,22 @@ def _bfgs(
             step, slope = -grad, -float(grad @ grad)
         rounding = 1e-14 * max(1.0, abs(value))
         if -slope < rounding:
-            return theta, value, True, "converged"
+            return theta, value, True, "converged", _positive_inverse(inverse)
         found = _line_search(objective, theta, value, grad, step, slope, rounding, weight)
         if found is None:
-            return theta, value, False, "line search failed"
+            return theta, value, False, "line search failed", _positive_inverse(inverse)
         trial, trial_value, trial_grad = found
         s, y = trial - theta, trial_grad - grad
         curvature = float(s @ y)
         if curvature > 1e-12 * float(np.sqrt((s @ s) * (y @ y))):
-            if step_number == 0:  # scale the first guess of the inverse Hessian to the curvature seen
-                inverse = np.eye(theta.shape[0]) * curvature / float(y @ y)
             rho = 1.0 / curvature
             v = np.eye(theta.shape[0]) - rho * np.outer(s, y)
             inverse = v @ inverse @ v.T + rho * np.outer(s, s)
         gain = value - trial_value
         theta, value, grad = trial, trial_value, trial_grad
         if 0.0 <= gain < 1e-10 * max(1.0, abs(value)):
-            return theta, value, True, "converged"
-    return theta, value, False, "BFGS step limit"
+            return theta, value, True, "converged", _positive_inverse(inverse)
+    return theta, value, False, "BFGS step limit", _positive_inverse(inverse)
 
 
 def _lbfgsb(

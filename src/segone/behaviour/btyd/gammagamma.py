@@ -113,8 +113,7 @@ def fit(
             spend.objective,
             centre=_CENTRE,
             total_weight=total_weight,
-            screening=None if screen is spend else screen.objective,
-            screening_weight=screen.total_weight,
+            samples=() if screen is spend else ((screen.objective, screen.total_weight),),
         )
     converged = optimum.converged
     message = optimum.message
