@@ -23,6 +23,7 @@ these models, and 4 more for the standard errors) times the cost of one.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -42,11 +43,12 @@ ParamsT = TypeVar("ParamsT")
 
 # theta (log-parameters) and whether the gradient is needed -> (log-likelihood sum, gradient w.r.t. theta)
 Objective = Callable[[FloatArray, bool], tuple[float, FloatArray]]
+# many theta, one a row -> the log-likelihood sum at each
+Totals = Callable[[FloatArray], FloatArray]
 
 LOG_BOUND = 11.0  # |log-parameter| after rescaling time (and money) to unit means
 SCREEN_ABOVE_ROWS = 10_000  # screen starting points on a subsample when there are more distinct rows
 SCREEN_CUSTOMERS = 5_000
-SCREEN_STAGE_ABOVE_ROWS = 10_000  # refine on a SCREEN_CUSTOMERS sample between the search and all rows
 SCORE_CUSTOMERS = 500
 RANK_CUSTOMERS = 300
 SEARCH_GTOL = 1e-3  # mean gradient per customer at which the search on a sample stops
@@ -201,11 +203,15 @@ def aggregate(data: Customers) -> Customers:
 
     Recency and age recorded to the second are nearly all distinct: then hashing every row gains a few rows
     for more time than they save (0.06 s of a 0.26 s BG/NBD fit on 200,000 customers), so when a seeded
-    sample of 10,000 rows is more than 80% distinct the rows are kept as they are.
+    sample of 10,000 rows is more than 80% distinct the rows are kept as they are. The sample's ages are
+    hashed first (when they are that distinct, so are its rows), and its rows only above 30,000 rows: below,
+    hashing all of them costs little more than checking the sample (1.6 against 0.7 ms at 30,000).
     """
     columns = [data.x, data.t_x, data.T]
     n = data.x.shape[0]
-    if n > 10_000:
+    if n > 10_000 and distinct_share(data.T) > AGGREGATE_BELOW_SHARE:
+        return data
+    if n > 30_000:
         sample = np.random.default_rng(0).choice(n, 10_000, replace=False)
         _, sample_weights, _ = group_rows([column[sample] for column in columns], data.weights[sample])
         if sample_weights.shape[0] > AGGREGATE_BELOW_SHARE * 10_000:
@@ -233,8 +239,10 @@ def subsample_customers(weights: FloatArray, n: int, seed: int = 0) -> tuple[Int
     rng = np.random.default_rng(seed)
     if bool(np.all(weights == 1.0)):  # rows not aggregated: uniform draws, without a cumulative table
         draws = rng.integers(0, weights.shape[0], n)
-    else:
-        draws = rng.choice(weights.shape[0], n, p=weights / weights.sum())
+    else:  # rng.choice(p=...)'s draws, but searched for in increasing order: 2.5 times faster, same counts
+        cdf = np.cumsum(weights / weights.sum())
+        cdf /= cdf[-1]
+        draws = cdf.searchsorted(np.sort(rng.random(n)), side="right")
     counts = np.bincount(draws, minlength=weights.shape[0])
     rows = np.flatnonzero(counts)
     return rows, counts[rows].astype(np.float64)
@@ -282,13 +290,18 @@ WARM_REACH = 3.0  # how far (log-parameters: a factor of 20) a started fit may m
 Sample = tuple[Objective, float]  # the objective on a subsample of the customers, and its total weight
 
 
+def one_at_a_time(objective: Objective) -> Totals:
+    """``Totals`` by evaluating ``objective`` at each point in turn."""
+    return lambda thetas: np.array([objective(theta, False)[0] for theta in thetas])
+
+
 def maximise(
     objective: Objective,
     *,
     centre: FloatArray,
     total_weight: float,
     samples: tuple[Sample, ...] = (),
-    ranking: Sample | None = None,
+    ranking: tuple[Totals, float] | None = None,
     runs: int = 3,
     start: FloatArray | None = None,
 ) -> Optimum:
@@ -298,7 +311,7 @@ def maximise(
     the search is skipped: the point is finished as below, and only if that does not converge within
     ``WARM_REACH`` of the start are the starts tried.
 
-    The 32 starts are scored (on ``ranking``, a small sample, if given) and L-BFGS-B runs from the best
+    The 32 starts are scored (by ``ranking``, on a small sample, if given) and L-BFGS-B runs from the best
     ``runs`` of them. With ``samples`` (the same objective on subsamples, smallest first) the search is
     BFGS on the first, and only its best optimum -- and the runner-up when that is a different one -- is
     carried to each larger sample in turn (``_refine``), then to all rows. Without, the best point is
@@ -313,8 +326,10 @@ def maximise(
             return warm
     first, first_weight = samples[0] if samples else (objective, total_weight)
     starts = start_points(centre)
-    rank, rank_weight = ranking if ranking is not None else (first, first_weight)
-    scores = np.array([_safe(rank, theta, False, rank_weight)[0] for theta in starts])
+    rank, rank_weight = ranking if ranking is not None else (one_at_a_time(first), first_weight)
+    with np.errstate(all="ignore"):
+        totals = rank(starts)
+    scores = np.where(np.isfinite(totals), -totals / rank_weight, 1e10)  # as _safe scores them
     best_starts = starts[np.argsort(scores)[:runs]]
     if not samples:
         searched = sorted((_lbfgsb(objective, theta, total_weight) for theta in best_starts), key=_value)
@@ -355,7 +370,7 @@ def _concluded(
     theta, value, success, message = found
     _, grad = _safe(objective, theta, True, total_weight)
     at_edge = bool(np.any(np.abs(theta) > LOG_BOUND - 1e-3))
-    small_gradient = float(np.max(np.abs(grad))) < 1e-5
+    small_gradient = _largest(grad) < 1e-5
     converged = bool((success or small_gradient) and not at_edge and np.isfinite(value))
     if at_edge:
         message = "a parameter reached the edge of the search box; the data do not identify it"
@@ -421,7 +436,7 @@ def _refine(
     """
     value, grad = _safe(objective, theta, True, weight)
     for _ in range(max_steps):
-        if float(np.max(np.abs(grad))) < gtol:
+        if _largest(grad) < gtol:
             return theta, value, True, "converged", hessian
         step = _descent(hessian, grad)
         slope = float(grad @ step)
@@ -436,7 +451,7 @@ def _refine(
         curvature = float(s @ y)
         if curvature > 1e-12 * float(np.sqrt((s @ s) * (y @ y))):  # keeps the Hessian positive definite
             hs = hessian @ s
-            hessian = hessian - np.outer(hs, hs) / float(s @ hs) + np.outer(y, y) / curvature
+            hessian = hessian - hs[:, None] * hs / float(s @ hs) + y[:, None] * y / curvature
         theta, value, grad = trial, trial_value, trial_grad
     if gtol > NEWTON_GTOL:  # a step on the way: where it got to is as good a start as any
         return theta, value, False, "refinement step limit", hessian
@@ -466,7 +481,7 @@ def _descent(hessian: FloatArray, grad: FloatArray) -> FloatArray:
 def _positive_inverse(hessian: FloatArray) -> FloatArray:
     """The inverse of ``hessian`` with its eigenvalues made positive (their absolute values, floored)."""
     eigenvalues, vectors = np.linalg.eigh(hessian)
-    floor = max(float(np.max(np.abs(eigenvalues))), 1e-12) * 1e-10
+    floor = max(_largest(eigenvalues), 1e-12) * 1e-10
     return np.asarray((vectors / np.maximum(np.abs(eigenvalues), floor)) @ vectors.T)
 
 
@@ -483,11 +498,11 @@ def _line_search(
     """Armijo backtracking from the full step; ``None`` when no step length of at least 1e-6 is downhill."""
     length = 1.0
     while length > 1e-6:
-        trial = np.clip(theta + length * step, -LOG_BOUND, LOG_BOUND)
+        trial = np.minimum(np.maximum(theta + length * step, -LOG_BOUND), LOG_BOUND)  # np.clip: 2x slower
         trial_value, trial_grad = _safe(objective, trial, True, weight)
         if trial_value <= value + 1e-4 * length * slope:
             return trial, trial_value, trial_grad
-        flat = trial_value <= value + rounding and np.max(np.abs(trial_grad)) < np.max(np.abs(grad))
+        flat = trial_value <= value + rounding and _largest(trial_grad) < _largest(grad)
         if flat:  # no measurable change in value, but closer to the stationary point
             return trial, trial_value, trial_grad
         length *= 0.5
@@ -505,7 +520,7 @@ def _newton(
     """
     value, grad = _safe(objective, theta, True, weight)
     for _ in range(max_steps):
-        if float(np.max(np.abs(grad))) < NEWTON_GTOL:
+        if _largest(grad) < NEWTON_GTOL:
             return theta, value, True, "converged"
         step = _descent(_hessian(objective, theta, weight, grad), grad)
         slope = float(grad @ step)
@@ -516,7 +531,7 @@ def _newton(
         if found is None:
             return theta, value, False, "Newton line search failed"
         theta, value, grad = found
-    return theta, value, float(np.max(np.abs(grad))) < NEWTON_GTOL, "Newton step limit"
+    return theta, value, _largest(grad) < NEWTON_GTOL, "Newton step limit"
 
 
 def fit_rfm(
@@ -526,15 +541,24 @@ def fit_rfm(
     *,
     standard_errors: bool = True,
     start: Callable[[float], FloatArray] | None = None,
+    totals_for: Callable[[Customers], Totals] | None = None,
 ) -> Optimum:
     """Fit a transaction model to ``(x, t_x, T)`` rows: time rescaled to unit mean age, screening sample
     when large. ``theta`` comes back in rescaled units (rates scale with time); ``log_likelihood`` in the
     caller's units (the density of ``x`` purchase times gains ``-x log(scale)``). ``standard_errors``:
     the covariance of the estimates too (``log_covariance``: 2 gradients a parameter over all the rows),
     which a refresh that only scores customers leaves out. ``start``: the log-parameters to start from,
-    given the time scale (``maximise``)."""
+    given the time scale (``maximise``). ``totals_for``: the log-likelihood at many points in one call,
+    if the model has it (``objective_for``'s one point at a time otherwise), to rank the starts with."""
     with one_blas_thread():
-        return _fit_rfm(data, objective_for, centre, standard_errors=standard_errors, start=start)
+        return _fit_rfm(
+            data,
+            objective_for,
+            centre,
+            standard_errors=standard_errors,
+            start=start,
+            totals_for=totals_for or (lambda rows: one_at_a_time(objective_for(rows))),
+        )
 
 
 def _fit_rfm(
@@ -544,13 +568,15 @@ def _fit_rfm(
     *,
     standard_errors: bool,
     start: Callable[[float], FloatArray] | None,
+    totals_for: Callable[[Customers], Totals],
 ) -> Optimum:
     total_weight = float(data.weights.sum())
     scale = float(np.einsum("i,i->", data.T, data.weights)) / total_weight
     scaled = Customers(data.x, data.t_x / scale, data.T / scale, data.weights)
-    samples, ranking = (
-        _search_samples(scaled, objective_for) if data.x.shape[0] > SCREEN_ABOVE_ROWS else ((), None)
-    )
+    samples: tuple[Sample, ...] = ()
+    ranking: tuple[Totals, float] | None = None
+    if data.x.shape[0] > SCREEN_ABOVE_ROWS:
+        samples, ranking = _search_samples(scaled, objective_for, totals_for)
     objective = objective_for(scaled)
     optimum = maximise(
         objective,
@@ -568,21 +594,21 @@ def _fit_rfm(
 
 
 def _search_samples(
-    data: Customers, objective_for: Callable[[Customers], Objective]
-) -> tuple[tuple[Sample, ...], Sample]:
+    data: Customers,
+    objective_for: Callable[[Customers], Objective],
+    totals_for: Callable[[Customers], Totals],
+) -> tuple[tuple[Sample, ...], tuple[Totals, float]]:
     """Nested seeded samples for ``maximise``: the starts are ranked on 300 customers (most are far from any
-    optimum, where the Pareto/NBD's hypergeometric terms need quadrature), searched from on 1,000, and
-    what that finds is refined on 5,000 -- when there are more than ``SCREEN_STAGE_ABOVE_ROWS`` rows --,
-    then on all rows."""
-    nested: list[Customers] = []  # smallest first
+    optimum, where the Pareto/NBD's hypergeometric terms need quadrature), searched from on 500, and what
+    that finds is refined on 5,000, then on all rows."""
+    nested: list[Customers] = []  # largest first
     sample = data
-    screen = ((SCREEN_CUSTOMERS, 0),) if data.x.shape[0] > SCREEN_STAGE_ABOVE_ROWS else ()
-    for size, seed in (*screen, (SCORE_CUSTOMERS, 1), (RANK_CUSTOMERS, 2)):
+    for size, seed in ((SCREEN_CUSTOMERS, 0), (SCORE_CUSTOMERS, 1), (RANK_CUSTOMERS, 2)):
         rows, counts = subsample_customers(sample.weights, size, seed=seed)
         sample = _take(sample, rows, counts)
-        nested.insert(0, sample)
-    samples = tuple((objective_for(rows), float(rows.weights.sum())) for rows in nested)
-    return samples[1:], samples[0]
+        nested.append(sample)
+    searched = tuple((objective_for(rows), float(rows.weights.sum())) for rows in reversed(nested[:2]))
+    return searched, (totals_for(nested[2]), float(nested[2].weights.sum()))
 
 
 _blas: list[Any] = []  # the threadpoolctl controller, made once: making one scans the loaded libraries
@@ -662,9 +688,15 @@ def _safe(objective: Objective, theta: FloatArray, grad: bool, weight: float) ->
     """Negative mean log-likelihood (and gradient); non-finite values become a large finite penalty."""
     with np.errstate(all="ignore"):
         value, gradient = objective(theta, grad)
-    if not np.isfinite(value) or (grad and not np.all(np.isfinite(gradient))):
+    if not math.isfinite(value) or (grad and not np.isfinite(gradient).all()):
         return 1e10, np.zeros_like(theta)
     return -value / weight, -gradient / weight
+
+
+def _largest(values: FloatArray) -> float:
+    """The largest absolute value: the optimisers' test of a gradient, a few microseconds a call less
+    than ``np.max(np.abs(...))``, which adds up over the hundred or so steps of a fit."""
+    return float(np.abs(values).max())
 
 
 def _bfgs(
@@ -677,13 +709,14 @@ def _bfgs(
     takes 6 to 10. Returns the Hessian its updates ended with too, which the refinements start from."""
     value, grad = _safe(objective, theta, True, weight)
     inverse = _positive_inverse(_hessian(objective, theta, weight, grad))
+    identity = np.eye(theta.shape[0])
     for _ in range(max_steps):
-        if float(np.max(np.abs(grad))) < gtol:
+        if _largest(grad) < gtol:
             return theta, value, True, "converged", _positive_inverse(inverse)
         step = -(inverse @ grad)
         slope = float(grad @ step)
         if slope >= 0.0:  # not a descent direction (the box clipped a step): start again from steepest
-            inverse = np.eye(theta.shape[0])
+            inverse = identity
             step, slope = -grad, -float(grad @ grad)
         rounding = 1e-14 * max(1.0, abs(value))
         if -slope < rounding:
@@ -696,8 +729,8 @@ def _bfgs(
         curvature = float(s @ y)
         if curvature > 1e-12 * float(np.sqrt((s @ s) * (y @ y))):
             rho = 1.0 / curvature
-            v = np.eye(theta.shape[0]) - rho * np.outer(s, y)
-            inverse = v @ inverse @ v.T + rho * np.outer(s, s)
+            v = identity - rho * s[:, None] * y
+            inverse = v @ inverse @ v.T + rho * s[:, None] * s
         gain = value - trial_value
         theta, value, grad = trial, trial_value, trial_grad
         if 0.0 <= gain < 1e-10 * max(1.0, abs(value)):
