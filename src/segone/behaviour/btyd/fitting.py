@@ -671,13 +671,19 @@ def log_covariance(
         with np.errstate(all="ignore"):
             g_up, g_down = objective(up, True)[1], objective(down, True)[1]
         hessian[:, i] = -(g_up - g_down) / (2.0 * HESSIAN_STEP)
-    hessian = 0.5 * (hessian + hessian.T)
-    if not np.all(np.isfinite(hessian)):
+    return inverse_information(hessian)
+
+
+def inverse_information(information: FloatArray) -> FloatArray | None:
+    """The covariance from the observed information (the negative log-likelihood's Hessian, symmetrised
+    here); ``None`` when it is not finite or not positive definite (a parameter the data do not identify)."""
+    information = 0.5 * (information + information.T)
+    if not np.all(np.isfinite(information)):
         return None
-    eigenvalues = np.linalg.eigvalsh(hessian)
+    eigenvalues = np.linalg.eigvalsh(information)
     if float(eigenvalues.min()) <= 1e-12 * max(float(np.abs(eigenvalues).max()), 1e-300):
         return None
-    return np.asarray(np.linalg.inv(hessian), dtype=np.float64)
+    return np.asarray(np.linalg.inv(information), dtype=np.float64)
 
 
 def natural_covariance(log_cov: FloatArray | None, values: FloatArray) -> FloatArray | None:
