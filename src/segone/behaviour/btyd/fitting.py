@@ -340,7 +340,7 @@ def maximise(
     # On a sample the optimum only seeds the refinement on all rows: sampling error (about 1/sqrt(n) in
     # theta) dwarfs what a tight tolerance would add there.
     # On a sample the search is BFGS in numpy: SciPy's L-BFGS-B costs about 0.5 ms an iteration in its own
-    # bookkeeping, several times a 1,000-customer BG/NBD likelihood, and takes as many iterations.
+    # bookkeeping, several times a BG/NBD likelihood on a few hundred customers, and takes as many steps.
     # The best-ranked start's search begins from the Hessian by differences; the others from the one it
     # ended with, which saves them the d gradients and took them to their optimum in 4 to 6 steps.
     searched = [_bfgs(first, best_starts[0], first_weight, SEARCH_GTOL)]
