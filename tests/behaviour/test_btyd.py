@@ -307,6 +307,64 @@ def test_gammagamma_falls_back_to_the_multistart_search(
     assert_published(fitted.params, PUBLISHED_GG)
 
 
+def synthetic_histories(n: int, seed: int, *, pareto: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` customers' ``(x, t_x, T)`` in weeks, times not rounded (nearly every row distinct): the
+    BG/NBD process at the CDNOW estimates, or the Pareto/NBD one with exponential lifetimes; acquired over
+    12 weeks, observed to week 39."""
+    rng = np.random.default_rng(seed)
+    age = 39.0 - rng.uniform(0.0, 12.0, n)
+    rate = rng.gamma(0.55 if pareto else 0.243, 1.0 / (10.58 if pareto else 4.414), n)
+    if pareto:
+        alive_for = np.minimum(rng.exponential(1.0 / rng.gamma(0.7, 1.0 / 12.0, n)), age)
+        x = rng.poisson(rate * alive_for)
+        last = np.where(x > 0, alive_for * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    else:
+        arrivals = rng.poisson(rate * age)
+        x = np.minimum(arrivals, rng.geometric(rng.beta(0.793, 2.426, n)))
+        last = np.where(x > 0, age * rng.beta(np.maximum(x, 1), arrivals - x + 1), 0.0)
+    return x.astype(float), last, age
+
+
+@pytest.mark.parametrize("model", [bgnbd, paretonbd], ids=["bgnbd", "pareto-nbd"])
+def test_the_search_on_samples_reaches_the_optimum_of_the_search_on_all_rows(
+    model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above 10,000 distinct rows the starts are ranked on 300 customers, searched from on 500 (BFGS from
+    a differenced Hessian), refined on 5,000 and then on all rows; the 32-start L-BFGS-B search on all
+    rows, the path of smaller data, finds no better optimum and the same parameters."""
+    x, t_x, T = synthetic_histories(12_000, 21, pareto=model is paretonbd)
+    assert np.unique(T).shape[0] > fitting.SCREEN_ABOVE_ROWS  # distinct ages: as many distinct rows
+    staged = model.fit(x, t_x, T, standard_errors=False)
+    monkeypatch.setattr(fitting, "SCREEN_ABOVE_ROWS", 10**9)
+    searched = model.fit(x, t_x, T, standard_errors=False)
+    assert staged.converged and searched.converged
+    assert staged.log_likelihood >= searched.log_likelihood - 1e-9 * abs(searched.log_likelihood)
+    np.testing.assert_allclose(staged.params.as_array(), searched.params.as_array(), rtol=1e-4)
+
+
+def test_the_starts_ranked_at_once_score_as_one_at_a_time() -> None:
+    """The BG/NBD ranks its 32 starts with one vectorised call (``_totals``): the same likelihoods."""
+    x, t_x, T = synthetic_histories(3_000, 22, pareto=False)
+    rows = bgnbd._prepare(fitting.aggregate(fitting.customers(x, t_x, T)))
+    starts = fitting.start_points(np.zeros(4))
+    at_once = bgnbd._totals(rows)(starts)
+    np.testing.assert_allclose(at_once, fitting.one_at_a_time(bgnbd._objective(rows))(starts), rtol=1e-13)
+    each = [bgnbd.log_likelihood(BGNBDParams(*np.exp(theta)), x, t_x, T).sum() for theta in starts[:4]]
+    np.testing.assert_allclose(at_once[:4], each, rtol=1e-12)
+
+
+def test_weighted_subsamples_draw_as_numpy_choice_does() -> None:
+    """``subsample_customers`` searches the weights' cumulative table for sorted uniforms: the same counts
+    as ``Generator.choice`` with those probabilities, faster."""
+    weights = np.random.default_rng(3).integers(1, 9, 4_000) * 0.7
+    rows, counts = fitting.subsample_customers(weights, 1_500, seed=4)
+    drawn = np.bincount(
+        np.random.default_rng(4).choice(4_000, 1_500, p=weights / weights.sum()), minlength=4_000
+    )
+    np.testing.assert_array_equal(rows, np.flatnonzero(drawn))
+    np.testing.assert_array_equal(counts, drawn[rows])
+
+
 def test_hypergeometric_series_and_quadrature_agree() -> None:
     """2F1(1, k; n; z): the positive series and the integral representation, where both apply."""
     k, n, z = (

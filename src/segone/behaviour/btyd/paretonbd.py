@@ -39,6 +39,7 @@ from segone.behaviour.btyd._special import (
     log1mexp,
     log_hyp1,
     log_hyp1_runs,
+    logaddexp,
     logsumexp_rows,
 )
 from segone.behaviour.btyd.fitting import Customers, FitResult, IntArray, ModelParams, Objective
@@ -439,7 +440,7 @@ def _objective(d: _Data) -> Objective:
         tail_r, d_tail_r = _log_tail(params, d.recency_x, d.recency_t, grad, d.recency_runs)
         tail_a, d_tail_a = _log_tail(params, d.age_x, d.age_t, grad, d.age_runs)
         e_r, e_a, log_a = tail_r[d.recency_index], tail_a[d.age_index], alive[d.age_index]
-        log_s = np.logaddexp(log_a, e_r + log1mexp(e_a - e_r))
+        log_s = logaddexp(log_a, e_r + log1mexp(e_a - e_r))
         total = float(d.wx @ (gammaln(r + d.ux) - gammaln(r)))
         total += big_w * (r * np.log(alpha) + s * np.log(beta)) + dot(d.w, log_s)
         if not grad:
