@@ -7,8 +7,9 @@ from datetime import date
 
 import httpx
 import pytest
+from playwright.sync_api import BrowserContext, expect
 
-from segone.accounts.schemas import SYSTEM
+from segone.accounts.schemas import SYSTEM, Role
 from segone.behaviour import ingest, refresh
 from segone.behaviour import service as profiles
 from segone.behaviour.schemas import AliveHistory, BehaviourOut, Interval, ScoreIntervals, ScoresOut
@@ -16,7 +17,7 @@ from segone.customers import service as customers
 from segone.web import behaviour_panel
 from tests.behaviour.conftest import DUCKDB_WARNING, refreshed_on_cdnow
 from tests.conftest import LiveServer
-from tests.factories import MadeUser, make_customer
+from tests.factories import PASSWORD, MadeUser, make_customer, make_user
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
 
@@ -178,6 +179,75 @@ def test_the_forecast_page_shows_each_score_with_its_interval_and_p_alive_over_t
     assert "/forecast" not in _panel(client.get(f"/customers/{waiting}").text)
     assert "No forecast yet" in client.get(f"/customers/{waiting}/forecast").text
     assert client.get("/customers/999999/forecast").status_code == 404
+
+
+def _alive_history(html: str) -> str:
+    match = re.search(r'<section id="alive-history".*?</section>', html, re.S)
+    assert match, "no P(alive) chart"
+    return match.group(0)
+
+
+def test_p_alive_over_time_has_a_page_the_panel_loads_its_chart_from(
+    live_server: LiveServer, frontline_client: tuple[httpx.Client, MadeUser]
+) -> None:
+    client, _ = frontline_client
+    runtime = live_server.runtime
+    waiting = make_customer(runtime, name="Nia Newcomer")
+    refreshed_on_cdnow(runtime)
+    with runtime.session() as db:
+        customer = customers.get_by_identity(db, actor=SYSTEM, identity="cdnow:00004")
+        assert customer is not None
+        history = profiles.alive_history(db, actor=SYSTEM, customer_id=customer.id)
+        behaviour = profiles.behaviour_of(db, actor=SYSTEM, customer_id=customer.id, currency="USD")
+    assert history.points and behaviour.profile is not None and behaviour.scores is not None
+
+    # The customer page does not compute it: a placeholder names the page and the part to take from it.
+    panel = _panel(client.get(f"/customers/{customer.id}").text)
+    slot = f'data-load="/customers/{customer.id}/alive-history" data-load-part="alive-history"'
+    assert slot in panel and "chart-line" not in panel
+    page = client.get(f"/customers/{customer.id}/alive-history")
+    assert page.status_code == 200
+    chart = _alive_history(page.text)
+    # A dot per purchase day, the line through every point, today's P(alive) at its end: the forecast
+    # page's chart, from the same template.
+    assert chart.count('<circle class="chart-dot"') == behaviour.profile.purchases
+    line = re.search(r'<polyline class="chart-line" points="([\d., ]+)"/>', chart)
+    assert line is not None and len(line.group(1).split()) == len(history.points)
+    assert f">{behaviour.scores.p_alive:.0%}</text>" in chart
+    assert chart == _alive_history(client.get(f"/customers/{customer.id}/forecast").text)
+
+    # Nobody scored yet: no placeholder on the panel, and the page says why it is empty.
+    assert "data-load" not in _panel(client.get(f"/customers/{waiting}").text)
+    empty = client.get(f"/customers/{waiting}/alive-history")
+    assert empty.status_code == 200 and "No P(alive) yet" in empty.text and "chart-line" not in empty.text
+    assert client.get("/customers/999999/alive-history").status_code == 404
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_the_panel_shows_p_alive_over_time_once_the_page_is_shown(
+    live_server: LiveServer, context: BrowserContext
+) -> None:
+    runtime = live_server.runtime
+    refreshed_on_cdnow(runtime)
+    with runtime.session() as db:
+        customer = customers.get_by_identity(db, actor=SYSTEM, identity="cdnow:00004")
+        assert customer is not None
+        purchases = profiles.behaviour_of(db, actor=SYSTEM, customer_id=customer.id, currency="USD").profile
+    assert purchases is not None
+    user = make_user(runtime, Role.FRONTLINE)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login?next=/customers/{customer.id}")
+    page.get_by_label("E-mail address").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/customers/{customer.id}")
+    panel = page.locator("#behaviour")
+    expect(panel.locator("#alive-history polyline.chart-line")).to_be_visible()
+    expect(panel.locator("#alive-history circle.chart-dot")).to_have_count(purchases.purchases)
+    expect(panel.locator(".alive-history-slot")).to_have_count(0)
+    expect(panel.get_by_role("link", name="How sure are these scores?")).to_be_visible()
+    panel.screenshot(path="/tmp/segone-behaviour-panel.png")
 
 
 def test_each_score_is_shown_as_precisely_as_its_interval_needs() -> None:

@@ -348,6 +348,7 @@ def _pages(store: Store) -> list[str]:
         f"{c}/edit",
         f"{c}/history",
         f"{c}/forecast",
+        f"{c}/alive-history",
         f"{c}/briefing",
         f"{c}/briefing?print=1",
         "/briefing?q=a",

@@ -65,6 +65,7 @@ EXPECTED: dict[tuple[str, str], str | Permission] = {
     ("POST", "/customers/{customer_id}/consent"): P.WRITE_CUSTOMERS,
     ("GET", "/customers/{customer_id}/history"): P.READ_CUSTOMERS,
     ("GET", "/customers/{customer_id}/forecast"): P.READ_CUSTOMERS,
+    ("GET", "/customers/{customer_id}/alive-history"): P.READ_CUSTOMERS,
     # Everything held about a customer, and who read or changed it: administrators only.
     ("GET", "/customers/{customer_id}/data-export"): P.MANAGE_USERS,
     ("GET", "/customers/{customer_id}/erase"): P.MANAGE_USERS,

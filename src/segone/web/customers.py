@@ -473,6 +473,27 @@ def customer_forecast(request: Request, customer_id: int, viewer: Reader, runtim
         )
 
 
+@router.get("/customers/{customer_id}/alive-history")
+def customer_alive_history(
+    request: Request, customer_id: int, viewer: Reader, runtime: RuntimeDep
+) -> Response:
+    """P(alive) over the customer's past, alone: the behaviour panel loads its chart from here after the
+    customer page has shown (a few milliseconds of scoring the page itself does not wait for), and a
+    browser without scripts links to it."""
+    with runtime.session() as db:
+        customer = customers.get(db, actor=viewer.actor, customer_id=customer_id)
+        if (moved := redirect_if_merged(request, customer.id, customer_id, "/alive-history")) is not None:
+            return moved
+        history = profiles.alive_history(db, actor=viewer.actor, customer_id=customer.id)
+        return render(
+            request,
+            "customers/alive_history.html",
+            customer=customers.to_out(customer),
+            history=history,
+            chart=behaviour_panel.alive_chart(history.points, history.as_of) if history.as_of else None,
+        )
+
+
 # ------------------------------------------------------------------------------------------ merge
 
 

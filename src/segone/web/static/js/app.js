@@ -351,8 +351,31 @@
     });
   }
 
+  // A part of the page that costs the server more than the page itself (a chart computed per customer)
+  // comes after it: the element with the id in data-load-part, from the page at data-load, replaces the
+  // placeholder (a link to that page, which stays if the part cannot be loaded).
+  function loadParts(root) {
+    $all(root, "[data-load]").forEach(function (slot) {
+      fetch(slot.getAttribute("data-load"), {
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" },
+      })
+        .then(function (response) {
+          return response.ok ? response.text() : null;
+        })
+        .then(function (html) {
+          var part = html && parse(html).getElementById(slot.getAttribute("data-load-part"));
+          if (!part || !slot.isConnected) return;
+          part.classList.add("loaded-part");
+          slot.replaceWith(part);
+        })
+        .catch(function () {});
+    });
+  }
+
   function init(root) {
     localTimes(root);
+    loadParts(root);
     clearDrafts(root);
     $all(root, "form[data-draft]").forEach(function (form) {
       initCapture(form);
