@@ -29,6 +29,7 @@ from segone.errors import Forbidden, NotFound
 from segone.knowledge.categories.classifier import model_path
 from segone.migrations.tables import Base
 from segone.runtime import Runtime
+from segone.storage import uploads
 from segone.views import erasure, merge
 from segone.views.schemas import ErasureOut
 from tests.factories import make_customer, make_user
@@ -151,6 +152,9 @@ def _seed(runtime: Runtime) -> dict[int, str]:
     path = model_path(runtime.settings.data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(("vocabulary " + " ".join(markers.values())).encode())
+    # A customer file checked on the import page and not imported yet: kept until "Import" (or a day).
+    for marker in markers.values():
+        uploads.keep(runtime.settings.data_dir, 1, f"name,email\n{marker},{marker}@example.com\n".encode())
     return markers
 
 
@@ -211,7 +215,7 @@ def test_an_erased_customers_marker_is_found_nowhere_and_anothers_is_untouched(r
     done = _erase(runtime, ann)
 
     assert done.customer_id == ann and done.record_ids == [ann] and done.events == 4
-    assert done.category_model_removed
+    assert done.category_model_removed and done.uploads_removed == 2
     assert tables_holding(runtime.engine, ann_marker) == set()
     assert parquet_rows_holding(data_dir, ann_marker) == 0
     assert files_holding(data_dir, ann_marker) == []
@@ -225,7 +229,8 @@ def test_an_erased_customers_marker_is_found_nowhere_and_anothers_is_untouched(r
             and connection.execute(select(column).where(column == ann).limit(1)).first() is not None
         }
     assert pointing == {"audit_log", "erasures"}
-    # Bob keeps everything, the category model aside (trained on everyone's words: trained again later).
+    # Bob keeps everything, the category model aside (trained on everyone's words: trained again later)
+    # and his file waiting for its import (any kept file may hold Ann: uploaded again).
     assert tables_holding(runtime.engine, bob_marker) == bob_tables
     assert parquet_rows_holding(data_dir, bob_marker) == bob_events
     with runtime.session() as db:

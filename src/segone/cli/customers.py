@@ -323,6 +323,10 @@ def erase(
     )
     if done.category_model_removed:
         stdout().print("The fact-category model was removed; train it again with 'segone facts train'.")
+    if done.uploads_removed:
+        stdout().print(
+            f"{done.uploads_removed:,} uploaded files waiting to be imported were dropped; upload them again."
+        )
 
 
 @app.command("list")

@@ -33,7 +33,7 @@ from segone.personalisation import service as personalisation
 from segone.personalisation.messages import service as messages
 from segone.quality import service as quality
 from segone.segmentation import service as segmentation
-from segone.storage import subject
+from segone.storage import subject, uploads
 from segone.views.schemas import ErasureOut
 
 
@@ -85,6 +85,7 @@ def erase(db: Session, *, actor: Actor, customer_id: int, data_dir: Path) -> Era
         # Files last: a failure before this leaves the transaction to roll back with the customer intact.
         events = behaviour.erase_events_about(data_dir=data_dir, customer_ids=ids, identities=identities)
         model_removed = categories.forget_model(data_dir)
+        uploads_removed = uploads.drop_all(data_dir)
     return ErasureOut(
         customer_id=survivor,
         record_ids=sorted(ids),
@@ -93,6 +94,7 @@ def erase(db: Session, *, actor: Actor, customer_id: int, data_dir: Path) -> Era
         rows=dict(sorted(rows.items())),
         events=events,
         category_model_removed=model_removed,
+        uploads_removed=uploads_removed,
     )
 
 

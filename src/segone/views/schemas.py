@@ -351,3 +351,8 @@ class ErasureOut(BaseModel):
         description="Whether the trained fact-category model was removed (train it again with "
         "`segone facts train`)."
     )
+    uploads_removed: int = Field(
+        default=0,
+        description="Files uploaded to be checked before an import, not imported yet: all dropped, as any "
+        "of them may hold the customer (upload them again).",
+    )

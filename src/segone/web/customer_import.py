@@ -14,8 +14,8 @@ from segone.customers.schemas import CustomerImportReport
 from segone.errors import Invalid
 from segone.importing import ImportRejected, parse_mapping
 from segone.runtime import Runtime
+from segone.storage import uploads
 from segone.web import session as web_session
-from segone.web import uploads
 from segone.web.deps import Form, FormFields, Importer, RuntimeDep, Viewer, see_other, web_router
 from segone.web.render import render
 

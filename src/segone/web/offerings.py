@@ -22,8 +22,8 @@ from segone.personalisation.schemas import (
     price_band_label,
 )
 from segone.runtime import Runtime
+from segone.storage import uploads
 from segone.web import session as web_session
-from segone.web import uploads
 from segone.web.deps import (
     Form,
     FormFields,

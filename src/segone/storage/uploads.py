@@ -2,7 +2,8 @@
 ``<data_dir>/uploads``, for the person who uploaded them only, for a day at most.
 
 The import page checks a file (a dry run) and shows what it would do; "Import" then imports the same
-bytes without sending them again.
+bytes without sending them again. Erasing a customer drops every kept file (``drop_all``): one may hold
+them, and importing it after the erasure would bring them back.
 """
 
 from __future__ import annotations
@@ -56,3 +57,20 @@ def read(data_dir: Path, user_id: int, token: str) -> bytes:
 
 def drop(data_dir: Path, user_id: int, token: str) -> None:
     _path(data_dir, user_id, token).unlink(missing_ok=True)
+
+
+def drop_all(data_dir: Path) -> int:
+    """Drop every kept file, whoever uploaded it; how many there were. Which of them name a customer
+    cannot be told for sure (a file may know them by an identifier of its own), so all go: the person
+    who checked one uploads it again."""
+    folder = _folder(data_dir)
+    if not folder.is_dir():
+        return 0
+    dropped = 0
+    for kept in folder.iterdir():
+        try:
+            kept.unlink()
+            dropped += 1
+        except FileNotFoundError:
+            pass  # imported or swept meanwhile
+    return dropped
