@@ -373,7 +373,9 @@ def check_merge(db: Session, *, actor: Actor, survivor_id: int, merged_id: int) 
 def merge_records(
     db: Session, *, actor: Actor, survivor_id: int, merged_id: int, moved: Mapping[str, int]
 ) -> tuple[Customer, dict[str, int]]:
-    """Fold one customer record into another: identities move, attributes the survivor lacks are copied.
+    """Fold one customer record into another: identities and statements of consent move (the latest
+    statement of each purpose, from either record, is then the customer's consent), attributes the
+    survivor lacks are copied.
 
     Where both hold a different value the survivor's stays and the other is kept in the merge record's
     snapshot, with the whole merged record as it was. The merged record stays, pointing at the survivor,
@@ -399,7 +401,15 @@ def merge_records(
         .values(customer_id=survivor.id)
         .execution_options(synchronize_session="fetch")
     ).rowcount  # type: ignore[attr-defined]
-    counts = {"identities": int(identities or 0), **moved}
+    # Their statements of consent too: the latest of either record, purpose by purpose, is the customer's
+    # consent (a refusal given on the duplicate must not be lost to the survivor's default).
+    consents = db.execute(
+        update_rows(ConsentRecord)
+        .where(ConsentRecord.customer_id == merged.id)
+        .values(customer_id=survivor.id)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount  # type: ignore[attr-defined]
+    counts = {"identities": int(identities or 0), "consent_records": int(consents or 0), **moved}
     merged.merged_into_id = survivor.id
     merged.merged_at = utcnow()
     # An edit opened on either record before the merge would undo part of it.
