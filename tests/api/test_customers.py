@@ -234,6 +234,7 @@ def test_merge_through_the_api_loses_nothing(runtime: Runtime, api: ClientFactor
     assert merged["merged_id"] == duplicate
     assert merged["moved"] == {
         "identities": 2,
+        "consent_records": 0,
         "differentiators": 2,
         "encounters": 1,
         "messages": 0,
