@@ -22,14 +22,18 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 kill_at, count_file = int(sys.argv[1]), sys.argv[2]
+kill_on = os.environ.get("KILL_ON_STATEMENT", "")
+kill_after = os.environ.get("KILL_AFTER_STATEMENT", "")
 seen = 0
+passed = False
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _count(*_):
-    global seen
+def _count(_connection, _cursor, statement, *_):
+    global seen, passed
     seen += 1
-    if seen == kill_at:
+    if seen == kill_at or (kill_on and kill_on in statement) or passed:
         os.kill(os.getpid(), signal.SIGKILL)
+    passed = bool(kill_after) and kill_after in statement
 
 def _said():
     with open(count_file, "w") as out:
@@ -60,9 +64,13 @@ def segone(
     database_url: str = "",
     kill_at: int = 0,
     extra_env: dict[str, str] | None = None,
+    kill_on: str = "",
+    kill_after: str = "",
 ) -> Run:
     """Run ``segone ARGS`` in a process of its own over the store; killed before statement ``kill_at``
-    (0: never)."""
+    (0: never), or before the first statement whose SQL holds ``kill_on``, or before the statement that
+    follows the first holding ``kill_after`` (points of the run named by what it does, where the count of
+    statements before them varies with the store)."""
     count_file = data_dir.parent / f".statements-{os.getpid()}"
     count_file.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEGONE_")}
@@ -72,6 +80,10 @@ def segone(
         SEGONE_CONSENT_DEFAULT=os.environ.get("SEGONE_CONSENT_DEFAULT", "granted"),
         **(extra_env or {}),
     )
+    if kill_on:
+        env["KILL_ON_STATEMENT"] = kill_on
+    if kill_after:
+        env["KILL_AFTER_STATEMENT"] = kill_after
     child = subprocess.run(
         [sys.executable, "-c", _CHILD, str(kill_at), str(count_file), *args],
         env=env,

@@ -19,6 +19,7 @@ from segone.behaviour import refresh as behaviour_refresh
 from segone.runtime import Runtime
 from segone.segmentation import service
 from segone.segmentation.models import SegmentationVersion
+from segone.storage import leases
 from segone.web import segments as segments_page
 from tests.behaviour.conftest import DUCKDB_WARNING
 from tests.conftest import LiveServer
@@ -235,10 +236,9 @@ def test_compare_draws_the_migration_matrix_and_the_segments_that_changed(live_s
 
 def test_a_build_still_running_says_so(live_server: LiveServer) -> None:
     runtime = live_server.runtime
-    with runtime.session() as db:
-        running = SegmentationVersion(status="running", settings={}, variable_names=[])
-        db.add(running)
-        db.flush()
+    with runtime.session() as db:  # held by this live process: running (one whose process died is not)
+        running = SegmentationVersion(settings={}, variable_names=[])
+        leases.take(db, SegmentationVersion, running, what=service.BUILD, lease_seconds=60)
         version_id = running.id
     with signed_in(live_server, make_user(runtime, Role.MANAGER)) as client:
         page = client.get(f"/segments/{version_id}")

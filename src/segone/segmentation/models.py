@@ -6,17 +6,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from segone.clock import utcnow
 from segone.storage.base import Base
+from segone.storage.leases import Leased
+
+_RUNNING = text("status = 'running'")
 
 
-class SegmentationVersion(Base):
-    """One build: its settings, the variables it split on, what it found and how long it took."""
+class SegmentationVersion(Base, Leased):
+    """One build: its settings, the variables it split on, what it found and how long it took.
+
+    Leased (``storage.leases``): one build at most is ``running``, held by a live process; a build whose
+    process was killed reads as failed.
+    """
 
     __tablename__ = "segmentation_versions"
+    __table_args__ = (
+        Index(
+            "uq_segmentation_versions_running",
+            "status",
+            unique=True,
+            sqlite_where=_RUNNING,
+            postgresql_where=_RUNNING,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))

@@ -66,7 +66,7 @@ from segone.segmentation.schemas import (
 )
 from segone.segmentation.tree import Tree, build_tree, number
 from segone.settings import Settings
-from segone.storage import bulk
+from segone.storage import bulk, leases
 from segone.storage.batching import ROWS_PER_STATEMENT, among, batched, chunks, values_per_statement
 from segone.storage.engine import session_scope
 from segone.storage.subject import Rows, delete_about, rows_about
@@ -78,6 +78,7 @@ CLV = "score:clv"
 # Deviations need the tree's arrays, which are not stored: they are computed at build time for the nodes
 # down to this depth (at most 3 + 9 + 27 of them), each with its largest TOP_DEVIATIONS.
 DEVIATION_DEPTH = 3
+BUILD = "A segmentation build"
 TOP_DEVIATIONS = 5
 
 
@@ -122,17 +123,19 @@ def build(
         chosen, extras = _choose(db, actor, settings, variables, exclude, target)
         version = SegmentationVersion(
             name=name,
-            status=VersionStatus.RUNNING.value,
             settings=asked,
             variable_names=[v.name for v in chosen if v.name != target],
             variable_kinds={v.name: v.kind.value for v in chosen if v.name != target},
             created_by_id=actor.user_id,
         )
-        db.add(version)
-        db.flush()
+        # One build at a time; one left "running" by a killed process is marked failed on the way.
+        leases.take(db, SegmentationVersion, version, what=BUILD, lease_seconds=settings.lease_seconds)
         version_id = version.id
     try:
-        built = _build(sessions, settings, actor, version_id, chosen, extras, asked, progress)
+        with leases.Heartbeat(
+            sessions, SegmentationVersion, version_id, lease_seconds=settings.lease_seconds
+        ) as heartbeat:
+            built = _build(sessions, settings, actor, version_id, chosen, extras, asked, progress, heartbeat)
     except BaseException as exc:
         with session_scope(sessions) as db:
             failed = db.get(SegmentationVersion, version_id)
@@ -213,6 +216,7 @@ def _build(
     extras: list[Variable],
     asked: Mapping[str, Any],
     progress: Progress,
+    heartbeat: leases.Heartbeat,
 ) -> VersionOut:
     clock = time.perf_counter()
     progress("Reading the variables", 0, 1)
@@ -237,6 +241,7 @@ def _build(
     target = asked["target"]
     target_values = None if target is None else _numbers(columns[target])
     rows = _segment_rows(version_id, tree, None if clv is None else _numbers(clv), target_values, progress)
+    heartbeat.check(BUILD)  # a build taken for dead writes nothing: another may have started since
     with session_scope(sessions) as db:
         connection = db.connection()
         for chunk in batched(rows, WRITE_CHUNK):
@@ -376,10 +381,11 @@ def _membership_rows(
 
 
 def _version_out(version: SegmentationVersion) -> VersionOut:
+    status = leases.status_of(version)  # a build whose process died reads as failed
     return VersionOut(
         id=version.id,
         name=version.name,
-        status=VersionStatus(version.status),
+        status=VersionStatus(status),
         settings=version.settings,
         variables=version.variable_names,
         started_at=version.started_at,
@@ -391,7 +397,7 @@ def _version_out(version: SegmentationVersion) -> VersionOut:
         alike_leaves=version.alike_leaves,
         seconds=version.seconds,
         fingerprint=version.fingerprint,
-        message=version.message,
+        message=leases.stopped_message(version) if status != version.status else version.message,
         created_by_id=version.created_by_id,
     )
 
