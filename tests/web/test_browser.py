@@ -261,11 +261,14 @@ def test_the_easel_sheet_fits_a_phone(sqlite_live_server: LiveServer, browser: B
             assert no_horizontal_scroll(page), f"{path} scrolls sideways at {width}px"
         page.goto(f"{server.url}/customers/{customer_id}")
         panel = page.locator("#behaviour")
-        expect(panel.locator("svg")).to_be_visible()
+        expect(panel.locator('svg[aria-labelledby="timeline-title"]')).to_be_visible()
         expect(panel.locator("g.stem")).to_have_count(12)
         expect(panel).to_contain_text("Usually every 4 weeks, like clockwork (the middle of 11 gaps")
-        box = panel.locator("svg").bounding_box()
-        assert box is not None and box["width"] <= width
+        # P(alive) over time comes after the page, into the same panel: both charts fit.
+        expect(panel.locator("#alive-history svg")).to_be_visible()
+        for chart in panel.locator("svg").all():
+            box = chart.bounding_box()
+            assert box is not None and box["width"] <= width
         page.locator(".fact-more summary").first.click()  # an open edit panel must fit too
         assert no_horizontal_scroll(page)
         page.locator(".fact-more summary").first.click()
