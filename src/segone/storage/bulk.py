@@ -37,7 +37,8 @@ def _defaults(table: Table, rows: Sequence[dict[str, Any]]) -> tuple[list[Column
 
 def _copy_converter(column: Column[Any], dialect: Any) -> Callable[[Any], Any] | None:
     """How a Python value of this column becomes what COPY takes: the column type's own conversion,
-    and JSON as text."""
+    JSON as text, and a datetime as ISO text (what psycopg would send; made here, ``_processed`` makes it
+    once for the many rows of one time, where psycopg would for each row)."""
     column_type = column.type
     decorator = column_type if isinstance(column_type, TypeDecorator) else None
     is_json = isinstance(decorator.impl_instance if decorator else column_type, JSON)
@@ -47,6 +48,8 @@ def _copy_converter(column: Column[Any], dialect: Any) -> Callable[[Any], Any] |
     def convert(value: Any) -> Any:
         if decorator is not None:
             value = decorator.process_bind_param(value, dialect)
+        if isinstance(value, datetime):
+            return value.isoformat(" ")  # with its offset: the same instant in every session's zone
         return json.dumps(value) if is_json and value is not None else value
 
     return convert
