@@ -16,6 +16,7 @@ from segone.exporting import Format
 from segone.importing import ImportRejected
 from segone.runtime import Runtime
 from segone.views.exports import ExportKind
+from tests.conftest import empty_all_tables
 from tests.customers.test_export import export_bytes
 from tests.factories import make_customer, make_user
 
@@ -271,6 +272,13 @@ def test_an_export_holds_the_recorded_consent_and_imports_back_unchanged(runtime
     report = _import(runtime, data.decode())
     assert (report.updated, report.unchanged, report.errors) == (0, 3, [])
     assert _counts(runtime) == before
+
+    # Into another store: the same consents, recorded anew; nothing where nothing was recorded.
+    empty_all_tables(runtime.engine)
+    assert _import(runtime, data.decode()).created == 3
+    assert _consents(runtime, "email:ann@example.com") == {CONTACT: True, PROFILING: True}
+    assert _consents(runtime, "email:bob@example.com") == {PERSONALISATION: False}
+    assert _consents(runtime, "email:cy@example.com") == {}
 
 
 def test_an_attribute_named_like_a_consent_column_is_exported_as_an_attribute(
