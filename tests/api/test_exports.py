@@ -37,10 +37,11 @@ def test_customers_stream_as_a_chunked_csv_attachment_that_imports_back(
         assert re.fullmatch(r'attachment; filename="segone-customers-\d{8}-\d{4}\.csv"', disposition)
         body = response.read()
     rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
-    assert rows[0] == ["id", "kind", "name", "identities"]
+    consent = ["consent:contact", "consent:profiling", "consent:personalisation"]
+    assert rows[0] == ["id", "kind", "name", "identities", *consent]
     assert len(rows) == MANY + 1
-    assert rows[1][2:] == ["Customer crm:C000000", "crm:C000000"]
-    assert rows[-1][2:] == ['\'=HYPERLINK("http://evil.example")', "email:last@example.com"]
+    assert rows[1][2:] == ["Customer crm:C000000", "crm:C000000", "", "", ""]
+    assert rows[-1][2:] == ['\'=HYPERLINK("http://evil.example")', "email:last@example.com", "", "", ""]
     imported = client.post("/customers/import", content=body, headers={"content-type": "text/csv"})
     assert imported.status_code == 200, imported.text
     assert (imported.json()["rows"], imported.json()["unchanged"]) == (MANY, MANY)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from segone.accounts.schemas import SYSTEM
 from segone.customers import service as customers
+from segone.customers.schemas import ConsentPurpose
 from segone.runtime import Runtime
 from tests.cli.conftest import Invoke, as_json, one_line_error
 
@@ -69,3 +70,27 @@ def test_map_joins_columns(segone: Invoke, store: Runtime, tmp_path: Path) -> No
     assert "field=column pairs" in one_line_error(segone("customers", "import", str(path), "--map", "name"))
     missing = segone("customers", "import", str(path), "--map", "name=Vorname+Familienname")
     assert "names column 'Familienname', which the input does not have" in one_line_error(missing)
+
+
+def test_consent_columns_a_bad_value_exits_2_and_a_map_reads_a_crm_column(
+    segone: Invoke, store: Runtime, tmp_path: Path
+) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text("Name,Email,GDPR Opt-in\nAnn Patel,ann@example.com,Yes\nBob Stone,bob@example.com,ja\n")
+    bad = segone("customers", "import", str(path), "--map", "consent:profiling=GDPR Opt-in")
+    assert "1 of the 2 rows is bad; nothing was imported" in one_line_error(bad)
+    assert "row 3, column GDPR Opt-in: 'ja' is not a consent" in bad.stderr
+    with store.session() as db:
+        assert customers.count_active(db) == 0
+
+    path.write_text("Name,Email,GDPR Opt-in\nAnn Patel,ann@example.com,Yes\nBob Stone,bob@example.com,\n")
+    done = as_json(
+        segone("customers", "import", str(path), "--map", "consent:profiling=GDPR Opt-in", "--json")
+    )
+    assert (done["created"], [p["consent"] for p in done["preview"]]) == (2, [{"profiling": True}, {}])
+    with store.session() as db:
+        ann = customers.get_by_identity(db, actor=SYSTEM, identity="email:ann@example.com")
+        assert ann.attributes == {}
+        assert customers.consent_of(db, actor=SYSTEM, customer_id=ann.id, default_granted=False).granted(
+            ConsentPurpose.PROFILING
+        )

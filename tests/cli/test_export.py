@@ -19,9 +19,9 @@ CSV = (
     '"=HYPERLINK(""http://evil.example"")",business,hello@harbour.example,C2,+York\n'
 )
 EXPORTED = (
-    "id,kind,name,identities,city\r\n"
-    "1,person,Ann Patel,email:ann@example.com;crm:C1,Leeds\r\n"
-    '2,business,"\'=HYPERLINK(""http://evil.example"")",email:hello@harbour.example;crm:C2,\'+York\r\n'
+    "id,kind,name,identities,consent:contact,consent:profiling,consent:personalisation,city\r\n"
+    "1,person,Ann Patel,email:ann@example.com;crm:C1,,,,Leeds\r\n"
+    '2,business,"\'=HYPERLINK(""http://evil.example"")",email:hello@harbour.example;crm:C2,,,,\'+York\r\n'
 )
 
 

@@ -260,6 +260,7 @@ def test_the_dry_run_preview_shows_the_first_ten_rows_as_they_will_be_imported(
             "Lifecycle Stage": "Customer",
             "Create Date": "2023-04-12 09:31",
         },
+        "consent": {},
         "outcome": "create",
         "customer_id": None,
         "merged_with": None,

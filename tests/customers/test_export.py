@@ -136,8 +136,8 @@ def test_merged_records_are_left_out_and_their_identities_go_with_the_survivor(r
         merging.merge(db, actor=SYSTEM, survivor_id=survivor, merged_id=merged)
     rows = export_bytes(runtime, ExportKind.CUSTOMERS, Format.CSV).decode().splitlines()
     assert rows[1:] == [
-        f"{survivor},person,Survivor,crm:S1;email:dup@example.com",
-        f"{merged + 1},person,Nobody Known,",  # exported; an import asks it for an identity
+        f"{survivor},person,Survivor,crm:S1;email:dup@example.com,,,",
+        f"{merged + 1},person,Nobody Known,,,,",  # exported; an import asks it for an identity
     ]
 
 

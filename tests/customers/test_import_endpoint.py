@@ -175,6 +175,7 @@ def test_crm_exports_with_a_preset_map_and_encoding(runtime: Runtime, live_serve
         "kind": "business",
         "identities": ["salesforce:0035g00000A1bCjAAJ", "phone:+442079460000"],
         "attributes": {"Mailing City": "London"},
+        "consent": {},
         "outcome": "create",
         "customer_id": None,
         "merged_with": None,
@@ -198,3 +199,34 @@ def test_crm_exports_with_a_preset_map_and_encoding(runtime: Runtime, live_serve
     bad_map = _post(live_server, analyst.token, content=hubspot, params={"map": "name"})
     assert bad_map.status_code == 422
     assert "field=column pairs" in bad_map.json()["error"]["message"]
+
+
+def test_consent_columns_over_http_a_bad_value_is_a_422_and_a_second_post_records_nothing(
+    runtime: Runtime, live_server: LiveServer
+) -> None:
+    analyst = make_user(runtime, Role.ANALYST)
+    consenting = "name,email,consent:profiling,consent:contact\nAnn Patel,ann@example.com,Yes,no\n"
+    bad = consenting + "Bob Stone,bob@example.com,perhaps,\n"
+    refused = _post(live_server, analyst.token, content=bad)
+    assert refused.status_code == 422
+    assert [(e["row"], e["column"], e["problem"]) for e in refused.json()["error"]["details"]["errors"]] == [
+        (
+            3,
+            "consent:profiling",
+            "'perhaps' is not a consent; use yes or no (true/false, 1/0, y/n, granted/refused)",
+        )
+    ]
+    assert _count(runtime) == 0
+
+    first = _post(live_server, analyst.token, content=consenting)
+    assert first.status_code == 200, first.text
+    assert first.json()["preview"][0]["consent"] == {"profiling": True, "contact": False}
+    second = _post(live_server, analyst.token, content=consenting)
+    assert (second.json()["updated"], second.json()["unchanged"]) == (0, 1)
+    with runtime.session() as db:
+        ann = customers.get_by_identity(db, actor=SYSTEM, identity="email:ann@example.com")
+        out = customers.consent_of(db, actor=SYSTEM, customer_id=ann.id, default_granted=False)
+    assert [(r.purpose.value, r.granted, r.source.value, r.recorded_by) for r in out.history] == [
+        ("contact", False, "import", analyst.email),
+        ("profiling", True, "import", analyst.email),
+    ]

@@ -328,9 +328,10 @@ def test_the_downloads_are_the_apis_files_and_are_audited(live_server: LiveServe
         segment_parquet = client.get(f"{explorer}/export?format=parquet")
         bad_format = client.get(f"{explorer}/export?format=xlsx")
         unknown = client.get("/audiences/999999/export")
-    assert segment[0] == ["id", "kind", "name", "identities", "plan"]
+    consent = ["consent:contact", "consent:profiling", "consent:personalisation"]
+    assert segment[0] == ["id", "kind", "name", "identities", *consent, "plan"]
     assert segment[1:] == [
-        [str(c), "person", f"Gold {i}", f"crm:G{i}", "gold"] for i, c in enumerate(planted.gold)
+        [str(c), "person", f"Gold {i}", f"crm:G{i}", "", "", "", "gold"] for i, c in enumerate(planted.gold)
     ]
     assert audience.status_code == 200 and "audience-" in audience.headers["content-disposition"]
     assert _rows(audience) == [segment[0], *segment[2:]]  # without the one removed by hand

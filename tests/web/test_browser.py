@@ -343,5 +343,7 @@ def test_an_analyst_downloads_the_customers_from_the_list(
     saved = download.value
     assert re.fullmatch(r"segone-customers-\d{8}-\d{4}\.csv", saved.suggested_filename)
     lines = Path(saved.path()).read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "id,kind,name,identities,city"
-    assert lines[1].endswith(",person,'=Ann Patel,crm:B1,Leeds")
+    assert (
+        lines[0] == "id,kind,name,identities,consent:contact,consent:profiling,consent:personalisation,city"
+    )
+    assert lines[1].endswith(",person,'=Ann Patel,crm:B1,,,,Leeds")

@@ -119,3 +119,15 @@ def test_the_page_and_its_link_are_for_those_who_may_import(live_server: LiveSer
         refused = client.get("/customers/import")
         assert refused.status_code == 403 and "import data" in refused.text
         assert csrf_of(client.get("/customers").text)
+
+
+def test_the_preview_shows_each_rows_consent(live_server: LiveServer) -> None:
+    analyst = make_user(live_server.runtime, Role.ANALYST)
+    data = b"name,email,GDPR Opt-in\nAnn Patel,ann@example.com,granted\nBob Stone,bob@example.com,No\n"
+    with signed_in(live_server, analyst) as client:
+        checked = _check(client, data, map="consent:profiling=GDPR Opt-in")
+        assert checked.status_code == 200, checked.text
+        page = unescape(checked.text)
+        assert "2 new customers, 0 updated, 0 unchanged." in page
+        assert "profiling consent: granted" in page and "profiling consent: refused" in page
+        assert "GDPR Opt-in:" not in page  # not a detail

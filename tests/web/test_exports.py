@@ -53,8 +53,16 @@ def test_the_buttons_download_the_export_and_record_who_exported(live_server: Li
             )
             rows = list(csv.reader(io.StringIO(response.read().decode(), newline="")))
         assert [row[1:] for row in rows] == [
-            ["kind", "name", "identities", "city"],
-            ["person", "'@Ann", "crm:W1", "Leeds"],
+            [
+                "kind",
+                "name",
+                "identities",
+                "consent:contact",
+                "consent:profiling",
+                "consent:personalisation",
+                "city",
+            ],
+            ["person", "'@Ann", "crm:W1", "", "", "", "Leeds"],
         ]
         parquet = client.get("/exports/customers?format=parquet")
         assert pq.read_table(pa.BufferReader(parquet.content)).column("name").to_pylist() == ["@Ann"]

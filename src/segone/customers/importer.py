@@ -8,6 +8,10 @@ The mapping of the header (docs/import.md tells users the same):
   business itself (named so, kind business);
 - identity columns: ``email``, ``phone``, ``identity:<system>`` (``identity:crm``), and ``identities``
   holding ``system:id;system:id``;
+- consent columns: ``consent:contact``, ``consent:profiling``, ``consent:personalisation`` holding yes
+  or no (``segone.importing.yes_no``'s words, or granted and refused); an empty cell leaves that consent
+  as it is. A consent that differs from the customer's latest record of the purpose (or that has none) is
+  recorded, from the source ``import``;
 - every other column is an attribute; an empty cell leaves the attribute as it is.
 
 A mapping (``--map``) reads any of these from other columns (``name=First Name+Last Name`` joins two);
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import update
@@ -39,9 +44,11 @@ from segone.clock import utcnow
 from segone.customers import repository
 from segone.customers import service as customers
 from segone.customers.crm_presets import preset_mapping
-from segone.customers.layout import ATTRIBUTE_PREFIX, ID, IDENTITY_PREFIX
+from segone.customers.layout import ATTRIBUTE_PREFIX, CONSENT_PREFIX, ID, IDENTITY_PREFIX
 from segone.customers.models import Customer
 from segone.customers.schemas import (
+    ConsentPurpose,
+    ConsentSource,
     CustomerImportReport,
     CustomerKind,
     ImportOutcome,
@@ -61,6 +68,7 @@ from segone.importing import (
     reported_as_dry_run,
     row_width_problem,
 )
+from segone.importing.yes_no import NO, YES
 from segone.progress import Progress, silent
 from segone.storage.batching import ROWS_PER_STATEMENT, among, chunks
 
@@ -75,6 +83,12 @@ _PHONE = re.compile(r"^\+?\d{5,20}$")
 _SYSTEM = re.compile(r"^[a-z][a-z0-9_.-]{0,59}$")
 
 Key = tuple[str, str]
+Consents = dict[ConsentPurpose, bool]
+
+# Yes and no as every import reads them, and what a consent form or a CRM's opt-in field says.
+_CONSENT_WORDS = {**dict.fromkeys(YES, True), **dict.fromkeys(NO, False), "granted": True, "refused": False}
+_CONSENT_VALUES = "yes or no (true/false, 1/0, y/n, granted/refused)"
+_PURPOSES = {purpose.value: purpose for purpose in ConsentPurpose}
 
 # Titles of e-mail and phone columns in exports, which a file without a map reads as attributes.
 _LOOKALIKES = {
@@ -96,6 +110,7 @@ class _Columns:
     identities: Source | None
     attributes: list[Source]
     unnamed: list[int]
+    consent: list[tuple[Source, ConsentPurpose]]
 
 
 @dataclass
@@ -105,6 +120,7 @@ class _Row:
     kind: str | None
     identities: dict[Key, str]  # identity -> the column it came from
     attributes: dict[str, str]
+    consent: Consents = field(default_factory=dict)
     customer_id: int | None = None
 
 
@@ -136,6 +152,9 @@ class _Plan:
     # (row, the customer's new column values, the changes as the audit trail records them)
     updates: list[tuple[_Row, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     new_identities: list[tuple[_Row, list[Key]]] = field(default_factory=list)
+    consents: list[tuple[_Row, Consents]] = field(default_factory=list)
+    """The consents to record, of new customers and of stored ones whose consent they change."""
+    updated: int = 0
     unchanged: int = 0
     outcomes: dict[int, _Outcome] = field(default_factory=dict)
     """By the line of a customer's first row."""
@@ -192,7 +211,9 @@ def import_customers(
     rows = [row for row in parsed if row.line not in bad_lines]
     # As read, before later rows merge into them.
     first_rows = [
-        replace(row, identities=dict(row.identities), attributes=dict(row.attributes))
+        replace(
+            row, identities=dict(row.identities), attributes=dict(row.attributes), consent=dict(row.consent)
+        )
         for row in parsed[:PREVIEW_ROWS]
     ]
     owners = customers.identity_owners(db, keys=[key for row in rows for key in row.identities])
@@ -215,7 +236,7 @@ def import_customers(
         rows=len(raw_rows),
         encoding=sheet.encoding,
         created=len(plan.creates),
-        updated=len(plan.updates),
+        updated=plan.updated,
         unchanged=plan.unchanged,
         merged=len(grouping.merged),
         skipped=bad_rows if skip_bad_rows else 0,
@@ -251,6 +272,7 @@ def _columns(line: int | None, header: list[str], sources: list[Source]) -> _Col
     identity: list[tuple[Source, str]] = []
     attributes: list[Source] = []
     unnamed: list[int] = []
+    consent: list[tuple[Source, ConsentPurpose]] = []
     for source in sources:
         title = source.name
         key = title.lower()
@@ -267,6 +289,8 @@ def _columns(line: int | None, header: list[str], sources: list[Source]) -> _Col
                     ImportProblem(row=line, column=title, problem="the column names no attribute")
                 )
                 continue
+        if key.startswith(CONSENT_PREFIX):
+            key = CONSENT_PREFIX + key.removeprefix(CONSENT_PREFIX).strip()
         if key in seen:
             problems.append(ImportProblem(row=line, column=title, problem=f"the column '{title}' is twice"))
             continue
@@ -285,6 +309,19 @@ def _columns(line: int | None, header: list[str], sources: list[Source]) -> _Col
             identities = source
         elif key in ("email", "phone"):
             identity.append((source, key))
+        elif key.startswith(CONSENT_PREFIX):
+            purpose = _PURPOSES.get(key.removeprefix(CONSENT_PREFIX))
+            if purpose is not None:
+                consent.append((source, purpose))
+            else:
+                problems.append(
+                    ImportProblem(
+                        row=line,
+                        column=title,
+                        problem=f"'{title}' names no purpose of consent: use consent:contact, "
+                        "consent:profiling or consent:personalisation",
+                    )
+                )
         elif key.startswith(IDENTITY_PREFIX):
             system = key.removeprefix(IDENTITY_PREFIX).strip()
             if _SYSTEM.match(system):
@@ -322,7 +359,7 @@ def _columns(line: int | None, header: list[str], sources: list[Source]) -> _Col
         raise ImportRejected(
             message if problems[0].column == "name" else f"{where}: {message}", _empty_report(problems)
         )
-    return _Columns(len(header), name, company, kind, identity, identities, attributes, unnamed)
+    return _Columns(len(header), name, company, kind, identity, identities, attributes, unnamed, consent)
 
 
 def _shadowed(
@@ -446,10 +483,20 @@ def _parse_row(line: int, values: list[str], columns: _Columns) -> tuple[_Row | 
                 "second import could not find this customer again",
             )
         )
+    consent: Consents = {}
+    for source, purpose in columns.consent:
+        cell = source.text(values)
+        if not cell:
+            continue  # leaves that consent as it is
+        granted = _CONSENT_WORDS.get(cell.lower())
+        if granted is None:
+            problems.append(problem(source.label, f"'{cell}' is not a consent; use {_CONSENT_VALUES}"))
+        else:
+            consent[purpose] = granted
     for index in columns.unnamed:
         if values[index].strip():
             problems.append(problem(None, f"column {index + 1} holds a value but has no name in the header"))
-    return _Row(line, name, kind, identities, attributes), problems
+    return _Row(line, name, kind, identities, attributes, consent), problems
 
 
 def _group(rows: list[_Row], owners: dict[Key, int]) -> _Grouping:
@@ -500,6 +547,7 @@ def _group(rows: list[_Row], owners: dict[Key, int]) -> _Grouping:
             customer.name = row.name
             customer.kind = row.kind or customer.kind
             customer.attributes.update(row.attributes)
+            customer.consent.update(row.consent)
             for key, column in row.identities.items():
                 customer.identities.setdefault(key, column)
             grouping.merged[row.line] = number
@@ -543,6 +591,7 @@ def _preview(
                 kind=CustomerKind(kind) if kind else None,
                 identities=[f"{s}:{v}" for s, v in row.identities],
                 attributes=row.attributes,
+                consent=row.consent,
                 outcome=outcome,
                 customer_id=customer_id,
                 merged_with=merged_with,
@@ -560,11 +609,28 @@ def _same(old: Any, new: str) -> bool:
     return old is not None and str(old) == new
 
 
+def _consent_changes(row: _Row, recorded: dict[tuple[int, str], bool]) -> Consents:
+    """The row's consents that differ from the customer's latest records (all of a new customer's): a
+    file imported again records nothing."""
+    if row.customer_id is None:
+        return dict(row.consent)
+    return {
+        purpose: granted
+        for purpose, granted in row.consent.items()
+        if recorded.get((row.customer_id, purpose.value)) != granted
+    }
+
+
 def _plan(db: Session, rows: list[_Row], owners: dict[Key, int]) -> _Plan:
     plan = _Plan()
     matched = [row.customer_id for row in rows if row.customer_id is not None]
     existing = repository.profiles_by_id(db, customer_ids=matched)
+    with_consent = [row.customer_id for row in rows if row.customer_id is not None and row.consent]
+    recorded = repository.latest_consents(db, customer_ids=with_consent)
     for row in rows:
+        consent = _consent_changes(row, recorded)
+        if consent:
+            plan.consents.append((row, consent))
         if row.customer_id is None:
             plan.creates.append(row)
             plan.outcomes[row.line] = _Outcome(ImportOutcome.CREATE, row.kind or "person", None)
@@ -586,10 +652,13 @@ def _plan(db: Session, rows: list[_Row], owners: dict[Key, int]) -> _Plan:
         if added:
             changes["identities_added"] = [f"{s}:{v}" for s, v in added]
             plan.new_identities.append((row, added))
-        if not changes:
+        if not changes and not consent:
             plan.unchanged += 1
             plan.outcomes[row.line] = outcome._replace(outcome=ImportOutcome.UNCHANGED)
             continue
+        plan.updated += 1
+        if not changes:
+            continue  # only its consent changes: recorded apart, as a person records it
         values = {
             "id": row.customer_id,
             "name": row.name,
@@ -608,6 +677,8 @@ def _write(db: Session, actor: Actor, plan: _Plan, progress: Progress) -> None:
     for chunk in chunks(plan.creates, WRITE_BATCH):
         new = [(row.kind or "person", row.name, row.attributes, row.identities) for row in chunk]
         ids = repository.insert_customers(db, new, at=now)
+        for row, customer_id in zip(chunk, ids, strict=True):
+            row.customer_id = customer_id  # for its consents, written below
         audit.extend(
             AuditRecord.by(
                 actor,
@@ -654,5 +725,42 @@ def _write(db: Session, actor: Actor, plan: _Plan, progress: Progress) -> None:
         for system, value in keys
     ]
     repository.insert_identities(db, new_identities, at=now)
+    audit.extend(_write_consents(db, actor, plan.consents, now))
     record_audits(db, audit)
     db.flush()
+
+
+def _write_consents(
+    db: Session, actor: Actor, consents: list[tuple[_Row, Consents]], now: datetime
+) -> list[AuditRecord]:
+    """Records the consents the import changes, and returns their entries of the customers' histories
+    (one per customer, as ``customers.record_consent`` writes it)."""
+    # Customers by what changes (a file holds few combinations): their entries, one after another, share
+    # the details, which the bulk insert then writes as JSON once rather than once per customer.
+    by_changes: dict[tuple[tuple[ConsentPurpose, bool], ...], list[int]] = {}
+    for row, changes in consents:
+        if row.customer_id is not None:
+            by_changes.setdefault(tuple(changes.items()), []).append(row.customer_id)
+    repository.insert_consents(
+        db,
+        [
+            (customer_id, purpose.value, granted)
+            for key, customer_ids in by_changes.items()
+            for customer_id in customer_ids
+            for purpose, granted in key
+        ],
+        source=ConsentSource.IMPORT.value,
+        recorded_by_id=actor.user_id,
+        recorded_by=actor.email,
+        at=now,
+    )
+    audit: list[AuditRecord] = []
+    for key, customer_ids in by_changes.items():
+        said = dict(key)
+        audit.extend(
+            customers.consent_audit(
+                actor, customer_id=customer_id, changes=said, source=ConsentSource.IMPORT, at=now
+            )
+            for customer_id in customer_ids
+        )
+    return audit

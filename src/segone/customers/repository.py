@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from segone.customers.models import Customer, CustomerIdentity
+from segone.customers.models import ConsentRecord, Customer, CustomerIdentity
 from segone.customers.schemas import CustomerRef
 from segone.storage import bulk
 from segone.storage.batching import (
@@ -42,6 +42,10 @@ NewCustomer = tuple[str, str, dict[str, Any], Iterable[Key]]
 
 _CUSTOMERS = cast(Table, Customer.__table__)
 _IDENTITIES = cast(Table, CustomerIdentity.__table__)
+_CONSENTS = cast(Table, ConsentRecord.__table__)
+
+ConsentKey = tuple[int, str]
+"""(customer id, purpose)."""
 
 
 def by_identity(db: Session, *, system: str, value: str) -> Customer | None:
@@ -302,6 +306,67 @@ def _driver_rows(db: Session, query: str, params: tuple[Any, ...]) -> list[tuple
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+def latest_consents(db: Session, *, customer_ids: Iterable[int]) -> dict[ConsentKey, bool]:
+    """``{(customer_id, purpose): granted}`` of the latest record of each, for these customers: their
+    records read in the order of the index (customer, purpose, id), the last of each purpose kept (a
+    customer's history is short; grouping the whole table for each batch of customers is not)."""
+    postgres = is_postgres(db)
+    found: dict[ConsentKey, bool] = {}
+    for chunk in chunks(sorted(set(customer_ids)), values_per_statement(db)):
+        among_ids = "= ANY(?)" if postgres else f"IN ({', '.join('?' * len(chunk))})"
+        query = (
+            f"SELECT customer_id, purpose, granted FROM {_CONSENTS.name} "
+            f"WHERE customer_id {among_ids} ORDER BY customer_id, purpose, id"
+        )
+        params = (list(chunk),) if postgres else tuple(chunk)
+        found.update(
+            ((customer_id, purpose), bool(granted))
+            for customer_id, purpose, granted in _driver_rows(db, query, params)
+        )
+    return found
+
+
+def latest_consents_between(db: Session, *, first: int, last: int) -> dict[ConsentKey, bool]:
+    """``latest_consents`` of the customers with ids from first to last: a page of an export."""
+    query = (
+        f"SELECT customer_id, purpose, granted FROM {_CONSENTS.name} "
+        "WHERE customer_id BETWEEN ? AND ? ORDER BY customer_id, purpose, id"
+    )
+    rows = _driver_rows(db, query, (first, last))
+    return {(customer_id, purpose): bool(granted) for customer_id, purpose, granted in rows}
+
+
+def insert_consents(
+    db: Session,
+    consents: Sequence[tuple[int, str, bool]],
+    *,
+    source: str,
+    recorded_by_id: int | None,
+    recorded_by: str,
+    at: datetime,
+) -> None:
+    """Bulk insert of (customer id, purpose, granted) consent records, all from one source and person."""
+    connection = db.connection()
+    for chunk in chunks(consents, 10_000):
+        bulk.insert_rows(
+            connection,
+            _CONSENTS,
+            [
+                {
+                    "customer_id": customer_id,
+                    "purpose": purpose,
+                    "granted": granted,
+                    "source": source,
+                    "recorded_by_id": recorded_by_id,
+                    "recorded_by": recorded_by,
+                    "recorded_at": at,
+                    "note": None,
+                }
+                for customer_id, purpose, granted in chunk
+            ],
+        )
 
 
 def export_page(

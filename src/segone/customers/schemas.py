@@ -208,6 +208,15 @@ class MergeOut(BaseModel):
     moved: dict[str, int]
 
 
+class ConsentPurpose(enum.StrEnum):
+    """What a customer may consent to: being contacted, being profiled (segments, scores, offers), and
+    personalisation (offers and messages that use what we know of them)."""
+
+    CONTACT = "contact"
+    PROFILING = "profiling"
+    PERSONALISATION = "personalisation"
+
+
 class ImportOutcome(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"
@@ -226,6 +235,11 @@ class ImportPreviewRow(BaseModel):
     )
     identities: list[str]
     attributes: dict[str, str]
+    consent: dict[ConsentPurpose, bool] = Field(
+        default_factory=dict,
+        description="The row's consent columns that hold a value: each purpose granted (true) or refused "
+        "(false).",
+    )
     outcome: ImportOutcome = Field(
         description="create, update or unchanged (the customer of this row), merge (folded into an "
         "earlier row's customer: see merged_with), or bad (see the report's errors)."
@@ -257,15 +271,6 @@ class CustomerRef(NamedTuple):
     id: int
     kind: str
     name: str
-
-
-class ConsentPurpose(enum.StrEnum):
-    """What a customer may consent to: being contacted, being profiled (segments, scores, offers), and
-    personalisation (offers and messages that use what we know of them)."""
-
-    CONTACT = "contact"
-    PROFILING = "profiling"
-    PERSONALISATION = "personalisation"
 
 
 class ConsentSource(enum.StrEnum):

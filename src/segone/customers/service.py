@@ -6,6 +6,8 @@ A merge moves the facts and encounters of other domains too: ``segone.views.merg
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -15,11 +17,11 @@ from sqlalchemy import update as update_rows
 from sqlalchemy.orm import Session, joinedload
 
 from segone.accounts import service as accounts
-from segone.accounts.schemas import Actor, AuditAction, AuditEntryOut, Permission
+from segone.accounts.schemas import Actor, AuditAction, AuditEntryOut, AuditRecord, Permission
 from segone.accounts.service import audit_trail, record_audit, require
 from segone.clock import utcnow
 from segone.customers import repository
-from segone.customers.layout import attribute_headers
+from segone.customers.layout import CONSENT_COLUMNS, attribute_headers
 from segone.customers.models import ConsentRecord, Customer, CustomerIdentity, CustomerMerge
 from segone.customers.schemas import (
     ConsentChange,
@@ -561,9 +563,11 @@ def export_customers(
     name: str = "customers",
 ) -> Export:
     """Every customer not merged into another, by id, in the layout the customer import reads back:
-    ``id``, ``kind``, ``name``, ``identities`` (``system:value;system:value``, in the order they were added)
-    and a column per attribute name held at the start (``attribute:<name>`` where the plain name would not
-    read back as that attribute: ``customers.layout``).
+    ``id``, ``kind``, ``name``, ``identities`` (``system:value;system:value``, in the order they were added),
+    ``consent:<purpose>`` for each purpose (``yes`` or ``no`` as recorded; empty where nothing is, so that
+    the default applies, also after an import of the file) and a column per attribute name held at the
+    start (``attribute:<name>`` where the plain name would not read back as that attribute:
+    ``customers.layout``).
 
     With ``only``, just those customers (a segment's members, say), under ``name``.
 
@@ -577,6 +581,7 @@ def export_customers(
         Column("kind"),
         Column("name"),
         Column("identities"),
+        *(Column(header) for header in CONSENT_COLUMNS.values()),
         *(Column(header) for header in headers.values()),
     )
 
@@ -594,6 +599,7 @@ def export_customers(
                 session, first=page[0][0], last=page[-1][0]
             ):
                 identities.setdefault(customer_id, []).append(f"{system}:{value}")
+            consents = repository.latest_consents_between(session, first=page[0][0], last=page[-1][0])
             rows = []
             for customer_id, kind, customer_name, attributes in page:
                 if wanted is not None and customer_id not in wanted:
@@ -603,6 +609,7 @@ def export_customers(
                     "kind": kind,
                     "name": customer_name,
                     "identities": ";".join(identities.get(customer_id, ())),
+                    **_consent_cells(consents, customer_id),
                 }
                 for key, value in attributes.items():
                     if key in headers:  # an attribute first set after the export started has no column
@@ -613,6 +620,17 @@ def export_customers(
 
     total = count_active(db) if wanted is None else len(wanted)
     return Export(name, columns, total, read)
+
+
+def _consent_cells(consents: Mapping[tuple[int, str], bool], customer_id: int) -> dict[str, str]:
+    """The customer's consent cells of an export: yes or no as recorded; none (an empty cell) where nothing
+    is, so that the default still applies after the file is imported."""
+    cells = {}
+    for purpose, header in CONSENT_COLUMNS.items():
+        granted = consents.get((customer_id, purpose.value))
+        if granted is not None:
+            cells[header] = "yes" if granted else "no"
+    return cells
 
 
 def names_and_first_identities(
@@ -670,19 +688,13 @@ def erase_about(db: Session, *, customer_ids: Sequence[int]) -> dict[str, int]:
 
 def _latest_consents(db: Session, customer_ids: Collection[int] | None) -> dict[tuple[int, str], bool]:
     """``{(customer_id, purpose): granted}`` of the latest record of each, for these customers or all."""
+    if customer_ids is not None:
+        return repository.latest_consents(db, customer_ids=customer_ids)
     latest = select(func.max(ConsentRecord.id)).group_by(ConsentRecord.customer_id, ConsentRecord.purpose)
     query = select(ConsentRecord.customer_id, ConsentRecord.purpose, ConsentRecord.granted).where(
         ConsentRecord.id.in_(latest)
     )
-    found: dict[tuple[int, str], bool] = {}
-    if customer_ids is None:
-        for customer_id, purpose, granted in db.execute(query):
-            found[(customer_id, purpose)] = granted
-        return found
-    for chunk in chunks(sorted(set(customer_ids)), values_per_statement(db)):
-        for customer_id, purpose, granted in db.execute(query.where(ConsentRecord.customer_id.in_(chunk))):
-            found[(customer_id, purpose)] = granted
-    return found
+    return {(customer_id, purpose): granted for customer_id, purpose, granted in db.execute(query)}
 
 
 def consent_of(
@@ -753,18 +765,43 @@ def record_consent(
             )
         )
     db.flush()
-    said = ", ".join(
-        f"{purpose.value} {'granted' if granted else 'refused'}" for purpose, granted in changes.items()
-    )
+    entry = consent_audit(actor, customer_id=customer.id, changes=changes, source=source)
     record_audit(
         db,
         actor=actor,
-        action=AuditAction.CONSENT_RECORDED,
+        action=entry.action,
         customer_id=customer.id,
-        summary=f"Consent recorded: {said}",
-        details={"consent": {p.value: g for p, g in changes.items()}, "source": source.value},
+        summary=entry.summary,
+        details=copy.deepcopy(entry.details),  # the entry's own: the statement's details are shared
     )
     return consent_of(db, actor=actor, customer_id=customer.id, default_granted=default_granted)
+
+
+def consent_audit(
+    actor: Actor,
+    *,
+    customer_id: int,
+    changes: Mapping[ConsentPurpose, bool],
+    source: ConsentSource,
+    at: datetime | None = None,
+) -> AuditRecord:
+    """The entry of the customer's history that says which consents were recorded, from where: one per
+    customer and occasion, whether a person recorded them or an import did."""
+    summary, details = _consent_statement(tuple(changes.items()), source)
+    return AuditRecord.by(
+        actor, AuditAction.CONSENT_RECORDED, summary, customer_id=customer_id, details=details, at=at
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _consent_statement(
+    changes: tuple[tuple[ConsentPurpose, bool], ...], source: ConsentSource
+) -> tuple[str, dict[str, Any]]:
+    """The summary and details of ``consent_audit``: the same few for the many customers of an import,
+    whose entries then share them (written as JSON once: ``storage.bulk``). Read only."""
+    said = ", ".join(f"{purpose.value} {'granted' if granted else 'refused'}" for purpose, granted in changes)
+    details = {"consent": {purpose.value: granted for purpose, granted in changes}, "source": source.value}
+    return f"Consent recorded: {said}", details
 
 
 def has_consent(db: Session, *, customer_id: int, purpose: ConsentPurpose, default_granted: bool) -> bool:

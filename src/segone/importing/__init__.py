@@ -12,7 +12,8 @@
   its own name, as it loads Arrow);
 - ``columns``: matching a file's columns to the fields an import reads (aliases, an explicit map that
   may join columns);
-- ``formulas``: cells a spreadsheet would run as formulas, for the report's warnings.
+- ``formulas``: cells a spreadsheet would run as formulas, for the report's warnings;
+- ``yes_no``: the words a file writes for yes and no (imported by its own name).
 
 Batches for the writes are ``segone.storage.batching``'s.
 

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pandas as pd  # type: ignore[import-untyped]
 
 from segone.errors import Invalid
+from segone.importing.yes_no import yes_no
 from segone.segmentation.schemas import Variable, VariableKind
 
 MAX_BINS = 2000
@@ -239,19 +240,12 @@ def dictionary(values: npt.NDArray[Any], variable: Variable) -> tuple[npt.NDArra
     return indices, texts
 
 
-_YES = {"true", "yes", "1", "y", "t"}
-_NO = {"false", "no", "0", "n", "f"}
-
-
 def _yes_no(text: str, variable: Variable) -> str:
-    word = text.strip().lower()
-    if word == "":
-        return ""
-    if word in _YES:
-        return "yes"
-    if word in _NO:
-        return "no"
-    raise Invalid(f"{variable.name} is yes/no but has the value {text!r}")
+    try:
+        said = yes_no(text)
+    except ValueError as error:
+        raise Invalid(f"{variable.name} is yes/no but has the value {text!r}") from error
+    return "" if said is None else "yes" if said else "no"
 
 
 def _text(value: object) -> str:

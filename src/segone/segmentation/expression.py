@@ -28,11 +28,10 @@ import ibis
 import ibis.expr.types as ir
 
 from segone.errors import Invalid
+from segone.importing.yes_no import NO, YES
 from segone.segmentation.assignment import StoredTree
 from segone.segmentation.schemas import Condition, VariableKind
 
-_YES = ("true", "yes", "1", "y", "t")
-_NO = ("false", "no", "0", "n", "f")
 _NOT_A_WORD = re.compile(r"[^0-9A-Za-z_]+")
 
 
@@ -192,7 +191,10 @@ def _yes_no_code(column: ir.Column) -> ir.IntegerValue:
         return ibis.cases((column == 1, 1), (column == 0, 0), (column.isnull(), None), else_=-1).cast("int8")
     text = column.cast("string").strip().lower()
     return ibis.cases(
-        (text.isin(list(_YES)), 1), (text.isin(list(_NO)), 0), (text.isnull() | (text == ""), None), else_=-1
+        (text.isin(sorted(YES)), 1),
+        (text.isin(sorted(NO)), 0),
+        (text.isnull() | (text == ""), None),
+        else_=-1,
     ).cast("int8")
 
 

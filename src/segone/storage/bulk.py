@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, TypeDecorator, func, insert, select, text
+from sqlalchemy import Column, Connection, DateTime, Table, TypeDecorator, func, insert, select, text
 from sqlalchemy.types import JSON
 
 
@@ -36,7 +37,8 @@ def _defaults(table: Table, rows: Sequence[dict[str, Any]]) -> tuple[list[Column
 
 def _copy_converter(column: Column[Any], dialect: Any) -> Callable[[Any], Any] | None:
     """How a Python value of this column becomes what COPY takes: the column type's own conversion,
-    and JSON as text."""
+    JSON as text, and a datetime as ISO text (what psycopg would send; made here, ``_processed`` makes it
+    once for the many rows of one time, where psycopg would for each row)."""
     column_type = column.type
     decorator = column_type if isinstance(column_type, TypeDecorator) else None
     is_json = isinstance(decorator.impl_instance if decorator else column_type, JSON)
@@ -46,6 +48,8 @@ def _copy_converter(column: Column[Any], dialect: Any) -> Callable[[Any], Any] |
     def convert(value: Any) -> Any:
         if decorator is not None:
             value = decorator.process_bind_param(value, dialect)
+        if isinstance(value, datetime):
+            return value.isoformat(" ")  # with its offset: the same instant in every session's zone
         return json.dumps(value) if is_json and value is not None else value
 
     return convert
@@ -85,12 +89,29 @@ def _processed(processor: Callable[[Any], Any] | None, values: list[Any]) -> lis
     return out
 
 
+def _sqlite_processor(column: Column[Any], dialect: Any) -> Callable[[Any], Any] | None:
+    """The column type's own conversion; for a datetime, then the text the sqlite3 module's adapter would
+    make of it (``isoformat(" ")``), here where ``_processed`` makes it once for the many rows of one time
+    rather than the driver once per row."""
+    processor = column.type.bind_processor(dialect)
+    column_type = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
+    if not isinstance(column_type, DateTime):
+        return processor
+
+    def as_text(value: Any) -> Any:
+        if processor is not None:
+            value = processor(value)
+        return value.isoformat(" ") if isinstance(value, datetime) else value
+
+    return as_text
+
+
 def _executemany(
     connection: Connection, table: Table, columns: list[Column[Any]], rows: list[list[Any]]
 ) -> None:
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
-    processors = [c.type.bind_processor(dialect) for c in columns]
+    processors = [_sqlite_processor(c, dialect) for c in columns]
     statement = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
         f"VALUES ({', '.join('?' for _ in columns)})"
