@@ -10,6 +10,8 @@ seeded and checked without touching this file.
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -178,14 +180,29 @@ def parquet_rows_holding(data_dir: Path, marker: str) -> int:
     )
 
 
+# Read in a process of its own: opening and closing the SQLite files here would drop every lock this
+# process's connections hold on them (POSIX locks belong to the process, and any close releases them all),
+# and another process would then fold and delete the write-ahead log under them, corrupting the store.
+_FILES_HOLDING = """
+import sys
+from pathlib import Path
+data_dir, needle = Path(sys.argv[1]), sys.argv[2].lower().encode()
+for path in sorted(data_dir.rglob("*")):
+    if path.is_file() and needle in path.read_bytes().lower():
+        print(path.relative_to(data_dir))
+"""
+
+
 def files_holding(data_dir: Path, marker: str) -> list[str]:
     """Files under the data directory whose bytes hold the marker, in any case (an index lower-cases)."""
-    needle = marker.lower().encode()
-    return sorted(
-        str(path.relative_to(data_dir))
-        for path in data_dir.rglob("*")
-        if path.is_file() and needle in path.read_bytes().lower()
+    found = subprocess.run(
+        [sys.executable, "-c", _FILES_HOLDING, str(data_dir), marker],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
+    return found.stdout.splitlines()
 
 
 def _erase(runtime: Runtime, customer_id: int, actor: Any = SYSTEM) -> ErasureOut:
