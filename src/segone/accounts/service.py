@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from segone.accounts import audit
@@ -244,13 +244,16 @@ def revoke_token(db: Session, *, actor: Actor, token_id: int) -> TokenOut:
     return _token_out(token)
 
 
+# The token with its user, in one query built once: every API request asks.
+_TOKEN_WITH_USER = (
+    select(ApiToken, User)
+    .outerjoin(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def user_for_token(db: Session, *, token: str) -> User:
-    # The token with its user, in one query: every API request asks.
-    found = db.execute(
-        select(ApiToken, User)
-        .outerjoin(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == _hash_token(token))
-    ).first()
+    found = db.execute(_TOKEN_WITH_USER, {"token_hash": _hash_token(token)}).first()
     if found is None or found[0].revoked_at is not None:
         raise Unauthenticated("The API token is unknown or revoked.")
     row, user = found
@@ -267,13 +270,17 @@ def count_users(db: Session) -> int:
     return int(db.scalar(select(func.count(User.id))) or 0)
 
 
+# Built once: pages, the API and every briefing name people, and building costs as much as running it.
+_PEOPLE = select(User.id, User.name, User.email).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 def people_by_id(db: Session, user_ids: Iterable[int | None]) -> dict[int, Person]:
     """The name and e-mail of each of these users (None ids skipped): how pages and the API name who did
     what."""
     ids = sorted({i for i in user_ids if i is not None})
     found: dict[int, Person] = {}
     for chunk in chunks(ids, 1000):
-        rows = db.execute(select(User.id, User.name, User.email).where(User.id.in_(chunk)))
+        rows = db.execute(_PEOPLE, {"ids": chunk})
         found.update(
             {user_id: Person(name=name.strip() or email, email=email) for user_id, name, email in rows}
         )

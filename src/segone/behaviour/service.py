@@ -84,15 +84,19 @@ def fitted_models(models: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {key: value for key, value in models.items() if isinstance(value, dict) and "params" in value}
 
 
+# Every customer sheet reads it; built once, as building costs as much as running it.
+_PROFILE_WITH_REFRESH = (
+    select(BehaviourProfile, BehaviourRefresh)
+    .join(BehaviourRefresh, BehaviourRefresh.id == BehaviourProfile.refresh_id)
+    .where(BehaviourProfile.customer_id == bindparam("customer_id"))
+)
+
+
 def behaviour_of(db: Session, *, actor: Actor, customer_id: int, currency: str) -> BehaviourOut:
     """The customer's profile, scores, purchase timeline and their reading in words, amounts in
     ``currency`` (a merged record's id gives the survivor's)."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
-    row = db.execute(
-        select(BehaviourProfile, BehaviourRefresh)
-        .join(BehaviourRefresh, BehaviourRefresh.id == BehaviourProfile.refresh_id)
-        .where(BehaviourProfile.customer_id == customer.id)
-    ).first()
+    row = db.execute(_PROFILE_WITH_REFRESH, {"customer_id": customer.id}).first()
     if row is None:
         db.info.setdefault(_PROFILES_READ, {})[customer.id] = None
         return BehaviourOut(

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.orm import Session, joinedload
 
@@ -252,14 +252,22 @@ def history(db: Session, *, actor: Actor, customer_id: int, limit: int = 200) ->
     ]
 
 
+# The per-customer reads of every customer sheet, built once: building costs as much as running them.
+_MERGES_INTO = (
+    select(CustomerMerge)
+    .where(CustomerMerge.survivor_id == bindparam("customer_id"))
+    .order_by(CustomerMerge.merged_at)
+)
+_NAMES = select(Customer.id, Customer.name).where(Customer.id.in_(bindparam("ids", expanding=True)))
+_CONSENT_RECORDS = (
+    select(ConsentRecord)
+    .where(ConsentRecord.customer_id == bindparam("customer_id"))
+    .order_by(ConsentRecord.id.desc())
+)
+
+
 def merges_into(db: Session, *, customer_id: int) -> list[CustomerMerge]:
-    return list(
-        db.scalars(
-            select(CustomerMerge)
-            .where(CustomerMerge.survivor_id == customer_id)
-            .order_by(CustomerMerge.merged_at)
-        )
-    )
+    return list(db.scalars(_MERGES_INTO, {"customer_id": customer_id}))
 
 
 def count_active(db: Session) -> int:
@@ -281,7 +289,7 @@ def names_by_id(db: Session, customer_ids: Iterable[int]) -> dict[int, str]:
     wanted = sorted(set(customer_ids))
     if not wanted:
         return {}
-    return dict(db.execute(select(Customer.id, Customer.name).where(Customer.id.in_(wanted))).all())
+    return dict(db.execute(_NAMES, {"ids": wanted}).all())
 
 
 def kinds_by_id(db: Session, customer_ids: Iterable[int]) -> dict[int, str]:
@@ -702,13 +710,7 @@ def consent_of(
 ) -> ConsentOut:
     """The customer's consent to each purpose now, and the records behind it, newest first."""
     customer = get(db, actor=actor, customer_id=customer_id)
-    records = list(
-        db.scalars(
-            select(ConsentRecord)
-            .where(ConsentRecord.customer_id == customer.id)
-            .order_by(ConsentRecord.id.desc())
-        )
-    )
+    records = list(db.scalars(_CONSENT_RECORDS, {"customer_id": customer.id}))
     latest: dict[str, ConsentRecord] = {}
     for earlier in records:
         latest.setdefault(earlier.purpose, earlier)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from segone.accounts import service as accounts
@@ -64,15 +64,18 @@ def get(db: Session, *, actor: Actor, encounter_id: int) -> Encounter:
     return encounter
 
 
+# Built once: every customer sheet and briefing reads it, and building costs as much as running it.
+_OF_CUSTOMER = (
+    select(Encounter)
+    .where(Encounter.customer_id == bindparam("customer_id"))
+    .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def list_for_customer(db: Session, *, actor: Actor, customer_id: int, limit: int = 100) -> list[Encounter]:
     customer = customers.get(db, actor=actor, customer_id=customer_id)
-    stmt = (
-        select(Encounter)
-        .where(Encounter.customer_id == customer.id)
-        .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
-        .limit(limit)
-    )
-    return list(db.scalars(stmt))
+    return list(db.scalars(_OF_CUSTOMER, {"customer_id": customer.id, "limit": limit}))
 
 
 def list_by_employee(db: Session, *, actor: Actor, employee_id: int, limit: int = 20) -> list[Encounter]:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, and_, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from segone.accounts.schemas import Actor, AuditAction, Permission
@@ -200,6 +200,31 @@ def _served(db: Session) -> RecommendationRun | None:
     ).first()
 
 
+# The served refresh with the customer's offers in one statement (a row without an offer when it stored
+# none for them): every briefing reads them, so it is built once.
+_SERVED_OFFERS = (
+    select(RecommendationRun.id, RecommendationRun.finished_at, Recommendation, Offering)
+    .select_from(RecommendationRun)
+    .outerjoin(
+        Recommendation,
+        and_(
+            Recommendation.run_id == RecommendationRun.id,
+            Recommendation.customer_id == bindparam("customer_id"),
+        ),
+    )
+    .outerjoin(Offering, Offering.id == Recommendation.offering_id)
+    .where(
+        RecommendationRun.id
+        == select(RecommendationRun.id)
+        .where(RecommendationRun.status == "done")
+        .order_by(RecommendationRun.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    .order_by(Recommendation.rank)
+)
+
+
 def customer_offers(
     db: Session, *, actor: Actor, customer_id: int, limit: int | None = None
 ) -> CustomerOffers:
@@ -208,26 +233,7 @@ def customer_offers(
     longer current (with its offer when no reason is left): an offer is never shown without a reason."""
     customer = customers.get(db, actor=actor, customer_id=customer_id)
     require(actor, READ)
-    # The served refresh with the customer's offers in one statement (a row without an offer when it
-    # stored none for them): every briefing reads them.
-    served = (
-        select(RecommendationRun.id)
-        .where(RecommendationRun.status == "done")
-        .order_by(RecommendationRun.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    found = db.execute(
-        select(RecommendationRun.id, RecommendationRun.finished_at, Recommendation, Offering)
-        .select_from(RecommendationRun)
-        .outerjoin(
-            Recommendation,
-            and_(Recommendation.run_id == RecommendationRun.id, Recommendation.customer_id == customer.id),
-        )
-        .outerjoin(Offering, Offering.id == Recommendation.offering_id)
-        .where(RecommendationRun.id == served)
-        .order_by(Recommendation.rank)
-    ).all()
+    found = db.execute(_SERVED_OFFERS, {"customer_id": customer.id}).all()
     if not found:
         return CustomerOffers(customer_id=customer.id, run_id=None, computed_at=None, items=[])
     run_id, computed_at = found[0][0], found[0][1]

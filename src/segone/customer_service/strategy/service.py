@@ -47,8 +47,12 @@ def _names(db: Session, rows: list[StrategyVersion]) -> dict[int, str]:
     return {user_id: person.name for user_id, person in people.items()}
 
 
+# Every briefing reads it; built once, as building costs as much as running it.
+_LATEST = select(StrategyVersion).order_by(StrategyVersion.version.desc()).limit(1)
+
+
 def _latest(db: Session) -> StrategyVersion | None:
-    return db.scalars(select(StrategyVersion).order_by(StrategyVersion.version.desc()).limit(1)).first()
+    return db.scalars(_LATEST).first()
 
 
 def in_force(db: Session) -> StrategyOut:

@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from segone.accounts.schemas import Actor
@@ -45,6 +45,28 @@ RARE_SHARE = 0.05
 DAYS_PER_MONTH = 30.44
 
 
+# Every sheet reads both; built once, as building costs as much as running them.
+# The columns a fact's insight shows, as plain rows.
+_TRAITS_OF_FACTS = (
+    select(
+        FactTrait.differentiator_id,
+        KnowledgeTrait.id,
+        KnowledgeTrait.label,
+        KnowledgeTrait.holders,
+        KnowledgeTrait.population,
+        KnowledgeTrait.rarity,
+    )
+    .join(KnowledgeTrait, KnowledgeTrait.id == FactTrait.trait_id)
+    .where(FactTrait.differentiator_id.in_(bindparam("fact_ids", expanding=True)))
+)
+# The measure with its refresh's time only: the refresh's row holds the (large) distribution.
+_MEASURE_OF_CUSTOMER = (
+    select(CustomerMeasure, KnowledgeRefresh.finished_at)
+    .outerjoin(KnowledgeRefresh, KnowledgeRefresh.id == CustomerMeasure.refresh_id)
+    .where(CustomerMeasure.customer_id == bindparam("customer_id"))
+)
+
+
 def knowledge_of(
     db: Session,
     *,
@@ -63,19 +85,7 @@ def knowledge_of(
         facts = [fact for fact in facts if fact.status == DifferentiatorStatus.CURRENT.value]
     traits = {
         trait.differentiator_id: trait
-        for trait in db.execute(
-            # The columns a fact's insight shows, as plain rows: every sheet reads them.
-            select(
-                FactTrait.differentiator_id,
-                KnowledgeTrait.id,
-                KnowledgeTrait.label,
-                KnowledgeTrait.holders,
-                KnowledgeTrait.population,
-                KnowledgeTrait.rarity,
-            )
-            .join(KnowledgeTrait, KnowledgeTrait.id == FactTrait.trait_id)
-            .where(FactTrait.differentiator_id.in_([f.id for f in facts] or [0]))
-        )
+        for trait in db.execute(_TRAITS_OF_FACTS, {"fact_ids": [f.id for f in facts] or [0]})
     }
     stale_before = utcnow() - timedelta(days=freshness_months * DAYS_PER_MONTH)
     insights = []
@@ -107,12 +117,7 @@ def knowledge_of(
                 last_confirmed_at=fact.last_confirmed_at,
             )
         )
-    # The measure with its refresh's time only: the refresh's row holds the (large) distribution.
-    measured = db.execute(
-        select(CustomerMeasure, KnowledgeRefresh.finished_at)
-        .outerjoin(KnowledgeRefresh, KnowledgeRefresh.id == CustomerMeasure.refresh_id)
-        .where(CustomerMeasure.customer_id == customer.id)
-    ).first()
+    measured = db.execute(_MEASURE_OF_CUSTOMER, {"customer_id": customer.id}).first()
     measure, refreshed_at = (measured[0], measured[1]) if measured else (None, None)
     wanted = measure.look_alikes if measure else []
     names = customers.names_by_id(db, wanted)

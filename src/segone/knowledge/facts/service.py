@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from segone.accounts import service as accounts
@@ -104,15 +104,19 @@ def list_for_customer(
     db: Session, *, actor: Actor, customer_id: int, include_outdated: bool = False
 ) -> list[Differentiator]:
     customer = customers.get(db, actor=actor, customer_id=customer_id)
-    # The acknowledgements joined in, not read by a second statement: every sheet and briefing lists them.
-    stmt = (
-        select(Differentiator)
-        .options(joinedload(Differentiator.acknowledgement))
-        .where(Differentiator.customer_id == customer.id)
-    )
-    if not include_outdated:
-        stmt = stmt.where(Differentiator.status == DifferentiatorStatus.CURRENT.value)
-    return list(db.scalars(stmt.order_by(Differentiator.learned_at.desc(), Differentiator.id)))
+    stmt = _OF_CUSTOMER if include_outdated else _CURRENT_OF_CUSTOMER
+    return list(db.scalars(stmt, {"customer_id": customer.id}))
+
+
+# The acknowledgements joined in, not read by a second statement: every sheet and briefing lists them.
+# Built once, as building costs as much as running them.
+_OF_CUSTOMER = (
+    select(Differentiator)
+    .options(joinedload(Differentiator.acknowledgement))
+    .where(Differentiator.customer_id == bindparam("customer_id"))
+    .order_by(Differentiator.learned_at.desc(), Differentiator.id)
+)
+_CURRENT_OF_CUSTOMER = _OF_CUSTOMER.where(Differentiator.status == DifferentiatorStatus.CURRENT.value)
 
 
 def add(
