@@ -86,6 +86,9 @@ class Binning:
             return self.missing_code if x != x else bisect_right(self._edge_list, x)
         if value is None or (isinstance(value, float | np.floating) and value != value):
             return self.missing_code
+        if isinstance(value, bool) and self.variable.kind is VariableKind.BOOLEAN:
+            # most of a sheet's variables are traits held or not: no text to make and parse
+            return self._codes.get("yes" if value else "no", self.unseen_code)
         text = _text(value)
         if self.variable.kind is VariableKind.BOOLEAN:
             text = _yes_no(text, self.variable)
