@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from segone.clock import utcnow
 from segone.storage.base import Base
+from segone.storage.leases import Leased
+
+_RUNNING = text("status = 'running'")
 
 
 class Offering(Base):
@@ -32,11 +35,24 @@ class Offering(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class RecommendationRun(Base):
+class RecommendationRun(Base, Leased):
     """One run of ``segone offers refresh``: when, with which weights and settings, what it found. The
-    recommendations served are those of the newest run that is done; a failed run says why."""
+    recommendations served are those of the newest run that is done; a failed run says why.
+
+    Leased (``storage.leases``): one run at most is ``running``, held by a live process; a run whose
+    process was killed reads as failed.
+    """
 
     __tablename__ = "recommendation_runs"
+    __table_args__ = (
+        Index(
+            "uq_recommendation_runs_running",
+            "status",
+            unique=True,
+            sqlite_where=_RUNNING,
+            postgresql_where=_RUNNING,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(20))  # running, done, failed

@@ -30,11 +30,12 @@ from segone.personalisation.models import Recommendation, RecommendationRun
 from segone.personalisation.schemas import RecommendationRunOut
 from segone.progress import Progress, silent
 from segone.settings import Settings
-from segone.storage import bulk
+from segone.storage import bulk, leases
 from segone.storage.engine import session_scope
 
 _RECOMMENDATIONS = cast(Table, Recommendation.__table__)
 STAGE = "Ranking and storing offers"
+REFRESH = "An offers refresh"
 
 
 @dataclass
@@ -56,12 +57,15 @@ def refresh(
     require(actor, Permission.RUN_ANALYTICS)
     blend = blend_of(settings)
     with session_scope(sessions) as db:
-        run = RecommendationRun(status="running", settings=blend.described(), seconds={})
-        db.add(run)
-        db.flush()
+        run = RecommendationRun(settings=blend.described(), seconds={})
+        # One refresh at a time; one left "running" by a killed process is marked failed on the way.
+        leases.take(db, RecommendationRun, run, what=REFRESH, lease_seconds=settings.lease_seconds)
         run_id = run.id
     try:
-        _refresh(sessions, settings, actor, run_id, progress)
+        with leases.Heartbeat(
+            sessions, RecommendationRun, run_id, lease_seconds=settings.lease_seconds
+        ) as heartbeat:
+            _refresh(sessions, settings, actor, run_id, progress, heartbeat)
     except BaseException as exc:
         with session_scope(sessions) as db:
             db.execute(delete(Recommendation).where(Recommendation.run_id == run_id))
@@ -78,7 +82,12 @@ def refresh(
 
 
 def _refresh(
-    sessions: sessionmaker[Session], settings: Settings, actor: Actor, run_id: int, progress: Progress
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    actor: Actor,
+    run_id: int,
+    progress: Progress,
+    heartbeat: leases.Heartbeat,
 ) -> None:
     clock = _Clock({}, time.perf_counter())
     progress("Reading purchase events", 0, None)
@@ -110,11 +119,13 @@ def _refresh(
         customers_with += sum(1 for matches in found if matches)
         written += len(records)
         if records:
+            heartbeat.check(REFRESH)  # a run taken for dead writes nothing more: another may have started
             with session_scope(sessions) as db:
                 bulk.insert_rows(db.connection(), _RECOMMENDATIONS, records)
     progress(STAGE, total, total)
     clock.lap("ranking and writing")
 
+    heartbeat.check(REFRESH)
     with session_scope(sessions) as db:
         db.execute(delete(Recommendation).where(Recommendation.run_id < run_id))
         run = db.get(RecommendationRun, run_id)
