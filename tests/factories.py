@@ -63,12 +63,24 @@ def make_customer(
 
 def refuse_consent(runtime: Runtime, customer_id: int, *purposes: str) -> None:
     """Record that the customer refuses ``purposes`` (the test suite grants consent by default)."""
+    record_consent(runtime, customer_id, source=ConsentSource.API, **dict.fromkeys(purposes, False))
+
+
+def record_consent(
+    runtime: Runtime,
+    customer_id: int,
+    *,
+    default_granted: bool = True,
+    source: ConsentSource = ConsentSource.FORM,
+    **purposes: bool,
+) -> None:
+    """Record the customer's consent to ``purposes`` (``profiling=True``, …), as said on a form."""
     with runtime.session() as db:
         customers.record_consent(
             db,
             actor=SYSTEM,
             customer_id=customer_id,
-            change=ConsentChange(**dict.fromkeys(purposes, False)),
-            source=ConsentSource.API,
-            default_granted=True,
+            change=ConsentChange(**purposes),
+            source=source,
+            default_granted=default_granted,
         )

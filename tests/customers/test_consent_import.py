@@ -11,14 +11,14 @@ from segone.accounts.schemas import SYSTEM, AuditAction, Role
 from segone.customers import service as customers
 from segone.customers.importer import import_customers
 from segone.customers.models import ConsentRecord, Customer
-from segone.customers.schemas import ConsentChange, ConsentPurpose, ConsentSource, ImportOutcome
+from segone.customers.schemas import ConsentPurpose, ConsentSource, ImportOutcome
 from segone.exporting import Format
 from segone.importing import ImportRejected
 from segone.runtime import Runtime
 from segone.views.exports import ExportKind
 from tests.conftest import empty_all_tables
 from tests.customers.test_export import export_bytes
-from tests.factories import make_customer, make_user
+from tests.factories import make_customer, make_user, record_consent
 
 CONTACT, PROFILING, PERSONALISATION = ConsentPurpose
 CONSENTING = (
@@ -49,18 +49,6 @@ def _counts(runtime: Runtime) -> tuple[int, int, int]:
             int(db.scalar(select(func.count(ConsentRecord.id))) or 0),
             int(db.scalar(select(func.count(AuditEntry.id))) or 0),
             int(db.scalar(select(func.sum(Customer.version))) or 0),
-        )
-
-
-def _record(runtime: Runtime, customer_id: int, **purposes: bool) -> None:
-    with runtime.session() as db:
-        customers.record_consent(
-            db,
-            actor=SYSTEM,
-            customer_id=customer_id,
-            change=ConsentChange(**purposes),
-            source=ConsentSource.FORM,
-            default_granted=False,
         )
 
 
@@ -163,7 +151,7 @@ def test_only_a_consent_that_differs_from_the_record_is_recorded_and_a_reimport_
     runtime: Runtime,
 ) -> None:
     ann = make_customer(runtime, name="Ann Patel", identities=["email:ann@example.com"])
-    _record(runtime, ann, profiling=True, contact=False)
+    record_consent(runtime, ann, default_granted=False, profiling=True, contact=False)
     csv = (
         "name,email,consent:contact,consent:profiling,consent:personalisation\n"
         "Ann Patel,ann@example.com,yes,yes,no\n"
@@ -229,7 +217,7 @@ def test_the_preview_shows_each_rows_consent_and_counts_a_consent_change_as_an_u
 ) -> None:
     ann = make_customer(runtime, name="Ann Patel", identities=["email:ann@example.com"])
     bob = make_customer(runtime, name="Bob Stone", identities=["email:bob@example.com"])
-    _record(runtime, bob, profiling=True)
+    record_consent(runtime, bob, default_granted=False, profiling=True)
     before = _counts(runtime)
     csv = (
         "name,email,consent:profiling\n"
@@ -254,9 +242,9 @@ def test_an_export_holds_the_recorded_consent_and_imports_back_unchanged(runtime
     )
     bob = make_customer(runtime, name="Bob", identities=["email:bob@example.com"])
     make_customer(runtime, name="Cy", identities=["email:cy@example.com"])  # nothing recorded
-    _record(runtime, ann, contact=True, profiling=False)
-    _record(runtime, ann, profiling=True)  # the latest record is the consent
-    _record(runtime, bob, personalisation=False)
+    record_consent(runtime, ann, default_granted=False, contact=True, profiling=False)
+    record_consent(runtime, ann, default_granted=False, profiling=True)  # the latest record is the consent
+    record_consent(runtime, bob, default_granted=False, personalisation=False)
 
     data = export_bytes(runtime, ExportKind.CUSTOMERS, Format.CSV)
     lines = data.decode().splitlines()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from segone.accounts.schemas import SYSTEM
 from segone.channels import Channel
 from segone.customers import service as customers
-from segone.customers.schemas import ConsentChange, ConsentPurpose, ConsentSource, CustomerCreate
+from segone.customers.schemas import ConsentPurpose, CustomerCreate
 from segone.encounters import service as encounters
 from segone.encounters.schemas import EncounterCreate, NewFact
 from segone.errors import Conflict, Invalid
@@ -21,7 +21,7 @@ from segone.knowledge.facts.schemas import AcknowledgeRequest, DifferentiatorCre
 from segone.runtime import Runtime
 from segone.views import merge as merging
 from tests.conftest import empty_all_tables
-from tests.factories import make_customer
+from tests.factories import make_customer, record_consent
 
 
 @dataclass
@@ -178,18 +178,6 @@ def test_identity_of_a_merged_record_finds_the_survivor(runtime: Runtime) -> Non
         assert [c.id for c in listed] == [a]
 
 
-def _consent(runtime: Runtime, customer_id: int, **change: bool) -> None:
-    with runtime.session() as db:
-        customers.record_consent(
-            db,
-            actor=SYSTEM,
-            customer_id=customer_id,
-            change=ConsentChange(**change),
-            source=ConsentSource.FORM,
-            default_granted=True,
-        )
-
-
 def _granted(runtime: Runtime, customer_id: int) -> dict[str, bool]:
     with runtime.session() as db:
         found = customers.consent_of(db, actor=SYSTEM, customer_id=customer_id, default_granted=True)
@@ -198,7 +186,7 @@ def _granted(runtime: Runtime, customer_id: int) -> dict[str, bool]:
 
 def test_a_refusal_given_on_the_duplicate_is_the_survivors_after_the_merge(runtime: Runtime) -> None:
     survivor, duplicate = make_customer(runtime), make_customer(runtime)
-    _consent(runtime, duplicate, profiling=False, contact=False)
+    record_consent(runtime, duplicate, profiling=False, contact=False)
     assert _granted(runtime, survivor)["profiling"]  # the default: nothing recorded on the survivor
     with runtime.session() as db:
         _, counts = merging.merge(db, actor=SYSTEM, survivor_id=survivor, merged_id=duplicate)
@@ -214,9 +202,10 @@ def test_a_refusal_given_on_the_duplicate_is_the_survivors_after_the_merge(runti
 
 def test_the_latest_statement_of_either_record_is_the_customers_consent(runtime: Runtime) -> None:
     survivor, duplicate, third = make_customer(runtime), make_customer(runtime), make_customer(runtime)
-    _consent(runtime, duplicate, profiling=False)  # said no first, on the duplicate ...
-    _consent(runtime, survivor, profiling=True, personalisation=False)  # ... then yes, on the survivor
-    _consent(runtime, third, personalisation=True)  # and last, on a third record, yes to personalisation
+    record_consent(runtime, duplicate, profiling=False)  # said no first, on the duplicate ...
+    record_consent(runtime, survivor, profiling=True, personalisation=False)  # ... then yes, on the survivor
+    # and last, on a third record, yes to personalisation
+    record_consent(runtime, third, personalisation=True)
     with runtime.session() as db:
         merging.merge(db, actor=SYSTEM, survivor_id=survivor, merged_id=duplicate)
     assert _granted(runtime, survivor) == {"contact": True, "profiling": True, "personalisation": False}
