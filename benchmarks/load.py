@@ -143,6 +143,7 @@ def _load_user(runtime: Runtime) -> str:
 @dataclass
 class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    pages: list[tuple[float, float]] = field(default_factory=list)  # customer pages: (sent at, ms)
     errors: list[str] = field(default_factory=list)
     facts: dict[int, str] = field(default_factory=dict)  # written: id -> text
     acknowledged: set[int] = field(default_factory=set)
@@ -238,6 +239,8 @@ async def _user(n: int, api: httpx.AsyncClient, web: httpx.AsyncClient, plan: Pl
         else:
             if now >= plan.stop_warmup:
                 tally.latencies[kind].append(elapsed)
+                if kind == CUSTOMER_PAGE:
+                    tally.pages.append((now, elapsed))
             if kind == FACT_WRITE:
                 fact_id = int(answer.json()["id"])
                 tally.facts[fact_id] = body["text"] if body else ""
@@ -267,6 +270,21 @@ async def _refresh_midway(api: httpx.AsyncClient, at: float, report: dict[str, A
         "error": job["error"],
         "seconds": round(time.perf_counter() - started, 1),
     }
+    report["refresh_window"] = (started, time.perf_counter())
+
+
+def _database_cpu_seconds() -> float:
+    """The CPU time PostgreSQL's processes on this machine have used so far (those still running)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, _, rest = stat.read_text().partition(") ")
+        except OSError:  # ended meanwhile
+            continue
+        if name.endswith("(postgres"):
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def run_load(
@@ -280,6 +298,8 @@ async def run_load(
     try:
         async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=120) as api:
             cpu_before = cpu_seconds(server)
+            database_before = _database_cpu_seconds()
+            own_before = time.process_time()
             started = time.perf_counter()
             await asyncio.gather(
                 _refresh_midway(api, refresh_at, report, tally),
@@ -287,6 +307,8 @@ async def run_load(
             )
             report["seconds"] = time.perf_counter() - started
             report["server_cpu_seconds"] = cpu_seconds(server) - cpu_before
+            report["database_cpu_seconds"] = _database_cpu_seconds() - database_before
+            report["generator_cpu_seconds"] = time.process_time() - own_before
     finally:
         await web.aclose()
     return tally, report
@@ -439,7 +461,21 @@ def main() -> None:
         )
     events_per_second = tally.events_sent / (args.warmup + args.seconds)
     print(f"  throughput: {total / measured:.1f} requests/s, {events_per_second:,.0f} events/s")
-    print(f"  server CPU: {report['server_cpu_seconds']:.1f} s over {report['seconds']:.0f} s")
+    window = report.get("refresh_window")
+    if window:
+        during = [ms for sent, ms in tally.pages if window[0] <= sent < window[1]]
+        outside = [ms for sent, ms in tally.pages if not window[0] <= sent < window[1]]
+        for label, values in (("while the refresh ran", during), ("outside the refresh", outside)):
+            values = values or [0.0]
+            print(
+                f"  {CUSTOMER_PAGE} {label}: {len(values):,}; p50 {percentile(values, 50):.1f} ms, "
+                f"p95 {percentile(values, 95):.1f} ms, p99 {percentile(values, 99):.1f} ms"
+            )
+    print(
+        f"  CPU over {report['seconds']:.0f} s: server {report['server_cpu_seconds']:.1f} s, "
+        f"PostgreSQL {report['database_cpu_seconds']:.1f} s (its processes still running), "
+        f"this load generator {report['generator_cpu_seconds']:.1f} s"
+    )
     print(f"  behaviour refresh: {report.get('refresh', 'not finished')}")
     print(f"  errors: {len(tally.errors)}" + (f"; the first: {tally.errors[0]}" if tally.errors else ""))
     print(f"  afterwards: {checked}")

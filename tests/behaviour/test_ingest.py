@@ -27,6 +27,7 @@ from segone.customers.models import Customer
 from segone.errors import Invalid
 from segone.importing import ImportRejected
 from segone.runtime import Runtime
+from segone.storage import batching
 from tests.behaviour.conftest import DUCKDB_WARNING
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
@@ -153,6 +154,37 @@ def test_staged_batches_are_idempotent_and_flush(runtime: Runtime, con: BaseBack
     with runtime.session() as db:
         resent = ingest.stage_batch(db, actor=SYSTEM, events=events, stored=StoredIds(dataset))
         assert (resent.new, resent.duplicates) == (0, 2) and ingest.staged_count(db) == 0
+
+
+def test_a_flush_moves_many_staged_events_in_pieces_once(
+    runtime: Runtime, con: BaseBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pieces of two rows read and three ids deleted a statement: every piece and chunk boundary crossed.
+    monkeypatch.setattr(ingest, "FLUSH_ROWS", 2)
+    monkeypatch.setattr(batching, "POSTGRES_VALUES", 3)
+    dataset = EventDataset(tmp_path / "events")
+    events = [
+        {
+            "customer": f"email:c{n % 3}@x.com",
+            "type": "purchase",
+            "timestamp": f"2024-05-0{n + 1}T08:30:00.{n:06d}Z",
+            "value": None if n == 4 else n + 0.5,
+            "quantity": n + 1,
+            "event_id": f"piece-{n}",
+        }
+        for n in range(7)
+    ]
+    with runtime.session() as db:
+        assert ingest.stage_batch(db, actor=SYSTEM, events=events).new == 7
+    assert ingest.flush_staged(runtime.sessions, dataset=dataset) == 7
+    with runtime.session() as db:
+        assert ingest.staged_count(db) == 0
+    assert ingest.count(con, dataset) == 7
+    written = pa.concat_tables(pq.read_table(path) for path in dataset.files()).to_pylist()
+    assert [(e["event_id"], e["ts"], e["value"], e["quantity"]) for e in written] == [
+        (f"piece-{n}", datetime(2024, 5, n + 1, 8, 30, 0, n, tzinfo=UTC), None if n == 4 else n + 0.5, n + 1)
+        for n in range(7)
+    ]
 
 
 def test_a_batch_re_sent_while_another_process_flushes_it_is_not_staged_again(

@@ -31,6 +31,7 @@ from segone.storage.batching import (
     ROWS_PER_STATEMENT,
     array_literal,
     chunks,
+    driver_rows,
     is_postgres,
     values_per_statement,
 )
@@ -162,7 +163,7 @@ def identity_count(db: Session, *, system: str) -> int:
 
 def identities_of(db: Session, *, system: str) -> tuple[list[str], list[int]]:
     """Every value of one system and the customer holding it (a million rows in about a second)."""
-    rows = _driver_rows(db, f"SELECT value, customer_id FROM {_IDENTITIES.name} WHERE system = ?", (system,))
+    rows = driver_rows(db, f"SELECT value, customer_id FROM {_IDENTITIES.name} WHERE system = ?", (system,))
     return [row[0] for row in rows], [row[1] for row in rows]
 
 
@@ -216,12 +217,12 @@ def _sinces(db: Session, ids: Sequence[int]) -> list[tuple[int, Any]]:
     type processing of each row took half the batch's time): on SQLite ``since`` is SQLAlchemy's text
     of a UTC time, which sorts as the time does."""
     if is_postgres(db):
-        return _driver_rows(db, f"SELECT id, since FROM {_CUSTOMERS.name} WHERE id = ANY(?)", (list(ids),))
+        return driver_rows(db, f"SELECT id, since FROM {_CUSTOMERS.name} WHERE id = ANY(?)", (list(ids),))
     found: list[tuple[int, Any]] = []
     for chunk in chunks(ids, values_per_statement(db)):
         marks = ", ".join("?" for _ in chunk)
         found.extend(
-            _driver_rows(db, f"SELECT id, since FROM {_CUSTOMERS.name} WHERE id IN ({marks})", tuple(chunk))
+            driver_rows(db, f"SELECT id, since FROM {_CUSTOMERS.name} WHERE id IN ({marks})", tuple(chunk))
         )
     return found
 
@@ -294,20 +295,6 @@ def attribute_keys(db: Session) -> list[str]:
     return sorted(db.scalars(text(query)))
 
 
-def _driver_rows(db: Session, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """The driver's own rows of a query (``?`` placeholders): no SQLAlchemy row or type processing per
-    row, which would take most of an export's time."""
-    connection = db.connection()
-    if connection.dialect.paramstyle != "qmark":
-        query = query.replace("?", "%s")
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(query, params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
 def latest_consents(db: Session, *, customer_ids: Iterable[int]) -> dict[ConsentKey, bool]:
     """``{(customer_id, purpose): granted}`` of the latest record of each, for these customers: their
     records read in the order of the index (customer, purpose, id), the last of each purpose kept (a
@@ -323,7 +310,7 @@ def latest_consents(db: Session, *, customer_ids: Iterable[int]) -> dict[Consent
         params = (list(chunk),) if postgres else tuple(chunk)
         found.update(
             ((customer_id, purpose), bool(granted))
-            for customer_id, purpose, granted in _driver_rows(db, query, params)
+            for customer_id, purpose, granted in driver_rows(db, query, params)
         )
     return found
 
@@ -334,7 +321,7 @@ def latest_consents_between(db: Session, *, first: int, last: int) -> dict[Conse
         f"SELECT customer_id, purpose, granted FROM {_CONSENTS.name} "
         "WHERE customer_id BETWEEN ? AND ? ORDER BY customer_id, purpose, id"
     )
-    rows = _driver_rows(db, query, (first, last))
+    rows = driver_rows(db, query, (first, last))
     return {(customer_id, purpose): bool(granted) for customer_id, purpose, granted in rows}
 
 
@@ -379,7 +366,7 @@ def export_page(
     key, also before PostgreSQL has statistics of a table just imported (otherwise it may read every
     customer through the merged_into_id index and sort them, for each page).
     """
-    rows = _driver_rows(
+    rows = driver_rows(
         db,
         f"SELECT id, kind, name, attributes, merged_into_id FROM {_CUSTOMERS.name} "
         "WHERE id > ? ORDER BY id LIMIT ?",
@@ -401,7 +388,7 @@ def identities_between(db: Session, *, first: int, last: int) -> list[tuple[int,
         f"SELECT customer_id, system, value FROM {_IDENTITIES.name} "
         "WHERE customer_id BETWEEN ? AND ? ORDER BY customer_id, id"
     )
-    return cast(list[tuple[int, str, str]], _driver_rows(db, query, (first, last)))
+    return cast(list[tuple[int, str, str]], driver_rows(db, query, (first, last)))
 
 
 def names_and_first_identities(

@@ -8,6 +8,7 @@ Rows of an executemany are batched by ``ROWS_PER_STATEMENT`` on both.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -60,6 +61,46 @@ def among(
     if is_postgres(bind):
         return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
     return column.in_(ids)
+
+
+def driver_rows(db: Session, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The driver's own rows of a query (``?`` placeholders): no SQLAlchemy row or type processing per
+    row, which would take most of the time of a read of many rows (an export)."""
+    return [row for rows in driver_batches(db, query, params) for row in rows]
+
+
+def driver_batches(
+    db: Session, query: str, params: tuple[Any, ...], size: int = ROWS_PER_STATEMENT
+) -> Iterator[list[tuple[Any, ...]]]:
+    """``driver_rows`` ``size`` rows at a time: a reader in a serving process makes each batch in one
+    call that holds the interpreter lock, so a batch bounds how long the requests wait for it."""
+    connection = db.connection()
+    if connection.dialect.paramstyle != "qmark":
+        query = query.replace("?", "%s")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(query, params)
+        while rows := cursor.fetchmany(size):
+            yield list(rows)
+    finally:
+        cursor.close()
+
+
+def delete_ids(db: Session, table: str, ids: Sequence[int]) -> int:
+    """Delete the rows of ``table`` (its ``id``) with these ids; how many went. Each statement takes its
+    ids as one parameter (PostgreSQL: an array Arrow writes; SQLite: a JSON list it reads with
+    ``json_each``): compiling an ``IN`` list of 100,000 values took SQLAlchemy and the driver longer than
+    the delete itself."""
+    import pyarrow as pa  # here: see array_literal
+
+    connection = db.connection()
+    if is_postgres(connection):
+        statement = f"DELETE FROM {table} WHERE id = ANY(%s::bigint[])"
+        values = [array_literal(pa.array(chunk, pa.int64())) for chunk in chunks(ids, POSTGRES_VALUES)]
+    else:
+        statement = f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?))"
+        values = [json.dumps(list(chunk)) for chunk in chunks(ids, POSTGRES_VALUES)]
+    return sum(int(connection.exec_driver_sql(statement, (value,)).rowcount) for value in values)
 
 
 def array_literal(values: pa.Array | pa.ChunkedArray) -> str:
