@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import os
 import random
@@ -143,7 +144,7 @@ def _load_user(runtime: Runtime) -> str:
 @dataclass
 class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    pages: list[tuple[float, float]] = field(default_factory=list)  # customer pages: (sent at, ms)
+    timeline: list[tuple[str, float, float]] = field(default_factory=list)  # (kind, sent at, ms)
     errors: list[str] = field(default_factory=list)
     facts: dict[int, str] = field(default_factory=dict)  # written: id -> text
     acknowledged: set[int] = field(default_factory=set)
@@ -239,8 +240,7 @@ async def _user(n: int, api: httpx.AsyncClient, web: httpx.AsyncClient, plan: Pl
         else:
             if now >= plan.stop_warmup:
                 tally.latencies[kind].append(elapsed)
-                if kind == CUSTOMER_PAGE:
-                    tally.pages.append((now, elapsed))
+                tally.timeline.append((kind, now, elapsed))
             if kind == FACT_WRITE:
                 fact_id = int(answer.json()["id"])
                 tally.facts[fact_id] = body["text"] if body else ""
@@ -394,6 +394,11 @@ def main() -> None:
     parser.add_argument(
         "--keep", default=None, help="keep the store and reuse it (as benchmarks/briefing.py)"
     )
+    parser.add_argument(
+        "--timeline",
+        default=None,
+        help="also write every measured request to this CSV file: kind, seconds into the run, ms",
+    )
     args = parser.parse_args()
 
     print(f"machine: {machine()}")
@@ -461,10 +466,18 @@ def main() -> None:
         )
     events_per_second = tally.events_sent / (args.warmup + args.seconds)
     print(f"  throughput: {total / measured:.1f} requests/s, {events_per_second:,.0f} events/s")
+    if args.timeline:
+        with open(args.timeline, "w", encoding="utf-8", newline="") as out:
+            rows = csv.writer(out)
+            rows.writerow(["kind", "sent_s", "ms"])
+            begun = plan.stop_warmup
+            rows.writerows((kind, f"{sent - begun:.3f}", f"{ms:.1f}") for kind, sent, ms in tally.timeline)
+        print(f"every request: {args.timeline}")
     window = report.get("refresh_window")
     if window:
-        during = [ms for sent, ms in tally.pages if window[0] <= sent < window[1]]
-        outside = [ms for sent, ms in tally.pages if not window[0] <= sent < window[1]]
+        pages = [(sent, ms) for kind, sent, ms in tally.timeline if kind == CUSTOMER_PAGE]
+        during = [ms for sent, ms in pages if window[0] <= sent < window[1]]
+        outside = [ms for sent, ms in pages if not window[0] <= sent < window[1]]
         for label, values in (("while the refresh ran", during), ("outside the refresh", outside)):
             values = values or [0.0]
             print(

@@ -8,6 +8,7 @@ import ibis
 import pyarrow as pa
 import pytest
 
+from segone.behaviour import stored_ids
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import EVENT_SCHEMA
 from segone.behaviour.stored_ids import StoredIds
@@ -26,7 +27,15 @@ def _events(ids: list[str]) -> pa.Table:
     )
 
 
-def test_ids_of_files_written_later_and_by_compaction_are_known(tmp_path: Path) -> None:
+# Every file merged at once, merged in pairs, and kept apart (the default merges after 16).
+MERGES = pytest.mark.parametrize("merge_after", [1, 2, 16])
+
+
+@MERGES
+def test_ids_of_files_written_later_and_by_compaction_are_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_after: int
+) -> None:
+    monkeypatch.setattr(stored_ids, "MERGE_AFTER", merge_after)
     dataset = EventDataset(tmp_path / "events")
     stored = StoredIds(dataset)
     asked = pa.array(["a", "b", "c", "d"])
@@ -45,3 +54,21 @@ def test_ids_of_files_written_later_and_by_compaction_are_known(tmp_path: Path) 
     assert stored.contains(asked).tolist() == [True, True, True, False]
     assert len(stored) == 3  # the compacted file's ids, the old files forgotten
     assert stored.contains(pa.array([], pa.string())).tolist() == []
+
+
+@MERGES
+def test_asked_again_a_batch_finds_the_ids_of_files_written_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_after: int
+) -> None:
+    monkeypatch.setattr(stored_ids, "MERGE_AFTER", merge_after)
+    dataset = EventDataset(tmp_path / "events")
+    stored = StoredIds(dataset)
+    for n in range(5):
+        dataset.write_batch(_events([f"old-{n}", f"older-{n}"]))
+    asked = pa.array(["old-0", "old-4", "late", "never"])
+    found, listed = stored.check(asked)
+    assert found.tolist() == [True, True, False, False] and len(listed) == 5
+    dataset.write_batch(_events(["late"]))  # a flush between the check and the staging
+    again, now = stored.check(pa.array(["late", "never"]), besides=listed)
+    assert again.tolist() == [True, False] and len(now) == 6 and listed < now
+    assert len(stored) == 11

@@ -2,12 +2,16 @@
 
 Staging alone only knows what has not been flushed yet: an event re-sent after the flush would be staged,
 answered as new and stored again. The index keeps a 128-bit hash of every ``event_id`` of each file of
-the dataset (16 bytes an event), sorted by its first half, and answers a batch of ids with a binary search
-per file. Files are written whole and never changed, so a file's hashes are read once, when it first
-appears (one column read); a file removed by compaction is forgotten. Each check lists the directory first,
-so files written by another process (a server worker's flush, an import, a refresh) count at once.
-``check`` also says which files it read, so that a batch can ask again, after staging, about the files
-that appeared in between (``ingest.stage_batch``).
+the dataset (16 bytes an event), sorted by its first half, and answers a batch of ids with binary searches.
+Files are written whole and never changed, so a file's hashes are read once, when it first appears (one
+column read). Each check lists the directory first, so files written by another process (a server
+worker's flush, an import, a refresh) count at once. ``check`` also says which files there were, so that a
+batch can ask again, after staging, about the files that appeared in between (``ingest.stage_batch``).
+
+The hashes of the files seen so far are kept merged in one sorted array, and those of the files that
+appeared since then each in its own until there are ``MERGE_AFTER`` of them: a search per file cost an
+events batch 10 ms with the 92 files of a busy day (a flush writes one every 30 s), and grew with every
+file. A file removed (compaction rewrites the dataset) starts the index again from the files there.
 
 The hashes are DuckDB's (``hash(event_id)`` and ``hash(event_id || chr(31))``), computed where the file
 is read: a new server process reads ten million ids in about a second, where hashing them in NumPy took
@@ -42,12 +46,22 @@ class _FileIds:
     second: npt.NDArray[np.uint64]  # in the order of ``first``
 
 
+_EMPTY = _FileIds(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64))
+
+
+# Files kept apart before their hashes join the merged array (a merge re-sorts all of them: about half a
+# second for ten million events, once per MERGE_AFTER files).
+MERGE_AFTER = 16
+
+
 class StoredIds:
     """The event ids in ``dataset``'s files; one per process, shared by its threads."""
 
     def __init__(self, dataset: EventDataset) -> None:
         self.dataset = dataset
-        self._files: dict[Path, _FileIds] = {}
+        self._merged = _EMPTY
+        self._merged_paths: frozenset[Path] = frozenset()
+        self._recent: dict[Path, _FileIds] = {}
         self._lock = threading.Lock()
         self._duckdb = duckdb.connect()  # in memory, for hashing; each use takes a cursor of its own
 
@@ -59,19 +73,22 @@ class StoredIds:
         self, ids: pa.Array, *, besides: Collection[Path] = frozenset()
     ) -> tuple[npt.NDArray[np.bool_], frozenset[Path]]:
         """For each id (none null), whether a file of the dataset holds it, leaving out the files
-        ``besides`` (asked about already); and the files there were."""
+        ``besides`` (asked about already) where they are kept apart; and the files there were. Files
+        merged since they were asked about are searched again: an id found there was found before."""
         found = np.zeros(len(ids), dtype=np.bool_)
-        current = self._current()
-        files = [stored for path, stored in current if path not in besides]
-        listed = frozenset(path for path, _ in current)
-        if not len(ids) or not files:
+        merged, merged_paths, recent = self._current()
+        listed = frozenset(merged_paths | recent.keys())
+        searched = [stored for path, stored in recent.items() if path not in besides]
+        if merged_paths - set(besides):
+            searched.append(merged)
+        if not len(ids) or not searched:
             return found, listed
         first, second = self._hashes(pa.table({"event_id": ids}))
-        # Searched in sorted order: neighbouring searches walk the same part of a file's array, which
-        # halves the time a batch takes against millions of stored ids.
+        # Searched in sorted order: neighbouring searches walk the same part of the array, which halves
+        # the time a batch takes against millions of stored ids.
         order = np.argsort(first)
         first, second = first[order], second[order]
-        for stored in files:
+        for stored in searched:
             at = np.searchsorted(stored.first, first)
             inside = at < len(stored.first)
             at = np.where(inside, at, 0)
@@ -81,21 +98,38 @@ class StoredIds:
         return answer, listed
 
     def __len__(self) -> int:
-        return sum(len(stored.first) for _, stored in self._current())
+        merged, _, recent = self._current()
+        return len(merged.first) + sum(len(stored.first) for stored in recent.values())
 
-    def _current(self) -> list[tuple[Path, _FileIds]]:
-        """The hashes of every file there now, reading those of files not seen before."""
+    def _current(self) -> tuple[_FileIds, frozenset[Path], dict[Path, _FileIds]]:
+        """The merged hashes, the files they are of, and the hashes of each file there now besides,
+        reading those of files not seen before."""
         paths = self.dataset.files()
         with self._lock:
-            for gone in set(self._files) - set(paths):
-                del self._files[gone]
+            present = set(paths)
+            if self._merged_paths - present:  # compacted away: its events are in other files now
+                self._merged, self._merged_paths = _EMPTY, frozenset()
+            for gone in set(self._recent) - present:
+                del self._recent[gone]
             for path in paths:
-                if path not in self._files:
+                if path not in self._merged_paths and path not in self._recent:
                     try:
-                        self._files[path] = self._read(path)
+                        self._recent[path] = self._read(path)
                     except FileNotFoundError:  # compacted away since it was listed
                         continue
-            return [(path, self._files[path]) for path in paths if path in self._files]
+            if len(self._recent) >= MERGE_AFTER:
+                self._merge()
+            return self._merged, self._merged_paths, dict(self._recent)
+
+    def _merge(self) -> None:
+        parts = [self._merged, *self._recent.values()]
+        first = np.concatenate([part.first for part in parts])
+        second = np.concatenate([part.second for part in parts])
+        # Stable: runs already sorted are merged, not sorted again.
+        order = np.argsort(first, kind="stable")
+        self._merged = _FileIds(first[order], second[order])
+        self._merged_paths = self._merged_paths | self._recent.keys()
+        self._recent = {}
 
     def _hashes(self, batch: pa.Table) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
         """The two hashes of each ``event_id`` of an Arrow table, in its order."""
