@@ -63,12 +63,16 @@ def test_asked_again_a_batch_finds_the_ids_of_files_written_since(
     monkeypatch.setattr(stored_ids, "MERGE_AFTER", merge_after)
     dataset = EventDataset(tmp_path / "events")
     stored = StoredIds(dataset)
-    for n in range(5):
-        dataset.write_batch(_events([f"old-{n}", f"older-{n}"]))
-    asked = pa.array(["old-0", "old-4", "late", "never"])
+    for n in range(5):  # hundreds an array: merged out of order, the searches would miss some
+        dataset.write_batch(_events([f"old-{n}-{i}" for i in range(300)]))
+    every = pa.array([f"old-{n}-{i}" for n in range(5) for i in range(300)])
+    assert (
+        stored.contains(every).all() and not stored.contains(pa.array([f"new-{i}" for i in range(300)])).any()
+    )
+    asked = pa.array(["old-0-0", "old-4-299", "late", "never"])
     found, listed = stored.check(asked)
     assert found.tolist() == [True, True, False, False] and len(listed) == 5
     dataset.write_batch(_events(["late"]))  # a flush between the check and the staging
     again, now = stored.check(pa.array(["late", "never"]), besides=listed)
     assert again.tolist() == [True, False] and len(now) == 6 and listed < now
-    assert len(stored) == 11
+    assert len(stored) == 1_501

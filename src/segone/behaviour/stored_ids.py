@@ -49,8 +49,8 @@ class _FileIds:
 _EMPTY = _FileIds(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64))
 
 
-# Files kept apart before their hashes join the merged array (a merge re-sorts all of them: about half a
-# second for ten million events, once per MERGE_AFTER files).
+# Files kept apart before their hashes join the merged array (a merge copies it: about 0.15 s for ten
+# million events, once per MERGE_AFTER files).
 MERGE_AFTER = 16
 
 
@@ -122,12 +122,20 @@ class StoredIds:
             return self._merged, self._merged_paths, dict(self._recent)
 
     def _merge(self) -> None:
-        parts = [self._merged, *self._recent.values()]
-        first = np.concatenate([part.first for part in parts])
-        second = np.concatenate([part.second for part in parts])
-        # Stable: runs already sorted are merged, not sorted again.
-        order = np.argsort(first, kind="stable")
-        self._merged = _FileIds(first[order], second[order])
+        """The recent files' hashes into the merged array: they are sorted together (a few hundred
+        thousand), then slotted in among the merged ones (copied once), not all sorted again."""
+        first = np.concatenate([part.first for part in self._recent.values()])
+        second = np.concatenate([part.second for part in self._recent.values()])
+        order = np.argsort(first)
+        first, second = first[order], second[order]
+        merged = self._merged
+        slots = np.searchsorted(merged.first, first) + np.arange(len(first))
+        kept = np.ones(len(merged.first) + len(first), dtype=np.bool_)
+        kept[slots] = False
+        joined = _FileIds(np.empty(len(kept), dtype=np.uint64), np.empty(len(kept), dtype=np.uint64))
+        joined.first[slots], joined.second[slots] = first, second
+        joined.first[kept], joined.second[kept] = merged.first, merged.second
+        self._merged = joined
         self._merged_paths = self._merged_paths | self._recent.keys()
         self._recent = {}
 
