@@ -62,6 +62,7 @@ class StoredIds:
         self._merged = _EMPTY
         self._merged_paths: frozenset[Path] = frozenset()
         self._recent: dict[Path, _FileIds] = {}
+        self._merging = False
         self._lock = threading.Lock()
         self._duckdb = duckdb.connect()  # in memory, for hashing; each use takes a cursor of its own
 
@@ -103,7 +104,8 @@ class StoredIds:
 
     def _current(self) -> tuple[_FileIds, frozenset[Path], dict[Path, _FileIds]]:
         """The merged hashes, the files they are of, and the hashes of each file there now besides,
-        reading those of files not seen before."""
+        reading those of files not seen before. The caller that finds ``MERGE_AFTER`` files apart merges
+        them, outside the lock: the other threads' checks go on with what is there meanwhile."""
         paths = self.dataset.files()
         with self._lock:
             present = set(paths)
@@ -117,27 +119,24 @@ class StoredIds:
                         self._recent[path] = self._read(path)
                     except FileNotFoundError:  # compacted away since it was listed
                         continue
-            if len(self._recent) >= MERGE_AFTER:
-                self._merge()
-            return self._merged, self._merged_paths, dict(self._recent)
+            now = self._merged, self._merged_paths, dict(self._recent)
+            merging = len(self._recent) >= MERGE_AFTER and not self._merging
+            self._merging = self._merging or merging
+        if merging:
+            self._merge(now[0], now[2])
+        return now
 
-    def _merge(self) -> None:
-        """The recent files' hashes into the merged array: they are sorted together (a few hundred
-        thousand), then slotted in among the merged ones (copied once), not all sorted again."""
-        first = np.concatenate([part.first for part in self._recent.values()])
-        second = np.concatenate([part.second for part in self._recent.values()])
-        order = np.argsort(first)
-        first, second = first[order], second[order]
-        merged = self._merged
-        slots = np.searchsorted(merged.first, first) + np.arange(len(first))
-        kept = np.ones(len(merged.first) + len(first), dtype=np.bool_)
-        kept[slots] = False
-        joined = _FileIds(np.empty(len(kept), dtype=np.uint64), np.empty(len(kept), dtype=np.uint64))
-        joined.first[slots], joined.second[slots] = first, second
-        joined.first[kept], joined.second[kept] = merged.first, merged.second
-        self._merged = joined
-        self._merged_paths = self._merged_paths | self._recent.keys()
-        self._recent = {}
+    def _merge(self, base: _FileIds, parts: dict[Path, _FileIds]) -> None:
+        try:
+            joined = _merged(base, list(parts.values()))
+            with self._lock:
+                if self._merged is base:  # else the dataset was compacted meanwhile: start again
+                    self._merged = joined
+                    self._merged_paths = self._merged_paths | parts.keys()
+                    self._recent = {p: ids for p, ids in self._recent.items() if p not in parts}
+        finally:
+            with self._lock:
+                self._merging = False
 
     def _hashes(self, batch: pa.Table) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
         """The two hashes of each ``event_id`` of an Arrow table, in its order."""
@@ -160,3 +159,19 @@ class StoredIds:
         first, second = found["first"], found["second"]
         order = np.argsort(first, kind="stable")
         return _FileIds(first[order], second[order])
+
+
+def _merged(base: _FileIds, parts: list[_FileIds]) -> _FileIds:
+    """``parts`` slotted in among ``base``: they are sorted together (a few hundred thousand), then
+    placed where they belong in one copy of ``base``, not all sorted again."""
+    first = np.concatenate([part.first for part in parts])
+    second = np.concatenate([part.second for part in parts])
+    order = np.argsort(first)
+    first, second = first[order], second[order]
+    slots = np.searchsorted(base.first, first) + np.arange(len(first))
+    kept = np.ones(len(base.first) + len(first), dtype=np.bool_)
+    kept[slots] = False
+    joined = _FileIds(np.empty(len(kept), dtype=np.uint64), np.empty(len(kept), dtype=np.uint64))
+    joined.first[slots], joined.second[slots] = first, second
+    joined.first[kept], joined.second[kept] = base.first, base.second
+    return joined
