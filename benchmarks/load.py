@@ -3,7 +3,7 @@ exactly once (issue 12, "Load").
 
     .venv/bin/python benchmarks/load.py [--customers 100000] [--differentiators 1000000]
         [--events 10000000] [--users 50] [--seconds 300] [--think-ms 1000] [--event-batch 1000] [--workers 1]
-        [--keep FOLDER-OR-DATABASE-NAME]
+        [--keep FOLDER-OR-DATABASE-NAME] [--timeline FILE]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 The store is ``benchmarks/briefing.py``'s (customers, facts, encounters, acknowledgements, events, and
@@ -26,10 +26,13 @@ Halfway, a behaviour refresh is started (``POST /api/v1/jobs/behaviour-refresh``
 Every answer that is not a success counts as an error. Afterwards the events still staged are flushed
 (``segone events flush``) and the store is checked: every fact written is present exactly once with its
 text, every acknowledgement is recorded once, and every event sent is in the dataset's Parquet files
-exactly once. It prints p50/p95/p99/max per route, the requests and events per second, the refresh's
-time, the errors and the check. Targets (issue 12): the customer page's p99 under 100 ms, zero errors,
-and event ingestion through the API of at least 20,000 events a second (``benchmarks/send_events.py``
-measures that on its own; here the events per second are those the mix asked for).
+exactly once. It prints p50/p95/p99/max per route (the customer page's also while the refresh ran and
+outside it), the requests and events per second, the CPU of the server, of PostgreSQL's processes and of
+this generator, the refresh's time, the errors and the check; ``--timeline FILE`` also writes every
+measured request (kind, seconds into the run, milliseconds) as CSV, to see when the slow ones came.
+Targets (issue 12): the customer page's p99 under 100 ms, zero errors, and event ingestion through the
+API of at least 20,000 events a second (``benchmarks/send_events.py`` measures that on its own; here the
+events per second are those the mix asked for).
 """
 
 from __future__ import annotations
