@@ -425,6 +425,17 @@ def store_of(
     return folder, url, dropped, reuse
 
 
+def kept_store(keep: str, database_url: str | None) -> tuple[Runtime, Path]:
+    """The store this script kept as ``keep``, opened (its runtime, its folder), for the benchmarks that
+    measure on it; exits saying how to build it when there is none."""
+    found = store_of(Path(tempfile.gettempdir()), keep, database_url)
+    if found is None or not found[3]:
+        raise SystemExit(f"No store kept as {keep}: build it with benchmarks/briefing.py --keep first.")
+    folder, url = found[0], found[1]
+    settings = Settings(data_dir=folder, database_url=url, secret_key="bench", consent_default=CONSENT)
+    return Runtime(settings), folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

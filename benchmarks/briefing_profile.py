@@ -17,21 +17,18 @@ import cProfile
 import pstats
 import random
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from briefing import TOKEN_FILE, store_of
-from common import CONSENT, machine
+from briefing import TOKEN_FILE, kept_store
+from common import machine
 from sqlalchemy import event
 
 from segone.accounts import service as accounts
 from segone.knowledge.categories.service import in_force
-from segone.runtime import Runtime
-from segone.settings import Settings
 from segone.views.briefing import briefing
 
 
@@ -50,13 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
-    found = store_of(Path(tempfile.gettempdir()), args.keep, args.database_url)
-    if found is None or not found[3]:
-        raise SystemExit(f"No store kept as {args.keep}: build it with benchmarks/briefing.py --keep first.")
-    folder, url = found[0], found[1]
-    runtime = Runtime(
-        Settings(data_dir=folder, database_url=url, secret_key="bench", consent_default=CONSENT)
-    )
+    runtime, folder = kept_store(args.keep, args.database_url)
     statements: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     started: dict[int, float] = {}
 

@@ -27,15 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from briefing import store_of
-from common import CONSENT, machine
+from briefing import kept_store
+from common import machine
 
 from segone.accounts.schemas import SYSTEM
 from segone.behaviour import ingest
 from segone.behaviour.events import EVENT_SCHEMA
 from segone.behaviour.stored_ids import StoredIds
-from segone.runtime import Runtime
-from segone.settings import Settings
 
 DAY = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -91,13 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
-    found = store_of(Path(tempfile.gettempdir()), args.keep, args.database_url)
-    if found is None or not found[3]:
-        raise SystemExit(f"No store kept as {args.keep}: build it with benchmarks/briefing.py --keep first.")
-    folder, url = found[0], found[1]
-    runtime = Runtime(
-        Settings(data_dir=folder, database_url=url, secret_key="bench", consent_default=CONSENT)
-    )
+    runtime, folder = kept_store(args.keep, args.database_url)
     try:
         dataset = ingest.dataset_of(folder)
         stored = StoredIds(dataset)

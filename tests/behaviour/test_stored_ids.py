@@ -28,16 +28,19 @@ def _events(ids: list[str]) -> pa.Table:
 
 
 # Every file merged at once, merged in pairs, and kept apart (the default merges after 16).
-MERGES = pytest.mark.parametrize("merge_after", [1, 2, 16])
-
-
-@MERGES
-def test_ids_of_files_written_later_and_by_compaction_are_known(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_after: int
-) -> None:
-    monkeypatch.setattr(stored_ids, "MERGE_AFTER", merge_after)
+@pytest.fixture(params=[1, 2, 16], ids=lambda n: f"merge-after-{n}")
+def index(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[EventDataset, StoredIds]:
+    monkeypatch.setattr(stored_ids, "MERGE_AFTER", request.param)
     dataset = EventDataset(tmp_path / "events")
-    stored = StoredIds(dataset)
+    return dataset, StoredIds(dataset)
+
+
+def test_ids_of_files_written_later_and_by_compaction_are_known(
+    index: tuple[EventDataset, StoredIds],
+) -> None:
+    dataset, stored = index
     asked = pa.array(["a", "b", "c", "d"])
     assert stored.contains(asked).tolist() == [False] * 4
     dataset.write_batch(_events(["a", "b"]))
@@ -56,13 +59,10 @@ def test_ids_of_files_written_later_and_by_compaction_are_known(
     assert stored.contains(pa.array([], pa.string())).tolist() == []
 
 
-@MERGES
 def test_asked_again_a_batch_finds_the_ids_of_files_written_since(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_after: int
+    index: tuple[EventDataset, StoredIds],
 ) -> None:
-    monkeypatch.setattr(stored_ids, "MERGE_AFTER", merge_after)
-    dataset = EventDataset(tmp_path / "events")
-    stored = StoredIds(dataset)
+    dataset, stored = index
     for n in range(5):  # hundreds an array: merged out of order, the searches would miss some
         dataset.write_batch(_events([f"old-{n}-{i}" for i in range(300)]))
     every = pa.array([f"old-{n}-{i}" for n in range(5) for i in range(300)])
