@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -66,7 +67,8 @@ def among(
 def driver_rows(db: Session, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     """The driver's own rows of a query (``?`` placeholders): no SQLAlchemy row or type processing per
     row, which would take most of the time of a read of many rows (an export)."""
-    return [row for rows in driver_batches(db, query, params) for row in rows]
+    with _driver_cursor(db, query, params) as cursor:
+        return list(cursor.fetchall())
 
 
 def driver_batches(
@@ -74,14 +76,20 @@ def driver_batches(
 ) -> Iterator[list[tuple[Any, ...]]]:
     """``driver_rows`` ``size`` rows at a time: a reader in a serving process makes each batch in one
     call that holds the interpreter lock, so a batch bounds how long the requests wait for it."""
+    with _driver_cursor(db, query, params) as cursor:
+        while rows := cursor.fetchmany(size):
+            yield list(rows)
+
+
+@contextmanager
+def _driver_cursor(db: Session, query: str, params: tuple[Any, ...]) -> Iterator[Any]:
     connection = db.connection()
     if connection.dialect.paramstyle != "qmark":
         query = query.replace("?", "%s")
     cursor = connection.connection.cursor()
     try:
         cursor.execute(query, params)
-        while rows := cursor.fetchmany(size):
-            yield list(rows)
+        yield cursor
     finally:
         cursor.close()
 
