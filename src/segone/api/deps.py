@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from segone.accounts import service as accounts
 from segone.accounts.schemas import Actor
@@ -31,16 +33,9 @@ def get_db(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Sessio
         yield db
 
 
-def get_read_db(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
-    with runtime.reading() as db:
-        yield db
-
-
 # "function" scope commits before the response is sent, so a client never sees success for a
 # transaction that then fails to commit.
 Db = Annotated[Session, Depends(get_db, scope="function")]
-# For the routes read most, that write nothing but a token's last use (``Runtime.reads``).
-ReadDb = Annotated[Session, Depends(get_read_db, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `segone tokens create EMAIL`.")
 
@@ -53,13 +48,33 @@ def get_actor(
     return _actor(request, db, credentials)
 
 
-def get_reading_actor(
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The work of a route read most (the sheet, the briefing), run in one turn of the thread pool: the
+    session of ``Runtime.reads``, the token's check and the view. Sync dependencies and a sync route take
+    five turns a request (the session in and out, the actor, the route, the answer's validation), and each
+    turn waits for the interpreter lock again behind whatever else the worker is doing."""
+
+    request: Request
+    credentials: HTTPAuthorizationCredentials | None
+
+    async def __call__(self, view: Callable[[Session, Actor], T]) -> T:
+        return await run_in_threadpool(self._run, view)
+
+    def _run(self, view: Callable[[Session, Actor], T]) -> T:
+        runtime: Runtime = self.request.app.state.runtime
+        with runtime.reading() as db:
+            return view(db, _actor(self.request, db, self.credentials))
+
+
+async def get_reading(
     request: Request,
-    db: ReadDb,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
-    """``get_actor`` through the request's ``ReadDb``, so that a read route uses one session."""
-    return _actor(request, db, credentials)
+) -> Reading:
+    return Reading(request, credentials)
 
 
 def _actor(request: Request, db: Session, credentials: HTTPAuthorizationCredentials | None) -> Actor:
@@ -89,7 +104,7 @@ async def get_categories(runtime: Annotated[Runtime, Depends(get_runtime)]) -> C
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
-ReadingActor = Annotated[Actor, Depends(get_reading_actor)]
+Read = Annotated[Reading, Depends(get_reading)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 Categories = Annotated[CategoryList, Depends(get_categories)]
 JobsDep = Annotated[Jobs, Depends(get_jobs)]

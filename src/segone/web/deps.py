@@ -91,20 +91,26 @@ class Viewer:
         return self.actor.can(permission)
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_categories(request: Request) -> CategoryList:
-    return categories_in_force(get_runtime(request).settings)
+# Dependencies that only read the application's state are coroutines: a plain function would take a turn
+# of the thread pool (and of the interpreter lock) on every page.
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
+
+
+async def get_categories(request: Request) -> CategoryList:
+    return categories_in_force(runtime_of(request).settings)
 
 
 def load_viewer(request: Request) -> Viewer | None:
     session = web_session.load(request)
     if session.user_id is None:
         return None
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     try:
         with runtime.reading() as db:
             user = accounts.session_user(db, user_id=session.user_id, session_version=session.session_version)
@@ -306,7 +312,7 @@ def web_router() -> APIRouter:
     return APIRouter(route_class=WebRoute, include_in_schema=False, default_response_class=HTMLResponse)
 
 
-def get_jobs(request: Request) -> Jobs:
+async def get_jobs(request: Request) -> Jobs:
     """The server's background jobs: a page starts a long task there, as the API does."""
     jobs: Jobs = request.app.state.jobs
     return jobs

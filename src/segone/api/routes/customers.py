@@ -13,8 +13,7 @@ from segone.api.deps import (
     CurrentActor,
     CustomerId,
     Db,
-    ReadDb,
-    ReadingActor,
+    Read,
     RuntimeDep,
 )
 from segone.api.errors import responses
@@ -117,8 +116,8 @@ def get_customer(db: Db, actor: CurrentActor, customer_id: CustomerId, response:
     summary="A customer's easel sheet, whole",
     responses=responses(401, 403, 404, 422),
 )
-def get_customer_sheet(
-    db: ReadDb, actor: ReadingActor, customer_id: CustomerId, categories: Categories, runtime: RuntimeDep
+async def get_customer_sheet(
+    read: Read, customer_id: CustomerId, categories: Categories, runtime: RuntimeDep
 ) -> CustomerSheet:
     """Everything the customer page shows, in one call: the customer and their identities; the current
     differentiators by category (each with who learned it, whether the customer knows we know it, its
@@ -126,14 +125,17 @@ def get_customer_sheet(
     ratio; how well we tell the customer apart (distinguishability, look-alikes, the next question, rare
     facts to show them we know); the five most recent encounters; the behaviour profile and scores; and
     the records merged into this one. The id of a merged record gives the surviving record's sheet."""
-    return customer_sheet(
-        db,
-        actor=actor,
-        customer_id=customer_id,
-        categories=categories,
-        freshness_months=runtime.settings.freshness_months,
-        currency=runtime.settings.currency,
-        consent_default=runtime.settings.consent_granted_by_default,
+    settings = runtime.settings
+    return await read(
+        lambda db, actor: customer_sheet(
+            db,
+            actor=actor,
+            customer_id=customer_id,
+            categories=categories,
+            freshness_months=settings.freshness_months,
+            currency=settings.currency,
+            consent_default=settings.consent_granted_by_default,
+        )
     )
 
 
@@ -143,8 +145,8 @@ def get_customer_sheet(
     summary="What to know before meeting a customer",
     responses=responses(401, 403, 404, 422),
 )
-def get_customer_briefing(
-    db: ReadDb, actor: ReadingActor, customer_id: CustomerId, categories: Categories, runtime: RuntimeDep
+async def get_customer_briefing(
+    read: Read, customer_id: CustomerId, categories: Categories, runtime: RuntimeDep
 ) -> Briefing:
     """The briefing before an encounter, read from stored results (the sheet's): their rarest facts first,
     how they differ from most customers, rare facts they do not know we know (bring them up) and stale
@@ -153,14 +155,17 @@ def get_customer_briefing(
     and promises (empty until service quality lands); what to ask next and the categories not known yet;
     offers with their reasons (empty until offers are matched); the last three encounters in one line
     each; their segment path. The id of a merged record gives the surviving record's briefing."""
-    return briefing(
-        db,
-        actor=actor,
-        customer_id=customer_id,
-        categories=categories,
-        freshness_months=runtime.settings.freshness_months,
-        currency=runtime.settings.currency,
-        consent_default=runtime.settings.consent_granted_by_default,
+    settings = runtime.settings
+    return await read(
+        lambda db, actor: briefing(
+            db,
+            actor=actor,
+            customer_id=customer_id,
+            categories=categories,
+            freshness_months=settings.freshness_months,
+            currency=settings.currency,
+            consent_default=settings.consent_granted_by_default,
+        )
     )
 
 
