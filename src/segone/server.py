@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -68,20 +69,47 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     for started in (flusher, reads):
         if started is not None:
             started.start()
+    settling = _freezes_when_settled() if getattr(app.state, "frozen", False) else []
     try:
         yield
     finally:
+        for timer in settling:
+            timer.cancel()
         for stopped in (reads, flusher):
             if stopped is not None:
                 stopped.stop()
 
 
-def freeze_what_is_loaded() -> None:
+# When a serving process freezes again what its first requests left behind (``freeze_what_is_loaded``).
+SETTLED_AFTER_SECONDS = (60.0, 600.0)
+
+
+def freeze_what_is_loaded(app: FastAPI) -> None:
     """Leave the objects of start-up (modules, the app, its routes: millions of them) out of every later
     garbage collection of a server process: a full collection scanned them all, a pause of 70 to 180 ms
-    in the middle of requests, several times a minute under load (``gc.freeze``). Only ``segone serve``
-    calls it, once per process: frozen objects are never collected, which tests building many apps in one
-    process could not afford."""
+    in the middle of requests, several times a minute under load (``gc.freeze``).
+
+    The first requests of each route build more that lives as long (FastAPI's validators and serialisers
+    of each route, compiled templates, SQLAlchemy's statement caches: about 35,000 objects), and the full
+    collections every few seconds of a busy worker scanned those, 15 to 100 ms each. So the process
+    freezes again a minute and ten minutes after it started (``SETTLED_AFTER_SECONDS``). Only ``segone
+    serve`` calls it: frozen objects are never collected, which tests building many apps in one process
+    could not afford; what a freeze keeps that later becomes garbage is freed by reference counting unless
+    it sits in a cycle (the requests in flight at that moment)."""
+    gc.collect()
+    gc.freeze()
+    app.state.frozen = True
+
+
+def _freezes_when_settled() -> list[threading.Timer]:
+    timers = [threading.Timer(after, _freeze_again) for after in SETTLED_AFTER_SECONDS]
+    for timer in timers:
+        timer.daemon = True
+        timer.start()
+    return timers
+
+
+def _freeze_again() -> None:
     gc.collect()
     gc.freeze()
 
@@ -90,7 +118,7 @@ def app_from_environment() -> FastAPI:
     """The application of one worker of ``segone serve --workers N``: uvicorn calls this in each worker
     process, whose settings come from the SEGONE_* variables the parent resolved and passed on."""
     app = create_app(Settings())
-    freeze_what_is_loaded()
+    freeze_what_is_loaded(app)
     return app
 
 

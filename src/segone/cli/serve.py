@@ -63,7 +63,7 @@ def serve(
         from segone.server import create_app, freeze_what_is_loaded
 
         app = create_app(runtime=runtime)
-        freeze_what_is_loaded()
+        freeze_what_is_loaded(app)
         uvicorn.run(app, host=host, port=port, log_level="info")
         return
     # Several processes: the schema is upgraded once, here; each worker builds its app from the settings
