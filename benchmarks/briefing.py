@@ -49,7 +49,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pyarrow as pa
-from common import CONSENT, drop_database, machine
+from common import CONSENT, drop_database, machine, vacuumed
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.exc import OperationalError
 
@@ -489,6 +489,8 @@ def main() -> None:
                 ).items():
                     print(f"  {stage}: {seconds:.1f} s")
                 print(f"  built in {time.perf_counter() - started:.0f} s")
+            if said := vacuumed(runtime.engine):
+                print(f"backend: {backend}; {said}", flush=True)
             runtime.dispose()
             token = (folder / TOKEN_FILE).read_text(encoding="utf-8").strip()
             print(f"segone serve --workers {args.workers}")

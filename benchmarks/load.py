@@ -66,7 +66,7 @@ from briefing import (
     serving,
     store_of,
 )
-from common import CONSENT, drop_database, machine
+from common import CONSENT, drop_database, machine, vacuumed
 from sqlalchemy import func, select
 
 from search import START, percentile, queries
@@ -430,6 +430,8 @@ def main() -> None:
                 f"backend: {backend}; {held:,} events in the dataset ({time.perf_counter() - started:.0f} s)"
             )
             token = _load_user(runtime)
+            if said := vacuumed(runtime.engine):
+                print(f"backend: {backend}; {said}", flush=True)
             runtime.dispose()
             run = f"load{os.urandom(3).hex()}"
             print(f"segone serve --workers {args.workers}")

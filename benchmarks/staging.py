@@ -21,7 +21,10 @@ import argparse
 import random
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -76,6 +79,29 @@ def _staged(run: str, n: int, customers: int) -> pa.Table:
     )
 
 
+@contextmanager
+def lock_waits() -> Iterator[list[float]]:
+    """The longest time, in ms, that a thread waking every millisecond waited for the interpreter lock
+    while the block ran (appended when it ends): what a request of the same process could have waited."""
+    longest, done = [0.0], threading.Event()
+
+    def probe() -> None:
+        while not done.is_set():
+            asked = time.perf_counter()
+            time.sleep(0.001)
+            longest[0] = max(longest[0], time.perf_counter() - asked - 0.001)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    waits: list[float] = []
+    try:
+        yield waits
+    finally:
+        done.set()
+        thread.join()
+        waits.append(longest[0] * 1000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -102,27 +128,32 @@ def main() -> None:
 
         for events in batches[:10]:  # the index read, statements prepared
             stage(events)
-        cpu, wall = time.process_time(), time.perf_counter()
-        for events in batches[10:]:
-            stage(events)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        with lock_waits() as waited:
+            cpu, wall = time.process_time(), time.perf_counter()
+            for events in batches[10:]:
+                stage(events)
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         print(
             f"{runtime.engine.dialect.name}: a batch of {args.batch:,} events checked against "
             f"{len(dataset.files()):,} files ({len(stored):,} events) and staged: "
-            f"{cpu / args.batches * 1000:.1f} ms CPU, {wall / args.batches * 1000:.1f} ms wall"
+            f"{cpu / args.batches * 1000:.1f} ms CPU, {wall / args.batches * 1000:.1f} ms wall; "
+            f"another thread waited up to {waited[0]:.1f} ms"
         )
 
         table = _staged(run, args.flush, args.customers)
         with runtime.session() as db:
             for offset in range(0, table.num_rows, 1_000):
                 ingest._stage(db, table.slice(offset, 1_000))
-        with tempfile.TemporaryDirectory(prefix="segone-staging-bench-") as scratch:
+        with (
+            tempfile.TemporaryDirectory(prefix="segone-staging-bench-") as scratch,
+            lock_waits() as waited,
+        ):
             cpu, wall = time.process_time(), time.perf_counter()
             moved = ingest.flush_staged(runtime.sessions, dataset=ingest.dataset_of(Path(scratch)))
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         print(
             f"{runtime.engine.dialect.name}: the flush of {moved:,} staged events: "
-            f"{cpu:.2f} s CPU, {wall:.2f} s wall"
+            f"{cpu:.2f} s CPU, {wall:.2f} s wall; another thread waited up to {waited[0]:.1f} ms"
         )
     finally:
         runtime.dispose()

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from ibis import BaseBackend
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from segone.accounts.models import AuditEntry
 from segone.accounts.schemas import SYSTEM
@@ -185,6 +185,29 @@ def test_a_flush_moves_many_staged_events_in_pieces_once(
         (f"piece-{n}", datetime(2024, 5, n + 1, 8, 30, 0, n, tzinfo=UTC), None if n == 4 else n + 0.5, n + 1)
         for n in range(7)
     ]
+
+
+def test_a_flush_leaves_no_dead_rows_in_the_staging_table(runtime: Runtime, tmp_path: Path) -> None:
+    # The test server runs without autovacuum, as some do: only the flush's own vacuum frees the pages.
+    dataset = EventDataset(tmp_path / "events")
+    events = [
+        {
+            "customer": f"email:c{n % 50}@x.com",
+            "type": "purchase",
+            "timestamp": "2024-05-01T08:30:00Z",
+            "event_id": f"dead-{n}",
+            "properties": {"note": "x" * 200},
+        }
+        for n in range(3_000)
+    ]
+    with runtime.session() as db:
+        assert ingest.stage_batch(db, actor=SYSTEM, events=events).new == 3_000
+    assert ingest.flush_staged(runtime.sessions, dataset=dataset) == 3_000
+    with runtime.session() as db:
+        assert ingest.staged_count(db) == 0
+        if runtime.engine.dialect.name == "postgresql":
+            # A vacuum that finds every row dead gives the empty pages at the end back: none are left.
+            assert db.scalar(text("SELECT pg_relation_size('event_staging')")) == 0
 
 
 def test_a_batch_re_sent_while_another_process_flushes_it_is_not_staged_again(
