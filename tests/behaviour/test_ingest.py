@@ -21,6 +21,7 @@ from segone.accounts.schemas import SYSTEM
 from segone.behaviour import ingest
 from segone.behaviour.dataset import EventDataset
 from segone.behaviour.events import cdnow_path
+from segone.behaviour.models import StagedEvent
 from segone.behaviour.stored_ids import StoredIds
 from segone.customers import service as customers_service
 from segone.customers.models import Customer
@@ -208,6 +209,29 @@ def test_a_flush_leaves_no_dead_rows_in_the_staging_table(runtime: Runtime, tmp_
         if runtime.engine.dialect.name == "postgresql":
             # A vacuum that finds every row dead gives the empty pages at the end back: none are left.
             assert db.scalar(text("SELECT pg_relation_size('event_staging')")) == 0
+
+
+def test_the_staged_ids_delete_is_planned_with_its_ids_every_time(runtime: Runtime) -> None:
+    # Prepared (the driver does so from the fifth run on a connection), PostgreSQL would soon plan it
+    # without the ids: on the near-empty queue that the flush's vacuum leaves, a scan comparing each row
+    # with every id in turn.
+    events = [
+        {
+            "customer": "email:a@x.com",
+            "type": "purchase",
+            "timestamp": "2024-05-01T08:30:00Z",
+            "event_id": f"p-{n}",
+        }
+        for n in range(8)
+    ]
+    with runtime.session() as db:
+        ingest.stage_batch(db, actor=SYSTEM, events=events)
+        staged = list(db.scalars(select(StagedEvent.id).order_by(StagedEvent.id)))
+        assert [batching.delete_ids(db, "event_staging", [one]) for one in staged] == [1] * 8
+        assert ingest.staged_count(db) == 0
+        if runtime.engine.dialect.name == "postgresql":
+            prepared = db.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
+            assert not [statement for statement in prepared if "event_staging" in statement]
 
 
 def test_a_batch_re_sent_while_another_process_flushes_it_is_not_staged_again(

@@ -102,13 +102,27 @@ def delete_ids(db: Session, table: str, ids: Sequence[int]) -> int:
     import pyarrow as pa  # here: see array_literal
 
     connection = db.connection()
-    if is_postgres(connection):
-        statement = f"DELETE FROM {table} WHERE id = ANY(%s::bigint[])"
-        values = [array_literal(pa.array(chunk, pa.int64())) for chunk in chunks(ids, POSTGRES_VALUES)]
-    else:
+    if not is_postgres(connection):
         statement = f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?))"
         values = [json.dumps(list(chunk)) for chunk in chunks(ids, POSTGRES_VALUES)]
-    return sum(int(connection.exec_driver_sql(statement, (value,)).rowcount) for value in values)
+        return sum(int(connection.exec_driver_sql(statement, (value,)).rowcount) for value in values)
+    statement = f"DELETE FROM {table} WHERE id = ANY(%s::bigint[])"
+    driver = connection.connection.driver_connection  # psycopg's own connection: see prepare below
+    assert driver is not None
+    cursor = driver.cursor()
+    deleted = 0
+    try:
+        for chunk in chunks(ids, POSTGRES_VALUES):
+            # Never prepared, so planned each time with the array known. The driver prepares a statement
+            # run five times, and PostgreSQL then settles on a generic plan: for a queue table that was
+            # empty when last analysed, a sequential scan comparing every row with each id of the array
+            # in turn (seconds of the server's CPU a flush, under load). Known, the array is hashed or
+            # the index used.
+            literal = array_literal(pa.array(chunk, pa.int64()))
+            deleted += cursor.execute(statement, (literal,), prepare=False).rowcount
+        return deleted
+    finally:
+        cursor.close()
 
 
 def array_literal(values: pa.Array | pa.ChunkedArray) -> str:
