@@ -96,9 +96,8 @@ def _driver_cursor(db: Session, query: str, params: tuple[Any, ...]) -> Iterator
 
 def delete_ids(db: Session, table: str, ids: Sequence[int]) -> int:
     """Delete the rows of ``table`` (its ``id``) with these ids; how many went. Each statement takes its
-    ids as one parameter (PostgreSQL: an array Arrow writes; SQLite: a JSON list it reads with
-    ``json_each``): compiling an ``IN`` list of 100,000 values took SQLAlchemy and the driver longer than
-    the delete itself."""
+    ids whole (PostgreSQL: an array literal Arrow writes; SQLite: a JSON list it reads with ``json_each``):
+    compiling an ``IN`` list of 100,000 values took SQLAlchemy and the driver longer than the delete."""
     import pyarrow as pa  # here: see array_literal
 
     connection = db.connection()
@@ -106,20 +105,20 @@ def delete_ids(db: Session, table: str, ids: Sequence[int]) -> int:
         statement = f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?))"
         values = [json.dumps(list(chunk)) for chunk in chunks(ids, POSTGRES_VALUES)]
         return sum(int(connection.exec_driver_sql(statement, (value,)).rowcount) for value in values)
-    statement = f"DELETE FROM {table} WHERE id = ANY(%s::bigint[])"
     driver = connection.connection.driver_connection  # psycopg's own connection: see prepare below
     assert driver is not None
     cursor = driver.cursor()
     deleted = 0
     try:
         for chunk in chunks(ids, POSTGRES_VALUES):
-            # Never prepared, so planned each time with the array known. The driver prepares a statement
-            # run five times, and PostgreSQL then settles on a generic plan: for a queue table that was
-            # empty when last analysed, a sequential scan comparing every row with each id of the array
-            # in turn (seconds of the server's CPU a flush, under load). Known, the array is hashed or
-            # the index used.
+            # The ids in the statement's text (Arrow writes them: digits and commas only), never prepared.
+            # As a parameter, the array is not a constant when PostgreSQL plans: on a queue table last
+            # analysed or vacuumed nearly empty, it scans the table comparing each row with every id in
+            # turn (seconds of the server's CPU a flush, under load). A constant array is hashed for such
+            # a scan, or looked up in the index. Prepared, each text would be kept by the driver's cache.
             literal = array_literal(pa.array(chunk, pa.int64()))
-            deleted += cursor.execute(statement, (literal,), prepare=False).rowcount
+            statement = f"DELETE FROM {table} WHERE id = ANY('{literal}'::bigint[])"
+            deleted += cursor.execute(statement, prepare=False).rowcount
         return deleted
     finally:
         cursor.close()
