@@ -50,7 +50,7 @@ from segone.importing import (
 )
 from segone.importing.tables import read_table
 from segone.storage.batching import SQLITE_VALUES, array_literal, chunks, delete_ids, driver_batches
-from segone.storage.engine import session_scope, vacuum
+from segone.storage.engine import session_scope
 
 Unknown = Literal["create", "reject"]
 PRESETS = ("cdnow",)
@@ -582,7 +582,6 @@ def flush_staged(sessions: sessionmaker[Session], *, dataset: EventDataset) -> i
         dataset.write_batch(pa.Table.from_batches(batches, schema=EVENT_SCHEMA))
         # By id, not by range: a row of a batch committed meanwhile with a lower id stays staged.
         delete_ids(db, _STAGED.name, ids)
-    vacuum(db.get_bind().engine, _STAGED.name)
     return len(ids)
 
 

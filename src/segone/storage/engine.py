@@ -102,14 +102,3 @@ def session_scope(engine_or_factory: Engine | sessionmaker[Session]) -> Iterator
         raise
     finally:
         session.close()
-
-
-def vacuum(engine: Engine, table: str) -> None:
-    """PostgreSQL: reclaim the dead rows of a table used as a queue (rows written, then all deleted every
-    few seconds) at once. Until a vacuum, every read of the table walks past them: a staging table left to
-    autovacuum, which waits a minute between visits and is off on some servers, grew to 5.6 million dead
-    rows and 1.2 GB for the few thousand live ones. Nothing to do on SQLite, which reuses freed pages."""
-    if engine.dialect.name != "postgresql":
-        return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(f"VACUUM {engine.dialect.identifier_preparer.quote(table)}")
