@@ -12,8 +12,9 @@ the dataset holds ``--events``; ``--keep`` keeps and reuses it as there. It is s
 (``--workers`` processes, one by default, as a user runs it).
 
 ``--users`` virtual users (asyncio, in this process, over keep-alive connections on loopback) each do one
-thing after another, pausing ``--think-ms`` on average between them (exponentially distributed), chosen
-at random with these weights:
+thing after another, pausing ``--think-ms`` on average between them (exponentially distributed, and once
+before the first, so that they arrive as they go on, not all in the first instant), chosen at random with
+these weights:
 
 - 40 %: a customer's page (``GET /customers/{id}``, the HTML sheet, signed in with a session cookie);
 - 15 %: a search (``GET /api/v1/search?q=...``, words of the demo's facts);
@@ -29,7 +30,8 @@ text, every acknowledgement is recorded once, and every event sent is in the dat
 exactly once. It prints p50/p95/p99/max per route (the customer page's also while the refresh ran and
 outside it), the requests and events per second, the CPU of the server, of PostgreSQL's processes and of
 this generator, the refresh's time, the errors and the check; ``--timeline FILE`` also writes every
-measured request (kind, seconds into the run, milliseconds) as CSV, to see when the slow ones came.
+request (kind, seconds into the measured run, negative in the warm-up; milliseconds) as CSV, to see when
+the slow ones came; the pages are also split by the stage of the refresh they were sent in.
 Targets (issue 12): the customer page's p99 under 100 ms, zero errors, and event ingestion through the
 API of at least 20,000 events a second (``benchmarks/send_events.py`` measures that on its own; here the
 events per second are those the mix asked for).
@@ -209,6 +211,8 @@ async def _user(n: int, api: httpx.AsyncClient, web: httpx.AsyncClient, plan: Pl
     mine: list[int] = []
     seq = 0
     kinds, weights = list(MIX), list(MIX.values())
+    if plan.think:  # arriving as they go on, not all fifty in the same instant
+        await asyncio.sleep(rng.expovariate(1 / plan.think))
     while (now := time.perf_counter()) < plan.stop:
         kind = rng.choices(kinds, weights)[0]
         if kind == ACKNOWLEDGE and not mine:
@@ -243,7 +247,7 @@ async def _user(n: int, api: httpx.AsyncClient, web: httpx.AsyncClient, plan: Pl
         else:
             if now >= plan.stop_warmup:
                 tally.latencies[kind].append(elapsed)
-                tally.timeline.append((kind, now, elapsed))
+            tally.timeline.append((kind, now, elapsed))
             if kind == FACT_WRITE:
                 fact_id = int(answer.json()["id"])
                 tally.facts[fact_id] = body["text"] if body else ""
@@ -265,8 +269,12 @@ async def _refresh_midway(api: httpx.AsyncClient, at: float, report: dict[str, A
         tally.errors.append(f"refresh: {answer.status_code} {answer.text[:200]}")
         return
     job = answer.json()
+    stages: list[tuple[str, float]] = []  # each stage the polls saw, from when it was first seen
     while job["finished_at"] is None:
-        await asyncio.sleep(1)
+        stage = (job.get("progress") or {}).get("stage")
+        if stage and (not stages or stages[-1][0] != stage):
+            stages.append((stage, time.perf_counter()))
+        await asyncio.sleep(0.5)
         job = (await api.get(f"/api/v1/jobs/{job['id']}")).json()
     report["refresh"] = {
         "state": job["state"],
@@ -274,6 +282,7 @@ async def _refresh_midway(api: httpx.AsyncClient, at: float, report: dict[str, A
         "seconds": round(time.perf_counter() - started, 1),
     }
     report["refresh_window"] = (started, time.perf_counter())
+    report["refresh_stages"] = stages
 
 
 def _database_cpu_seconds() -> float:
@@ -400,7 +409,7 @@ def main() -> None:
     parser.add_argument(
         "--timeline",
         default=None,
-        help="also write every measured request to this CSV file: kind, seconds into the run, ms",
+        help="also write every request to this CSV file: kind, seconds into the run (<0: warm-up), ms",
     )
     args = parser.parse_args()
 
@@ -480,7 +489,11 @@ def main() -> None:
         print(f"every request: {args.timeline}")
     window = report.get("refresh_window")
     if window:
-        pages = [(sent, ms) for kind, sent, ms in tally.timeline if kind == CUSTOMER_PAGE]
+        pages = [
+            (sent, ms)
+            for kind, sent, ms in tally.timeline
+            if kind == CUSTOMER_PAGE and sent >= plan.stop_warmup
+        ]
         during = [ms for sent, ms in pages if window[0] <= sent < window[1]]
         outside = [ms for sent, ms in pages if not window[0] <= sent < window[1]]
         for label, values in (("while the refresh ran", during), ("outside the refresh", outside)):
@@ -489,6 +502,7 @@ def main() -> None:
                 f"  {CUSTOMER_PAGE} {label}: {len(values):,}; p50 {percentile(values, 50):.1f} ms, "
                 f"p95 {percentile(values, 95):.1f} ms, p99 {percentile(values, 99):.1f} ms"
             )
+        _by_stage(report.get("refresh_stages", []), window[1], pages)
     print(
         f"  CPU over {report['seconds']:.0f} s: server {report['server_cpu_seconds']:.1f} s, "
         f"PostgreSQL {report['database_cpu_seconds']:.1f} s (its processes still running), "
@@ -500,6 +514,16 @@ def main() -> None:
     print(f"load average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     if tally.errors or not checked["all_once"]:
         raise SystemExit(1)
+
+
+def _by_stage(stages: list[tuple[str, float]], end: float, pages: list[tuple[float, float]]) -> None:
+    """The customer pages sent during each stage of the refresh: which of its work slows them."""
+    for (stage, begun), until in zip(stages, [at for _, at in stages[1:]] + [end], strict=True):
+        values = [ms for sent, ms in pages if begun <= sent < until] or [0.0]
+        print(
+            f"    {stage} ({until - begun:.0f} s): {len(values):,} pages; p50 {percentile(values, 50):.1f} "
+            f"ms, p99 {percentile(values, 99):.1f} ms"
+        )
 
 
 if __name__ == "__main__":

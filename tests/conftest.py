@@ -161,9 +161,8 @@ class LiveServer:
             port = probe.getsockname()[1]
         self.runtime = runtime
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(
-            create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
+        self.app = create_app(runtime=runtime)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()

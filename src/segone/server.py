@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -54,6 +55,8 @@ from segone.web import api_docs
 from segone.web import errors as web_errors
 from segone.web import routes as web
 
+log = logging.getLogger(__name__)
+
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -64,11 +67,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     interval = runtime.settings.flush_interval_seconds
     dataset = ingest.dataset_of(runtime.settings.data_dir)
     # 0 turns background writing off: staged events wait for a flush, reads are audited as they commit.
-    flusher = Flusher(runtime.sessions, dataset, interval) if interval > 0 else None
+    # ``segone serve`` flushes in a process of its own (``flusher.flush_process``), beside its workers.
+    flushes = interval > 0 and app.state.flushes
+    flusher = Flusher(runtime.sessions, dataset, interval) if flushes else None
     reads = accounts.ReadLog(runtime.sessions) if interval > 0 else None
     for started in (flusher, reads):
         if started is not None:
             started.start()
+    threading.Thread(
+        target=_load_stored_ids, args=(app.state.stored_event_ids,), name="segone-stored-ids", daemon=True
+    ).start()
     settling = _freezes_when_settled() if getattr(app.state, "frozen", False) else []
     try:
         yield
@@ -78,6 +86,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         for stopped in (reads, flusher):
             if stopped is not None:
                 stopped.stop()
+
+
+def _load_stored_ids(stored: StoredIds) -> None:
+    try:
+        stored.load()
+    except Exception:  # the first events batch reads them again, and reports what is wrong
+        log.exception("Reading the ids of the stored events failed.")
 
 
 # When a serving process freezes again what its first requests left behind (``freeze_what_is_loaded``).
@@ -117,12 +132,17 @@ def _freeze_again() -> None:
 def app_from_environment() -> FastAPI:
     """The application of one worker of ``segone serve --workers N``: uvicorn calls this in each worker
     process, whose settings come from the SEGONE_* variables the parent resolved and passed on."""
-    app = create_app(Settings())
+    app = create_app(Settings(), flushes=False)
     freeze_what_is_loaded(app)
     return app
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, flushes: bool = True
+) -> FastAPI:
+    """The application over ``runtime`` (or one of ``settings``). ``flushes``: whether it moves staged events
+    into the dataset in a thread of its own while it runs; ``segone serve`` runs one process for that
+    beside its workers instead (``behaviour.flusher``)."""
     runtime = runtime or Runtime(settings or Settings())
     app = FastAPI(
         lifespan=_lifespan,
@@ -138,6 +158,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.flushes = flushes
     app.state.jobs = Jobs(runtime.sessions, runtime.settings)
     app.state.auth_throttle = AuthThrottle.from_settings(runtime.settings)
     # One index of the dataset's event ids per process: built as batches come, shared by their threads.

@@ -201,8 +201,9 @@ class Settings(BaseSettings):
         ge=1,
         le=64,
         description=(
-            "Server processes 'segone serve' runs (each with its own threads, connections and background "
-            "flushers); about one per CPU. Jobs and events are kept in the store, so any worker answers."
+            "Server processes 'segone serve' runs (each with its own threads and connections; one more "
+            "process beside them flushes staged events); about one per CPU. Jobs and events are kept in "
+            "the store, so any worker answers."
         ),
     )
 

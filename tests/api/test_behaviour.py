@@ -137,6 +137,28 @@ def test_the_server_flushes_staged_events_in_the_background(fresh_settings: Sett
         runtime.dispose()
 
 
+def test_a_server_reads_the_ids_of_the_stored_events_as_it_starts(fresh_settings: Settings) -> None:
+    """Not at its first events batch, which would wait for them, and every batch behind it."""
+    runtime = Runtime(fresh_settings)
+    runtime.upgrade_schema()
+    with runtime.session() as db:
+        resolved = ingest.resolve_customers(db, actor=SYSTEM, events=read_cdnow_sample(), unknown="create")
+    assert resolved.table is not None
+    dataset = ingest.dataset_of(runtime.settings.data_dir)
+    dataset.write_batch(resolved.table)
+    server = LiveServer(runtime)
+    try:
+        stored = server.app.state.stored_event_ids
+        deadline = time.monotonic() + 30
+        while not stored.files_read and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert stored.files_read == set(dataset.files())
+        assert len(stored) == resolved.table.num_rows
+    finally:
+        server.stop()
+        runtime.dispose()
+
+
 def test_intervals_on_the_scores_when_asked_for(runtime: Runtime, api: ClientFactory) -> None:
     refreshed_on_cdnow(runtime)  # customers who drop out: a Pareto/NBD with every parameter pinned down
     client = api(api_user(runtime, Role.FRONTLINE).token)

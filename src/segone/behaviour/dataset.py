@@ -2,8 +2,8 @@
 
 Each batch becomes one file, written under a hidden temporary name and renamed, so a batch is visible
 whole or not at all. Appends lock nothing: several processes may append at once (file names are unique).
-Only the moves of the staging table into the dataset take turns (``flushing``): two server workers whose
-flushers tick together would otherwise write the same staged events twice.
+Only the moves of the staging table into the dataset take turns (``flushing``): the server's flusher, a
+refresh and ``segone events flush`` flushing together would otherwise write the same staged events twice.
 The temporary name carries its writer (``processes.Owner``): a writer killed mid-file leaves it behind,
 and the next write or compaction removes it once its writer is seen dead, or after ``LEFTOVER_AGE``
 untouched when that cannot be seen (another host); a writer seen alive keeps its file. ``leftovers``

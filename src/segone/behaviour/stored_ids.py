@@ -4,8 +4,9 @@ Staging alone only knows what has not been flushed yet: an event re-sent after t
 answered as new and stored again. The index keeps a 128-bit hash of every ``event_id`` of each file of
 the dataset (16 bytes an event), sorted by its first half, and answers a batch of ids with binary searches.
 Files are written whole and never changed, so a file's hashes are read once, when it first appears (one
-column read). Each check lists the directory first, so files written by another process (a server
-worker's flush, an import, a refresh) count at once. ``check`` also says which files there were, so that a
+column read); a server process reads those there are as it starts (``load``), not at its first batch.
+Each check lists the directory first, so files written by another process (the server's flusher, an
+import, a refresh) count at once. ``check`` also says which files there were, so that a
 batch can ask again, after staging, about the files that appeared in between (``ingest.stage_batch``).
 
 The hashes of the files seen so far are kept merged in one sorted array, and those of the files that
@@ -65,6 +66,18 @@ class StoredIds:
         self._merging = False
         self._lock = threading.Lock()
         self._duckdb = duckdb.connect()  # in memory, for hashing; each use takes a cursor of its own
+
+    def load(self) -> None:
+        """Read the hashes of the files there now. A server process does it as it starts: its first events
+        batch would otherwise wait for them (about a second of CPU for ten million events), and every batch
+        behind it."""
+        self._current()
+
+    @property
+    def files_read(self) -> frozenset[Path]:
+        """The files whose ids it holds, as of its last look at the dataset (without looking again)."""
+        with self._lock:
+            return self._merged_paths | self._recent.keys()
 
     def contains(self, ids: pa.Array) -> npt.NDArray[np.bool_]:
         """For each id (none null), whether a file of the dataset holds it."""

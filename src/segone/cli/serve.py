@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+from types import FrameType
 from typing import Annotated
 
 import typer
 
 from segone.cli.common import runtime_of
+from segone.runtime import Runtime
 from segone.settings import Settings
 
 app = typer.Typer()
@@ -35,16 +38,18 @@ def serve(
             help=(
                 "Server processes answering on the port [default: SEGONE_WORKERS or 1]. One process runs "
                 "Python code on one CPU at a time: about one worker per CPU serves more requests at once. "
-                "Jobs and staged events are kept in the store, so any worker answers about them; each "
-                "worker flushes staged events and audit reads on its own; with in-memory sign-in limits "
+                "Jobs and staged events are kept in the store, so any worker answers about them; one "
+                "process beside them moves staged events into the dataset; each worker writes its audit "
+                "reads on its own; with in-memory sign-in limits "
                 "(SEGONE_AUTH_LIMIT_STORAGE=memory://) each worker allows its share of the limits."
             ),
         ),
     ] = None,
 ) -> None:
     """Serve the web UI and the REST API (OpenAPI at /docs), after bringing the store's schema up to date."""
-    # Imported here: the web application is the heaviest import, and only this command needs it.
-    import uvicorn
+    # Imported here, as uvicorn and the web application below: Arrow and the rest of what serving needs are
+    # the heaviest imports, and only this command needs them.
+    from segone.behaviour.flusher import flush_process
 
     runtime = runtime_of(ctx, migrated=False)
     runtime.upgrade_schema()
@@ -59,15 +64,30 @@ def serve(
         f"Segment of One on http://{host}:{port}{many} (API docs at /docs and /redoc); Ctrl+C stops it.",
         err=True,
     )
+    # SIGTERM ends the process by default, and uvicorn passes it on once it stopped serving: the flusher's
+    # last flush would be cut off. Raised here instead, it ends the process the same way after that flush.
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        with flush_process(settings):
+            _serve(runtime, host, port, workers)
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+
+
+def _serve(runtime: Runtime, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
     if workers == 1:
         from segone.server import create_app, freeze_what_is_loaded
 
-        app = create_app(runtime=runtime)
+        app = create_app(runtime=runtime, flushes=False)
         freeze_what_is_loaded(app)
         uvicorn.run(app, host=host, port=port, log_level="info")
         return
     # Several processes: the schema is upgraded once, here; each worker builds its app from the settings
     # resolved here, passed on as SEGONE_* variables (the workers inherit this process's environment).
+    settings = runtime.settings
     settings.resolved_secret_key()  # created once, before the workers would race to create it
     os.environ.update(environment_of(settings))
     runtime.dispose()
@@ -79,6 +99,14 @@ def serve(
         workers=workers,
         log_level="info",
     )
+
+
+class _Terminated(Exception):
+    """SIGTERM, once the server has stopped serving."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
 
 
 def environment_of(settings: Settings) -> dict[str, str]:
