@@ -74,9 +74,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     for started in (flusher, reads):
         if started is not None:
             started.start()
-    threading.Thread(
-        target=_load_stored_ids, args=(app.state.stored_event_ids,), name="segone-stored-ids", daemon=True
-    ).start()
+    # Before the first request, not beside them: a second or two of CPU for ten million events, which a
+    # worker's first events batch would wait for, and every request of that worker share.
+    _load_stored_ids(app.state.stored_event_ids)
     settling = _freezes_when_settled() if getattr(app.state, "frozen", False) else []
     try:
         yield

@@ -4,7 +4,7 @@ Staging alone only knows what has not been flushed yet: an event re-sent after t
 answered as new and stored again. The index keeps a 128-bit hash of every ``event_id`` of each file of
 the dataset (16 bytes an event), sorted by its first half, and answers a batch of ids with binary searches.
 Files are written whole and never changed, so a file's hashes are read once, when it first appears (one
-column read); a server process reads those there are as it starts (``load``), not at its first batch.
+column read); a server process reads those there are before it serves (``load``), not at its first batch.
 Each check lists the directory first, so files written by another process (the server's flusher, an
 import, a refresh) count at once. ``check`` also says which files there were, so that a
 batch can ask again, after staging, about the files that appeared in between (``ingest.stage_batch``).
