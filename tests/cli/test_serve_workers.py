@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -134,13 +136,22 @@ def _staged(runtime: Runtime) -> int:
         return ingest.staged_count(db)
 
 
-def test_one_process_below_the_workers_moves_what_they_stage_into_the_dataset(tmp_path: Path) -> None:
+@contextmanager
+def _store(tmp_path: Path, flush_every: int) -> Iterator[tuple[Runtime, str, dict[str, str]]]:
+    """A store, an analyst's token, and the environment of a server flushing every ``flush_every`` s."""
     data_dir = tmp_path / "data"
     runtime = Runtime(Settings(data_dir=data_dir))
     runtime.upgrade_schema()
     token = api_user(runtime, Role.ANALYST).token
-    env = {**_env(data_dir), "SEGONE_FLUSH_INTERVAL_SECONDS": "1"}
     try:
+        yield runtime, token, {**_env(data_dir), "SEGONE_FLUSH_INTERVAL_SECONDS": str(flush_every)}
+    finally:
+        runtime.dispose()
+
+
+def test_one_process_below_the_workers_moves_what_they_stage_into_the_dataset(tmp_path: Path) -> None:
+    with _store(tmp_path, 1) as (runtime, token, env):
+        data_dir = runtime.settings.data_dir
         with serving(str(SEGONE), env, options=("--workers", "2")) as base:
             deadline = time.monotonic() + 30
             while _workers_of(data_dir) < 2 and time.monotonic() < deadline:
@@ -157,22 +168,13 @@ def test_one_process_below_the_workers_moves_what_they_stage_into_the_dataset(tm
             # The parent and its two workers at the server's priority; one flusher, ten levels below.
             assert niceness[:3] == [niceness[0]] * 3
             assert niceness[3:] == [niceness[0] + JOB_NICENESS]
-    finally:
-        runtime.dispose()
 
 
 def test_what_is_staged_when_the_server_stops_is_moved_before_it_ends(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    runtime = Runtime(Settings(data_dir=data_dir))
-    runtime.upgrade_schema()
-    token = api_user(runtime, Role.ANALYST).token
-    env = {**_env(data_dir), "SEGONE_FLUSH_INTERVAL_SECONDS": "3600"}
-    try:
+    with _store(tmp_path, 3600) as (runtime, token, env):
         with serving(str(SEGONE), env) as base:
             _send_events(base, token, "last")
             assert _staged(runtime) == 50
         assert _staged(runtime) == 0
         assert _in_the_dataset(runtime) == {f"last-{n}" for n in range(50)}
-        assert _processes_of(data_dir) == {}  # no flusher outlives its server
-    finally:
-        runtime.dispose()
+        assert _processes_of(runtime.settings.data_dir) == {}  # no flusher outlives its server
