@@ -320,7 +320,9 @@ def _check_picklable(kind: str, work: Work) -> None:
 
 
 def _run_in_process(settings: Settings, job_id: str, work: Work) -> None:
-    """The job's process: below the server's priority, with connections of its own."""
+    """The job's process: below the server's priority, with connections of its own, keeping the memory it
+    frees for its next allocations (``processes.keep_freed_memory``)."""
+    processes.keep_freed_memory()
     if sys.platform == "linux":
         try:
             os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0) + JOB_NICENESS)
