@@ -561,7 +561,8 @@ def flush_staged(sessions: sessionmaker[Session], *, dataset: EventDataset) -> i
     which the dataset's read-time de-duplication makes harmless. Flushes take turns (``dataset.flushing``):
     a flush that waited for another finds the rows it moved gone.
 
-    It runs in a thread of a serving process, so it keeps its Python work small and in short pieces: the
+    ``segone serve`` runs it in a process of its own (``flusher.flush_process``); an application made
+    alone runs it in a thread beside its requests. So it keeps its Python work small and in short pieces: the
     driver's rows go to Arrow a column at a time, ``FLUSH_ROWS`` at a time, and the ids are deleted as one
     parameter a statement. Read through the ORM and deleted as ``IN`` lists, 100,000 staged events (30 s
     of a busy feed) took 2.2 s of CPU, holding the interpreter lock that the requests of that process wait
