@@ -342,6 +342,46 @@ def test_the_search_on_samples_reaches_the_optimum_of_the_search_on_all_rows(
     np.testing.assert_allclose(staged.params.as_array(), searched.params.as_array(), rtol=1e-4)
 
 
+def everyone_stops_at_once(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` customers who buy at gamma-distributed rates until all of them stop in the same week, 13 weeks
+    before the end: death rates without any spread, which the Pareto/NBD's gamma cannot represent but as its
+    limit (``s`` and ``beta`` without bound, their ratio held)."""
+    rng = np.random.default_rng(seed)
+    age = 39.0 - rng.uniform(0.0, 12.0, n)
+    alive_for = age - 13.0
+    x = rng.poisson(rng.gamma(4.0, 1.0 / 8.0, n) * alive_for)
+    last = np.where(x > 0, alive_for * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    return x.astype(float), last, age
+
+
+def test_a_parameter_the_data_do_not_identify_is_held_on_the_edge_in_a_few_steps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The likelihood keeps rising towards the search box's edge in ``s``: the fit stops there, says so, and
+    gets there in a few evaluations over all the rows (163, and 50 s, before the optimisers held a parameter
+    on the edge and stepped along a ridge up to it), at the maximum over the other parameters."""
+    x, t_x, T = everyone_stops_at_once(12_000, seed=5)
+    over_all_rows: list[np.ndarray] = []
+    evaluate = fitting._safe
+
+    def counted(objective: Any, theta: np.ndarray, grad: bool, weight: float) -> tuple[float, np.ndarray]:
+        if weight == x.shape[0]:
+            over_all_rows.append(theta)
+        return evaluate(objective, theta, grad, weight)
+
+    monkeypatch.setattr(fitting, "_safe", counted)
+    fitted = paretonbd.fit(x, t_x, T, standard_errors=False)
+    assert not fitted.converged and "edge of the search box" in fitted.message
+    assert fitted.params.s == pytest.approx(np.exp(fitting.LOG_BOUND))
+    assert len(over_all_rows) <= 10
+    # The gradient of the log-likelihood in the log-parameters, per customer: flat in r, alpha and beta,
+    # rising in s beyond the edge.
+    _, gradient = paretonbd.log_likelihood_and_gradient(fitted.params, x, t_x, T)
+    per_customer = gradient * fitted.params.as_array() / x.shape[0]
+    assert np.abs(per_customer[[0, 1, 3]]).max() < 5e-5
+    assert per_customer[2] > 0
+
+
 def test_the_starts_ranked_at_once_score_as_one_at_a_time() -> None:
     """The BG/NBD ranks its 32 starts with one vectorised call (``_totals``): the same likelihoods."""
     x, t_x, T = synthetic_histories(3_000, 22, pareto=False)

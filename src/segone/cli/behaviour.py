@@ -52,8 +52,11 @@ def refresh(
 ) -> None:
     """Flush staged events, compute profiles and fit the models on the engine, write them to the store."""
     # Here, not at the top: the engine and the models take seconds to load; --help does without them.
+    from segone import processes
     from segone.behaviour import refresh as refreshing
 
+    # This process ends with the refresh, so it can keep what its fit frees, as a job's process does.
+    processes.keep_freed_memory()
     runtime = runtime_of(ctx)
     with progress_bar() as progress:
         report = refreshing.refresh(

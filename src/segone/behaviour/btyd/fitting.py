@@ -21,10 +21,17 @@ update it from the larger sample's gradients: about one gradient over all rows a
 and age make nearly every customer a distinct row, so the cost of a fit is the number of gradients over all
 rows (5 to 8 for these models, and 4 more for the standard errors) times the cost of one, plus the fixed
 cost of the samples' stages (about 10 ms for the BG/NBD, 130 ms for the Pareto/NBD).
+
+The search box is ``|log-parameter| <= LOG_BOUND``. Where the data do not identify a parameter (everyone's
+death rate the same: the gamma's shape grows without bound), the optimum lies on its edge; every optimiser
+here then holds that parameter there and converges in the others (``_free``), and a step that would leave
+the box is tried first as far as the edge along its own direction (``_line_search``). The fit says it
+reached the edge; it costs about as many evaluations as one inside the box.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -58,6 +65,10 @@ STAGE_GTOL = 1e-6  # ... and a refinement on a larger sample
 STAGE_STEPS = 8
 NEWTON_GTOL = 1e-10  # mean gradient per customer, log-parameters
 NEWTON_STEP = 1e-6
+# ... with a parameter held on the search box's edge (``_free``): out there (a shape of e^11) the likelihood
+# is rounded at about 1e-9 of its value, which steps resolve down to gradients of about 1e-5, no further;
+# and a fit that reached the edge is reported approximate anyway
+EDGE_GTOL = 1e-5
 
 
 class ModelParams:
@@ -443,9 +454,10 @@ def _refine(
     """
     value, grad = _safe(objective, theta, True, weight)
     for _ in range(max_steps):
-        if _largest(grad) < gtol:
+        free = _free(theta, grad)
+        if _largest(grad[free], empty=0.0) < (gtol if free.all() else max(gtol, EDGE_GTOL)):
             return theta, value, True, "converged", hessian
-        step = _descent(hessian, grad)
+        step = _descent(hessian, grad, free)
         slope = float(grad @ step)
         rounding = 1e-14 * max(1.0, abs(value))
         if -slope < rounding:
@@ -466,23 +478,53 @@ def _refine(
 
 
 def _hessian(
-    objective: Objective, theta: FloatArray, weight: float, grad: FloatArray | None = None
+    objective: Objective,
+    theta: FloatArray,
+    weight: float,
+    grad: FloatArray | None = None,
+    free: npt.NDArray[np.bool_] | None = None,
 ) -> FloatArray:
     """Forward difference of the analytic gradient (``grad``, at ``theta``, if known) of the mean negative
-    log-likelihood, symmetrised."""
+    log-likelihood, symmetrised; only the columns of the ``free`` parameters, if given (the others are
+    left as the identity's: a step never moves them)."""
     if grad is None:
         grad = _safe(objective, theta, True, weight)[1]
-    hessian = np.empty((theta.shape[0], theta.shape[0]))
-    for i in range(theta.shape[0]):
+    hessian = np.eye(theta.shape[0])
+    for i in range(theta.shape[0]) if free is None else np.flatnonzero(free):
         shifted = theta.copy()
         shifted[i] += NEWTON_STEP
         hessian[:, i] = (_safe(objective, shifted, True, weight)[1] - grad) / NEWTON_STEP
     return 0.5 * (hessian + hessian.T)
 
 
-def _descent(hessian: FloatArray, grad: FloatArray) -> FloatArray:
-    """The Newton step with the Hessian's eigenvalues made positive (``_positive_inverse``)."""
-    return np.asarray(-(_positive_inverse(hessian) @ grad))
+def _free(theta: FloatArray, grad: FloatArray) -> npt.NDArray[np.bool_]:
+    """The parameters a descent may move: all but those on the search box's edge whose gradient (of the
+    negative log-likelihood) pushes them further out.
+
+    Where the data do not identify a parameter (a Pareto/NBD's ``s`` and ``beta`` growing together when
+    everyone's death rate is about the same), the likelihood keeps rising towards the edge and its gradient
+    never vanishes there: tested on every parameter, the refinement and Newton's steps ran to their limits
+    and L-BFGS-B after them, a hundred and more evaluations over all the rows, for a point on the edge all
+    the same. Held there, the others converge in a few steps; the result still says it reached the edge.
+    """
+    outward = ((theta >= LOG_BOUND - _ON_EDGE) & (grad < 0.0)) | (
+        (theta <= _ON_EDGE - LOG_BOUND) & (grad > 0.0)
+    )
+    return np.asarray(~outward)
+
+
+_ON_EDGE = 1e-9  # the line search clips a step to the edge exactly
+
+
+def _descent(hessian: FloatArray, grad: FloatArray, free: npt.NDArray[np.bool_] | None = None) -> FloatArray:
+    """The Newton step with the Hessian's eigenvalues made positive (``_positive_inverse``), in the ``free``
+    parameters only if given (the Newton step of the likelihood with the others held where they are)."""
+    if free is None or free.all():
+        return np.asarray(-(_positive_inverse(hessian) @ grad))
+    step = np.zeros_like(grad)
+    if free.any():
+        step[free] = -(_positive_inverse(hessian[np.ix_(free, free)]) @ grad[free])
+    return step
 
 
 def _positive_inverse(hessian: FloatArray) -> FloatArray:
@@ -502,9 +544,16 @@ def _line_search(
     rounding: float,
     weight: float,
 ) -> tuple[FloatArray, float, FloatArray] | None:
-    """Armijo backtracking from the full step; ``None`` when no step length of at least 1e-6 is downhill."""
-    length = 1.0
-    while length > 1e-6:
+    """Armijo backtracking from the full step, clipped to the search box; ``None`` when no step length of at
+    least 1e-6 is downhill.
+
+    A step that leaves the box is first tried as far as the edge along its own direction: clipped, it
+    turns. Along a ridge (a Pareto/NBD's ``s`` and ``beta`` growing together) the turned step leaves the
+    ridge, where the likelihood drops steeply, and backtracking then crawled along it a step at a time.
+    """
+    reach = _reach(theta, step)
+    lengths = itertools.chain([reach] if 1e-6 < reach < 1.0 else [], (0.5**n for n in range(20)))
+    for length in lengths:
         trial = np.minimum(np.maximum(theta + length * step, -LOG_BOUND), LOG_BOUND)  # np.clip: 2x slower
         trial_value, trial_grad = _safe(objective, trial, True, weight)
         if trial_value <= value + 1e-4 * length * slope:
@@ -512,8 +561,17 @@ def _line_search(
         flat = trial_value <= value + rounding and _largest(trial_grad) < _largest(grad)
         if flat:  # no measurable change in value, but closer to the stationary point
             return trial, trial_value, trial_grad
-        length *= 0.5
     return None
+
+
+def _reach(theta: FloatArray, step: FloatArray) -> float:
+    """How much of ``step`` stays in the search box (1.0 for all of it), leaving out the parameters on its
+    edge already: a step along the edge is clipped there."""
+    room = np.where(step > 0.0, LOG_BOUND - theta, -LOG_BOUND - theta)
+    moving = (step != 0.0) & (np.abs(room) > _ON_EDGE)
+    if not moving.any():
+        return 1.0
+    return float(min(1.0, np.min(room[moving] / step[moving])))
 
 
 def _newton(
@@ -527,9 +585,10 @@ def _newton(
     """
     value, grad = _safe(objective, theta, True, weight)
     for _ in range(max_steps):
-        if _largest(grad) < NEWTON_GTOL:
+        free = _free(theta, grad)
+        if _largest(grad[free], empty=0.0) < (NEWTON_GTOL if free.all() else EDGE_GTOL):
             return theta, value, True, "converged"
-        step = _descent(_hessian(objective, theta, weight, grad), grad)
+        step = _descent(_hessian(objective, theta, weight, grad, free), grad, free)
         slope = float(grad @ step)
         rounding = 1e-14 * max(1.0, abs(value))
         if -slope < rounding:  # the predicted gain is below what the objective can resolve
@@ -538,7 +597,9 @@ def _newton(
         if found is None:
             return theta, value, False, "Newton line search failed"
         theta, value, grad = found
-    return theta, value, _largest(grad) < NEWTON_GTOL, "Newton step limit"
+    free = _free(theta, grad)
+    converged = _largest(grad[free], empty=0.0) < (NEWTON_GTOL if free.all() else EDGE_GTOL)
+    return theta, value, converged, "Newton step limit"
 
 
 def fit_rfm(
@@ -706,9 +767,12 @@ def _safe(objective: Objective, theta: FloatArray, grad: bool, weight: float) ->
     return -value / weight, -gradient / weight
 
 
-def _largest(values: FloatArray) -> float:
-    """The largest absolute value: the optimisers' test of a gradient, a few microseconds a call less
-    than ``np.max(np.abs(...))``, which adds up over the hundred or so steps of a fit."""
+def _largest(values: FloatArray, empty: float | None = None) -> float:
+    """The largest absolute value (``empty`` if there is none): the optimisers' test of a gradient, a few
+    microseconds a call less than ``np.max(np.abs(...))``, which adds up over the hundred or so steps of a
+    fit."""
+    if empty is not None and not values.shape[0]:
+        return empty
     return float(np.abs(values).max())
 
 
@@ -730,13 +794,15 @@ def _bfgs(
     inverse = _positive_inverse(_hessian(objective, theta, weight, grad) if hessian is None else hessian)
     identity = np.eye(theta.shape[0])
     for _ in range(max_steps):
-        if _largest(grad) < gtol:
+        free = _free(theta, grad)
+        if _largest(grad[free], empty=0.0) < gtol:
             return theta, value, True, "converged", _positive_inverse(inverse)
-        step = -(inverse @ grad)
+        step = -(inverse @ grad) if free.all() else _descent(_positive_inverse(inverse), grad, free)
         slope = float(grad @ step)
         if slope >= 0.0:  # not a descent direction (the box clipped a step): start again from steepest
             inverse = identity
-            step, slope = -grad, -float(grad @ grad)
+            step = np.where(free, -grad, 0.0)
+            slope = float(grad @ step)
         rounding = 1e-14 * max(1.0, abs(value))
         if -slope < rounding:
             return theta, value, True, "converged", _positive_inverse(inverse)
