@@ -29,9 +29,11 @@ Every answer that is not a success counts as an error. Afterwards the events sti
 text, every acknowledgement is recorded once, and every event sent is in the dataset's Parquet files
 exactly once. It prints p50/p95/p99/max per route (the customer page's also while the refresh ran and
 outside it), the requests and events per second, the CPU of the server, of PostgreSQL's processes and of
-this generator, the refresh's time, the errors and the check; ``--timeline FILE`` also writes every
-request (kind, seconds into the measured run, negative in the warm-up; milliseconds) as CSV, to see when
-the slow ones came; the pages are also split by the stage of the refresh they were sent in.
+this generator, the CPU time the hypervisor took from this machine's CPUs (``steal``: on a busy host every
+figure is slower for it; the seconds it took most are named), the refresh's time, the errors and the
+check; ``--timeline FILE`` also writes every request (kind, seconds into the measured run, negative in the
+warm-up; milliseconds) and the steal of each second (kind ``stolen``) as CSV, to see when the slow ones
+came; the pages are also split by the stage of the refresh they were sent in.
 Targets (issue 12): the customer page's p99 under 100 ms, zero errors, and event ingestion through the
 API of at least 20,000 events a second (``benchmarks/send_events.py`` measures that on its own; here the
 events per second are those the mix asked for).
@@ -285,6 +287,27 @@ async def _refresh_midway(api: httpx.AsyncClient, at: float, report: dict[str, A
     report["refresh_stages"] = stages
 
 
+STOLEN = "stolen"  # timeline rows of the CPU time the hypervisor took, per second of the run
+
+
+def _stolen_seconds() -> float:
+    """The CPU time the hypervisor has taken from this machine's CPUs so far (``steal`` in /proc/stat):
+    on a virtual machine whose host is busy, the server waits for its CPUs without using them, and every
+    figure of the run is slower for it."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
+async def _watch_steal(plan: Plan, tally: Tally) -> None:
+    """Each second until the run ends, the CPU time stolen in it, as a timeline row (``STOLEN``, ms)."""
+    last = _stolen_seconds()
+    while (now := time.perf_counter()) < plan.stop:
+        await asyncio.sleep(1.0)
+        stolen = _stolen_seconds()
+        tally.timeline.append((STOLEN, now, (stolen - last) * 1000))
+        last = stolen
+
+
 def _database_cpu_seconds() -> float:
     """The CPU time PostgreSQL's processes on this machine have used so far (those still running)."""
     total = 0
@@ -312,8 +335,10 @@ async def run_load(
             cpu_before = cpu_seconds(server)
             database_before = _database_cpu_seconds()
             own_before = time.process_time()
+            stolen_before = _stolen_seconds()
             started = time.perf_counter()
             await asyncio.gather(
+                _watch_steal(plan, tally),
                 _refresh_midway(api, refresh_at, report, tally),
                 *(_user(n, api, web, plan, tally) for n in range(users)),
             )
@@ -321,6 +346,7 @@ async def run_load(
             report["server_cpu_seconds"] = cpu_seconds(server) - cpu_before
             report["database_cpu_seconds"] = _database_cpu_seconds() - database_before
             report["generator_cpu_seconds"] = time.process_time() - own_before
+            report["stolen_seconds"] = _stolen_seconds() - stolen_before
     finally:
         await web.aclose()
     return tally, report
@@ -506,14 +532,25 @@ def main() -> None:
     print(
         f"  CPU over {report['seconds']:.0f} s: server {report['server_cpu_seconds']:.1f} s, "
         f"PostgreSQL {report['database_cpu_seconds']:.1f} s (its processes still running), "
-        f"this load generator {report['generator_cpu_seconds']:.1f} s"
+        f"this load generator {report['generator_cpu_seconds']:.1f} s; taken by the hypervisor (steal) "
+        f"{report['stolen_seconds']:.1f} s of the {os.cpu_count()} CPUs' {report['seconds']:.0f} s"
     )
+    _worst_steal(tally.timeline, plan.stop_warmup)
     print(f"  behaviour refresh: {report.get('refresh', 'not finished')}")
     print(f"  errors: {len(tally.errors)}" + (f"; the first: {tally.errors[0]}" if tally.errors else ""))
     print(f"  afterwards: {checked}")
     print(f"load average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     if tally.errors or not checked["all_once"]:
         raise SystemExit(1)
+
+
+def _worst_steal(timeline: list[tuple[str, float, float]], begun: float) -> None:
+    """The seconds in which the hypervisor took the most CPU time: a run whose slow pages fall there
+    measured the host's other guests, not the server."""
+    stolen = sorted(((ms, sent - begun) for kind, sent, ms in timeline if kind == STOLEN), reverse=True)
+    if stolen and stolen[0][0] > 0:
+        worst = ", ".join(f"{ms:.0f} ms at {at:.0f} s" for ms, at in stolen[:5])
+        print(f"    the most stolen in a second: {worst}")
 
 
 def _by_stage(stages: list[tuple[str, float]], end: float, pages: list[tuple[float, float]]) -> None:
