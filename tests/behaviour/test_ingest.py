@@ -6,6 +6,7 @@ import threading
 from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import ibis
 import numpy as np
@@ -30,6 +31,7 @@ from segone.importing import ImportRejected
 from segone.runtime import Runtime
 from segone.storage import batching
 from tests.behaviour.conftest import DUCKDB_WARNING
+from tests.conftest import _runtime_for
 
 pytestmark = pytest.mark.filterwarnings(DUCKDB_WARNING)
 
@@ -332,6 +334,59 @@ def test_identities_are_parsed_as_parse_identity_does() -> None:
             problem = str(exc)
         assert bad.get(identity) == problem, identity
         assert (system, value) == expected, identity
+
+
+@pytest.fixture
+def postgres_runtime(_runtimes: dict[str, Runtime]) -> Iterator[Runtime]:
+    yield from _runtime_for("postgres", _runtimes)
+
+
+@pytest.mark.postgres
+def test_an_events_batch_reads_only_the_customers_it_names(
+    postgres_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every statement an events batch sends, as PostgreSQL plans it against 20,000 customers: none reads
+    the customers or their identities whole. Joined with the batch's identities or ids as a table, the
+    lookup and the update of 'customer since' hashed every row of both for each batch (45 ms apiece of the
+    database's CPU at 100,000 customers, growing with them)."""
+    import psycopg
+
+    runtime = postgres_runtime
+    with runtime.session() as db:
+        customers_service.create_for_identities(
+            db, actor=SYSTEM, keys=[("crm", str(n)) for n in range(20_000)], source="test"
+        )
+        db.commit()
+    with runtime.engine.connect() as connection:
+        connection.execute(text("ANALYZE customers"))
+        connection.execute(text("ANALYZE customer_identities"))
+        connection.commit()
+    sent: list[tuple[str, Any]] = []
+    execute = psycopg.Cursor.execute
+
+    def recorded(cursor: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        sent.append((query if isinstance(query, str) else query.as_string(cursor), params))
+        return execute(cursor, query, params, **kwargs)
+
+    events = [
+        {"customer": f"crm:{n * 37}", "type": "purchase", "timestamp": "2020-05-01T08:30:00Z"}
+        for n in range(300)
+    ]
+    with runtime.session() as db:
+        monkeypatch.setattr(psycopg.Cursor, "execute", recorded)
+        report = ingest.stage_batch(db, actor=SYSTEM, events=events)
+        monkeypatch.undo()
+        assert (report.new, report.customers_created) == (300, 0)
+        plans = {}
+        for query, params in sent:
+            if "customer" in query and not query.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")):
+                rows = db.connection().exec_driver_sql(f"EXPLAIN {query}", params).all()
+                plans[query] = "\n".join(row[0] for row in rows)
+        db.rollback()
+    assert any("customer_identities" in query for query in plans)
+    assert any(query.lstrip().startswith("UPDATE customers") for query in plans)
+    whole = [plan for plan in plans.values() if "Seq Scan on customer" in plan]
+    assert not whole, whole
 
 
 @pytest.mark.parametrize("scan", [True, False])
