@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -193,6 +194,13 @@ def _text_problem(value: str) -> str | None:
     return None
 
 
+# What a JSON text must hold for one of its strings to have a NUL or half a surrogate pair: their escapes,
+# or the bytes themselves (the parser passes surrogates encoded as UTF-8 through; a UTF-16 or UTF-32 body
+# has NUL bytes). Without any, walking every string of the document finds nothing: an events batch is
+# thousands of strings, a few milliseconds of the interpreter's lock.
+_MAYBE_UNSTORABLE_TEXT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]|\x00")
+
+
 def json_body_problem(body: bytes) -> tuple[str, str] | None:
     """(field, problem) for a JSON body the API must refuse, or None when it may go on to validation."""
     try:
@@ -205,6 +213,8 @@ def json_body_problem(body: bytes) -> tuple[str, str] | None:
         return "body", "is not valid JSON: a number has too many digits, or the text is not UTF-8"
     except RecursionError:
         return "body", "is nested too deeply"
+    if not _MAYBE_UNSTORABLE_TEXT.search(body):
+        return None
     stack: list[tuple[str, Any]] = [("", document)]
     while stack:
         path, value = stack.pop()
