@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
@@ -288,6 +289,13 @@ def _freed_and_kept(progress: Progress) -> dict[str, Any]:
     return {"free_bytes": int(mallinfo2().fordblks)}
 
 
+def _giving_way(progress: Progress) -> dict[str, Any]:
+    progress("Writing", 0, 1)
+    started = time.perf_counter()
+    processes.give_way(0.3)
+    return {"paused": time.perf_counter() - started}
+
+
 def _killed(progress: Progress) -> dict[str, Any]:
     progress("Working", 0, 1)
     os.kill(os.getpid(), signal.SIGKILL)
@@ -335,3 +343,15 @@ def test_a_job_that_cannot_cross_to_its_process_is_refused_before_it_is_recorded
     with pytest.raises(TypeError, match="cannot run in a process of its own"):
         jobs.start("closure", lambda progress: {})
     assert jobs.running("closure") is None
+
+
+def test_a_jobs_writes_give_way_to_the_requests_and_a_servers_do_not(runtime: Runtime) -> None:
+    """A job pauses after a piece of its writes as long as the piece took (the database's process works at
+    the requests' priority, whatever the job's own); the serving process does not."""
+    jobs = Jobs(runtime.sessions, runtime.settings)
+    done = jobs.wait(jobs.start("giving way", _giving_way).id, timeout=60)
+    assert done.state is JobState.DONE and done.result is not None
+    assert done.result["paused"] >= 0.3
+    started = time.perf_counter()
+    processes.give_way(0.3)
+    assert time.perf_counter() - started < 0.1

@@ -321,8 +321,10 @@ def _check_picklable(kind: str, work: Work) -> None:
 
 def _run_in_process(settings: Settings, job_id: str, work: Work) -> None:
     """The job's process: below the server's priority, with connections of its own, keeping the memory it
-    frees for its next allocations (``processes.keep_freed_memory``)."""
+    frees for its next allocations (``processes.keep_freed_memory``), its writes giving way to the
+    requests' (``processes.give_way``)."""
     processes.keep_freed_memory()
+    processes.mark_below_requests()
     if sys.platform == "linux":
         try:
             os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0) + JOB_NICENESS)
@@ -422,7 +424,9 @@ JOB_NICENESS = 10
 def below_requests() -> None:
     """Lower the calling thread's priority by ``JOB_NICENESS`` (Linux: a thread's own nice value; the
     threads it starts, DuckDB's among them, inherit it): a refresh takes the CPU the pages leave, so a
-    page is not slow because a refresh runs. Elsewhere, and where it is not allowed, it runs as it is."""
+    page is not slow because a refresh runs. Elsewhere, and where it is not allowed, it runs as it is. Its
+    writes to the database give way too (``processes.give_way``)."""
+    processes.mark_below_requests()
     if sys.platform != "linux":
         return
     try:

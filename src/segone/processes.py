@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 import socket
+import threading
+import time
 from dataclasses import dataclass
 from functools import cache
 
@@ -117,3 +119,25 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):  # not glibc (musl, macOS)
         return False
     return bool(mallopt(_M_MMAP_THRESHOLD, _KEPT_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD, _KEPT_BYTES))
+
+
+_below_requests = threading.local()
+MAX_PAUSE = 5.0  # seconds: a pause longer than this would only make the work late
+
+
+def mark_below_requests() -> None:
+    """Note that the calling thread does work the requests come before (a job's, the flusher's: see
+    ``jobs.below_requests``), so that its writes give way to theirs (``give_way``)."""
+    _below_requests.marked = True
+
+
+def give_way(busy: float) -> None:
+    """In a thread below the requests, pause as long as the work just done took (``busy`` seconds, at most
+    ``MAX_PAUSE``); elsewhere return at once.
+
+    A nice value lowers this process's share of the CPU, not the database's: the PostgreSQL process that
+    writes a refresh's 100,000 profiles works at the requests' priority, and the pages sent in those
+    seconds were the slowest of a load run. Paused between its pieces, such a write keeps the database
+    busy at most half the time, and takes twice as long."""
+    if getattr(_below_requests, "marked", False) and busy > 0:
+        time.sleep(min(busy, MAX_PAUSE))

@@ -13,6 +13,7 @@ import pytest
 from ibis import BaseBackend
 from sqlalchemy import func, select
 
+from segone import processes
 from segone.accounts.schemas import SYSTEM, Role
 from segone.analytics import backend
 from segone.behaviour import evaluation, ingest, metrics, refresh, scores
@@ -488,3 +489,19 @@ def test_a_customer_without_profiling_consent_gets_no_stored_scores(runtime: Run
     assert hidden["purchases"] > 0  # what they did is theirs to see; nothing predicted about them is kept
     shown = _profile(runtime, willing)
     assert shown["p_alive"] is not None
+
+
+def test_the_profiles_are_written_in_pieces_each_followed_by_giving_way(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every piece of the write-back is followed by ``processes.give_way`` with the time it took, so that
+    in a job the database's process rests between pieces; all the profiles are written all the same."""
+    _load(runtime, synthetic_events(customers=30))
+    monkeypatch.setattr(refresh, "WRITE_CHUNK", 7)
+    monkeypatch.setattr(refresh, "ROWS_PER_STATEMENT", 7)
+    busy: list[float] = []
+    monkeypatch.setattr(processes, "give_way", busy.append)
+    report = refresh.refresh(runtime.sessions, runtime.settings, actor=SYSTEM, as_of=AS_OF)
+    assert len(busy) == -(-report.customers // 7) and all(seconds > 0 for seconds in busy)
+    with runtime.session() as db:
+        assert db.scalar(select(func.count()).select_from(BehaviourProfile)) == report.customers

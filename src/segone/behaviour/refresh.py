@@ -36,6 +36,7 @@ from sqlalchemy import Table as SqlTable
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
+from segone import processes
 from segone.accounts.schemas import Actor, Permission
 from segone.accounts.service import require
 from segone.analytics import backend
@@ -54,7 +55,7 @@ from segone.storage.engine import session_scope
 
 WHAT = "A behaviour refresh"
 TIMELINE_DAYS = 120  # purchase days kept per customer for the page's plot
-WRITE_CHUNK = 20_000
+WRITE_CHUNK = 5_000  # PostgreSQL: a fraction of a second of its work, after which a job gives way
 _PROFILES = cast(SqlTable, BehaviourProfile.__table__)
 _SUMMARY_UNIT = "week"
 _COLUMNS_READ = ("customer_id", "type", "ts", "value", "quantity", "channel", "reason")
@@ -358,6 +359,8 @@ def _write_profiles(db: Session, rows: pa.Table, run_id: int, as_of: date, stage
     if whole:
         db.execute(delete(BehaviourProfile))
     for offset in range(0, rows.num_rows, size):
+        # In a job, after each chunk the database's process rests as long as it worked (give_way).
+        started = time.perf_counter()
         chunk = rows.slice(offset, size).to_pylist()
         for row in chunk:
             row["refresh_id"] = run_id
@@ -369,6 +372,7 @@ def _write_profiles(db: Session, rows: pa.Table, run_id: int, as_of: date, stage
         if not whole:
             db.commit()
         stages.advance(min(offset + size, rows.num_rows))
+        processes.give_way(time.perf_counter() - started)
     if not whole:
         db.execute(delete(BehaviourProfile).where(BehaviourProfile.refresh_id != run_id))
 
