@@ -324,12 +324,7 @@ def _run_in_process(settings: Settings, job_id: str, work: Work) -> None:
     frees for its next allocations (``processes.keep_freed_memory``), its writes giving way to the
     requests' (``processes.give_way``)."""
     processes.keep_freed_memory()
-    processes.mark_below_requests()
-    if sys.platform == "linux":
-        try:
-            os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0) + JOB_NICENESS)
-        except OSError:
-            log.debug("A job's process kept its priority.", exc_info=True)
+    below_requests()  # the process's one thread so far: the threads it starts inherit its nice value
     engine = create_engine_for(settings)
     try:
         sessions = session_factory(engine)

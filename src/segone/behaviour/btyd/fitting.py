@@ -455,7 +455,7 @@ def _refine(
     value, grad = _safe(objective, theta, True, weight)
     for _ in range(max_steps):
         free = _free(theta, grad)
-        if _largest(grad[free], empty=0.0) < (gtol if free.all() else max(gtol, EDGE_GTOL)):
+        if _flat(grad, free, gtol):
             return theta, value, True, "converged", hessian
         step = _descent(hessian, grad, free)
         slope = float(grad @ step)
@@ -514,6 +514,12 @@ def _free(theta: FloatArray, grad: FloatArray) -> npt.NDArray[np.bool_]:
 
 
 _ON_EDGE = 1e-9  # the line search clips a step to the edge exactly
+
+
+def _flat(grad: FloatArray, free: npt.NDArray[np.bool_], gtol: float) -> bool:
+    """Whether the gradient in the ``free`` parameters is below ``gtol``, or ``EDGE_GTOL`` when any
+    parameter is held on the edge."""
+    return _largest(grad[free], empty=0.0) < (gtol if free.all() else max(gtol, EDGE_GTOL))
 
 
 def _descent(hessian: FloatArray, grad: FloatArray, free: npt.NDArray[np.bool_] | None = None) -> FloatArray:
@@ -586,7 +592,7 @@ def _newton(
     value, grad = _safe(objective, theta, True, weight)
     for _ in range(max_steps):
         free = _free(theta, grad)
-        if _largest(grad[free], empty=0.0) < (NEWTON_GTOL if free.all() else EDGE_GTOL):
+        if _flat(grad, free, NEWTON_GTOL):
             return theta, value, True, "converged"
         step = _descent(_hessian(objective, theta, weight, grad, free), grad, free)
         slope = float(grad @ step)
@@ -598,7 +604,7 @@ def _newton(
             return theta, value, False, "Newton line search failed"
         theta, value, grad = found
     free = _free(theta, grad)
-    converged = _largest(grad[free], empty=0.0) < (NEWTON_GTOL if free.all() else EDGE_GTOL)
+    converged = _flat(grad, free, NEWTON_GTOL)
     return theta, value, converged, "Newton step limit"
 
 
@@ -795,7 +801,7 @@ def _bfgs(
     identity = np.eye(theta.shape[0])
     for _ in range(max_steps):
         free = _free(theta, grad)
-        if _largest(grad[free], empty=0.0) < gtol:
+        if _flat(grad, free, gtol):
             return theta, value, True, "converged", _positive_inverse(inverse)
         step = -(inverse @ grad) if free.all() else _descent(_positive_inverse(inverse), grad, free)
         slope = float(grad @ step)
